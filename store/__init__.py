@@ -1,0 +1,12 @@
+"""Blobscope's content-store library: containerd's local content store, byte for byte.
+
+Pure Python, no Qt.  The names exported here are a contract (see DESIGN.md).
+"""
+
+from . import errors
+from ._version import __version__
+from .digest import Digest
+from .types import Info, Status
+from .local import LocalStore
+
+__all__ = ["LocalStore", "Digest", "Info", "Status", "errors", "__version__"]
