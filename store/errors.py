@@ -51,6 +51,12 @@ class NotImplementedErr(ContentError):
     kind = "not implemented"
 
 
+class Cancelled(ContentError):
+    """The caller cancelled a long operation (an import); what was written so far is kept."""
+
+    kind = "canceled"
+
+
 class Unknown(ContentError):
     """An operating-system or other failure that has no containerd kind."""
 
@@ -68,5 +74,6 @@ __all__ = [
     "FailedPrecondition",
     "Unavailable",
     "NotImplementedErr",
+    "Cancelled",
     "Unknown",
 ]
