@@ -1,0 +1,25 @@
+"""Fixtures for tests that run against a real containerd daemon (Debian's package)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_REPO = Path(__file__).resolve().parents[2]
+if str(_REPO) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repo root first
+    sys.path.insert(0, str(_REPO))
+
+from tests.support.containerd import ContainerdDaemon  # noqa: E402
+
+
+@pytest.fixture
+def containerd(tmp_path):
+    """A started private containerd daemon; stopped (by PID) after the test whatever happens."""
+    daemon = ContainerdDaemon(tmp_path)
+    try:
+        daemon.start()
+        yield daemon
+    finally:
+        daemon.close()

@@ -1,0 +1,206 @@
+"""Real OCI images for tests, built locally with ``umoci`` from Debian's busybox-static.
+
+Recipe from research/packaging-and-grpc.md B.4: an image with two layers (busybox plus
+``/bin/sh``, then ``/etc/motd``).  With several platforms the image is an OCI index with one
+manifest per platform (each manifest's config names its architecture), which
+``ctr images import --all-platforms`` keeps whole.
+
+``make_oci_image`` returns an ``oci-archive`` tar (an OCI layout tarred with the
+``org.opencontainers.image.ref.name`` annotation set to the full image name, which is what
+``ctr images import`` names the image after).  The layout it was made from stays next to it
+(``make_oci_layout`` returns only the layout), and ``layout_blobs`` / ``describe_layout``
+read it back for assertions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+UMOCI = "/usr/bin/umoci"
+BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
+INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
+MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
+REF_NAME = "org.opencontainers.image.ref.name"
+
+
+def _run(*argv: str, cwd: Path | None = None) -> None:
+    r = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({r.returncode}): {r.stderr.strip()}")
+
+
+def _static_busybox() -> Path:
+    """The statically linked busybox of the installed busybox-static package."""
+    for cand in BUSYBOX_CANDIDATES:
+        p = Path(cand)
+        if p.is_file():
+            r = subprocess.run(["dpkg", "-S", str(p)], capture_output=True, text=True)
+            if r.returncode == 0 and "busybox-static" in r.stdout:
+                return p
+    raise RuntimeError("busybox-static is not installed: run `apt-get install -y busybox-static`")
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_blob(layout: Path, data: bytes) -> tuple[str, int]:
+    hexd = hashlib.sha256(data).hexdigest()
+    path = layout / "blobs" / "sha256" / hexd
+    if not path.exists():
+        path.write_bytes(data)
+    return f"sha256:{hexd}", len(data)
+
+
+def _read_index(layout: Path) -> dict:
+    return json.loads((layout / "index.json").read_text())
+
+
+def _manifest_descriptor(layout: Path, tag: str) -> dict:
+    for desc in _read_index(layout)["manifests"]:
+        if desc.get("annotations", {}).get(REF_NAME) == tag:
+            return desc
+    raise KeyError(f"tag {tag!r} not in {layout}/index.json")
+
+
+def make_oci_layout(tmp_path: os.PathLike | str, name: str = "example.org/fixture/busybox:1.0",
+                    platforms: tuple[str, ...] = ("amd64",), *, motd: str = "hello\n") -> Path:
+    """Build an OCI image layout under ``tmp_path/oci-build/layout`` and return its path.
+
+    One platform: ``index.json`` points at that manifest.  Several: ``index.json`` points at
+    an image index blob listing one manifest per platform (with ``platform`` set).  Either
+    way the top descriptor carries ``org.opencontainers.image.ref.name = name``.
+    """
+    if not platforms:
+        raise ValueError("give at least one platform")
+    work = Path(tmp_path) / "oci-build"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    layout = work / "layout"
+    busybox = _static_busybox()
+
+    _run(UMOCI, "init", "--layout", str(layout))
+    _run(UMOCI, "new", "--image", f"{layout}:base")
+    _run(UMOCI, "config", "--image", f"{layout}:base", "--os", "linux",
+         "--architecture", platforms[0], "--config.cmd", "/bin/sh", "--config.env", "PATH=/bin")
+    b1 = work / "b1"
+    _run(UMOCI, "unpack", "--image", f"{layout}:base", str(b1))
+    (b1 / "rootfs" / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(busybox, b1 / "rootfs" / "bin" / "busybox")
+    os.symlink("busybox", b1 / "rootfs" / "bin" / "sh")
+    _run(UMOCI, "repack", "--image", f"{layout}:base", str(b1))  # layer 0: busybox
+    b2 = work / "b2"
+    _run(UMOCI, "unpack", "--image", f"{layout}:base", str(b2))
+    (b2 / "rootfs" / "etc").mkdir(parents=True, exist_ok=True)
+    (b2 / "rootfs" / "etc" / "motd").write_text(motd)
+    _run(UMOCI, "repack", "--image", f"{layout}:base", str(b2))  # layer 1: /etc/motd
+    shutil.rmtree(b1)
+    shutil.rmtree(b2)
+
+    tags = []
+    for i, arch in enumerate(platforms):
+        tag = f"p-{arch}"
+        # Same layers, a config naming this architecture: a distinct manifest per platform.
+        _run(UMOCI, "config", "--image", f"{layout}:base", "--tag", tag, "--os", "linux",
+             "--architecture", arch, "--config.label", f"fixture.platform={arch}")
+        tags.append((arch, tag))
+    descs = [(arch, _manifest_descriptor(layout, tag)) for arch, tag in tags]
+
+    if len(platforms) == 1:
+        top = {k: v for k, v in descs[0][1].items() if k != "annotations"}
+    else:
+        index = {
+            "schemaVersion": 2,
+            "mediaType": INDEX_MEDIA_TYPE,
+            "manifests": [
+                {"mediaType": MANIFEST_MEDIA_TYPE, "digest": d["digest"], "size": d["size"],
+                 "platform": {"architecture": arch, "os": "linux"}}
+                for arch, d in descs
+            ],
+        }
+        digest, size = _write_blob(layout, json.dumps(index, separators=(",", ":")).encode())
+        top = {"mediaType": INDEX_MEDIA_TYPE, "digest": digest, "size": size}
+    top["annotations"] = {REF_NAME: name}
+    (layout / "index.json").write_text(json.dumps(
+        {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": [top]},
+        separators=(",", ":")))
+    # Drop the blobs only the intermediate "base" image used (its config, manifest).
+    _run(UMOCI, "gc", "--layout", str(layout))
+    return layout
+
+
+def oci_archive(layout: Path, out: Path) -> Path:
+    """Tar an OCI layout into an ``oci-archive`` that ``ctr images import`` accepts."""
+    with tarfile.open(out, "w") as tar:
+        for name in ("oci-layout", "index.json", "blobs"):
+            tar.add(layout / name, arcname=name)
+    return out
+
+
+def make_oci_image(tmp_path: os.PathLike | str, name: str = "example.org/fixture/busybox:1.0",
+                   platforms: tuple[str, ...] = ("amd64",), **kw) -> Path:
+    """Build a real OCI image with umoci and return the ``oci-archive`` tar path.
+
+    The layout stays at ``<archive parent>/layout`` (``describe_layout(path.parent / "layout")``).
+    """
+    layout = make_oci_layout(tmp_path, name, platforms, **kw)
+    return oci_archive(layout, layout.parent / "image.oci.tar")
+
+
+def layout_blobs(layout: Path) -> dict[str, bytes]:
+    """Every blob of a layout: ``"sha256:<hex>" -> bytes`` (checked against its name)."""
+    result = {}
+    for p in sorted((layout / "blobs" / "sha256").iterdir()):
+        data = p.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == p.name, f"corrupt layout blob {p}"
+        result[f"sha256:{p.name}"] = data
+    return result
+
+
+@dataclass
+class ImageDescription:
+    """What a layout holds, by role, for assertions about labels containerd sets."""
+
+    top: dict
+    index: str | None = None
+    manifests: dict[str, str] = field(default_factory=dict)   # arch -> manifest digest
+    configs: dict[str, str] = field(default_factory=dict)     # arch -> config digest
+    layers: dict[str, list[str]] = field(default_factory=dict)  # arch -> layer digests
+
+
+def describe_layout(layout: Path) -> ImageDescription:
+    blobs = layout / "blobs" / "sha256"
+
+    def load(digest: str) -> dict:
+        return json.loads((blobs / digest.split(":", 1)[1]).read_bytes())
+
+    top = _read_index(layout)["manifests"][0]
+    desc = ImageDescription(top=top)
+    if top["mediaType"] == INDEX_MEDIA_TYPE:
+        desc.index = top["digest"]
+        entries = [(m["platform"]["architecture"], m["digest"]) for m in load(top["digest"])["manifests"]]
+    else:
+        entries = [(None, top["digest"])]
+    for arch, mdigest in entries:
+        manifest = load(mdigest)
+        config = manifest["config"]["digest"]
+        arch = arch or load(config)["architecture"]
+        desc.manifests[arch] = mdigest
+        desc.configs[arch] = config
+        desc.layers[arch] = [layer["digest"] for layer in manifest["layers"]]
+    return desc
