@@ -1,0 +1,137 @@
+"""Blob labels in ``<root>/labels.db`` (SQLite, WAL), which containerd ignores.
+
+containerd's local store takes an optional LabelStore with Get / Set / Update
+(spec §1.4); this is that store, safe for several threads and processes:
+every change runs in one ``BEGIN IMMEDIATE`` transaction so a concurrent
+update from another process is merged, never lost.  Empty values are never
+stored (an empty value means "delete").
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+
+from . import errors
+
+log = logging.getLogger(__name__)
+
+MAX_LABEL_BYTES = 4096
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS labels ("
+    " digest TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (digest, key)) WITHOUT ROWID"
+)
+
+
+def validate(labels: dict[str, str]) -> None:
+    """containerd's metadata rule (spec §5.1): len(key)+len(value) in bytes at most 4096."""
+    for key, value in labels.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise errors.InvalidArgument(f"label {key!r}: keys and values must be strings")
+        kb = key.encode("utf-8", "surrogateescape")
+        n = len(kb) + len(value.encode("utf-8", "surrogateescape"))
+        if n > MAX_LABEL_BYTES:
+            raise errors.InvalidArgument(
+                f"label key and value length ({n} bytes) greater than maximum size "
+                f"({MAX_LABEL_BYTES} bytes), key: {kb[:64].decode('utf-8', 'replace')}"
+            )
+        if not key:
+            raise errors.InvalidArgument("label key must not be empty")
+
+
+class LabelStore:
+    """Labels of the blobs of one store root, by digest string."""
+
+    def __init__(self, path: Path, *, read_only: bool = False, busy_timeout_ms: int = 30_000):
+        self.path = Path(path)
+        self.read_only = read_only
+        self._busy_ms = busy_timeout_ms
+        self._local = threading.local()
+
+    def _conn(self, *, create: bool) -> sqlite3.Connection | None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if not self.path.exists():
+            if not create or self.read_only:
+                return None
+        if self.read_only:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+        else:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(_SCHEMA)
+        self._local.conn = conn
+        return conn
+
+    def _read(self, sql: str, args=()) -> list[tuple]:
+        try:
+            conn = self._conn(create=False)
+            if conn is None:
+                return []
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            if "no such table" in str(exc):
+                return []
+            raise errors.Unknown(f"reading labels from {self.path} failed: {exc}") from exc
+
+    def get(self, digest: str) -> dict[str, str]:
+        return dict(self._read("SELECT key, value FROM labels WHERE digest = ?", (digest,)))
+
+    def all(self) -> dict[str, dict[str, str]]:
+        """Every label of every blob in one query (walk must not run one query per blob)."""
+        result: dict[str, dict[str, str]] = {}
+        for digest, key, value in self._read("SELECT digest, key, value FROM labels"):
+            result.setdefault(digest, {})[key] = value
+        return result
+
+    def _change(self, digest: str, replace: bool, labels: dict[str, str]) -> dict[str, str]:
+        if self.read_only:
+            raise errors.FailedPrecondition(f"labels of {digest} cannot be changed: the label store is read-only")
+        try:
+            conn = self._conn(create=True)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if replace:
+                    conn.execute("DELETE FROM labels WHERE digest = ?", (digest,))
+                for key, value in labels.items():
+                    if value:
+                        conn.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, ?)", (digest, key, value))
+                    elif not replace:
+                        conn.execute("DELETE FROM labels WHERE digest = ? AND key = ?", (digest, key))
+                rows = conn.execute("SELECT key, value FROM labels WHERE digest = ?", (digest,)).fetchall()
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise errors.Unknown(f"writing labels of {digest} to {self.path} failed: {exc}") from exc
+        return dict(rows)
+
+    def set(self, digest: str, labels: dict[str, str]) -> dict[str, str]:
+        """Replace all labels of ``digest``."""
+        return self._change(digest, True, labels or {})
+
+    def update(self, digest: str, labels: dict[str, str]) -> dict[str, str]:
+        """Merge: a key with an empty value is deleted; returns the resulting map."""
+        return self._change(digest, False, labels or {})
+
+    def delete(self, digest: str) -> None:
+        if self._conn(create=False) is None:
+            return
+        self._change(digest, True, {})
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread's objects go)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,388 @@
+"""containerd's local content store (``content/local``), byte for byte, in Python.
+
+Layout (spec §2.1): ``blobs/<alg>/<hex>`` for committed blobs and
+``ingest/<sha256(ref)>/`` for ingests.  Blobscope adds ``labels.db`` (labels) and
+``.blobscope/locks/`` (cross-process ref locks), both of which containerd ignores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import errors
+from .digest import ALGORITHMS, Digest, _why_invalid
+from .ingest import BrokenIngest, read_status, ref_hash
+from .labels import LabelStore, validate as validate_labels
+from .locks import RefLocks
+from .reader import ReaderAt
+from .timestamps import Timestamp
+from .types import Info, Status
+from .writer import Writer, open_writer
+
+log = logging.getLogger(__name__)
+
+METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
+_NAME_OK = {alg: re.compile(f"[a-f0-9]{{{n}}}\\Z").match for alg, n in ALGORITHMS.items()}
+_new_digest = str.__new__  # names already matched by _NAME_OK skip Digest's re-validation
+
+
+@dataclass(frozen=True)
+class StrayBlob:
+    """Something in ``blobs/<alg>/`` that is not a blob: a bad name, a link, a directory."""
+
+    path: Path
+    name: str
+    reason: str
+
+
+class LocalStore:
+    """A containerd content root on the local file system (see DESIGN.md for the API)."""
+
+    def __init__(self, root: os.PathLike | str, *, writable: bool | None = None):
+        self.root = Path(root).absolute()
+        self.blobs_root = self.root / "blobs"
+        self.ingest_root = self.root / "ingest"
+        self.read_only_reason = self._why_read_only(writable)
+        if self.read_only_reason is None:
+            try:
+                self.ingest_root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                self.read_only_reason = f"cannot create the store at {self.root}: {exc.strerror or exc}"
+        self.read_only = self.read_only_reason is not None
+        if self.read_only:
+            log.info("opened %s read-only: %s", self.root, self.read_only_reason)
+        self.labels = LabelStore(self.root / "labels.db", read_only=self.read_only)
+        self._locks = RefLocks(self.root / ".blobscope" / "locks")
+
+    def _why_read_only(self, writable: bool | None) -> str | None:
+        if writable is False:
+            return "the store was opened read-only"
+        meta = self.root.parent / METADATA_DB
+        if writable is None and meta.exists():
+            return (f"{self.root} belongs to a containerd installation ({meta} exists); writing behind "
+                    "containerd's back would make its metadata disagree with the files. Stop containerd "
+                    "and open it explicitly writable (blobctl --force) if you really mean to change it")
+        probe = self.root if self.root.exists() else self.root.parent
+        if probe.exists() and not os.access(probe, os.W_OK):
+            return f"you have no permission to write to {probe} (or it is on a read-only file system)"
+        return None
+
+    def _check_writable(self, action: str) -> None:
+        if self.read_only:
+            raise errors.FailedPrecondition(f"cannot {action}: {self.read_only_reason}")
+
+    # -- paths -------------------------------------------------------------------------------
+    @staticmethod
+    def digest_arg(value, context: str) -> Digest:
+        """Validate before a digest becomes a path: InvalidArgument with containerd's message."""
+        if isinstance(value, Digest):
+            return value
+        why = _why_invalid(value) if isinstance(value, str) else "digest must be a string"
+        if why is not None:
+            raise errors.InvalidArgument(f"{context}: cannot calculate blob path from invalid digest: {why}")
+        return Digest(value)
+
+    def blob_path(self, digest: Digest | str) -> Path:
+        d = self.digest_arg(digest, "calculating blob path")
+        return self.blobs_root / d.algorithm / d.encoded
+
+    def ingest_dir(self, ref: str) -> Path:
+        return self.ingest_root / ref_hash(ref)
+
+    def _blob_stat(self, dgst: Digest) -> tuple[Path, os.stat_result]:
+        """lstat of a blob: NotFound if missing, FailedPrecondition if it is not a regular file."""
+        path = self.blobs_root / dgst.algorithm / dgst.encoded
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise errors.NotFound(f"content {dgst}") from None
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+            raise errors.FailedPrecondition(
+                f"content {dgst}: {path} is {kind}; Blobscope does not follow or read it. "
+                f"Inspect it and delete it if it does not belong there")
+        return path, st
+
+    # -- Manager -----------------------------------------------------------------------------
+    def info(self, digest: Digest | str) -> Info:
+        dgst = self.digest_arg(digest, "calculating blob info path")
+        _, st = self._blob_stat(dgst)
+        return _info(dgst, st, self.labels.get(dgst))
+
+    def update(self, info: Info, *fieldpaths: str) -> Info:
+        """Change labels: no fieldpath or ``labels`` replaces all, ``labels.<key>`` one key (spec §2.11)."""
+        self._check_writable(f"update the labels of {info.digest}")
+        dgst = self.digest_arg(info.digest, "calculating blob path for update")
+        path, st = self._blob_stat(dgst)
+        given = dict(info.labels or {})
+        replace = not fieldpaths
+        partial: dict[str, str] = {}
+        for fp in fieldpaths:
+            if fp.startswith("labels."):
+                key = fp[len("labels."):]
+                partial[key] = given.get(key, "")  # absent from the input = delete it
+            elif fp == "labels":
+                replace = True
+            else:
+                raise errors.InvalidArgument(f'cannot update "{fp}" field on content info "{dgst}"')
+        if replace:
+            validate_labels({k: v for k, v in given.items() if v})
+            stored = self.labels.set(dgst, given)
+        else:
+            validate_labels({k: v for k, v in partial.items() if v})
+            stored = self.labels.update(dgst, partial)
+        now = time.time_ns()
+        try:
+            os.utime(path, ns=(now, st.st_mtime_ns))  # atime = now, mtime = created (as containerd)
+        except OSError as exc:
+            log.warning("could not set the times of %s: %s", path, exc)
+        return Info(dgst, st.st_size, Timestamp.from_ns(st.st_mtime_ns), Timestamp.from_ns(now), stored)
+
+    def walk(self, *filters: str, strays: list | None = None) -> Iterator[Info]:
+        """Blobs in lexical order, filtered (containerd filter strings, OR-ed).
+
+        Links, directories and names that are not digests inside ``blobs/<alg>/`` are
+        not blobs: they are skipped, and appended to ``strays`` when a list is given.
+        """
+        match = _compile_filters(filters)
+        return self._walk(match, strays)
+
+    def _walk(self, match, strays) -> Iterator[Info]:
+        try:
+            algs = sorted(e.name for e in os.scandir(self.blobs_root)
+                          if e.name in ALGORITHMS and e.is_dir(follow_symlinks=False))
+        except FileNotFoundError:
+            return  # a fresh store has no blobs/ yet (containerd errors here)
+        all_labels = self.labels.all()
+        from_ns = Timestamp.from_ns
+        for alg in algs:
+            name_ok = _NAME_OK[alg]
+            prefix = alg + ":"
+            try:
+                entries = sorted(os.scandir(self.blobs_root / alg), key=lambda e: e.name)
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                name = entry.name
+                if not name_ok(name):
+                    if strays is not None:
+                        strays.append(StrayBlob(Path(entry.path), name, "name is not a valid digest"))
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # deleted while we walk
+                if not stat.S_ISREG(st.st_mode):
+                    if strays is not None:
+                        kind = "symbolic link (not followed)" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+                        strays.append(StrayBlob(Path(entry.path), name, kind))
+                    continue
+                dgst = _new_digest(Digest, prefix + name)
+                info = _fast_info(dgst, st.st_size, from_ns(st.st_mtime_ns), from_ns(st.st_atime_ns),
+                                  all_labels.get(dgst))
+                if match is None or match(info):
+                    yield info
+
+    def stray_blobs(self) -> list[StrayBlob]:
+        strays: list[StrayBlob] = []
+        for _ in self.walk(strays=strays):
+            pass
+        return strays
+
+    def delete(self, digest: Digest | str) -> None:
+        self._check_writable(f"delete {digest}")
+        dgst = self.digest_arg(digest, "calculating blob path for delete")
+        path = self.blobs_root / dgst.algorithm / dgst.encoded
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            # Deliberate difference: containerd returns success for a missing blob.
+            raise errors.NotFound(f"content {dgst}") from None
+        if stat.S_ISDIR(st.st_mode):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+        self.labels.delete(dgst)
+
+    # -- Provider ----------------------------------------------------------------------------
+    def reader_at(self, digest: Digest | str) -> ReaderAt:
+        dgst = self.digest_arg(digest, "calculating blob path for ReaderAt")
+        path = self.blobs_root / dgst.algorithm / dgst.encoded
+        try:
+            _, st = self._blob_stat(dgst)
+            return ReaderAt(path)
+        except errors.NotFound:
+            raise errors.NotFound(f"blob {dgst} expected at {path}: blob not found") from None
+        except FileNotFoundError:
+            raise errors.NotFound(f"blob {dgst} expected at {path}: blob not found") from None
+        except OSError as exc:  # e.g. ELOOP from O_NOFOLLOW when a link was swapped in
+            raise errors.FailedPrecondition(f"blob {dgst} at {path} cannot be read: {exc.strerror or exc}") from exc
+
+    # -- IngestManager -----------------------------------------------------------------------
+    def status(self, ref: str) -> Status:
+        _check_ref(ref)
+        return read_status(self.ingest_dir(ref))
+
+    def list_statuses(self, *filters: str) -> list[Status]:
+        """Good ingests only (sorted by ref); damaged entries are in :meth:`broken_ingests`."""
+        good, _ = self._scan_ingests()
+        match = _compile_filters(filters, status=True)
+        return [s for s in good if match is None or match(s)]
+
+    def broken_ingests(self) -> list[BrokenIngest]:
+        return self._scan_ingests()[1]
+
+    def _scan_ingests(self) -> tuple[list[Status], list[BrokenIngest]]:
+        good: list[Status] = []
+        broken: list[BrokenIngest] = []
+        try:
+            entries = list(os.scandir(self.ingest_root))
+        except FileNotFoundError:
+            return good, broken
+        for entry in entries:
+            path = Path(entry.path)
+            if not entry.is_dir(follow_symlinks=False):
+                broken.append(BrokenIngest(path, entry.name, "not a directory (a stray entry in ingest/)"))
+                continue
+            try:
+                st = read_status(path)
+            except errors.ContentError as exc:
+                if not os.path.lexists(path):
+                    continue  # committed or aborted while we listed
+                broken.append(BrokenIngest(path, entry.name, str(exc)))
+                continue
+            except OSError as exc:
+                broken.append(BrokenIngest(path, entry.name, f"{exc.strerror or exc}"))
+                continue
+            if ref_hash(st.ref) != entry.name:
+                broken.append(BrokenIngest(path, entry.name,
+                                           f"its ref file says {st.ref!r}, whose ingest directory has another "
+                                           "name; it cannot be resumed or aborted by ref"))
+                continue
+            good.append(st)
+        good.sort(key=lambda s: s.ref)
+        broken.sort(key=lambda b: b.ref_hash)
+        return good, broken
+
+    def remove_broken_ingest(self, ref_hash_: str) -> None:
+        """Delete one damaged entry of ``ingest/`` (by directory name) that list_statuses left out."""
+        self._check_writable(f"remove the broken ingest {ref_hash_}")
+        if not ref_hash_ or "/" in ref_hash_ or ref_hash_ in (".", "..") or "\0" in ref_hash_:
+            raise errors.InvalidArgument(f"{ref_hash_!r} is not the name of an entry in {self.ingest_root}")
+        for b in self.broken_ingests():
+            if b.ref_hash == ref_hash_:
+                if os.path.isdir(b.path) and not os.path.islink(b.path):
+                    shutil.rmtree(b.path)
+                else:
+                    os.unlink(b.path)
+                return
+        if os.path.lexists(self.ingest_root / ref_hash_):
+            raise errors.FailedPrecondition(
+                f"ingest {ref_hash_} is not broken; abort it by its ref instead")
+        raise errors.NotFound(f"no broken ingest named {ref_hash_} in {self.ingest_root}")
+
+    def abort(self, ref: str) -> None:
+        self._check_writable(f"abort ingest {ref!r}")
+        _check_ref(ref)
+        path = self.ingest_dir(ref)
+        if not os.path.lexists(path):
+            # Deliberate difference: containerd returns success for an unknown ref.
+            raise errors.NotFound(f"ingest ref {ref!r} not found")
+        # Like containerd, no ref lock: an open writer's later commit fails instead.
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+
+    # -- Ingester ----------------------------------------------------------------------------
+    def writer(self, ref: str, *, total: int = 0, expected: Digest | str | None = None) -> Writer:
+        """Open (or resume) the ingest ``ref``; one writer per ref across threads and processes."""
+        self._check_writable(f"write ingest {ref!r}")
+        _check_ref(ref)
+        dgst = self.digest_arg(expected, "calculating expected blob path for writer") if expected else None
+        lock = self._locks.lock(ref, ref_hash(ref))
+        try:
+            if dgst is not None and os.path.lexists(self.blobs_root / dgst.algorithm / dgst.encoded):
+                raise errors.AlreadyExists(f"content {dgst}")
+            # containerd 2.3+: hash with the expected digest's algorithm; sha256 otherwise.
+            return open_writer(self, ref, lock, total or 0, dgst.algorithm if dgst else "sha256")
+        except BaseException:
+            lock.release()
+            raise
+
+    # -- Blobscope helpers -------------------------------------------------------------------
+    def verify(self, digest: Digest | str) -> bool:
+        """Re-hash a blob and compare with its name."""
+        dgst = self.digest_arg(digest, "calculating blob path for verify")
+        hasher = dgst.hasher()
+        with self.reader_at(dgst) as r:
+            _advise_sequential(r.fileno())
+            for chunk in r.chunks(4 << 20):
+                hasher.update(chunk)
+        return hasher.hexdigest() == dgst.encoded
+
+    def usage(self) -> dict:
+        blob_count = blob_bytes = 0
+        for info in self.walk():
+            blob_count += 1
+            blob_bytes += info.size
+        statuses = self.list_statuses()
+        return {"blob_count": blob_count, "blob_bytes": blob_bytes,
+                "ingest_count": len(statuses), "ingest_bytes": sum(s.offset for s in statuses)}
+
+    def import_file(self, path: os.PathLike | str, *, ref: str | None = None,
+                    labels: dict[str, str] | None = None,
+                    progress: Callable[[int, int], None] | None = None,
+                    cancel: Callable[[], bool] | None = None) -> Info:
+        from .importer import import_file
+        return import_file(self, path, ref=ref, labels=labels, progress=progress, cancel=cancel)
+
+    def __repr__(self) -> str:
+        return f"<LocalStore {str(self.root)!r}{' read-only' if self.read_only else ''}>"
+
+
+def _check_ref(ref: str) -> None:
+    if not ref:
+        raise errors.InvalidArgument("ref must not be empty")
+    if not isinstance(ref, str):
+        raise errors.InvalidArgument(f"ref must be a string, not {type(ref).__name__}")
+
+
+def _info(dgst: Digest, st: os.stat_result, labels: dict | None) -> Info:
+    return Info(dgst, st.st_size, Timestamp.from_ns(st.st_mtime_ns), Timestamp.from_ns(st.st_atime_ns),
+                labels or {})
+
+
+def _fast_info(dgst, size, created, updated, labels) -> Info:
+    # Walk builds 100k of these: skip the dataclass __init__/__post_init__ (values are already checked).
+    info = object.__new__(Info)
+    object.__setattr__(info, "__dict__", {"digest": dgst, "size": size, "created_at": created,
+                                          "updated_at": updated, "labels": dict(labels) if labels else {}})
+    return info
+
+
+def _compile_filters(texts, *, status: bool = False):
+    """A predicate for the OR of containerd filter strings, or None for "everything"."""
+    if not texts:
+        return None
+    from . import filters  # filters-cli's parser; only needed when filtering
+    flt = filters.parse_all(*texts)
+    adapt = filters.adapt_status if status else filters.adapt_info
+    return lambda item: flt.match(adapt(item))
+
+
+def _advise_sequential(fd: int) -> None:
+    if hasattr(os, "posix_fadvise"):
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        except OSError:
+            pass

@@ -1,0 +1,351 @@
+"""Writing one ingest and committing it into ``blobs/`` (spec §2.5, §2.7, §2.8)."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import errors
+from . import labels as labelmod
+from .digest import Digest
+from .ingest import read_status, ref_bytes, write_plain, write_timestamp
+from .locks import RefLock
+from .timestamps import Timestamp
+from .types import Status
+
+if TYPE_CHECKING:
+    from .local import LocalStore
+
+log = logging.getLogger(__name__)
+
+RESUME_CHUNK = 1 << 20
+# Writes at least this big hash on a helper thread while the bytes go to disk (hashlib drops the GIL).
+PARALLEL_HASH_MIN = 1 << 20
+_hash_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="blobscope-hash")
+
+
+def open_writer(store: "LocalStore", ref: str, lock: RefLock, total: int, algorithm: str) -> "Writer":
+    """Create or resume ``ingest/<sha256(ref)>`` for ``ref`` (the caller holds ``lock``)."""
+    store.ingest_root.mkdir(parents=True, exist_ok=True)
+    directory = store.ingest_dir(ref)
+    try:
+        os.mkdir(directory, 0o755)
+        resumed = None
+    except FileExistsError:
+        resumed = _try_resume(directory, ref, total, algorithm)
+    if resumed is not None:
+        hasher, offset, total, started, updated = resumed
+        recreate = False
+    else:
+        hasher, offset = hashlib.new(algorithm), 0
+        started = updated = time.time_ns()
+        recreate = True
+        write_plain(directory / "ref", ref_bytes(ref))
+        write_timestamp(directory / "startedat", started)
+        write_timestamp(directory / "updatedat", updated)
+        if total > 0:
+            write_plain(directory / "total", str(total).encode())
+        else:
+            _unlink_quietly(directory / "total")  # a stale total from the unusable ingest would lie
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    if recreate:
+        # Deliberate difference (spec §2.5 hazard): containerd keeps the stale tail of an
+        # ingest it could not resume; we truncate so a later commit can never store it.
+        flags |= os.O_TRUNC
+    fd = os.open(directory / "data", flags, 0o666)
+    try:
+        os.lseek(fd, offset, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
+    return Writer(store, ref, lock, directory, fd, hasher, offset, max(total, 0), started, updated)
+
+
+def _try_resume(directory: Path, ref: str, total: int, algorithm: str):
+    """(hasher, offset, total, started, updated) of a resumable ingest, or None to recreate it."""
+    try:
+        status = read_status(directory)
+        if status.ref != ref:
+            raise ValueError(f"ref key does not match: {status.ref!r} != {ref!r}")
+        if total > 0 and status.total > 0 and total != status.total:
+            raise ValueError(f"provided total differs from status: {total} != {status.total}")
+        hasher = hashlib.new(algorithm)
+        offset = 0
+        buf = bytearray(RESUME_CHUNK)
+        with open(directory / "data", "rb", buffering=0) as f:
+            while n := f.readinto(buf):
+                hasher.update(memoryview(buf)[:n])
+                offset += n
+    except (errors.ContentError, OSError, ValueError) as exc:
+        log.info("failed to resume the status from path %s: %s. will recreate them", directory, exc)
+        return None
+    # The stored total wins: a total passed now is dropped when none was recorded (as containerd).
+    return hasher, offset, status.total, status.started_at.ns, status.updated_at.ns
+
+
+class Writer:
+    """An open ingest.  Not thread-safe: one thread writes, commits or closes it.
+
+    ``close()`` keeps the ingest on disk (resumable); ``commit()`` moves it into
+    ``blobs/`` and always leaves the writer closed, whatever happens.
+    """
+
+    def __init__(self, store, ref, lock, directory, fd, hasher, offset, total, started_ns, updated_ns):
+        self._store = store
+        self.ref = ref
+        self._lock = lock
+        self.path = directory
+        self._fd: int | None = fd
+        self._hasher = hasher
+        self._offset = offset
+        self._total = total
+        self._started = started_ns
+        self._updated = updated_ns
+
+    # -- writing -----------------------------------------------------------------------------
+    def write(self, data) -> int:
+        """Append ``data``; returns its length.  Raises on a closed writer or an OS error."""
+        fd = self._fd
+        if fd is None:
+            raise errors.FailedPrecondition(f"cannot write to ingest {self.ref!r}: the writer is closed")
+        view = memoryview(data).cast("B")
+        pending = _hash_pool.submit(self._hasher.update, view) if len(view) >= PARALLEL_HASH_MIN else None
+        done = 0
+        try:
+            while done < len(view):
+                n = os.write(fd, view[done:])
+                if n == 0:
+                    raise OSError(errno.EIO, "short write")
+                done += n
+        except OSError as exc:
+            if pending is not None:
+                pending.result()
+                self._rehash(self._offset + done)  # the helper hashed bytes that never reached the file
+            else:
+                self._hasher.update(view[:done])
+            self._offset += done
+            self._updated = time.time_ns()
+            raise errors.Unknown(
+                f"writing to ingest {self.ref!r} failed after {self._offset} bytes: "
+                f"{exc.strerror or exc}; the ingest is kept and can be resumed"
+            ) from exc
+        if pending is not None:
+            pending.result()
+        else:
+            self._hasher.update(view)
+        self._offset += done
+        self._updated = time.time_ns()
+        return done
+
+    def _rehash(self, upto: int) -> None:
+        hasher = hashlib.new(self._hasher.name)
+        with open(self.path / "data", "rb", buffering=0) as f:
+            left = upto
+            while left > 0 and (chunk := f.read(min(RESUME_CHUNK, left))):
+                hasher.update(chunk)
+                left -= len(chunk)
+        self._hasher = hasher
+
+    def digest(self) -> Digest:
+        """Digest of every byte so far (valid at any time, also after commit)."""
+        return Digest.from_hasher(self._hasher.copy())
+
+    def status(self) -> Status:
+        """In-memory status; never fails."""
+        return Status(self.ref, self._offset, self._total, None,
+                      Timestamp.from_ns(self._started), Timestamp.from_ns(self._updated))
+
+    @property
+    def offset(self) -> int:
+        return self._offset
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
+    def truncate(self, size: int = 0) -> None:
+        """Restart the ingest from nothing; containerd supports only size 0."""
+        if size != 0:
+            raise errors.Unknown(f"Truncate: unsupported size {size} (only 0 is supported)")
+        if self._fd is None:
+            raise errors.FailedPrecondition(f"cannot truncate ingest {self.ref!r}: the writer is closed")
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        os.ftruncate(self._fd, 0)
+        self._hasher = hashlib.new(self._hasher.name)
+        self._offset = 0
+        self._updated = time.time_ns()
+
+    # -- finishing ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Flush and keep the ingest; the ref is free again.  Closing twice is fine."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                log.warning("fsync of ingest %r failed: %s", self.ref, exc)
+            os.close(fd)
+            try:
+                write_timestamp(self.path / "updatedat", self._updated)
+            except OSError as exc:
+                log.warning("could not persist updatedat of ingest %r: %s", self.ref, exc)
+        finally:
+            self._lock.release()
+
+    def commit(self, size: int = 0, expected: Digest | str | None = None,
+               labels: dict[str, str] | None = None) -> Digest:
+        """Move the ingest to ``blobs/<alg>/<hex>`` in containerd's order (spec §2.8); returns the digest."""
+        try:
+            return self._commit(size, expected, labels)
+        finally:
+            self._lock.release()  # only ever our own hold (containerd's stale-writer quirk is not kept)
+
+    def _commit(self, size, expected, labels) -> Digest:
+        labels = dict(labels or {})
+        fd, self._fd = self._fd, None
+        if fd is None:
+            raise errors.FailedPrecondition("cannot commit on closed writer")
+        try:
+            labelmod.validate(labels)
+            if expected:
+                expected = self._store.digest_arg(expected, "validating expected digest for commit")
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                raise errors.Unknown(f"sync failed: {exc.strerror or exc}") from exc
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if size > 0 and st.st_size != size:
+            raise errors.FailedPrecondition(f"unexpected commit size {st.st_size}, expected {size}")
+        dgst = self._final_digest(expected)
+        if expected and dgst != expected:
+            raise errors.FailedPrecondition(f"unexpected commit digest {dgst}, expected {expected}")
+
+        target = self._store.blob_path(dgst)
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        if os.path.lexists(target):
+            _remove_ingest(self.path)
+            raise errors.AlreadyExists(f"content {dgst}")
+        try:
+            os.rename(self.path / "data", target)
+        except FileNotFoundError as exc:
+            raise errors.Unknown(f"rename {exc.filename} {target}: no such file or directory "
+                                 f"(was ingest {self.ref!r} aborted while it was written?)") from exc
+        _fsync_dir(target.parent)  # as containerd 2.2+: the blob survives a power loss
+
+        # From here on nothing fails the commit: the blob is in place (containerd logs only).
+        now = time.time_ns()
+        _quietly(os.utime, target, ns=(now, now))
+        _remove_ingest(self.path)
+        if labels:
+            _quietly(self._store.labels.set, dgst, labels)
+        _quietly(os.chmod, target, st.st_mode & 0o777 & ~0o333)
+        return dgst
+
+    def _final_digest(self, expected: Digest | None) -> Digest:
+        if not expected or expected.algorithm == self._hasher.name:
+            return self.digest()
+        # containerd 2.3+: an expected digest of another algorithm re-hashes the data with it.
+        hasher = expected.hasher()
+        with open(self.path / "data", "rb", buffering=0) as f:
+            while chunk := f.read(RESUME_CHUNK):
+                hasher.update(chunk)
+        return Digest.from_hasher(hasher)
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A forgotten writer must not keep its ref locked for the life of the process.
+        if getattr(self, "_fd", None) is not None:
+            log.warning("writer of ref %r was never closed; closing it", self.ref)
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def __repr__(self) -> str:
+        return f"<Writer ref={self.ref!r} offset={self._offset} closed={self.closed}>"
+
+
+def copy(writer: Writer, source, size: int = 0, expected: Digest | str | None = None,
+         *, labels: dict[str, str] | None = None, chunk: int = 1 << 20) -> Digest | None:
+    """containerd's ``content.Copy``: resume from the writer's offset, copy the rest, commit.
+
+    ``source`` is a seekable file object (seeked to the offset), an object with
+    ``read_at(n, offset)`` (read from the offset), or any readable (the first
+    ``offset`` bytes are read and discarded).  AlreadyExists from commit counts as
+    success (returns None).
+    """
+    offset = writer.status().offset
+    read_at = getattr(source, "read_at", None)
+    pos = offset
+    if read_at is None and offset:
+        seekable = getattr(source, "seekable", None)
+        if seekable is not None and seekable():
+            if source.seek(offset) != offset:
+                raise errors.Unknown(f"unexpected seek location resuming {writer.ref!r}")
+        else:
+            left = offset
+            while left > 0:
+                skipped = source.read(min(chunk, left))
+                if not skipped:
+                    raise errors.Unknown(f"source ended after {offset - left} bytes; ingest has {offset}")
+                left -= len(skipped)
+    while True:
+        if read_at is not None:
+            data = read_at(chunk, pos)
+        else:
+            data = source.read(chunk)
+        if not data:
+            break
+        writer.write(data)
+        pos += len(data)
+    try:
+        return writer.commit(size, expected, labels=labels)
+    except errors.AlreadyExists:
+        return None
+
+
+def _remove_ingest(path: Path) -> None:
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("could not remove ingest directory %s: %s", path, exc)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _quietly(fn, *args, **kwargs) -> None:
+    try:
+        fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - after the rename the commit has happened
+        log.warning("after commit: %s%r failed: %s", getattr(fn, "__name__", fn), args, exc)
