@@ -1,0 +1,656 @@
+"""The reference graph of a content store: who references whom, what keeps a blob alive, what space is shared.
+
+Edges come from two places:
+
+* containerd's labels (spec §5.2): ``containerd.io/gc.ref.content`` and
+  ``…content.<name>`` / ``…content/<name>`` (``m.<i>``, ``config``, ``l.<i>``,
+  ``referrer.sha256.<i>``…), and the 2.2+ back-reference ``containerd.io/gc.bref.content*``
+  (on the child, naming the parent);
+* the descriptors inside manifests and indexes (read from the media-type cache, so a
+  rebuild parses nothing), including ``subject``, which makes the subject a parent of
+  its referrer (the direction containerd's ``referrer`` labels point).
+
+``containerd.io/gc.ref.snapshot.*`` names snapshots, not blobs; ``containerd.io/uncompressed``
+names a diff ID and ``containerd.io/distribution.source.*`` a registry: all three are kept as
+facts about the blob, never followed.
+
+Reachability follows containerd's garbage collector (mark from the roots, sweep the rest):
+the roots are blobs labelled ``containerd.io/gc.root``, images named by the caller (the
+target digests of containerd's image records, when known), and — because a bare content
+store has no image records — every index or manifest that no present index or manifest
+references ("top-level images").  A blob not reachable from any root is *reclaimable*,
+even when other (themselves unreachable) blobs reference it.  A cycle of references with no
+root is therefore reclaimable, as containerd's collector would sweep it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+from . import errors, oci
+from .digest import Digest
+from .oci import ContentType, Kind, Platform
+
+log = logging.getLogger(__name__)
+
+GC_ROOT = "containerd.io/gc.root"
+REF_CONTENT = "containerd.io/gc.ref.content"
+BREF_CONTENT = "containerd.io/gc.bref.content"
+REF_SNAPSHOT = "containerd.io/gc.ref.snapshot."
+UNCOMPRESSED = "containerd.io/uncompressed"
+DISTRIBUTION_SOURCE = "containerd.io/distribution.source."
+REF_NAME = "org.opencontainers.image.ref.name"
+
+# Edge sources, in the order a person should see them.
+FROM_LABEL = "label"          # containerd.io/gc.ref.content* on the parent
+FROM_BACKREF = "backref"      # containerd.io/gc.bref.content* on the child
+FROM_MANIFEST = "descriptor"  # a descriptor inside the parent index/manifest
+FROM_SUBJECT = "subject"      # the child's own `subject` names the parent
+
+_ROLE_ORDER = {"config": 0, "manifest": 1, "layer": 2, "blob": 3}
+
+
+def content_ref_name(key: str, prefix: str = REF_CONTENT) -> str | None:
+    """The edge name of a ``gc.ref.content`` label key, or None when GC would ignore the key.
+
+    containerd accepts the bare key and any suffix starting with ``.`` or ``/``;
+    ``containerd.io/gc.ref.contentX`` is not a reference.
+    """
+    if key == prefix:
+        return ""
+    if key.startswith(prefix) and key[len(prefix)] in "./":
+        return key[len(prefix) + 1:]
+    return None
+
+
+@dataclass(frozen=True)
+class Edge:
+    parent: Digest
+    child: Digest
+    name: str                    # "m.0", "config", "l.2", "referrer", "" (bare gc.ref.content) ...
+    sources: tuple[str, ...]     # FROM_LABEL / FROM_BACKREF / FROM_MANIFEST / FROM_SUBJECT
+
+    def to_json(self) -> dict:
+        return {"parent": str(self.parent), "child": str(self.child), "name": self.name,
+                "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    snapshotter: str
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Root:
+    digest: Digest
+    reason: str                  # "gc.root label", "top-level index", "top-level manifest", "image <name>"
+
+    def to_json(self) -> dict:
+        return {"digest": str(self.digest), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """One end of an edge, as the details pane lists it (a link to click)."""
+
+    digest: Digest
+    name: str
+    sources: tuple[str, ...]
+    present: bool
+    size: int                    # -1 when unknown (absent, and no descriptor gave it)
+    media_type: str
+    kind: str
+
+    def to_json(self) -> dict:
+        return {"digest": str(self.digest), "name": self.name, "sources": list(self.sources),
+                "present": self.present, "size": self.size, "mediaType": self.media_type,
+                "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class BlobRefs:
+    """Everything the graph knows about one blob."""
+
+    digest: Digest
+    present: bool
+    size: int
+    media_type: str
+    kind: str
+    children: tuple[Neighbour, ...]
+    parents: tuple[Neighbour, ...]
+    roots: tuple[Root, ...]      # the roots that keep it alive (itself included when it is one)
+    reachable: bool
+    uncompressed: Digest | None
+    snapshots: tuple[SnapshotRef, ...]
+    sources: Mapping[str, tuple[str, ...]]  # registry host -> repositories
+    note: str
+
+    def to_json(self) -> dict:
+        return {"digest": str(self.digest), "present": self.present, "size": self.size,
+                "mediaType": self.media_type, "kind": self.kind,
+                "children": [c.to_json() for c in self.children],
+                "parents": [p.to_json() for p in self.parents],
+                "roots": [r.to_json() for r in self.roots], "reachable": self.reachable,
+                "reclaimable": self.present and not self.reachable,
+                "uncompressed": str(self.uncompressed) if self.uncompressed else None,
+                "snapshots": [{"snapshotter": s.snapshotter, "key": s.key} for s in self.snapshots],
+                "distributionSources": {k: list(v) for k, v in self.sources.items()},
+                "note": self.note}
+
+
+@dataclass
+class TreeNode:
+    """A node of an image tree: index -> manifests (by platform) -> config and layers."""
+
+    digest: Digest
+    name: str
+    media_type: str
+    kind: str
+    size: int
+    present: bool
+    platform: Platform | None = None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    cycle: bool = False          # this digest is already an ancestor: not expanded again
+    children: list["TreeNode"] = field(default_factory=list)
+
+    def walk(self):
+        """This node and its descendants, depth first, as (depth, node)."""
+        stack = [(0, self)]
+        while stack:
+            depth, node = stack.pop()
+            yield depth, node
+            stack.extend((depth + 1, c) for c in reversed(node.children))
+
+    def to_json(self) -> dict:
+        d = {"digest": str(self.digest), "name": self.name, "mediaType": self.media_type,
+             "kind": self.kind, "size": self.size, "present": self.present}
+        if self.platform is not None:
+            d["platform"] = str(self.platform)
+        if self.annotations:
+            d["annotations"] = dict(self.annotations)
+        if self.cycle:
+            d["cycle"] = True
+        d["children"] = [c.to_json() for c in self.children]
+        return d
+
+
+@dataclass(frozen=True)
+class ImageSpace:
+    """One image (a root index or manifest) and the bytes it holds."""
+
+    digest: Digest
+    name: str                    # image name when known (ref.name annotation / image record), else ""
+    media_type: str
+    kind: str
+    platforms: tuple[str, ...]
+    blob_count: int
+    total: int                   # bytes of the present blobs it reaches (itself included)
+    shared: int                  # of which also reached by at least one other image
+    unique: int                  # total - shared: what deleting only this image would free
+    missing: int                 # referenced blobs that are not in the store
+
+    def to_json(self) -> dict:
+        return {"digest": str(self.digest), "name": self.name, "mediaType": self.media_type,
+                "kind": self.kind, "platforms": list(self.platforms), "blobs": self.blob_count,
+                "total": self.total, "shared": self.shared, "unique": self.unique,
+                "missing": self.missing}
+
+
+@dataclass(frozen=True)
+class StoreSpace:
+    blob_count: int
+    blob_bytes: int
+    ingest_count: int
+    ingest_bytes: int
+    reachable_count: int
+    reachable_bytes: int
+    reclaimable_count: int
+    reclaimable_bytes: int
+    image_count: int
+    image_shared_bytes: int      # bytes reached by two images or more
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Graph:
+    """An immutable snapshot of a store's references; every query is in memory and cheap.
+
+    Build it with :func:`build_graph` (from a walk's infos and content types) or
+    :func:`load_graph` (from a store).  Safe to query from any thread.
+    """
+
+    def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: dict, *,
+                 extra_roots: Mapping[Digest, str] | None, declared: dict, platforms: dict,
+                 annotations: dict, problems: list, ingest_count: int, ingest_bytes: int):
+        self.sizes: dict[Digest, int] = sizes
+        self.types: dict[Digest, ContentType] = types
+        self._declared: dict[Digest, str] = declared
+        self._desc_size: dict[Digest, int] = {}
+        self._platform: dict[Digest, Platform] = platforms
+        self._annotations: dict[Digest, dict] = annotations
+        self.problems: list[str] = problems
+        self.ingest_count = ingest_count
+        self.ingest_bytes = ingest_bytes
+        self._uncompressed, self._snapshots, self._sources, self._gc_root = labels_info
+        self._children: dict[Digest, list[Edge]] = defaultdict(list)
+        self._parents: dict[Digest, list[Edge]] = defaultdict(list)
+        for (p, c, name), srcs in edges.items():
+            e = Edge(p, c, name, tuple(s for s in (FROM_MANIFEST, FROM_LABEL, FROM_BACKREF, FROM_SUBJECT)
+                                       if s in srcs))
+            self._children[p].append(e)
+            self._parents[c].append(e)
+        for lst in self._children.values():
+            lst.sort(key=_edge_order)
+        for lst in self._parents.values():
+            lst.sort(key=lambda e: (e.parent, e.name))
+        self.edge_count = len(edges)
+        self._lock = threading.Lock()
+        self._image_space: dict[Digest, ImageSpace] | None = None
+        self.roots: dict[Digest, Root] = self._find_roots(dict(extra_roots or {}))
+        self.reachable: frozenset[Digest] = frozenset(self._mark())
+
+    # --- roots and reachability -----------------------------------------------------------
+    def _is_image(self, d: Digest) -> bool:
+        ct = self.types.get(d)
+        return ct is not None and ct.is_image
+
+    def _find_roots(self, extra: dict) -> dict[Digest, Root]:
+        roots: dict[Digest, Root] = {}
+        for d, name in extra.items():
+            roots[Digest(d)] = Root(Digest(d), f"image {name}" if name else "image")
+        for d in self._gc_root:
+            roots.setdefault(d, Root(d, "gc.root label"))
+        for d in self.sizes:
+            if d in roots or not self._is_image(d):
+                continue
+            # An index/manifest that a present index/manifest lists is part of that image, not one itself.
+            if any(e.parent != d and e.parent in self.sizes and self._is_image(e.parent)
+                   for e in self._parents.get(d, ())):
+                continue
+            roots[d] = Root(d, f"top-level {self.types[d].kind.value}")
+        return roots
+
+    def _closure(self, start: Iterable[Digest]) -> set[Digest]:
+        """Every digest reachable from ``start`` (present or not); cycles are visited once."""
+        seen = set(start)
+        queue = deque(seen)
+        children = self._children
+        while queue:
+            for e in children.get(queue.popleft(), ()):
+                if e.child not in seen:
+                    seen.add(e.child)
+                    queue.append(e.child)
+        return seen
+
+    def _mark(self) -> set[Digest]:
+        return {d for d in self._closure(self.roots) if d in self.sizes}
+
+    def is_reachable(self, digest) -> bool:
+        return Digest(digest) in self.reachable
+
+    def reclaimable(self) -> list[Digest]:
+        """Present blobs that no root reaches, sorted by digest."""
+        return sorted(d for d in self.sizes if d not in self.reachable)
+
+    def roots_of(self, digest) -> list[Root]:
+        """The roots that keep ``digest`` alive (walks parents; cycles are visited once)."""
+        d = Digest(digest)
+        seen = {d}
+        queue = deque([d])
+        found = []
+        while queue:
+            cur = queue.popleft()
+            if cur in self.roots:
+                found.append(self.roots[cur])
+            for e in self._parents.get(cur, ()):
+                if e.parent not in seen:
+                    seen.add(e.parent)
+                    queue.append(e.parent)
+        return sorted(found, key=lambda r: r.digest)
+
+    # --- neighbours ---------------------------------------------------------------------------
+    def children(self, digest) -> list[Edge]:
+        return list(self._children.get(Digest(digest), ()))
+
+    def parents(self, digest) -> list[Edge]:
+        return list(self._parents.get(Digest(digest), ()))
+
+    def missing(self) -> list[Edge]:
+        """Edges whose child is not in the store (a manifest whose layer is absent...)."""
+        return [e for lst in self._children.values() for e in lst if e.child not in self.sizes]
+
+    def cycles(self) -> list[list[Digest]]:
+        """Groups of blobs that reference each other in a loop (strongly connected components)."""
+        index: dict[Digest, int] = {}
+        low: dict[Digest, int] = {}
+        on_stack: set[Digest] = set()
+        stack: list[Digest] = []
+        out: list[list[Digest]] = []
+        counter = 0
+        for start in list(self._children):
+            if start in index:
+                continue
+            work = [(start, iter(self._children.get(start, ())))]
+            index[start] = low[start] = counter
+            counter += 1
+            stack.append(start)
+            on_stack.add(start)
+            while work:
+                node, it = work[-1]
+                advanced = False
+                for e in it:
+                    c = e.child
+                    if c not in index:
+                        index[c] = low[c] = counter
+                        counter += 1
+                        stack.append(c)
+                        on_stack.add(c)
+                        work.append((c, iter(self._children.get(c, ()))))
+                        advanced = True
+                        break
+                    if c in on_stack:
+                        low[node] = min(low[node], index[c])
+                if advanced:
+                    continue
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    comp = []
+                    while True:
+                        x = stack.pop()
+                        on_stack.discard(x)
+                        comp.append(x)
+                        if x == node:
+                            break
+                    if len(comp) > 1 or any(e.child == node for e in self._children.get(node, ())):
+                        out.append(sorted(comp))
+        return out
+
+    # --- what a blob is -------------------------------------------------------------------------
+    def media_type(self, digest) -> str:
+        """The media type a parent's descriptor declares, else the one sniffed, else ''."""
+        d = Digest(digest)
+        if d in self._declared:
+            return self._declared[d]
+        ct = self.types.get(d)
+        return ct.media_type if ct else ""
+
+    def kind(self, digest) -> str:
+        ct = self.types.get(Digest(digest))
+        if ct is not None:
+            return ct.kind.value
+        return _kind_from_media_type(self._declared.get(Digest(digest), ""))
+
+    def size(self, digest) -> int:
+        d = Digest(digest)
+        return self.sizes.get(d, self._desc_size.get(d, -1))
+
+    def blob_types(self) -> dict[Digest, tuple[str, str]]:
+        """digest -> (media type, kind) for every present blob: the blobs table's column in one call."""
+        return {d: (self.media_type(d), self.kind(d)) for d in self.sizes}
+
+    def _neighbour(self, d: Digest, name: str, sources) -> Neighbour:
+        return Neighbour(d, name, sources, d in self.sizes, self.size(d), self.media_type(d), self.kind(d))
+
+    def refs(self, digest) -> BlobRefs:
+        """Children, parents, roots and label facts of one blob (present or only referenced)."""
+        d = Digest(digest)
+        ct = self.types.get(d)
+        return BlobRefs(
+            digest=d, present=d in self.sizes, size=self.size(d), media_type=self.media_type(d),
+            kind=self.kind(d),
+            children=tuple(self._neighbour(e.child, e.name, e.sources) for e in self._children.get(d, ())),
+            parents=tuple(self._neighbour(e.parent, e.name, e.sources) for e in self._parents.get(d, ())),
+            roots=tuple(self.roots_of(d)), reachable=d in self.reachable,
+            uncompressed=self._uncompressed.get(d), snapshots=tuple(self._snapshots.get(d, ())),
+            sources={k: tuple(v) for k, v in self._sources.get(d, {}).items()},
+            note=ct.note if ct else "")
+
+    # --- images ----------------------------------------------------------------------------------
+    def image_roots(self) -> list[Root]:
+        """Roots that are images (top-level indexes/manifests and named images), by digest."""
+        return sorted((r for r in self.roots.values()
+                       if r.reason != "gc.root label" or self._is_image(r.digest)),
+                      key=lambda r: r.digest)
+
+    def tree(self, digest, *, max_nodes: int = 100000) -> TreeNode:
+        """The graph below ``digest`` as a tree; a digest already on the path is shown once, marked ``cycle``."""
+        d = Digest(digest)
+        root = self._tree_node(d, "", None)
+        count = 1
+        stack = [(root, frozenset([d]))]
+        while stack:
+            node, path = stack.pop()
+            by_child: dict[Digest, list[Edge]] = {}
+            for e in self._children.get(node.digest, ()):
+                by_child.setdefault(e.child, []).append(e)
+            for child, edges in by_child.items():
+                name = ", ".join(dict.fromkeys(e.name for e in edges if e.name)) or "ref"
+                kid = self._tree_node(child, name, node.digest)
+                node.children.append(kid)
+                count += 1
+                if child in path:
+                    kid.cycle = True
+                elif count < max_nodes:
+                    stack.append((kid, path | {child}))
+        return root
+
+    def _tree_node(self, d: Digest, name: str, parent: Digest | None) -> TreeNode:
+        plat = self._platform.get((parent, d)) if parent is not None else None
+        if plat is None and self.types.get(d) is not None and self.types[d].kind == Kind.CONFIG:
+            plat = self.types[d].platform
+        return TreeNode(d, name, self.media_type(d), self.kind(d), self.size(d), d in self.sizes,
+                        platform=plat, annotations=self._annotations.get((parent, d), {}) if parent else {})
+
+    def image_name(self, digest) -> str:
+        d = Digest(digest)
+        r = self.roots.get(d)
+        if r is not None and r.reason.startswith("image "):
+            return r.reason[len("image "):]
+        for e in self._parents.get(d, ()):
+            name = self._annotations.get((e.parent, d), {}).get(REF_NAME)
+            if name:
+                return name
+        return ""
+
+    def images(self) -> list[ImageSpace]:
+        """Every image with its total, shared and unique bytes (computed once, then cached)."""
+        with self._lock:
+            if self._image_space is None:
+                self._image_space = self._compute_image_space()
+            return list(self._image_space.values())
+
+    def image(self, digest) -> ImageSpace | None:
+        d = Digest(digest)
+        return next((i for i in self.images() if i.digest == d), None)
+
+    def _compute_image_space(self) -> dict[Digest, ImageSpace]:
+        closures = {r.digest: self._closure([r.digest]) for r in self.image_roots()}
+        count: dict[Digest, int] = defaultdict(int)
+        for cl in closures.values():
+            for d in cl:
+                count[d] += 1
+        out = {}
+        for d, cl in closures.items():
+            present = [x for x in cl if x in self.sizes]
+            total = sum(self.sizes[x] for x in present)
+            shared = sum(self.sizes[x] for x in present if count[x] > 1)
+            plats = []
+            for e in self._children.get(d, ()):
+                p = self._platform.get((d, e.child))
+                if p is not None and str(p) not in plats:
+                    plats.append(str(p))
+            if not plats:
+                for x in cl:
+                    ct = self.types.get(x)
+                    if ct is not None and ct.kind == Kind.CONFIG and ct.platform and str(ct.platform) not in plats:
+                        plats.append(str(ct.platform))
+            out[d] = ImageSpace(d, self.image_name(d), self.media_type(d), self.kind(d), tuple(plats),
+                                len(present), total, shared, total - shared, len(cl) - len(present))
+        return out
+
+    def space(self) -> StoreSpace:
+        imgs = self.images()
+        shared_members: set[Digest] = set()
+        if len(imgs) > 1:
+            seen: set[Digest] = set()
+            for img in imgs:
+                for x in self._closure([img.digest]):
+                    if x in seen:
+                        shared_members.add(x)
+                    seen.add(x)
+        reach_bytes = sum(self.sizes[d] for d in self.reachable)
+        total = sum(self.sizes.values())
+        return StoreSpace(
+            blob_count=len(self.sizes), blob_bytes=total, ingest_count=self.ingest_count,
+            ingest_bytes=self.ingest_bytes, reachable_count=len(self.reachable), reachable_bytes=reach_bytes,
+            reclaimable_count=len(self.sizes) - len(self.reachable), reclaimable_bytes=total - reach_bytes,
+            image_count=len(imgs),
+            image_shared_bytes=sum(self.sizes[x] for x in shared_members if x in self.sizes))
+
+
+def _edge_order(e: Edge):
+    head, _, tail = e.name.partition(".")
+    group = {"config": 0, "m": 1, "l": 2}.get(head, 3 if e.name != "referrer" else 4)
+    return (group, int(tail) if tail.isdigit() else 0, e.name, e.child)
+
+
+def _kind_from_media_type(mt: str) -> str:
+    if mt in oci.INDEX_TYPES:
+        return Kind.INDEX.value
+    if mt in oci.MANIFEST_TYPES:
+        return Kind.MANIFEST.value
+    if mt in oci.CONFIG_TYPES:
+        return Kind.CONFIG.value
+    if mt in oci.LAYER_TYPES:
+        return Kind.LAYER.value
+    return ""
+
+
+def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
+                extra_roots: Mapping[str, str] | None = None,
+                ingest_count: int = 0, ingest_bytes: int = 0,
+                cancel: Callable[[], bool] | None = None) -> Graph:
+    """Build the graph from one walk's :class:`Info` records and the blobs' content types.
+
+    ``extra_roots`` maps digests to image names (containerd's image records) that are
+    roots whether or not anything references them.
+    """
+    sizes: dict[Digest, int] = {}
+    edges: dict[tuple, set] = {}
+    uncompressed: dict[Digest, Digest] = {}
+    snapshots: dict[Digest, list[SnapshotRef]] = {}
+    sources: dict[Digest, dict[str, list[str]]] = {}
+    gc_root: set[Digest] = set()
+    problems: list[str] = []
+
+    def add(parent, child, name, src):
+        edges.setdefault((parent, child, name), set()).add(src)
+
+    def as_digest(d, key, value):
+        try:
+            return Digest(value)
+        except errors.InvalidArgument:
+            problems.append(f"blob {d} has label {key!r} whose value {value[:80]!r} is not a digest; "
+                            "the reference was ignored")
+            return None
+
+    for n, info in enumerate(infos):
+        if cancel is not None and n % 4096 == 0 and cancel():
+            raise errors.Cancelled(f"building the reference graph stopped after {n} blobs")
+        d = info.digest
+        sizes[d] = info.size
+        for key, value in info.labels.items():
+            if not key.startswith("containerd.io/"):
+                continue
+            if key == GC_ROOT:
+                if value:
+                    gc_root.add(d)
+            elif key.startswith(REF_CONTENT):
+                name = content_ref_name(key)
+                if name is not None and (child := as_digest(d, key, value)) is not None:
+                    add(d, child, name, FROM_LABEL)
+            elif key.startswith(BREF_CONTENT):
+                name = content_ref_name(key, BREF_CONTENT)
+                if name is not None and (parent := as_digest(d, key, value)) is not None:
+                    add(parent, d, name, FROM_BACKREF)
+            elif key.startswith(REF_SNAPSHOT):
+                rest = key[len(REF_SNAPSHOT):]
+                snapshots.setdefault(d, []).append(SnapshotRef(rest.split("/", 1)[0], value, key))
+            elif key == UNCOMPRESSED:
+                if (u := as_digest(d, key, value)) is not None:
+                    uncompressed[d] = u
+            elif key.startswith(DISTRIBUTION_SOURCE):
+                sources.setdefault(d, {})[key[len(DISTRIBUTION_SOURCE):]] = [r for r in value.split(",") if r]
+
+    declared: dict[Digest, str] = {}
+    platforms: dict[tuple, Platform] = {}
+    annotations: dict[tuple, dict] = {}
+    desc_sizes: dict[Digest, int] = {}
+    present_types = {}
+    for d in sizes:
+        ct = types.get(d)
+        if ct is None:
+            continue
+        present_types[d] = ct
+        if not ct.descriptors:
+            continue
+        if ct.note:
+            problems.append(f"blob {d} ({ct.media_type}): {ct.note}")
+        for desc in ct.descriptors:
+            if desc.role == "subject":
+                add(desc.digest, d, "referrer", FROM_SUBJECT)
+                continue
+            add(d, desc.digest, desc.name, FROM_MANIFEST)
+            if desc.media_type:
+                declared.setdefault(desc.digest, desc.media_type)
+            if desc.size >= 0:
+                desc_sizes.setdefault(desc.digest, desc.size)
+            if desc.platform is not None:
+                platforms[(d, desc.digest)] = desc.platform
+            if desc.annotations:
+                annotations[(d, desc.digest)] = dict(desc.annotations)
+    g = Graph(sizes, present_types, edges, (uncompressed, snapshots, sources, gc_root),
+              extra_roots={Digest(k): v for k, v in (extra_roots or {}).items()}, declared=declared,
+              platforms=platforms, annotations=annotations, problems=problems,
+              ingest_count=ingest_count, ingest_bytes=ingest_bytes)
+    g._desc_size = desc_sizes
+    return g
+
+
+def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
+               extra_roots: Mapping[str, str] | None = None,
+               cancel: Callable[[], bool] | None = None,
+               progress: Callable[[int, int], None] | None = None) -> Graph:
+    """Walk ``store`` once, recognise its blobs (through ``cache``) and build the graph.
+
+    Cheap on a warm cache (reads no blob); call it on a worker thread.  ``cancel()``
+    is polled and raises :class:`errors.Cancelled`.
+    """
+    infos = []
+    for info in store.walk():
+        infos.append(info)
+        if cancel is not None and len(infos) % 4096 == 0 and cancel():
+            raise errors.Cancelled(f"listing blobs stopped after {len(infos)}")
+    types = oci.classify(store, infos, cache, cancel=cancel, progress=progress)
+    ingest_count = ingest_bytes = 0
+    if hasattr(store, "usage"):
+        try:
+            u = store.usage()
+            ingest_count, ingest_bytes = u.get("ingest_count", 0), u.get("ingest_bytes", 0)
+        except (OSError, errors.ContentError) as e:
+            log.warning("ingest usage of %s could not be read: %s", getattr(store, "root", store), e)
+    return build_graph(infos, types, extra_roots=extra_roots, ingest_count=ingest_count,
+                       ingest_bytes=ingest_bytes, cancel=cancel)
+
+
+__all__ = ["Graph", "Edge", "Root", "Neighbour", "BlobRefs", "TreeNode", "ImageSpace", "StoreSpace",
+           "SnapshotRef", "build_graph", "load_graph", "content_ref_name"]

@@ -1,0 +1,606 @@
+"""Recognise what a blob is (OCI / Docker media types) by reading as little of it as possible.
+
+A blob's media type is not stored in a content store: containerd keeps it in the
+descriptor that points at the blob.  For a browser we sniff it instead:
+
+* magic numbers in the first 512 bytes (gzip, zstd, tar, nothing at all);
+* for JSON, the whole document, but only when it starts with ``{`` and is at
+  most :data:`JSON_LIMIT` bytes (registries refuse manifests above 4 MiB, so a
+  bigger document is never a manifest and is not worth parsing).
+
+The result is a small immutable :class:`ContentType`.  Content is addressed by its
+digest and never changes, so results are cached per digest forever in a
+:class:`MediaTypeCache` (SQLite) and a rescan of a 100k-blob store reads nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from . import errors
+from .digest import Digest
+
+log = logging.getLogger(__name__)
+
+# --- media types, spelled as the OCI image spec and Docker's distribution spec spell them ----
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_ARTIFACT_MANIFEST = "application/vnd.oci.artifact.manifest.v1+json"  # withdrawn in 1.1, still seen
+OCI_EMPTY = "application/vnd.oci.empty.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+OCI_LAYER_NONDIST_GZIP = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_V1 = "application/vnd.docker.distribution.manifest.v1+json"
+DOCKER_MANIFEST_V1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+DOCKER_LAYER_FOREIGN = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+JSON = "application/json"
+GZIP = "application/gzip"
+ZSTD = "application/zstd"
+TAR = "application/x-tar"
+TEXT = "text/plain"
+OCTET_STREAM = "application/octet-stream"
+
+INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
+MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST, OCI_ARTIFACT_MANIFEST,
+                            DOCKER_MANIFEST_V1, DOCKER_MANIFEST_V1_SIGNED})
+CONFIG_TYPES = frozenset({OCI_CONFIG, DOCKER_CONFIG})
+LAYER_TYPES = frozenset({OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_LAYER_NONDIST_GZIP,
+                         "application/vnd.oci.image.layer.nondistributable.v1.tar",
+                         "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+                         DOCKER_LAYER_GZIP, DOCKER_LAYER_FOREIGN,
+                         "application/vnd.docker.image.rootfs.diff.tar",
+                         "application/vnd.docker.image.rootfs.diff.tar.zstd"})
+
+HEAD_SIZE = 512
+JSON_LIMIT = 4 * 1024 * 1024
+# How much compressed input we are willing to inflate to find a tar header (bombs stay cheap).
+_DECOMPRESS_INPUT_LIMIT = 256 * 1024
+# Bump when the sniffing rules change, so cached answers from older rules are recomputed.
+SNIFF_VERSION = 1
+
+
+class Kind(str, enum.Enum):
+    """What a blob is, coarsely: what the GUI picks an icon for."""
+
+    INDEX = "index"        # OCI image index / Docker manifest list
+    MANIFEST = "manifest"  # image manifest, Docker schema 1/2 manifest, artifact manifest
+    CONFIG = "config"      # image config (has rootfs / architecture)
+    LAYER = "layer"        # tar, possibly gzip or zstd compressed
+    JSON = "json"          # any other JSON (or JSON too big to look at)
+    TEXT = "text"          # UTF-8 text that is not JSON
+    BINARY = "binary"      # anything else, including compressed non-tar data
+    EMPTY = "empty"        # 0 bytes
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str = ""
+    architecture: str = ""
+    variant: str = ""
+    os_version: str = ""
+
+    def __str__(self) -> str:
+        parts = [self.os or "?", self.architecture or "?"]
+        if self.variant:
+            parts.append(self.variant)
+        text = "/".join(parts)
+        return f"{text} ({self.os_version})" if self.os_version else text
+
+    def to_json(self) -> dict:
+        d = {"os": self.os, "architecture": self.architecture}
+        if self.variant:
+            d["variant"] = self.variant
+        if self.os_version:
+            d["os.version"] = self.os_version
+        return d
+
+    @classmethod
+    def from_json(cls, doc) -> "Platform | None":
+        if not isinstance(doc, dict):
+            return None
+        def s(key):
+            v = doc.get(key, "")
+            return v if isinstance(v, str) else ""
+        return cls(s("os"), s("architecture"), s("variant"), s("os.version"))
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """A reference found inside a manifest or index.
+
+    ``role`` says where it was found: ``manifest`` (an index entry), ``config``,
+    ``layer``, ``blob`` (artifact manifest blobs), ``subject`` (the manifest this
+    one is a referrer of).  ``index`` is its position among descriptors of that role.
+    """
+
+    role: str
+    index: int
+    digest: Digest
+    size: int
+    media_type: str = ""
+    platform: Platform | None = None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    artifact_type: str = ""
+
+    @property
+    def name(self) -> str:
+        """The edge name containerd would give it in a ``gc.ref.content.*`` label."""
+        if self.role == "manifest":
+            return f"m.{self.index}"
+        if self.role == "layer":
+            return f"l.{self.index}"
+        if self.role == "config":
+            return "config"
+        if self.role == "subject":
+            return "subject"
+        return f"{self.role}.{self.index}"
+
+    def to_json(self) -> dict:
+        d = {"role": self.role, "index": self.index, "digest": str(self.digest), "size": self.size,
+             "mediaType": self.media_type}
+        if self.platform is not None:
+            d["platform"] = self.platform.to_json()
+        if self.annotations:
+            d["annotations"] = dict(self.annotations)
+        if self.artifact_type:
+            d["artifactType"] = self.artifact_type
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Descriptor":
+        return cls(role=d["role"], index=d["index"], digest=Digest(d["digest"]), size=d["size"],
+                   media_type=d.get("mediaType", ""), platform=Platform.from_json(d.get("platform")),
+                   annotations=d.get("annotations", {}), artifact_type=d.get("artifactType", ""))
+
+
+@dataclass(frozen=True)
+class ContentType:
+    """What a blob turned out to be.
+
+    ``media_type`` is spelled as OCI/Docker spell it (``application/octet-stream``
+    when nothing better is known).  ``descriptors`` is filled for indexes and
+    manifests.  ``platform`` is set for image configs.  ``note`` explains odd
+    cases in a sentence (malformed JSON, too large to inspect, corrupt gzip...).
+    """
+
+    media_type: str
+    kind: Kind
+    descriptors: tuple[Descriptor, ...] = ()
+    artifact_type: str = ""
+    platform: Platform | None = None
+    note: str = ""
+
+    @property
+    def is_image(self) -> bool:
+        """True for an index or a manifest: something that can be the top of an image."""
+        return self.kind in (Kind.INDEX, Kind.MANIFEST)
+
+    def to_json(self) -> dict:
+        d: dict = {"mediaType": self.media_type, "kind": self.kind.value}
+        if self.descriptors:
+            d["descriptors"] = [x.to_json() for x in self.descriptors]
+        if self.artifact_type:
+            d["artifactType"] = self.artifact_type
+        if self.platform is not None:
+            d["platform"] = self.platform.to_json()
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+# --- sniffing ----------------------------------------------------------------------------------
+
+ReadAt = Callable[[int, int], bytes]  # (n, offset) -> bytes, like ReaderAt.read_at
+
+
+def sniff_bytes(data: bytes) -> ContentType:
+    """Recognise a whole blob held in memory (tests, small blobs)."""
+    return sniff(lambda n, off: data[off:off + n], len(data))
+
+
+def sniff(read_at: ReadAt, size: int) -> ContentType:
+    """Recognise a blob of ``size`` bytes reading it through ``read_at(n, offset)``.
+
+    Reads at most 512 bytes, plus the whole blob when it may be JSON and is at most
+    :data:`JSON_LIMIT` bytes, plus up to 256 KiB of compressed data to find a tar header.
+    """
+    if size <= 0:
+        return ContentType(OCTET_STREAM, Kind.EMPTY)
+    head = read_at(min(size, HEAD_SIZE), 0)
+    if head[:2] == b"\x1f\x8b":
+        return _sniff_compressed(read_at, size, "gzip")
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return _sniff_compressed(read_at, size, "zstd")
+    if _looks_like_tar(head, size):
+        return ContentType(OCI_LAYER, Kind.LAYER)
+    stripped = head.lstrip(b" \t\r\n")
+    if stripped.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark before JSON
+        stripped = stripped[3:].lstrip(b" \t\r\n")
+    if stripped.startswith(b"{"):
+        if size > JSON_LIMIT:
+            return ContentType(JSON, Kind.JSON,
+                               note=f"starts like JSON but is larger than {JSON_LIMIT // (1024 * 1024)} MiB, so it was not parsed")
+        data = head if len(head) == size else _read_all(read_at, size)
+        return classify_json_bytes(data)
+    return _sniff_text_or_binary(head, size)
+
+
+def _read_all(read_at: ReadAt, size: int) -> bytes:
+    chunks, off = [], 0
+    while off < size:
+        b = read_at(min(1 << 20, size - off), off)
+        if not b:
+            break
+        chunks.append(b)
+        off += len(b)
+    return b"".join(chunks)
+
+
+def _looks_like_tar(head: bytes, size: int) -> bool:
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return True
+    # An empty layer is two zero blocks (or more), with no ustar magic to find.
+    return size >= 1024 and size % 512 == 0 and len(head) == 512 and not head.strip(b"\0")
+
+
+def _sniff_compressed(read_at: ReadAt, size: int, algo: str) -> ContentType:
+    try:
+        out = _decompress_prefix(read_at, size, algo, HEAD_SIZE)
+    except Exception as e:  # zlib.error, zstandard.ZstdError: the stream is damaged
+        return ContentType(GZIP if algo == "gzip" else ZSTD, Kind.BINARY,
+                           note=f"the {algo} stream could not be decompressed ({e})")
+    # ustar magic, or a zero block (an empty layer is nothing but zero blocks).
+    if (len(out) >= 262 and out[257:262] == b"ustar") or (len(out) == HEAD_SIZE and not out.strip(b"\0")):
+        return ContentType(OCI_LAYER_GZIP if algo == "gzip" else OCI_LAYER_ZSTD, Kind.LAYER)
+    return ContentType(GZIP if algo == "gzip" else ZSTD, Kind.BINARY,
+                       note=f"{algo} data that does not hold a tar archive")
+
+
+def _decompress_prefix(read_at: ReadAt, size: int, algo: str, want: int) -> bytes:
+    if algo == "gzip":
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        feed = lambda b: d.decompress(b, want)  # noqa: E731  (bounded output per call)
+    else:
+        import zstandard
+
+        d = zstandard.ZstdDecompressor().decompressobj()
+        feed = d.decompress
+    out = bytearray()
+    off = 0
+    while off < size and off < _DECOMPRESS_INPUT_LIMIT and len(out) < want:
+        chunk = read_at(min(16384, size - off), off)
+        if not chunk:
+            break
+        off += len(chunk)
+        out += feed(chunk)
+        if algo == "gzip" and d.unconsumed_tail:
+            # zlib stopped at `want` bytes of output; that is all we need.
+            break
+    return bytes(out[:want])
+
+
+def _sniff_text_or_binary(head: bytes, size: int) -> ContentType:
+    if b"\0" in head:
+        return ContentType(OCTET_STREAM, Kind.BINARY)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # A multi-byte character cut at the 512-byte boundary is still text.
+        if not (len(head) < size and e.start >= len(head) - 3 and e.reason == "unexpected end of data"):
+            return ContentType(OCTET_STREAM, Kind.BINARY)
+    return ContentType(TEXT, Kind.TEXT)
+
+
+def classify_json_bytes(data: bytes) -> ContentType:
+    """Recognise a blob that starts with ``{``: a manifest, index, config, other JSON, or not JSON."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        reason = str(e).splitlines()[0][:200]
+        return ContentType(OCTET_STREAM, Kind.BINARY,
+                           note=f"starts with '{{' but is not valid JSON ({reason})")
+    return classify_json(doc)
+
+
+def classify_json(doc) -> ContentType:
+    """Recognise a parsed JSON document."""
+    if not isinstance(doc, dict):
+        return ContentType(JSON, Kind.JSON)
+    if not doc:
+        return ContentType(OCI_EMPTY, Kind.JSON)
+    declared = doc.get("mediaType") if isinstance(doc.get("mediaType"), str) else ""
+    problems: list[str] = []
+
+    if isinstance(doc.get("manifests"), list) and (declared in INDEX_TYPES or not declared
+                                                   or "config" not in doc):
+        descs = _descriptors(doc["manifests"], "manifest", problems)
+        descs += _subject(doc, problems)
+        mt = DOCKER_MANIFEST_LIST if declared == DOCKER_MANIFEST_LIST else OCI_INDEX
+        return ContentType(mt, Kind.INDEX, tuple(descs), artifact_type=_str(doc.get("artifactType")),
+                           note=_problems_note(problems))
+
+    if declared == OCI_ARTIFACT_MANIFEST and isinstance(doc.get("blobs", []), list):
+        descs = _descriptors(doc.get("blobs", []), "blob", problems) + _subject(doc, problems)
+        return ContentType(OCI_ARTIFACT_MANIFEST, Kind.MANIFEST, tuple(descs),
+                           artifact_type=_str(doc.get("artifactType")), note=_problems_note(problems))
+
+    if isinstance(doc.get("config"), dict) and isinstance(doc.get("layers"), list) \
+            and "digest" in doc["config"]:
+        descs = _descriptors([doc["config"]], "config", problems)
+        descs += _descriptors(doc["layers"], "layer", problems)
+        descs += _subject(doc, problems)
+        mt = DOCKER_MANIFEST if declared == DOCKER_MANIFEST else OCI_MANIFEST
+        artifact = _str(doc.get("artifactType"))
+        config_type = _str(doc["config"].get("mediaType"))
+        if not artifact and config_type and config_type not in CONFIG_TYPES:
+            artifact = config_type  # OCI 1.1: the config media type names the artifact
+        return ContentType(mt, Kind.MANIFEST, tuple(descs), artifact_type=artifact,
+                           note=_problems_note(problems))
+
+    if doc.get("schemaVersion") == 1 and isinstance(doc.get("fsLayers"), list):
+        layers = [{"digest": x.get("blobSum"), "size": -1} for x in doc["fsLayers"] if isinstance(x, dict)]
+        descs = _descriptors(layers, "layer", problems)
+        mt = DOCKER_MANIFEST_V1_SIGNED if "signatures" in doc else DOCKER_MANIFEST_V1
+        return ContentType(mt, Kind.MANIFEST, tuple(descs), note=_problems_note(problems))
+
+    if isinstance(doc.get("rootfs"), dict) or ("architecture" in doc and "os" in doc):
+        docker = any(k in doc for k in ("docker_version", "container_config", "container"))
+        plat = Platform(_str(doc.get("os")), _str(doc.get("architecture")), _str(doc.get("variant")),
+                        _str(doc.get("os.version")))
+        return ContentType(DOCKER_CONFIG if docker else OCI_CONFIG, Kind.CONFIG, platform=plat)
+
+    return ContentType(JSON, Kind.JSON)
+
+
+def _str(v) -> str:
+    return v if isinstance(v, str) else ""
+
+
+def _problems_note(problems: list[str]) -> str:
+    if not problems:
+        return ""
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return "; ".join(problems[:3]) + more
+
+
+def _descriptors(items, role: str, problems: list[str]) -> list[Descriptor]:
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(f"{role} {i} is not an object")
+            continue
+        try:
+            dg = Digest(item.get("digest"))
+        except errors.InvalidArgument:
+            problems.append(f"{role} {i} has an invalid digest {str(item.get('digest'))[:80]!r}")
+            continue
+        size = item.get("size")
+        ann = item.get("annotations")
+        ann = {str(k): str(v) for k, v in ann.items()} if isinstance(ann, dict) else {}
+        out.append(Descriptor(role, i, dg, size if isinstance(size, int) and not isinstance(size, bool) else -1,
+                              _str(item.get("mediaType")), Platform.from_json(item.get("platform")),
+                              ann, _str(item.get("artifactType"))))
+    return out
+
+
+def _subject(doc, problems) -> list[Descriptor]:
+    if isinstance(doc.get("subject"), dict):
+        return _descriptors([doc["subject"]], "subject", problems)
+    return []
+
+
+def sniff_blob(store, digest) -> ContentType:
+    """Recognise one blob of ``store`` (anything with ``reader_at``)."""
+    with store.reader_at(digest) as r:
+        return sniff(r.read_at, r.size)
+
+
+# --- the per-digest cache ------------------------------------------------------------------------
+
+def _content_type_from_row(media_type: str, kind: str, detail: str | None) -> ContentType:
+    if not detail:
+        return ContentType(media_type, Kind(kind))
+    d = json.loads(detail)
+    return ContentType(media_type, Kind(kind),
+                       tuple(Descriptor.from_json(x) for x in d.get("descriptors", ())),
+                       d.get("artifactType", ""), Platform.from_json(d.get("platform")), d.get("note", ""))
+
+
+def _row_detail(ct: ContentType) -> str | None:
+    d = ct.to_json()
+    d.pop("mediaType")
+    d.pop("kind")
+    return json.dumps(d, separators=(",", ":")) if d else None
+
+
+def default_cache_path(store) -> Path:
+    """Where a store's media-type cache lives.
+
+    Inside the store root (``<root>/.blobscope/cache.db``) when the store is writable;
+    otherwise in the user's cache directory, keyed by the root path, because a
+    containerd-owned root is never written to (DESIGN.md).  Either is correct for any
+    store: an answer depends only on the digest.
+    """
+    root = Path(store.root)
+    if not getattr(store, "read_only", False):
+        return root / ".blobscope" / "cache.db"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "blobscope"
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return base / f"mediatypes-{key}.db"
+
+
+class MediaTypeCache:
+    """Digest -> :class:`ContentType`, persisted in SQLite; safe to share between threads.
+
+    ``MediaTypeCache(None)`` keeps everything in memory.  If the file cannot be
+    opened (read-only directory, damaged database) the cache logs why and works in
+    memory, because a cache must never stop a browser from showing a store.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.Lock()
+        self._db = self._open(self.path)
+
+    @classmethod
+    def for_store(cls, store) -> "MediaTypeCache":
+        return cls(default_cache_path(store))
+
+    @staticmethod
+    def _open(path: Path | None) -> sqlite3.Connection:
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(str(path), timeout=10, check_same_thread=False,
+                                     isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                MediaTypeCache._create(db)
+                return db
+            except (OSError, sqlite3.Error) as e:
+                log.warning("media-type cache %s cannot be used (%s); keeping it in memory", path, e)
+        db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        MediaTypeCache._create(db)
+        return db
+
+    @staticmethod
+    def _create(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE IF NOT EXISTS media_types (digest TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+                   " media_type TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT)")
+
+    def get(self, digest) -> ContentType | None:
+        with self._lock:
+            row = self._db.execute("SELECT media_type, kind, detail FROM media_types WHERE digest=? AND version=?",
+                                   (str(digest), SNIFF_VERSION)).fetchone()
+        return _content_type_from_row(*row) if row else None
+
+    def get_many(self, digests: Iterable[str] | None = None) -> dict[Digest, ContentType]:
+        """Cached answers for ``digests`` (all cached answers when None); misses are absent."""
+        out: dict[Digest, ContentType] = {}
+        q = "SELECT digest, media_type, kind, detail FROM media_types WHERE version=?"
+        with self._lock:
+            if digests is None:
+                rows = self._db.execute(q, (SNIFF_VERSION,)).fetchall()
+            else:
+                wanted = [str(d) for d in digests]
+                rows = []
+                for i in range(0, len(wanted), 500):
+                    part = wanted[i:i + 500]
+                    rows += self._db.execute(q + f" AND digest IN ({','.join('?' * len(part))})",
+                                             (SNIFF_VERSION, *part)).fetchall()
+        for dg, mt, kind, detail in rows:
+            try:
+                out[Digest(dg)] = _content_type_from_row(mt, kind, detail)
+            except (ValueError, KeyError, TypeError, errors.InvalidArgument):
+                log.warning("ignoring a damaged media-type cache entry for %s", dg)
+        return out
+
+    def put(self, digest, ct: ContentType) -> None:
+        self.put_many([(digest, ct)])
+
+    def put_many(self, items: Iterable[tuple[str, ContentType]]) -> None:
+        rows = [(str(d), SNIFF_VERSION, ct.media_type, ct.kind.value, _row_detail(ct)) for d, ct in items]
+        if not rows:
+            return
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO media_types VALUES (?,?,?,?,?)", rows)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                log.warning("could not save %d media types to the cache (%s)", len(rows), e)
+
+    def forget(self, digests: Iterable[str]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM media_types WHERE digest=?", [(str(d),) for d in digests])
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM media_types").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
+             cancel: Callable[[], bool] | None = None,
+             progress: Callable[[int, int], None] | None = None,
+             batch: int = 500) -> dict[Digest, ContentType]:
+    """Content types of many blobs: cached answers, and a sniff (saved to the cache) for the rest.
+
+    ``infos`` are :class:`Info` records (or digests).  A blob that vanished or cannot
+    be read is left out of the result (and logged).  ``cancel()`` is polled between
+    blobs and raises :class:`errors.Cancelled`; what was sniffed so far stays cached.
+    ``progress(done, total)`` is called after each batch of sniffs.
+    """
+    digests = [Digest(getattr(i, "digest", i)) for i in infos]
+    known = cache.get_many(digests if len(digests) < 20000 else None) if cache is not None else {}
+    result = {d: known[d] for d in digests if d in known}
+    missing = [d for d in digests if d not in known]
+    pending: list[tuple[Digest, ContentType]] = []
+    for n, d in enumerate(missing, 1):
+        if cancel is not None and cancel():
+            if cache is not None:
+                cache.put_many(pending)
+            raise errors.Cancelled(f"recognising blobs stopped after {n - 1} of {len(missing)}")
+        try:
+            ct = sniff_blob(store, d)
+        except errors.NotFound:
+            log.info("blob %s disappeared before it could be recognised", d)
+            continue
+        except (OSError, errors.ContentError) as e:
+            log.warning("blob %s could not be read to recognise it: %s", d, e)
+            continue
+        result[d] = ct
+        pending.append((d, ct))
+        if len(pending) >= batch:
+            if cache is not None:
+                cache.put_many(pending)
+            pending = []
+            if progress is not None:
+                progress(n, len(missing))
+    if cache is not None:
+        cache.put_many(pending)
+    if progress is not None and missing:
+        progress(len(missing), len(missing))
+    return result
+
+
+def effective_media_type(ct: ContentType, declared: str | None) -> str:
+    """The media type to show: the one a manifest declares for the blob, when it fits what we saw."""
+    return declared or ct.media_type
+
+
+__all__ = [
+    "Kind", "Platform", "Descriptor", "ContentType", "sniff", "sniff_bytes", "sniff_blob",
+    "classify_json", "classify_json_bytes", "classify", "MediaTypeCache", "default_cache_path",
+    "effective_media_type",
+]

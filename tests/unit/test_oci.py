@@ -1,0 +1,263 @@
+"""Recognising blobs: media types from magic numbers and JSON shape, and the per-digest cache."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sqlite3
+import tarfile
+
+import pytest
+import zstandard
+
+from store import Digest, errors, oci
+from store.oci import Kind
+
+
+def make_tar(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def dg(c: str) -> str:
+    return "sha256:" + c * 64
+
+
+def desc(mt, c, size=10, **extra):
+    return {"mediaType": mt, "digest": dg(c), "size": size, **extra}
+
+
+class CountingReader:
+    """read_at that records how many bytes were asked for, to prove bounded reads."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.read = 0
+
+    def __call__(self, n, off):
+        self.read += n
+        return self.data[off:off + n]
+
+
+def test_empty_blob_is_empty():
+    ct = oci.sniff_bytes(b"")
+    assert ct.kind == Kind.EMPTY
+
+
+@pytest.mark.parametrize("compress,media_type", [
+    (lambda b: b, oci.OCI_LAYER),
+    (gzip.compress, oci.OCI_LAYER_GZIP),
+    (lambda b: zstandard.ZstdCompressor().compress(b), oci.OCI_LAYER_ZSTD),
+])
+def test_layers_by_magic(compress, media_type):
+    ct = oci.sniff_bytes(compress(make_tar({"etc/motd": b"hi\n"})))
+    assert (ct.kind, ct.media_type) == (Kind.LAYER, media_type)
+
+
+def test_empty_tar_layer_is_a_layer_even_without_ustar_magic():
+    # What `tar cf - -T /dev/null | gzip` gives: zero blocks only (Docker's well-known empty layer).
+    assert oci.sniff_bytes(gzip.compress(b"\0" * 1024)).media_type == oci.OCI_LAYER_GZIP
+    assert oci.sniff_bytes(b"\0" * 10240).media_type == oci.OCI_LAYER
+
+
+def test_compressed_non_tar_is_binary_with_a_reason():
+    ct = oci.sniff_bytes(gzip.compress(b"just some text, not a tar archive"))
+    assert (ct.kind, ct.media_type) == (Kind.BINARY, oci.GZIP)
+    assert "tar" in ct.note
+    ct = oci.sniff_bytes(zstandard.ZstdCompressor().compress(b"x" * 100))
+    assert (ct.kind, ct.media_type) == (Kind.BINARY, oci.ZSTD)
+
+
+def test_corrupt_gzip_is_binary_not_an_exception():
+    data = bytearray(gzip.compress(make_tar({"a": b"a" * 5000})))
+    data[12:40] = b"\xff" * 28
+    ct = oci.sniff_bytes(bytes(data))
+    assert ct.kind == Kind.BINARY and "could not be decompressed" in ct.note
+
+
+def test_gzip_sniff_reads_only_a_bounded_prefix():
+    import os
+    big = gzip.compress(make_tar({"big": os.urandom(3 << 20)}), compresslevel=1)
+    r = CountingReader(big)
+    ct = oci.sniff(r, len(big))
+    assert ct.kind == Kind.LAYER
+    assert r.read <= 512 + 16384 * 2
+
+
+def test_oci_index_with_platforms_and_annotations():
+    doc = {"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": [
+        desc(oci.OCI_MANIFEST, "a", platform={"os": "linux", "architecture": "amd64"}),
+        desc(oci.OCI_MANIFEST, "b", platform={"os": "linux", "architecture": "arm64", "variant": "v8"},
+             annotations={"org.opencontainers.image.ref.name": "x:1"}),
+    ]}
+    ct = oci.sniff_bytes(json.dumps(doc).encode())
+    assert (ct.kind, ct.media_type) == (Kind.INDEX, oci.OCI_INDEX)
+    assert [d.name for d in ct.descriptors] == ["m.0", "m.1"]
+    assert str(ct.descriptors[1].platform) == "linux/arm64/v8"
+    assert ct.descriptors[1].annotations["org.opencontainers.image.ref.name"] == "x:1"
+
+
+def test_docker_manifest_list_and_schema2_manifest():
+    ml = {"schemaVersion": 2, "mediaType": oci.DOCKER_MANIFEST_LIST,
+          "manifests": [desc(oci.DOCKER_MANIFEST, "a", platform={"os": "linux", "architecture": "s390x"})]}
+    assert oci.sniff_bytes(json.dumps(ml).encode()).media_type == oci.DOCKER_MANIFEST_LIST
+    m = {"schemaVersion": 2, "mediaType": oci.DOCKER_MANIFEST, "config": desc(oci.DOCKER_CONFIG, "c"),
+         "layers": [desc(oci.DOCKER_LAYER_GZIP, "1"), desc(oci.DOCKER_LAYER_GZIP, "2")]}
+    ct = oci.sniff_bytes(json.dumps(m).encode())
+    assert (ct.kind, ct.media_type, ct.artifact_type) == (Kind.MANIFEST, oci.DOCKER_MANIFEST, "")
+    assert [(d.name, d.digest) for d in ct.descriptors] == [("config", dg("c")), ("l.0", dg("1")), ("l.1", dg("2"))]
+
+
+def test_oci_manifest_without_media_type_field_and_with_subject():
+    m = {"schemaVersion": 2, "config": desc(oci.OCI_CONFIG, "c"), "layers": [],
+         "subject": desc(oci.OCI_MANIFEST, "f")}
+    ct = oci.classify_json(m)
+    assert ct.media_type == oci.OCI_MANIFEST
+    assert [(d.role, d.digest) for d in ct.descriptors] == [("config", dg("c")), ("subject", dg("f"))]
+
+
+def test_artifact_manifests():
+    sig = {"schemaVersion": 2, "mediaType": oci.OCI_MANIFEST,
+           "config": desc("application/vnd.dev.cosign.artifact.sig.v1+json", "c"),
+           "layers": [desc("application/vnd.dev.cosign.simplesigning.v1+json", "d")]}
+    ct = oci.classify_json(sig)
+    assert ct.kind == Kind.MANIFEST and ct.artifact_type == "application/vnd.dev.cosign.artifact.sig.v1+json"
+    sbom = {"schemaVersion": 2, "mediaType": oci.OCI_MANIFEST, "artifactType": "application/spdx+json",
+            "config": desc(oci.OCI_EMPTY, "4", 2), "layers": [desc("application/spdx+json", "5")]}
+    assert oci.classify_json(sbom).artifact_type == "application/spdx+json"
+    old = {"mediaType": oci.OCI_ARTIFACT_MANIFEST, "artifactType": "x/y", "blobs": [desc("a/b", "6")],
+           "subject": desc(oci.OCI_MANIFEST, "7")}
+    ct = oci.classify_json(old)
+    assert (ct.media_type, ct.artifact_type) == (oci.OCI_ARTIFACT_MANIFEST, "x/y")
+    assert [d.role for d in ct.descriptors] == ["blob", "subject"]
+
+
+def test_image_config_oci_and_docker():
+    oc = {"architecture": "arm64", "os": "linux", "variant": "v8", "rootfs": {"type": "layers", "diff_ids": []}}
+    ct = oci.classify_json(oc)
+    assert (ct.kind, ct.media_type, str(ct.platform)) == (Kind.CONFIG, oci.OCI_CONFIG, "linux/arm64/v8")
+    dc = dict(oc, docker_version="20.10.7", container_config={})
+    assert oci.classify_json(dc).media_type == oci.DOCKER_CONFIG
+
+
+def test_other_json_empty_json_and_non_json_brace():
+    assert oci.sniff_bytes(b'{"hello": "world"}').kind == Kind.JSON
+    assert oci.sniff_bytes(b"{}").media_type == oci.OCI_EMPTY
+    ct = oci.sniff_bytes(b"{ this is not json")
+    assert ct.kind == Kind.BINARY and "not valid JSON" in ct.note
+    ct = oci.sniff_bytes(b"{\xff\xfe}")
+    assert ct.kind == Kind.BINARY
+    assert oci.sniff_bytes(b"  \n[1, 2]").kind == Kind.TEXT  # only objects are looked at
+
+
+def test_malformed_descriptors_are_skipped_with_a_note():
+    m = {"schemaVersion": 2, "config": desc(oci.OCI_CONFIG, "c"),
+         "layers": [{"digest": "sha256:../../etc/passwd", "size": 1}, "nope", desc(oci.OCI_LAYER, "1")]}
+    ct = oci.classify_json(m)
+    assert [d.name for d in ct.descriptors] == ["config", "l.2"]
+    assert "invalid digest" in ct.note and "not an object" in ct.note
+
+
+def test_huge_json_is_not_read_beyond_the_head():
+    data = b'{"a": "' + b"x" * (oci.JSON_LIMIT + 10) + b'"}'
+    r = CountingReader(data)
+    ct = oci.sniff(r, len(data))
+    assert ct.kind == Kind.JSON and "not parsed" in ct.note
+    assert r.read <= 512
+
+
+def test_text_and_binary():
+    assert oci.sniff_bytes(b"hello world\n").kind == Kind.TEXT
+    assert oci.sniff_bytes(bytes(range(256))).kind == Kind.BINARY
+    # a multi-byte character cut at the 512-byte head is still text
+    assert oci.sniff_bytes(b"a" * 511 + "é".encode() + b"b" * 100).kind == Kind.TEXT
+
+
+def test_cache_round_trips_and_persists(tmp_path):
+    path = tmp_path / "c" / "cache.db"
+    idx = oci.classify_json({"manifests": [desc(oci.OCI_MANIFEST, "a", platform={"os": "linux", "architecture": "amd64"})]})
+    cfg = oci.classify_json({"architecture": "amd64", "os": "linux", "rootfs": {}})
+    with oci.MediaTypeCache(path) as c:
+        c.put_many([(dg("1"), idx), (dg("2"), cfg), (dg("3"), oci.sniff_bytes(b"{bad"))])
+    with oci.MediaTypeCache(path) as c:
+        assert len(c) == 3
+        got = c.get_many([dg("1"), dg("2"), dg("9")])
+        assert set(got) == {dg("1"), dg("2")}
+        assert got[dg("1")] == idx and got[dg("2")] == cfg
+        assert c.get(dg("3")).note.startswith("starts with '{'")
+        assert set(c.get_many()) == {dg("1"), dg("2"), dg("3")}
+
+
+def test_cache_ignores_answers_of_older_sniffing_rules(tmp_path):
+    path = tmp_path / "cache.db"
+    with oci.MediaTypeCache(path) as c:
+        c.put(dg("1"), oci.sniff_bytes(b"x"))
+    db = sqlite3.connect(path)
+    db.execute("UPDATE media_types SET version = version - 1")
+    db.commit()
+    db.close()
+    with oci.MediaTypeCache(path) as c:
+        assert c.get(dg("1")) is None
+
+
+def test_cache_on_an_unwritable_place_falls_back_to_memory(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with oci.MediaTypeCache(blocker / "sub" / "cache.db") as c:  # parent is a file: cannot be created
+        c.put(dg("1"), oci.sniff_bytes(b"x"))
+        assert c.get(dg("1")).kind == Kind.TEXT
+
+
+def test_classify_uses_the_cache_and_reads_nothing_on_a_warm_cache(local_store, tmp_path):
+    s = local_store
+    tar = make_tar({"f": b"x"})
+    digests = [_put(s, b"{}"), _put(s, tar), _put(s, b"")]
+    cache = oci.MediaTypeCache(tmp_path / "cache.db")
+    first = oci.classify(s, list(s.walk()), cache)
+    assert {first[d].kind for d in digests} == {Kind.JSON, Kind.LAYER, Kind.EMPTY}
+
+    class NoReads:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def reader_at(self, d):
+            raise AssertionError(f"read {d} although its type was cached")
+
+    again = oci.classify(NoReads(s), list(s.walk()), cache)
+    assert again == first
+
+
+def test_classify_skips_a_blob_that_vanished_and_honours_cancel(local_store):
+    s = local_store
+    d1 = _put(s, b"one")
+    infos = list(s.walk())
+    s.delete(d1)
+    assert oci.classify(s, infos, None) == {}
+    _put(s, b"two")
+    with pytest.raises(errors.Cancelled):
+        oci.classify(s, list(s.walk()), None, cancel=lambda: True)
+
+
+def test_default_cache_path_is_in_the_root_for_a_writable_store(local_store):
+    assert oci.default_cache_path(local_store) == local_store.root / ".blobscope" / "cache.db"
+
+
+def _put(s, data: bytes) -> Digest:
+    d = Digest.from_bytes(data)
+    with s.writer(f"ref-{d.encoded[:12]}", total=len(data), expected=d) as w:
+        w.write(data)
+        w.commit(len(data), d)
+    return d
+
+
+@pytest.fixture
+def local_store(tmp_path):
+    from store import LocalStore
+
+    return LocalStore(tmp_path / "content")
