@@ -177,3 +177,29 @@ def test_python_resumes_a_containerd_ingest(tmp_path, gopeer_bin):
     assert go_blobs[_sha(existing + tail)]["read_ok"] is True
     assert ref not in go_ingests and len(go_ingests) == 1
     _assert_same_view(*py_view, go_blobs, go_ingests)
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kolkata", "America/St_Johns"])
+def test_go_timestamps_in_a_local_zone_read_to_the_nanosecond(tmp_path, gopeer_bin, tz):
+    """containerd writes startedat/updatedat in its local zone (``+05:30``, ``-03:30``), not always ``Z``."""
+    from store import LocalStore
+    from store.timestamps import parse_rfc3339
+
+    root = tmp_path / "tzstore"
+    gopeer.run(gopeer_bin, "populate", root, 1, 10)  # containerd's Walk needs blobs/ to exist
+    gopeer.run(gopeer_bin, "pending", root, 1, 10, env={"TZ": tz})
+    (d,) = (root / "ingest").iterdir()
+    text = (d / "startedat").read_text()
+    assert not text.endswith("Z") and text[-6] in "+-", text
+    (st,) = LocalStore(root).list_statuses()
+    assert st.started_at.ns == parse_rfc3339(text)
+    assert st.started_at.utcoffset().total_seconds() == 0  # handed out in UTC
+    # Python rewrites updatedat on close; Go must parse what Python wrote, to the ns.
+    s = LocalStore(root)
+    with s.writer(st.ref) as w:
+        w.write(b"more")
+    go_ingests = run_check(gopeer_bin, root)[1]
+    after = s.status(st.ref)
+    assert go_ingests[st.ref]["started_ns"] == st.started_at.ns == after.started_at.ns
+    assert go_ingests[st.ref]["updated_ns"] == after.updated_at.ns
+    assert go_ingests[st.ref]["offset"] == 14

@@ -51,8 +51,11 @@ def gopeer_binary(name: str = DEFAULT, *, backports: bool = False) -> Path:
     return binary
 
 
-def run(binary: Path, *args, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-    r = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+def run(binary: Path, *args, check: bool = True, timeout: float = 600,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run gopeer; ``env`` entries are added to the environment (e.g. ``TZ``)."""
+    r = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, **env) if env else None)
     if check and r.returncode != 0:
         raise RuntimeError(f"{binary.name} {' '.join(map(str, args))} failed "
                            f"(exit {r.returncode}): {r.stderr.strip()}")
