@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Benchmarks of ``store.LocalStore`` against containerd's own Go code, measured in one run.
+
+    python tests/perf/bench_store.py [--blobs 100000] [--mb 1024] [--runs 3] [--profile]
+
+Prints one ``key=value`` line per measurement and a ratio table at the end:
+
+* **walk**: ``LocalStore.walk()`` over an N-blob store vs ``gopeer walk`` (containerd's
+  ``local.Walk``) on the same directory, warm cache (one untimed pass each first).
+* **import**: ``LocalStore.import_file`` of an MB-MiB random file (hash + write + fsync +
+  commit) vs ``gopeer-go1.23 ingest`` (Go with SHA-NI sha256: the fair peer) and ``gopeer``
+  (Go 1.19, Debian's default) on the same file, each into a fresh store, ``sync`` before each.
+* **verify**: re-hashing every blob with the store's verify vs a single-thread hashlib loop
+  over the same files (on the N-blob store and on a store of a few large blobs).
+
+The N-blob store is populated by a fast Python populator that writes exactly the layout
+containerd's Writer/Commit produces (``blobs/sha256/<hex>``, 0444, atime = mtime) but without
+a per-blob fsync; ``gopeer populate`` would take ~4 min for 100k blobs only because of the
+fsyncs, which do not change what walk sees.  The store is kept in /tmp between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import io
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.support import gopeer  # noqa: E402
+
+BENCH_DIR = Path(os.environ.get("BLOBSCOPE_BENCH_DIR", "/tmp/blobscope-bench"))
+
+
+def emit(**kv) -> None:
+    print(" ".join(f"{k}={v:.6f}" if isinstance(v, float) else f"{k}={v}" for k, v in kv.items()),
+          flush=True)
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+# ---------------------------------------------------------------------------- fixtures
+def populate_fast(root: Path, count: int, size: int = 512) -> None:
+    """Write ``count`` random blobs of ``size`` bytes in containerd's layout, without per-blob fsync."""
+    blobs = root / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+    (root / "ingest").mkdir(exist_ok=True)
+    rnd = os.urandom(size * 64)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    for i in range(count):
+        # unique content per blob: a random window plus the index
+        off = (i * 7919) % (len(rnd) - size)
+        data = i.to_bytes(8, "little") + rnd[off:off + size - 8]
+        hexd = hashlib.sha256(data).hexdigest()
+        path = blobs / hexd
+        try:
+            fd = os.open(path, flags, 0o444)  # the mode containerd leaves after Commit (umask 022)
+        except FileExistsError:
+            continue
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        t = time.time_ns()
+        os.utime(path, ns=(t, t))  # Commit sets atime = mtime = commit time
+    os.sync()
+
+
+def small_store(count: int) -> Path:
+    root = BENCH_DIR / f"store-{count}"
+    marker = root / ".populated"
+    if not marker.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        t0 = time.perf_counter()
+        populate_fast(root, count)
+        marker.write_text(str(count))
+        emit(op="populate_fast", count=count, seconds=time.perf_counter() - t0)
+    return root
+
+
+def big_file(mb: int) -> Path:
+    path = BENCH_DIR / f"random-{mb}MiB.bin"
+    if not path.exists() or path.stat().st_size != mb << 20:
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as f:
+            for _ in range(mb):
+                f.write(os.urandom(1 << 20))
+        os.sync()
+    return path
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+# ---------------------------------------------------------------------------- benchmarks
+def bench_walk(root: Path, go_bins: dict[str, Path], runs: int, profile: bool) -> dict[str, float]:
+    from store import LocalStore
+
+    s = LocalStore(root)
+    expected = sum(1 for _ in (root / "blobs" / "sha256").iterdir())
+
+    def py_walk() -> tuple[int, int, float]:
+        t0 = time.perf_counter()
+        n = b = 0
+        for info in s.walk():
+            n += 1
+            b += info.size
+        return n, b, time.perf_counter() - t0
+
+    py_walk()  # warm: page cache and dentries
+    py_times, go_times = [], {name: [] for name in go_bins}
+    for name, binary in go_bins.items():
+        gopeer.run(binary, "walk", root, 1)
+    for _ in range(runs):  # interleave, so load changes hit both sides alike
+        n, b, el = py_walk()
+        assert n == expected, f"walk saw {n} blobs, the directory holds {expected}"
+        py_times.append(el)
+        for name, binary in go_bins.items():
+            line = gopeer.run(binary, "walk", root, 1).stdout.strip()
+            kv = gopeer.parse_kv(line)
+            assert int(kv["count"]) == n and int(kv["bytes"]) == b
+            go_times[name].append(float(kv["seconds"]))
+    result = {"python": statistics.median(py_times)}
+    emit(op="walk", impl="blobscope", count=expected, runs=",".join(f"{t:.3f}" for t in py_times),
+         median=result["python"])
+    for name, times in go_times.items():
+        result[name] = statistics.median(times)
+        emit(op="walk", impl=name, count=expected, runs=",".join(f"{t:.3f}" for t in times),
+             median=result[name])
+    if profile:
+        _profile("walk", lambda: sum(1 for _ in s.walk()))
+    return result
+
+
+def bench_import(path: Path, go_bins: dict[str, Path], runs: int, profile: bool) -> dict[str, float]:
+    from store import LocalStore
+
+    digest = sha256_file(path)  # untimed, as gopeer's DIGEST argument
+    size = path.stat().st_size
+    scratch = BENCH_DIR / "import-scratch"
+    times: dict[str, list[float]] = {"python": [], **{name: [] for name in go_bins}}
+
+    def fresh() -> Path:
+        shutil.rmtree(scratch, ignore_errors=True)
+        os.sync()  # no dirty pages from the previous run are flushed during the next
+        return scratch
+
+    for _ in range(runs):
+        root = fresh()
+        s = LocalStore(root)
+        t0 = time.perf_counter()
+        info = s.import_file(path)
+        el = time.perf_counter() - t0
+        assert str(info.digest) == digest and info.size == size
+        times["python"].append(el)
+        for name, binary in go_bins.items():
+            root = fresh()
+            kv = gopeer.parse_kv(gopeer.run(binary, "ingest", root, path, digest).stdout.strip())
+            assert kv["digest"] == digest
+            times[name].append(float(kv["seconds"]))
+    result = {}
+    for name, ts in times.items():
+        result[name] = statistics.median(ts)
+        emit(op="import", impl="blobscope" if name == "python" else name, bytes=size,
+             runs=",".join(f"{t:.3f}" for t in ts), median=result[name],
+             mbps=f"{size / 1e6 / result[name]:.1f}")
+    if profile:
+        root = fresh()
+        s = LocalStore(root)
+        _profile("import", lambda: s.import_file(path))
+    shutil.rmtree(scratch, ignore_errors=True)
+    return result
+
+
+def _verify_many(s, digests: list[str], workers: int) -> list[bool]:
+    """``LocalStore.verify`` over many digests; hashlib drops the GIL, so threads scale."""
+    if workers == 1:
+        return [s.verify(d) for d in digests]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(s.verify, digests))
+
+
+def bench_verify(root: Path, label: str) -> dict[str, float]:
+    from store import LocalStore
+
+    s = LocalStore(root)
+    files = sorted((root / "blobs" / "sha256").iterdir())
+    digests = [f"sha256:{p.name}" for p in files]
+    total = sum(p.stat().st_size for p in files)
+
+    def hashlib_single() -> float:
+        t0 = time.perf_counter()
+        for p in files:
+            h = hashlib.sha256()
+            with open(p, "rb", buffering=0) as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            assert h.hexdigest() == p.name
+        return time.perf_counter() - t0
+
+    def store_verify(workers: int) -> float:
+        t0 = time.perf_counter()
+        ok = _verify_many(s, digests, workers)
+        el = time.perf_counter() - t0
+        assert all(ok), f"verify reported {ok.count(False)} bad blobs"
+        return el
+
+    hashlib_single()  # warm the page cache
+    base = hashlib_single()
+    one = store_verify(1)
+    cpus = os.cpu_count() or 1
+    many = store_verify(cpus)
+    for impl, el in (("hashlib-1-thread", base), ("blobscope-verify-1-thread", one),
+                     (f"blobscope-verify-{cpus}-threads", many)):
+        emit(op="verify", store=label, impl=impl, count=len(files), bytes=total, seconds=el,
+             mbps=f"{total / 1e6 / el:.1f}")
+    return {"hashlib": base, "python1": one, "python": many}
+
+
+def big_blob_store(mb: int, count: int = 16) -> Path:
+    """A store of ``count`` large random blobs (about ``mb`` MiB in all), written by LocalStore."""
+    from store import LocalStore
+
+    root = BENCH_DIR / f"bigstore-{mb}"
+    marker = root / ".populated"
+    if not marker.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        s = LocalStore(root)
+        per = max(1, mb // count) << 20
+        for i in range(count):
+            data = os.urandom(per)
+            with s.writer(f"bench-big-{i}", total=per) as w:
+                w.write(data)
+                w.commit(per, "sha256:" + hashlib.sha256(data).hexdigest())
+        marker.write_text(str(count))
+    return root
+
+
+def _profile(name: str, fn) -> None:
+    prof = cProfile.Profile()
+    prof.enable()
+    fn()
+    prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(18)
+    print(f"# profile of {name} (cumulative):")
+    print("\n".join("#   " + line for line in out.getvalue().splitlines() if line.strip()))
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--blobs", type=int, default=int(os.environ.get("BLOBSCOPE_BENCH_BLOBS", 100_000)))
+    ap.add_argument("--mb", type=int, default=int(os.environ.get("BLOBSCOPE_BENCH_MB", 1024)))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--profile", action="store_true", help="print a cProfile of one walk and one import")
+    ap.add_argument("--only", choices=["walk", "import", "verify"], action="append")
+    args = ap.parse_args(argv)
+    only = set(args.only or ["walk", "import", "verify"])
+
+    go_bins = {"gopeer-go1.23": None, "gopeer": None}
+    for name in list(go_bins):
+        try:
+            go_bins[name] = gopeer.gopeer_binary(name, backports=name == gopeer.FAST)
+        except RuntimeError as exc:
+            print(f"# {name} unavailable: {exc}".splitlines()[0], file=sys.stderr)
+            del go_bins[name]
+    if not go_bins:
+        print("error: no gopeer binary could be built; see tests/gopeer/build.sh", file=sys.stderr)
+        return 1
+    for binary in go_bins.values():
+        emit(**gopeer.parse_kv(gopeer.run(binary, "version").stdout.strip()))
+    emit(op="env", python=sys.version.split()[0], cpus=os.cpu_count(), load=f"'{load()}'")
+
+    summary = []
+    if "walk" in only:
+        root = small_store(args.blobs)
+        w = bench_walk(root, go_bins, args.runs, args.profile)
+        for name in go_bins:
+            summary.append((f"walk {args.blobs} blobs: blobscope / {name}", ratio(w["python"], w[name]),
+                            "< 1 means faster than containerd"))
+    if "import" in only:
+        f = big_file(args.mb)
+        imp = bench_import(f, go_bins, args.runs, args.profile)
+        for name in go_bins:
+            summary.append((f"import {args.mb} MiB: blobscope / {name}", ratio(imp["python"], imp[name]),
+                            "< 1 means faster than containerd"))
+    if "verify" in only:
+        cpus = os.cpu_count()
+        for v, what in ((bench_verify(small_store(args.blobs), f"{args.blobs}x512B"), f"{args.blobs} small blobs"),
+                        (bench_verify(big_blob_store(args.mb), f"16x{args.mb // 16}MiB"), f"{args.mb} MiB in 16 blobs")):
+            summary.append((f"verify {what}: hashlib-1-thread / blobscope {cpus} threads",
+                            ratio(v["hashlib"], v["python"]), f"speed-up; target ~{cpus}x"))
+            summary.append((f"verify {what}: hashlib-1-thread / blobscope 1 thread",
+                            ratio(v["hashlib"], v["python1"]), "1.0 = hashlib speed"))
+    emit(op="env-end", load=f"'{load()}'")
+    print("# ratios (same run):")
+    for what, r, note in summary:
+        print(f"#   {what:<58} {r:>7}   ({note})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
