@@ -226,3 +226,62 @@ def test_ingests_match_disk_to_the_nanosecond(containerd_root):
     assert (on_disk["other/1/killed/ref:with-slash"] / "data").read_bytes() == seen["killed"][:killed.offset]
     # the filter language applies to the backend ref
     assert [st.ref for st in s.list_statuses("ref~=^other/")] == ["other/1/killed/ref:with-slash"]
+
+
+def test_metadata_labels_and_ingest_records_match_ctr(containerd_root):
+    """The daemon's labels live in meta.db, not in the content root: store.bolt decodes them as ctr showed."""
+    from store import LocalStore
+    from store.bolt import open_metadata
+
+    content_root, seen = containerd_root
+    meta_db = content_root.parent / "io.containerd.metadata.v1.bolt" / "meta.db"
+    before = meta_db.read_bytes()
+    with open_metadata(meta_db) as md:
+        assert set(md.namespaces()) >= {"default", "other"}
+        for ns in ("default", "other"):
+            records = {str(i.digest): i for i in md.blobs(ns)}
+            assert set(records) == set(seen["ls"][ns])
+            for dg, info in records.items():
+                assert info.labels == seen["ls"][ns][dg]["labels"], f"{ns} {dg}"
+                assert info.size == len(seen["gets"][dg])
+        ingests = {(r.namespace, r.ref): r for ns in ("default", "other") for r in md.ingests(ns)}
+    assert meta_db.read_bytes() == before, "reading meta.db changed it"
+    assert set(ingests) == {("default", "short-ref"), ("other", "killed/ref:with-slash")}
+    on_disk = {st.ref for st in LocalStore(content_root).list_statuses()}
+    assert {r.backend_ref for r in ingests.values()} == on_disk
+    # our labels as ctr shows them, including a key with dots
+    big = max(seen["blobs"].values(), key=len)
+    assert seen["ls"]["default"][_sha(big)]["labels"] == {
+        "containerd.io/gc.root": "compat", "size": "big", "a.b.c": "dots"}
+
+
+def test_python_finishes_an_ingest_the_daemon_left(containerd_root, tmp_path):
+    """Resume the daemon's interrupted ingest (on a copy of its root), commit it; containerd's Go code agrees."""
+    import shutil
+
+    from store import LocalStore
+    from tests.support import gopeer
+
+    content_root, seen = containerd_root
+    copy = tmp_path / "copy"
+    shutil.copytree(content_root, copy, symlinks=True)
+    s = LocalStore(copy)
+    assert not s.read_only  # no meta.db next to the copy
+    ref = "default/1/short-ref"
+    before = s.status(ref)
+    tail = os.urandom(before.total - before.offset)
+    with s.writer(ref, total=before.total) as w:
+        st = w.status()
+        assert (st.offset, st.total, st.started_at.ns) == (before.offset, before.total, before.started_at.ns)
+        w.write(tail)
+        info_digest = _sha(seen["short"] + tail)
+        w.commit(before.total, info_digest)
+    assert s.verify(info_digest)
+    assert {st.ref for st in s.list_statuses()} == {"other/1/killed/ref:with-slash"}
+
+    py_blobs = {str(i.digest): i for i in s.walk()}
+    go_blobs, go_ingests = gopeer.run_check(gopeer.gopeer_binary(), copy)
+    assert set(go_blobs) == set(py_blobs) and go_blobs[info_digest]["read_ok"] is True
+    assert go_blobs[info_digest]["size"] == before.total
+    assert go_blobs[info_digest]["created_ns"] == py_blobs[info_digest].created_at.ns
+    assert set(go_ingests) == {"other/1/killed/ref:with-slash"}
