@@ -2,5 +2,6 @@
 
 from ._rpc import TLSConfig
 from .client import AUTO, GC_ROOT, ContainerdStore
+from .offline import OfflineContainerdRoot, OfflineNamespaceStore
 
-__all__ = ["ContainerdStore", "TLSConfig", "AUTO", "GC_ROOT"]
+__all__ = ["ContainerdStore", "OfflineContainerdRoot", "OfflineNamespaceStore", "TLSConfig", "AUTO", "GC_ROOT"]

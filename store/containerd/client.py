@@ -255,38 +255,51 @@ class ContainerdStore:
             st = os.fstat(f.fileno())
             if not _is_regular(st.st_mode):
                 raise errors.InvalidArgument(f"cannot import {path}: not a regular file")
-            total = st.st_size
             ref = ref or _import_ref(path, st)
-            writer = self.writer(ref, total=total, gc_root=gc_root)
+            if self.lease != AUTO:
+                return self._import(f, path, st.st_size, ref, labels, progress, cancel, gc_root)
+            # One lease for the write and the Info after it, so the blob cannot vanish in between.
+            lease = self.create_lease(labels={"blobscope.ref": ref[:1000]})
             try:
-                done = writer.offset
-                if done > total:
-                    writer.truncate(0)
-                    done = 0
-                f.seek(done)
+                return self.with_lease(lease)._import(f, path, st.st_size, ref, labels, progress, cancel, gc_root)
+            finally:
+                try:
+                    self.delete_lease(lease)
+                except errors.ContentError as exc:
+                    log.warning("could not delete lease %s after importing %s (it expires by itself): %s",
+                                lease, path, exc)
+
+    def _import(self, f, path: Path, total: int, ref: str, labels, progress, cancel, gc_root) -> Info:
+        writer = self.writer(ref, total=total, gc_root=gc_root)
+        try:
+            done = writer.offset
+            if done > total:
+                writer.truncate(0)
+                done = 0
+            f.seek(done)
+            if progress:
+                progress(done, total)
+            while True:
+                if cancel is not None and cancel():
+                    raise errors.Cancelled(f"import of {path} was cancelled; nothing was kept on the daemon")
+                data = f.read(CHUNK)
+                if not data:
+                    break
+                writer.write(data)
+                done += len(data)
                 if progress:
                     progress(done, total)
-                while True:
-                    if cancel is not None and cancel():
-                        raise errors.Cancelled(f"import of {path} was cancelled; nothing was kept on the daemon")
-                    data = f.read(CHUNK)
-                    if not data:
-                        break
-                    writer.write(data)
-                    done += len(data)
-                    if progress:
-                        progress(done, total)
-                if done != total:
-                    raise errors.FailedPrecondition(
-                        f"{path} changed while it was imported ({done} bytes read, {total} expected); try again")
-                try:
-                    return writer.commit(size=total, labels=labels)
-                except errors.AlreadyExists as exc:
-                    return self._existing_after_import(exc, labels)
-            except BaseException as exc:
-                if not writer._settled:
-                    writer._abort_quietly(exc)
-                raise
+            if done != total:
+                raise errors.FailedPrecondition(
+                    f"{path} changed while it was imported ({done} bytes read, {total} expected); try again")
+            try:
+                return self.info(writer.commit(size=total, labels=labels))
+            except errors.AlreadyExists as exc:
+                return self._existing_after_import(exc, labels)
+        except BaseException as exc:
+            if not writer._settled:
+                writer._abort_quietly(exc)
+            raise
 
     def _existing_after_import(self, exc: errors.AlreadyExists, labels: dict[str, str] | None) -> Info:
         # The daemon names the digest it already had ("content <digest>").

@@ -149,8 +149,11 @@ class ContainerdWriter:
             raise
 
     def digest(self) -> Digest:
-        """Digest of everything written so far (the daemon's own hash)."""
-        self._check_open()
+        """Digest of everything written so far (the daemon's own hash); still valid after commit."""
+        if self._done:
+            if self._last is not None and self._last.digest:
+                return Digest(self._last.digest)
+            self._check_open()
         self._sync()
         resp = self._ask(content_pb2.WriteContentRequest(action=content_pb2.STAT, ref=self.ref))
         return Digest(resp.digest)
@@ -180,7 +183,7 @@ class ContainerdWriter:
         self._offset = resp.offset
 
     def commit(self, size: int = 0, expected: Digest | str | None = None,
-               labels: dict[str, str] | None = None) -> Info:
+               labels: dict[str, str] | None = None) -> Digest:
         """Commit the ingest as a blob; the writer is closed afterwards, whatever happens.
 
         Unless the store was told otherwise, the blob gets a ``containerd.io/gc.root``
@@ -211,13 +214,11 @@ class ContainerdWriter:
             self._abort_quietly(exc)
             raise
         self._done = self._settled = True
+        self._last = final
         digest = Digest(final.digest)
-        try:
-            info = self._store.info(digest)
-        finally:
-            self._drop_lease()
-        log.info("committed %s (%d bytes) from ref %r", digest, info.size, self.ref)
-        return info
+        self._drop_lease()
+        log.info("committed %s (%d bytes) from ref %r", digest, self._offset, self.ref)
+        return digest
 
     def close(self) -> None:
         """Stop writing; the ingest stays on the daemon, resumable with the same ref."""

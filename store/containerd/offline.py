@@ -1,0 +1,192 @@
+"""A containerd root read without its daemon: namespaces and labels from a copy of ``meta.db``.
+
+This is what forensic tools do with a stopped node or a disk image: the content files
+are read in place (never written), and everything the daemon would say about them
+(which namespace has which blob, labels, times, ingest refs) comes from ``meta.db``.
+The daemon's own ``meta.db`` is never opened: :func:`store.bolt.open_metadata` reads a
+private copy, and refuses while a running daemon holds the file's lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Iterator
+
+from .. import bolt, errors
+from ..digest import Digest
+from ..local import LocalStore
+from ..types import Info, Status
+
+log = logging.getLogger(__name__)
+
+METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
+CONTENT_DIR = "io.containerd.content.v1.content"
+
+
+def find_root(path: os.PathLike | str) -> Path:
+    """The containerd root for ``path``: the root itself, or its content directory."""
+    path = Path(path).absolute()
+    if (path / METADATA_DB).is_file():
+        return path
+    if path.name == CONTENT_DIR and (path.parent / METADATA_DB).is_file():
+        return path.parent
+    raise errors.NotFound(
+        f"{path} is not a containerd root: there is no {METADATA_DB} in it "
+        f"(give the directory that holds {CONTENT_DIR} and io.containerd.metadata.v1.bolt)")
+
+
+class OfflineContainerdRoot:
+    """A stopped (or copied) containerd root: its namespaces, and a read-only store per namespace.
+
+    Raises :class:`store.bolt.DatabaseLocked` when a daemon is running on the root; the
+    message says to connect through its socket instead (:class:`ContainerdStore`).
+    """
+
+    def __init__(self, root: os.PathLike | str):
+        self.root = find_root(root)
+        self.meta_path = self.root / METADATA_DB
+        self.content_root = self.root / CONTENT_DIR
+        self._meta = bolt.open_metadata(self.meta_path)
+        self._content = LocalStore(self.content_root, writable=False)
+
+    def refresh(self) -> None:
+        """Copy ``meta.db`` again (after the node changed)."""
+        fresh = bolt.open_metadata(self.meta_path)
+        old, self._meta = self._meta, fresh
+        old.close()
+
+    def close(self) -> None:
+        self._meta.close()
+
+    def __enter__(self) -> "OfflineContainerdRoot":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def metadata(self) -> bolt.ContainerdMetadata:
+        return self._meta
+
+    def list_namespaces(self) -> list[str]:
+        return sorted(self._meta.namespaces())
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        return self._meta.namespace_labels(namespace)
+
+    def namespaces_with(self, digest: Digest | str) -> list[str]:
+        digest = Digest(digest)
+        return [ns for ns in self.list_namespaces() if self._meta.blob(ns, digest) is not None]
+
+    def leases(self, namespace: str) -> list[bolt.LeaseRecord]:
+        return self._meta.leases(namespace)
+
+    def store(self, namespace: str = "default") -> "OfflineNamespaceStore":
+        if namespace not in self._meta.namespaces():
+            known = ", ".join(self.list_namespaces()) or "none"
+            raise errors.NotFound(f"namespace {namespace} does not exist in {self.meta_path} (namespaces: {known})")
+        return OfflineNamespaceStore(self, namespace)
+
+    def unreferenced_blobs(self) -> list[Digest]:
+        """Blob files that no namespace records: the daemon's next GC sweep would delete them."""
+        recorded = {info.digest for ns in self._meta.namespaces() for info in self._meta.blobs(ns)}
+        return sorted(info.digest for info in self._content.walk() if info.digest not in recorded)
+
+
+class OfflineNamespaceStore:
+    """One namespace of an offline root, with the store API; every change is refused."""
+
+    read_only = True
+
+    def __init__(self, owner: OfflineContainerdRoot, namespace: str):
+        self._owner = owner
+        self.namespace = namespace
+        self.root = owner.content_root
+        self.read_only_reason = (
+            f"{owner.root} is an offline containerd root, read from a copy of its meta.db; "
+            "start its daemon and connect through the socket (blobctl --address) to change it")
+
+    def __repr__(self) -> str:
+        return f"<OfflineNamespaceStore {str(self._owner.root)!r} namespace={self.namespace!r}>"
+
+    def describe(self) -> str:
+        return f"offline containerd root {self._owner.root}, namespace {self.namespace}"
+
+    def _refuse(self, action: str):
+        raise errors.FailedPrecondition(f"cannot {action}: {self.read_only_reason}")
+
+    # -- Manager -------------------------------------------------------------------
+    def info(self, digest: Digest | str) -> Info:
+        digest = Digest(digest)
+        info = self._owner._meta.blob(self.namespace, digest)
+        if info is None:
+            raise errors.NotFound(f"content digest {digest}")  # the daemon's words
+        return info
+
+    def walk(self, *filters: str) -> Iterator[Info]:
+        match = None
+        if filters:
+            from .. import filters as flt  # only needed when filtering
+            parsed = flt.parse_all(*filters)
+            match = lambda info: parsed.match(flt.adapt_info(info))  # noqa: E731
+        for info in self._owner._meta.blobs(self.namespace):
+            if match is None or match(info):
+                yield info
+
+    def update(self, info: Info, *fieldpaths: str) -> Info:
+        self._refuse(f"update the labels of {info.digest}")
+
+    def delete(self, digest: Digest | str) -> None:
+        self._refuse(f"delete {digest}")
+
+    # -- Provider ------------------------------------------------------------------
+    def reader_at(self, digest: Digest | str):
+        info = self.info(digest)  # a blob this namespace does not record is not readable here either
+        return self._owner._content.reader_at(info.digest)
+
+    def verify(self, digest: Digest | str) -> bool:
+        return self._owner._content.verify(self.info(digest).digest)
+
+    # -- IngestManager -------------------------------------------------------------
+    def _statuses(self) -> Iterator[Status]:
+        for rec in self._owner._meta.ingests(self.namespace):
+            try:
+                st = self._owner._content.status(rec.backend_ref)
+            except errors.NotFound:
+                continue  # shared ingest or vanished directory: the daemon hides these too
+            yield dataclasses.replace(st, ref=rec.ref, expected=st.expected or rec.expected)
+
+    def status(self, ref: str) -> Status:
+        for st in self._statuses():
+            if st.ref == ref:
+                return st
+        raise errors.NotFound(f"reference {ref}")
+
+    def list_statuses(self, *filters: str) -> list[Status]:
+        statuses = list(self._statuses())
+        if filters:
+            from .. import filters as flt
+            parsed = flt.parse_all(*filters)
+            statuses = [s for s in statuses if parsed.match(flt.adapt_status(s))]
+        return statuses
+
+    def broken_ingests(self) -> list:
+        return []
+
+    def abort(self, ref: str) -> None:
+        self._refuse(f"abort ref {ref!r}")
+
+    def writer(self, ref: str, *, total: int = 0, expected=None):
+        self._refuse(f"write ref {ref!r}")
+
+    def import_file(self, path, **_kw) -> Info:
+        self._refuse(f"import {path}")
+
+    def usage(self) -> dict:
+        blobs = list(self.walk())
+        statuses = self.list_statuses()
+        return {"blob_count": len(blobs), "blob_bytes": sum(i.size for i in blobs),
+                "ingest_count": len(statuses), "ingest_bytes": sum(s.offset for s in statuses)}
