@@ -642,10 +642,10 @@ def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
             raise errors.Cancelled(f"listing blobs stopped after {len(infos)}")
     types = oci.classify(store, infos, cache, cancel=cancel, progress=progress)
     ingest_count = ingest_bytes = 0
-    if hasattr(store, "usage"):
+    if hasattr(store, "list_statuses"):
         try:
-            u = store.usage()
-            ingest_count, ingest_bytes = u.get("ingest_count", 0), u.get("ingest_bytes", 0)
+            statuses = store.list_statuses()  # not usage(): that walks the blobs a second time
+            ingest_count, ingest_bytes = len(statuses), sum(s.offset for s in statuses)
         except (OSError, errors.ContentError) as e:
             log.warning("ingest usage of %s could not be read: %s", getattr(store, "root", store), e)
     return build_graph(infos, types, extra_roots=extra_roots, ingest_count=ingest_count,
