@@ -1,0 +1,278 @@
+"""The blobs table: a QAbstractTableModel over a plain list of BlobRow.
+
+Sorting and filtering live here, on precomputed keys, so 100k rows sort with one
+``list.sort`` instead of a Python ``lessThan`` per comparison.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
+
+from . import fmt
+from .rows import BlobRow
+
+log = logging.getLogger(__name__)
+
+COL_DIGEST, COL_SIZE, COL_CREATED, COL_UPDATED, COL_MEDIA, COL_LABELS = range(6)
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
+    COL_DIGEST: lambda r: r.digest,
+    COL_SIZE: lambda r: r.size,
+    COL_CREATED: lambda r: r.created_ns,
+    COL_UPDATED: lambda r: r.updated_ns,
+    COL_MEDIA: lambda r: r.media_type,
+    COL_LABELS: lambda r: r.labels_text,
+}
+# Above this many changed rows a rescan resets the model instead of moving rows one by one.
+_INCREMENTAL_LIMIT = 256
+
+
+class BlobTableModel(QAbstractTableModel):
+    """All blobs (``all_rows``) and the visible, filtered and sorted subset."""
+
+    totalsChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._all: dict[str, BlobRow] = {}
+        self._rows: list[BlobRow] = []
+        self._filter: Callable[[BlobRow], bool] | None = None
+        self._sort_col = -1
+        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._headers = [self.tr("Digest"), self.tr("Size"), self.tr("Created"),
+                         self.tr("Updated"), self.tr("Media type"), self.tr("Labels")]
+        self.total_bytes = 0
+
+    # ---- Qt model interface
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._headers)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self._headers[section]
+        return None
+
+    def flags(self, index: QModelIndex):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_DIGEST:
+                return row.short
+            if col == COL_SIZE:
+                return fmt.size(row.size)
+            if col == COL_CREATED:
+                return fmt.local_time(row.created_ns)
+            if col == COL_UPDATED:
+                return fmt.local_time(row.updated_ns)
+            if col == COL_MEDIA:
+                return row.media_type or "—"
+            if col == COL_LABELS:
+                return row.labels_text
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_DIGEST:
+                if row.verified is False:
+                    return self.tr("{digest}\nVerification failed: the content does not match "
+                                   "its digest.").format(digest=row.digest)
+                return row.digest
+            if col == COL_SIZE:
+                return fmt.exact_size(row.size)
+            if col == COL_LABELS and row.labels:
+                return "\n".join(f"{k}={v}" for k, v in sorted(row.labels.items()))
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and row.verified is False:
+            from PySide6.QtGui import QColor
+            return QColor(200, 30, 30)
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_DIGEST and row.verified is not None:
+            from .resources import icon
+            return icon("verify-ok" if row.verified else "verify-bad")
+        if role == ROW_ROLE:
+            return row
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort_col = column if column in SORT_KEYS else -1
+        self._sort_order = order
+        self.layoutAboutToBeChanged.emit()
+        self._sort_in_place()
+        self.layoutChanged.emit()
+
+    # ---- reading
+    def row_at(self, row: int) -> BlobRow:
+        return self._rows[row]
+
+    def row_for(self, digest: str) -> int:
+        """Visible row number of a digest, or -1."""
+        item = self._all.get(digest)
+        if item is None:
+            return -1
+        try:
+            return self._rows.index(item)
+        except ValueError:
+            return -1
+
+    def get(self, digest: str) -> BlobRow | None:
+        return self._all.get(digest)
+
+    def all_rows(self) -> Iterable[BlobRow]:
+        return self._all.values()
+
+    @property
+    def total_count(self) -> int:
+        return len(self._all)
+
+    # ---- filtering and sorting
+    def set_filter(self, predicate: Callable[[BlobRow], bool] | None) -> None:
+        self._filter = predicate
+        self.beginResetModel()
+        self._rows = self._visible(self._all.values())
+        self._sort_in_place()
+        self.endResetModel()
+
+    def _visible(self, rows: Iterable[BlobRow]) -> list[BlobRow]:
+        pred = self._filter
+        return list(rows) if pred is None else [r for r in rows if pred(r)]
+
+    def _sort_in_place(self) -> None:
+        """Sort the visible rows, keeping persistent indexes (selection) on their rows."""
+        if self._sort_col < 0:
+            return
+        persistent = self.persistentIndexList()
+        held = [(p, self._rows[p.row()]) for p in persistent if p.isValid() and p.row() < len(self._rows)]
+        self._rows.sort(key=SORT_KEYS[self._sort_col],
+                        reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+        if held:
+            pos = {id(r): i for i, r in enumerate(self._rows)}
+            self.changePersistentIndexList(
+                [p for p, _ in held],
+                [self.index(pos[id(r)], p.column()) for p, r in held])
+
+    # ---- feeding
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._all = {}
+        self._rows = []
+        self.total_bytes = 0
+        self.endResetModel()
+        self.totalsChanged.emit()
+
+    def append_rows(self, rows: list[BlobRow]) -> None:
+        """A batch of a first scan: rows appear at once (sorted in if a sort is active)."""
+        fresh = []
+        for r in rows:
+            old = self._all.get(r.digest)
+            if old is not None:
+                self.total_bytes -= old.size
+            self._all[r.digest] = r
+            self.total_bytes += r.size
+            if old is None:
+                fresh.append(r)
+        visible = self._visible(fresh)
+        if visible:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(visible) - 1)
+            self._rows.extend(visible)
+            self.endInsertRows()
+            if self._sort_col >= 0:
+                self.layoutAboutToBeChanged.emit()
+                self._sort_in_place()
+                self.layoutChanged.emit()
+        self.totalsChanged.emit()
+
+    def apply_snapshot(self, rows: list[BlobRow]) -> None:
+        """Make the model equal to a finished rescan, touching only what changed."""
+        new = {r.digest: r for r in rows}
+        removed = [d for d in self._all if d not in new]
+        added = [r for d, r in new.items() if d not in self._all]
+        changed = [r for d, r in new.items() if d in self._all and not self._all[d].same_content(r)]
+        if not (removed or added or changed):
+            return
+        for r in changed:  # keep what the GUI learned about a row that did not change on disk
+            old = self._all[r.digest]
+            r.media_type = r.media_type or old.media_type
+            if r.size == old.size and r.updated_ns == old.updated_ns:
+                r.verified = old.verified
+        for d, r in new.items():
+            old = self._all.get(d)
+            if old is not None and r is not old and not r.media_type:
+                r.media_type = old.media_type
+        if len(removed) + len(added) + len(changed) > _INCREMENTAL_LIMIT:
+            self.beginResetModel()
+            self._all = new
+            self._rows = self._visible(new.values())
+            self._sort_in_place()
+            self.endResetModel()
+        else:
+            self.remove_digests(removed, emit_totals=False)
+            self.replace_rows(changed, emit_totals=False)
+            self.append_rows(added)
+        self.total_bytes = sum(r.size for r in self._all.values())
+        self.totalsChanged.emit()
+
+    def remove_digests(self, digests: Iterable[str], *, emit_totals: bool = True) -> None:
+        gone = [self._all.pop(d) for d in list(digests) if d in self._all]
+        if not gone:
+            return
+        gone_ids = {id(r) for r in gone}
+        positions = [i for i, r in enumerate(self._rows) if id(r) in gone_ids]
+        for i in reversed(positions):
+            self.beginRemoveRows(QModelIndex(), i, i)
+            del self._rows[i]
+            self.endRemoveRows()
+        self.total_bytes -= sum(r.size for r in gone)
+        if emit_totals:
+            self.totalsChanged.emit()
+
+    def replace_rows(self, rows: Iterable[BlobRow], *, emit_totals: bool = True) -> None:
+        """New versions of known blobs (labels edited, verification done)."""
+        rows = [r for r in rows if r.digest in self._all]
+        if not rows:
+            return
+        pos = {id(r): i for i, r in enumerate(self._rows)}
+        last = self.columnCount() - 1
+        for r in rows:
+            old = self._all[r.digest]
+            self._all[r.digest] = r
+            self.total_bytes += r.size - old.size
+            i = pos.get(id(old))
+            if i is None:
+                continue
+            self._rows[i] = r
+            self.dataChanged.emit(self.index(i, 0), self.index(i, last))
+        if self._filter is not None:  # an edit can make a row stop matching the filter
+            self.set_filter(self._filter)
+        if emit_totals:
+            self.totalsChanged.emit()
+
+    def set_media_types(self, types: dict[str, str]) -> None:
+        """Media types learned later (previews, the OCI graph) fill the column in place."""
+        for d, mt in types.items():
+            r = self._all.get(d)
+            if r is not None:
+                r.media_type = mt
+        if self._rows:
+            self.dataChanged.emit(self.index(0, COL_MEDIA), self.index(len(self._rows) - 1, COL_MEDIA))
+
+    def mark_verified(self, results: dict[str, bool]) -> None:
+        for d, ok in results.items():
+            r = self._all.get(d)
+            if r is not None:
+                r.verified = ok
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1))

@@ -1,0 +1,111 @@
+"""The details pane: everything about the selected blob, and a preview of its bytes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (QFormLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget,
+                               QGroupBox)
+
+from . import fmt
+from .rows import BlobRow
+
+
+def _plain_label(parent: QWidget, selectable: bool = True) -> QLabel:
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # digests, labels, refs never render as HTML
+    label.setWordWrap(True)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    return label
+
+
+class DetailsPane(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("detailsPane")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.title = _plain_label(self, selectable=False)
+        self.title.setObjectName("detailsTitle")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        layout.addWidget(self.title)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.digest = _plain_label(self)
+        self.digest.setObjectName("detailsDigest")
+        self.digest.setFont(mono)
+        self.size = _plain_label(self)
+        self.created = _plain_label(self)
+        self.updated = _plain_label(self)
+        self.media_type = _plain_label(self)
+        self.media_type.setObjectName("detailsMediaType")
+        self.labels = _plain_label(self)
+        self.labels.setObjectName("detailsLabels")
+        self.references = _plain_label(self)
+        self.references.setObjectName("detailsReferences")
+        self.references.setFont(mono)
+        form.addRow(self.tr("Digest:"), self.digest)
+        form.addRow(self.tr("Size:"), self.size)
+        form.addRow(self.tr("Created:"), self.created)
+        form.addRow(self.tr("Updated:"), self.updated)
+        form.addRow(self.tr("Media type:"), self.media_type)
+        form.addRow(self.tr("Labels:"), self.labels)
+        form.addRow(self.tr("Referenced by:"), self.references)
+        for i in range(form.rowCount()):  # even our own captions never interpret markup
+            item = form.itemAt(i, QFormLayout.ItemRole.LabelRole)
+            if item is not None and isinstance(item.widget(), QLabel):
+                item.widget().setTextFormat(Qt.TextFormat.PlainText)
+        layout.addLayout(form)
+
+        box = QGroupBox(self.tr("Preview"), self)
+        box_layout = QVBoxLayout(box)
+        self.preview = QPlainTextEdit(box)
+        self.preview.setObjectName("detailsPreview")
+        self.preview.setReadOnly(True)
+        self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.preview.setFont(mono)
+        box_layout.addWidget(self.preview)
+        layout.addWidget(box, 1)
+        self.current: str | None = None
+        self.show_nothing()
+
+    def show_nothing(self, text: str = "") -> None:
+        self.current = None
+        self.title.setText(text or self.tr("No blob selected"))
+        for w in (self.digest, self.size, self.created, self.updated, self.media_type,
+                  self.labels, self.references):
+            w.setText("")
+        self.preview.setPlainText("")
+
+    def show_row(self, row: BlobRow, referenced_by: list[tuple[str, str]]) -> None:
+        self.current = row.digest
+        self.title.setText(self.tr("Blob {short}").format(short=row.short))
+        self.digest.setText(row.digest)
+        self.size.setText(f"{fmt.exact_size(row.size)}  ({fmt.size(row.size)})")
+        self.created.setText(fmt.local_time(row.created_ns))
+        self.updated.setText(fmt.local_time(row.updated_ns))
+        self.media_type.setText(row.media_type or self.tr("unknown"))
+        if row.labels:
+            self.labels.setText("\n".join(f"{k} = {v}" for k, v in sorted(row.labels.items())))
+        else:
+            self.labels.setText(self.tr("(none)"))
+        if referenced_by:
+            self.references.setText("\n".join(f"{d.split(':', 1)[-1][:12]}  ({key})"
+                                              for d, key in referenced_by[:20]))
+        else:
+            self.references.setText(self.tr("(no other blob's labels point here)"))
+        if row.verified is False:
+            self.title.setText(self.tr("Blob {short} — content does not match its digest!")
+                               .format(short=row.short))
+        self.preview.setPlainText(self.tr("Reading…"))
+
+    def show_preview(self, digest: str, text: str, note: str = "") -> None:
+        if digest != self.current:
+            return  # the selection moved on while the preview was being read
+        self.preview.setPlainText(text + (("\n\n" + note) if note else ""))

@@ -1,0 +1,866 @@
+"""The main window: source bar, blobs and ingests tables, details, status bar, log dock."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QMainWindow, QMenu, QProgressBar, QSizePolicy, QSplitter, QTableView, QToolBar,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from . import fmt, operations
+from .actions import make_actions, writes
+from .blob_model import (COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_UPDATED,
+                         BlobTableModel)
+from .context import AppContext
+from .delegates import ProgressDelegate
+from .details import DetailsPane
+from .filtering import FilterError, compile_filter
+from .import_dialog import ImportProgressDialog
+from .ingest_model import COL_PROGRESS, COL_REF, COL_STARTED, COL_STATE, IngestTableModel
+from .ingest_model import COL_UPDATED as ICOL_UPDATED
+from .jobs import JobRunner
+from .logdock import LogDock
+from .resources import app_icon, icon
+from .rows import GC_ROOT, BlobRow, is_content_ref_key
+from .scanner import StoreScanner
+from .watcher import StoreWatcher
+
+log = logging.getLogger(__name__)
+
+FILTER_DELAY_MS = 150   # typing in the filter box re-filters at most this often
+PREVIEW_DELAY_MS = 80   # moving the selection quickly reads only the blob it stops on
+
+
+class _Table(QTableView):
+    """A table set up for 100k rows: fixed row height, no word wrap, no measuring."""
+
+    def __init__(self, name: str, parent: QWidget):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        vh = self.verticalHeader()
+        vh.setVisible(False)
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        hh = self.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        hh.setSortIndicatorShown(True)
+        hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+
+class MainWindow(QMainWindow):
+    scanFinished = Signal()      # a full scan (blobs and ingests) landed in the models
+    ingestsUpdated = Signal()
+    storeOpened = Signal(str)
+    storeFailed = Signal(str)
+    closed = Signal()
+
+    def __init__(self, ctx: AppContext | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx or AppContext()
+        self.store = None
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Blobscope")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+
+        self.blob_model = BlobTableModel(self)
+        self.ingest_model = IngestTableModel(self)
+        self.scanner = StoreScanner(self)
+        self.watcher = StoreWatcher(self)
+        self.runner = JobRunner(self)
+        self.actions = make_actions(self)
+        self._pending: list[BlobRow] | None = None
+        self._dirty = False
+        self._scan_started = 0.0
+        self._referrers: dict[str, list[tuple[str, str]]] | None = None
+        self._verify_job = None
+        self._closing = False
+
+        self._build_source_bar()
+        self._build_central()
+        self._build_status_bar()
+        self.log_dock = LogDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.log_dock.hide()
+        self._build_menus()
+        self._connect()
+        self._restore_geometry()
+        self.update_actions()
+
+    # ------------------------------------------------------------------ construction
+    def _build_source_bar(self) -> None:
+        self.toolbar = QToolBar(self.tr("Actions"), self)
+        self.toolbar.setObjectName("actionBar")
+        self.toolbar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        bar = QToolBar(self.tr("Store"), self)
+        bar.setObjectName("sourceBar")
+        bar.setMovable(False)
+        self.source_bar = bar
+        self.store_label = QLabel(self)
+        self.store_label.setObjectName("storePath")
+        self.store_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readonly_badge = QLabel(self.tr("READ-ONLY"), self)
+        self.readonly_badge.setObjectName("readOnlyBadge")
+        self.readonly_badge.setStyleSheet(
+            "QLabel { background: #b3261e; color: white; border-radius: 4px; padding: 2px 8px;"
+            " font-weight: bold; }")
+        self.readonly_badge.hide()
+        caption = QLabel(self.tr("Store:"), self)
+        caption.setContentsMargins(6, 0, 6, 0)
+        bar.addWidget(caption)
+        bar.addWidget(self.store_label)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.readonly_action = bar.addWidget(self.readonly_badge)
+        self.readonly_action.setVisible(False)
+
+    def _build_central(self) -> None:
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName("filterEdit")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setPlaceholderText(self.tr(
+            'Filter: text in digest or labels, or containerd syntax such as '
+            'labels."containerd.io/gc.root" or digest~=^sha256:ab'))
+        self.filter_error = QLabel(self)
+        self.filter_error.setObjectName("filterError")
+        self.filter_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.filter_error.setStyleSheet("color: #b3261e;")
+        self.filter_error.setWordWrap(True)
+        self.filter_error.hide()
+
+        self.blob_view = _Table("blobView", self)
+        self.blob_view.setModel(self.blob_model)
+        self.blob_view.setSortingEnabled(True)
+        self.blob_view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        for col, width in ((COL_DIGEST, 130), (COL_SIZE, 90), (COL_CREATED, 150),
+                           (COL_UPDATED, 150), (COL_MEDIA, 250), (COL_LABELS, 300)):
+            self.blob_view.setColumnWidth(col, width)
+
+        self.ingest_view = _Table("ingestView", self)
+        self.ingest_view.setModel(self.ingest_model)
+        self.ingest_view.setSortingEnabled(True)
+        self.ingest_view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.ingest_view.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self.ingest_view))
+        for col, width in ((COL_REF, 360), (COL_PROGRESS, 230), (COL_STARTED, 150),
+                           (ICOL_UPDATED, 130), (COL_STATE, 90)):
+            self.ingest_view.setColumnWidth(col, width)
+
+        self.details = DetailsPane(self)
+
+        blobs_panel = QWidget(self)
+        bl = QVBoxLayout(blobs_panel)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(self.filter_edit)
+        bl.addWidget(self.filter_error)
+        bl.addWidget(self.blob_view)
+
+        ingests_panel = QWidget(self)
+        il = QVBoxLayout(ingests_panel)
+        il.setContentsMargins(0, 0, 0, 0)
+        self.ingest_title = QLabel(self.tr("Ingests (writes in progress or interrupted)"), self)
+        il.addWidget(self.ingest_title)
+        il.addWidget(self.ingest_view)
+
+        left = QSplitter(Qt.Orientation.Vertical, self)
+        left.setObjectName("leftSplitter")
+        left.addWidget(blobs_panel)
+        left.addWidget(ingests_panel)
+        left.setStretchFactor(0, 4)
+        left.setStretchFactor(1, 1)
+        left.setSizes([560, 170])
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(left)
+        self.main_splitter.addWidget(self.details)
+        self.main_splitter.setStretchFactor(0, 3)
+        self.main_splitter.setStretchFactor(1, 2)
+        self.main_splitter.setSizes([820, 460])
+        self.setCentralWidget(self.main_splitter)
+
+        self.preview_timer = QTimer(self)
+        self.preview_timer.setSingleShot(True)
+        self.preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self.filter_timer = QTimer(self)
+        self.filter_timer.setSingleShot(True)
+        self.filter_timer.setInterval(FILTER_DELAY_MS)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("countsLabel")
+        self.scan_label = QLabel(self)
+        self.scan_label.setObjectName("scanLabel")
+        self.verify_bar = QProgressBar(self)
+        self.verify_bar.setObjectName("verifyProgress")
+        self.verify_bar.setMaximumWidth(200)
+        self.verify_bar.hide()
+        self.verify_cancel = QToolButton(self)
+        self.verify_cancel.setText(self.tr("Stop"))
+        self.verify_cancel.hide()
+        self.status_badge = QLabel(self.tr("read-only"), self)
+        self.status_badge.setObjectName("statusReadOnly")
+        self.status_badge.setStyleSheet("QLabel { color: #b3261e; font-weight: bold; }")
+        self.status_badge.hide()
+        sb.addWidget(self.counts_label, 1)
+        sb.addPermanentWidget(self.scan_label)
+        sb.addPermanentWidget(self.verify_bar)
+        sb.addPermanentWidget(self.verify_cancel)
+        sb.addPermanentWidget(self.status_badge)
+
+    def _build_menus(self) -> None:
+        a = self.actions
+        mb = self.menuBar()
+        file_menu = mb.addMenu(self.tr("&File"))
+        file_menu.addAction(a["actionOpenStore"])
+        self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(a["actionImport"])
+        file_menu.addAction(a["actionExport"])
+        file_menu.addSeparator()
+        file_menu.addAction(a["actionQuit"])
+        edit_menu = mb.addMenu(self.tr("&Edit"))
+        edit_menu.addAction(a["actionCopyDigest"])
+        edit_menu.addAction(a["actionEditLabels"])
+        edit_menu.addSeparator()
+        edit_menu.addAction(a["actionDelete"])
+        edit_menu.addAction(a["actionAbort"])
+        edit_menu.addSeparator()
+        edit_menu.addAction(a["actionFindFilter"])
+        view_menu = mb.addMenu(self.tr("&View"))
+        view_menu.addAction(a["actionRefresh"])
+        view_menu.addAction(self.log_dock.toggleViewAction())
+        tools_menu = mb.addMenu(self.tr("&Tools"))
+        tools_menu.addAction(a["actionVerify"])
+        help_menu = mb.addMenu(self.tr("&Help"))
+        help_menu.addAction(a["actionAbout"])
+
+        tb = self.toolbar
+        for name in ("actionOpenStore", "actionRefresh", None, "actionImport", "actionExport",
+                     "actionEditLabels", "actionVerify", None, "actionDelete", "actionAbort"):
+            if name is None:
+                tb.addSeparator()
+            else:
+                tb.addAction(a[name])
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBarBreak()
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.source_bar)
+        # shortcuts work while a table has focus, even with the menu bar hidden
+        for act in a.values():
+            self.addAction(act)
+
+    def _connect(self) -> None:
+        a = self.actions
+        a["actionOpenStore"].triggered.connect(self.choose_store)
+        a["actionImport"].triggered.connect(self.import_files)
+        a["actionExport"].triggered.connect(self.export_blob)
+        a["actionDelete"].triggered.connect(self.delete_selected)
+        a["actionAbort"].triggered.connect(self.abort_selected)
+        a["actionEditLabels"].triggered.connect(self.edit_labels)
+        a["actionVerify"].triggered.connect(self.verify)
+        a["actionRefresh"].triggered.connect(self.refresh)
+        a["actionCopyDigest"].triggered.connect(self.copy_digests)
+        a["actionFindFilter"].triggered.connect(self._focus_filter)
+        a["actionQuit"].triggered.connect(self.close)
+        a["actionAbout"].triggered.connect(self.about)
+
+        self.scanner.blobsBatch.connect(self._on_blob_batch)
+        self.scanner.blobsDone.connect(self._on_blobs_done)
+        self.scanner.ingestsListed.connect(self._on_ingests)
+        self.scanner.failed.connect(self._on_scan_failed)
+        self.watcher.changed.connect(self._on_disk_changed)
+        self.watcher.pollIngests.connect(self.scanner.poll_ingests)
+
+        self.blob_model.totalsChanged.connect(self._on_totals)
+        self.blob_model.modelReset.connect(self._on_totals)
+        self.blob_view.selectionModel().selectionChanged.connect(self._on_blob_selection)
+        self.blob_view.selectionModel().currentChanged.connect(self._on_blob_selection)
+        self.ingest_view.selectionModel().selectionChanged.connect(self.update_actions)
+        self.blob_view.customContextMenuRequested.connect(self._blob_menu)
+        self.ingest_view.customContextMenuRequested.connect(self._ingest_menu)
+        self.blob_view.doubleClicked.connect(lambda _i: self.edit_labels())
+        self.preview_timer.timeout.connect(self._load_preview)
+        self.filter_edit.textChanged.connect(lambda _t: self.filter_timer.start())
+        self.filter_edit.returnPressed.connect(self.apply_filter)
+        self.filter_timer.timeout.connect(self.apply_filter)
+        self.verify_cancel.clicked.connect(self._cancel_verify)
+
+    # ------------------------------------------------------------------ store lifecycle
+    def open_store(self, path: str) -> None:
+        """Open a store on a worker (it may create directories); the window switches when it is ready."""
+        path = str(path)
+        self.scan_label.setText(self.tr("Opening…"))
+
+        def done(store):
+            self.set_store(store)
+
+        def failed(error):
+            self.scan_label.setText("")
+            self._report(self.tr("Could not open the store at {path}.").format(path=path), error,
+                         hint=self.tr("Check that the directory exists and that you may read it."))
+            self.storeFailed.emit(str(error))
+
+        self.runner.start(f"open {path}", lambda job: self.ctx.open_store(path),
+                          on_done=done, on_error=failed)
+
+    def set_store(self, store) -> None:
+        self.store = store
+        root = str(getattr(store, "root", ""))
+        self.ctx.remember_store(root)
+        self.store_label.setText(root)
+        self.store_label.setToolTip(root)
+        self.setWindowTitle(self.tr("{root} — Blobscope").format(root=root))
+        ro = bool(getattr(store, "read_only", False))
+        reason = getattr(store, "read_only_reason", None) or ""
+        self.readonly_badge.setVisible(ro)
+        self.readonly_action.setVisible(ro)
+        self.readonly_badge.setToolTip(reason)
+        self.status_badge.setVisible(ro)
+        self.status_badge.setToolTip(reason)
+        self.scanner.set_store(store)
+        self.watcher.watch([])
+        self._referrers = None
+        self.details.show_nothing()
+        self.ingest_model.set_rows([])
+        self._start_scan(streaming=True)
+        self.update_actions()
+        log.info("opened store %s%s", root, f" (read-only: {reason})" if ro else "")
+        self.storeOpened.emit(root)
+
+    def refresh(self) -> None:
+        if self.store is not None:
+            self._start_scan(streaming=False)
+
+    def _start_scan(self, *, streaming: bool) -> None:
+        self._dirty = False
+        self._scan_started = time.monotonic()
+        if streaming:
+            self._pending = None
+            self.blob_model.clear()
+        else:
+            self._pending = []
+        self.scan_label.setText(self.tr("Scanning…"))
+        self.scanner.rescan()
+
+    @Slot(object)
+    def _on_blob_batch(self, rows: list) -> None:
+        if self._pending is None:
+            self.blob_model.append_rows(rows)
+        else:
+            self._pending.extend(rows)
+
+    @Slot(int)
+    def _on_blobs_done(self, count: int) -> None:
+        if self._pending is not None:
+            self.blob_model.apply_snapshot(self._pending)
+            self._pending = None
+        self._referrers = None
+        log.debug("listed %d blobs in %.2f s", count, time.monotonic() - self._scan_started)
+
+    @Slot(object)
+    def _on_ingests(self, rows: list) -> None:
+        full_scan = self.scan_label.text() == self.tr("Scanning…")
+        self.ingest_model.set_rows(rows)
+        self.watcher.set_polling(any(r.broken is None for r in rows))
+        self._on_totals()
+        self.update_actions()
+        self.ingestsUpdated.emit()
+        if full_scan:
+            self.scan_label.setText("")
+            self._after_full_scan()
+
+    def _after_full_scan(self) -> None:
+        store = self.store
+        if store is not None:
+            root = Path(str(store.root))
+            self.runner.start("watch paths", lambda job: operations.watch_paths(root),
+                              on_done=self._set_watch_paths, on_error=lambda e: None)
+        self.scanFinished.emit()
+        if self.details.current is None:
+            self._on_blob_selection()
+        if self._dirty:
+            self._start_scan(streaming=False)
+
+    def _set_watch_paths(self, paths: list[str]) -> None:
+        if self.store is not None and not self._closing:
+            self.watcher.watch(paths)
+
+    @Slot(str)
+    def _on_scan_failed(self, message: str) -> None:
+        self.scan_label.setText("")
+        self._pending = None
+        self._report(self.tr("Reading the store failed."), message,
+                     hint=self.tr("Press F5 to try again."))
+
+    @Slot()
+    def _on_disk_changed(self) -> None:
+        if self.store is None:
+            return
+        if self.scanner.busy:
+            self._dirty = True  # rescan once the running scan has landed
+        else:
+            self._start_scan(streaming=False)
+
+    # ------------------------------------------------------------------ selection, details
+    def selected_blob_rows(self) -> list[BlobRow]:
+        sel = self.blob_view.selectionModel().selection()
+        rows: list[BlobRow] = []
+        for rng in sel:
+            for i in range(rng.top(), rng.bottom() + 1):
+                rows.append(self.blob_model.row_at(i))
+        return rows
+
+    def selected_blob_count(self) -> int:
+        return sum(r.height() for r in self.blob_view.selectionModel().selection())
+
+    def selected_ingest_rows(self):
+        return [self.ingest_model.row_at(i.row()) for i in self.ingest_view.selectionModel().selectedRows()]
+
+    def referrers(self) -> dict[str, list[tuple[str, str]]]:
+        """Which blobs point at a digest through ``containerd.io/gc.ref.content*`` labels."""
+        if self._referrers is None:
+            idx: dict[str, list[tuple[str, str]]] = {}
+            for r in self.blob_model.all_rows():
+                for k, v in r.labels.items():
+                    if is_content_ref_key(k):
+                        idx.setdefault(v, []).append((r.digest, k))
+            self._referrers = idx
+        return self._referrers
+
+    @Slot()
+    def _on_blob_selection(self, *_args) -> None:
+        self.update_actions()
+        n = self.selected_blob_count()
+        current = self.blob_view.currentIndex()
+        if n == 1:
+            row = self.selected_blob_rows()[0]
+        elif n == 0 and current.isValid():
+            row = self.blob_model.row_at(current.row())
+        else:
+            row = None
+        if row is None:
+            self.preview_timer.stop()
+            self.details.show_nothing(self.tr("{n} blobs selected").format(n=n) if n > 1 else "")
+            return
+        if row.digest == self.details.current:
+            return
+        self.details.show_row(row, self.referrers().get(row.digest, []))
+        self.preview_timer.start()
+
+    def _load_preview(self) -> None:
+        digest = self.details.current
+        store = self.store
+        if digest is None or store is None:
+            return
+
+        def done(preview):
+            note = ""
+            if preview.truncated:
+                note = self.tr("(preview shows the beginning only)")
+            self.details.show_preview(digest, preview.text or self.tr("(empty blob)"), note)
+            row = self.blob_model.get(digest)
+            if preview.media_type and row is not None and not row.media_type:
+                self.blob_model.set_media_types({digest: preview.media_type})
+                if self.details.current == digest:
+                    self.details.media_type.setText(preview.media_type)
+
+        def failed(error):
+            self.details.show_preview(digest, self.tr("Could not read this blob: {error}").format(error=error))
+
+        self.runner.start(f"preview {digest}", lambda job: operations.read_preview(store, digest),
+                          on_done=done, on_error=failed)
+
+    # ------------------------------------------------------------------ actions: enabling
+    def update_actions(self, *_args) -> None:
+        a = self.actions
+        has_store = self.store is not None
+        ro = bool(getattr(self.store, "read_only", False))
+        reason = getattr(self.store, "read_only_reason", None) or ""
+        nblobs = self.selected_blob_count() if has_store else 0
+        ningests = len(self.ingest_view.selectionModel().selectedRows()) if has_store else 0
+        wanted = {
+            "actionImport": has_store,
+            "actionExport": nblobs == 1,
+            "actionDelete": nblobs > 0,
+            "actionAbort": ningests > 0,
+            "actionEditLabels": nblobs == 1,
+            "actionVerify": has_store and self._verify_job is None and self.blob_model.total_count > 0,
+            "actionRefresh": has_store,
+            "actionCopyDigest": nblobs > 0,
+        }
+        for name, enabled in wanted.items():
+            act = a[name]
+            if writes(name) and ro:
+                act.setEnabled(False)
+                act.setToolTip(self.tr("The store is read-only: {reason}").format(reason=reason))
+            else:
+                act.setEnabled(enabled)
+                act.setToolTip(act.property("baseToolTip"))
+
+    # ------------------------------------------------------------------ actions
+    def choose_store(self) -> None:
+        start = str(getattr(self.store, "root", "")) if self.store is not None else ""
+        path = self.ctx.dialogs.open_directory(self, self.tr("Open a content store"), start)
+        if path:
+            self.open_store(path)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in self.ctx.recent_stores():
+            act = self.recent_menu.addAction(p)
+            act.triggered.connect(lambda _c=False, p=p: self.open_store(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction(self.tr("(none)")).setEnabled(False)
+
+    def copy_digests(self) -> None:
+        rows = self.selected_blob_rows()
+        if rows:
+            QGuiApplication.clipboard().setText("\n".join(r.digest for r in rows))
+            self.statusBar().showMessage(self.tr("Copied {n} digest(s).").format(n=len(rows)), 3000)
+
+    def delete_selected(self) -> None:
+        rows = self.selected_blob_rows()
+        if not rows or self.store is None or not self.actions["actionDelete"].isEnabled():
+            return
+        total = sum(r.size for r in rows)
+        chosen = {r.digest for r in rows}
+        roots = [r for r in rows if GC_ROOT in r.labels]
+        refs = self.referrers()
+        referenced = [(r, [p for p, _k in refs.get(r.digest, []) if p not in chosen]) for r in rows]
+        referenced = [(r, ps) for r, ps in referenced if ps]
+        text = self.tr("Delete {n} blob(s), {size} in total?").format(n=len(rows), size=fmt.size(total))
+        notes = [self.tr("This cannot be undone.")]
+        if roots:
+            notes.append(self.tr("{n} of them are garbage-collection roots (containerd.io/gc.root): "
+                                 "{list}").format(n=len(roots), list=", ".join(r.short for r in roots[:5])))
+        if referenced:
+            notes.append(self.tr("{n} of them are referenced by other blobs' "
+                                 "containerd.io/gc.ref.content labels, which will then point at "
+                                 "missing content: {list}").format(
+                n=len(referenced), list=", ".join(f"{r.short} ← {ps[0].split(':', 1)[-1][:12]}"
+                                                  for r, ps in referenced[:5])))
+        if not self.ctx.dialogs.confirm(self, self.tr("Delete blobs"), text, "\n\n".join(notes),
+                                        ok_text=self.tr("Delete")):
+            return
+        store = self.store
+        digests = [r.digest for r in rows]
+
+        def done(result: operations.BatchResult):
+            self.blob_model.remove_digests(result.done)
+            self._referrers = None
+            self.statusBar().showMessage(self.tr("Deleted {n} blob(s).").format(n=len(result.done)), 5000)
+            if result.failed:
+                self._report_batch(self.tr("{n} of {total} blob(s) could not be deleted.").format(
+                    n=len(result.failed), total=len(digests)), result.failed)
+
+        self.runner.start("delete", lambda job: operations.delete_blobs(store, digests, job),
+                          on_done=done, on_error=lambda e: self._report(self.tr("Deleting failed."), e))
+
+    def abort_selected(self) -> None:
+        rows = self.selected_ingest_rows()
+        if not rows or self.store is None or not self.actions["actionAbort"].isEnabled():
+            return
+        total = sum(r.offset for r in rows)
+        text = self.tr("Abort {n} ingest(s) and remove {size} of partial data?").format(
+            n=len(rows), size=fmt.size(total))
+        detail = self.tr("An aborted ingest cannot be resumed; whoever was writing it has to start "
+                         "again.")
+        if not self.ctx.dialogs.confirm(self, self.tr("Abort ingests"), text, detail,
+                                        ok_text=self.tr("Abort")):
+            return
+        store = self.store
+        refs = [r.ref for r in rows if r.broken is None]
+        broken = [r.ref for r in rows if r.broken is not None]
+
+        def done(result: operations.BatchResult):
+            self.ingest_model.set_rows([r for r in self.ingest_model.rows() if r.ref not in result.done])
+            self.statusBar().showMessage(self.tr("Aborted {n} ingest(s).").format(n=len(result.done)), 5000)
+            self.update_actions()
+            if result.failed:
+                self._report_batch(self.tr("{n} of {total} ingest(s) could not be aborted.").format(
+                    n=len(result.failed), total=len(rows)), result.failed)
+
+        self.runner.start("abort", lambda job: operations.abort_ingests(store, refs, broken, job),
+                          on_done=done, on_error=lambda e: self._report(self.tr("Aborting failed."), e))
+
+    def edit_labels(self) -> None:
+        rows = self.selected_blob_rows()
+        if len(rows) != 1 or self.store is None or not self.actions["actionEditLabels"].isEnabled():
+            return
+        row = rows[0]
+        labels = self.ctx.dialogs.edit_labels(
+            self, self.tr("Labels of {short}").format(short=row.short), dict(row.labels),
+            self.tr("Labels of {digest}. An empty table removes every label.").format(digest=row.digest))
+        if labels is None or labels == row.labels:
+            return
+        store = self.store
+
+        def done(new_row: BlobRow):
+            self.blob_model.replace_rows([new_row])
+            self._referrers = None
+            if self.details.current == new_row.digest:
+                self.details.current = None
+                self._on_blob_selection()
+            self.statusBar().showMessage(self.tr("Labels of {short} saved.").format(short=row.short), 5000)
+
+        self.runner.start("labels", lambda job: operations.set_labels(store, row, labels), on_done=done,
+                          on_error=lambda e: self._report(
+                              self.tr("The labels of {digest} were not changed.").format(digest=row.digest), e))
+
+    def export_blob(self) -> None:
+        rows = self.selected_blob_rows()
+        if len(rows) != 1 or self.store is None:
+            return
+        row = rows[0]
+        target = self.ctx.dialogs.save_file(self, self.tr("Export blob {short}").format(short=row.short),
+                                            row.digest.split(":", 1)[-1])
+        if not target:
+            return
+        store = self.store
+
+        def done(size: int):
+            self.statusBar().showMessage(self.tr("Exported {size} to {path}.").format(
+                size=fmt.size(size), path=target), 5000)
+            log.info("exported %s to %s", row.digest, target)
+
+        self.runner.start("export", lambda job: operations.export_blob(store, row.digest, target, job),
+                          on_done=done, on_error=lambda e: self._report(
+                              self.tr("Exporting {digest} to {path} failed.").format(digest=row.digest,
+                                                                                    path=target), e))
+
+    def verify(self) -> None:
+        if self.store is None or self._verify_job is not None:
+            return
+        rows = self.selected_blob_rows() or list(self.blob_model.all_rows())
+        if not rows:
+            return
+        digests = [r.digest for r in rows]
+        store = self.store
+        self.verify_bar.setRange(0, len(digests))
+        self.verify_bar.setValue(0)
+        self.verify_bar.show()
+        self.verify_cancel.show()
+
+        def progress(done, total):
+            self.verify_bar.setValue(done)
+            self.verify_bar.setFormat(self.tr("Verifying %v of %m"))
+
+        def finish():
+            self._verify_job = None
+            self.verify_bar.hide()
+            self.verify_cancel.hide()
+            self.update_actions()
+
+        def done(results: dict):
+            finish()
+            self.blob_model.mark_verified({d: ok for d, ok in results.items() if ok is not None})
+            bad = [d for d, ok in results.items() if ok is False]
+            checked = sum(1 for ok in results.values() if ok is not None)
+            log.info("verified %d blobs, %d mismatches", checked, len(bad))
+            self.statusBar().showMessage(self.tr("Verified {n} blob(s): {bad} mismatch(es).").format(
+                n=checked, bad=len(bad)), 8000)
+            if bad:
+                self.ctx.dialogs.error(
+                    self, self.tr("Verification"),
+                    self.tr("{n} blob(s) do not match their digest; they are marked in red.").format(n=len(bad)),
+                    "\n".join(bad))
+            if self.details.current in results:
+                self.details.current = None
+                self._on_blob_selection()
+
+        def failed(error):
+            finish()
+            self._report(self.tr("Verification failed."), error)
+
+        self._verify_job = self.runner.start("verify", lambda job: operations.verify_blobs(store, digests, job),
+                                             on_done=done, on_error=failed, on_progress=progress)
+        self.update_actions()
+
+    def _cancel_verify(self) -> None:
+        if self._verify_job is not None:
+            self._verify_job.cancel()
+
+    def import_files(self) -> None:
+        if self.store is None or not self.actions["actionImport"].isEnabled():
+            return
+        paths = self.ctx.dialogs.open_files(self, self.tr("Import files into the store"))
+        if paths:
+            self.import_paths(paths)
+
+    def import_paths(self, paths: list[str], labels: dict[str, str] | None = None) -> None:
+        if self.store is None or getattr(self.store, "read_only", False):
+            return
+        if labels is None:
+            labels = self.ctx.dialogs.edit_labels(
+                self, self.tr("Labels for the imported content"), {},
+                self.tr("Labels to put on {n} imported file(s); leave empty for none.").format(n=len(paths)))
+            if labels is None:
+                return
+        store = self.store
+        dlg = ImportProgressDialog(self)
+        self.import_dialog = dlg
+        state = {"job": None, "imported": []}
+        dlg.cancelRequested.connect(lambda: state["job"] and state["job"].cancel())
+
+        def start(i: int):
+            if i >= len(paths):
+                finish()
+                return
+            path = paths[i]
+            dlg.start_file(Path(path).name, i + 1, len(paths))
+            state["job"] = self.runner.start(
+                f"import {path}", lambda job: operations.import_one(store, path, labels, job),
+                on_done=lambda row: (state["imported"].append(row), self.blob_model.append_rows([row]),
+                                     start(i + 1)),
+                on_error=lambda e: failed(path, e), on_progress=dlg.set_progress)
+
+        def finish():
+            dlg.done(0)
+            self.import_dialog = None
+            self._referrers = None
+            n = len(state["imported"])
+            self.statusBar().showMessage(self.tr("Imported {n} file(s).").format(n=n), 5000)
+            log.info("imported %d file(s)", n)
+
+        def failed(path, error):
+            from store import errors
+            dlg.done(0)
+            self.import_dialog = None
+            self.scanner.poll_ingests()
+            if isinstance(error, errors.Cancelled):
+                log.info("import of %s cancelled; the ingest is kept and resumes on the next import", path)
+                self.statusBar().showMessage(self.tr("Import cancelled; importing the same file again "
+                                                     "resumes it."), 8000)
+                return
+            self._report(self.tr("Importing {path} failed.").format(path=path), error)
+
+        dlg.show()
+        start(0)
+
+    def about(self) -> None:
+        from store import __version__
+        self.ctx.dialogs.info(self, self.tr("About Blobscope"), self.tr(
+            "Blobscope {version}\nA browser for containerd content stores.\nLicensed under the "
+            "Apache License 2.0.").format(version=__version__))
+
+    def _focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    # ------------------------------------------------------------------ filter
+    def apply_filter(self) -> None:
+        self.filter_timer.stop()
+        text = self.filter_edit.text()
+        try:
+            predicate = compile_filter(text)
+        except FilterError as e:
+            self.filter_error.setText(str(e))
+            self.filter_error.show()
+            return
+        self.filter_error.hide()
+        self.filter_error.setText("")
+        self.blob_model.set_filter(predicate)
+        self._on_totals()
+
+    # ------------------------------------------------------------------ status, context menus
+    def _on_totals(self, *_args) -> None:
+        m = self.blob_model
+        shown = m.rowCount()
+        text = self.tr("{n} blobs, {size}").format(n=f"{m.total_count:,}", size=fmt.size(m.total_bytes))
+        if shown != m.total_count:
+            text += self.tr(" — {shown} shown").format(shown=f"{shown:,}")
+        text += self.tr(" · {n} ingests").format(n=self.ingest_model.rowCount())
+        self.counts_label.setText(text)
+
+    def _blob_menu(self, pos) -> None:
+        menu = QMenu(self)
+        for name in ("actionCopyDigest", "actionEditLabels", "actionExport", "actionVerify", None,
+                     "actionDelete"):
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(self.actions[name])
+        menu.popup(self.blob_view.viewport().mapToGlobal(pos))
+
+    def _ingest_menu(self, pos) -> None:
+        menu = QMenu(self)
+        menu.addAction(self.actions["actionAbort"])
+        menu.addAction(self.actions["actionRefresh"])
+        menu.popup(self.ingest_view.viewport().mapToGlobal(pos))
+
+    # ------------------------------------------------------------------ errors
+    def _report(self, what: str, error, hint: str = "") -> None:
+        """Tell the person: what failed, why, what to do; also into the log dock."""
+        reason = str(error) or type(error).__name__
+        log.error("%s %s", what, reason)
+        text = what + "\n\n" + reason + (("\n\n" + hint) if hint else "")
+        if not self._closing:
+            self.ctx.dialogs.error(self, self.tr("Blobscope"), text)
+
+    def _report_batch(self, what: str, failures: list[tuple[str, str]]) -> None:
+        for item, reason in failures:
+            log.error("%s: %s", item, reason)
+        detail = "\n".join(f"{item}: {reason}" for item, reason in failures)
+        if not self._closing:
+            self.ctx.dialogs.error(self, self.tr("Blobscope"), what + "\n\n" + failures[0][1], detail)
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()) \
+                and self.actions["actionImport"].isEnabled():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.import_paths(paths))
+
+    # ------------------------------------------------------------------ settings, shutdown
+    def _restore_geometry(self) -> None:
+        if not self.ctx.remember:
+            return
+        geo = self.ctx.settings.value("mainWindow/geometry")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        state = self.ctx.settings.value("mainWindow/splitter")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.main_splitter.restoreState(state)
+
+    def shutdown(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self.ctx.remember:
+            self.ctx.settings.setValue("mainWindow/geometry", self.saveGeometry())
+            self.ctx.settings.setValue("mainWindow/splitter", self.main_splitter.saveState())
+            self.ctx.settings.sync()
+        self.watcher.stop()
+        self.scanner.stop()
+        self.runner.wait(30_000)
+        self.log_dock.detach()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+        self.closed.emit()

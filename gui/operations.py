@@ -1,0 +1,147 @@
+"""What each action does to the store, as plain functions that run on a worker thread.
+
+No Qt here: each takes the store (and a job for progress/cancel) and returns a
+result record, so the GUI can report partial outcomes truthfully.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store import errors
+from store.timestamps import Timestamp
+from store.types import Info
+
+from .preview import PREVIEW_BYTES, Preview, render
+from .rows import BlobRow
+
+log = logging.getLogger(__name__)
+
+EXPORT_CHUNK = 1 << 20
+
+
+@dataclass
+class BatchResult:
+    """Outcome of an action on many items: which succeeded, which failed and why."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def delete_blobs(store, digests: list[str], job=None) -> BatchResult:
+    result = BatchResult()
+    for i, d in enumerate(digests, 1):
+        try:
+            store.delete(d)
+            result.done.append(d)
+        except errors.NotFound:
+            result.done.append(d)  # already gone: what the user asked for is true
+        except (errors.ContentError, OSError) as e:
+            result.failed.append((d, str(e)))
+        if job is not None:
+            job.progress(i, len(digests))
+    log.info("deleted %d blobs, %d failed", len(result.done), len(result.failed))
+    return result
+
+
+def abort_ingests(store, refs: list[str], broken: list[str], job=None) -> BatchResult:
+    result = BatchResult()
+    for ref in refs:
+        try:
+            store.abort(ref)
+            result.done.append(ref)
+        except errors.NotFound:
+            result.done.append(ref)
+        except (errors.ContentError, OSError) as e:
+            result.failed.append((ref, str(e)))
+    for ref_hash in broken:
+        try:
+            store.remove_broken_ingest(ref_hash)
+            result.done.append(ref_hash)
+        except (errors.ContentError, OSError) as e:
+            result.failed.append((ref_hash, str(e)))
+    log.info("aborted %d ingests, %d failed", len(result.done), len(result.failed))
+    return result
+
+
+def set_labels(store, row: BlobRow, labels: dict[str, str]) -> BlobRow:
+    """Replace all labels of one blob; returns the row as the store now has it."""
+    info = Info(digest=row.digest, size=row.size, created_at=Timestamp.from_ns(row.created_ns),
+                updated_at=Timestamp.from_ns(row.updated_ns), labels=labels)
+    new = BlobRow.from_info(store.update(info, "labels"))
+    new.media_type = row.media_type
+    new.verified = row.verified
+    return new
+
+
+def export_blob(store, digest: str, target: str, job=None) -> int:
+    """Copy a blob to ``target`` through a temporary file, so a failure leaves no half file."""
+    target_path = Path(target)
+    with store.reader_at(digest) as r:
+        size = r.size
+        fd, tmp = tempfile.mkstemp(prefix=".blobscope-export-", dir=target_path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                offset = 0
+                while offset < size:
+                    if job is not None and job.cancelled:
+                        raise errors.Cancelled(f"export of {digest} cancelled")
+                    chunk = r.read_at(min(EXPORT_CHUNK, size - offset), offset)
+                    if not chunk:
+                        raise errors.Unknown(f"blob {digest} ended early at byte {offset} of {size}")
+                    out.write(chunk)
+                    offset += len(chunk)
+                    if job is not None:
+                        job.progress(offset, size)
+            os.replace(tmp, target_path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    return size
+
+
+def verify_blobs(store, digests: list[str], job=None) -> dict[str, bool | None]:
+    """Re-hash blobs: True matches, False mismatch, None vanished meanwhile."""
+    out: dict[str, bool | None] = {}
+    for i, d in enumerate(digests, 1):
+        if job is not None and job.cancelled:
+            break
+        try:
+            out[d] = bool(store.verify(d))
+        except errors.NotFound:
+            out[d] = None
+        if job is not None:
+            job.progress(i, len(digests))
+    return out
+
+
+def read_preview(store, digest: str) -> Preview:
+    with store.reader_at(digest) as r:
+        n = min(r.size, PREVIEW_BYTES)
+        data = r.read_at(n, 0) if n else b""
+        return render(data, r.size)
+
+
+def import_one(store, path: str, labels: dict[str, str], job=None) -> BlobRow:
+    info = store.import_file(
+        path, labels=labels or None,
+        progress=(lambda done, total: job.progress(done, total)) if job is not None else None,
+        cancel=(lambda: job.cancelled) if job is not None else None)
+    return BlobRow.from_info(info)
+
+
+def watch_paths(root: Path) -> list[str]:
+    """The directories (and label files) whose changes mean "rescan", those that exist now."""
+    paths = [root, root / "ingest", root / "blobs"]
+    blobs = root / "blobs"
+    if blobs.is_dir():
+        paths.extend(p for p in blobs.iterdir() if p.is_dir())
+    paths += [root / "labels.db", root / "labels.db-wal"]
+    return [str(p) for p in paths if p.exists()]

@@ -1,0 +1,117 @@
+"""Plain row records the scanner builds off the GUI thread and the models hold.
+
+They carry only what the tables need (no Qt), with sort keys computed once when
+the row is made, so sorting 100k rows is one ``list.sort(key=...)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+GC_ROOT = "containerd.io/gc.root"
+GC_REF_CONTENT = "containerd.io/gc.ref.content"
+
+
+def _ns(value: datetime) -> int:
+    ns = getattr(value, "ns", None)
+    if ns is not None:
+        return ns
+    return int(value.timestamp() * 1_000_000) * 1000
+
+
+def labels_text(labels: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def is_content_ref_key(key: str) -> bool:
+    """containerd's GC follows ``gc.ref.content`` and any suffix that starts with '.' or '/'."""
+    if not key.startswith(GC_REF_CONTENT):
+        return False
+    rest = key[len(GC_REF_CONTENT):]
+    return rest == "" or rest[0] in "./"
+
+
+class BlobRow:
+    """One committed blob as the blobs table shows it."""
+
+    __slots__ = ("digest", "size", "created_ns", "updated_ns", "labels", "labels_text",
+                 "media_type", "verified", "_haystack")
+
+    def __init__(self, digest: str, size: int, created_ns: int, updated_ns: int,
+                 labels: dict[str, str], media_type: str = ""):
+        self.digest = str(digest)
+        self.size = size
+        self.created_ns = created_ns
+        self.updated_ns = updated_ns
+        self.labels = labels
+        self.labels_text = labels_text(labels) if labels else ""
+        self.media_type = media_type
+        self.verified: bool | None = None  # None: not checked, True: matches, False: mismatch
+        self._haystack: str | None = None
+
+    @classmethod
+    def from_info(cls, info) -> "BlobRow":
+        return cls(info.digest, info.size, _ns(info.created_at), _ns(info.updated_at),
+                   dict(info.labels))
+
+    @property
+    def short(self) -> str:
+        return self.digest.split(":", 1)[-1][:12]
+
+    @property
+    def haystack(self) -> str:
+        """Lower-case text a plain-text filter searches (digest and labels)."""
+        if self._haystack is None:
+            self._haystack = (self.digest + "\n" + self.labels_text).lower()
+        return self._haystack
+
+    def same_content(self, other: "BlobRow") -> bool:
+        return (self.size == other.size and self.updated_ns == other.updated_ns
+                and self.created_ns == other.created_ns and self.labels == other.labels)
+
+    def adaptor(self, fieldpath: list[str]) -> tuple[str, bool]:
+        """containerd's content adaptor (fields ``digest`` and ``labels.<key>``)."""
+        if not fieldpath:
+            return "", False
+        if fieldpath[0] == "digest":
+            return self.digest, True
+        if fieldpath[0] == "labels" and len(fieldpath) > 1:
+            key = ".".join(fieldpath[1:])
+            if key in self.labels:
+                return self.labels[key], True
+        return "", False
+
+    def __repr__(self) -> str:
+        return f"BlobRow({self.digest!r}, {self.size})"
+
+
+class IngestRow:
+    """One active (or interrupted) ingest as the ingests table shows it."""
+
+    __slots__ = ("ref", "offset", "total", "expected", "started_ns", "updated_ns", "broken")
+
+    def __init__(self, ref: str, offset: int, total: int, expected: str | None,
+                 started_ns: int, updated_ns: int, broken: str | None = None):
+        self.ref = ref
+        self.offset = offset
+        self.total = total
+        self.expected = expected
+        self.started_ns = started_ns
+        self.updated_ns = updated_ns
+        self.broken = broken  # reason text for a damaged ingest directory, else None
+
+    @classmethod
+    def from_status(cls, st) -> "IngestRow":
+        return cls(st.ref, st.offset, st.total, str(st.expected) if st.expected else None,
+                   _ns(st.started_at), _ns(st.updated_at))
+
+    @classmethod
+    def from_broken(cls, b) -> "IngestRow":
+        name = getattr(b, "ref_hash", "") or str(getattr(b, "path", "?"))
+        return cls(name, 0, 0, None, 0, 0, broken=str(getattr(b, "reason", "damaged")))
+
+    def key(self) -> tuple:
+        return (self.ref, self.offset, self.total, self.started_ns, self.updated_ns, self.broken)
+
+    def __repr__(self) -> str:
+        return f"IngestRow({self.ref!r}, {self.offset}/{self.total})"

@@ -1,0 +1,176 @@
+"""A long-lived scanner thread that lists a store's blobs and ingests in batches.
+
+Every scan carries a generation number.  Asking for a new scan makes every older
+one stop at its next item, and results that still arrive from an older
+generation are dropped before they reach the models.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from .rows import BlobRow, IngestRow
+
+log = logging.getLogger(__name__)
+
+FIRST_BATCH = 500        # small, so the first rows show almost at once
+BATCH = 5000             # later batches: few queued signals (a few per second at most)
+BATCH_SECONDS = 0.25     # ...or whatever arrived within this time
+
+
+class ScanWorker(QObject):
+    """Lives on the scanner thread; every slot runs there, every signal carries plain data."""
+
+    blobsBatch = Signal(int, object)        # generation, list[BlobRow]
+    blobsDone = Signal(int, int)            # generation, blob count
+    ingestsListed = Signal(int, object)     # generation, list[IngestRow]
+    failed = Signal(int, str)               # generation, message
+    cancelled = Signal(int)                 # generation
+
+    def __init__(self):
+        super().__init__()
+        self.latest = 0  # written by the GUI thread; an int store is atomic under the GIL
+        self.first_batch = FIRST_BATCH
+        self.batch = BATCH
+
+    def _stale(self, gen: int) -> bool:
+        return gen != self.latest
+
+    @Slot(int, object)
+    def scan(self, gen: int, store) -> None:
+        if self._stale(gen):
+            self.cancelled.emit(gen)
+            return
+        try:
+            count = 0
+            batch: list[BlobRow] = []
+            limit = self.first_batch
+            last = time.monotonic()
+            for info in store.walk():
+                if self._stale(gen):
+                    log.debug("scan %d cancelled after %d blobs", gen, count)
+                    self.cancelled.emit(gen)
+                    return
+                batch.append(BlobRow.from_info(info))
+                count += 1
+                if len(batch) >= limit or (time.monotonic() - last) > BATCH_SECONDS:
+                    self.blobsBatch.emit(gen, batch)
+                    batch = []
+                    limit = self.batch
+                    last = time.monotonic()
+            if batch:
+                self.blobsBatch.emit(gen, batch)
+            if self._stale(gen):
+                self.cancelled.emit(gen)
+                return
+            self.blobsDone.emit(gen, count)
+            self._list_ingests(gen, store)
+        except Exception as e:  # noqa: BLE001 - every failure becomes a message for the user
+            log.exception("scan of %s failed", getattr(store, "root", store))
+            self.failed.emit(gen, str(e) or type(e).__name__)
+
+    @Slot(int, object)
+    def poll_ingests(self, gen: int, store) -> None:
+        if self._stale(gen):
+            return
+        try:
+            self._list_ingests(gen, store)
+        except Exception as e:  # noqa: BLE001
+            log.exception("listing ingests failed")
+            self.failed.emit(gen, str(e) or type(e).__name__)
+
+    def _list_ingests(self, gen: int, store) -> None:
+        rows = [IngestRow.from_status(st) for st in store.list_statuses()]
+        broken = getattr(store, "broken_ingests", None)
+        if broken is not None:
+            rows.extend(IngestRow.from_broken(b) for b in broken())
+        self.ingestsListed.emit(gen, rows)
+
+
+class StoreScanner(QObject):
+    """GUI-thread side: starts scans, forwards only current-generation results."""
+
+    blobsBatch = Signal(object)        # list[BlobRow]
+    blobsDone = Signal(int)
+    ingestsListed = Signal(object)     # list[IngestRow]
+    failed = Signal(str)
+    _scanRequested = Signal(int, object)
+    _pollRequested = Signal(int, object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.generation = 0
+        self.store = None
+        self.busy = False
+        self._thread = QThread(self)
+        self._thread.setObjectName("blobscope-scanner")
+        self.worker = ScanWorker()
+        self.worker.moveToThread(self._thread)
+        self._thread.finished.connect(self.worker.deleteLater)
+        q = Qt.ConnectionType.QueuedConnection
+        self._scanRequested.connect(self.worker.scan, q)
+        self._pollRequested.connect(self.worker.poll_ingests, q)
+        self.worker.blobsBatch.connect(self._on_batch, q)
+        self.worker.blobsDone.connect(self._on_done, q)
+        self.worker.ingestsListed.connect(self._on_ingests, q)
+        self.worker.failed.connect(self._on_failed, q)
+        self.worker.cancelled.connect(self._on_cancelled, q)
+        self._thread.start()
+
+    def set_store(self, store) -> None:
+        self.store = store
+        self.cancel()
+
+    def rescan(self) -> int:
+        """Start a new scan; any running one stops and its results are dropped."""
+        self.generation += 1
+        self.worker.latest = self.generation
+        self.busy = True
+        if self.store is not None:
+            self._scanRequested.emit(self.generation, self.store)
+        return self.generation
+
+    def poll_ingests(self) -> None:
+        if self.store is not None and not self.busy:
+            self._pollRequested.emit(self.generation, self.store)
+
+    def cancel(self) -> None:
+        self.generation += 1
+        self.worker.latest = self.generation
+        self.busy = False
+
+    def stop(self) -> None:
+        """Stop the thread (window closing): cancel, quit, wait."""
+        if self._thread.isRunning():
+            self.cancel()
+            self._thread.quit()
+            self._thread.wait(10_000)
+
+    @Slot(int, object)
+    def _on_batch(self, gen: int, rows) -> None:
+        if gen == self.generation:
+            self.blobsBatch.emit(rows)
+
+    @Slot(int, int)
+    def _on_done(self, gen: int, count: int) -> None:
+        if gen == self.generation:
+            self.blobsDone.emit(count)
+
+    @Slot(int, object)
+    def _on_ingests(self, gen: int, rows) -> None:
+        if gen == self.generation:
+            self.busy = False
+            self.ingestsListed.emit(rows)
+
+    @Slot(int, str)
+    def _on_failed(self, gen: int, message: str) -> None:
+        if gen == self.generation:
+            self.busy = False
+            self.failed.emit(message)
+
+    @Slot(int)
+    def _on_cancelled(self, gen: int) -> None:
+        log.debug("scan generation %d stopped early", gen)

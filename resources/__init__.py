@@ -1,0 +1,1 @@
+"""Data files of Blobscope (icons, translations, desktop integration); no code."""

@@ -1,0 +1,137 @@
+"""Fixtures for the GUI tests: offscreen Qt, a temp store, scripted dialogs, a window on it."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from store import Digest, LocalStore  # noqa: E402
+
+
+def pytest_configure(config):
+    # The offscreen platform cannot pass size hints to a window manager; it says so on every
+    # QMainWindow with docks. That is the test platform talking, not our code.
+    config.addinivalue_line("qt_log_ignore", "This plugin does not support propagateSizeHints")
+
+
+class ScriptedDialogs:
+    """The dialog service, answered by the test: each kind of question pops its next answer."""
+
+    def __init__(self):
+        self.answers: dict[str, list] = {"confirm": [], "open_files": [], "save_file": [],
+                                         "open_directory": [], "edit_labels": []}
+        self.asked: list[tuple[str, tuple]] = []
+        self.errors: list[str] = []
+        self.infos: list[str] = []
+
+    def answer(self, kind: str, value) -> None:
+        self.answers[kind].append(value)
+
+    def _next(self, kind: str, args: tuple):
+        self.asked.append((kind, args))
+        if not self.answers[kind]:
+            raise AssertionError(f"unexpected question {kind}: {args!r}")
+        return self.answers[kind].pop(0)
+
+    def confirm(self, parent, title, text, detail="", ok_text=""):
+        return self._next("confirm", (title, text, detail))
+
+    def error(self, parent, title, text, detail=""):
+        self.errors.append(text + ("\n" + detail if detail else ""))
+
+    def info(self, parent, title, text):
+        self.infos.append(text)
+
+    def open_files(self, parent, title, directory=""):
+        return self._next("open_files", (title,))
+
+    def save_file(self, parent, title, suggested=""):
+        return self._next("save_file", (title, suggested))
+
+    def open_directory(self, parent, title, directory=""):
+        return self._next("open_directory", (title,))
+
+    def edit_labels(self, parent, title, labels, intro=""):
+        answer = self._next("edit_labels", (title, dict(labels)))
+        return answer(labels) if callable(answer) else answer
+
+
+def add_blob(store: LocalStore, data: bytes, labels: dict[str, str] | None = None) -> Digest:
+    d = Digest.from_bytes(data)
+    with store.writer(f"test-{d.encoded[:16]}", total=len(data), expected=d) as w:
+        w.write(data)
+        w.commit(len(data), d, labels=labels or None)
+    return d
+
+
+@pytest.fixture
+def store(tmp_path) -> LocalStore:
+    return LocalStore(tmp_path / "content")
+
+
+@pytest.fixture
+def dialogs() -> ScriptedDialogs:
+    return ScriptedDialogs()
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, dialogs, settings, tmp_path):
+    """Open a MainWindow on a store path and wait until the first scan has landed."""
+    from gui.context import AppContext
+    from gui.main_window import MainWindow
+
+    windows = []
+
+    def make(path, *, wait=True):
+        ctx = AppContext(dialogs=dialogs, settings=settings,
+                         default_store=lambda: tmp_path / "default-store")
+        w = MainWindow(ctx)
+        qtbot.addWidget(w)
+        windows.append(w)
+        w.show()
+        if wait:
+            with qtbot.waitSignal(w.scanFinished, timeout=15000):
+                w.open_store(str(path))
+        else:
+            w.open_store(str(path))
+        return w
+
+    yield make
+    for w in windows:
+        w.shutdown()
+
+
+def wait_jobs(qtbot, window, timeout=15000):
+    qtbot.waitUntil(lambda: window.runner.active == 0, timeout=timeout)
+
+
+def blob_digests(window) -> set[str]:
+    m = window.blob_model
+    return {m.row_at(i).digest for i in range(m.rowCount())}
+
+
+def select_digests(window, digests) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+    view = window.blob_view
+    sm = view.selectionModel()
+    sm.clearSelection()
+    for d in digests:
+        row = window.blob_model.row_for(str(d))
+        assert row >= 0, d
+        sm.select(window.blob_model.index(row, 0),
+                  QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    if digests:
+        sm.setCurrentIndex(window.blob_model.index(window.blob_model.row_for(str(list(digests)[-1])), 0),
+                           QItemSelectionModel.SelectionFlag.NoUpdate)

@@ -1,0 +1,127 @@
+"""The table models: Qt's model contract, sorting, filtering and incremental updates."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from gui.blob_model import COL_LABELS, COL_SIZE, BlobTableModel
+from gui.filtering import FilterError, compile_filter
+from gui.ingest_model import COL_STATE, PROGRESS_ROLE, IngestTableModel
+from gui.rows import BlobRow, IngestRow, is_content_ref_key
+
+NS = 1_000_000_000
+
+
+def row(i: int, size: int | None = None, labels=None) -> BlobRow:
+    digest = f"sha256:{i:064x}"
+    return BlobRow(digest, size if size is not None else i * 10, i * NS, i * NS, labels or {})
+
+
+def test_blob_model_passes_qtmodeltester(qtmodeltester):
+    m = BlobTableModel()
+    m.append_rows([row(i, labels={"k": str(i)}) for i in range(50)])
+    qtmodeltester.check(m, force_py=True)
+    m.sort(COL_SIZE, Qt.SortOrder.DescendingOrder)
+    m.set_filter(compile_filter("k=1"))
+    qtmodeltester.check(m, force_py=True)
+
+
+def test_ingest_model_passes_qtmodeltester(qtmodeltester):
+    now = time.time_ns()
+    m = IngestTableModel(clock=lambda: now)
+    m.set_rows([IngestRow(f"ref-{i}", i * 100, 1000 if i % 2 else 0, None, now - 5 * NS, now - i * 30 * NS)
+                for i in range(6)])
+    qtmodeltester.check(m, force_py=True)
+    m.sort(COL_STATE)
+    qtmodeltester.check(m, force_py=True)
+
+
+def test_sort_by_size_both_ways_and_keeps_selection_rows():
+    m = BlobTableModel()
+    rows = [row(i, size=s) for i, s in enumerate([5, 1, 9, 3])]
+    m.append_rows(rows)
+    m.sort(COL_SIZE, Qt.SortOrder.AscendingOrder)
+    assert [m.row_at(i).size for i in range(4)] == [1, 3, 5, 9]
+    m.sort(COL_SIZE, Qt.SortOrder.DescendingOrder)
+    assert [m.row_at(i).size for i in range(4)] == [9, 5, 3, 1]
+    assert m.data(m.index(0, COL_SIZE)) == "9 Bytes"
+    assert m.data(m.index(0, COL_SIZE), Qt.ItemDataRole.ToolTipRole) == "9 B"
+
+
+def test_batches_arriving_while_sorted_stay_sorted():
+    m = BlobTableModel()
+    m.sort(COL_SIZE, Qt.SortOrder.AscendingOrder)
+    m.append_rows([row(1, 50), row(2, 10)])
+    m.append_rows([row(3, 30), row(4, 5)])
+    assert [m.row_at(i).size for i in range(4)] == [5, 10, 30, 50]
+    assert m.total_bytes == 95
+
+
+def test_plain_text_and_containerd_filters():
+    m = BlobTableModel()
+    m.append_rows([row(1, labels={"containerd.io/gc.root": "x"}), row(2, labels={"app": "web"}),
+                   row(0xabc)])
+    m.set_filter(compile_filter("WEB"))  # plain text is case-insensitive on labels
+    assert m.rowCount() == 1 and m.row_at(0).labels == {"app": "web"}
+    m.set_filter(compile_filter('labels."containerd.io/gc.root"'))
+    assert m.rowCount() == 1 and "containerd.io/gc.root" in m.row_at(0).labels
+    m.set_filter(compile_filter("digest~=abc$"))
+    assert m.rowCount() == 1 and m.row_at(0).digest.endswith("abc")
+    m.set_filter(None)
+    assert m.rowCount() == 3
+    with pytest.raises(FilterError, match="cannot be used"):
+        compile_filter('labels."unterminated')
+
+
+def test_snapshot_applies_only_the_difference():
+    m = BlobTableModel()
+    m.append_rows([row(i) for i in range(10)])
+    kept = m.get(f"sha256:{3:064x}")
+    kept.media_type = "application/json"
+    removed = []
+    inserted = []
+    m.rowsRemoved.connect(lambda *a: removed.append(a[1:]))
+    m.rowsInserted.connect(lambda *a: inserted.append(a[1:]))
+    snapshot = [row(i) for i in range(1, 10)] + [row(42)]
+    snapshot[2] = row(3)  # same content, a fresh object from the scanner
+    m.apply_snapshot(snapshot)
+    assert m.total_count == 10
+    assert f"sha256:{0:064x}" not in {m.row_at(i).digest for i in range(m.rowCount())}
+    assert removed == [(0, 0)] and len(inserted) == 1
+    assert m.get(f"sha256:{3:064x}").media_type == "application/json"
+
+
+def test_labels_render_as_plain_strings():
+    m = BlobTableModel()
+    m.append_rows([row(1, labels={"note": "<b>x</b><img src=x>"})])
+    assert m.data(m.index(0, COL_LABELS)) == "note=<b>x</b><img src=x>"
+
+
+def test_ingest_progress_and_stalled_marker():
+    now = 1_000_000 * NS
+    m = IngestTableModel(clock=lambda: now)
+    m.set_rows([IngestRow("fresh", 50, 200, None, now - 10 * NS, now - 1 * NS),
+                IngestRow("old", 7, 0, None, now - 7200 * NS, now - 3600 * NS),
+                IngestRow("0123abcd", 0, 0, None, 0, 0, broken="startedat: empty file")])
+    assert m.data(m.index(0, 1)) == "50 Bytes of 200 Bytes (25%)"
+    assert m.data(m.index(0, 1), PROGRESS_ROLE) == (50, 200)
+    assert m.data(m.index(1, 1)) == "7 Bytes so far"
+    assert m.data(m.index(0, COL_STATE)) == "active"
+    assert m.data(m.index(1, COL_STATE)) == "stalled"
+    assert m.data(m.index(1, 3)) == "an hour ago"
+    assert m.data(m.index(2, COL_STATE)) == "damaged"
+    assert m.data(m.index(2, COL_STATE), Qt.ItemDataRole.ToolTipRole) == "startedat: empty file"
+    # an ingest that finished disappears; a new one appears
+    m.set_rows([IngestRow("old", 9, 0, None, now - 7200 * NS, now)])
+    assert m.rowCount() == 1 and m.row_at(0).offset == 9
+
+
+def test_content_ref_keys_follow_containerd_rules():
+    assert is_content_ref_key("containerd.io/gc.ref.content")
+    assert is_content_ref_key("containerd.io/gc.ref.content.l.0")
+    assert is_content_ref_key("containerd.io/gc.ref.content/foo")
+    assert not is_content_ref_key("containerd.io/gc.ref.contentX")
+    assert not is_content_ref_key("containerd.io/gc.root")

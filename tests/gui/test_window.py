@@ -1,0 +1,95 @@
+"""The main window on a real temp store: listing, details, plain text, disk changes, read-only."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from gui.blob_model import COL_LABELS
+from tests.gui.conftest import add_blob, blob_digests, select_digests
+
+
+def test_lists_blobs_and_ingests(make_window, store):
+    a = add_blob(store, b"alpha", {"containerd.io/gc.root": "now"})
+    b = add_blob(store, b"beta" * 100)
+    with store.writer("pull-1", total=1000) as w:
+        w.write(b"x" * 250)
+    win = make_window(store.root)
+    assert blob_digests(win) == {a, b}
+    assert win.ingest_model.rowCount() == 1
+    assert win.ingest_model.row_at(0).ref == "pull-1"
+    assert win.ingest_model.row_at(0).offset == 250
+    assert "2 blobs" in win.counts_label.text() and "1 ingests" in win.counts_label.text()
+    assert win.findChild(type(win.blob_view), "blobView") is win.blob_view
+    assert win.findChild(type(win.ingest_view), "ingestView") is win.ingest_view
+    assert not win.readonly_badge.isVisible()
+
+
+def test_details_pane_shows_pretty_json_and_referrers(qtbot, make_window, store):
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {}, "layers": []}).encode()
+    m = add_blob(store, manifest)
+    parent = add_blob(store, b"index", {"containerd.io/gc.ref.content.m.0": str(m)})
+    win = make_window(store.root)
+    select_digests(win, [m])
+    pane = win.details
+    qtbot.waitUntil(lambda: '"schemaVersion": 2' in pane.preview.toPlainText(), timeout=5000)
+    assert pane.digest.text() == m
+    assert "\n  " in pane.preview.toPlainText()  # indented: pretty-printed
+    assert parent.encoded[:12] in pane.references.text()
+    qtbot.waitUntil(lambda: win.blob_model.get(m).media_type.endswith("manifest.v1+json"), timeout=5000)
+
+
+def test_label_markup_is_shown_literally(qtbot, make_window, store):
+    evil = "<b>x</b><img src=x>"
+    d = add_blob(store, b"markup", {evil: evil})
+    win = make_window(store.root)
+    select_digests(win, [d])
+    qtbot.waitUntil(lambda: win.details.current == d)
+    assert win.details.labels.textFormat() == Qt.TextFormat.PlainText
+    assert evil in win.details.labels.text()
+    for label in win.details.findChildren(QLabel):
+        if label.text():
+            assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
+    row = win.blob_model.row_for(d)
+    assert win.blob_model.data(win.blob_model.index(row, COL_LABELS)) == f"{evil}={evil}"
+    # the rendered pixels of the label hold text, not a bold run and an image: the width of
+    # the literal string is what the label asks for
+    fm = win.details.labels.fontMetrics()
+    assert win.details.labels.sizeHint().width() >= fm.horizontalAdvance("<b>x</b>")
+
+
+def test_blob_committed_by_another_thread_shows_up_without_refresh(qtbot, make_window, store):
+    add_blob(store, b"first")
+    win = make_window(store.root)
+    qtbot.waitUntil(lambda: len(win.watcher.watched()) >= 2, timeout=5000)
+    t = threading.Thread(target=add_blob, args=(store, b"second, from elsewhere"))
+    t.start()
+    t.join()
+    new = store.info(next(d for d in (i.digest for i in store.walk()) if d not in blob_digests(win))).digest
+    qtbot.waitUntil(lambda: new in blob_digests(win), timeout=5000)
+
+
+def test_growing_ingest_progress_moves_by_itself(qtbot, make_window, store):
+    w = store.writer("growing", total=100)
+    w.write(b"a" * 10)
+    try:
+        win = make_window(store.root)
+        assert win.ingest_model.row_at(0).offset == 10
+        w.write(b"b" * 30)
+        qtbot.waitUntil(lambda: win.ingest_model.rowCount() and win.ingest_model.row_at(0).offset == 40,
+                        timeout=5000)
+    finally:
+        w.close()
+
+
+def test_f5_rescans(qtbot, make_window, store):
+    win = make_window(store.root)
+    win.watcher.stop()  # prove that F5 alone finds the change
+    d = add_blob(store, b"late")
+    with qtbot.waitSignal(win.scanFinished, timeout=5000):
+        qtbot.keyClick(win.blob_view, Qt.Key.Key_F5)
+    assert d in blob_digests(win)
