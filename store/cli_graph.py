@@ -1,35 +1,26 @@
 """``blobctl`` subcommands about what blobs are and how they hang together: ``tree``, ``refs``, and
-the shared/unique/reclaimable figures that ``du`` prints.
+the referenced/reclaimable/shared/unique figures that ``du`` prints.
 
-``store.cli`` calls :func:`register` to add the subcommands; each handler takes the parsed
-arguments and an opened store, and writes to ``out``.  The figures come from
-:mod:`store.graph`; media types from :mod:`store.oci` through the store's media-type cache.
+``store.cli`` imports this module before building its parser; the :func:`store.cli.command`
+decorators add the subcommands and :data:`store.cli.DU_FIGURES` gets :func:`du_extra`.  The figures
+come from :mod:`store.graph`; media types from :mod:`store.oci` through the store's media-type cache.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import sys
-from typing import Callable, TextIO
+from typing import Callable
 
-from . import errors, graph as graph_mod, oci
+from . import errors, graph as graph_mod, humanfmt, oci
+from .cli import DU_FIGURES, command
 from .digest import Digest
 
 log = logging.getLogger(__name__)
 
 
 def human_size(n: int) -> str:
-    """Bytes as ``ctr`` prints them (binary units, one decimal); '?' when unknown."""
-    if n < 0:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    """A size as the rest of blobctl prints it; '?' when unknown (a missing blob no descriptor sized)."""
+    return "?" if n < 0 else humanfmt.size(n)
 
 
 def open_graph(store, *, cancel: Callable[[], bool] | None = None) -> graph_mod.Graph:
@@ -104,26 +95,32 @@ def _branch(children, prefix: str, lines: list[str]) -> None:
         _branch(c.children, prefix + ("    " if last else "│   "), lines)
 
 
-def cmd_tree(args, store, out: TextIO = sys.stdout) -> int:
-    g = open_graph(store)
-    digest = resolve(g, args.digest) if getattr(args, "digest", None) else None
+def _tree_arguments(p) -> None:
+    p.add_argument("digest", nargs="?", help="digest or unambiguous hex prefix; every image when omitted")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+@command("tree", help="print the image graph: index, manifests by platform, config and layers, with sizes",
+         arguments=_tree_arguments)
+def cmd_tree(args, ctx) -> int:
+    g = open_graph(ctx.store)
+    digest = resolve(g, args.digest) if args.digest else None
     if digest is not None and digest not in g.sizes and not g.parents(digest):
         raise errors.NotFound(f"blob {digest} is not in the store and nothing references it")
-    if getattr(args, "json", False):
+    if args.json:
         tops = [digest] if digest is not None else [r.digest for r in g.image_roots()]
         doc = []
         for d in tops:
             t = g.tree(d).to_json()
             t["image"] = g.image_name(d)
             doc.append(t)
-        json.dump(doc if digest is None else doc[0], out, indent=2)
-        out.write("\n")
+        ctx.json(doc if digest is None else doc[0])
         return 0
     lines = tree_lines(g, digest)
     if not lines:
-        out.write("no images: the store holds no index or manifest that nothing else references\n")
+        ctx.note("no images: the store holds no index or manifest that nothing else references")
     for line in lines:
-        out.write(line + "\n")
+        ctx.print(line)
     return 0
 
 
@@ -153,95 +150,59 @@ def refs_lines(r: graph_mod.BlobRefs) -> list[str]:
     return lines
 
 
-def cmd_refs(args, store, out: TextIO = sys.stdout) -> int:
-    g = open_graph(store)
+def _refs_arguments(p) -> None:
+    p.add_argument("digest", help="digest or unambiguous hex prefix")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+@command("refs", help="print a blob's parents and children with edge names, and the roots that keep it",
+         arguments=_refs_arguments)
+def cmd_refs(args, ctx) -> int:
+    g = open_graph(ctx.store)
     d = resolve(g, args.digest)
     if d not in g.sizes and not g.parents(d) and not g.children(d):
         raise errors.NotFound(f"blob {d} is not in the store and nothing references it")
     r = g.refs(d)
-    if getattr(args, "json", False):
-        json.dump(r.to_json(), out, indent=2)
-        out.write("\n")
+    if args.json:
+        ctx.json(r.to_json())
         return 0
     for line in refs_lines(r):
-        out.write(line + "\n")
+        ctx.print(line)
     return 0
 
 
 # --- du -----------------------------------------------------------------------------------------
 
-def du_figures(g: graph_mod.Graph) -> dict:
-    """Store-wide and per-image figures for ``blobctl du`` (plain data, JSON-ready)."""
-    return {"total": g.space().to_json(),
-            "images": [i.to_json() for i in sorted(g.images(), key=lambda i: (-i.total, i.digest))]}
+class ImageRows(list):
+    """Per-image du rows: a list (so ``--json`` prints it as one) whose text is a table.
 
+    ``blobctl du`` prints each extra figure as ``key: str(value)``; this keeps the
+    per-image table readable there without a second hook in ``store/cli.py``.
+    """
 
-def du_lines(figures: dict) -> list[str]:
-    t = figures["total"]
-    lines = [
-        f"blobs        {t['blob_count']:>8}  {human_size(t['blob_bytes'])}",
-        f"ingests      {t['ingest_count']:>8}  {human_size(t['ingest_bytes'])}",
-        f"referenced   {t['reachable_count']:>8}  {human_size(t['reachable_bytes'])}",
-        f"reclaimable  {t['reclaimable_count']:>8}  {human_size(t['reclaimable_bytes'])}",
-        f"images       {t['image_count']:>8}  shared between images {human_size(t['image_shared_bytes'])}",
-    ]
-    if figures["images"]:
-        lines.append("")
-        lines.append(f"{'IMAGE':<20} {'TOTAL':>10} {'SHARED':>10} {'UNIQUE':>10} {'BLOBS':>6}  NAME / PLATFORMS")
-        for i in figures["images"]:
-            d = Digest(i["digest"])
+    def __str__(self) -> str:
+        if not self:
+            return "none"
+        lines = [f"{'IMAGE':<14} {'TOTAL':>10} {'SHARED':>10} {'UNIQUE':>10} {'BLOBS':>6}  NAME / PLATFORMS"]
+        for i in self:
             extra = i["name"] or ", ".join(i["platforms"])
             if i["missing"]:
                 extra += f" ({i['missing']} missing)"
-            lines.append(f"{d.short(12):<20} {human_size(i['total']):>10} {human_size(i['shared']):>10} "
-                         f"{human_size(i['unique']):>10} {i['blobs']:>6}  {extra}")
-    return lines
+            lines.append(f"{Digest(i['digest']).short(12):<14} {human_size(i['total']):>10} "
+                         f"{human_size(i['shared']):>10} {human_size(i['unique']):>10} {i['blobs']:>6}  {extra}")
+        return "\n" + "\n".join(lines)
 
 
-def cmd_du(args, store, out: TextIO = sys.stdout) -> int:
-    """The graph part of ``blobctl du``; ``store.cli`` may print its own totals around it."""
-    figures = du_figures(open_graph(store))
-    if getattr(args, "json", False):
-        json.dump(figures, out, indent=2)
-        out.write("\n")
-        return 0
-    for line in du_lines(figures):
-        out.write(line + "\n")
-    return 0
+def du_extra(store) -> dict:
+    """``blobctl du``'s graph figures: referenced / reclaimable totals and the per-image rows."""
+    g = open_graph(store)
+    sp = g.space()
+    return {
+        "referenced_count": sp.reachable_count, "referenced_bytes": sp.reachable_bytes,
+        "reclaimable_count": sp.reclaimable_count, "reclaimable_bytes": sp.reclaimable_bytes,
+        "image_count": sp.image_count, "image_shared_bytes": sp.image_shared_bytes,
+        "images": ImageRows(i.to_json() for i in sorted(g.images(), key=lambda i: (-i.total, i.digest))),
+    }
 
 
-def register(subparsers, *, handler_attr: str = "handler") -> None:
-    """Add ``tree`` and ``refs`` to ``blobctl``'s subparsers; each sets ``args.<handler_attr>(args, store, out)``."""
-    p = subparsers.add_parser("tree", help="print the image graph (index, manifests by platform, config, layers)",
-                              description="Print every image of the store as a tree, or the graph below DIGEST.")
-    p.add_argument("digest", nargs="?", help="digest or unambiguous hex prefix; all images when omitted")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(**{handler_attr: cmd_tree})
-    p = subparsers.add_parser("refs", help="print a blob's parents, children and the roots that keep it",
-                              description="Print what references DIGEST and what it references, with edge names.")
-    p.add_argument("digest", help="digest or unambiguous hex prefix")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(**{handler_attr: cmd_refs})
-
-
-def main(argv=None, out: TextIO = sys.stdout) -> int:
-    """Stand-alone entry (``python -m store.cli_graph --root DIR tree``), for tests and for use before cli.py."""
-    from .local import LocalStore
-
-    parser = argparse.ArgumentParser(prog="blobctl")
-    parser.add_argument("--root", required=True, help="content store root")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    p = sub.add_parser("du", help="space used, shared, unique and reclaimable")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_du)
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args, LocalStore(args.root, writable=False), out)
-    except errors.ContentError as e:
-        print(f"blobctl: {e}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+DU_FIGURES.append(du_extra)

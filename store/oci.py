@@ -440,11 +440,13 @@ def default_cache_path(store) -> Path:
     containerd-owned root is never written to (DESIGN.md).  Either is correct for any
     store: an answer depends only on the digest.
     """
-    root = Path(store.root)
-    if not getattr(store, "read_only", False):
-        return root / ".blobscope" / "cache.db"
+    root = getattr(store, "root", None)
+    if root is not None and not getattr(store, "read_only", False):
+        return Path(root) / ".blobscope" / "cache.db"
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "blobscope"
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    # A daemon-backed store has no root directory: key its cache by its address instead.
+    where = str(Path(root).resolve()) if root is not None else str(getattr(store, "address", repr(store)))
+    key = hashlib.sha256(where.encode()).hexdigest()[:16]
     return base / f"mediatypes-{key}.db"
 
 

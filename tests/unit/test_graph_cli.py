@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 
-from store import Digest, LocalStore, cli_graph
+from store import Digest, LocalStore, cli, cli_graph
 from test_graph import Builder  # noqa: E402  (same directory; pytest puts it on sys.path)
 
 
@@ -27,13 +26,17 @@ def populated(tmp_path, monkeypatch):
             "amd": amd[0], "solo": solo, "stray": stray}
 
 
-def run(*argv) -> tuple[int, str]:
-    out = io.StringIO()
-    rc = cli_graph.main(list(argv), out=out)
-    return rc, out.getvalue()
+@pytest.fixture
+def run(capsys):
+    def run(*argv) -> tuple[int, str]:
+        rc = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        run.err = err
+        return rc, out
+    return run
 
 
-def test_tree_prints_every_image_indented(populated):
+def test_tree_prints_every_image_indented(populated, run):
     p = populated
     rc, text = run("--root", p["root"], "tree")
     assert rc == 0
@@ -47,7 +50,7 @@ def test_tree_prints_every_image_indented(populated):
     assert "B" in lines[i + 3].split()[-1] or "KiB" in lines[i + 3]
 
 
-def test_tree_of_one_digest_by_prefix_and_json(populated):
+def test_tree_of_one_digest_by_prefix_and_json(populated, run):
     p = populated
     rc, text = run("--root", p["root"], "tree", p["m1"].encoded[:10])
     assert rc == 0 and text.splitlines()[0].startswith(p["m1"])
@@ -60,7 +63,7 @@ def test_tree_of_one_digest_by_prefix_and_json(populated):
     assert [c["name"] for c in idx["children"][0]["children"]] == ["config", "l.0", "l.1"]
 
 
-def test_refs_text_and_json(populated):
+def test_refs_text_and_json(populated, run):
     p = populated
     rc, text = run("--root", p["root"], "refs", p["base"])
     assert rc == 0
@@ -72,33 +75,45 @@ def test_refs_text_and_json(populated):
     assert doc["reclaimable"] and doc["parents"] == [] and doc["roots"] == []
 
 
-def test_du_figures(populated):
+def test_du_figures(populated, run):
     p = populated
     rc, text = run("--root", p["root"], "du", "--json")
     doc = json.loads(text)
     sizes = {i.digest: i.size for i in p["store"].walk()}
-    assert doc["total"]["blob_count"] == len(sizes)
-    assert doc["total"]["reclaimable_count"] == 1
-    assert doc["total"]["reclaimable_bytes"] == sizes[p["stray"]]
+    assert doc["blob_count"] == len(sizes)
+    assert doc["reclaimable_count"] == 1
+    assert doc["reclaimable_bytes"] == sizes[p["stray"]]
+    assert doc["referenced_bytes"] == sum(sizes.values()) - sizes[p["stray"]]
+    assert doc["image_count"] == 2 and doc["image_shared_bytes"] == sizes[p["base"]]
     imgs = {i["digest"]: i for i in doc["images"]}
     assert imgs[p["solo"]]["shared"] == sizes[p["base"]]  # the base layer is in both images
+    assert imgs[p["solo"]]["unique"] == imgs[p["solo"]]["total"] - sizes[p["base"]]
     assert imgs[p["solo"]]["missing"] == 1
+    assert imgs[p["idx"]]["platforms"] == ["linux/amd64", "linux/arm64"]
     rc, text = run("--root", p["root"], "du")
-    assert rc == 0 and "reclaimable" in text and "SHARED" in text and p["solo"].short(12) in text
+    assert rc == 0
+    assert "reclaimable count: 1" in text and "reclaimable bytes:" in text
+    assert "SHARED" in text and "UNIQUE" in text
+    row = next(line for line in text.splitlines() if line.startswith(p["solo"].short(12)))
+    assert "(1 missing)" in row
 
 
-def test_errors_are_sentences_with_exit_status_1(populated, capsys):
+def test_errors_are_sentences_with_exit_status_1(populated, run):
     p = populated
     assert run("--root", p["root"], "refs", "zz")[0] == 1
-    assert "neither a digest nor a hex prefix" in capsys.readouterr().err
+    assert "neither a digest nor a hex prefix" in run.err
     assert run("--root", p["root"], "refs", "sha256:" + "e" * 64)[0] == 1
-    assert "not in the store and nothing references it" in capsys.readouterr().err
+    assert "not in the store and nothing references it" in run.err
     assert run("--root", p["root"], "refs", "ffffffff")[0] == 1
-    assert "no blob in this store has a digest starting with" in capsys.readouterr().err
+    assert "no blob in this store has a digest starting with" in run.err
 
 
-def test_read_only_store_keeps_its_cache_outside_the_root(populated, tmp_path):
+def test_media_type_cache_lives_in_a_writable_root_and_outside_a_read_only_one(populated, run, tmp_path):
     p = populated
     run("--root", p["root"], "tree")
-    assert not (p["store"].root / ".blobscope" / "cache.db").exists()
-    assert list((tmp_path / "xdg" / "blobscope").glob("mediatypes-*.db"))
+    assert (p["store"].root / ".blobscope" / "cache.db").is_file()
+    ro = LocalStore(p["root"], writable=False)
+    g = cli_graph.open_graph(ro)
+    assert p["idx"] in g.sizes
+    [cache] = (tmp_path / "xdg" / "blobscope").glob("mediatypes-*.db")
+    assert cache.stat().st_size > 0
