@@ -39,6 +39,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds for one unary call; streams have no overall de
 LEASE_EXPIRE = timedelta(hours=24)  # a crashed client's lease ends by itself, like ctr's
 _EXPIRE_LABEL = "containerd.io/gc.expire"
 _REF_HASH_LEN = 16
+IMPORT_READ = 4 * CHUNK  # one write() call keeps this many chunks in flight
 _DIGEST_IN_TEXT = re.compile(r"sha(?:256|384|512):[0-9a-f]{64,128}")
 
 
@@ -282,7 +283,7 @@ class ContainerdStore:
             while True:
                 if cancel is not None and cancel():
                     raise errors.Cancelled(f"import of {path} was cancelled; nothing was kept on the daemon")
-                data = f.read(CHUNK)
+                data = f.read(IMPORT_READ)
                 if not data:
                     break
                 writer.write(data)

@@ -39,7 +39,6 @@ class ContainerdWriter:
         self._lease = lease
         self._owns_lease = owns_lease
         self._gc_root = gc_root
-        self._buf = bytearray()
         self._pending = 0
         self._done = False  # committed, closed, aborted or broken: no more requests
         self._settled = False  # committed or aborted: nothing left to clean up
@@ -114,39 +113,28 @@ class ContainerdWriter:
     # -- Writer API -----------------------------------------------------------------
 
     def write(self, data) -> int:
-        self._check_open()
-        self._buf += data
-        if len(self._buf) >= CHUNK:
-            self._flush(keep_tail=True)
-        return len(data)
+        """Send ``data`` (in chunks of at most 4 MiB, several in flight); returns once the daemon has it all.
 
-    def _flush(self, keep_tail: bool = False) -> None:
-        """Send buffered bytes; with ``keep_tail`` a partial last chunk stays buffered."""
+        Waiting for the answers keeps ``status().updated_at`` and errors tied to this call,
+        as containerd's own remote writer does; callers with big data should pass big
+        buffers (``import_file`` passes 16 MiB) so the chunks overlap.
+        """
+        self._check_open()
         try:
-            view = memoryview(self._buf)
-            pos = 0
-            while len(view) - pos >= CHUNK or (not keep_tail and pos < len(view)):
+            view = memoryview(data).cast("B")
+            for pos in range(0, len(view), CHUNK):
                 piece = bytes(view[pos:pos + CHUNK])
                 self._send(content_pb2.WriteContentRequest(
                     action=content_pb2.WRITE, ref=self.ref, offset=self._offset, data=piece))
                 self._offset += len(piece)
-                pos += len(piece)
                 while self._pending > WINDOW:
                     self._recv()
-            view.release()
-            del self._buf[:pos]
-        except BaseException:
-            self._fail()
-            raise
-
-    def _sync(self):
-        self._flush()
-        try:
             while self._pending:
                 self._recv()
         except BaseException:
             self._fail()
             raise
+        return len(view)
 
     def digest(self) -> Digest:
         """Digest of everything written so far (the daemon's own hash); still valid after commit."""
@@ -154,13 +142,11 @@ class ContainerdWriter:
             if self._last is not None and self._last.digest:
                 return Digest(self._last.digest)
             self._check_open()
-        self._sync()
         resp = self._ask(content_pb2.WriteContentRequest(action=content_pb2.STAT, ref=self.ref))
         return Digest(resp.digest)
 
     def status(self) -> Status:
         self._check_open()
-        self._sync()
         resp = self._ask(content_pb2.WriteContentRequest(action=content_pb2.STAT, ref=self.ref))
         return Status(
             ref=self.ref, offset=resp.offset, total=resp.total or self._total,
@@ -170,14 +156,12 @@ class ContainerdWriter:
 
     @property
     def offset(self) -> int:
-        return self._offset + len(self._buf)
+        return self._offset
 
     def truncate(self, size: int = 0) -> None:
         self._check_open()
         if size != 0:
             raise errors.InvalidArgument(f"truncate of {self.ref!r} to {size}: only size 0 is supported")
-        self._buf.clear()
-        self._sync()
         # A WRITE at offset 0 without data makes the daemon truncate the ingest.
         resp = self._ask(content_pb2.WriteContentRequest(action=content_pb2.WRITE, ref=self.ref, offset=0))
         self._offset = resp.offset
@@ -196,13 +180,9 @@ class ContainerdWriter:
         if self._gc_root and GC_ROOT not in labels:
             labels[GC_ROOT] = format_rfc3339(Timestamp.now().ns)
         try:
-            self._flush(keep_tail=True)
-            tail = bytes(self._buf)
-            self._buf.clear()
             req = content_pb2.WriteContentRequest(
-                action=content_pb2.COMMIT, ref=self.ref, offset=self._offset, data=tail,
+                action=content_pb2.COMMIT, ref=self.ref, offset=self._offset,
                 total=size or 0, expected=str(expected or ""), labels=labels)
-            self._offset += len(tail)
             self._ask(req)
             final = self._finish()
         except errors.AlreadyExists:
@@ -226,16 +206,9 @@ class ContainerdWriter:
             return
         self._done = True
         try:
-            self._sync_for_close()
             self._finish()
         except errors.ContentError as exc:
             log.warning("closing writer %r: %s", self.ref, exc)
-
-    def _sync_for_close(self) -> None:
-        if self._buf:
-            self._flush()
-        while self._pending:
-            self._recv()
 
     def abort(self) -> None:
         """Give up: delete the ingest on the daemon and end the write's lease."""
