@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 from typing import TYPE_CHECKING, Callable
 
 from . import errors
@@ -42,10 +43,11 @@ def import_file(store: "LocalStore", path, *, ref: str | None = None, labels: di
     except OSError as exc:
         raise errors.NotFound(f"cannot open {path} for import: {exc.strerror or exc}") if isinstance(
             exc, FileNotFoundError) else errors.Unknown(f"cannot open {path} for import: {exc.strerror or exc}")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise errors.InvalidArgument(f"{path} is not a regular file; only files can be imported")
     with os.fdopen(fd, "rb", buffering=0) as src:
-        st = os.fstat(fd)
-        if not os.path.isfile(path):
-            raise errors.InvalidArgument(f"{path} is not a regular file; only files can be imported")
         size = st.st_size
         ref = ref or default_ref(path, st)
         if hasattr(os, "posix_fadvise"):

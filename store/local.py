@@ -67,12 +67,12 @@ class LocalStore:
         if writable is False:
             return "the store was opened read-only"
         meta = self.root.parent / METADATA_DB
-        if writable is None and meta.exists():
+        if writable is None and os.path.exists(meta):
             return (f"{self.root} belongs to a containerd installation ({meta} exists); writing behind "
                     "containerd's back would make its metadata disagree with the files. Stop containerd "
                     "and open it explicitly writable (blobctl --force) if you really mean to change it")
-        probe = self.root if self.root.exists() else self.root.parent
-        if probe.exists() and not os.access(probe, os.W_OK):
+        probe = self.root if os.path.exists(self.root) else self.root.parent
+        if os.path.exists(probe) and not os.access(probe, os.W_OK):
             return f"you have no permission to write to {probe} (or it is on a read-only file system)"
         return None
 

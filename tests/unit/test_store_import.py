@@ -1,0 +1,121 @@
+"""import_file: progress, cancel + resume, existing blobs, labels, bad input; verify and usage."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from store import Digest, errors
+from store import importer
+
+
+@pytest.fixture
+def big_file(tmp_path):
+    p = tmp_path / "layer.tar"
+    p.write_bytes(os.urandom(3 * importer.CHUNK + 12345))
+    return p
+
+
+def test_import_commits_with_labels_and_progress(store, big_file):
+    seen = []
+    info = store.import_file(big_file, labels={"org.example/source": "test"},
+                             progress=lambda done, total: seen.append((done, total)))
+    data = big_file.read_bytes()
+    assert info.digest == Digest.from_bytes(data) and info.size == len(data)
+    assert info.labels == {"org.example/source": "test"}
+    assert seen[0] == (0, len(data)) and seen[-1] == (len(data), len(data))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert store.list_statuses() == [] and store.verify(info.digest)
+    assert oct(os.stat(store.blob_path(info.digest)).st_mode & 0o777) == oct(0o444 & ~_umask())
+
+
+def _umask():
+    old = os.umask(0)
+    os.umask(old)
+    return old
+
+
+def test_cancel_keeps_ingest_and_reimport_resumes(store, big_file):
+    calls = {"n": 0}
+
+    def cancel_after_two_chunks():
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    with pytest.raises(errors.Cancelled, match="importing it again resumes") as exc:
+        store.import_file(big_file, cancel=cancel_after_two_chunks)
+    assert exc.value.kind == "canceled"
+    [st] = store.list_statuses()
+    assert st.offset == 2 * importer.CHUNK and st.total == big_file.stat().st_size
+    assert big_file.name in st.ref
+
+    seen = []
+    info = store.import_file(big_file, progress=lambda d, t: seen.append(d))
+    assert seen[0] == 2 * importer.CHUNK  # resumed, not restarted
+    assert info.digest == Digest.from_bytes(big_file.read_bytes())
+    assert store.list_statuses() == []
+
+
+def test_changed_file_gets_a_new_ref(store, big_file):
+    with pytest.raises(errors.Cancelled):
+        store.import_file(big_file, cancel=lambda: True)
+    big_file.write_bytes(b"different content")
+    info = store.import_file(big_file)
+    assert info.size == len(b"different content")
+    assert len(store.list_statuses()) == 1  # the old ingest remains, abortable
+
+
+def test_import_existing_returns_info_and_merges_labels(store, tmp_path):
+    p = tmp_path / "f"
+    p.write_bytes(b"same bytes")
+    first = store.import_file(p, labels={"a": "1"})
+    copy = tmp_path / "g"
+    copy.write_bytes(b"same bytes")
+    again = store.import_file(copy, labels={"b": "2"})
+    assert again.digest == first.digest and again.labels == {"a": "1", "b": "2"}
+    assert store.list_statuses() == []
+
+
+def test_import_empty_file(store, tmp_path):
+    p = tmp_path / "empty"
+    p.write_bytes(b"")
+    assert store.import_file(p).digest == Digest.from_bytes(b"")
+
+
+def test_import_explicit_ref_and_bad_input(store, tmp_path):
+    p = tmp_path / "f"
+    p.write_bytes(b"x")
+    with pytest.raises(errors.NotFound, match="cannot open"):
+        store.import_file(tmp_path / "missing")
+    with pytest.raises(errors.InvalidArgument, match="not a regular file"):
+        store.import_file(tmp_path)
+    with pytest.raises(errors.InvalidArgument, match="label key and value length"):
+        store.import_file(p, labels={"k": "v" * 5000})
+    assert store.list_statuses() == []
+    store.import_file(p, ref="my-ref")
+
+
+def test_import_while_same_file_importing_is_unavailable(store, big_file):
+    w = store.writer(importer.default_ref(str(big_file), big_file.stat()))
+    try:
+        with pytest.raises(errors.Unavailable):
+            store.import_file(big_file)
+    finally:
+        w.close()
+
+
+def test_verify_detects_corruption(store, sh):
+    d = sh.write_blob(store, "a", b"original")
+    assert store.verify(d)
+    path = store.blob_path(d)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"tampered")
+    assert not store.verify(d)
+    with pytest.raises(errors.NotFound):
+        store.verify(Digest.from_bytes(b"nothing"))
+
+
+def test_usage(populated_store):
+    u = populated_store.usage()
+    assert u == {"blob_count": 3, "blob_bytes": 12 + 20 + 5000, "ingest_count": 1, "ingest_bytes": 12}
