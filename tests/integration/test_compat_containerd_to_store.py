@@ -285,3 +285,48 @@ def test_python_finishes_an_ingest_the_daemon_left(containerd_root, tmp_path):
     assert go_blobs[info_digest]["size"] == before.total
     assert go_blobs[info_digest]["created_ns"] == py_blobs[info_digest].created_at.ns
     assert set(go_ingests) == {"other/1/killed/ref:with-slash"}
+
+
+def test_containerds_go_code_and_python_agree_on_the_daemon_root(containerd_root):
+    """Triangle: the daemon wrote it; containerd's content/local (gopeer) and LocalStore read the same."""
+    from store import LocalStore
+    from tests.support import gopeer
+
+    content_root, _ = containerd_root
+    s = LocalStore(content_root)
+    py_blobs = {str(i.digest): i for i in s.walk()}  # before Go reads (reads move atime)
+    py_ingests = {st.ref: st for st in s.list_statuses()}
+    go_blobs, go_ingests = gopeer.run_check(gopeer.gopeer_binary(), content_root)
+    assert set(go_blobs) == set(py_blobs)
+    for dg, info in py_blobs.items():
+        g = go_blobs[dg]
+        assert g["read_ok"] is True
+        assert (g["size"], g["created_ns"], g["updated_ns"]) == (info.size, info.created_at.ns, info.updated_at.ns)
+    assert set(go_ingests) == set(py_ingests)
+    for ref, st in py_ingests.items():
+        g = go_ingests[ref]
+        assert (g["offset"], g["total"], g["started_ns"], g["updated_ns"]) == (
+            st.offset, st.total, st.started_at.ns, st.updated_at.ns)
+
+
+def test_live_daemon_root_is_read_only_and_meta_db_is_not_copied_torn(containerd, tmp_path):
+    """With the daemon running: LocalStore reads its root read-only; meta.db is refused while locked."""
+    from store import LocalStore, errors
+    from store.bolt import open_metadata
+
+    data = b"live daemon blob\n"
+    containerd.ctr("content", "ingest", "--expected-digest", _sha(data), "live", input=data)
+    containerd.ctr("content", "label", _sha(data), "containerd.io/gc.root=live")
+    s = LocalStore(containerd.content_root)
+    assert s.read_only and "meta.db" in s.read_only_reason
+    assert {str(i.digest) for i in s.walk()} == containerd.content_digests()
+    with s.reader_at(_sha(data)) as ra:
+        assert ra.read_at(ra.size, 0) == data
+    with pytest.raises(errors.FailedPrecondition) as exc:
+        s.delete(_sha(data))
+    assert "containerd" in str(exc.value)
+    assert containerd.content_digests() == {_sha(data)}
+    meta_db = containerd.root / "io.containerd.metadata.v1.bolt" / "meta.db"
+    with pytest.raises(errors.ContentError) as exc:
+        open_metadata(meta_db)
+    assert "lock" in str(exc.value).lower()
