@@ -66,7 +66,7 @@ def test_long_tmp_path_still_gets_a_usable_socket(tmp_path):
     assert not Path(d.address).parent.exists()
 
 
-@pytest.mark.parametrize("how", ["exception", "sigint"])
+@pytest.mark.parametrize("how", ["exception", "sigint", "sigkill"])
 def test_no_daemon_survives_its_python_process(tmp_path, how):
     """A test process that dies with a daemon still up (exception, Ctrl-C) takes the daemon with it."""
     pidfile = tmp_path / "pid"
@@ -79,11 +79,14 @@ def test_no_daemon_survives_its_python_process(tmp_path, how):
         if {how!r} == "sigint":
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(30)
+        if {how!r} == "sigkill":  # no atexit, no finalizer: only the parent-death signal is left
+            os.kill(os.getpid(), signal.SIGKILL)
         raise RuntimeError("test body failed")
     """)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
-    assert ("KeyboardInterrupt" if how == "sigint" else "test body failed") in r.stderr
+    if how != "sigkill":
+        assert ("KeyboardInterrupt" if how == "sigint" else "test body failed") in r.stderr
     pid = int(pidfile.read_text())
     deadline = time.monotonic() + 5
     while _alive(pid) and time.monotonic() < deadline:

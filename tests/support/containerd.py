@@ -13,7 +13,9 @@ Usage::
         d.start()           # same root again
 
 Every daemon started here is registered; an ``atexit`` hook (and a finalizer on the object)
-kills whatever is still running, so a failing test or Ctrl-C never leaves a daemon behind.
+kills whatever is still running, so a failing test or Ctrl-C never leaves a daemon behind;
+and it runs under ``setpriv --pdeathsig TERM``, so even a SIGKILLed test process takes its
+daemon with it (the kernel signals the daemon when the thread that started it ends).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 CONTAINERD = "/usr/bin/containerd"
 CTR = "/usr/bin/ctr"
+# setpriv --pdeathsig: the kernel SIGTERMs the daemon even if the test process is SIGKILLed.
+SETPRIV = shutil.which("setpriv")
 CONTENT_PLUGIN_DIR = "io.containerd.content.v1.content"
 # Unix socket paths are limited to 107 bytes; keep a margin for the ".ttrpc" suffix.
 _MAX_SOCKET_PATH = 100
@@ -170,8 +174,11 @@ class ContainerdDaemon:
         self._log_file = open(self.log_path, "ab")
         self._log_file.write(f"---- starting {time.strftime('%H:%M:%S')} ----\n".encode())
         self._log_file.flush()
+        argv = [CONTAINERD, "--config", str(self.config_path)]
+        if SETPRIV:
+            argv = [SETPRIV, "--pdeathsig", "TERM", "--", *argv]  # setpriv execs: same pid
         proc = subprocess.Popen(
-            [CONTAINERD, "--config", str(self.config_path)],
+            argv,
             stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT,
             start_new_session=True,  # setsid: Ctrl-C in the terminal does not reach it; we stop it
         )
