@@ -33,8 +33,12 @@ def default_store_path() -> Path:
 
 def open_local_store(path: str):
     """Open (creating what is missing) a local store; runs on a worker thread."""
-    from store import LocalStore
-    return LocalStore(path)
+    from store import LocalStore, errors
+    store = LocalStore(path)
+    if not Path(store.root).is_dir():  # LocalStore opens such a path read-only; there is nothing to show
+        reason = getattr(store, "read_only_reason", None) or "it is not a directory"
+        raise errors.NotFound(f"{path} cannot be used as a content store: {reason}")
+    return store
 
 
 class AppContext:

@@ -33,6 +33,21 @@ def compile_filter(text: str) -> Callable[[BlobRow], bool] | None:
         except errors.ContentError as e:
             raise FilterError(QCoreApplication.translate(
                 "Filter", "This filter cannot be used: {reason}").format(reason=e)) from e
+        bad = [str(sel) for sel in _selectors(flt) if not getattr(sel, "regex_valid", True)]
+        if bad:  # containerd would silently match nothing; say why instead
+            raise FilterError(QCoreApplication.translate(
+                "Filter", "This filter cannot be used: {selector} is not a valid regular expression.")
+                .format(selector=bad[0]))
         return lambda row: flt.match(row.adaptor)
     needle = text.lower()
     return lambda row: needle in row.haystack
+
+
+def _selectors(flt) -> list:
+    out = []
+    for child in getattr(flt, "filters", ()) or ():
+        out.extend(_selectors(child))
+    out.extend(getattr(flt, "selectors", ()) or ())
+    if hasattr(flt, "fieldpath"):
+        out.append(flt)
+    return out
