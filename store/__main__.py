@@ -1,0 +1,7 @@
+"""``python -m store``: the ``blobctl`` command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

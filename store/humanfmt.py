@@ -1,0 +1,80 @@
+"""How sizes, ages, labels and times read for a person (``blobctl`` tables; the GUI may reuse them).
+
+Sizes and ages come from ``humanize``; times for machines are RFC 3339 UTC with
+nanoseconds, the form containerd writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Mapping
+
+import humanize
+
+from .timestamps import Timestamp, format_rfc3339
+
+
+def size(n: int) -> str:
+    """Decimal SI with up to 4 significant digits, as ``ctr`` shows sizes: ``1.049 MB``."""
+    return humanize.naturalsize(n, format="%.4g")
+
+
+def size_binary(n: int) -> str:
+    """Binary units: ``1.0 MiB``."""
+    return humanize.naturalsize(n, binary=True)
+
+
+def age(when: datetime, now: datetime | None = None) -> str:
+    """How long ago ``when`` was: ``a moment``, ``2 seconds``, ``20 minutes``, ``3 days``."""
+    now = now or datetime.now(timezone.utc)
+    return humanize.naturaldelta(now - when)
+
+
+def count(n: int) -> str:
+    return humanize.intcomma(n)
+
+
+def rfc3339(when: datetime) -> str:
+    """``2026-11-27T21:43:16.250576068Z``: UTC, nanoseconds kept when the time carries them."""
+    return format_rfc3339(Timestamp.from_datetime(when).ns)
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters and undecodable bytes become escapes."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if ch.isprintable():
+            out.append(ch)
+        elif 0xDC80 <= o <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif o < 0x100:
+            out.append(f"\\x{o:02x}")
+        else:
+            out.append(f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}")
+    return "".join(out)
+
+
+def labels_text(labels: Mapping[str, str] | None, *, empty: str = "-") -> str:
+    """``k=v,k2=v2`` sorted by key (as ``ctr`` 1.7+), or ``empty`` when there are none."""
+    if not labels:
+        return empty
+    return ",".join(f"{printable(k)}={printable(labels[k])}" for k in sorted(labels))
+
+
+def table(rows: list[list[str]], *, gap: int = 3) -> str:
+    """Rows aligned in columns (the first row is the header); the last column is not padded."""
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for r in rows:
+        cells = [c.ljust(w + gap) for c, w in zip(r, widths)]
+        lines.append("".join(cells) + r[-1])
+    return "\n".join(lines) + "\n"
