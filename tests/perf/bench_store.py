@@ -10,8 +10,9 @@ Prints one ``key=value`` line per measurement and a ratio table at the end:
 * **import**: ``LocalStore.import_file`` of an MB-MiB random file (hash + write + fsync +
   commit) vs ``gopeer-go1.23 ingest`` (Go with SHA-NI sha256: the fair peer) and ``gopeer``
   (Go 1.19, Debian's default) on the same file, each into a fresh store, ``sync`` before each.
-* **verify**: re-hashing every blob with the store's verify vs a single-thread hashlib loop
-  over the same files (on the N-blob store and on a store of a few large blobs).
+* **verify**: re-hashing every blob with the store's verify (1 thread, and one thread per CPU
+  as ``blobctl verify`` does; also ``blobctl verify`` as a whole process) vs a single-thread
+  hashlib loop over the same files (on the N-blob store and on a store of 16 large blobs).
 
 The N-blob store is populated by a fast Python populator that writes exactly the layout
 containerd's Writer/Commit produces (``blobs/sha256/<hex>``, 0444, atime = mtime) but without
@@ -224,13 +225,22 @@ def bench_verify(root: Path, label: str) -> dict[str, float]:
         assert all(ok), f"verify reported {ok.count(False)} bad blobs"
         return el
 
+    def blobctl_verify() -> float:
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, "-m", "store", "--root", str(root), "verify"], cwd=REPO,
+                           capture_output=True, text=True)
+        el = time.perf_counter() - t0
+        assert r.returncode == 0, r.stderr
+        return el
+
     hashlib_single()  # warm the page cache
     base = hashlib_single()
     one = store_verify(1)
     cpus = os.cpu_count() or 1
     many = store_verify(cpus)
+    cli = blobctl_verify() if (REPO / "store" / "cli.py").exists() else float("nan")
     for impl, el in (("hashlib-1-thread", base), ("blobscope-verify-1-thread", one),
-                     (f"blobscope-verify-{cpus}-threads", many)):
+                     (f"blobscope-verify-{cpus}-threads", many), ("blobctl-verify-process", cli)):
         emit(op="verify", store=label, impl=impl, count=len(files), bytes=total, seconds=el,
              mbps=f"{total / 1e6 / el:.1f}")
     return {"hashlib": base, "python1": one, "python": many}
