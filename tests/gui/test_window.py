@@ -80,7 +80,7 @@ def test_growing_ingest_progress_moves_by_itself(qtbot, make_window, store):
         win = make_window(store.root)
         assert win.ingest_model.row_at(0).offset == 10
         w.write(b"b" * 30)
-        qtbot.waitUntil(lambda: win.ingest_model.rowCount() and win.ingest_model.row_at(0).offset == 40,
+        qtbot.waitUntil(lambda: win.ingest_model.rowCount() == 1 and win.ingest_model.row_at(0).offset == 40,
                         timeout=5000)
     finally:
         w.close()
