@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import shutil
 import stat
 import time
@@ -31,7 +30,15 @@ from .writer import Writer, open_writer
 log = logging.getLogger(__name__)
 
 METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
-_NAME_OK = {alg: re.compile(f"[a-f0-9]{{{n}}}\\Z").match for alg, n in ALGORITHMS.items()}
+_HEX_DIGITS = "0123456789abcdef"
+
+
+def _name_checker(length: int):
+    # str.strip in C: a name is lower-case hex exactly when stripping the hex digits leaves nothing.
+    return lambda name: len(name) == length and not name.strip(_HEX_DIGITS)
+
+
+_NAME_OK = {alg: _name_checker(n) for alg, n in ALGORITHMS.items()}
 _new_digest = str.__new__  # names already matched by _NAME_OK skip Digest's re-validation
 
 
@@ -163,34 +170,45 @@ class LocalStore:
         except FileNotFoundError:
             return  # a fresh store has no blobs/ yet (containerd errors here)
         all_labels = self.labels.all()
-        from_ns = Timestamp.from_ns
+        from_ns, lstat_at, new_info, S_ISREG = Timestamp.from_ns, os.stat, object.__new__, stat.S_ISREG
         for alg in algs:
-            name_ok = _NAME_OK[alg]
-            prefix = alg + ":"
             try:
-                entries = sorted(os.scandir(self.blobs_root / alg), key=lambda e: e.name)
-            except FileNotFoundError:
+                dir_fd = os.open(self.blobs_root / alg, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            except (FileNotFoundError, NotADirectoryError):
                 continue
-            for entry in entries:
-                name = entry.name
-                if not name_ok(name):
-                    if strays is not None:
-                        strays.append(StrayBlob(Path(entry.path), name, "name is not a valid digest"))
-                    continue
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue  # deleted while we walk
-                if not stat.S_ISREG(st.st_mode):
-                    if strays is not None:
-                        kind = "symbolic link (not followed)" if stat.S_ISLNK(st.st_mode) else "not a regular file"
-                        strays.append(StrayBlob(Path(entry.path), name, kind))
-                    continue
-                dgst = _new_digest(Digest, prefix + name)
-                info = _fast_info(dgst, st.st_size, from_ns(st.st_mtime_ns), from_ns(st.st_atime_ns),
-                                  all_labels.get(dgst))
-                if match is None or match(info):
-                    yield info
+            try:
+                names = sorted(os.listdir(dir_fd))
+                name_ok = _NAME_OK[alg]
+                prefix = alg + ":"
+                for name in names:
+                    if not name_ok(name):
+                        if strays is not None:
+                            strays.append(StrayBlob(self.blobs_root / alg / name, name, "name is not a valid digest"))
+                        continue
+                    try:
+                        # fstatat relative to the directory: one short lookup, links not followed
+                        st = lstat_at(name, dir_fd=dir_fd, follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # deleted while we walk
+                    if not S_ISREG(st.st_mode):
+                        if strays is not None:
+                            kind = ("symbolic link (not followed)" if stat.S_ISLNK(st.st_mode)
+                                    else "not a regular file")
+                            strays.append(StrayBlob(self.blobs_root / alg / name, name, kind))
+                        continue
+                    dgst = _new_digest(Digest, prefix + name)
+                    mtime, atime = st.st_mtime_ns, st.st_atime_ns
+                    created = from_ns(mtime)
+                    labels = all_labels.get(dgst)
+                    # Inline Info construction: walk builds 100k of these; the values are already checked.
+                    info = new_info(Info)
+                    info.__dict__.update(digest=dgst, size=st.st_size, created_at=created,
+                                         updated_at=created if atime == mtime else from_ns(atime),
+                                         labels=dict(labels) if labels else {})
+                    if match is None or match(info):
+                        yield info
+            finally:
+                os.close(dir_fd)
 
     def stray_blobs(self) -> list[StrayBlob]:
         strays: list[StrayBlob] = []
@@ -360,14 +378,6 @@ def _check_ref(ref: str) -> None:
 def _info(dgst: Digest, st: os.stat_result, labels: dict | None) -> Info:
     return Info(dgst, st.st_size, Timestamp.from_ns(st.st_mtime_ns), Timestamp.from_ns(st.st_atime_ns),
                 labels or {})
-
-
-def _fast_info(dgst, size, created, updated, labels) -> Info:
-    # Walk builds 100k of these: skip the dataclass __init__/__post_init__ (values are already checked).
-    info = object.__new__(Info)
-    object.__setattr__(info, "__dict__", {"digest": dgst, "size": size, "created_at": created,
-                                          "updated_at": updated, "labels": dict(labels) if labels else {}})
-    return info
 
 
 def _compile_filters(texts, *, status: bool = False):
