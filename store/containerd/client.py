@@ -248,6 +248,8 @@ class ContainerdStore:
         A blob the namespace already has is not written again; its labels are merged.
         """
         path = Path(path)
+        if path.is_dir():
+            raise errors.InvalidArgument(f"cannot import {path}: not a regular file")
         try:
             f = open(path, "rb")
         except OSError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 import grpc
 
 from .. import errors
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 CHUNK = 4 << 20  # well under the daemon's 16 MiB message limit; 4 MiB measured fastest
 WINDOW = 4  # WRITE requests in flight before waiting for answers
 GC_ROOT = "containerd.io/gc.root"
+ABORT_PATIENCE = 2.0  # seconds to wait for the daemon to let go of an ingest before aborting it
 
 _END = object()
 
@@ -212,17 +214,38 @@ class ContainerdWriter:
 
     def abort(self) -> None:
         """Give up: delete the ingest on the daemon and end the write's lease."""
-        if not self._done:
-            self._done = True
-            self._requests.put(_END)
-            self._call.cancel()
         self._settled = True
+        self._end_stream()
         try:
-            self._store.abort(self.ref)
-        except errors.NotFound:
-            pass
+            self._abort_ref()
         finally:
             self._drop_lease()
+
+    def _end_stream(self) -> None:
+        # Half-close and wait for the daemon to release the ingest: cancelling instead races
+        # the Abort below against the daemon's own last writes ("directory not empty").
+        if not self._done:
+            self._done = True
+            try:
+                self._finish()
+                return
+            except errors.ContentError:
+                pass
+        self._call.cancel()  # a no-op once the stream has ended
+
+    def _abort_ref(self) -> None:
+        deadline = time.monotonic() + ABORT_PATIENCE
+        while True:
+            try:
+                self._store.abort(self.ref)
+                return
+            except errors.NotFound:
+                return
+            except (errors.Unknown, errors.Unavailable) as exc:
+                # The daemon may still be closing the ingest (a cancelled stream, a held ref lock).
+                if time.monotonic() > deadline or "cannot reach" in str(exc):
+                    raise
+                time.sleep(0.05)
 
     def _fail(self) -> None:
         self._done = True
@@ -230,12 +253,10 @@ class ContainerdWriter:
 
     def _abort_quietly(self, cause: BaseException) -> None:
         self._settled = True
-        self._call.cancel()
+        self._end_stream()
         try:
-            self._store.abort(self.ref)
+            self._abort_ref()
             log.info("aborted ingest %r after a failed write: %s", self.ref, cause)
-        except errors.NotFound:
-            pass
         except errors.ContentError as exc:
             log.warning("could not abort ingest %r after a failed write: %s", self.ref, exc)
         self._drop_lease()
@@ -257,5 +278,4 @@ class ContainerdWriter:
             self.close()
         elif not self._settled:
             # A failed or cancelled write is aborted, never left on the daemon.
-            self._done = True
             self._abort_quietly(exc)
