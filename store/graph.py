@@ -267,8 +267,8 @@ class Graph:
             roots[Digest(d)] = Root(Digest(d), f"image {name}" if name else "image")
         for d in self._gc_root:
             roots.setdefault(d, Root(d, "gc.root label"))
-        for d in self.sizes:
-            if d in roots or not self._is_image(d):
+        for d, ct in self.types.items():
+            if d in roots or not ct.is_image or d not in self.sizes:
                 continue
             # An index/manifest that a present index/manifest lists is part of that image, not one itself.
             if any(e.parent != d and e.parent in self.sizes and self._is_image(e.parent)
@@ -555,9 +555,18 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
     def add(parent, child, name, src):
         edges.setdefault((parent, child, name), set()).add(src)
 
+    infos = infos if isinstance(infos, list) else list(infos)
+    for info in infos:
+        sizes[info.digest] = info.size
+    memo: dict[str, Digest] = {d: d for d in sizes}  # label values mostly name present, validated blobs
+
     def as_digest(d, key, value):
+        x = memo.get(value)
+        if x is not None:
+            return x
         try:
-            return Digest(value)
+            x = memo[value] = Digest(value)
+            return x
         except errors.InvalidArgument:
             problems.append(f"blob {d} has label {key!r} whose value {value[:80]!r} is not a digest; "
                             "the reference was ignored")
@@ -567,7 +576,6 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
         if cancel is not None and n % 4096 == 0 and cancel():
             raise errors.Cancelled(f"building the reference graph stopped after {n} blobs")
         d = info.digest
-        sizes[d] = info.size
         for key, value in info.labels.items():
             if not key.startswith("containerd.io/"):
                 continue
@@ -595,12 +603,8 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
     platforms: dict[tuple, Platform] = {}
     annotations: dict[tuple, dict] = {}
     desc_sizes: dict[Digest, int] = {}
-    present_types = {}
-    for d in sizes:
-        ct = types.get(d)
-        if ct is None:
-            continue
-        present_types[d] = ct
+    present_types = {d: ct for d, ct in types.items() if d in sizes}
+    for d, ct in present_types.items():
         if not ct.descriptors:
             continue
         if ct.note:
@@ -627,19 +631,25 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
 
 
 def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
+               infos: Iterable | None = None,
                extra_roots: Mapping[str, str] | None = None,
                cancel: Callable[[], bool] | None = None,
                progress: Callable[[int, int], None] | None = None) -> Graph:
     """Walk ``store`` once, recognise its blobs (through ``cache``) and build the graph.
 
+    Give ``infos`` (the :class:`Info` records a scan already listed) to skip the walk.
     Cheap on a warm cache (reads no blob); call it on a worker thread.  ``cancel()``
-    is polled and raises :class:`errors.Cancelled`.
+    is polled and raises :class:`errors.Cancelled`; ``progress(done, total)`` reports
+    the blobs recognised for the first time (the slow part on a cold cache).
     """
-    infos = []
-    for info in store.walk():
-        infos.append(info)
-        if cancel is not None and len(infos) % 4096 == 0 and cancel():
-            raise errors.Cancelled(f"listing blobs stopped after {len(infos)}")
+    if infos is not None:
+        infos = list(infos)
+    else:
+        infos = []
+        for info in store.walk():
+            infos.append(info)
+            if cancel is not None and len(infos) % 4096 == 0 and cancel():
+                raise errors.Cancelled(f"listing blobs stopped after {len(infos)}")
     types = oci.classify(store, infos, cache, cancel=cancel, progress=progress)
     ingest_count = ingest_bytes = 0
     if hasattr(store, "list_statuses"):

@@ -166,8 +166,15 @@ class Descriptor:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "Descriptor":
-        return cls(role=d["role"], index=d["index"], digest=Digest(d["digest"]), size=d["size"],
+    def from_json(cls, d: dict, digests: dict | None = None) -> "Descriptor":
+        text = d["digest"]
+        # ``digests`` memoises validated digests: the same layer is listed by many manifests.
+        digest = digests.get(text) if digests is not None else None
+        if digest is None:
+            digest = Digest(text)
+            if digests is not None:
+                digests[text] = digest
+        return cls(role=d["role"], index=d["index"], digest=digest, size=d["size"],
                    media_type=d.get("mediaType", ""), platform=Platform.from_json(d.get("platform")),
                    annotations=d.get("annotations", {}), artifact_type=d.get("artifactType", ""))
 
@@ -416,12 +423,20 @@ def sniff_blob(store, digest) -> ContentType:
 
 # --- the per-digest cache ------------------------------------------------------------------------
 
-def _content_type_from_row(media_type: str, kind: str, detail: str | None) -> ContentType:
+_SIMPLE_TYPES: dict[tuple[str, str], ContentType] = {}
+
+
+def _content_type_from_row(media_type: str, kind: str, detail: str | None,
+                           digests: dict | None = None) -> ContentType:
     if not detail:
-        return ContentType(media_type, Kind(kind))
+        # Most rows are a bare (media type, kind): share one immutable record per pair.
+        ct = _SIMPLE_TYPES.get((media_type, kind))
+        if ct is None:
+            ct = _SIMPLE_TYPES.setdefault((media_type, kind), ContentType(media_type, Kind(kind)))
+        return ct
     d = json.loads(detail)
     return ContentType(media_type, Kind(kind),
-                       tuple(Descriptor.from_json(x) for x in d.get("descriptors", ())),
+                       tuple(Descriptor.from_json(x, digests) for x in d.get("descriptors", ())),
                        d.get("artifactType", ""), Platform.from_json(d.get("platform")), d.get("note", ""))
 
 
@@ -497,21 +512,29 @@ class MediaTypeCache:
 
     def get_many(self, digests: Iterable[str] | None = None) -> dict[Digest, ContentType]:
         """Cached answers for ``digests`` (all cached answers when None); misses are absent."""
-        out: dict[Digest, ContentType] = {}
         q = "SELECT digest, media_type, kind, detail FROM media_types WHERE version=?"
         with self._lock:
             if digests is None:
                 rows = self._db.execute(q, (SNIFF_VERSION,)).fetchall()
             else:
-                wanted = [str(d) for d in digests]
-                rows = []
-                for i in range(0, len(wanted), 500):
-                    part = wanted[i:i + 500]
-                    rows += self._db.execute(q + f" AND digest IN ({','.join('?' * len(part))})",
-                                             (SNIFF_VERSION, *part)).fetchall()
+                wanted = {d: d if isinstance(d, Digest) else Digest(d) for d in digests}
+                if len(wanted) > 5000:  # one table scan beats thousands of IN (...) lookups
+                    rows = [r for r in self._db.execute(q, (SNIFF_VERSION,)).fetchall() if r[0] in wanted]
+                else:
+                    rows = []
+                    keys = list(wanted)
+                    for i in range(0, len(keys), 500):
+                        part = keys[i:i + 500]
+                        rows += self._db.execute(q + f" AND digest IN ({','.join('?' * len(part))})",
+                                                 (SNIFF_VERSION, *part)).fetchall()
+        out: dict[Digest, ContentType] = {}
+        # Descriptors mostly name blobs of this store: reuse their validated digests.
+        memo: dict[str, Digest] = dict(wanted) if digests is not None else {}
         for dg, mt, kind, detail in rows:
             try:
-                out[Digest(dg)] = _content_type_from_row(mt, kind, detail)
+                # Asked-for digests are already validated: reuse them instead of re-parsing the text.
+                key = wanted[dg] if digests is not None else Digest(dg)
+                out[key] = _content_type_from_row(mt, kind, detail, memo)
             except (ValueError, KeyError, TypeError, errors.InvalidArgument):
                 log.warning("ignoring a damaged media-type cache entry for %s", dg)
         return out
@@ -563,8 +586,8 @@ def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
     blobs and raises :class:`errors.Cancelled`; what was sniffed so far stays cached.
     ``progress(done, total)`` is called after each batch of sniffs.
     """
-    digests = [Digest(getattr(i, "digest", i)) for i in infos]
-    known = cache.get_many(digests if len(digests) < 20000 else None) if cache is not None else {}
+    digests = [i.digest if hasattr(i, "digest") else Digest(i) for i in infos]
+    known = cache.get_many(digests) if cache is not None else {}
     result = {d: known[d] for d in digests if d in known}
     missing = [d for d in digests if d not in known]
     pending: list[tuple[Digest, ContentType]] = []
