@@ -58,7 +58,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -140,6 +140,14 @@ class Context:
         self.err.write(f"{PROG}: {text}\n")
 
     def json(self, value) -> None:
+        """One JSON document; a list has one element per line (fast for 100k blobs, greppable)."""
+        if isinstance(value, list):
+            if not value:
+                self.out.write("[]\n")
+                return
+            encode = json.JSONEncoder(ensure_ascii=True).encode  # the C encoder (no indent)
+            self.out.write("[\n  " + ",\n  ".join(encode(v) for v in value) + "\n]\n")
+            return
         json.dump(value, self.out, indent=2, ensure_ascii=True)
         self.out.write("\n")
 
@@ -170,6 +178,24 @@ def _status_json(status) -> dict:
         "started_at": humanfmt.rfc3339(status.started_at),
         "updated_at": humanfmt.rfc3339(status.updated_at),
     }
+
+
+def _memo(fn):
+    """``fn`` remembered for this one listing (100k rows share few distinct sizes and ages)."""
+    cache: dict = {}
+
+    def lookup(key):
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = fn(key)
+        return text
+    return lookup
+
+
+def _age_memo():
+    now = datetime.now(timezone.utc)
+    text_of = _memo(lambda seconds: humanfmt.age(now - timedelta(seconds=seconds), now))
+    return lambda when: text_of(int((now - when).total_seconds()))
 
 
 def _label_pairs(items: list[str], *, allow_bare: bool, what: str) -> list[tuple[str, str]]:
@@ -251,10 +277,10 @@ def cmd_ls(args, ctx: Context) -> int:
         for info in infos:
             ctx.print(str(info.digest))
     else:
-        now = datetime.now(timezone.utc)
+        size, age = _memo(humanfmt.size), _age_memo()
         rows = [["DIGEST", "SIZE", "AGE", "LABELS"]]
-        rows += [[str(i.digest), humanfmt.size(i.size), humanfmt.age(i.created_at, now),
-                  humanfmt.labels_text(i.labels)] for i in infos]
+        rows += [[str(i.digest), size(i.size), age(i.created_at), humanfmt.labels_text(i.labels)]
+                 for i in infos]
         ctx.out.write(humanfmt.table(rows))
     if strays:
         for s in strays:
@@ -275,10 +301,9 @@ def cmd_active(args, ctx: Context) -> int:
     if args.json:
         ctx.json([_status_json(s) for s in statuses])
     else:
-        now = datetime.now(timezone.utc)
+        age = _age_memo()
         rows = [["REF", "SIZE", "AGE"]]
-        rows += [[humanfmt.printable(s.ref), humanfmt.size(s.offset), humanfmt.age(s.started_at, now)]
-                 for s in statuses]
+        rows += [[humanfmt.printable(s.ref), humanfmt.size(s.offset), age(s.started_at)] for s in statuses]
         ctx.out.write(humanfmt.table(rows))
     broken = ctx.store.broken_ingests()
     if broken:
@@ -484,8 +509,13 @@ def cmd_verify(args, ctx: Context) -> int:
 
     items = [(d, None) for d in wanted] if wanted else [(i.digest, i.size) for i in store.walk()]
     jobs = args.jobs if args.jobs > 0 else min(32, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="blobctl-verify") as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="blobctl-verify")
+    try:
         results = list(pool.map(check, items))  # hashlib drops the GIL: the threads really run together
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C stops now, not after every queued blob
+        raise
+    pool.shutdown()
     mismatches = [r for r in results if not r["ok"] and r["error"] is None]
     failures = [r for r in results if r["error"] is not None]
     if args.json:

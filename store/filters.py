@@ -299,7 +299,8 @@ class Filter:
     def match(self, adaptor: Adaptor) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    __call__ = lambda self, adaptor: self.match(adaptor)  # noqa: E731
+    def __call__(self, adaptor: Adaptor) -> bool:
+        return self.match(adaptor)
 
 
 class _Always(Filter):

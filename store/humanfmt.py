@@ -35,8 +35,19 @@ def count(n: int) -> str:
 
 
 def rfc3339(when: datetime) -> str:
-    """``2026-11-27T21:43:16.250576068Z``: UTC, nanoseconds kept when the time carries them."""
-    return format_rfc3339(Timestamp.from_datetime(when).ns)
+    """``2026-11-27T21:43:16.250576068Z``: UTC, nanoseconds kept when the time carries them.
+
+    The same text as :func:`store.timestamps.format_rfc3339`, built from the datetime's
+    fields (``ls --json`` formats 200k of these; strftime is the slow part there).
+    """
+    ts = Timestamp.from_datetime(when)
+    if ts.year < 1000:
+        return format_rfc3339(ts.ns)
+    frac = ts.ns % 1_000_000_000
+    text = (f"{ts.year}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}")
+    if frac:
+        text += "." + f"{frac:09d}".rstrip("0")
+    return text + "Z"
 
 
 def printable(text: str) -> str:
@@ -72,9 +83,7 @@ def table(rows: list[list[str]], *, gap: int = 3) -> str:
     """Rows aligned in columns (the first row is the header); the last column is not padded."""
     if not rows:
         return ""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    lines = []
-    for r in rows:
-        cells = [c.ljust(w + gap) for c, w in zip(r, widths)]
-        lines.append("".join(cells) + r[-1])
-    return "\n".join(lines) + "\n"
+    columns = list(zip(*rows))
+    widths = [max(map(len, col)) + gap for col in columns[:-1]]
+    template = "".join(f"{{:<{w}}}" for w in widths) + "{}"
+    return "\n".join(template.format(*r) for r in rows) + "\n"

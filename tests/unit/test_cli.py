@@ -608,3 +608,15 @@ def test_subprocess_broken_pipe_is_quiet(root, store):
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 141
     assert err == b""
+
+
+def test_rfc3339_matches_the_store_timestamp_format():
+    import random
+
+    from store.timestamps import Timestamp, format_rfc3339
+    rng = random.Random(7)
+    for i in range(20_000):
+        ns = rng.randrange(-62135596800 * 10**9, 253402300799 * 10**9)
+        if i % 3 == 0:
+            ns -= ns % 10**9  # whole seconds: no fraction at all
+        assert humanfmt.rfc3339(Timestamp.from_ns(ns)) == format_rfc3339(ns)
