@@ -7,6 +7,7 @@ Sorting and filtering live here, on precomputed keys, so 100k rows sort with one
 from __future__ import annotations
 
 import logging
+from operator import attrgetter
 from typing import Callable, Iterable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
@@ -19,13 +20,14 @@ log = logging.getLogger(__name__)
 COL_DIGEST, COL_SIZE, COL_CREATED, COL_UPDATED, COL_MEDIA, COL_LABELS = range(6)
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
-    COL_DIGEST: lambda r: r.digest,
-    COL_SIZE: lambda r: r.size,
-    COL_CREATED: lambda r: r.created_ns,
-    COL_UPDATED: lambda r: r.updated_ns,
-    COL_MEDIA: lambda r: r.media_type,
-    COL_LABELS: lambda r: r.labels_text,
+    COL_DIGEST: attrgetter("digest"),
+    COL_SIZE: attrgetter("size"),
+    COL_CREATED: attrgetter("created_ns"),
+    COL_UPDATED: attrgetter("updated_ns"),
+    COL_MEDIA: attrgetter("media_type"),
+    COL_LABELS: attrgetter("labels_text"),
 }
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 # Above this many changed rows a rescan resets the model instead of moving rows one by one.
 _INCREMENTAL_LIMIT = 256
 
@@ -62,7 +64,7 @@ class BlobTableModel(QAbstractTableModel):
     def flags(self, index: QModelIndex):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _FLAGS
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -158,7 +160,8 @@ class BlobTableModel(QAbstractTableModel):
         self._rows.sort(key=SORT_KEYS[self._sort_col],
                         reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
         if held:
-            pos = {id(r): i for i, r in enumerate(self._rows)}
+            wanted = {id(r) for _, r in held}
+            pos = {id(r): i for i, r in enumerate(self._rows) if id(r) in wanted}
             self.changePersistentIndexList(
                 [p for p, _ in held],
                 [self.index(pos[id(r)], p.column()) for p, r in held])

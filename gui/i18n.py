@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from .resources import path
 
@@ -29,6 +29,10 @@ def install(app: QCoreApplication, lang: str | None = None) -> str:
         app.installTranslator(tr)
         _installed.append(tr)
         used = locale.name()
+        qt = QTranslator(app)  # Qt's own strings: OK/Cancel buttons, file dialogs
+        if qt.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+            app.installTranslator(qt)
+            _installed.append(qt)
     else:
         used = "en"
     _set_humanize(used)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCompleter, QDialog, QDialogButtonBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QStyledItemDelegate, QTableWidget, QTableWidgetItem, QVBoxLayout,
@@ -30,17 +30,17 @@ def validate_labels(pairs: list[tuple[str, str]]) -> str | None:
     seen: set[str] = set()
     for i, (key, value) in enumerate(pairs, start=1):
         if not key:
-            return LabelEditorDialog.tr_static("Row {n}: the key is empty.").format(n=i)
+            return QCoreApplication.translate("LabelEditorDialog", "Row {n}: the key is empty.").format(n=i)
         if key in seen:
-            return LabelEditorDialog.tr_static("Row {n}: the key {key} appears twice.").format(n=i, key=key)
+            return QCoreApplication.translate("LabelEditorDialog", "Row {n}: the key {key} appears twice.").format(n=i, key=key)
         seen.add(key)
         if not value:
-            return LabelEditorDialog.tr_static(
-                "Row {n}: the value is empty (remove the row to delete the label).").format(n=i)
+            return QCoreApplication.translate(
+                "LabelEditorDialog", "Row {n}: the value is empty (remove the row to delete the label).").format(n=i)
         size = len(key.encode()) + len(value.encode())
         if size > MAX_LABEL_BYTES:
-            return LabelEditorDialog.tr_static(
-                "Row {n}: key and value are {size} bytes; containerd allows at most {max}.").format(
+            return QCoreApplication.translate(
+                "LabelEditorDialog", "Row {n}: key and value are {size} bytes; containerd allows at most {max}.").format(
                     n=i, size=size, max=MAX_LABEL_BYTES)
     return None
 
@@ -117,11 +117,6 @@ class LabelEditorDialog(QDialog):
         self.root_button.clicked.connect(self.mark_gc_root)
         self.table.itemChanged.connect(self._revalidate)
         self._revalidate()
-
-    @staticmethod
-    def tr_static(text: str) -> str:
-        from PySide6.QtCore import QCoreApplication
-        return QCoreApplication.translate("LabelEditorDialog", text)
 
     def _append(self, key: str, value: str) -> int:
         row = self.table.rowCount()

@@ -1,0 +1,201 @@
+"""Simplified Chinese for every user-visible string (source text -> translation).
+
+``python -m gui._zh_CN`` refreshes ``resources/i18n/blobscope_zh_CN.ts`` (pyside6-lupdate),
+fills it from this table and compiles the ``.qm`` (pyside6-lrelease).
+"""
+
+ZH_CN = {
+    "Open &Store…": "打开存储(&S)…",
+    "&Import Files…": "导入文件(&I)…",
+    "&Export Blob…": "导出 Blob(&E)…",
+    "&Delete Blobs…": "删除 Blob(&D)…",
+    "&Abort Ingests…": "中止写入(&A)…",
+    "Edit &Labels…": "编辑标签(&L)…",
+    "&Verify": "校验(&V)",
+    "&Refresh": "刷新(&R)",
+    "&Copy Digest": "复制摘要(&C)",
+    "&Filter…": "筛选(&F)…",
+    "&Quit": "退出(&Q)",
+    "&About Blobscope": "关于 Blobscope(&A)",
+    "Open another content store directory": "打开另一个内容存储目录",
+    "Add files to the store as new content": "将文件作为新内容添加到存储中",
+    "Save the selected blob's bytes to a file": "将所选 Blob 的内容保存到文件",
+    "Delete the selected blobs from the store": "从存储中删除所选 Blob",
+    "Abort the selected ingests and remove their data": "中止所选写入并删除其数据",
+    "Edit the labels of the selected blob": "编辑所选 Blob 的标签",
+    "Re-hash the selected blobs (all blobs when none is selected)": "重新计算所选 Blob 的哈希（未选择时校验全部）",
+    "Read the store again": "重新读取存储",
+    "Copy the selected digests to the clipboard": "将所选摘要复制到剪贴板",
+    "Jump to the filter box": "跳转到筛选框",
+    "Close Blobscope": "关闭 Blobscope",
+    "Version and license": "版本与许可证",
+    "Digest": "摘要",
+    "Size": "大小",
+    "Created": "创建时间",
+    "Updated": "更新时间",
+    "Media type": "媒体类型",
+    "Labels": "标签",
+    "{digest}\nVerification failed: the content does not match its digest.":
+        "{digest}\n校验失败：内容与其摘要不符。",
+    "Digest:": "摘要：",
+    "Size:": "大小：",
+    "Created:": "创建时间：",
+    "Updated:": "更新时间：",
+    "Media type:": "媒体类型：",
+    "Labels:": "标签：",
+    "Referenced by:": "被引用：",
+    "Preview": "预览",
+    "No blob selected": "未选择 Blob",
+    "Blob {short}": "Blob {short}",
+    "unknown": "未知",
+    "(none)": "（无）",
+    "(no other blob's labels point here)": "（没有其他 Blob 的标签指向这里）",
+    "Blob {short} — content does not match its digest!": "Blob {short} — 内容与摘要不符！",
+    "Reading…": "正在读取…",
+    "This filter cannot be used: {reason}": "无法使用此筛选条件：{reason}",
+    "This filter cannot be used: {selector} is not a valid regular expression.":
+        "无法使用此筛选条件：{selector} 不是有效的正则表达式。",
+    "Importing": "正在导入",
+    "Cancel keeps what was written as an ingest; importing the same file again resumes it.":
+        "取消后，已写入的数据会保留为一个写入任务；再次导入同一文件即可继续。",
+    "File {i} of {n}: {name}": "第 {i} 个文件，共 {n} 个：{name}",
+    "{done} of {total} — {speed}": "{done} / {total} — {speed}",
+    "Cancelling…": "正在取消…",
+    "Ref": "引用",
+    "Progress": "进度",
+    "Started": "开始时间",
+    "Last update": "最后更新",
+    "State": "状态",
+    "damaged": "已损坏",
+    "stalled": "已停滞",
+    "active": "进行中",
+    "{done} of {total} ({pct:.0f}%)": "{done} / {total}（{pct:.0f}%）",
+    "{done} so far": "已写入 {done}",
+    "Edit labels": "编辑标签",
+    "Key": "键",
+    "Value": "值",
+    "&Add label": "添加标签(&A)",
+    "&Remove": "删除(&R)",
+    "Mark as GC &root": "标记为 GC 根(&R)",
+    "Add containerd.io/gc.root so containerd's garbage collector keeps this blob":
+        "添加 containerd.io/gc.root，使 containerd 的垃圾回收保留此 Blob",
+    "Row {n}: the key is empty.": "第 {n} 行：键为空。",
+    "Row {n}: the key {key} appears twice.": "第 {n} 行：键 {key} 出现了两次。",
+    "Row {n}: the value is empty (remove the row to delete the label).":
+        "第 {n} 行：值为空（要删除该标签，请删除这一行）。",
+    "Row {n}: key and value are {size} bytes; containerd allows at most {max}.":
+        "第 {n} 行：键和值共 {size} 字节；containerd 最多允许 {max} 字节。",
+    "Log": "日志",
+    "Actions": "操作",
+    "Store": "存储",
+    "READ-ONLY": "只读",
+    "Store:": "存储：",
+    'Filter: text in digest or labels, or containerd syntax such as labels."containerd.io/gc.root" or digest~=^sha256:ab':
+        '筛选：摘要或标签中的文字，或 containerd 语法，例如 labels."containerd.io/gc.root" 或 digest~=^sha256:ab',
+    "Ingests (writes in progress or interrupted)": "写入任务（进行中或已中断）",
+    "Stop": "停止",
+    "read-only": "只读",
+    "&File": "文件(&F)",
+    "Open &Recent": "最近打开(&R)",
+    "&Edit": "编辑(&E)",
+    "&View": "视图(&V)",
+    "&Tools": "工具(&T)",
+    "&Help": "帮助(&H)",
+    "Opening…": "正在打开…",
+    "Could not open the store at {path}.": "无法打开位于 {path} 的存储。",
+    "Check that the directory exists and that you may read it.": "请检查该目录是否存在，以及您是否有读取权限。",
+    "{root} — Blobscope": "{root} — Blobscope",
+    "Scanning…": "正在扫描…",
+    "Reading the store failed.": "读取存储失败。",
+    "Press F5 to try again.": "按 F5 重试。",
+    "{n} blobs selected": "已选择 {n} 个 Blob",
+    "(preview shows the beginning only)": "（预览只显示开头部分）",
+    "(empty blob)": "（空 Blob）",
+    "Could not read this blob: {error}": "无法读取此 Blob：{error}",
+    "The store is read-only: {reason}": "存储为只读：{reason}",
+    "Open a content store": "打开内容存储",
+    "Copied {n} digest(s).": "已复制 {n} 个摘要。",
+    "Delete {n} blob(s), {size} in total?": "删除 {n} 个 Blob，共 {size}？",
+    "This cannot be undone.": "此操作无法撤销。",
+    "{n} of them are garbage-collection roots (containerd.io/gc.root): {list}":
+        "其中 {n} 个是垃圾回收根（containerd.io/gc.root）：{list}",
+    "{n} of them are referenced by other blobs' containerd.io/gc.ref.content labels, which will then point at missing content: {list}":
+        "其中 {n} 个被其他 Blob 的 containerd.io/gc.ref.content 标签引用，删除后这些标签将指向不存在的内容：{list}",
+    "Delete blobs": "删除 Blob",
+    "Delete": "删除",
+    "Deleted {n} blob(s).": "已删除 {n} 个 Blob。",
+    "{n} of {total} blob(s) could not be deleted.": "{total} 个 Blob 中有 {n} 个无法删除。",
+    "Deleting failed.": "删除失败。",
+    "Abort {n} ingest(s) and remove {size} of partial data?": "中止 {n} 个写入任务并删除 {size} 的部分数据？",
+    "An aborted ingest cannot be resumed; whoever was writing it has to start again.":
+        "已中止的写入无法继续；写入方必须从头开始。",
+    "Abort ingests": "中止写入",
+    "Abort": "中止",
+    "Aborted {n} ingest(s).": "已中止 {n} 个写入任务。",
+    "{n} of {total} ingest(s) could not be aborted.": "{total} 个写入任务中有 {n} 个无法中止。",
+    "Aborting failed.": "中止失败。",
+    "Labels of {short}": "{short} 的标签",
+    "Labels of {digest}. An empty table removes every label.": "{digest} 的标签。表格为空时将删除所有标签。",
+    "Labels of {short} saved.": "已保存 {short} 的标签。",
+    "The labels of {digest} were not changed.": "{digest} 的标签未被修改。",
+    "Export blob {short}": "导出 Blob {short}",
+    "Exported {size} to {path}.": "已将 {size} 导出到 {path}。",
+    "Exporting {digest} to {path} failed.": "将 {digest} 导出到 {path} 失败。",
+    "Verifying %v of %m": "正在校验 %v / %m",
+    "Verified {n} blob(s): {bad} mismatch(es).": "已校验 {n} 个 Blob：{bad} 个不符。",
+    "Verification": "校验",
+    "{n} blob(s) do not match their digest; they are marked in red.": "{n} 个 Blob 与其摘要不符，已用红色标出。",
+    "Verification failed.": "校验失败。",
+    "Import files into the store": "将文件导入存储",
+    "Labels for the imported content": "导入内容的标签",
+    "Labels to put on {n} imported file(s); leave empty for none.": "为导入的 {n} 个文件添加的标签；留空表示不添加。",
+    "Imported {n} file(s).": "已导入 {n} 个文件。",
+    "Import cancelled; importing the same file again resumes it.": "导入已取消；再次导入同一文件即可继续。",
+    "Importing {path} failed.": "导入 {path} 失败。",
+    "About Blobscope": "关于 Blobscope",
+    "Blobscope {version}\nA browser for containerd content stores.\nLicensed under the Apache License 2.0.":
+        "Blobscope {version}\ncontainerd 内容存储浏览器。\n基于 Apache License 2.0 许可发布。",
+    "{n} blobs, {size}": "{n} 个 Blob，{size}",
+    " — {shown} shown": " — 显示 {shown} 个",
+    " · {n} ingests": " · {n} 个写入任务",
+    "Blobscope": "Blobscope",
+}
+
+
+def main() -> int:
+    """Refresh the .ts from the sources, fill it from ZH_CN, compile the .qm."""
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    ts = repo / "resources" / "i18n" / "blobscope_zh_CN.ts"
+    bindir = Path(sys.executable).parent
+    sources = sorted(str(p) for p in (repo / "gui").glob("*.py") if p.name != "_zh_CN.py")
+    subprocess.run([str(bindir / "pyside6-lupdate"), *sources, "-no-obsolete", "-locations", "none",
+                    "-ts", str(ts), "-target-language", "zh_CN"], check=True)
+    tree = ET.parse(ts)
+    missing = []
+    for msg in tree.getroot().iter("message"):
+        src = msg.find("source").text or ""
+        tr = msg.find("translation")
+        if src in ZH_CN:
+            tr.text = ZH_CN[src]
+            tr.attrib.pop("type", None)
+        else:
+            missing.append(src)
+    tree.write(ts, encoding="utf-8", xml_declaration=True)
+    with open(ts, "r", encoding="utf-8") as f:
+        body = f.read()
+    if "<!DOCTYPE TS>" not in body:
+        body = body.replace("?>\n", "?>\n<!DOCTYPE TS>\n", 1)
+        ts.write_text(body, encoding="utf-8")
+    subprocess.run([str(bindir / "pyside6-lrelease"), str(ts), "-qm", str(ts.with_suffix(".qm"))], check=True)
+    for m in missing:
+        print(f"untranslated: {m!r}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,613 @@
+<?xml version='1.0' encoding='utf-8'?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>Actions</name>
+    <message>
+        <source>Open &amp;Store…</source>
+        <translation>打开存储(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import Files…</source>
+        <translation>导入文件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export Blob…</source>
+        <translation>导出 Blob(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Delete Blobs…</source>
+        <translation>删除 Blob(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>&amp;Abort Ingests…</source>
+        <translation>中止写入(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Edit &amp;Labels…</source>
+        <translation>编辑标签(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>&amp;Verify</source>
+        <translation>校验(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Copy Digest</source>
+        <translation>复制摘要(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Filter…</source>
+        <translation>筛选(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;About Blobscope</source>
+        <translation>关于 Blobscope(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Open another content store directory</source>
+        <translation>打开另一个内容存储目录</translation>
+    </message>
+    <message>
+        <source>Add files to the store as new content</source>
+        <translation>将文件作为新内容添加到存储中</translation>
+    </message>
+    <message>
+        <source>Save the selected blob's bytes to a file</source>
+        <translation>将所选 Blob 的内容保存到文件</translation>
+    </message>
+    <message>
+        <source>Delete the selected blobs from the store</source>
+        <translation>从存储中删除所选 Blob</translation>
+    </message>
+    <message>
+        <source>Abort the selected ingests and remove their data</source>
+        <translation>中止所选写入并删除其数据</translation>
+    </message>
+    <message>
+        <source>Edit the labels of the selected blob</source>
+        <translation>编辑所选 Blob 的标签</translation>
+    </message>
+    <message>
+        <source>Re-hash the selected blobs (all blobs when none is selected)</source>
+        <translation>重新计算所选 Blob 的哈希（未选择时校验全部）</translation>
+    </message>
+    <message>
+        <source>Read the store again</source>
+        <translation>重新读取存储</translation>
+    </message>
+    <message>
+        <source>Copy the selected digests to the clipboard</source>
+        <translation>将所选摘要复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Jump to the filter box</source>
+        <translation>跳转到筛选框</translation>
+    </message>
+    <message>
+        <source>Close Blobscope</source>
+        <translation>关闭 Blobscope</translation>
+    </message>
+    <message>
+        <source>Version and license</source>
+        <translation>版本与许可证</translation>
+    </message>
+</context>
+<context>
+    <name>BlobTableModel</name>
+    <message>
+        <source>Digest</source>
+        <translation>摘要</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>创建时间</translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation>更新时间</translation>
+    </message>
+    <message>
+        <source>Media type</source>
+        <translation>媒体类型</translation>
+    </message>
+    <message>
+        <source>Labels</source>
+        <translation>标签</translation>
+    </message>
+    <message>
+        <source>{digest}
+Verification failed: the content does not match its digest.</source>
+        <translation>{digest}
+校验失败：内容与其摘要不符。</translation>
+    </message>
+</context>
+<context>
+    <name>DetailsPane</name>
+    <message>
+        <source>Digest:</source>
+        <translation>摘要：</translation>
+    </message>
+    <message>
+        <source>Size:</source>
+        <translation>大小：</translation>
+    </message>
+    <message>
+        <source>Created:</source>
+        <translation>创建时间：</translation>
+    </message>
+    <message>
+        <source>Updated:</source>
+        <translation>更新时间：</translation>
+    </message>
+    <message>
+        <source>Media type:</source>
+        <translation>媒体类型：</translation>
+    </message>
+    <message>
+        <source>Labels:</source>
+        <translation>标签：</translation>
+    </message>
+    <message>
+        <source>Referenced by:</source>
+        <translation>被引用：</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+    <message>
+        <source>No blob selected</source>
+        <translation>未选择 Blob</translation>
+    </message>
+    <message>
+        <source>Blob {short}</source>
+        <translation>Blob {short}</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <source>(no other blob's labels point here)</source>
+        <translation>（没有其他 Blob 的标签指向这里）</translation>
+    </message>
+    <message>
+        <source>Blob {short} — content does not match its digest!</source>
+        <translation>Blob {short} — 内容与摘要不符！</translation>
+    </message>
+    <message>
+        <source>Reading…</source>
+        <translation>正在读取…</translation>
+    </message>
+</context>
+<context>
+    <name>Filter</name>
+    <message>
+        <source>This filter cannot be used: {reason}</source>
+        <translation>无法使用此筛选条件：{reason}</translation>
+    </message>
+    <message>
+        <source>This filter cannot be used: {selector} is not a valid regular expression.</source>
+        <translation>无法使用此筛选条件：{selector} 不是有效的正则表达式。</translation>
+    </message>
+</context>
+<context>
+    <name>ImportProgressDialog</name>
+    <message>
+        <source>Importing</source>
+        <translation>正在导入</translation>
+    </message>
+    <message>
+        <source>Cancel keeps what was written as an ingest; importing the same file again resumes it.</source>
+        <translation>取消后，已写入的数据会保留为一个写入任务；再次导入同一文件即可继续。</translation>
+    </message>
+    <message>
+        <source>File {i} of {n}: {name}</source>
+        <translation>第 {i} 个文件，共 {n} 个：{name}</translation>
+    </message>
+    <message>
+        <source>{done} of {total} — {speed}</source>
+        <translation>{done} / {total} — {speed}</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+</context>
+<context>
+    <name>IngestTableModel</name>
+    <message>
+        <source>Ref</source>
+        <translation>引用</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>开始时间</translation>
+    </message>
+    <message>
+        <source>Last update</source>
+        <translation>最后更新</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>damaged</source>
+        <translation>已损坏</translation>
+    </message>
+    <message>
+        <source>stalled</source>
+        <translation>已停滞</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>进行中</translation>
+    </message>
+    <message>
+        <source>{done} of {total} ({pct:.0f}%)</source>
+        <translation>{done} / {total}（{pct:.0f}%）</translation>
+    </message>
+    <message>
+        <source>{done} so far</source>
+        <translation>已写入 {done}</translation>
+    </message>
+</context>
+<context>
+    <name>LabelEditorDialog</name>
+    <message>
+        <source>Row {n}: the key is empty.</source>
+        <translation>第 {n} 行：键为空。</translation>
+    </message>
+    <message>
+        <source>Row {n}: the key {key} appears twice.</source>
+        <translation>第 {n} 行：键 {key} 出现了两次。</translation>
+    </message>
+    <message>
+        <source>Row {n}: the value is empty (remove the row to delete the label).</source>
+        <translation>第 {n} 行：值为空（要删除该标签，请删除这一行）。</translation>
+    </message>
+    <message>
+        <source>Row {n}: key and value are {size} bytes; containerd allows at most {max}.</source>
+        <translation>第 {n} 行：键和值共 {size} 字节；containerd 最多允许 {max} 字节。</translation>
+    </message>
+    <message>
+        <source>Edit labels</source>
+        <translation>编辑标签</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>&amp;Add label</source>
+        <translation>添加标签(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>删除(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Mark as GC &amp;root</source>
+        <translation>标记为 GC 根(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Add containerd.io/gc.root so containerd's garbage collector keeps this blob</source>
+        <translation>添加 containerd.io/gc.root，使 containerd 的垃圾回收保留此 Blob</translation>
+    </message>
+</context>
+<context>
+    <name>LogDock</name>
+    <message>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Actions</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Store</source>
+        <translation>存储</translation>
+    </message>
+    <message>
+        <source>READ-ONLY</source>
+        <translation>只读</translation>
+    </message>
+    <message>
+        <source>Store:</source>
+        <translation>存储：</translation>
+    </message>
+    <message>
+        <source>Filter: text in digest or labels, or containerd syntax such as labels."containerd.io/gc.root" or digest~=^sha256:ab</source>
+        <translation>筛选：摘要或标签中的文字，或 containerd 语法，例如 labels."containerd.io/gc.root" 或 digest~=^sha256:ab</translation>
+    </message>
+    <message>
+        <source>Ingests (writes in progress or interrupted)</source>
+        <translation>写入任务（进行中或已中断）</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>read-only</source>
+        <translation>只读</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Tools</source>
+        <translation>工具(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Opening…</source>
+        <translation>正在打开…</translation>
+    </message>
+    <message>
+        <source>Could not open the store at {path}.</source>
+        <translation>无法打开位于 {path} 的存储。</translation>
+    </message>
+    <message>
+        <source>Check that the directory exists and that you may read it.</source>
+        <translation>请检查该目录是否存在，以及您是否有读取权限。</translation>
+    </message>
+    <message>
+        <source>{root} — Blobscope</source>
+        <translation>{root} — Blobscope</translation>
+    </message>
+    <message>
+        <source>Scanning…</source>
+        <translation>正在扫描…</translation>
+    </message>
+    <message>
+        <source>Reading the store failed.</source>
+        <translation>读取存储失败。</translation>
+    </message>
+    <message>
+        <source>Press F5 to try again.</source>
+        <translation>按 F5 重试。</translation>
+    </message>
+    <message>
+        <source>{n} blobs selected</source>
+        <translation>已选择 {n} 个 Blob</translation>
+    </message>
+    <message>
+        <source>(preview shows the beginning only)</source>
+        <translation>（预览只显示开头部分）</translation>
+    </message>
+    <message>
+        <source>(empty blob)</source>
+        <translation>（空 Blob）</translation>
+    </message>
+    <message>
+        <source>Could not read this blob: {error}</source>
+        <translation>无法读取此 Blob：{error}</translation>
+    </message>
+    <message>
+        <source>The store is read-only: {reason}</source>
+        <translation>存储为只读：{reason}</translation>
+    </message>
+    <message>
+        <source>Open a content store</source>
+        <translation>打开内容存储</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <source>Copied {n} digest(s).</source>
+        <translation>已复制 {n} 个摘要。</translation>
+    </message>
+    <message>
+        <source>Delete {n} blob(s), {size} in total?</source>
+        <translation>删除 {n} 个 Blob，共 {size}？</translation>
+    </message>
+    <message>
+        <source>This cannot be undone.</source>
+        <translation>此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>{n} of them are garbage-collection roots (containerd.io/gc.root): {list}</source>
+        <translation>其中 {n} 个是垃圾回收根（containerd.io/gc.root）：{list}</translation>
+    </message>
+    <message>
+        <source>{n} of them are referenced by other blobs' containerd.io/gc.ref.content labels, which will then point at missing content: {list}</source>
+        <translation>其中 {n} 个被其他 Blob 的 containerd.io/gc.ref.content 标签引用，删除后这些标签将指向不存在的内容：{list}</translation>
+    </message>
+    <message>
+        <source>Delete blobs</source>
+        <translation>删除 Blob</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Deleted {n} blob(s).</source>
+        <translation>已删除 {n} 个 Blob。</translation>
+    </message>
+    <message>
+        <source>{n} of {total} blob(s) could not be deleted.</source>
+        <translation>{total} 个 Blob 中有 {n} 个无法删除。</translation>
+    </message>
+    <message>
+        <source>Deleting failed.</source>
+        <translation>删除失败。</translation>
+    </message>
+    <message>
+        <source>Abort {n} ingest(s) and remove {size} of partial data?</source>
+        <translation>中止 {n} 个写入任务并删除 {size} 的部分数据？</translation>
+    </message>
+    <message>
+        <source>An aborted ingest cannot be resumed; whoever was writing it has to start again.</source>
+        <translation>已中止的写入无法继续；写入方必须从头开始。</translation>
+    </message>
+    <message>
+        <source>Abort ingests</source>
+        <translation>中止写入</translation>
+    </message>
+    <message>
+        <source>Abort</source>
+        <translation>中止</translation>
+    </message>
+    <message>
+        <source>Aborted {n} ingest(s).</source>
+        <translation>已中止 {n} 个写入任务。</translation>
+    </message>
+    <message>
+        <source>{n} of {total} ingest(s) could not be aborted.</source>
+        <translation>{total} 个写入任务中有 {n} 个无法中止。</translation>
+    </message>
+    <message>
+        <source>Aborting failed.</source>
+        <translation>中止失败。</translation>
+    </message>
+    <message>
+        <source>Labels of {short}</source>
+        <translation>{short} 的标签</translation>
+    </message>
+    <message>
+        <source>Labels of {digest}. An empty table removes every label.</source>
+        <translation>{digest} 的标签。表格为空时将删除所有标签。</translation>
+    </message>
+    <message>
+        <source>Labels of {short} saved.</source>
+        <translation>已保存 {short} 的标签。</translation>
+    </message>
+    <message>
+        <source>The labels of {digest} were not changed.</source>
+        <translation>{digest} 的标签未被修改。</translation>
+    </message>
+    <message>
+        <source>Export blob {short}</source>
+        <translation>导出 Blob {short}</translation>
+    </message>
+    <message>
+        <source>Exported {size} to {path}.</source>
+        <translation>已将 {size} 导出到 {path}。</translation>
+    </message>
+    <message>
+        <source>Exporting {digest} to {path} failed.</source>
+        <translation>将 {digest} 导出到 {path} 失败。</translation>
+    </message>
+    <message>
+        <source>Verifying %v of %m</source>
+        <translation>正在校验 %v / %m</translation>
+    </message>
+    <message>
+        <source>Verified {n} blob(s): {bad} mismatch(es).</source>
+        <translation>已校验 {n} 个 Blob：{bad} 个不符。</translation>
+    </message>
+    <message>
+        <source>Verification</source>
+        <translation>校验</translation>
+    </message>
+    <message>
+        <source>{n} blob(s) do not match their digest; they are marked in red.</source>
+        <translation>{n} 个 Blob 与其摘要不符，已用红色标出。</translation>
+    </message>
+    <message>
+        <source>Verification failed.</source>
+        <translation>校验失败。</translation>
+    </message>
+    <message>
+        <source>Import files into the store</source>
+        <translation>将文件导入存储</translation>
+    </message>
+    <message>
+        <source>Labels for the imported content</source>
+        <translation>导入内容的标签</translation>
+    </message>
+    <message>
+        <source>Labels to put on {n} imported file(s); leave empty for none.</source>
+        <translation>为导入的 {n} 个文件添加的标签；留空表示不添加。</translation>
+    </message>
+    <message>
+        <source>Imported {n} file(s).</source>
+        <translation>已导入 {n} 个文件。</translation>
+    </message>
+    <message>
+        <source>Import cancelled; importing the same file again resumes it.</source>
+        <translation>导入已取消；再次导入同一文件即可继续。</translation>
+    </message>
+    <message>
+        <source>Importing {path} failed.</source>
+        <translation>导入 {path} 失败。</translation>
+    </message>
+    <message>
+        <source>About Blobscope</source>
+        <translation>关于 Blobscope</translation>
+    </message>
+    <message>
+        <source>Blobscope {version}
+A browser for containerd content stores.
+Licensed under the Apache License 2.0.</source>
+        <translation>Blobscope {version}
+containerd 内容存储浏览器。
+基于 Apache License 2.0 许可发布。</translation>
+    </message>
+    <message>
+        <source>{n} blobs, {size}</source>
+        <translation>{n} 个 Blob，{size}</translation>
+    </message>
+    <message>
+        <source> — {shown} shown</source>
+        <translation> — 显示 {shown} 个</translation>
+    </message>
+    <message>
+        <source> · {n} ingests</source>
+        <translation> · {n} 个写入任务</translation>
+    </message>
+    <message>
+        <source>Blobscope</source>
+        <translation>Blobscope</translation>
+    </message>
+</context>
+</TS>
