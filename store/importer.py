@@ -70,7 +70,11 @@ def import_file(store: "LocalStore", path, *, ref: str | None = None, labels: di
                     raise errors.Cancelled(
                         f"import of {path} was cancelled after {done} of {size} bytes; "
                         f"importing it again resumes ingest {ref!r}")
-                n = src.readinto(buf)
+                try:
+                    n = src.readinto(buf)
+                except OSError as exc:
+                    raise errors.Unknown(f"reading {path} failed after {done} bytes: {exc.strerror or exc}; "
+                                         "importing it again resumes") from exc
                 if not n:
                     break
                 writer.write(view[:n])
@@ -82,6 +86,12 @@ def import_file(store: "LocalStore", path, *, ref: str | None = None, labels: di
             raise
     try:
         dgst = writer.commit(size, labels=labels)
+    except errors.FailedPrecondition as exc:
+        # The size no longer matches: the file changed while we read it; its partial ingest is useless.
+        _abort_quietly(store, ref)
+        raise errors.FailedPrecondition(
+            f"{path} changed while it was being imported ({exc.message}); nothing was stored, "
+            "import it again") from exc
     except errors.AlreadyExists as exc:
         dgst = writer.digest()
         log.info("%s is already in the store as %s (%s)", path, dgst, exc.message)
@@ -91,3 +101,10 @@ def import_file(store: "LocalStore", path, *, ref: str | None = None, labels: di
                                 *(f"labels.{k}" for k in labels))
         return info
     return store.info(dgst)
+
+
+def _abort_quietly(store: "LocalStore", ref: str) -> None:
+    try:
+        store.abort(ref)
+    except errors.ContentError as exc:
+        log.warning("could not remove the ingest %r of a changed file: %s", ref, exc)

@@ -333,6 +333,10 @@ class LocalStore:
                 raise errors.AlreadyExists(f"content {dgst}")
             # containerd 2.3+: hash with the expected digest's algorithm; sha256 otherwise.
             return open_writer(self, ref, lock, total or 0, dgst.algorithm if dgst else "sha256")
+        except OSError as exc:
+            lock.release()
+            raise errors.Unknown(f"cannot open ingest {ref!r} in {self.ingest_root}: "
+                                 f"{exc.strerror or exc}") from exc
         except BaseException:
             lock.release()
             raise

@@ -119,3 +119,69 @@ def test_verify_detects_corruption(store, sh):
 def test_usage(populated_store):
     u = populated_store.usage()
     assert u == {"blob_count": 3, "blob_bytes": 12 + 20 + 5000, "ingest_count": 1, "ingest_bytes": 12}
+
+
+def test_file_shrinking_mid_import_stores_nothing(store, tmp_path):
+    p = tmp_path / "shrinks"
+    p.write_bytes(os.urandom(3 * importer.CHUNK))
+    calls = {"n": 0}
+
+    def shrink_after_first_chunk():
+        calls["n"] += 1
+        if calls["n"] == 2:
+            os.truncate(p, importer.CHUNK + 5)
+        return False
+
+    with pytest.raises(errors.FailedPrecondition, match="changed while it was being imported"):
+        store.import_file(p, cancel=shrink_after_first_chunk)
+    assert list(store.walk()) == [] and store.list_statuses() == []
+
+
+@pytest.fixture
+def tiny_fs(tmp_path):
+    """A 2 MiB tmpfs, to run out of space for real (needs mount privileges; root in CI)."""
+    import subprocess
+
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                      capture_output=True).returncode:
+        pytest.skip("no privilege to mount a tmpfs here")
+    yield mnt
+    if subprocess.run(["umount", str(mnt)]).returncode:
+        subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
+def test_disk_full_is_a_clear_error_and_ingest_stays_consistent(tiny_fs, tmp_path):
+    from store import LocalStore
+
+    store = LocalStore(tiny_fs / "content")
+    src = tmp_path / "big"
+    data = os.urandom(3 << 20)
+    src.write_bytes(data)
+    with pytest.raises(errors.ContentError, match="[Nn]o space left on device") as exc:
+        store.import_file(src)
+    assert "can be resumed" in str(exc.value) or "resumes" in str(exc.value)
+    assert list(store.walk()) == []
+    [st] = store.list_statuses()
+    w = store.writer(st.ref)  # the digest of a resumed ingest matches exactly the bytes on disk
+    on_disk = (store.ingest_dir(st.ref) / "data").read_bytes()
+    assert w.status().offset == len(on_disk) and w.digest() == Digest.from_bytes(on_disk)
+    assert data.startswith(on_disk)
+    w.close()
+    store.abort(st.ref)
+    store.labels.close()
+
+
+def test_partial_write_keeps_hash_and_offset_in_step(tiny_fs):
+    from store import LocalStore
+
+    store = LocalStore(tiny_fs / "content")
+    w = store.writer("r")
+    data = os.urandom(3 << 20)  # big enough for the parallel-hash path
+    with pytest.raises(errors.ContentError, match="[Nn]o space left"):
+        w.write(data)
+    on_disk = (store.ingest_dir("r") / "data").read_bytes()
+    assert w.status().offset == len(on_disk) and w.digest() == Digest.from_bytes(on_disk)
+    w.close()
+    store.labels.close()
