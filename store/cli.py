@@ -599,8 +599,10 @@ def _load_extensions() -> list:
         try:
             found.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+            if exc.name == name:
+                continue
+            # a dependency of the extension is missing: its commands are gone, the rest still work
+            log.warning("the commands of %s are unavailable: %s", name, exc)
     return found
 
 
@@ -624,17 +626,32 @@ def _setup_logging(verbosity: int, stream) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(name)s: %(message)s"))
-    root = logging.getLogger("store")
-    for old in [h for h in root.handlers if getattr(h, "_blobctl", False)]:
-        root.removeHandler(old)
+    _teardown_logging()
     handler._blobctl = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)
+    logger = logging.getLogger("store")
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def _teardown_logging() -> None:
+    # main() may run many times in one process (tests, the GUI): leave no handler on an old stream.
+    logger = logging.getLogger("store")
+    for old in [h for h in logger.handlers if getattr(h, "_blobctl", False)]:
+        logger.removeHandler(old)
+    logger.setLevel(logging.NOTSET)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``blobctl`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    try:
+        return _main(argv)
+    finally:
+        _teardown_logging()
+
+
+def _main(argv: list[str] | None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
+    _setup_logging(0, stderr)  # warnings while the parser is built go to this run's stderr
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -643,6 +660,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    except Exception as exc:  # noqa: BLE001 - a broken extension module: still one line
+        stderr.write(f"{PROG}: internal error while reading the command line: {type(exc).__name__}: "
+                     f"{humanfmt.printable(str(exc))}\n")
+        return 1
     _setup_logging(args.verbose, stderr)
     ctx = Context(args, stdout, stderr)
     try:

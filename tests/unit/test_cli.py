@@ -620,3 +620,13 @@ def test_rfc3339_matches_the_store_timestamp_format():
         if i % 3 == 0:
             ns -= ns % 10**9  # whole seconds: no fraction at all
         assert humanfmt.rfc3339(Timestamp.from_ns(ns)) == format_rfc3339(ns)
+
+
+def test_an_extension_missing_a_dependency_leaves_the_other_commands_working(capsys, root, blobs, tmp_path,
+                                                                          monkeypatch):
+    (tmp_path / "blobctl_ext_broken.py").write_text("import no_such_dependency_for_blobctl\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "_EXTENSIONS", ("blobctl_ext_broken", "blobctl_ext_absent"))
+    rc, out, err = run(capsys, root, "ls", "-q")
+    assert rc == 0 and len(out.split()) == 3
+    assert "commands of blobctl_ext_broken are unavailable" in err
