@@ -51,9 +51,6 @@ FROM_BACKREF = "backref"      # containerd.io/gc.bref.content* on the child
 FROM_MANIFEST = "descriptor"  # a descriptor inside the parent index/manifest
 FROM_SUBJECT = "subject"      # the child's own `subject` names the parent
 
-_ROLE_ORDER = {"config": 0, "manifest": 1, "layer": 2, "blob": 3}
-
-
 def content_ref_name(key: str, prefix: str = REF_CONTENT) -> str | None:
     """The edge name of a ``gc.ref.content`` label key, or None when GC would ignore the key.
 
@@ -89,7 +86,8 @@ class SnapshotRef:
 @dataclass(frozen=True)
 class Root:
     digest: Digest
-    reason: str                  # "gc.root label", "top-level index", "top-level manifest", "image <name>"
+    # "top-level index", "top-level manifest", "image <name>", "gc.root label"; several joined by ", "
+    reason: str
 
     def to_json(self) -> dict:
         return {"digest": str(self.digest), "reason": self.reason}
@@ -228,11 +226,12 @@ class Graph:
 
     def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: dict, *,
                  extra_roots: Mapping[Digest, str] | None, declared: dict, platforms: dict,
-                 annotations: dict, problems: list, ingest_count: int, ingest_bytes: int):
+                 annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
+                 descriptor_sizes: dict | None = None):
         self.sizes: dict[Digest, int] = sizes
         self.types: dict[Digest, ContentType] = types
         self._declared: dict[Digest, str] = declared
-        self._desc_size: dict[Digest, int] = {}
+        self._desc_size: dict[Digest, int] = descriptor_sizes or {}
         self._platform: dict[Digest, Platform] = platforms
         self._annotations: dict[Digest, dict] = annotations
         self.problems: list[str] = problems
@@ -262,20 +261,23 @@ class Graph:
         return ct is not None and ct.is_image
 
     def _find_roots(self, extra: dict) -> dict[Digest, Root]:
-        roots: dict[Digest, Root] = {}
+        reasons: dict[Digest, list[str]] = defaultdict(list)
         for d, name in extra.items():
-            roots[Digest(d)] = Root(Digest(d), f"image {name}" if name else "image")
-        for d in self._gc_root:
-            roots.setdefault(d, Root(d, "gc.root label"))
+            reasons[Digest(d)].append(f"image {name}" if name else "image")
+        self._top_level: set[Digest] = set(reasons)
         for d, ct in self.types.items():
-            if d in roots or not ct.is_image or d not in self.sizes:
+            if not ct.is_image or d not in self.sizes:
                 continue
             # An index/manifest that a present index/manifest lists is part of that image, not one itself.
             if any(e.parent != d and e.parent in self.sizes and self._is_image(e.parent)
                    for e in self._parents.get(d, ())):
                 continue
-            roots[d] = Root(d, f"top-level {self.types[d].kind.value}")
-        return roots
+            self._top_level.add(d)
+            if d not in extra:
+                reasons[d].append(f"top-level {ct.kind.value}")
+        for d in self._gc_root:
+            reasons[d].append("gc.root label")
+        return {d: Root(d, ", ".join(r)) for d, r in reasons.items()}
 
     def _closure(self, start: Iterable[Digest]) -> set[Digest]:
         """Every digest reachable from ``start`` (present or not); cycles are visited once."""
@@ -417,9 +419,7 @@ class Graph:
     # --- images ----------------------------------------------------------------------------------
     def image_roots(self) -> list[Root]:
         """Roots that are images (top-level indexes/manifests and named images), by digest."""
-        return sorted((r for r in self.roots.values()
-                       if r.reason != "gc.root label" or self._is_image(r.digest)),
-                      key=lambda r: r.digest)
+        return sorted((self.roots[d] for d in self._top_level), key=lambda r: r.digest)
 
     def tree(self, digest, *, max_nodes: int = 100000) -> TreeNode:
         """The graph below ``digest`` as a tree; a digest already on the path is shown once, marked ``cycle``."""
@@ -454,7 +454,7 @@ class Graph:
         d = Digest(digest)
         r = self.roots.get(d)
         if r is not None and r.reason.startswith("image "):
-            return r.reason[len("image "):]
+            return r.reason[len("image "):].split(", ")[0]
         for e in self._parents.get(d, ()):
             name = self._annotations.get((e.parent, d), {}).get(REF_NAME)
             if name:
@@ -622,12 +622,10 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
                 platforms[(d, desc.digest)] = desc.platform
             if desc.annotations:
                 annotations[(d, desc.digest)] = dict(desc.annotations)
-    g = Graph(sizes, present_types, edges, (uncompressed, snapshots, sources, gc_root),
+    return Graph(sizes, present_types, edges, (uncompressed, snapshots, sources, gc_root),
               extra_roots={Digest(k): v for k, v in (extra_roots or {}).items()}, declared=declared,
               platforms=platforms, annotations=annotations, problems=problems,
-              ingest_count=ingest_count, ingest_bytes=ingest_bytes)
-    g._desc_size = desc_sizes
-    return g
+              ingest_count=ingest_count, ingest_bytes=ingest_bytes, descriptor_sizes=desc_sizes)
 
 
 def load_graph(store, cache: oci.MediaTypeCache | None = None, *,

@@ -560,6 +560,20 @@ class MediaTypeCache:
         with self._lock:
             self._db.executemany("DELETE FROM media_types WHERE digest=?", [(str(d),) for d in digests])
 
+    def prune(self, keep: Iterable[str]) -> int:
+        """Drop answers for digests not in ``keep`` (blobs deleted since); returns how many went.
+
+        Never needed for correctness (content is immutable), only to stop the file growing.
+        """
+        keep = {str(d) for d in keep}
+        with self._lock:
+            stale = [(d,) for (d,) in self._db.execute("SELECT digest FROM media_types") if d not in keep]
+            if stale:
+                self._db.execute("BEGIN")
+                self._db.executemany("DELETE FROM media_types WHERE digest=?", stale)
+                self._db.execute("COMMIT")
+        return len(stale)
+
     def __len__(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM media_types").fetchone()[0]

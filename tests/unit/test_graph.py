@@ -288,3 +288,34 @@ def test_json_round_trip_of_records(store, b):
     json.dumps(g.tree(m).to_json())
     json.dumps([i.to_json() for i in g.images()])
     json.dumps(g.space().to_json())
+
+
+def test_gc_root_on_a_manifest_inside_an_index_does_not_make_it_an_image(store, b):
+    m1, n1, _ = b.image("amd64", [b.layer("a")])
+    m2, n2, _ = b.image("arm64", [b.layer("b")])
+    idx = b.index([(m1, n1, "amd64"), (m2, n2, "arm64")])
+    b.set_labels(m1, {"containerd.io/gc.root": "2026-11-27T00:00:00Z"})
+    b.set_labels(idx, {"containerd.io/gc.root": "2026-11-27T00:00:00Z"})
+    g = graph_of(store)
+    assert [r.digest for r in g.image_roots()] == [idx]
+    assert g.roots[idx].reason == "top-level index, gc.root label"
+    assert g.roots[m1].reason == "gc.root label"
+    assert [i.digest for i in g.images()] == [idx] and g.images()[0].shared == 0
+
+
+def test_nested_index_and_docker_schema1_manifest(store, b):
+    m, n, _ = b.image("amd64", [b.layer("x")])
+    inner = json.dumps({"schemaVersion": 2, "mediaType": oci.OCI_INDEX,
+                        "manifests": [b.desc(oci.OCI_MANIFEST, m, n)]}).encode()
+    i1 = b.put(inner)
+    outer = b.put(json.dumps({"schemaVersion": 2, "mediaType": oci.OCI_INDEX,
+                              "manifests": [b.desc(oci.OCI_INDEX, i1, len(inner))]}).encode())
+    layer = b.layer("s1")[0]
+    v1 = b.put(json.dumps({"schemaVersion": 1, "name": "x", "tag": "1", "architecture": "amd64",
+                           "fsLayers": [{"blobSum": str(layer)}], "history": []}).encode())
+    g = graph_of(store)
+    assert {r.digest for r in g.image_roots()} == {outer, v1}
+    t = g.tree(outer)
+    assert t.children[0].digest == i1 and t.children[0].children[0].digest == m
+    assert g.kind(v1) == "manifest" and g.media_type(v1) == oci.DOCKER_MANIFEST_V1
+    assert [e.child for e in g.children(v1)] == [layer]

@@ -194,6 +194,13 @@ def test_cache_round_trips_and_persists(tmp_path):
         assert set(c.get_many()) == {dg("1"), dg("2"), dg("3")}
 
 
+def test_cache_prune_drops_answers_for_deleted_blobs(tmp_path):
+    with oci.MediaTypeCache(tmp_path / "cache.db") as c:
+        c.put_many([(dg("1"), oci.sniff_bytes(b"x")), (dg("2"), oci.sniff_bytes(b""))])
+        assert c.prune([dg("2")]) == 1
+        assert set(c.get_many()) == {dg("2")}
+
+
 def test_cache_ignores_answers_of_older_sniffing_rules(tmp_path):
     path = tmp_path / "cache.db"
     with oci.MediaTypeCache(path) as c:
