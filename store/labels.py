@@ -50,6 +50,7 @@ class LabelStore:
         self.read_only = read_only
         self._busy_ms = busy_timeout_ms
         self._local = threading.local()
+        self._immutable = False
 
     def _conn(self, *, create: bool) -> sqlite3.Connection | None:
         conn = getattr(self._local, "conn", None)
@@ -59,7 +60,9 @@ class LabelStore:
             if not create or self.read_only:
                 return None
         if self.read_only:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+            # immutable=1 only as a fallback: a WAL database on read-only media has no -shm to open.
+            mode = "ro&immutable=1" if self._immutable else "ro"
+            conn = sqlite3.connect(f"file:{self.path}?mode={mode}", uri=True, isolation_level=None,
                                    check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
         else:
@@ -73,10 +76,18 @@ class LabelStore:
 
     def _read(self, sql: str, args=()) -> list[tuple]:
         try:
-            conn = self._conn(create=False)
-            if conn is None:
-                return []
-            return conn.execute(sql, args).fetchall()
+            try:
+                conn = self._conn(create=False)
+                if conn is None:
+                    return []
+                return conn.execute(sql, args).fetchall()
+            except sqlite3.OperationalError:
+                if not self.read_only or self._immutable:
+                    raise
+                log.info("opening %s as immutable: it cannot be opened read-only in WAL mode", self.path)
+                self.close()
+                self._immutable = True
+                return self._conn(create=False).execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             if "no such table" in str(exc):
                 return []

@@ -80,7 +80,12 @@ class LocalStore:
                     "and open it explicitly writable (blobctl --force) if you really mean to change it")
         probe = self.root if os.path.exists(self.root) else self.root.parent
         if os.path.exists(probe) and not os.access(probe, os.W_OK):
-            return f"you have no permission to write to {probe} (or it is on a read-only file system)"
+            try:
+                if os.statvfs(probe).f_flag & os.ST_RDONLY:
+                    return f"{probe} is on a read-only file system"
+            except OSError:
+                pass
+            return f"you have no permission to write to {probe}"
         return None
 
     def _check_writable(self, action: str) -> None:
