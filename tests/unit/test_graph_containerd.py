@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import graph as G, oci
+from store import graph as G, layers, oci
 from store.containerd import ContainerdStore
 from store.containerd.offline import OfflineContainerdRoot
 from tests.support.containerd import ContainerdDaemon
@@ -59,6 +59,12 @@ def test_ctr_images_import_live_and_offline(tmp_path, monkeypatch):
             with oci.MediaTypeCache.for_store(live) as cache:
                 _check(G.load_graph(live, cache), want)
             assert calls == []
+            # a layer lists and previews through the daemon's Read API as well
+            monkeypatch.setattr(live, "reader_at", real)
+            motd = layers.read_layer_file(live, want.layers["arm64"][1], "etc/motd")
+            assert motd.text() == "hello\n"
+            entries, _ = layers.list_layer(live, want.layers["arm64"][0])
+            assert {"bin/busybox", "bin/sh"} <= {e.path for e in entries}
         daemon.stop()
         with OfflineContainerdRoot(daemon.root) as offline:
             store = offline.store("default")
