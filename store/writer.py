@@ -241,7 +241,11 @@ class Writer:
         except FileNotFoundError as exc:
             raise errors.Unknown(f"rename {exc.filename} {target}: no such file or directory "
                                  f"(was ingest {self.ref!r} aborted while it was written?)") from exc
-        _fsync_dir(target.parent)  # as containerd 2.2+: the blob survives a power loss
+        try:
+            _fsync_dir(target.parent)  # as containerd 2.2+: the blob survives a power loss
+        except OSError as exc:
+            raise errors.Unknown(f"sync of {target.parent} after committing {dgst} failed: "
+                                 f"{exc.strerror or exc}; the blob may not survive a power loss") from exc
 
         # From here on nothing fails the commit: the blob is in place (containerd logs only).
         now = time.time_ns()

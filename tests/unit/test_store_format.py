@@ -299,3 +299,29 @@ def test_new_store_layout(tmp_path):
     s = LocalStore(tmp_path / "root")
     assert sorted(os.listdir(s.root)) == ["ingest"]  # nothing else until it is needed
     assert list(s.walk()) == [] and s.list_statuses() == []
+
+
+def test_commit_syncs_data_then_the_blob_directory(store, monkeypatch):
+    """Commit order (spec §2.8): fsync data before the rename, fsync blobs/<alg> after it (2.2+)."""
+    import store.writer as writer_module
+
+    events = []
+    real_fsync, real_rename = os.fsync, os.rename
+
+    def spy_fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def spy_rename(src, dst):
+        events.append(("rename", str(src), str(dst)))
+        return real_rename(src, dst)
+
+    w = store.writer("r")
+    w.write(b"durable")
+    monkeypatch.setattr(writer_module.os, "fsync", spy_fsync)
+    monkeypatch.setattr(writer_module.os, "rename", spy_rename)
+    dgst = w.commit(7)
+    monkeypatch.undo()
+    data = str(store.ingest_dir("r") / "data")
+    blob = str(store.blob_path(dgst))
+    assert events == [("fsync", data), ("rename", data, blob), ("fsync", str(store.root / "blobs" / "sha256"))]
