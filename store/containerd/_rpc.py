@@ -170,7 +170,13 @@ def translate(exc: grpc.RpcError, address: str, doing: str = "") -> errors.Conte
     # containerd already appends the kind text; ours adds it again when rendering.
     if kind is not errors.Unknown and message.endswith(suffix):
         message = message[: -len(suffix)]
-    if code == grpc.StatusCode.PERMISSION_DENIED:
+    if code == grpc.StatusCode.UNIMPLEMENTED and details.startswith("unknown service containerd."):
+        # containerd 1.x registers only opted-in services (CRI) on its [grpc] tcp_address listener.
+        message = (f"containerd at {address} does not serve the {details.split()[-1]} API on this address "
+                   "(containerd serves it only on its unix socket; [grpc] tcp_address carries CRI only); "
+                   "connect to the socket, on a remote node through a forwarded socket "
+                   "(ssh -L /tmp/node.sock:/run/containerd/containerd.sock node)")
+    elif code == grpc.StatusCode.PERMISSION_DENIED:
         message = f"containerd at {address} refused {doing or 'the call'}: {details}"
     elif code == grpc.StatusCode.RESOURCE_EXHAUSTED:
         message = f"containerd at {address} rejected a message as too large: {details}"
