@@ -118,7 +118,8 @@ class RefLocks:
             if key in _held:
                 raise errors.Unavailable(locked_message(ref, _held[key]))
             self.lock_dir.mkdir(parents=True, exist_ok=True)
-            flock = filelock.FileLock(key, timeout=0)
+            # thread_local=False: a writer opened on a worker thread may be closed on another one.
+            flock = filelock.FileLock(key, timeout=0, thread_local=False)
             try:
                 flock.acquire()
             except filelock.Timeout:

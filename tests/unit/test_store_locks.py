@@ -154,3 +154,15 @@ def test_stale_commit_cannot_release_a_new_writers_lock(store):
     with pytest.raises(errors.Unavailable):
         store._locks.try_lock("r", store.ingest_dir("r").name)
     w2.close()
+
+
+def test_writer_opened_on_one_thread_closed_on_another(store):
+    box = []
+    t = threading.Thread(target=lambda: box.append(store.writer("handed-over")))
+    t.start()
+    t.join()
+    box[0].write(b"x")
+    box[0].close()  # on the main thread
+    w = store.writer("handed-over")
+    assert w.status().offset == 1
+    w.close()
