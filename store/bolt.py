@@ -71,6 +71,7 @@ class DatabaseLocked(errors.FailedPrecondition):
         super().__init__(message)
         self.path = path
         self.holder_pid = holder_pid
+        self.address: str | None = None  # the daemon's socket, when the caller could find it
 
 
 def fnv1a64(data: bytes) -> int:

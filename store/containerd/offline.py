@@ -24,6 +24,47 @@ log = logging.getLogger(__name__)
 
 METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
 CONTENT_DIR = "io.containerd.content.v1.content"
+DEFAULT_CONFIG = "/etc/containerd/config.toml"
+DEFAULT_ADDRESS = "/run/containerd/containerd.sock"
+
+
+def daemon_address(pid: int) -> str | None:
+    """The gRPC socket of the containerd running as ``pid``, from its command line and config.
+
+    ``--address/-a`` wins, then ``[grpc] address`` of ``--config/-c`` (default
+    /etc/containerd/config.toml), then containerd's default socket.  None if ``pid`` is
+    not a containerd or cannot be inspected.
+    """
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    argv = [a.decode(errors="replace") for a in argv if a]
+    if not argv or not any(Path(a).name == "containerd" for a in argv[:4]):
+        return None
+    config, address = DEFAULT_CONFIG, None
+    for i, arg in enumerate(argv):
+        for flags, setter in ((("--config", "-c"), "config"), (("--address", "-a"), "address")):
+            for flag in flags:
+                value = None
+                if arg == flag and i + 1 < len(argv):
+                    value = argv[i + 1]
+                elif arg.startswith(flag + "="):
+                    value = arg[len(flag) + 1:]
+                if value is not None:
+                    if setter == "config":
+                        config = value
+                    else:
+                        address = value
+    if address:
+        return address
+    try:
+        import tomllib
+        with open(config, "rb") as f:
+            conf = tomllib.load(f)
+        return conf.get("grpc", {}).get("address") or DEFAULT_ADDRESS
+    except (OSError, ValueError):
+        return DEFAULT_ADDRESS
 
 
 def find_root(path: os.PathLike | str) -> Path:
@@ -49,7 +90,10 @@ class OfflineContainerdRoot:
         self.root = find_root(root)
         self.meta_path = self.root / METADATA_DB
         self.content_root = self.root / CONTENT_DIR
-        self._meta = bolt.open_metadata(self.meta_path)
+        try:
+            self._meta = bolt.open_metadata(self.meta_path)
+        except bolt.DatabaseLocked as exc:
+            raise _with_address(exc) from None
         self._content = LocalStore(self.content_root, writable=False)
 
     def refresh(self) -> None:
@@ -94,6 +138,19 @@ class OfflineContainerdRoot:
         """Blob files that no namespace records: the daemon's next GC sweep would delete them."""
         recorded = {info.digest for ns in self._meta.namespaces() for info in self._meta.blobs(ns)}
         return sorted(info.digest for info in self._content.walk() if info.digest not in recorded)
+
+
+def _with_address(exc: bolt.DatabaseLocked) -> bolt.DatabaseLocked:
+    """The lock error, naming the running daemon's socket when it can be found (for "connect instead")."""
+    address = daemon_address(exc.holder_pid) if exc.holder_pid else None
+    if address is None:
+        exc.address = None
+        return exc
+    new = bolt.DatabaseLocked(
+        f"{exc.path} is in use by containerd (process {exc.holder_pid}); read it through that daemon "
+        f"instead: blobctl --address {address}", path=exc.path, holder_pid=exc.holder_pid)
+    new.address = address
+    return new
 
 
 class OfflineNamespaceStore:

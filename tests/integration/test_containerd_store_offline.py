@@ -76,7 +76,9 @@ def test_offline_root_matches_what_the_daemon_reported(containerd):
     with pytest.raises(bolt.DatabaseLocked) as exc:
         OfflineContainerdRoot(d.root)
     assert exc.value.holder_pid == d.pid
-    assert "--address" in str(exc.value)
+    assert exc.value.address == d.address  # found from the daemon's command line and config
+    assert f"blobctl --address {d.address}" in str(exc.value)
+    ContainerdStore(exc.value.address).ping()  # ... and it answers there
 
     default.close()
     d.stop()
