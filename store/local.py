@@ -174,6 +174,8 @@ class LocalStore:
                           if e.name in ALGORITHMS and e.is_dir(follow_symlinks=False))
         except FileNotFoundError:
             return  # a fresh store has no blobs/ yet (containerd errors here)
+        except OSError as exc:
+            raise errors.Unknown(f"cannot list {self.blobs_root}: {exc.strerror or exc}") from exc
         all_labels = self.labels.all()
         from_ns, lstat_at, new_info, S_ISREG = Timestamp.from_ns, os.stat, object.__new__, stat.S_ISREG
         for alg in algs:
@@ -181,6 +183,8 @@ class LocalStore:
                 dir_fd = os.open(self.blobs_root / alg, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
             except (FileNotFoundError, NotADirectoryError):
                 continue
+            except OSError as exc:
+                raise errors.Unknown(f"cannot list {self.blobs_root / alg}: {exc.strerror or exc}") from exc
             try:
                 names = sorted(os.listdir(dir_fd))
                 name_ok = _NAME_OK[alg]
@@ -271,6 +275,8 @@ class LocalStore:
             entries = list(os.scandir(self.ingest_root))
         except FileNotFoundError:
             return good, broken
+        except OSError as exc:
+            raise errors.Unknown(f"cannot list {self.ingest_root}: {exc.strerror or exc}") from exc
         for entry in entries:
             path = Path(entry.path)
             if not entry.is_dir(follow_symlinks=False):

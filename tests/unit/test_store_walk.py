@@ -180,3 +180,27 @@ def test_ingest_vanishing_mid_listing_is_skipped(store, monkeypatch):
     monkeypatch.setattr(local, "read_status", read_then_commit)
     assert [s.ref for s in store.list_statuses()] == ["a"]
     assert store.broken_ingests() == []
+
+
+def test_blobs_or_ingest_not_a_directory_is_a_clear_error(tmp_path):
+    from store import LocalStore
+
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "blobs").write_text("not a dir")
+    (root / "ingest").write_text("not a dir")
+    s = LocalStore(root, writable=False)
+    with pytest.raises(errors.ContentError, match=f"cannot list {root / 'blobs'}: Not a directory"):
+        list(s.walk())
+    with pytest.raises(errors.ContentError, match=f"cannot list {root / 'ingest'}: Not a directory"):
+        s.list_statuses()
+
+
+def test_blob_alg_dir_as_symlink_is_skipped(store, sh, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / hashlib.sha512(b"x").hexdigest()).write_bytes(b"x")
+    (store.root / "blobs").mkdir(exist_ok=True)
+    (store.root / "blobs" / "sha512").symlink_to(elsewhere)
+    d = sh.write_blob(store, "a", b"abc")
+    assert [i.digest for i in store.walk()] == [d]
