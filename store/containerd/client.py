@@ -126,6 +126,24 @@ class ContainerdStore:
         """Raise :class:`errors.Unavailable` unless the daemon answers."""
         self._unary(self._namespaces.List, namespaces_pb2.ListNamespacesRequest(), "listing namespaces")
 
+    def watch_connection(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(state)`` when the connection changes; returns a function that stops it.
+
+        ``state`` is ``"idle"``, ``"connecting"``, ``"ready"``, ``"transient_failure"`` or
+        ``"shutdown"``.  The callback runs on a gRPC thread: a GUI must hand it to its own
+        thread (a queued signal) before touching widgets.  Watching also makes gRPC try to
+        connect, so the state moves back to ``ready`` by itself after a daemon restart.
+        """
+        def on_state(state: grpc.ChannelConnectivity) -> None:
+            try:
+                callback(state.name.lower())
+            except Exception:  # a broken callback must not kill gRPC's thread
+                log.exception("connection watcher for %s failed", self.address)
+
+        channel = self._channel
+        channel.subscribe(on_state, try_to_connect=True)
+        return lambda: channel.unsubscribe(on_state)
+
     def close(self) -> None:
         if self._owns_channel:
             self._channel.close()

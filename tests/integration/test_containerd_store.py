@@ -355,7 +355,10 @@ def test_daemon_restart_in_the_middle_of_a_browse(tmp_path):
     daemon.start()
     try:
         store = ContainerdStore(daemon.address, "browse")
+        states = []
+        stop_watching = store.watch_connection(states.append)
         digests = {_write(store, f"b{i}", f"browse {i}".encode()) for i in range(50)}
+        assert _wait_until(lambda: states and states[-1] == "ready")
         pages = store.walk()
         first = [next(pages) for _ in range(10)]
         reader = store.reader_at(first[0].digest)
@@ -366,6 +369,8 @@ def test_daemon_restart_in_the_middle_of_a_browse(tmp_path):
             store.info(first[0].digest)
         with pytest.raises(errors.Unavailable):
             reader.read_at(5, 0)
+        assert _wait_until(lambda: states[-1] in ("transient_failure", "idle", "connecting"))
+        lost_at = len(states)
         daemon.start()
 
         def answers():
@@ -381,6 +386,8 @@ def test_daemon_restart_in_the_middle_of_a_browse(tmp_path):
         assert {i.digest for i in store.walk()} == digests  # same object, no reconnect() needed
         assert reader.read_at(6, 0) == b"browse"
         assert recovered_in < 5, recovered_in
+        assert _wait_until(lambda: "ready" in states[lost_at:])  # a GUI watching is told it is back
+        stop_watching()
         store.close()
     finally:
         daemon.close()
