@@ -541,6 +541,8 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
                 cancel: Callable[[], bool] | None = None) -> Graph:
     """Build the graph from one walk's :class:`Info` records and the blobs' content types.
 
+    ``infos`` may be any records with ``digest``, ``size`` and ``labels`` (the GUI's rows).
+
     ``extra_roots`` maps digests to image names (containerd's image records) that are
     roots whether or not anything references them.
     """
@@ -557,7 +559,9 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
 
     infos = infos if isinstance(infos, list) else list(infos)
     for info in infos:
-        sizes[info.digest] = info.size
+        d = info.digest
+        # Any record with .digest/.size/.labels will do (a GUI row holds a plain str digest).
+        sizes[d if isinstance(d, Digest) else Digest(d)] = info.size
     memo: dict[str, Digest] = {d: d for d in sizes}  # label values mostly name present, validated blobs
 
     def as_digest(d, key, value):
@@ -575,8 +579,11 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
     for n, info in enumerate(infos):
         if cancel is not None and n % 4096 == 0 and cancel():
             raise errors.Cancelled(f"building the reference graph stopped after {n} blobs")
-        d = info.digest
-        for key, value in info.labels.items():
+        labels = info.labels
+        if not labels:
+            continue
+        d = memo[info.digest]
+        for key, value in labels.items():
             if not key.startswith("containerd.io/"):
                 continue
             if key == GC_ROOT:

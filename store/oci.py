@@ -600,7 +600,7 @@ def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
     blobs and raises :class:`errors.Cancelled`; what was sniffed so far stays cached.
     ``progress(done, total)`` is called after each batch of sniffs.
     """
-    digests = [i.digest if hasattr(i, "digest") else Digest(i) for i in infos]
+    digests = [Digest(getattr(i, "digest", i)) for i in infos]  # a no-op for Digest objects
     known = cache.get_many(digests) if cache is not None else {}
     result = {d: known[d] for d in digests if d in known}
     missing = [d for d in digests if d not in known]

@@ -319,3 +319,16 @@ def test_nested_index_and_docker_schema1_manifest(store, b):
     assert t.children[0].digest == i1 and t.children[0].children[0].digest == m
     assert g.kind(v1) == "manifest" and g.media_type(v1) == oci.DOCKER_MANIFEST_V1
     assert [e.child for e in g.children(v1)] == [layer]
+
+
+def test_graph_from_plain_rows_keeps_digest_objects(store, b):
+    """The GUI's rows carry str digests; the graph must still hand out Digest objects."""
+    from types import SimpleNamespace
+
+    m, _, c = b.image("amd64", [b.layer("x")])
+    rows = [SimpleNamespace(digest=str(i.digest), size=i.size, labels=dict(i.labels)) for i in store.walk()]
+    types = oci.classify(store, rows, None)
+    g = G.build_graph(rows, types)
+    assert all(type(d) is Digest for d in g.sizes)
+    assert [e.child.short() for e in g.children(m)][0] == c.short()
+    assert g.images()[0].digest.short() == m.short()
