@@ -17,7 +17,7 @@ from .rows import BlobRow
 
 log = logging.getLogger(__name__)
 
-COL_DIGEST, COL_SIZE, COL_CREATED, COL_UPDATED, COL_MEDIA, COL_LABELS = range(6)
+COL_DIGEST, COL_SIZE, COL_MEDIA, COL_LABELS, COL_CREATED, COL_UPDATED = range(6)
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
     COL_DIGEST: attrgetter("digest"),
@@ -44,8 +44,8 @@ class BlobTableModel(QAbstractTableModel):
         self._filter: Callable[[BlobRow], bool] | None = None
         self._sort_col = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
-        self._headers = [self.tr("Digest"), self.tr("Size"), self.tr("Created"),
-                         self.tr("Updated"), self.tr("Media type"), self.tr("Labels")]
+        self._headers = [self.tr("Digest"), self.tr("Size"), self.tr("Media type"),
+                         self.tr("Labels"), self.tr("Created"), self.tr("Updated")]
         self.total_bytes = 0
 
     # ---- Qt model interface
@@ -267,8 +267,10 @@ class BlobTableModel(QAbstractTableModel):
         """Media types learned later (previews, the OCI graph) fill the column in place."""
         for d, mt in types.items():
             r = self._all.get(d)
-            if r is not None:
+            if r is not None and mt:
                 r.media_type = mt
+        if self._sort_col == COL_MEDIA:
+            self.sort(self._sort_col, self._sort_order)
         if self._rows:
             self.dataChanged.emit(self.index(0, COL_MEDIA), self.index(len(self._rows) - 1, COL_MEDIA))
 

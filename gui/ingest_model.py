@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 from . import fmt
 from .rows import IngestRow
 
-COL_REF, COL_PROGRESS, COL_STARTED, COL_UPDATED, COL_STATE = range(5)
+COL_REF, COL_PROGRESS, COL_STATE, COL_UPDATED, COL_STARTED = range(5)
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2  # (offset, total) for the progress delegate
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 STALL_SECONDS = 60  # an ingest that has not moved for this long is shown as stalled
@@ -31,8 +31,8 @@ class IngestTableModel(QAbstractTableModel):
         self._clock = clock
         self._sort_col = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
-        self._headers = [self.tr("Ref"), self.tr("Progress"), self.tr("Started"),
-                         self.tr("Last update"), self.tr("State")]
+        self._headers = [self.tr("Ref"), self.tr("Progress"), self.tr("State"),
+                         self.tr("Last update"), self.tr("Started")]
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)

@@ -22,6 +22,7 @@ PROGRESS_INTERVAL = 0.1  # seconds between progress signals
 
 class _JobSignals(QObject):
     progress = Signal(object, object)   # done, total (may exceed 32 bits)
+    partial = Signal(object)            # a piece of the result, delivered early
     finished = Signal(object, object)   # result, exception (one of them is None)
 
 
@@ -48,6 +49,9 @@ class Job(QRunnable):
             self._last_progress = now
             self.signals.progress.emit(done, total)
 
+    def partial(self, value) -> None:
+        self.signals.partial.emit(value)
+
     def run(self) -> None:
         try:
             result = self.fn(self)
@@ -68,15 +72,17 @@ class JobRunner(QObject):
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None):
         super().__init__(parent)
         self.pool = pool or QThreadPool(self)
-        self._jobs: dict[int, tuple[Job, Callable | None, Callable | None, Callable | None]] = {}
+        self._jobs: dict[int, tuple] = {}
 
     def start(self, name: str, fn: Callable[[Job], Any], *, on_done: Callable | None = None,
-              on_error: Callable | None = None, on_progress: Callable | None = None) -> Job:
+              on_error: Callable | None = None, on_progress: Callable | None = None,
+              on_partial: Callable | None = None) -> Job:
         job = Job(name, fn)
         key = id(job)
-        self._jobs[key] = (job, on_done, on_error, on_progress)
+        self._jobs[key] = (job, on_done, on_error, on_progress, on_partial)
         q = Qt.ConnectionType.QueuedConnection
         job.signals.progress.connect(self._on_progress, q)
+        job.signals.partial.connect(self._on_partial, q)
         job.signals.finished.connect(self._on_finished, q)
         log.debug("starting job %s", name)
         self.jobStarted.emit(name)
@@ -100,13 +106,19 @@ class JobRunner(QObject):
         if entry and entry[3]:
             entry[3](done, total)
 
+    @Slot(object)
+    def _on_partial(self, value) -> None:
+        _, entry = self._entry()
+        if entry and entry[4] and not entry[0].cancelled:
+            entry[4](value)
+
     @Slot(object, object)
     def _on_finished(self, result, error) -> None:
         key, entry = self._entry()
         if entry is None:
             return
         del self._jobs[key]
-        job, on_done, on_error, _ = entry
+        job, on_done, on_error, _, _ = entry
         self.jobFinished.emit(job.name)
         if error is not None:
             log.warning("%s failed: %s", job.name, error)
@@ -116,7 +128,7 @@ class JobRunner(QObject):
             on_done(result)
 
     def cancel_all(self) -> None:
-        for job, *_ in self._jobs.values():
+        for job, *_ in list(self._jobs.values()):
             job.cancel()
 
     def wait(self, msecs: int = 30_000) -> bool:

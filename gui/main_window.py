@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self._scan_started = 0.0
         self._referrers: dict[str, list[tuple[str, str]]] | None = None
         self._verify_job = None
+        self._classify_job = None
         self._closing = False
 
         self._build_source_bar()
@@ -149,8 +150,8 @@ class MainWindow(QMainWindow):
         self.blob_view.setModel(self.blob_model)
         self.blob_view.setSortingEnabled(True)
         self.blob_view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        for col, width in ((COL_DIGEST, 130), (COL_SIZE, 90), (COL_CREATED, 150),
-                           (COL_UPDATED, 150), (COL_MEDIA, 250), (COL_LABELS, 300)):
+        for col, width in ((COL_DIGEST, 120), (COL_SIZE, 80), (COL_MEDIA, 230),
+                           (COL_LABELS, 280), (COL_CREATED, 145), (COL_UPDATED, 145)):
             self.blob_view.setColumnWidth(col, width)
 
         self.ingest_view = _Table("ingestView", self)
@@ -158,8 +159,8 @@ class MainWindow(QMainWindow):
         self.ingest_view.setSortingEnabled(True)
         self.ingest_view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.ingest_view.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self.ingest_view))
-        for col, width in ((COL_REF, 360), (COL_PROGRESS, 230), (COL_STARTED, 150),
-                           (ICOL_UPDATED, 130), (COL_STATE, 90)):
+        for col, width in ((COL_REF, 270), (COL_PROGRESS, 200), (COL_STATE, 75),
+                           (ICOL_UPDATED, 120), (COL_STARTED, 145)):
             self.ingest_view.setColumnWidth(col, width)
 
         self.details = DetailsPane(self)
@@ -393,11 +394,36 @@ class MainWindow(QMainWindow):
             root = Path(str(store.root))
             self.runner.start("watch paths", lambda job: operations.watch_paths(root),
                               on_done=self._set_watch_paths, on_error=lambda e: None)
+        self._classify()
         self.scanFinished.emit()
         if self.details.current is None:
             self._on_blob_selection()
         if self._dirty:
             self._start_scan(streaming=False)
+
+    def _classify(self) -> None:
+        """Fill the media-type column in the background (store.oci), for blobs that lack one."""
+        if self._classify_job is not None:
+            self._classify_job.cancel()
+        store = self.store
+        todo = [(r.digest, r.size) for r in self.blob_model.all_rows() if not r.media_type]
+        if store is None or not todo:
+            return
+
+        def finished(*_a):
+            if self._classify_job is job:
+                self._classify_job = None
+
+        def failed(error):
+            finished()
+            from store import errors
+            if not isinstance(error, errors.Cancelled):
+                log.warning("recognising media types failed: %s", error)
+
+        job = self.runner.start("media types", lambda j: operations.classify_media_types(store, todo, j),
+                                on_partial=self.blob_model.set_media_types, on_done=finished,
+                                on_error=failed)
+        self._classify_job = job
 
     def _set_watch_paths(self, paths: list[str]) -> None:
         if self.store is not None and not self._closing:

@@ -145,3 +145,45 @@ def watch_paths(root: Path) -> list[str]:
         paths.extend(p for p in blobs.iterdir() if p.is_dir())
     paths += [root / "labels.db", root / "labels.db-wal"]
     return [str(p) for p in paths if p.exists()]
+
+
+CLASSIFY_CHUNK = 1000
+
+
+def classify_media_types(store, rows: list[tuple[str, int]], job) -> int:
+    """Recognise blobs (store.oci, cached) smallest first and send media types as they are known.
+
+    Manifests and indexes are small, so they come first and the media types they declare
+    for their children (``layer.v1.tar+gzip`` rather than plain gzip) win.
+    """
+    from store import oci
+    try:
+        cache = oci.MediaTypeCache(oci.default_cache_path(store))
+    except Exception as e:  # noqa: BLE001 - without a cache we still recognise, only slower
+        log.info("media-type cache unavailable (%s); recognising without it", e)
+        cache = None
+    declared: dict[str, str] = {}
+    digests = [d for d, _size in sorted(rows, key=lambda r: r[1])]
+    done = 0
+    try:
+        for start in range(0, len(digests), CLASSIFY_CHUNK):
+            if job.cancelled:
+                raise errors.Cancelled("recognising media types stopped")
+            chunk = digests[start:start + CLASSIFY_CHUNK]
+            types = oci.classify(store, chunk, cache, cancel=lambda: job.cancelled)
+            part = {}
+            for d, ct in types.items():
+                for desc in ct.descriptors:
+                    if desc.media_type:
+                        declared[str(desc.digest)] = desc.media_type
+                part[str(d)] = ct.media_type
+            part.update({d: mt for d, mt in declared.items() if d in part})
+            done += len(chunk)
+            job.partial(part)
+            job.progress(done, len(digests))
+        if declared:
+            job.partial(dict(declared))
+    finally:
+        if cache is not None:
+            cache.close()
+    return done

@@ -26,3 +26,92 @@ def prepare_for_screenshot(window) -> None:
     if window.ingest_model.rowCount():
         window.ingest_view.selectRow(0)
         window.ingest_view.clearSelection()
+
+
+def _wait(predicate, timeout_s: float = 20.0) -> None:
+    import time
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+    end = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > end:
+            raise TimeoutError("the window did not finish loading in time")
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.01)
+
+
+def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
+    """Render the main window on the demo store, the label editor and the import dialog to PNGs."""
+    import time
+    from pathlib import Path
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from . import i18n
+    from .context import AppContext
+    from .demo import build_demo_store
+    from .import_dialog import ImportProgressDialog
+    from .label_editor import LabelEditorDialog
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    i18n.install(app, lang)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    saved = []
+    demo = build_demo_store()
+    demo.start_growing()
+    try:
+        ctx = AppContext(settings=QSettings(str(outdir / ".screenshot-settings.ini"),
+                                            QSettings.Format.IniFormat))
+        ctx.remember = False
+        win = MainWindow(ctx)
+        win.resize(1360, 860)
+        win.main_splitter.setSizes([860, 500])
+        done = []
+        win.scanFinished.connect(lambda: done.append(True))
+        win.show()
+        win.open_store(str(demo.root))
+        _wait(lambda: bool(done))
+        prepare_for_screenshot(win)
+        _wait(lambda: "schemaVersion" in win.details.preview.toPlainText())
+        end = time.monotonic() + 1.2  # let the growing ingest move once or twice
+        _wait(lambda: time.monotonic() > end)
+        p = outdir / f"screenshot-main{suffix}.png"
+        win.grab().save(str(p))
+        saved.append(p)
+
+        rows = win.selected_blob_rows()
+        dlg = LabelEditorDialog(rows[0].labels if rows else {"a": "b"}, parent=win,
+                                title=win.tr("Labels of {short}").format(short=rows[0].short if rows else ""))
+        dlg.resize(760, 360)
+        dlg.show()
+        _wait(lambda: dlg.isVisible())
+        p = outdir / f"screenshot-labels{suffix}.png"
+        dlg.grab().save(str(p))
+        saved.append(p)
+        dlg.close()
+
+        imp = ImportProgressDialog(win)
+        imp.start_file("ubuntu-rootfs-layer.tar.gz", 1, 3)
+        imp._file_started -= 2.0  # as if two seconds had passed
+        imp.set_progress(137 * 1024 * 1024, 312 * 1024 * 1024)
+        imp.show()
+        _wait(lambda: imp.isVisible())
+        p = outdir / f"screenshot-import{suffix}.png"
+        imp.grab().save(str(p))
+        saved.append(p)
+        imp.done(0)
+        win.close()
+    finally:
+        demo.close()
+        i18n.install(app, "en")
+    return saved
+
+
+if __name__ == "__main__":
+    import sys
+    target = sys.argv[1] if len(sys.argv) > 1 else "docs"
+    for lang, suffix in (("en", ""), ("zh_CN", "-zh_CN")):
+        for path in save_all(target, lang, suffix):
+            print(path)

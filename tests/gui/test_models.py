@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from gui.blob_model import COL_LABELS, COL_SIZE, BlobTableModel
 from gui.filtering import FilterError, compile_filter
-from gui.ingest_model import COL_STATE, PROGRESS_ROLE, IngestTableModel
+from gui.ingest_model import COL_PROGRESS, COL_STATE, COL_UPDATED, PROGRESS_ROLE, IngestTableModel
 from gui.rows import BlobRow, IngestRow, is_content_ref_key
 
 NS = 1_000_000_000
@@ -106,12 +106,12 @@ def test_ingest_progress_and_stalled_marker():
     m.set_rows([IngestRow("fresh", 50, 200, None, now - 10 * NS, now - 1 * NS),
                 IngestRow("old", 7, 0, None, now - 7200 * NS, now - 3600 * NS),
                 IngestRow("0123abcd", 0, 0, None, 0, 0, broken="startedat: empty file")])
-    assert m.data(m.index(0, 1)) == "50 Bytes of 200 Bytes (25%)"
-    assert m.data(m.index(0, 1), PROGRESS_ROLE) == (50, 200)
-    assert m.data(m.index(1, 1)) == "7 Bytes so far"
+    assert m.data(m.index(0, COL_PROGRESS)) == "50 Bytes of 200 Bytes (25%)"
+    assert m.data(m.index(0, COL_PROGRESS), PROGRESS_ROLE) == (50, 200)
+    assert m.data(m.index(1, COL_PROGRESS)) == "7 Bytes so far"
     assert m.data(m.index(0, COL_STATE)) == "active"
     assert m.data(m.index(1, COL_STATE)) == "stalled"
-    assert m.data(m.index(1, 3)) == "an hour ago"
+    assert m.data(m.index(1, COL_UPDATED)) == "an hour ago"
     assert m.data(m.index(2, COL_STATE)) == "damaged"
     assert m.data(m.index(2, COL_STATE), Qt.ItemDataRole.ToolTipRole) == "startedat: empty file"
     # an ingest that finished disappears; a new one appears

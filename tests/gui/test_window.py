@@ -29,8 +29,11 @@ def test_lists_blobs_and_ingests(make_window, store):
 
 
 def test_details_pane_shows_pretty_json_and_referrers(qtbot, make_window, store):
+    config = add_blob(store, b'{"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}')
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": {}, "layers": []}).encode()
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": str(config), "size": store.info(config).size},
+                           "layers": []}).encode()
     m = add_blob(store, manifest)
     parent = add_blob(store, b"index", {"containerd.io/gc.ref.content.m.0": str(m)})
     win = make_window(store.root)
@@ -41,6 +44,9 @@ def test_details_pane_shows_pretty_json_and_referrers(qtbot, make_window, store)
     assert "\n  " in pane.preview.toPlainText()  # indented: pretty-printed
     assert parent.encoded[:12] in pane.references.text()
     qtbot.waitUntil(lambda: win.blob_model.get(m).media_type.endswith("manifest.v1+json"), timeout=5000)
+    # the media-type column fills by itself, with what the manifest declares for its config
+    qtbot.waitUntil(lambda: win.blob_model.get(config).media_type.endswith("config.v1+json"), timeout=5000)
+    assert win.blob_model.get(parent).media_type  # recognised too (plain text here)
 
 
 def test_label_markup_is_shown_literally(qtbot, make_window, store):
