@@ -21,6 +21,17 @@ store has no image records — every index or manifest that no present index or 
 references ("top-level images").  A blob not reachable from any root is *reclaimable*,
 even when other (themselves unreachable) blobs reference it.  A cycle of references with no
 root is therefore reclaimable, as containerd's collector would sweep it.
+
+Use from a GUI (all plain data, no Qt; build on a worker thread, query from any thread)::
+
+    cache = oci.MediaTypeCache.for_store(store)          # one per store, shareable
+    types = oci.classify(store, rows, cache)              # media-type column for a scan batch
+    g = load_graph(store, cache, infos=rows, cancel=...)  # after the scan: no second walk
+    g.blob_types()            # digest -> (media type, kind) for every blob
+    g.refs(d)                 # details pane: children/parents (links), roots, reachable
+    g.image_roots(); g.tree(d); g.images()                # images view with sizes
+    g.reclaimable()           # "select unreferenced"
+    g.space()                 # status bar / du totals
 """
 
 from __future__ import annotations
