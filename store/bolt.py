@@ -31,6 +31,7 @@ import os
 import shutil
 import struct
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -315,17 +316,19 @@ class CopiedDB(BoltDB):
     def __init__(self, original: Path, copy: Path, tmpdir: str):
         self.original = original
         self._tmpdir = tmpdir
+        # The copy goes away with this object even if nobody calls close().
+        self._cleanup = weakref.finalize(self, shutil.rmtree, tmpdir, ignore_errors=True)
         try:
             super().__init__(copy)
         except BaseException:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+            self._cleanup()
             raise
 
     def close(self) -> None:
         try:
             super().close()
         finally:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._cleanup()
 
 
 def open_copy(path: os.PathLike | str, *, allow_locked: bool = False) -> CopiedDB:

@@ -172,6 +172,14 @@ class OfflineNamespaceStore:
     def describe(self) -> str:
         return f"offline containerd root {self._owner.root}, namespace {self.namespace}"
 
+    @property
+    def containerd_root(self) -> OfflineContainerdRoot:
+        """The root this view belongs to (its namespaces, leases, other views)."""
+        return self._owner
+
+    def close(self) -> None:
+        self._owner.close()
+
     def _refuse(self, action: str):
         raise errors.FailedPrecondition(f"cannot {action}: {self.read_only_reason}")
 

@@ -151,3 +151,35 @@ def test_offline_root_matches_what_the_daemon_reported(containerd):
 def test_not_a_containerd_root(tmp_path):
     with pytest.raises(errors.NotFound, match="is not a containerd root"):
         OfflineContainerdRoot(tmp_path)
+
+
+def test_open_source_decides_like_the_user_means(containerd, tmp_path):
+    from store import LocalStore
+    from store.containerd.sources import open_source
+
+    d = containerd
+    live = open_source(d.address, namespace="default")
+    assert isinstance(live, ContainerdStore)
+    dg = live.import_file(_file(tmp_path, b"source test\n")).digest
+    assert isinstance(open_source(f"unix://{d.address}"), ContainerdStore)
+    with pytest.raises(bolt.DatabaseLocked) as exc:  # the daemon runs: offer its socket instead
+        open_source(d.root)
+    assert exc.value.address == d.address
+    live.close()
+    d.stop()
+    for target in (d.root, d.content_root):
+        view = open_source(target)
+        assert view.read_only and view.info(dg).labels.keys() == {GC_ROOT}
+        view.close()
+    with pytest.raises(errors.FailedPrecondition, match="belongs to containerd"):
+        open_source(d.root, writable=True)
+    plain = open_source(tmp_path / "plain-store")
+    assert isinstance(plain, LocalStore) and not plain.read_only
+    with pytest.raises(errors.InvalidArgument, match="has no namespaces"):
+        open_source(tmp_path / "plain-store", namespace="k8s.io")
+
+
+def _file(tmp_path, data: bytes):
+    p = tmp_path / "src.bin"
+    p.write_bytes(data)
+    return p

@@ -345,3 +345,15 @@ def test_go_varint_rejects_trailing_bytes_and_overlong():
         bolt.go_varint(bytes.fromhex("1800"))
     with pytest.raises(bolt.BoltError):
         bolt.go_varint(b"\xff" * 11)
+
+
+def test_a_copy_is_removed_even_when_nobody_closes_it(generated):
+    import gc
+
+    path, _, _ = generated
+    db = bolt.open_copy(path)
+    copy_dir = db.path.parent
+    assert copy_dir.exists()
+    del db
+    gc.collect()
+    assert not copy_dir.exists()
