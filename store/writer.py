@@ -251,8 +251,11 @@ class Writer:
         now = time.time_ns()
         _quietly(os.utime, target, ns=(now, now))
         _remove_ingest(self.path)
+        # A new blob gets exactly these labels: rows left by a delete that died half-way must not come back.
         if labels:
             _quietly(self._store.labels.set, dgst, labels)
+        else:
+            _quietly(self._store.labels.delete, dgst)
         _quietly(os.chmod, target, st.st_mode & 0o777 & ~0o333)
         return dgst
 
