@@ -129,7 +129,7 @@ def _decompressed(reader, cancel, digest: str):
     if head[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw, mode="rb"), "gzip"
     if head[:4] == b"\x28\xb5\x2f\xfd":
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK), "zstd"
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK, read_across_frames=True), "zstd"
     if len(head) >= 262 and head[257:262] == b"ustar" or (len(head) == 512 and not head.strip(b"\0")):
         return raw, "tar"
     raise NotALayer(f"blob {digest} is not a layer: it is neither a tar archive nor gzip or zstd data")

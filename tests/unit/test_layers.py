@@ -165,3 +165,15 @@ def test_normalise():
     assert layers.normalise("./a/b/") == "a/b"
     assert layers.normalise("/../etc/passwd") == "etc/passwd"
     assert layers.normalise("./") == ""
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_layers_in_several_frames_or_members(store, compression):
+    """zstd:chunked-style layers are many zstd frames; some gzip writers emit several members."""
+    tar = build_tar(lambda t: [add_file(t, f"f{i}", os.urandom(3000)) for i in range(20)])
+    cuts = [0, 7001, 30000, len(tar)]
+    data = b"".join(COMPRESSORS[compression](tar[a:b]) for a, b in zip(cuts, cuts[1:]))
+    d = put(store, data)
+    entries, _ = layers.list_layer(store, d)
+    assert [e.path for e in entries] == [f"f{i}" for i in range(20)]
+    assert len(layers.read_layer_file(store, d, "f19").data) == 3000

@@ -268,3 +268,36 @@ def local_store(tmp_path):
     from store import LocalStore
 
     return LocalStore(tmp_path / "content")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+        st.sampled_from(["mediaType", "manifests", "config", "layers", "digest", "size", "platform",
+                         "subject", "blobs", "schemaVersion", "fsLayers", "blobSum", "rootfs",
+                         "architecture", "os", "annotations", "artifactType", "x"]), kids, max_size=6),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json)
+def test_any_json_document_is_recognised_without_raising(doc):
+    ct = oci.classify_json(doc)
+    assert isinstance(ct.kind, Kind) and ct.media_type
+    for d in ct.descriptors:  # every descriptor that survived names a valid digest
+        assert Digest(d.digest) == d.digest
+    cache = oci.MediaTypeCache(None)  # and the cache gives back exactly what went in
+    cache.put(dg("1"), ct)
+    assert cache.get(dg("1")) == ct
+    cache.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2048))
+def test_any_bytes_are_recognised_without_raising(data):
+    ct = oci.sniff_bytes(data)
+    assert ct.kind == (Kind.EMPTY if not data else ct.kind)
+    for prefix in (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"{"):
+        assert isinstance(oci.sniff_bytes(prefix + data).kind, Kind)
