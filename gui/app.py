@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(ours)  # --version and --help exit here, before any Qt
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+
+    if args.screenshot and "-platform" not in qt_args and not os.environ.get("QT_QPA_PLATFORM") \
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
 
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtGui import QGuiApplication

@@ -47,7 +47,7 @@ class _Table(QTableView):
         self.setWordWrap(False)
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         vh = self.verticalHeader()
         vh.setVisible(False)
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -421,9 +421,15 @@ class MainWindow(QMainWindow):
                 log.warning("recognising media types failed: %s", error)
 
         job = self.runner.start("media types", lambda j: operations.classify_media_types(store, todo, j),
-                                on_partial=self.blob_model.set_media_types, on_done=finished,
+                                on_partial=self._on_media_types, on_done=finished,
                                 on_error=failed)
         self._classify_job = job
+
+    def _on_media_types(self, types: dict[str, str]) -> None:
+        self.blob_model.set_media_types(types)
+        current = self.details.current
+        if current in types and types[current]:
+            self.details.media_type.setText(types[current])
 
     def _set_watch_paths(self, paths: list[str]) -> None:
         if self.store is not None and not self._closing:

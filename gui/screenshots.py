@@ -110,7 +110,10 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
 
 
 if __name__ == "__main__":
+    import os
     import sys
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     target = sys.argv[1] if len(sys.argv) > 1 else "docs"
     for lang, suffix in (("en", ""), ("zh_CN", "-zh_CN")):
         for path in save_all(target, lang, suffix):
