@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import queue
 import time
+
 import grpc
 
 from .. import errors
 from ..digest import Digest
 from ..timestamps import format_rfc3339, Timestamp
-from ..types import Info, Status
+from ..types import Status
 from ._convert import ts_from_pb
 from ._pb import content_pb2
 
@@ -133,8 +134,9 @@ class ContainerdWriter:
                     self._recv()
             while self._pending:
                 self._recv()
-        except BaseException:
-            self._fail()
+        except BaseException as exc:
+            # A failed (or interrupted) write is aborted, never left on the daemon.
+            self._abort_quietly(exc)
             raise
         return len(view)
 
@@ -246,10 +248,6 @@ class ContainerdWriter:
                 if time.monotonic() > deadline or "cannot reach" in str(exc):
                     raise
                 time.sleep(0.05)
-
-    def _fail(self) -> None:
-        self._done = True
-        self._call.cancel()
 
     def _abort_quietly(self, cause: BaseException) -> None:
         self._settled = True

@@ -391,3 +391,15 @@ def test_daemon_restart_in_the_middle_of_a_browse(tmp_path):
         store.close()
     finally:
         daemon.close()
+
+
+def test_a_failed_write_aborts_even_outside_a_with_block(daemon, store):
+    w = store.writer("offset-clash")
+    w.write(b"first")
+    w._offset = 999  # the daemon refuses a WRITE at the wrong offset
+    with pytest.raises(errors.Unknown, match="write @999 must occur at current offset 5"):
+        w.write(b"second")
+    assert store.list_statuses() == []
+    assert store.list_leases() == []
+    with pytest.raises(errors.FailedPrecondition, match="closed"):
+        w.write(b"more")
