@@ -22,11 +22,14 @@ Deliberate differences, each small:
   ``>|x|<`` is always a whole character.
 * Regular expressions are RE2 in containerd.  Here Python's ``re`` runs them
   after :func:`_translate_re2` rewrote the RE2 features that ``re`` spells
-  differently (``$`` means end of text, ``\\z``, ``\\Q…\\E``, ``\\x{…}``,
-  flags in the middle of a pattern, ASCII ``\\d \\s \\w``, ``[[:alpha:]]``)
-  and rejected what RE2 rejects (look-around, back-references, possessive
-  quantifiers).  ``\\p{…}`` classes and the ``U`` flag are not supported and
-  count as an invalid regex.
+  differently (``$`` means end of text, ``\\z``, ``\\Q…\\E``, ``\\x{…}``, octal,
+  flags in the middle of a pattern and across ``|``, ASCII ``\\d \\s \\w \\b``,
+  ``[[:alpha:]]``, quantified assertions, ``{,n}`` as a literal) and rejected
+  what RE2 rejects (look-around, back-references, possessive quantifiers).
+  ``\\p{…}`` classes and the ``U`` flag are not supported and count as an
+  invalid regex.  tests/unit/test_filters_go.py checks all this against
+  containerd's own Go code.  Unlike RE2, ``re`` backtracks: a pathological
+  pattern on a long value can be slow.
 * An invalid regex never matches (as in containerd) and is logged once per
   pattern, not once per item.
 
@@ -589,6 +592,13 @@ _POSIX_CLASSES = {
     "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ",
     "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f",
 }
+_WORD = "[0-9A-Za-z_]"
+# Zero-width assertions as groups (RE2 lets them take a quantifier); \b and \B are ASCII in RE2.
+_ASSERTIONS = {
+    "A": "(?:\\A)", "z": "(?:\\Z)",
+    "b": f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))",
+    "B": f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))",
+}
 _PERL_CLASSES = {"d": "0-9", "s": "\\t\\n\\f\\r ", "w": "0-9A-Za-z_"}
 _REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
 _NAME = re.compile(r"[A-Za-z0-9_]+>")
@@ -601,10 +611,15 @@ def _translate_re2(pattern: str) -> str:
     Raises :class:`_RegexUnsupported` for what RE2 rejects (so it never matches).
     """
     out: list[str] = []
-    # One entry per open group: (multiline flag inside it, extra ")" to close for "(?i)").
-    groups: list[list] = [[False, 0]]
+    # One entry per open group: [multiline flag inside it, flags of the "(?i:" scopes opened for
+    # "(?i)" at this level, which must be closed before its "|" and ")" and reopened after "|"].
+    # The third item is where the group starts in out (a quantifier after ")" repeats all of it).
+    groups: list[list] = [[False, [], 0]]
     i, n = 0, len(pattern)
     repeat_state = 0  # 1 just after a quantifier, 2 after its lazy "?"
+    after_flags: int | None = None  # index in out of a "(?i:" with nothing after it yet
+    atom = 0  # index in out where the last atom starts
+    quantified = False  # the last atom already has a quantifier
 
     def escape_at(j: int, in_class: bool) -> tuple[str, int]:
         """Translate the escape starting at pattern[j] == "\\"; return (text, next index)."""
@@ -641,11 +656,9 @@ def _translate_re2(pattern: str) -> str:
                 raise _RegexUnsupported("back-references are not RE2")
             return f"\\x{int(digits, 8):02x}" if int(digits, 8) < 256 else \
                 f"\\u{int(digits, 8):04x}", k
-        if not in_class and c in "AbB":
-            return "\\" + c, j + 2
-        if not in_class and c == "z":
-            return "\\Z", j + 2
-        if c == "Q":
+        if not in_class and c in "AbBz":
+            return _ASSERTIONS[c], j + 2
+        if c == "Q" and not in_class:
             end = pattern.find("\\E", j + 2)
             literal = pattern[j + 2:] if end < 0 else pattern[j + 2:end]
             return re.escape(literal), (n if end < 0 else end + 2)
@@ -655,7 +668,40 @@ def _translate_re2(pattern: str) -> str:
 
     while i < n:
         ch = pattern[i]
-        repeat = False
+        if ch in "*+?{":
+            m = _REPEAT.match(pattern, i) if ch == "{" else None
+            if ch == "{" and not m:
+                out.append("\\{")  # RE2 reads a "{" that starts no repeat (e.g. "{,3}") literally
+                i += 1
+                after_flags = None
+                repeat_state = 0
+                continue
+            if m:
+                low, high = int(m.group(1)), m.group(3)
+                if low > 1000 or (high and int(high) > 1000) or (high and int(high) < low):
+                    raise _RegexUnsupported("invalid repeat count")
+                text, i = m.group(0), m.end()
+            else:
+                text, i = ch, i + 1
+            lazy = repeat_state == 1 and text == "?"
+            if repeat_state and not lazy:
+                raise _RegexUnsupported("invalid nested repetition operator")
+            if after_flags is not None:
+                # RE2 repeats the atom before "(?i)": put the quantifier in front of our "(?i:"
+                if quantified and not lazy:  # "a*(?i)*" is (a*)* in RE2; Python needs the group
+                    out.insert(atom, "(?:")
+                    out.insert(after_flags + 1, ")")
+                    after_flags += 2
+                out.insert(after_flags, text)
+                after_flags += 1
+            else:
+                out.append(text)
+            repeat_state = 2 if lazy else 1
+            quantified = True
+            continue
+        previous_atom = (atom, quantified)
+        atom = len(out)
+        quantified = False
         if ch == "\\":
             text, i = escape_at(i, in_class=False)
             out.append(text)
@@ -698,11 +744,11 @@ def _translate_re2(pattern: str) -> str:
                 if rest.startswith("P<") and _NAME.match(rest, 2):
                     out.append("(?P<")
                     i += 4
-                    groups.append([groups[-1][0], 0])
+                    groups.append([groups[-1][0], [], atom])
                 elif rest.startswith("<") and _NAME.match(rest, 1):
                     out.append("(?P<")
                     i += 3
-                    groups.append([groups[-1][0], 0])
+                    groups.append([groups[-1][0], [], atom])
                 else:
                     m = _FLAGS.match(rest)
                     if not m or m.group(2) == "" or m.group(0) == ")":
@@ -719,57 +765,43 @@ def _translate_re2(pattern: str) -> str:
                     i += 2 + m.end()
                     if end == ":":
                         out.append(f"(?{flags}:" if flags else "(?:")
-                        groups.append([multiline, 0])
+                        groups.append([multiline, [], atom])
                     else:
                         # "(?i)" applies to the rest of the enclosing group: scope it explicitly.
+                        if after_flags is None:
+                            after_flags = len(out)
                         out.append(f"(?{flags}:")
                         groups[-1][0] = multiline
-                        groups[-1][1] += 1
+                        groups[-1][1].append(flags)
+                        atom, quantified = previous_atom
+                        repeat_state = 0  # as in Go: "a*(?i)*" repeats "a*" again, legally
+                        continue  # the atom before it can still take a quantifier
             else:
                 out.append("(")
                 i += 1
-                groups.append([groups[-1][0], 0])
+                groups.append([groups[-1][0], [], atom])
         elif ch == ")":
             if len(groups) == 1:
                 raise _RegexUnsupported("unexpected )")
-            _, extra = groups.pop()
-            out.append(")" * (extra + 1))
+            _, scopes, atom = groups.pop()
+            out.append(")" * (len(scopes) + 1))
             i += 1
-            repeat = False
+        elif ch == "|":
+            scopes = groups[-1][1]
+            out.append(")" * len(scopes) + "|" + "".join(f"(?{f}:" for f in scopes))
+            i += 1
         elif ch == "$":
-            out.append("$" if groups[-1][0] else "\\Z")
+            out.append("(?:$)" if groups[-1][0] else "(?:\\Z)")  # RE2's $ is the end of the text
             i += 1
-        elif ch in "*+?":
-            if repeat_state == 1 and ch == "?":
-                repeat_state = 2  # "*?" is the lazy form
-                out.append(ch)
-                i += 1
-                continue
-            if repeat_state:
-                raise _RegexUnsupported("invalid nested repetition operator")
-            out.append(ch)
+        elif ch == "^":
+            out.append("(?:^)")  # a group, so that RE2's "^*" stays valid
             i += 1
-            repeat = True
-        elif ch == "{":
-            m = _REPEAT.match(pattern, i)
-            if m:
-                low = int(m.group(1))
-                high = m.group(3)
-                if low > 1000 or (high and int(high) > 1000) or (high and int(high) < low):
-                    raise _RegexUnsupported("invalid repeat count")
-                if repeat_state:
-                    raise _RegexUnsupported("invalid nested repetition operator")
-                out.append(m.group(0))
-                i = m.end()
-                repeat = True
-            else:
-                out.append("\\{")  # RE2 reads a "{" that starts no repeat (e.g. "{,3}") literally
-                i += 1
         else:
             out.append(ch)
             i += 1
-        repeat_state = 1 if repeat else 0
+        after_flags = None
+        repeat_state = 0
     if len(groups) != 1:
         raise _RegexUnsupported("missing closing )")
-    out.append(")" * groups[0][1])
+    out.append(")" * len(groups[0][1]))
     return "".join(out)
