@@ -31,15 +31,7 @@ log = logging.getLogger(__name__)
 
 METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
 _HEX_DIGITS = "0123456789abcdef"
-
-
-def _name_checker(length: int):
-    # str.strip in C: a name is lower-case hex exactly when stripping the hex digits leaves nothing.
-    return lambda name: len(name) == length and not name.strip(_HEX_DIGITS)
-
-
-_NAME_OK = {alg: _name_checker(n) for alg, n in ALGORITHMS.items()}
-_new_digest = str.__new__  # names already matched by _NAME_OK skip Digest's re-validation
+_new_digest = str.__new__  # names already checked by walk skip Digest's re-validation
 
 
 @dataclass(frozen=True)
@@ -187,10 +179,11 @@ class LocalStore:
                 raise errors.Unknown(f"cannot list {self.blobs_root / alg}: {exc.strerror or exc}") from exc
             try:
                 names = sorted(os.listdir(dir_fd))
-                name_ok = _NAME_OK[alg]
+                hex_len = ALGORITHMS[alg]
                 prefix = alg + ":"
                 for name in names:
-                    if not name_ok(name):
+                    # a blob name is lower-case hex of the right length: str.strip runs in C
+                    if len(name) != hex_len or name.strip(_HEX_DIGITS):
                         if strays is not None:
                             strays.append(StrayBlob(self.blobs_root / alg / name, name, "name is not a valid digest"))
                         continue
