@@ -39,6 +39,8 @@ DEFAULT_TIMEOUT = 30.0  # seconds for one unary call; streams have no overall de
 LEASE_EXPIRE = timedelta(hours=24)  # a crashed client's lease ends by itself, like ctr's
 _EXPIRE_LABEL = "containerd.io/gc.expire"
 _REF_HASH_LEN = 16
+_LEASE_PREFIX = "blobscope-"
+_REF_LABEL = "blobscope.ref"  # on a write's lease: which ingest it keeps, so a resumed write takes it over
 IMPORT_READ = 4 * CHUNK  # one write() call keeps this many chunks in flight
 _DIGEST_IN_TEXT = re.compile(r"sha(?:256|384|512):[0-9a-f]{64,128}")
 
@@ -251,9 +253,18 @@ class ContainerdStore:
         expected = Digest(expected) if expected else None
         lease, owns = self.lease, False
         if lease == AUTO:
-            lease, owns = self.create_lease(labels={"blobscope.ref": ref[:1000]}), True
+            # Resuming a closed write: take over the lease that has kept its ingest alive.
+            lease = self._lease_for_ref(ref) or self.create_lease(labels={_REF_LABEL: ref[:1000]})
+            owns = True
         return ContainerdWriter(self, ref, total=total, expected=expected, lease=lease, owns_lease=owns,
                                 gc_root=self.gc_root if gc_root is None else gc_root)
+
+    def _lease_for_ref(self, ref: str) -> str | None:
+        resp = self._unary(self._leases.List, leases_pb2.ListRequest(), "listing leases")
+        for lease in resp.leases:
+            if lease.id.startswith(_LEASE_PREFIX) and lease.labels.get(_REF_LABEL) == ref[:1000]:
+                return lease.id
+        return None
 
     def import_file(self, path, *, ref: str | None = None, labels: dict[str, str] | None = None,
                     progress: Callable[[int, int], None] | None = None,
@@ -280,7 +291,7 @@ class ContainerdStore:
             if self.lease != AUTO:
                 return self._import(f, path, st.st_size, ref, labels, progress, cancel, gc_root)
             # One lease for the write and the Info after it, so the blob cannot vanish in between.
-            lease = self.create_lease(labels={"blobscope.ref": ref[:1000]})
+            lease = self._lease_for_ref(ref) or self.create_lease(labels={_REF_LABEL: ref[:1000]})
             try:
                 return self.with_lease(lease)._import(f, path, st.st_size, ref, labels, progress, cancel, gc_root)
             finally:
@@ -370,7 +381,7 @@ class ContainerdStore:
     def create_lease(self, *, expire: timedelta | None = LEASE_EXPIRE, labels: dict[str, str] | None = None,
                      lease_id: str | None = None) -> str:
         """Create a lease in this namespace; content written under it is kept until it ends."""
-        lease_id = lease_id or f"blobscope-{int(time.time())}-{secrets.token_hex(6)}"
+        lease_id = lease_id or f"{_LEASE_PREFIX}{int(time.time())}-{secrets.token_hex(6)}"
         labels = dict(labels or {})
         if expire is not None:
             labels[_EXPIRE_LABEL] = format_rfc3339(Timestamp.now().ns + int(expire.total_seconds() * 1e9))

@@ -161,11 +161,15 @@ def test_close_keeps_the_ingest_and_a_new_writer_resumes_with_stat(store):
     w.close()
     assert store.status("resume-me").offset == 1_000_000
     assert [s.ref for s in store.list_statuses()] == ["resume-me"]
+    kept = store.list_leases()
+    assert len(kept) == 1  # the closed write's lease keeps the ingest
     w = store.writer("resume-me", total=len(data))
+    assert store.list_leases() == kept  # taken over, not a second one
     assert w.status().offset == 1_000_000
     w.write(data[1_000_000:])
     assert w.commit(len(data)) == Digest.from_bytes(data)
     assert store.list_statuses() == []
+    assert store.list_leases() == []
 
 
 def test_ctr_content_is_read_with_its_labels(daemon, store, ns):
