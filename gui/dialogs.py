@@ -6,12 +6,8 @@ a global, and the Qt dialogs never use native windows that a test cannot reach.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("DialogService", text)
 
 
 class DialogService:

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self._referrers: dict[str, list[tuple[str, str]]] | None = None
         self._verify_job = None
         self._classify_job = None
+        self._scanning = False
         self._closing = False
 
         self._build_source_bar()
@@ -359,6 +360,7 @@ class MainWindow(QMainWindow):
         else:
             self._pending = []
         self.scan_label.setText(self.tr("Scanning…"))
+        self._scanning = True
         self.scanner.rescan()
 
     @Slot(object)
@@ -378,7 +380,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_ingests(self, rows: list) -> None:
-        full_scan = self.scan_label.text() == self.tr("Scanning…")
+        full_scan = self._scanning
+        self._scanning = False
         self.ingest_model.set_rows(rows)
         self.watcher.set_polling(any(r.broken is None for r in rows))
         self._on_totals()
@@ -439,6 +442,7 @@ class MainWindow(QMainWindow):
     def _on_scan_failed(self, message: str) -> None:
         self.scan_label.setText("")
         self._pending = None
+        self._scanning = False
         self._report(self.tr("Reading the store failed."), message,
                      hint=self.tr("Press F5 to try again."))
 

@@ -364,3 +364,52 @@ def test_bad_filter_shows_inline_message_and_keeps_rows(qtbot, make_window, stor
     qtbot.waitUntil(lambda: win.filter_error.isVisible(), timeout=3000)
     assert "cannot be used" in win.filter_error.text()
     assert win.blob_model.rowCount() == 2
+
+
+def test_damaged_ingest_is_shown_and_can_be_removed(qtbot, make_window, store, dialogs):
+    import hashlib
+    junk = store.root / "ingest" / hashlib.sha256(b"lost-ref").hexdigest()
+    junk.mkdir(parents=True)
+    (junk / "data").write_bytes(b"partial")  # no ref, no timestamps: cannot be resumed
+    win = make_window(store.root)
+    assert win.ingest_model.rowCount() == 1
+    from gui.ingest_model import COL_STATE
+    assert win.ingest_model.data(win.ingest_model.index(0, COL_STATE)) == "damaged"
+    win.ingest_view.selectRow(0)
+    dialogs.answer("confirm", True)
+    win.actions["actionAbort"].trigger()
+    wait_jobs(qtbot, win)
+    assert not junk.exists()
+    assert win.ingest_model.rowCount() == 0
+    assert dialogs.errors == []
+
+
+def test_drop_files_onto_the_window_imports_them(qtbot, make_window, store, dialogs, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent, QDragEnterEvent
+    src = tmp_path / "dropped.txt"
+    src.write_bytes(b"dropped on the window")
+    win = make_window(store.root)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(src))])
+    enter = QDragEnterEvent(win.rect().center(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(win, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(win.rect().center()), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    dialogs.answer("edit_labels", {"example.com/how": "dropped"})
+    QApplication.sendEvent(win, drop)
+    d = Digest.from_bytes(b"dropped on the window")
+    qtbot.waitUntil(lambda: blob_file(store, d).exists(), timeout=10000)
+    wait_jobs(qtbot, win)
+    assert store.info(d).labels == {"example.com/how": "dropped"}
+
+
+def test_window_geometry_and_last_store_are_remembered(qtbot, make_window, store, settings):
+    win = make_window(store.root)
+    win.resize(700, 500)  # inside the offscreen screen (800x600), which restoreGeometry respects
+    win.shutdown()
+    win2 = make_window(store.root)
+    assert (win2.size().width(), win2.size().height()) == (700, 500)
+    assert settings.value("lastStore") == str(store.root)
