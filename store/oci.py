@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import io
 import json
 import logging
 import os
@@ -282,15 +283,40 @@ def _sniff_compressed(read_at: ReadAt, size: int, algo: str) -> ContentType:
                        note=f"{algo} data that does not hold a tar archive")
 
 
+class _PrefixFile(io.RawIOBase):
+    """At most ``limit`` bytes of a blob as a file, for a decompressor that pulls its input."""
+
+    def __init__(self, read_at: ReadAt, size: int, limit: int):
+        self._read_at, self._end, self._pos = read_at, min(size, limit), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = min(len(b), 16384, self._end - self._pos)
+        if n <= 0:
+            return 0
+        data = self._read_at(n, self._pos)
+        b[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
 def _decompress_prefix(read_at: ReadAt, size: int, algo: str, want: int) -> bytes:
-    if algo == "gzip":
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        feed = lambda b: d.decompress(b, want)  # noqa: E731  (bounded output per call)
-    else:
+    """The first ``want`` decompressed bytes; output is bounded too, so a compression bomb costs nothing."""
+    if algo == "zstd":
         import zstandard
 
-        d = zstandard.ZstdDecompressor().decompressobj()
-        feed = d.decompress
+        src = _PrefixFile(read_at, size, _DECOMPRESS_INPUT_LIMIT)
+        with zstandard.ZstdDecompressor().stream_reader(src, read_size=16384, closefd=False) as r:
+            out = bytearray()
+            while len(out) < want:
+                chunk = r.read(want - len(out))
+                if not chunk:
+                    break
+                out += chunk
+            return bytes(out)
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
     out = bytearray()
     off = 0
     while off < size and off < _DECOMPRESS_INPUT_LIMIT and len(out) < want:
@@ -298,10 +324,9 @@ def _decompress_prefix(read_at: ReadAt, size: int, algo: str, want: int) -> byte
         if not chunk:
             break
         off += len(chunk)
-        out += feed(chunk)
-        if algo == "gzip" and d.unconsumed_tail:
-            # zlib stopped at `want` bytes of output; that is all we need.
-            break
+        out += d.decompress(chunk, want - len(out))
+        if d.unconsumed_tail:
+            break  # zlib stopped at `want` bytes of output; that is all we need
     return bytes(out[:want])
 
 

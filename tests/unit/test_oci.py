@@ -301,3 +301,19 @@ def test_any_bytes_are_recognised_without_raising(data):
     assert ct.kind == (Kind.EMPTY if not data else ct.kind)
     for prefix in (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"{"):
         assert isinstance(oci.sniff_bytes(prefix + data).kind, Kind)
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, lambda b: zstandard.ZstdCompressor(level=19).compress(b)])
+def test_compression_bombs_cost_a_bounded_read(compress):
+    import tracemalloc
+    bomb = compress(b"\0" * (64 << 20))  # 64 MiB of zeros: at most 64 KiB compressed
+    r = CountingReader(bomb)
+    tracemalloc.start()
+    try:
+        ct = oci.sniff(r, len(bomb))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert ct.kind == Kind.LAYER  # zero blocks: what an empty tar looks like
+    assert r.read <= 512 + 256 * 1024 + 16384
+    assert peak < 4 << 20
