@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
+from ..digest import Digest
+from ..types import Info
 from ..local import LocalStore
 from ._rpc import TLSConfig
 from .client import ContainerdStore
@@ -54,4 +57,32 @@ def open_source(target: os.PathLike | str, *, namespace: str = "default", tls: T
     return LocalStore(path, writable=writable)
 
 
-__all__ = ["open_source", "is_address"]
+@dataclass(frozen=True)
+class Comparison:
+    """Blobs of two sources by digest (each list sorted by digest)."""
+
+    only_a: list[Info]
+    only_b: list[Info]
+    both: list[Digest]
+
+    @property
+    def only_a_bytes(self) -> int:
+        return sum(i.size for i in self.only_a)
+
+    @property
+    def only_b_bytes(self) -> int:
+        return sum(i.size for i in self.only_b)
+
+
+def compare(a, b, *filters: str) -> Comparison:
+    """Which blobs (matching ``filters``) one source has and the other lacks; one walk of each."""
+    in_a = {i.digest: i for i in a.walk(*filters)}
+    in_b = {i.digest: i for i in b.walk(*filters)}
+    return Comparison(
+        only_a=[in_a[d] for d in sorted(in_a.keys() - in_b.keys())],
+        only_b=[in_b[d] for d in sorted(in_b.keys() - in_a.keys())],
+        both=sorted(in_a.keys() & in_b.keys()),
+    )
+
+
+__all__ = ["open_source", "is_address", "compare", "Comparison"]

@@ -16,6 +16,7 @@ import grpc
 
 from .. import errors
 from ..digest import Digest
+from ..labels import validate as validate_labels
 from ..timestamps import format_rfc3339, Timestamp
 from ..types import Status
 from ._convert import ts_from_pb
@@ -181,6 +182,7 @@ class ContainerdWriter:
         self._check_open()
         expected = Digest(expected) if expected else self._expected
         labels = dict(labels or {})
+        validate_labels(labels)  # refuse before anything is sent: the ingest stays, untouched
         if self._gc_root and GC_ROOT not in labels:
             labels[GC_ROOT] = format_rfc3339(Timestamp.now().ns)
         try:

@@ -407,3 +407,38 @@ def test_a_failed_write_aborts_even_outside_a_with_block(daemon, store):
     assert store.list_leases() == []
     with pytest.raises(errors.FailedPrecondition, match="closed"):
         w.write(b"more")
+
+
+def test_commit_with_an_oversized_label_changes_nothing(store):
+    w = store.writer("bad-label")
+    w.write(b"keep these bytes")
+    with pytest.raises(errors.InvalidArgument, match="greater than maximum size"):
+        w.commit(labels={"k": "v" * 4096})
+    # Refused before anything was sent: the ingest is intact and the commit can be retried.
+    assert store.status("bad-label").offset == len(b"keep these bytes")
+    d = w.commit(labels={"k": "v"})
+    assert store.info(d).labels["k"] == "v"
+    assert store.list_statuses() == [] and store.list_leases() == []
+
+
+def test_compare_a_daemon_namespace_with_a_local_store(tmp_path, store):
+    from store import LocalStore
+    from store.containerd.sources import compare
+
+    local = LocalStore(tmp_path / "local")
+    shared = [f"shared {i}".encode() for i in range(3)]
+    for i, data in enumerate(shared):
+        _write(store, f"s{i}", data)
+        with local.writer(f"s{i}") as w:
+            w.write(data)
+            w.commit(len(data))
+    only_daemon = _write(store, "od", b"only on the daemon")
+    with local.writer("ol") as w:
+        w.write(b"only here, longer")
+        only_local = w.commit()
+    c = compare(store, local)
+    assert [i.digest for i in c.only_a] == [only_daemon]
+    assert [i.digest for i in c.only_b] == [only_local]
+    assert c.both == sorted(Digest.from_bytes(d) for d in shared)
+    assert (c.only_a_bytes, c.only_b_bytes) == (len(b"only on the daemon"), len(b"only here, longer"))
+    assert compare(store, local, f"digest=={only_daemon}").only_a[0].digest == only_daemon
