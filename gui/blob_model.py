@@ -176,16 +176,14 @@ class BlobTableModel(QAbstractTableModel):
         self.totalsChanged.emit()
 
     def append_rows(self, rows: list[BlobRow]) -> None:
-        """A batch of a first scan: rows appear at once (sorted in if a sort is active)."""
-        fresh = []
-        for r in rows:
-            old = self._all.get(r.digest)
-            if old is not None:
-                self.total_bytes -= old.size
+        """A batch of a first scan (or new blobs): rows appear at once, sorted in if a sort is active."""
+        known = [r for r in rows if r.digest in self._all]
+        if known:  # e.g. importing content that is already there: update the row in place
+            self.replace_rows(known, emit_totals=False)
+        fresh = [r for r in rows if r.digest not in self._all]
+        for r in fresh:
             self._all[r.digest] = r
             self.total_bytes += r.size
-            if old is None:
-                fresh.append(r)
         visible = self._visible(fresh)
         if visible:
             first = len(self._rows)

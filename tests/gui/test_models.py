@@ -125,3 +125,14 @@ def test_content_ref_keys_follow_containerd_rules():
     assert is_content_ref_key("containerd.io/gc.ref.content/foo")
     assert not is_content_ref_key("containerd.io/gc.ref.contentX")
     assert not is_content_ref_key("containerd.io/gc.root")
+
+
+def test_appending_a_known_blob_replaces_its_row():
+    m = BlobTableModel()
+    m.append_rows([row(1), row(2)])
+    newer = row(1, labels={"k": "v"})
+    m.append_rows([newer])
+    assert m.rowCount() == 2 and m.total_count == 2
+    assert m.row_at(m.row_for(newer.digest)) is newer
+    m.remove_digests([newer.digest])
+    assert m.rowCount() == 1 and m.total_count == 1
