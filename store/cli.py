@@ -126,10 +126,11 @@ class Context:
             root = self.root
             creates = COMMANDS[self.args.command].creates_store
             if not creates and not root.is_dir():
-                where = "the default store " if not self.args.root else ""
-                raise CliError(
-                    f"there is no store at {where}{root} (no such directory); give --root DIR, "
-                    "or create it with 'blobctl import' or 'blobctl ingest'")
+                if self.args.root:
+                    raise CliError(f"there is no store at {root} (no such directory); check --root, or create "
+                                   "a store there with 'blobctl import' or 'blobctl ingest'")
+                raise CliError(f"there is no store yet at {root}, the default store; give --root DIR (or set "
+                               f"{paths.ROOT_ENV}), or create it with 'blobctl import' or 'blobctl ingest'")
             self._store = LocalStore(root, writable=True if self.args.force else None)
         return self._store
 

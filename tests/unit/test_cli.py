@@ -123,11 +123,16 @@ def test_ls_bad_filter_is_one_line_with_containerds_message(capsys, root, blobs)
     assert one_line_error(err) == 'filters: parse error: [labels.a >|=|< b]: unsupported operator "=": invalid argument'
 
 
-def test_commands_on_a_missing_root_fail_without_creating_it(capsys, tmp_path):
+def test_commands_on_a_missing_root_fail_without_creating_it(capsys, tmp_path, monkeypatch):
     missing = tmp_path / "nope"
-    for argv in (["ls"], ["active"], ["du"], ["verify"], ["rm", str(Digest.from_bytes(b""))]):
+    for argv in (["ls"], ["active"], ["du"], ["verify"], ["rm", str(Digest.from_bytes(b""))],
+                 ["label", str(Digest.from_bytes(b"")), "a=b"], ["abort", "x"], ["get", str(Digest.from_bytes(b""))]):
         rc, out, err = run(capsys, missing, *argv)
-        assert rc == 1 and "there is no store at" in one_line_error(err)
+        assert rc == 1 and f"there is no store at {missing} (no such directory)" in one_line_error(err)
+    assert not missing.exists()
+    monkeypatch.setenv("BLOBSCOPE_ROOT", str(missing))
+    assert cli.main(["ls"]) == 1
+    assert "there is no store yet at" in one_line_error(capsys.readouterr()[1])
     assert not missing.exists()
 
 
@@ -174,10 +179,21 @@ def test_active_notes_broken_ingests_and_abort_broken_removes_them(capsys, root,
 def test_abort_removes_ingests_and_skips_unknown_refs(capsys, root, store):
     with store.writer("r1") as w:
         w.write(b"x")
-    rc, out, err = run(capsys, root, "abort", "r1", "never-there")
-    assert rc == 0 and out == "r1\n"
+    with store.writer("default/1/../../x") as w:  # refs are names, hashed into the path, never paths
+        w.write(b"y")
+    rc, out, err = run(capsys, root, "abort", "r1", "never-there", "default/1/../../x")
+    assert rc == 0 and out == "r1\ndefault/1/../../x\n"
     assert "no ingest 'never-there'; skipped" in err
     assert store.list_statuses() == []
+    assert sorted(p.name for p in root.parent.iterdir()) == ["content"]
+
+
+def test_abort_with_an_empty_ref_changes_nothing(capsys, root, store):
+    with store.writer("keep") as w:
+        w.write(b"x")
+    rc, out, err = run(capsys, root, "abort", "keep", "")
+    assert rc == 2 and out == "" and "ref must not be empty" in one_line_error(err)
+    assert [s.ref for s in store.list_statuses()] == ["keep"]
 
 
 # --------------------------------------------------------------------------- get
