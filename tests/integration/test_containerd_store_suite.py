@@ -153,3 +153,69 @@ def test_commit_error_state(store, sh):
     w.close()
     store.abort(ref)
     assert store.list_statuses() == []
+
+
+# -- the error rows of tests/unit/test_store_errors.py, through the daemon ----------------------
+
+from tests.unit.test_store_errors import BAD_DIGESTS  # noqa: E402
+
+
+@pytest.mark.parametrize("text,why", BAD_DIGESTS)
+def test_bad_digest_is_invalid_argument_and_changes_nothing(store, sh, text, why):
+    """Same kind and reason as LocalStore; the message has no "calculating blob path" context
+    (there is no path: the client refuses the digest before any call)."""
+    sh.write_blob(store, "a", b"something")
+    before = [(i.digest, i.labels) for i in store.walk()]
+    calls = [lambda: store.info(text), lambda: store.reader_at(text), lambda: store.delete(text),
+             lambda: store.verify(text)]
+    if text:
+        calls.append(lambda: store.writer("r", expected=text))
+    for call in calls:
+        with pytest.raises(errors.InvalidArgument, match=why):
+            call()
+    assert [(i.digest, i.labels) for i in store.walk()] == before
+    assert store.list_statuses() == []
+
+
+def test_empty_ref_is_refused_everywhere(store):
+    for call in (store.writer, store.status, store.abort):
+        with pytest.raises(errors.InvalidArgument, match="^ref must not be empty: invalid argument$"):
+            call("")
+
+
+def test_update_bad_fieldpath_changes_nothing(store, sh):
+    d = sh.write_blob(store, "a", b"abc", labels={"x": "1"})
+    info = store.info(d)
+    with pytest.raises(errors.InvalidArgument, match=f'^cannot update "size" field on content info "{d}"'):
+        store.update(info.__class__(d, 3, info.created_at, info.updated_at, {"x": "2"}), "labels.x", "size")
+    assert store.info(d).labels == {"x": "1"}
+
+
+def test_status_after_commit_is_not_found(store):
+    w = store.writer("r")
+    w.write(b"x")
+    w.commit(1)
+    with pytest.raises(errors.NotFound, match="reference r"):
+        store.status("r")
+
+
+def test_list_statuses_and_walk_bad_filter(store):
+    """The daemon parses the filter: same kind and message shape as LocalStore's parser."""
+    with pytest.raises(errors.InvalidArgument, match=r"^filters: parse error: \[ref==\]: "):
+        store.list_statuses("ref==")
+    with pytest.raises(errors.InvalidArgument, match="filters: parse error"):
+        list(store.walk("labels.a=="))
+
+
+def test_abort_under_an_open_writer_then_its_commit_fails(store):
+    """As containerd and LocalStore: abort does not wait for the writer; that writer's commit then
+    fails.  Through the daemon the failure is its raw rename error (kind Unknown), not "aborted".
+    (Bytes unique to this test: if any namespace already had them, the daemon's backend would
+    answer AlreadyExists, which the metadata layer tolerates, and the commit would succeed.)"""
+    data = b"aborted under an open writer"
+    w = store.writer("r")
+    w.write(data)
+    store.abort("r")
+    with pytest.raises(errors.Unknown, match="rename .*: no such file or directory"):
+        w.commit(len(data))
+    assert store.writer("r").status().offset == 0
