@@ -363,6 +363,16 @@ class ContainerdStore:
         resp = self._unary(self._namespaces.List, namespaces_pb2.ListNamespacesRequest(), "listing namespaces")
         return sorted(ns.name for ns in resp.namespaces)
 
+    def namespace_labels(self, namespace: str | None = None) -> dict[str, str]:
+        """The labels of a namespace (this store's by default); NotFound if it does not exist."""
+        name = _rpc.validate_namespace(namespace or self.namespace)
+        # The daemon's Get answers an empty record for a namespace that does not exist.
+        if name not in self.list_namespaces():
+            raise errors.NotFound(f"namespace {name} does not exist on containerd at {self.address}")
+        resp = self._unary(self._namespaces.Get, namespaces_pb2.GetNamespaceRequest(name=name),
+                           f"reading namespace {name}")
+        return dict(resp.namespace.labels)
+
     def namespaces_with(self, digest: Digest | str) -> list[str]:
         """The namespaces that hold a record of ``digest`` (the same bytes on disk are shared)."""
         digest = Digest(digest)

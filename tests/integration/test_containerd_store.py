@@ -348,6 +348,10 @@ def test_namespace_isolation_and_namespaces_with(daemon):
         assert r.read_at(100, 0) == b"only in a"
     assert b.namespaces_with(d) == ["iso-b"]
     b.delete(d)
+    daemon.ctr("namespaces", "label", "iso-b", "team=blobscope")
+    assert b.namespace_labels() == {"team": "blobscope"} and a.namespace_labels("iso-a") == {}
+    with pytest.raises(errors.NotFound):
+        a.namespace_labels("no-such-namespace")
     a.close()
 
 
