@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import hashlib
 import logging
@@ -237,7 +238,11 @@ class Writer:
             _remove_ingest(self.path)
             raise errors.AlreadyExists(f"content {dgst}")
         try:
-            os.rename(self.path / "data", target)
+            _rename_noreplace(self.path / "data", target)
+        except FileExistsError:
+            # Another writer committed the same digest between the check above and the rename.
+            _remove_ingest(self.path)
+            raise errors.AlreadyExists(f"content {dgst}") from None
         except FileNotFoundError as exc:
             raise errors.Unknown(f"rename {exc.filename} {target}: no such file or directory "
                                  f"(was ingest {self.ref!r} aborted while it was written?)") from exc
@@ -325,6 +330,37 @@ def copy(writer: Writer, source, size: int = 0, expected: Digest | str | None = 
         return writer.commit(size, expected, labels=labels)
     except errors.AlreadyExists:
         return None
+
+
+def _libc_renameat2():
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn
+
+
+_renameat2 = _libc_renameat2()
+_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
+
+
+def _rename_noreplace(src: Path, dst: Path) -> None:
+    """rename(2) that raises FileExistsError instead of replacing ``dst``.
+
+    containerd checks for the target and then renames over it, so two writers of the same
+    digest can both "win"; renameat2(RENAME_NOREPLACE) makes exactly one commit succeed.
+    """
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+            raise OSError(err, os.strerror(err), str(src), None, str(dst))
+    # No RENAME_NOREPLACE on this system or file system: the check-then-rename of containerd.
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
+    os.rename(src, dst)
 
 
 def _remove_ingest(path: Path) -> None:

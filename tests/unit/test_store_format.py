@@ -306,7 +306,7 @@ def test_commit_syncs_data_then_the_blob_directory(store, monkeypatch):
     import store.writer as writer_module
 
     events = []
-    real_fsync, real_rename = os.fsync, os.rename
+    real_fsync, real_rename = os.fsync, writer_module._rename_noreplace
 
     def spy_fsync(fd):
         events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
@@ -319,7 +319,7 @@ def test_commit_syncs_data_then_the_blob_directory(store, monkeypatch):
     w = store.writer("r")
     w.write(b"durable")
     monkeypatch.setattr(writer_module.os, "fsync", spy_fsync)
-    monkeypatch.setattr(writer_module.os, "rename", spy_rename)
+    monkeypatch.setattr(writer_module, "_rename_noreplace", spy_rename)
     dgst = w.commit(7)
     monkeypatch.undo()
     data = str(store.ingest_dir("r") / "data")
