@@ -646,3 +646,29 @@ def test_an_extension_missing_a_dependency_leaves_the_other_commands_working(cap
     rc, out, err = run(capsys, root, "ls", "-q")
     assert rc == 0 and len(out.split()) == 3
     assert "commands of blobctl_ext_broken are unavailable" in err
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+label_keys = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="="), min_size=1, max_size=12)
+label_values = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(label_keys, label_values, min_size=1, max_size=4))
+def test_labels_set_with_label_come_back_exactly_from_ls_json(capsys, tmp_path, labels):
+    import tempfile
+    root = Path(tempfile.mkdtemp(dir=tmp_path)) / "content"  # hypothesis reuses tmp_path between examples
+    d = write(LocalStore(root), b"x")
+    rc = cli.main(["--root", str(root), "label", d, "--", *(f"{k}={v}" for k, v in labels.items())])
+    capsys.readouterr()
+    assert rc == 0
+    assert cli.main(["--root", str(root), "ls", "--json", filters_for(labels)]) == 0
+    (entry,) = json.loads(capsys.readouterr()[0])
+    assert entry["labels"] == labels
+
+
+def filters_for(labels: dict) -> str:
+    from store import filters
+    return ",".join(filters.format_selector(("labels", k), "==", v) for k, v in labels.items())
