@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..digest import Digest
 from ..timestamps import Timestamp
 from ..types import Info, Status
@@ -22,16 +24,32 @@ def ts_to_pb(value, into) -> None:
 GO_ZERO_SECONDS = -62135596800  # 0001-01-01T00:00:00Z, Go's zero time
 
 
+_CANONICAL = re.compile(r"sha256:[a-f0-9]{64}\Z").match
+_from_ns = Timestamp.from_ns
+_new_str = str.__new__
+_new_obj = object.__new__
+_set = object.__setattr__
+
+
 def info_from_pb(msg) -> Info:
-    created = ts_from_pb(msg.created_at)
-    if msg.updated_at.seconds in (0, GO_ZERO_SECONDS) and msg.updated_at.nanos == 0:
+    # A walk converts 100k of these: check the common sha256 form with one regex and build the
+    # frozen dataclass directly (LocalStore's walk does the same); anything else takes Digest().
+    text = msg.digest
+    digest = _new_str(Digest, text) if _CANONICAL(text) else Digest(text)
+    c, u = msg.created_at, msg.updated_at
+    created = _from_ns(c.seconds * NS + c.nanos)
+    us, un = u.seconds, u.nanos
+    if un == 0 and (us == 0 or us == GO_ZERO_SECONDS):
         # containerd 1.6's List leaves UpdatedAt out; its Info has it.  Show the creation time
         # rather than year 1 (a walk's updated_at is then a lower bound).
         updated = created
     else:
-        updated = ts_from_pb(msg.updated_at)
-    return Info(digest=Digest(msg.digest), size=msg.size, created_at=created, updated_at=updated,
-                labels=dict(msg.labels))
+        updated = _from_ns(us * NS + un)
+    labels = msg.labels
+    info = _new_obj(Info)
+    _set(info, "__dict__", {"digest": digest, "size": msg.size, "created_at": created, "updated_at": updated,
+                            "labels": dict(labels) if labels else {}})
+    return info
 
 
 def info_to_pb(info: Info) -> content_pb2.Info:
