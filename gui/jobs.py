@@ -121,7 +121,10 @@ class JobRunner(QObject):
         job, on_done, on_error, _, _ = entry
         self.jobFinished.emit(job.name)
         if error is not None:
-            log.warning("%s failed: %s", job.name, error)
+            if getattr(error, "kind", "") == "canceled":
+                log.info("%s stopped: %s", job.name, error)
+            else:
+                log.warning("%s failed: %s", job.name, error)
             if on_error:
                 on_error(error)
         elif on_done:

@@ -7,6 +7,7 @@ generation are dropped before they reach the models.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 
@@ -44,6 +45,19 @@ class ScanWorker(QObject):
         if self._stale(gen):
             self.cancelled.emit(gen)
             return
+        # 100k new rows would trigger full cyclic collections (50-100 ms each, GIL held, GUI
+        # frozen); rows hold no cycles, so collect nothing while listing and then freeze the
+        # long-lived rows out of future collections.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._scan(gen, store)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+            gc.freeze()
+
+    def _scan(self, gen: int, store) -> None:
         try:
             count = 0
             batch: list[BlobRow] = []
@@ -56,6 +70,8 @@ class ScanWorker(QObject):
                     return
                 batch.append(BlobRow.from_info(info))
                 count += 1
+                if not count & 63:
+                    time.sleep(0)  # hand the GIL to the GUI thread if it waits: no paint waits 5 ms per cell
                 if len(batch) >= limit or (time.monotonic() - last) > BATCH_SECONDS:
                     self.blobsBatch.emit(gen, batch)
                     batch = []
