@@ -107,3 +107,13 @@ def test_go_zero_updated_at_from_list_shows_the_creation_time():
     assert info.updated_at.ns == info.created_at.ns == 1_795_820_425_146_132_545
     msg.updated_at.seconds, msg.updated_at.nanos = 1_795_820_500, 7
     assert info_from_pb(msg).updated_at.ns == 1_795_820_500_000_000_007
+
+
+def test_fast_info_conversion_still_validates_digests():
+    ok = info_from_pb(content_pb2.Info(digest="sha256:" + "a" * 64, size=1, labels={"k": "v"}))
+    assert ok.digest.algorithm == "sha256" and ok.labels == {"k": "v"}
+    ok.labels["mine"] = "x"  # the caller's own copy
+    assert info_from_pb(content_pb2.Info(digest="sha512:" + "b" * 128)).digest.encoded == "b" * 128
+    for bad in ("sha256:" + "A" * 64, "sha256:" + "a" * 63, "sha256:../../x", ""):
+        with pytest.raises(errors.InvalidArgument):
+            info_from_pb(content_pb2.Info(digest=bad))
