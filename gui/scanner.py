@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 FIRST_BATCH = 500        # small, so the first rows show almost at once
 BATCH = 5000             # later batches: few queued signals (a few per second at most)
 BATCH_SECONDS = 0.25     # ...or whatever arrived within this time
+FREEZE_ABOVE = 20000     # stores this big get their rows frozen out of the cyclic GC
 
 
 class ScanWorker(QObject):
@@ -50,14 +51,16 @@ class ScanWorker(QObject):
         # long-lived rows out of future collections.
         gc_was_enabled = gc.isenabled()
         gc.disable()
+        count = 0
         try:
-            self._scan(gen, store)
+            count = self._scan(gen, store)
         finally:
             if gc_was_enabled:
                 gc.enable()
-            gc.freeze()
+            if count >= FREEZE_ABOVE:
+                gc.freeze()
 
-    def _scan(self, gen: int, store) -> None:
+    def _scan(self, gen: int, store) -> int:
         try:
             count = 0
             batch: list[BlobRow] = []
@@ -67,7 +70,7 @@ class ScanWorker(QObject):
                 if self._stale(gen):
                     log.debug("scan %d cancelled after %d blobs", gen, count)
                     self.cancelled.emit(gen)
-                    return
+                    return count
                 batch.append(BlobRow.from_info(info))
                 count += 1
                 if not count & 63:
@@ -81,12 +84,13 @@ class ScanWorker(QObject):
                 self.blobsBatch.emit(gen, batch)
             if self._stale(gen):
                 self.cancelled.emit(gen)
-                return
+                return count
             self.blobsDone.emit(gen, count)
             self._list_ingests(gen, store)
         except Exception as e:  # noqa: BLE001 - every failure becomes a message for the user
             log.exception("scan of %s failed", getattr(store, "root", store))
             self.failed.emit(gen, str(e) or type(e).__name__)
+        return count
 
     @Slot(int, object)
     def poll_ingests(self, gen: int, store) -> None:
