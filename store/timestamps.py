@@ -63,15 +63,57 @@ class Timestamp(datetime):
     @property
     def ns(self) -> int:
         """Integer nanoseconds since 1970-01-01T00:00:00Z."""
-        return self._ns
+        try:
+            return self._ns
+        except AttributeError:
+            # Made by datetime itself (arithmetic, replace, astimezone): microseconds are all it has.
+            delta = self - _EPOCH
+            self._ns = (delta.days * 86400 + delta.seconds) * NS + delta.microseconds * 1000
+            return self._ns
 
     @property
     def nanosecond(self) -> int:
         """Nanoseconds within the second, 0..999_999_999."""
-        return self._ns % NS
+        return self.ns % NS
+
+    # Two Timestamps compare by nanoseconds (datetime alone would call 1 ns and 999 ns equal).
+    def __eq__(self, other):
+        if isinstance(other, Timestamp):
+            return self.ns == other.ns
+        return super().__eq__(other)
+
+    def __ne__(self, other):
+        if isinstance(other, Timestamp):
+            return self.ns != other.ns
+        return super().__ne__(other)
+
+    def __lt__(self, other):
+        if isinstance(other, Timestamp):
+            return self.ns < other.ns
+        return super().__lt__(other)
+
+    def __le__(self, other):
+        if isinstance(other, Timestamp):
+            return self.ns <= other.ns
+        return super().__le__(other)
+
+    def __gt__(self, other):
+        if isinstance(other, Timestamp):
+            return self.ns > other.ns
+        return super().__gt__(other)
+
+    def __ge__(self, other):
+        if isinstance(other, Timestamp):
+            return self.ns >= other.ns
+        return super().__ge__(other)
+
+    __hash__ = datetime.__hash__  # equal ns -> equal microseconds -> equal hash
 
     def __reduce__(self):
-        return (Timestamp.from_ns, (self._ns,))
+        return (Timestamp.from_ns, (self.ns,))
+
+    def __reduce_ex__(self, protocol):  # datetime's own __reduce_ex__ would drop the nanoseconds
+        return self.__reduce__()
 
     def __copy__(self):
         return self
@@ -80,7 +122,7 @@ class Timestamp(datetime):
         return self
 
     def isoformat_ns(self) -> str:
-        return format_rfc3339(self._ns)
+        return format_rfc3339(self.ns)
 
 
 def as_ns(value: datetime | int) -> int:
