@@ -198,7 +198,8 @@ class Writer:
             try:
                 write_timestamp(self.path / "updatedat", self._updated)
             except OSError as exc:
-                log.warning("could not persist updatedat of ingest %r: %s", self.ref, exc)
+                # Not lost (status falls back on data's mtime); on a full disk the caller already has the error.
+                log.info("could not persist updatedat of ingest %r: %s", self.ref, exc)
         finally:
             self._lock.release()
 
