@@ -21,6 +21,13 @@ def _plain_label(parent: QWidget, selectable: bool = True) -> QLabel:
     return label
 
 
+CLIP = 200  # a 4 KiB label value cannot wrap; show its start, the tooltip has the rest
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= CLIP else text[:CLIP] + "…"
+
+
 class DetailsPane(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -92,7 +99,8 @@ class DetailsPane(QWidget):
         self.updated.setText(fmt.local_time(row.updated_ns))
         self.media_type.setText(row.media_type or self.tr("unknown"))
         if row.labels:
-            self.labels.setText("\n".join(f"{k} = {v}" for k, v in sorted(row.labels.items())))
+            self.labels.setText("\n".join(f"{_clip(k)} = {_clip(v)}" for k, v in sorted(row.labels.items())))
+            self.labels.setToolTip("\n".join(f"{k} = {v}" for k, v in sorted(row.labels.items()))[:8000])
         else:
             self.labels.setText(self.tr("(none)"))
         if referenced_by:

@@ -101,6 +101,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._restore_geometry()
+        self.setTabOrder(self.filter_edit, self.blob_view)
+        self.setTabOrder(self.blob_view, self.ingest_view)
+        self.setTabOrder(self.ingest_view, self.details.preview)
         self.update_actions()
 
     # ------------------------------------------------------------------ construction

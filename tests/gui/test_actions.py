@@ -413,3 +413,35 @@ def test_window_geometry_and_last_store_are_remembered(qtbot, make_window, store
     win2 = make_window(store.root)
     assert (win2.size().width(), win2.size().height()) == (700, 500)
     assert settings.value("lastStore") == str(store.root)
+
+
+def test_verify_uses_several_workers_and_reports_progress(store):
+    from gui.operations import verify_blobs
+    digests = [str(add_blob(store, os.urandom(1000 + i))) for i in range(50)]
+    progress = []
+
+    class FakeJob:
+        cancelled = False
+
+        def progress(self, done, total):
+            progress.append((done, total))
+
+    out = verify_blobs(store, digests, FakeJob(), workers=3)
+    assert out == {d: True for d in digests}
+    assert progress[-1] == (50, 50)
+
+
+def test_opening_a_missing_store_creates_it(qtbot, make_window, tmp_path):
+    target = tmp_path / "first-run" / "content"
+    win = make_window(target)
+    assert target.is_dir() and win.blob_model.total_count == 0
+    assert not win.store.read_only
+
+
+def test_default_store_is_shared_with_blobctl(monkeypatch, tmp_path):
+    from gui.context import default_store_path
+    monkeypatch.setenv("BLOBSCOPE_ROOT", str(tmp_path / "mine"))
+    assert default_store_path() == tmp_path / "mine"
+    monkeypatch.delenv("BLOBSCOPE_ROOT")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_store_path() == tmp_path / "data" / "blobscope" / "store"

@@ -136,3 +136,27 @@ def test_appending_a_known_blob_replaces_its_row():
     assert m.row_at(m.row_for(newer.digest)) is newer
     m.remove_digests([newer.digest])
     assert m.rowCount() == 1 and m.total_count == 1
+
+
+@pytest.mark.parametrize("column", range(6))
+def test_every_blob_column_sorts_both_ways(column):
+    from gui.blob_model import SORT_KEYS
+    m = BlobTableModel()
+    m.append_rows([row(i, size=(i * 7919) % 13, labels={"n": str((i * 31) % 17)}) for i in range(40)])
+    for r in list(m.all_rows())[::3]:
+        r.media_type = f"type/{r.size % 5}"
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        m.sort(column, order)
+        keys = [SORT_KEYS[column](m.row_at(i)) for i in range(m.rowCount())]
+        assert keys == sorted(keys, reverse=order == Qt.SortOrder.DescendingOrder)
+
+
+@pytest.mark.parametrize("column", range(5))
+def test_every_ingest_column_sorts(column):
+    from gui.ingest_model import SORT_KEYS
+    m = IngestTableModel(clock=lambda: 10**12)
+    m.set_rows([IngestRow(f"r{i}", (i * 37) % 11, 20 if i % 2 else 0, None, i * 5, (i * 13) % 7)
+                for i in range(12)])
+    m.sort(column, Qt.SortOrder.DescendingOrder)
+    keys = [SORT_KEYS[column](m.row_at(i)) for i in range(m.rowCount())]
+    assert keys == sorted(keys, reverse=True)
