@@ -58,8 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, qt_args = split_qt_args(argv)
     args = build_parser().parse_args(ours)  # --version and --help exit here, before any Qt
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    root_logger = logging.getLogger()
+    if not root_logger.handlers:  # a host (tests) may have its own handlers: leave them alone
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.DEBUG if args.verbose else logging.WARNING)  # the log dock shows more
+        root_logger.addHandler(handler)
+        root_logger.setLevel(logging.DEBUG if args.verbose else logging.INFO)
 
     if args.screenshot and "-platform" not in qt_args and not os.environ.get("QT_QPA_PLATFORM") \
             and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
