@@ -31,14 +31,20 @@ def validate(labels: dict[str, str]) -> None:
     for key, value in labels.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise errors.InvalidArgument(f"label {key!r}: keys and values must be strings")
-        kb = key.encode("utf-8", "surrogateescape")
-        n = len(kb) + len(value.encode("utf-8", "surrogateescape"))
+        try:
+            # strict: SQLite stores text as UTF-8, and a label is text in containerd's API too
+            kb = key.encode("utf-8")
+            n = len(kb) + len(value.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise errors.InvalidArgument(
+                f"label {key!r}: keys and values must be valid UTF-8 text "
+                "(this one holds bytes that are not, or a lone surrogate)") from None
         if n > MAX_LABEL_BYTES:
             raise errors.InvalidArgument(
                 f"label key and value length ({n} bytes) greater than maximum size "
                 f"({MAX_LABEL_BYTES} bytes), key: {kb[:64].decode('utf-8', 'replace')}"
             )
-        if not key:
+        if not key:  # containerd's bolt store cannot hold an empty key either
             raise errors.InvalidArgument("label key must not be empty")
 
 

@@ -66,6 +66,7 @@ class LocalStore:
         if writable is False:
             return "the store was opened read-only"
         meta = self.root.parent / METADATA_DB
+        # Deliberate (DESIGN.md): a daemon's root is never written unless the caller insists.
         if writable is None and os.path.exists(meta):
             return (f"{self.root} belongs to a containerd installation ({meta} exists); writing behind "
                     "containerd's back would make its metadata disagree with the files. Stop containerd "
@@ -102,8 +103,20 @@ class LocalStore:
     def ingest_dir(self, ref: str) -> Path:
         return self.ingest_root / ref_hash(ref)
 
+    def check_blob_dirs(self, algorithm: str) -> None:
+        """FailedPrecondition when ``blobs/`` or ``blobs/<alg>`` is a symbolic link (it could lead out of the store)."""
+        for path in (self.blobs_root, self.blobs_root / algorithm):
+            try:
+                if stat.S_ISLNK(os.lstat(path).st_mode):
+                    raise errors.FailedPrecondition(
+                        f"{path} is a symbolic link; Blobscope does not follow links inside a store, so "
+                        "its blobs are not read, written or deleted. Inspect it and replace it with a directory")
+            except (FileNotFoundError, NotADirectoryError):
+                return
+
     def _blob_stat(self, dgst: Digest) -> tuple[Path, os.stat_result]:
         """lstat of a blob: NotFound if missing, FailedPrecondition if it is not a regular file."""
+        self.check_blob_dirs(dgst.algorithm)
         path = self.blobs_root / dgst.algorithm / dgst.encoded
         try:
             st = os.lstat(path)
@@ -155,17 +168,23 @@ class LocalStore:
         """Blobs in lexical order, filtered (containerd filter strings, OR-ed).
 
         Links, directories and names that are not digests inside ``blobs/<alg>/`` are
-        not blobs: they are skipped, and appended to ``strays`` when a list is given.
+        not blobs: they are skipped, and appended to ``strays`` when a list is given
+        (deliberate: containerd reports them as blobs with invalid digests, and its GC
+        then stops at the first one; links are never followed).
         """
         match = _compile_filters(filters)
         return self._walk(match, strays)
 
     def _walk(self, match, strays) -> Iterator[Info]:
         try:
-            algs = sorted(e.name for e in os.scandir(self.blobs_root)
-                          if e.name in ALGORITHMS and e.is_dir(follow_symlinks=False))
+            entries = [] if os.path.islink(self.blobs_root) else list(os.scandir(self.blobs_root))
         except FileNotFoundError:
             return  # a fresh store has no blobs/ yet (containerd errors here)
+        if strays is not None:
+            links = ([self.blobs_root] if os.path.islink(self.blobs_root) else
+                     [Path(e.path) for e in entries if e.name in ALGORITHMS and e.is_symlink()])
+            strays.extend(StrayBlob(p, p.name, "symbolic link to a directory (not followed)") for p in links)
+        algs = sorted(e.name for e in entries if e.name in ALGORITHMS and e.is_dir(follow_symlinks=False))
         except OSError as exc:
             raise errors.Unknown(f"cannot list {self.blobs_root}: {exc.strerror or exc}") from exc
         all_labels = self.labels.all()
@@ -221,6 +240,7 @@ class LocalStore:
     def delete(self, digest: Digest | str) -> None:
         self._check_writable(f"delete {digest}")
         dgst = self.digest_arg(digest, "calculating blob path for delete")
+        self.check_blob_dirs(dgst.algorithm)
         path = self.blobs_root / dgst.algorithm / dgst.encoded
         try:
             st = os.lstat(path)
@@ -286,6 +306,7 @@ class LocalStore:
                 broken.append(BrokenIngest(path, entry.name, f"{exc.strerror or exc}"))
                 continue
             if ref_hash(st.ref) != entry.name:
+                # Deliberate: containerd lists it, but no Writer/Abort by ref can ever reach this directory.
                 broken.append(BrokenIngest(path, entry.name,
                                            f"its ref file says {st.ref!r}, whose ingest directory has another "
                                            "name; it cannot be resumed or aborted by ref"))
@@ -331,6 +352,10 @@ class LocalStore:
         self._check_writable(f"write ingest {ref!r}")
         _check_ref(ref)
         dgst = self.digest_arg(expected, "calculating expected blob path for writer") if expected else None
+        if os.path.islink(self.ingest_root):
+            raise errors.FailedPrecondition(
+                f"cannot write ingest {ref!r}: {self.ingest_root} is a symbolic link; Blobscope does not "
+                "write through links inside a store. Replace it with a directory")
         lock = self._locks.lock(ref, ref_hash(ref))
         try:
             if dgst is not None and os.path.lexists(self.blobs_root / dgst.algorithm / dgst.encoded):
@@ -381,6 +406,11 @@ def _check_ref(ref: str) -> None:
         raise errors.InvalidArgument("ref must not be empty")
     if not isinstance(ref, str):
         raise errors.InvalidArgument(f"ref must be a string, not {type(ref).__name__}")
+    try:
+        ref.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise errors.InvalidArgument(f"ref {ref!r} is not text that can be written to disk "
+                                     "(it holds a lone UTF-16 surrogate)") from None
 
 
 def _info(dgst: Digest, st: os.stat_result, labels: dict | None) -> Info:

@@ -40,6 +40,10 @@ def open_writer(store: "LocalStore", ref: str, lock: RefLock, total: int, algori
         os.mkdir(directory, 0o755)
         resumed = None
     except FileExistsError:
+        if not os.path.isdir(directory) or os.path.islink(directory):
+            raise errors.FailedPrecondition(
+                f"cannot write ingest {ref!r}: {directory} is a symbolic link or not a directory; Blobscope "
+                f"does not follow it. Remove it with 'blobctl abort --broken {directory.name}'") from None
         resumed = _try_resume(directory, ref, total, algorithm)
     if resumed is not None:
         hasher, offset, total, started, updated = resumed
@@ -48,6 +52,7 @@ def open_writer(store: "LocalStore", ref: str, lock: RefLock, total: int, algori
         hasher, offset = hashlib.new(algorithm), 0
         started = updated = time.time_ns()
         recreate = True
+        _remove_non_files(directory)
         write_plain(directory / "ref", ref_bytes(ref))
         write_timestamp(directory / "startedat", started)
         write_timestamp(directory / "updatedat", updated)
@@ -67,6 +72,17 @@ def open_writer(store: "LocalStore", ref: str, lock: RefLock, total: int, algori
         os.close(fd)
         raise
     return Writer(store, ref, lock, directory, fd, hasher, offset, max(total, 0), started, updated)
+
+
+def _remove_non_files(directory: Path) -> None:
+    """Before recreating an ingest: links, FIFOs and the like in its place would be followed or block."""
+    for entry in os.scandir(directory):
+        if not entry.is_file(follow_symlinks=False):
+            log.warning("removing %s from ingest %s: not a regular file", entry.name, directory)
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
 
 
 def _try_resume(directory: Path, ref: str, total: int, algorithm: str):
@@ -115,6 +131,7 @@ class Writer:
         """Append ``data``; returns its length.  Raises on a closed writer or an OS error."""
         fd = self._fd
         if fd is None:
+            # containerd returns an OS error here and still counts the bytes in its offset; we do not.
             raise errors.FailedPrecondition(f"cannot write to ingest {self.ref!r}: the writer is closed")
         view = memoryview(data).cast("B")
         pending = _hash_pool.submit(self._hasher.update, view) if len(view) >= PARALLEL_HASH_MIN else None
@@ -235,6 +252,7 @@ class Writer:
 
         target = self._store.blob_path(dgst)
         target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        self._store.check_blob_dirs(dgst.algorithm)
         if os.path.lexists(target):
             _remove_ingest(self.path)
             raise errors.AlreadyExists(f"content {dgst}")
