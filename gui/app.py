@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance()
     owns_app = app is None
     if owns_app:
+        from . import qtlog
+        qtlog.install()
         QCoreApplication.setOrganizationName("Blobscope")
         QCoreApplication.setApplicationName("Blobscope")
         QCoreApplication.setApplicationVersion(__version__)
