@@ -180,13 +180,13 @@ class LocalStore:
             entries = [] if os.path.islink(self.blobs_root) else list(os.scandir(self.blobs_root))
         except FileNotFoundError:
             return  # a fresh store has no blobs/ yet (containerd errors here)
+        except OSError as exc:
+            raise errors.Unknown(f"cannot list {self.blobs_root}: {exc.strerror or exc}") from exc
         if strays is not None:
             links = ([self.blobs_root] if os.path.islink(self.blobs_root) else
                      [Path(e.path) for e in entries if e.name in ALGORITHMS and e.is_symlink()])
             strays.extend(StrayBlob(p, p.name, "symbolic link to a directory (not followed)") for p in links)
         algs = sorted(e.name for e in entries if e.name in ALGORITHMS and e.is_dir(follow_symlinks=False))
-        except OSError as exc:
-            raise errors.Unknown(f"cannot list {self.blobs_root}: {exc.strerror or exc}") from exc
         all_labels = self.labels.all()
         from_ns, lstat_at, new_info, S_ISREG = Timestamp.from_ns, os.stat, object.__new__, stat.S_ISREG
         for alg in algs:
@@ -356,7 +356,10 @@ class LocalStore:
             raise errors.FailedPrecondition(
                 f"cannot write ingest {ref!r}: {self.ingest_root} is a symbolic link; Blobscope does not "
                 "write through links inside a store. Replace it with a directory")
-        lock = self._locks.lock(ref, ref_hash(ref))
+        try:
+            lock = self._locks.lock(ref, ref_hash(ref))
+        except OSError as exc:
+            raise errors.Unknown(f"cannot lock ref {ref!r} in {self._locks.lock_dir}: {exc.strerror or exc}") from exc
         try:
             if dgst is not None and os.path.lexists(self.blobs_root / dgst.algorithm / dgst.encoded):
                 raise errors.AlreadyExists(f"content {dgst}")

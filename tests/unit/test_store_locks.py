@@ -166,3 +166,10 @@ def test_writer_opened_on_one_thread_closed_on_another(store):
     w = store.writer("handed-over")
     assert w.status().offset == 1
     w.close()
+
+
+def test_unusable_lock_directory_is_a_clear_error(store):
+    (store.root / ".blobscope").write_text("a file where the lock directory should be")
+    with pytest.raises(errors.ContentError, match="cannot lock ref 'r' in .*locks"):
+        store.writer("r")
+    assert not store.ingest_dir("r").exists()
