@@ -120,3 +120,15 @@ def test_fuzz_like_writer(store):
         dgst = Digest.from_bytes(data)
         copy(w, io.BytesIO(data), len(data), dgst)
         assert store.info(dgst).size == len(data)
+
+
+def test_local_store_implements_the_protocols(store):
+    from store.api import BlobscopeStore, ContentStore, ReaderAt as ReaderAtProtocol, Writer as WriterProtocol
+
+    assert isinstance(store, ContentStore) and isinstance(store, BlobscopeStore)
+    w = store.writer("r")
+    assert isinstance(w, WriterProtocol)
+    w.write(b"x")
+    d = w.commit(1)
+    with store.reader_at(d) as r:
+        assert isinstance(r, ReaderAtProtocol)
