@@ -11,6 +11,7 @@ import errno
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +48,27 @@ def os_message(exc: OSError, op: str = "open") -> str:
     return f"{op} {exc.filename}: {text}" if exc.filename else text
 
 
+# O_NONBLOCK: a FIFO planted in an ingest directory fails the open (ENXIO) instead of hanging it.
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def read_small(path: Path) -> bytes:
+    """A small metadata file; a link, FIFO or device is refused (OSError), never followed or waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        parts = []
+        while chunk := os.read(fd, 1 << 16):
+            parts.append(chunk)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
 def write_plain(path: Path, data: bytes) -> None:
     """``ref`` and ``total`` are written with a plain write, no sync (as containerd does)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+    fd = os.open(path, _WRITE_FLAGS, 0o666)
     try:
         _write_all(fd, data)
     finally:
@@ -59,7 +78,7 @@ def write_plain(path: Path, data: bytes) -> None:
 def write_timestamp(path: Path, ns: int) -> None:
     """Atomic rewrite: ``<name>.tmp`` opened O_SYNC|O_TRUNC, then renamed over ``<name>``."""
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_SYNC | os.O_NOFOLLOW, 0o666)
+    fd = os.open(tmp, _WRITE_FLAGS | os.O_SYNC, 0o666)
     try:
         _write_all(fd, format_rfc3339(ns).encode("ascii"))
     finally:
@@ -70,7 +89,7 @@ def write_timestamp(path: Path, ns: int) -> None:
 def read_timestamp(path: Path) -> int:
     """ns since the epoch; NotFound when missing, a plain error when unparsable (spec §1.5)."""
     try:
-        raw = path.read_bytes()
+        raw = read_small(path)
     except FileNotFoundError as exc:
         raise errors.NotFound(f"open {path}: no such file or directory") from exc
     try:
@@ -82,7 +101,7 @@ def read_timestamp(path: Path) -> int:
 def read_total(path: Path) -> int:
     """Strict base-10 int64; anything unreadable or malformed counts as 0 (unknown)."""
     try:
-        raw = path.read_bytes()
+        raw = read_small(path)
     except OSError:
         return 0
     if not _INT64.match(raw):
@@ -95,13 +114,18 @@ def read_status(directory: Path) -> Status:
     """Status of an ingest directory from its files; errors shaped as containerd's (spec §1.5)."""
     data = directory / "data"
     try:
-        st = os.stat(data)
+        if stat.S_ISLNK(os.lstat(directory).st_mode):
+            raise errors.FailedPrecondition(f"{directory} is a symbolic link; Blobscope does not follow it")
+        st = os.lstat(data)
     except FileNotFoundError as exc:
         raise errors.NotFound(f"stat {data}: no such file or directory") from exc
     except NotADirectoryError as exc:
         raise errors.Unknown(f"stat {data}: not a directory") from exc
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+        raise errors.FailedPrecondition(f"{data} is {kind}; Blobscope does not follow or read it")
     try:
-        ref = (directory / "ref").read_bytes().decode("utf-8", "surrogateescape")
+        ref = read_small(directory / "ref").decode("utf-8", "surrogateescape")
     except FileNotFoundError as exc:
         raise errors.NotFound(f"open {directory / 'ref'}: no such file or directory") from exc
     except OSError as exc:
