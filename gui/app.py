@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         target = Path(args.screenshot)
 
         def shoot():
+            if status.get("shot"):
+                return
+            status["shot"] = True
             from .screenshots import prepare_for_screenshot
             prepare_for_screenshot(window)
             QTimer.singleShot(700, save)
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             status["code"] = 1
             window.close()
 
-        window.scanFinished.connect(shoot)
+        window.mediaTypesDone.connect(shoot)
         window.storeFailed.connect(failed)
         ctx.dialogs.error = lambda _p, _t, text, detail="": failed(text)  # never block headless runs
 

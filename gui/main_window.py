@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FILTER_DELAY_MS = 150   # typing in the filter box re-filters at most this often
 PREVIEW_DELAY_MS = 80   # moving the selection quickly reads only the blob it stops on
+CLASSIFY_DELAY_MS = 1000
 
 
 class _Table(QTableView):
@@ -62,6 +63,7 @@ class _Table(QTableView):
 
 class MainWindow(QMainWindow):
     scanFinished = Signal()      # a full scan (blobs and ingests) landed in the models
+    mediaTypesDone = Signal()    # the background media-type pass after a scan ended
     ingestsUpdated = Signal()
     storeOpened = Signal(str)
     storeFailed = Signal(str)
@@ -202,6 +204,9 @@ class MainWindow(QMainWindow):
         self.preview_timer = QTimer(self)
         self.preview_timer.setSingleShot(True)
         self.preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self.classify_timer = QTimer(self)
+        self.classify_timer.setSingleShot(True)
+        self.classify_timer.setInterval(CLASSIFY_DELAY_MS)
         self.filter_timer = QTimer(self)
         self.filter_timer.setSingleShot(True)
         self.filter_timer.setInterval(FILTER_DELAY_MS)
@@ -303,6 +308,7 @@ class MainWindow(QMainWindow):
         self.ingest_view.customContextMenuRequested.connect(self._ingest_menu)
         self.blob_view.doubleClicked.connect(lambda _i: self.edit_labels())
         self.preview_timer.timeout.connect(self._load_preview)
+        self.classify_timer.timeout.connect(self._classify)
         self.filter_edit.textChanged.connect(lambda _t: self.filter_timer.start())
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.filter_timer.timeout.connect(self.apply_filter)
@@ -400,7 +406,8 @@ class MainWindow(QMainWindow):
             root = Path(str(store.root))
             self.runner.start("watch paths", lambda job: operations.watch_paths(root),
                               on_done=self._set_watch_paths, on_error=lambda e: None)
-        self._classify()
+        # recognise media types a moment later: the first clicks after loading stay snappy
+        self.classify_timer.start()
         self.scanFinished.emit()
         if self.details.current is None:
             self._on_blob_selection()
@@ -414,11 +421,13 @@ class MainWindow(QMainWindow):
         store = self.store
         todo = [(r.digest, r.size) for r in self.blob_model.all_rows() if not r.media_type]
         if store is None or not todo:
+            self.mediaTypesDone.emit()
             return
 
         def finished(*_a):
             if self._classify_job is job:
                 self._classify_job = None
+                self.mediaTypesDone.emit()
 
         def failed(error):
             finished()
@@ -894,6 +903,7 @@ class MainWindow(QMainWindow):
             self.ctx.settings.setValue("mainWindow/geometry", self.saveGeometry())
             self.ctx.settings.setValue("mainWindow/splitter", self.main_splitter.saveState())
             self.ctx.settings.sync()
+        self.classify_timer.stop()
         self.watcher.stop()
         self.scanner.stop()
         self.runner.wait(30_000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,12 +180,20 @@ def classify_media_types(store, rows: list[tuple[str, int]], job) -> int:
     declared: dict[str, str] = {}
     digests = [d for d, _size in sorted(rows, key=lambda r: r[1])]
     done = 0
+    polls = [0]
+
+    def cancelled() -> bool:  # polled per blob: also the moment to let the GUI thread in
+        polls[0] += 1
+        if not polls[0] & 31:
+            time.sleep(0)
+        return job.cancelled
+
     try:
         for start in range(0, len(digests), CLASSIFY_CHUNK):
             if job.cancelled:
                 raise errors.Cancelled("recognising media types stopped")
             chunk = digests[start:start + CLASSIFY_CHUNK]
-            types = oci.classify(store, chunk, cache, cancel=lambda: job.cancelled)
+            types = oci.classify(store, chunk, cache, cancel=cancelled)
             part = {}
             for d, ct in types.items():
                 for desc in ct.descriptors:

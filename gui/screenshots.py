@@ -69,7 +69,7 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
         win.resize(1360, 860)
         win.main_splitter.setSizes([860, 500])
         done = []
-        win.scanFinished.connect(lambda: done.append(True))
+        win.mediaTypesDone.connect(lambda: done.append(True))
         win.show()
         win.open_store(str(demo.root))
         _wait(lambda: bool(done))
