@@ -131,6 +131,9 @@ class LabelStore:
                 raise
         except sqlite3.Error as exc:
             raise errors.Unknown(f"writing labels of {digest} to {self.path} failed: {exc}") from exc
+        except UnicodeEncodeError:
+            # a key to delete skips validate(); SQLite cannot hold it, so it cannot be stored either
+            raise errors.InvalidArgument(f"labels of {digest}: keys and values must be valid UTF-8 text") from None
         return dict(rows)
 
     def set(self, digest: str, labels: dict[str, str]) -> dict[str, str]:
