@@ -458,9 +458,14 @@ class MainWindow(QMainWindow):
         self._report(self.tr("Reading the store failed."), message,
                      hint=self.tr("Press F5 to try again."))
 
-    @Slot()
-    def _on_disk_changed(self) -> None:
+    @Slot(object)
+    def _on_disk_changed(self, paths=None) -> None:
         if self.store is None:
+            return
+        ingest_dir = str(Path(str(self.store.root)) / "ingest")
+        if paths and all(p == ingest_dir for p in paths):
+            # only ingest/ changed (a write started, finished or was aborted): no need to re-list blobs
+            self.scanner.poll_ingests()
             return
         if self.scanner.busy:
             self._dirty = True  # rescan once the running scan has landed

@@ -17,7 +17,7 @@ POLL_MS = 1000
 
 
 class StoreWatcher(QObject):
-    changed = Signal()      # something under blobs/ or ingest/ changed (coalesced)
+    changed = Signal(object)  # the set of watched paths that changed (coalesced)
     pollIngests = Signal()  # time to re-read ingest progress
 
     def __init__(self, parent: QObject | None = None):
@@ -28,7 +28,8 @@ class StoreWatcher(QObject):
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
         self._coalesce.setInterval(COALESCE_MS)
-        self._coalesce.timeout.connect(self.changed)
+        self._coalesce.timeout.connect(self._flush)
+        self._changed: set[str] = set()
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.pollIngests)
@@ -66,5 +67,13 @@ class StoreWatcher(QObject):
 
     @Slot(str)
     def _on_event(self, path: str) -> None:
-        if self.enabled and not self._coalesce.isActive():
+        if not self.enabled:
+            return
+        self._changed.add(path)
+        if not self._coalesce.isActive():
             self._coalesce.start()
+
+    def _flush(self) -> None:
+        changed, self._changed = self._changed, set()
+        if changed and self.enabled:
+            self.changed.emit(changed)

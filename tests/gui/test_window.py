@@ -99,3 +99,21 @@ def test_f5_rescans(qtbot, make_window, store):
     with qtbot.waitSignal(win.scanFinished, timeout=5000):
         qtbot.keyClick(win.blob_view, Qt.Key.Key_F5)
     assert d in blob_digests(win)
+
+
+def test_new_ingest_shows_up_without_relisting_blobs(qtbot, make_window, store):
+    add_blob(store, b"one")
+    win = make_window(store.root)
+    scans = []
+    win.scanFinished.connect(lambda: scans.append(1))
+    store.root.joinpath("ingest").mkdir(exist_ok=True)
+    qtbot.waitUntil(lambda: any(p.endswith("/ingest") for p in win.watcher.watched()), timeout=5000)
+    scans.clear()
+    w = store.writer("appears-later", total=10)
+    try:
+        w.write(b"12345")
+        qtbot.waitUntil(lambda: win.ingest_model.rowCount() == 1, timeout=5000)
+        assert win.ingest_model.row_at(0).ref == "appears-later"
+    finally:
+        w.close()
+    assert scans == []  # the ingest came from a poll, the 100k-blob listing was not repeated
