@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import random
+import shutil
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -13,6 +17,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Tests never write into the user's real data, cache or config directories (default store,
+# media-type caches, QSettings): every XDG base directory points into one private temp dir.
+_XDG = Path(tempfile.mkdtemp(prefix="blobscope-tests-xdg-"))
+for _name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+    os.environ[_name] = str(_XDG / _name.lower())
+os.environ.setdefault("XDG_RUNTIME_DIR", str(_XDG / "runtime"))
+(_XDG / "runtime").mkdir(mode=0o700, exist_ok=True)
+atexit.register(shutil.rmtree, _XDG, True)
 
 from store import Digest, LocalStore  # noqa: E402
 
