@@ -306,7 +306,7 @@ class MainWindow(QMainWindow):
         self.ingest_view.selectionModel().selectionChanged.connect(self.update_actions)
         self.blob_view.customContextMenuRequested.connect(self._blob_menu)
         self.ingest_view.customContextMenuRequested.connect(self._ingest_menu)
-        self.blob_view.doubleClicked.connect(lambda _i: self.edit_labels())
+        self.blob_view.activated.connect(lambda _i: self.edit_labels())  # double-click or Enter
         self.preview_timer.timeout.connect(self._load_preview)
         self.classify_timer.timeout.connect(self._classify)
         self.filter_edit.textChanged.connect(lambda _t: self.filter_timer.start())

@@ -445,3 +445,31 @@ def test_default_store_is_shared_with_blobctl(monkeypatch, tmp_path):
     monkeypatch.delenv("BLOBSCOPE_ROOT")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert default_store_path() == tmp_path / "data" / "blobscope" / "store"
+
+
+def test_label_key_editor_offers_containerd_keys(qtbot):
+    from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
+    from gui.label_editor import LabelEditorDialog
+    dlg = LabelEditorDialog({})
+    qtbot.addWidget(dlg)
+    row = dlg.add_row("k", "v")
+    editor = dlg.table.itemDelegate().createEditor(dlg.table.viewport(), QStyleOptionViewItem(),
+                                                   dlg.table.model().index(row, 0))
+    assert isinstance(editor, QLineEdit)
+    keys = editor.completer().model().stringList()
+    assert "containerd.io/gc.root" in keys and "containerd.io/gc.ref.content.l.0" in keys
+    value_editor = dlg.table.itemDelegate().createEditor(dlg.table.viewport(), QStyleOptionViewItem(),
+                                                         dlg.table.model().index(row, 1))
+    assert value_editor.completer() is None
+
+
+def test_delete_key_in_the_filter_box_edits_text_not_blobs(qtbot, make_window, store, dialogs):
+    d = add_blob(store, b"safe")
+    win = make_window(store.root)
+    select_digests(win, [d])
+    win.filter_edit.setFocus()
+    qtbot.keyClicks(win.filter_edit, "ab")
+    qtbot.keyClick(win.filter_edit, Qt.Key.Key_Home)
+    qtbot.keyClick(win.filter_edit, Qt.Key.Key_Delete)
+    assert win.filter_edit.text() == "b"
+    assert dialogs.asked == [] and blob_file(store, d).exists()
