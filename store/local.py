@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 from . import errors
 from .digest import ALGORITHMS, Digest, _why_invalid
-from .ingest import BrokenIngest, read_status, ref_hash
+from .ingest import BrokenIngest, os_message, read_status, ref_hash
 from .labels import LabelStore, validate as validate_labels
 from .locks import RefLocks
 from .reader import ReaderAt
@@ -195,7 +195,12 @@ class LocalStore:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             except OSError as exc:
-                raise errors.Unknown(f"cannot list {self.blobs_root / alg}: {exc.strerror or exc}") from exc
+                # One unreadable algorithm directory must not hide the rest of the store: report it, go on.
+                why = f"cannot be read ({(exc.strerror or str(exc)).lower()}); the blobs in it are not listed"
+                log.warning("%s %s", self.blobs_root / alg, why)
+                if strays is not None:
+                    strays.append(StrayBlob(self.blobs_root / alg, alg, why))
+                continue
             try:
                 names = sorted(os.listdir(dir_fd))
                 hex_len = ALGORITHMS[alg]
@@ -303,7 +308,7 @@ class LocalStore:
                 broken.append(BrokenIngest(path, entry.name, str(exc)))
                 continue
             except OSError as exc:
-                broken.append(BrokenIngest(path, entry.name, f"{exc.strerror or exc}"))
+                broken.append(BrokenIngest(path, entry.name, f"cannot be read: {os_message(exc, 'stat')}"))
                 continue
             if ref_hash(st.ref) != entry.name:
                 # Deliberate: containerd lists it, but no Writer/Abort by ref can ever reach this directory.
