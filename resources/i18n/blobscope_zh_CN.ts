@@ -434,6 +434,25 @@ Verification failed: the content does not match its digest.</source>
         <translation>存储为只读：{reason}</translation>
     </message>
     <message>
+        <source>{n} blobs, {size}</source>
+        <translation>{n} 个 Blob，{size}</translation>
+    </message>
+    <message>
+        <source> — {shown} shown</source>
+        <translation> — 显示 {shown} 个</translation>
+    </message>
+    <message>
+        <source> · {n} ingests</source>
+        <translation> · {n} 个写入任务</translation>
+    </message>
+    <message>
+        <source>Blobscope</source>
+        <translation>Blobscope</translation>
+    </message>
+</context>
+<context>
+    <name>StoreActions</name>
+    <message>
         <source>Open a content store</source>
         <translation>打开内容存储</translation>
     </message>
@@ -593,21 +612,12 @@ Licensed under the Apache License 2.0.</source>
 containerd 内容存储浏览器。
 基于 Apache License 2.0 许可发布。</translation>
     </message>
+</context>
+<context>
+    <name>win</name>
     <message>
-        <source>{n} blobs, {size}</source>
-        <translation>{n} 个 Blob，{size}</translation>
-    </message>
-    <message>
-        <source> — {shown} shown</source>
-        <translation> — 显示 {shown} 个</translation>
-    </message>
-    <message>
-        <source> · {n} ingests</source>
-        <translation> · {n} 个写入任务</translation>
-    </message>
-    <message>
-        <source>Blobscope</source>
-        <translation>Blobscope</translation>
+        <source>Labels of {short}</source>
+        <translation>{short} 的标签</translation>
     </message>
 </context>
 </TS>
