@@ -473,3 +473,16 @@ def test_delete_key_in_the_filter_box_edits_text_not_blobs(qtbot, make_window, s
     qtbot.keyClick(win.filter_edit, Qt.Key.Key_Delete)
     assert win.filter_edit.text() == "b"
     assert dialogs.asked == [] and blob_file(store, d).exists()
+
+
+def test_choosing_a_containerd_root_opens_its_content_store_read_only(qtbot, make_window, tmp_path):
+    from store import LocalStore
+    root = tmp_path / "containerd"
+    (root / "io.containerd.metadata.v1.bolt").mkdir(parents=True)
+    (root / "io.containerd.metadata.v1.bolt" / "meta.db").write_bytes(b"\0" * 32)
+    d = add_blob(LocalStore(root / "io.containerd.content.v1.content", writable=True), b"in containerd")
+    win = make_window(root)
+    assert str(win.store.root).endswith("io.containerd.content.v1.content")
+    assert win.store.read_only and d in blob_digests(win)
+    assert sorted(p.name for p in root.iterdir()) == ["io.containerd.content.v1.content",
+                                                      "io.containerd.metadata.v1.bolt"]
