@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QLineEdit,
                                QMainWindow, QMenu, QProgressBar, QSizePolicy, QSplitter, QTableView, QToolBar,
                                QToolButton, QVBoxLayout, QWidget)
 
-from . import fmt, operations
+from . import fmt, operations, sources
 from .actions import make_actions, writes
 from .blob_model import (COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_UPDATED,
                          BlobTableModel)
@@ -92,6 +92,7 @@ class MainWindow(StoreActions, QMainWindow):
         self._verify_job = None
         self._classify_job = None
         self._scanning = False
+        self._target: str | None = None
         self._closing = False
 
         self._build_source_bar()
@@ -132,6 +133,15 @@ class MainWindow(StoreActions, QMainWindow):
         caption.setContentsMargins(6, 0, 6, 0)
         bar.addWidget(caption)
         bar.addWidget(self.store_label)
+        self.namespace_box = QComboBox(self)
+        self.namespace_box.setObjectName("namespaceBox")
+        self.namespace_box.setToolTip(self.tr("containerd namespace"))
+        self.namespace_box.setMinimumContentsLength(12)
+        self.namespace_caption = QLabel(self.tr("Namespace:"), self)
+        self.namespace_caption.setContentsMargins(12, 0, 6, 0)
+        self.namespace_actions = [bar.addWidget(self.namespace_caption), bar.addWidget(self.namespace_box)]
+        for act in self.namespace_actions:
+            act.setVisible(False)
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -291,11 +301,13 @@ class MainWindow(StoreActions, QMainWindow):
         a["actionFindFilter"].triggered.connect(self._focus_filter)
         a["actionQuit"].triggered.connect(self.close)
         a["actionAbout"].triggered.connect(self.about)
+        self.namespace_box.currentTextChanged.connect(self._switch_namespace)
 
         self.scanner.blobsBatch.connect(self._on_blob_batch)
         self.scanner.blobsDone.connect(self._on_blobs_done)
         self.scanner.ingestsListed.connect(self._on_ingests)
         self.scanner.failed.connect(self._on_scan_failed)
+        self.scanner.storeMissing.connect(self._on_store_missing)
         self.watcher.changed.connect(self._on_disk_changed)
         self.watcher.pollIngests.connect(self.scanner.poll_ingests)
 
@@ -321,7 +333,7 @@ class MainWindow(StoreActions, QMainWindow):
         self.scan_label.setText(self.tr("Opening…"))
 
         def done(store):
-            self.set_store(store)
+            self.set_store(store, target=path)
 
         def failed(error):
             self.scan_label.setText("")
@@ -332,12 +344,16 @@ class MainWindow(StoreActions, QMainWindow):
         self.runner.start(f"open {path}", lambda job: self.ctx.open_store(path),
                           on_done=done, on_error=failed)
 
-    def set_store(self, store) -> None:
+    def set_store(self, store, *, target: str | None = None) -> None:
         self.store = store
-        root = str(getattr(store, "root", ""))
-        self.ctx.remember_store(root)
-        self.store_label.setText(root)
-        self.store_label.setToolTip(root)
+        root = str(getattr(store, "root", "") or "")
+        if target is not None:
+            self._target = target
+            self.ctx.remember_store(target)
+            self._fill_namespaces(store)
+        title = sources.describe(store)
+        self.store_label.setText(title)
+        self.store_label.setToolTip(title)
         self.setWindowTitle(self.tr("{root} — Blobscope").format(root=root))
         ro = bool(getattr(store, "read_only", False))
         reason = getattr(store, "read_only_reason", None) or ""
@@ -355,6 +371,36 @@ class MainWindow(StoreActions, QMainWindow):
         self.update_actions()
         log.info("opened store %s%s", root, f" (read-only: {reason})" if ro else "")
         self.storeOpened.emit(root)
+
+    def _fill_namespaces(self, store) -> None:
+        """List the containerd namespaces (worker) and offer them in the source bar."""
+        for act in self.namespace_actions:
+            act.setVisible(False)
+
+        def done(names: list[str]):
+            if self.store is not store:
+                return
+            current = getattr(store, "namespace", None)
+            self.namespace_box.blockSignals(True)
+            self.namespace_box.clear()
+            self.namespace_box.addItems(names)
+            if current in names:
+                self.namespace_box.setCurrentText(current)
+            self.namespace_box.blockSignals(False)
+            for act in self.namespace_actions:
+                act.setVisible(bool(names))
+
+        self.runner.start("namespaces", lambda job: sources.namespaces_of(store), on_done=done,
+                          on_error=lambda e: log.info("no namespaces listed: %s", e))
+
+    def _switch_namespace(self, namespace: str) -> None:
+        store = self.store
+        if store is None or not namespace or getattr(store, "namespace", None) == namespace:
+            return
+        self.runner.start(f"namespace {namespace}", lambda job: sources.switch_namespace(store, namespace),
+                          on_done=lambda new: self.set_store(new),
+                          on_error=lambda e: self._report(
+                              self.tr("Could not open namespace {ns}.").format(ns=namespace), e))
 
     def refresh(self) -> None:
         if self.store is not None:
@@ -402,7 +448,7 @@ class MainWindow(StoreActions, QMainWindow):
 
     def _after_full_scan(self) -> None:
         store = self.store
-        if store is not None:
+        if store is not None and getattr(store, "root", None):
             root = Path(str(store.root))
             self.runner.start("watch paths", lambda job: operations.watch_paths(root),
                               on_done=self._set_watch_paths, on_error=lambda e: None)
@@ -451,6 +497,13 @@ class MainWindow(StoreActions, QMainWindow):
             self.watcher.watch(paths)
 
     @Slot(str)
+    def _on_store_missing(self, root: str) -> None:
+        text = self.tr("The store directory {root} no longer exists. Recreate it and press F5, "
+                       "or open another store.").format(root=root)
+        log.warning("%s", text)
+        self.statusBar().showMessage(text)
+
+    @Slot(str)
     def _on_scan_failed(self, message: str) -> None:
         self.scan_label.setText("")
         self._pending = None
@@ -460,7 +513,7 @@ class MainWindow(StoreActions, QMainWindow):
 
     @Slot(object)
     def _on_disk_changed(self, paths=None) -> None:
-        if self.store is None:
+        if self.store is None or not getattr(self.store, "root", None):
             return
         ingest_dir = str(Path(str(self.store.root)) / "ingest")
         if paths and all(p == ingest_dir for p in paths):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
@@ -30,6 +31,7 @@ class ScanWorker(QObject):
     blobsDone = Signal(int, int)            # generation, blob count
     ingestsListed = Signal(int, object)     # generation, list[IngestRow]
     failed = Signal(int, str)               # generation, message
+    storeMissing = Signal(int, str)         # generation, root: the store directory is gone (listed as empty)
     cancelled = Signal(int)                 # generation
 
     def __init__(self):
@@ -62,6 +64,9 @@ class ScanWorker(QObject):
 
     def _scan(self, gen: int, store) -> int:
         try:
+            root = getattr(store, "root", None)
+            if root is not None and not os.path.isdir(root):
+                self.storeMissing.emit(gen, str(root))  # the listing below comes out empty; the window says why
             count = 0
             batch: list[BlobRow] = []
             limit = self.first_batch
@@ -117,6 +122,7 @@ class StoreScanner(QObject):
     blobsDone = Signal(int)
     ingestsListed = Signal(object)     # list[IngestRow]
     failed = Signal(str)
+    storeMissing = Signal(str)         # root
     _scanRequested = Signal(int, object)
     _pollRequested = Signal(int, object)
 
@@ -137,6 +143,7 @@ class StoreScanner(QObject):
         self.worker.blobsDone.connect(self._on_done, q)
         self.worker.ingestsListed.connect(self._on_ingests, q)
         self.worker.failed.connect(self._on_failed, q)
+        self.worker.storeMissing.connect(self._on_missing, q)
         self.worker.cancelled.connect(self._on_cancelled, q)
         self._thread.start()
 
@@ -184,6 +191,11 @@ class StoreScanner(QObject):
         if gen == self.generation:
             self.busy = False
             self.ingestsListed.emit(rows)
+
+    @Slot(int, str)
+    def _on_missing(self, gen: int, root: str) -> None:
+        if gen == self.generation:
+            self.storeMissing.emit(root)
 
     @Slot(int, str)
     def _on_failed(self, gen: int, message: str) -> None:
