@@ -159,6 +159,9 @@ ZH_CN = {
     " — {shown} shown": " — 显示 {shown} 个",
     " · {n} ingests": " · {n} 个写入任务",
     "Blobscope": "Blobscope",
+    "containerd namespace": "containerd 命名空间",
+    "Namespace:": "命名空间：",
+    "Could not open namespace {ns}.": "无法打开命名空间 {ns}。",
 }
 
 

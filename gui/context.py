@@ -16,7 +16,6 @@ from .dialogs import DialogService
 log = logging.getLogger(__name__)
 
 MAX_RECENT = 8
-CONTENT_DIR = "io.containerd.content.v1.content"
 
 
 def default_store_path() -> Path:
@@ -33,16 +32,9 @@ def default_store_path() -> Path:
 
 
 def open_local_store(path: str):
-    """Open (creating what is missing) a local store; runs on a worker thread."""
-    from store import LocalStore, errors
-    inner = Path(path) / CONTENT_DIR
-    if inner.is_dir():  # a containerd root (/var/lib/containerd) was chosen: open its content store
-        path = str(inner)
-    store = LocalStore(path)
-    if not Path(store.root).is_dir():  # LocalStore opens such a path read-only; there is nothing to show
-        reason = getattr(store, "read_only_reason", None) or "it is not a directory"
-        raise errors.NotFound(f"{path} cannot be used as a content store: {reason}")
-    return store
+    """Open (creating a missing plain store) what ``path`` names; runs on a worker thread."""
+    from .sources import open_any
+    return open_any(path)
 
 
 class AppContext:

@@ -346,6 +346,14 @@ Verification failed: the content does not match its digest.</source>
         <translation>存储：</translation>
     </message>
     <message>
+        <source>containerd namespace</source>
+        <translation>containerd 命名空间</translation>
+    </message>
+    <message>
+        <source>Namespace:</source>
+        <translation>命名空间：</translation>
+    </message>
+    <message>
         <source>Filter: text in digest or labels, or containerd syntax such as labels."containerd.io/gc.root" or digest~=^sha256:ab</source>
         <translation>筛选：摘要或标签中的文字，或 containerd 语法，例如 labels."containerd.io/gc.root" 或 digest~=^sha256:ab</translation>
     </message>
@@ -402,8 +410,16 @@ Verification failed: the content does not match its digest.</source>
         <translation>{root} — Blobscope</translation>
     </message>
     <message>
+        <source>Could not open namespace {ns}.</source>
+        <translation>无法打开命名空间 {ns}。</translation>
+    </message>
+    <message>
         <source>Scanning…</source>
         <translation>正在扫描…</translation>
+    </message>
+    <message>
+        <source>The store directory {root} no longer exists. Recreate it and press F5, or open another store.</source>
+        <translation type="unfinished" />
     </message>
     <message>
         <source>Reading the store failed.</source>

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from gui.blob_model import COL_LABELS
-from tests.gui.conftest import add_blob, blob_digests, select_digests
+from tests.gui.conftest import add_blob, blob_digests, select_digests, wait_jobs
 
 
 def test_lists_blobs_and_ingests(make_window, store):
@@ -117,3 +117,58 @@ def test_new_ingest_shows_up_without_relisting_blobs(qtbot, make_window, store):
     finally:
         w.close()
     assert scans == []  # the ingest came from a poll, the 100k-blob listing was not repeated
+
+
+def test_namespaces_are_offered_and_switch_the_view(qtbot, make_window, tmp_path, dialogs, settings):
+    """A containerd source has namespaces; the source bar lists them and switching re-lists."""
+    from store import LocalStore
+    from gui.context import AppContext
+    from gui.main_window import MainWindow
+
+    stores = {ns: LocalStore(tmp_path / ns) for ns in ("default", "k8s.io")}
+    d_default = add_blob(stores["default"], b"in default")
+    d_k8s = add_blob(stores["k8s.io"], b"in k8s.io")
+
+    class Root:
+        def list_namespaces(self):
+            return ["default", "k8s.io"]
+
+        def store(self, ns):
+            return View(ns)
+
+    class View:
+        containerd_root = Root()
+
+        def __init__(self, ns):
+            self.namespace = ns
+            self._s = stores[ns]
+
+        def describe(self):
+            return f"test containerd, namespace {self.namespace}"
+
+        def __getattr__(self, name):
+            return getattr(self._s, name)
+
+    ctx = AppContext(dialogs=dialogs, settings=settings, open_store=lambda path: View("default"))
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        with qtbot.waitSignal(win.scanFinished, timeout=10000):
+            win.open_store("containerd-root")
+        assert blob_digests(win) == {d_default}
+        qtbot.waitUntil(lambda: win.namespace_box.count() == 2, timeout=5000)
+        assert win.namespace_actions[1].isVisible()
+        assert "namespace default" in win.store_label.text()
+        with qtbot.waitSignal(win.scanFinished, timeout=10000):
+            win.namespace_box.setCurrentText("k8s.io")
+        assert blob_digests(win) == {d_k8s}
+        assert "namespace k8s.io" in win.store_label.text()
+    finally:
+        win.shutdown()
+
+
+def test_plain_store_has_no_namespace_box(qtbot, make_window, store):
+    win = make_window(store.root)
+    wait_jobs(qtbot, win)
+    assert not win.namespace_actions[1].isVisible()

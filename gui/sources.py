@@ -1,0 +1,87 @@
+"""Open what the user named (a store directory, a containerd root, a daemon socket) on a worker.
+
+``store.containerd.sources.open_source`` makes the decision the command line makes too; when
+the containerd extras are not installed, or a containerd root's ``meta.db`` cannot be read, the
+content directory is still shown read-only from its files.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from store import errors
+
+log = logging.getLogger(__name__)
+
+CONTENT_DIR = "io.containerd.content.v1.content"
+METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
+
+
+def _containerd_content_dir(path: Path) -> Path | None:
+    if (path / METADATA_DB).is_file() and (path / CONTENT_DIR).is_dir():
+        return path / CONTENT_DIR
+    if path.name == CONTENT_DIR and (path.parent / METADATA_DB).is_file():
+        return path
+    return None
+
+
+def open_any(target: str):
+    """A store for ``target``; raises a ContentError a person can read when there is none."""
+    from store import LocalStore
+    path = Path(target)
+    try:
+        from store.containerd.sources import open_source
+    except ImportError as e:  # grpc/containerd extras missing: plain directories still work
+        log.info("containerd sources unavailable (%s); opening %s as a plain store", e, target)
+        open_source = None
+    if open_source is not None:
+        try:
+            return _usable(open_source(target), target)
+        except errors.NotFound:
+            raise
+        except Exception as e:  # noqa: BLE001 - fall back below when the files can still be shown
+            content = _containerd_content_dir(path)
+            if content is None:
+                raise
+            log.warning("showing %s from its files only (read-only, labels unknown): %s", content, e)
+            return LocalStore(content, writable=False)
+    content = _containerd_content_dir(path)
+    if content is not None:
+        path = content
+    return _usable(LocalStore(path), target)
+
+
+def _usable(store, target: str):
+    root = getattr(store, "root", None)
+    if root is not None and not Path(root).is_dir():  # opened read-only, but there is nothing to show
+        reason = getattr(store, "read_only_reason", None) or "it is not a directory"
+        raise errors.NotFound(f"{target} cannot be used as a content store: {reason}")
+    return store
+
+
+def namespaces_of(store) -> list[str]:
+    """The containerd namespaces next to this store's ([] for a plain store)."""
+    owner = getattr(store, "containerd_root", None)
+    if owner is not None:
+        return list(owner.list_namespaces())
+    if hasattr(store, "with_namespace") and hasattr(store, "list_namespaces"):
+        return list(store.list_namespaces())
+    return []
+
+
+def switch_namespace(store, namespace: str):
+    owner = getattr(store, "containerd_root", None)
+    if owner is not None:
+        return owner.store(namespace)
+    return store.with_namespace(namespace)
+
+
+def describe(store) -> str:
+    fn = getattr(store, "describe", None)
+    if callable(fn):
+        try:
+            return str(fn())
+        except Exception:  # noqa: BLE001 - a label must never fail
+            pass
+    return str(getattr(store, "root", "") or store)
