@@ -162,6 +162,8 @@ ZH_CN = {
     "containerd namespace": "containerd 命名空间",
     "Namespace:": "命名空间：",
     "Could not open namespace {ns}.": "无法打开命名空间 {ns}。",
+    "The store directory {root} no longer exists. Recreate it and press F5, or open another store.":
+        "存储目录 {root} 已不存在。请重新创建后按 F5，或打开其他存储。",
 }
 
 

@@ -419,7 +419,7 @@ Verification failed: the content does not match its digest.</source>
     </message>
     <message>
         <source>The store directory {root} no longer exists. Recreate it and press F5, or open another store.</source>
-        <translation type="unfinished" />
+        <translation>存储目录 {root} 已不存在。请重新创建后按 F5，或打开其他存储。</translation>
     </message>
     <message>
         <source>Reading the store failed.</source>
