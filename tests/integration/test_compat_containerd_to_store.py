@@ -330,3 +330,27 @@ def test_live_daemon_root_is_read_only_and_meta_db_is_not_copied_torn(containerd
     with pytest.raises(errors.ContentError) as exc:
         open_metadata(meta_db)
     assert "lock" in str(exc.value).lower()
+
+
+def test_offline_view_per_namespace_is_what_ctr_showed(containerd_root):
+    """open_source on the stopped daemon's root: each namespace's blobs, labels and ingests as ctr listed them."""
+    from store.containerd.sources import open_source
+
+    content_root, seen = containerd_root
+    for ns in ("default", "other"):
+        view = open_source(content_root.parent, namespace=ns)
+        try:
+            infos = {str(i.digest): i for i in view.walk()}
+            assert set(infos) == set(seen["ls"][ns])
+            for dg, info in infos.items():
+                assert info.labels == seen["ls"][ns][dg]["labels"], f"{ns} {dg}"
+                with view.reader_at(dg) as ra:
+                    assert ra.read_at(ra.size, 0) == seen["gets"][dg]
+            refs = {st.ref: st for st in view.list_statuses()}
+            # ctr content active printed the user refs (REF SIZE AGE)
+            active = {line.split()[0] for line in seen["active"][ns].splitlines()[1:] if line.strip()}
+            assert set(refs) == active
+        finally:
+            view.close()
+    short = open_source(content_root.parent).status("short-ref")
+    assert (short.offset, short.total) == (len(seen["short"]), 5_000_000)
