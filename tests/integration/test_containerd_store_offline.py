@@ -11,6 +11,7 @@ import hashlib
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -38,6 +39,19 @@ def _populate(d):
     with default.writer("big") as w:
         w.write(big)
         w.commit(labels={f"k{j:03d}": "v" * 200 for j in range(40)})
+    # Enough small records that the daemon's blob bucket spills into branch pages.
+    lease = default.create_lease()
+    leased = default.with_lease(lease)
+
+    def small(i):
+        data = f"filler {i}\n".encode()
+        with leased.writer(f"f{i}") as w:
+            w.write(data)
+            w.commit(labels={"filler": str(i)})
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(small, range(400)))
+    default.delete_lease(lease)
     with other.writer("o1") as w:
         w.write(b"only in other\n")
         w.commit(labels={"where": "other"})
@@ -89,6 +103,10 @@ def test_offline_root_matches_what_the_daemon_reported(containerd):
         assert root.list_namespaces() == sorted(reported["namespaces"]) == ["default", "other"]
         assert root.namespace_labels("other") == {"team": "blobscope", "tier": "test"}
         assert root.metadata.version == 3  # containerd 1.6's schema v1, DB version 3 (spec §6.3)
+        # The daemon's file exercises the reader: branch pages under the blob bucket, non-inline buckets.
+        blob_bucket = root.metadata.db.root.bucket(b"v1", b"default", b"content", b"blob")
+        _page, flags, _count = root.metadata.db.page(blob_bucket._root)
+        assert flags & bolt.BRANCH_PAGE
 
         for ns in ("default", "other"):
             view = root.store(ns)
