@@ -446,3 +446,33 @@ def test_compare_a_daemon_namespace_with_a_local_store(tmp_path, store):
     assert c.both == sorted(Digest.from_bytes(d) for d in shared)
     assert (c.only_a_bytes, c.only_b_bytes) == (len(b"only on the daemon"), len(b"only here, longer"))
     assert compare(store, local, f"digest=={only_daemon}").only_a[0].digest == only_daemon
+
+
+def test_one_store_shared_by_worker_threads(tmp_path, store):
+    """The GUI's pattern: a scanner thread walks while pool threads import and read, on one store."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = []
+    for i in range(12):
+        p = tmp_path / f"f{i}.bin"
+        p.write_bytes(os.urandom(200_000 + i))
+        files.append(p)
+    stop = []
+
+    def scanner():
+        scans = 0
+        while not stop:
+            list(store.walk())
+            store.list_statuses()
+            scans += 1
+        return scans
+
+    with ThreadPoolExecutor(5) as pool:
+        scan = pool.submit(scanner)
+        infos = list(pool.map(lambda p: store.import_file(p), files))
+        checks = list(pool.map(lambda i: store.verify(i.digest), infos))
+        stop.append(True)
+        assert scan.result() >= 1
+    assert all(checks)
+    assert {i.digest for i in store.walk()} == {Digest.from_bytes(p.read_bytes()) for p in files}
+    assert store.list_statuses() == [] and store.list_leases() == []
