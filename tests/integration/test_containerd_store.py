@@ -476,3 +476,17 @@ def test_one_store_shared_by_worker_threads(tmp_path, store):
     assert all(checks)
     assert {i.digest for i in store.walk()} == {Digest.from_bytes(p.read_bytes()) for p in files}
     assert store.list_statuses() == [] and store.list_leases() == []
+
+
+def test_a_file_that_shrinks_during_import_is_refused_and_nothing_kept(tmp_path, store):
+    src = tmp_path / "moving.bin"
+    src.write_bytes(os.urandom(40 << 20))
+
+    def progress(done, total):
+        if done >= 16 << 20:  # after the first 16 MiB, someone truncates the file
+            with open(src, "r+b") as f:
+                f.truncate(20 << 20)
+
+    with pytest.raises(errors.FailedPrecondition, match="changed while it was imported"):
+        store.import_file(src, progress=progress)
+    assert store.list_statuses() == [] and store.list_leases() == [] and list(store.walk()) == []
