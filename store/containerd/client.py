@@ -59,14 +59,17 @@ class ContainerdStore:
     ``gc.ref`` labels, or an image, will protect the blob).
     """
 
-    read_only = False
-    read_only_reason = None
     root = None  # no directory: everything goes through the daemon
 
     def __init__(self, address: str, namespace: str = "default", *, lease: str | None = AUTO,
                  gc_root: bool = True, timeout: float = DEFAULT_TIMEOUT,
-                 tls: _rpc.TLSConfig | None = None, _channel: grpc.Channel | None = None):
+                 tls: _rpc.TLSConfig | None = None, read_only: bool = False,
+                 _channel: grpc.Channel | None = None):
         self.address = address
+        # Browse-only: a production node can be inspected with no risk of changing it.
+        self.read_only = bool(read_only)
+        self.read_only_reason = (f"the connection to containerd at {address} was opened read-only"
+                                 if read_only else None)
         self.namespace = _rpc.validate_namespace(namespace)
         self.lease = lease
         self.gc_root = gc_root
@@ -99,6 +102,10 @@ class ContainerdStore:
     def _error(self, exc: grpc.RpcError, doing: str) -> errors.ContentError:
         return _rpc.translate(exc, self.address, doing)
 
+    def _check_writable(self, action: str) -> None:
+        if self.read_only:
+            raise errors.FailedPrecondition(f"cannot {action}: {self.read_only_reason}")
+
     def _unary(self, method, request, doing: str, *, namespace: str | None = None):
         try:
             return method(request, metadata=self._metadata(namespace=namespace), timeout=self.timeout)
@@ -108,12 +115,14 @@ class ContainerdStore:
     def with_namespace(self, namespace: str) -> "ContainerdStore":
         """The same daemon and connection, another namespace."""
         return ContainerdStore(self.address, namespace, lease=self.lease, gc_root=self.gc_root,
-                               timeout=self.timeout, tls=self._tls, _channel=self._channel)
+                               timeout=self.timeout, tls=self._tls, read_only=self.read_only,
+                               _channel=self._channel)
 
     def with_lease(self, lease: str | None) -> "ContainerdStore":
         """The same daemon, namespace and connection, writing under ``lease``."""
         return ContainerdStore(self.address, self.namespace, lease=lease, gc_root=self.gc_root,
-                               timeout=self.timeout, tls=self._tls, _channel=self._channel)
+                               timeout=self.timeout, tls=self._tls, read_only=self.read_only,
+                               _channel=self._channel)
 
     def reconnect(self) -> None:
         """Drop the connection and open a new one (after the daemon moved or restarted)."""
@@ -166,6 +175,7 @@ class ContainerdStore:
     def update(self, info: Info, *fieldpaths: str) -> Info:
         """Change labels: ``labels.<key>`` sets one (empty value deletes it), ``labels`` or none replaces all."""
         digest = Digest(info.digest)
+        self._check_writable(f"update the labels of {digest}")
         for path in fieldpaths:
             if path != "labels" and not path.startswith("labels."):
                 raise errors.InvalidArgument(f'cannot update "{path}" field on content info "{digest}"')
@@ -202,6 +212,7 @@ class ContainerdStore:
     def delete(self, digest: Digest | str) -> None:
         """Remove the namespace's record; the daemon's GC removes the file if no namespace keeps it."""
         digest = Digest(digest)
+        self._check_writable(f"delete {digest}")
         self._unary(self._content.Delete, content_pb2.DeleteContentRequest(digest=digest), f"deleting {digest}")
 
     # -- Provider ------------------------------------------------------------------
@@ -240,6 +251,7 @@ class ContainerdStore:
 
     def abort(self, ref: str) -> None:
         _check_ref(ref)
+        self._check_writable(f"abort ref {ref!r}")
         self._unary(self._content.Abort, content_pb2.AbortRequest(ref=ref), f"aborting ref {ref!r}")
 
     # -- Ingester ------------------------------------------------------------------
@@ -248,6 +260,7 @@ class ContainerdStore:
                gc_root: bool | None = None) -> ContainerdWriter:
         """Open (or resume) the ingest ``ref``; see the class doc for leases and ``gc_root``."""
         _check_ref(ref)
+        self._check_writable(f"write ref {ref!r}")
         if total < 0:
             raise errors.InvalidArgument(f"total size of ref {ref!r} must not be negative")
         expected = Digest(expected) if expected else None
@@ -277,6 +290,7 @@ class ContainerdStore:
         A blob the namespace already has is not written again; its labels are merged.
         """
         path = Path(path)
+        self._check_writable(f"import {path}")
         if path.is_dir():
             raise errors.InvalidArgument(f"cannot import {path}: not a regular file")
         try:
@@ -391,6 +405,7 @@ class ContainerdStore:
     def create_lease(self, *, expire: timedelta | None = LEASE_EXPIRE, labels: dict[str, str] | None = None,
                      lease_id: str | None = None) -> str:
         """Create a lease in this namespace; content written under it is kept until it ends."""
+        self._check_writable("create a lease")
         lease_id = lease_id or f"{_LEASE_PREFIX}{int(time.time())}-{secrets.token_hex(6)}"
         labels = dict(labels or {})
         if expire is not None:
@@ -401,6 +416,7 @@ class ContainerdStore:
 
     def delete_lease(self, lease_id: str, *, sync: bool = False) -> None:
         """End a lease; with ``sync`` wait for the garbage collection it triggers."""
+        self._check_writable(f"delete lease {lease_id}")
         self._unary(self._leases.Delete, leases_pb2.DeleteRequest(id=lease_id, sync=sync),
                     f"deleting lease {lease_id}")
 

@@ -42,7 +42,7 @@ def open_source(target: os.PathLike | str, *, namespace: str = "default", tls: T
     """
     text = os.fspath(target)
     if is_address(text):
-        return ContainerdStore(text, namespace, tls=tls)
+        return ContainerdStore(text, namespace, tls=tls, read_only=writable is False)
     if tls is not None:
         raise errors.InvalidArgument(f"TLS settings are for tcp:// addresses, not the directory {text}")
     path = Path(text)

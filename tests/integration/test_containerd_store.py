@@ -490,3 +490,19 @@ def test_a_file_that_shrinks_during_import_is_refused_and_nothing_kept(tmp_path,
     with pytest.raises(errors.FailedPrecondition, match="changed while it was imported"):
         store.import_file(src, progress=progress)
     assert store.list_statuses() == [] and store.list_leases() == [] and list(store.walk()) == []
+
+
+def test_a_read_only_connection_browses_and_refuses_every_change(tmp_path, daemon, store, ns):
+    d = _write(store, "ro", b"look, don't touch")
+    ro = ContainerdStore(daemon.address, ns, read_only=True)
+    assert ro.read_only and "read-only" in ro.read_only_reason
+    assert [i.digest for i in ro.walk()] == [d] and ro.verify(d)
+    src = tmp_path / "x.bin"
+    src.write_bytes(b"x")
+    for action in (lambda: ro.delete(d), lambda: ro.update(ro.info(d), "labels"), lambda: ro.writer("w"),
+                   lambda: ro.abort("w"), lambda: ro.import_file(src), lambda: ro.create_lease(),
+                   lambda: ro.with_namespace("other").delete(d)):
+        with pytest.raises(errors.FailedPrecondition, match=f"containerd at {daemon.address} was opened read-only"):
+            action()
+    assert store.info(d).labels == ro.info(d).labels and store.list_leases() == []
+    ro.close()
