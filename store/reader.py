@@ -8,6 +8,21 @@ from typing import Iterator
 CHUNK = 1 << 20
 
 
+_NOATIME = getattr(os, "O_NOATIME", 0)
+
+
+def _open_blob(path) -> int:
+    """Open for reading without touching atime: a blob's atime is its Info.updated_at, and looking
+    at a store (preview, media types, verify) must not change it."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    if _NOATIME:
+        try:
+            return os.open(path, flags | _NOATIME)
+        except PermissionError:
+            pass  # O_NOATIME needs the file's owner (or CAP_FOWNER); read it the ordinary way
+    return os.open(path, flags)
+
+
 class ReaderAt:
     """Positional reads of one blob; ``size`` is the size when it was opened.
 
@@ -17,7 +32,7 @@ class ReaderAt:
 
     def __init__(self, path: os.PathLike | str):
         # O_NOFOLLOW: a symlink planted in blobs/ is never followed.
-        self._fd: int | None = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        self._fd: int | None = _open_blob(path)
         self.path = os.fspath(path)
         self.size = os.fstat(self._fd).st_size
 
