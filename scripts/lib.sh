@@ -86,7 +86,7 @@ bs_find_python() {
 # bs_venv EXTRAS: make .venv if missing (or broken) and install the project editable with the
 # pinned constraints. Skips pip when pyproject.toml, constraints.txt and the extras are unchanged.
 bs_venv() {
-  local extras=$1 stamp="$BS_VENV/.blobscope-install" want
+  local extras=$1 stamp="$BS_VENV/.blobscope-install-${1//,/-}" want
   if [ ! -x "$BS_PY" ] || ! "$BS_PY" -c 'import sys' >/dev/null 2>&1; then
     local py; py=$(bs_find_python)
     bs_log "creating $BS_VENV with $py ($("$py" -V 2>&1))"

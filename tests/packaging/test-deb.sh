@@ -22,41 +22,13 @@ step() {
 }
 fail() { printf '\nPACKAGING TEST FAILED: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "debootstrap and chroot need root; run this as root (CI does)"
-
-SUITE=bookworm
-MIRROR=${BLOBSCOPE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-CACHE=${BLOBSCOPE_CHROOT_CACHE:-/var/cache/blobscope-test}
+source "$(dirname "$0")/chroot.sh"
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' store/_version.py)
 [ -n "$VERSION" ] || fail "cannot read __version__ from store/_version.py"
 DEB="dist/blobscope_${VERSION}_amd64.deb"
-WORK=$(mktemp -d /var/tmp/blobscope-debtest.XXXXXX)
-ROOT="$WORK/root"
-MOUNTS=()
-
-cleanup() {
-  local rc=$? m i
-  # Unmount in reverse order; lazily if something still holds a mount (a stray Xvfb).
-  for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-    m=${MOUNTS[$i]}
-    mountpoint -q "$m" && { umount "$m" 2>/dev/null || umount -l "$m" || true; }
-  done
-  # Never delete a tree that still has something mounted in it (a bound /dev would be emptied).
-  if findmnt -rn -o TARGET | grep -q "^$WORK/"; then
-    echo "warning: mounts remain under $WORK; not deleting it:" >&2
-    findmnt -rn -o TARGET | grep "^$WORK/" >&2
-  elif [ "${BLOBSCOPE_KEEP_CHROOT:-0}" = 1 ]; then
-    echo "chroot kept in $ROOT" >&2
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 step "host tools"
-bs_apt_ensure debootstrap debian-archive-keyring python3 util-linux
+bs_apt_ensure python3
 
 step "package"
 stale=""
@@ -73,31 +45,8 @@ fi
 ls -l "$DEB"
 
 step "minbase $SUITE chroot"
-tarball="$CACHE/$SUITE-minbase-$(printf '%s' "$MIRROR" | sha256sum | cut -c1-12).tar"
-mkdir -p "$ROOT"
-if [ -f "$tarball" ]; then
-  echo "unpacking the cached pristine chroot $tarball"
-  tar -C "$ROOT" -xpf "$tarball"
-else
-  debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
-    || { tail -n 30 "$WORK/debootstrap.log" >&2; fail "debootstrap of $SUITE from $MIRROR failed"; }
-  mkdir -p "$CACHE"
-  tar -C "$ROOT" -cpf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-fi
-
-mount -t proc proc "$ROOT/proc" && MOUNTS+=("$ROOT/proc")
-mount -t sysfs sysfs "$ROOT/sys" && MOUNTS+=("$ROOT/sys")
-mkdir -p "$ROOT/dev/pts" "$ROOT/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts" && MOUNTS+=("$ROOT/dev/pts")
-mount -t tmpfs tmpfs "$ROOT/dev/shm" && MOUNTS+=("$ROOT/dev/shm")
-cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
-# No service may start inside the chroot.
-printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d" && chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
+chroot_setup
 cp "$DEB" "$ROOT/tmp/"
-in_chroot() {
-  chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    DEBIAN_FRONTEND=noninteractive /bin/sh -ec "$1"
-}
 
 step "apt-get install ./$(basename "$DEB") (as an operator would)"
 in_chroot "apt-get update -qq && apt-get install -y -q -o Dpkg::Use-Pty=0 ./tmp/$(basename "$DEB") >/tmp/apt-install.log 2>&1 \
