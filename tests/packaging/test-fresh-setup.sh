@@ -17,15 +17,20 @@ bs_apt_ensure git python3
 chroot_setup
 git clone -q "$BS_ROOT" "$ROOT/root/blobscope"
 [ -d "$BS_ROOT/../shared" ] && cp -a "$BS_ROOT/../shared" "$ROOT/root/shared"
+# A host whose PyPI traffic needs its own CA bundle (PIP_CERT, e.g. behind a TLS proxy) lends it.
+pip_env=""
+if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
+  cp "$PIP_CERT" "$ROOT/etc/ssl/host-ca-bundle.crt" && pip_env="PIP_CERT=/etc/ssl/host-ca-bundle.crt"
+fi
 
 lap "./scripts/test $*"
 t=$SECONDS
-in_chroot "cd /root/blobscope && CI=true ./scripts/test $(printf '%q ' "$@") </dev/null"
+in_chroot "cd /root/blobscope && $pip_env CI=true ./scripts/test $(printf '%q ' "$@") </dev/null"
 test_s=$((SECONDS - t))
 
 lap "./scripts/run --demo --screenshot (offscreen)"
 t=$SECONDS
-in_chroot "cd /root/blobscope && QT_QPA_PLATFORM=offscreen timeout 120 ./scripts/run --demo --screenshot /tmp/run.png </dev/null"
+in_chroot "cd /root/blobscope && $pip_env QT_QPA_PLATFORM=offscreen timeout 120 ./scripts/run --demo --screenshot /tmp/run.png </dev/null"
 run_s=$((SECONDS - t))
 python3 tests/packaging/check_png.py "$ROOT/tmp/run.png"
 
