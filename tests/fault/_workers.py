@@ -101,6 +101,9 @@ def ingest_grower(root: str, refs: list[str], seconds: float, chunk: int, stop_f
     from store.ingest import ref_hash
     fds = [os.open(os.path.join(root, "ingest", ref_hash(r), "data"), os.O_WRONLY | os.O_APPEND) for r in refs]
     block = b"g" * chunk
+    counts["ready"] = True
+    while not os.path.exists(stop_file + ".go"):  # the test starts its clock first
+        time.sleep(0.01)
     rounds = 0
     end = time.monotonic() + seconds
     try:
