@@ -20,7 +20,8 @@ git clone -q "$BS_ROOT" "$ROOT/root/blobscope"
 # A host whose PyPI traffic needs its own CA bundle (PIP_CERT, e.g. behind a TLS proxy) lends it.
 pip_env=""
 if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
-  cp "$PIP_CERT" "$ROOT/etc/ssl/host-ca-bundle.crt" && pip_env="PIP_CERT=/etc/ssl/host-ca-bundle.crt"
+  cp "$PIP_CERT" "$ROOT/root/host-ca-bundle.crt"
+  pip_env="PIP_CERT=/root/host-ca-bundle.crt"
 fi
 
 lap "./scripts/test $*"
