@@ -135,9 +135,15 @@ def make_window(qtbot, tmp_path):
 
 
 class Heartbeat:
-    """A 10 ms QTimer on the GUI thread; the longest gap between its ticks is the worst stall."""
+    """A 10 ms QTimer on the GUI thread; the longest gap between its ticks is the worst stall.
+
+    A watchdog thread samples the GUI thread's stack whenever a tick is 80 ms late, so a
+    stall can be blamed on a line (``stall_sites``: the most frequent innermost frames).
+    """
 
     def __init__(self, interval_ms: int = 10):
+        import threading
+
         from PySide6.QtCore import QTimer
         self.timer = QTimer()
         self.timer.setInterval(interval_ms)
@@ -146,6 +152,10 @@ class Heartbeat:
         self.max_gap = 0.0
         self.ticks = 0
         self.gaps_over_100ms = 0
+        self._gui_thread = threading.get_ident()
+        self._samples: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._watchdog = None
 
     def _tick(self):
         now = time.perf_counter()
@@ -157,12 +167,36 @@ class Heartbeat:
         self.last = now
         self.ticks += 1
 
+    def _watch(self):
+        import sys
+        import traceback
+        while not self._stop.wait(0.02):
+            last = self.last
+            if last is not None and time.perf_counter() - last > 0.08:
+                frame = sys._current_frames().get(self._gui_thread)
+                if frame is None:
+                    continue
+                inner = [f for f in traceback.extract_stack(frame) if "/site-packages/" not in f.filename][-3:]
+                key = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(inner))
+                self._samples[key] = self._samples.get(key, 0) + 1
+
     def start(self):
+        import threading
         self.last = None
         self.timer.start()
+        self._stop.clear()
+        self._watchdog = threading.Thread(target=self._watch, daemon=True, name="heartbeat-watchdog")
+        self._watchdog.start()
 
     def stop(self):
         self.timer.stop()
+        self._stop.set()
+
+    @property
+    def stall_sites(self) -> list[str]:
+        """Where the GUI thread was during stalls (20 ms samples), most frequent first."""
+        top = sorted(self._samples.items(), key=lambda kv: -kv[1])[:3]
+        return [f"{n}x {where}" for where, n in top]
 
     @property
     def max_stall_ms(self) -> float:

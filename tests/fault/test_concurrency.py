@@ -106,17 +106,21 @@ def test_gui_scanner_beside_a_busy_writer(qtbot, tmp_path, make_window, figures)
         polls = [0]
         win.scanFinished.connect(lambda: scans.__setitem__(0, scans[0] + 1))
         win.ingestsUpdated.connect(lambda: polls.__setitem__(0, polls[0] + 1))
-        hb = Heartbeat()
-        hb.start()
         manager = SPAWN.Manager()
         counts = manager.dict()
         stop_file = str(tmp_path / "stop")
         proc = SPAWN.Process(target=mutator, args=(str(root), MUTATE_SECONDS, counts, stop_file), name="mutator")
+        proc.start()  # starting processes blocks this (GUI) thread: done before the heartbeat runs
+        qtbot.waitUntil(lambda: counts.get("ready", False), timeout=30000)
+        hb = Heartbeat()
+        hb.start()
         t0 = time.monotonic()
-        proc.start()
+        open(stop_file + ".go", "w").close()
         while proc.is_alive():
             qtbot.wait(50)
         elapsed = time.monotonic() - t0
+        hb.stop()  # what follows (manager shutdown) blocks this thread by the test's own doing
+        stall_ms, stalls = hb.max_stall_ms, hb.gaps_over_100ms
         assert proc.exitcode == 0
         done = dict(counts)
         manager.shutdown()
@@ -138,16 +142,17 @@ def test_gui_scanner_beside_a_busy_writer(qtbot, tmp_path, make_window, figures)
         settled = time.monotonic()
         qtbot.waitUntil(lambda: view() == disk(), timeout=20000)
         settle_s = time.monotonic() - settled
-        hb.stop()
         broken_rows = [r for r in win.ingest_model.rows() if r.broken is not None]
         assert not broken_rows, broken_rows[:3]
         assert win.dialogs.errors == [], win.dialogs.errors[:3]
         assert errors_logged == [], errors_logged[:3]
+        done.pop("ready", None)
         ops = sum(v for k, v in done.items() if k != "errors")
         figures.update(seconds=round(elapsed, 1), operations=done, ops_per_min=round(ops / elapsed * 60),
                        full_rescans_seen=scans[0], ingest_updates_seen=polls[0], settle_s=round(settle_s, 2),
                        final_blobs=win.blob_model.total_count, final_ingests=win.ingest_model.rowCount(),
-                       gui_max_stall_ms=hb.max_stall_ms, gui_stalls_over_100ms=hb.gaps_over_100ms)
+                       gui_max_stall_ms=stall_ms, gui_stalls_over_100ms=stalls,
+                       gui_stall_sites=hb.stall_sites)
         assert ops > 100
         assert done["errors"] == 0
     finally:

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 IMPORT_RUNS = int(os.environ.get("FAULT_IMPORT_RUNS", "200"))
 LABEL_RUNS = int(os.environ.get("FAULT_LABEL_RUNS", "80"))
 DELETE_RUNS = int(os.environ.get("FAULT_DELETE_RUNS", "30"))
-FILE_MB = 24
+FILE_MB = 32
 INGEST_FILES = {"data", "ref", "startedat", "updatedat", "total", "startedat.tmp", "updatedat.tmp"}
 
 
@@ -98,7 +98,7 @@ def _import_run(root: Path, src: Path, data: bytes, expected: Digest, rng: rando
         time.sleep(delay)
     else:
         wait_for(lambda: p.poll() is not None or (ingest.is_dir() and any(ingest.iterdir())), 60)
-        delay, phase = rng.uniform(0, work_s * 1.25), "work"  # spread over write, fsync and commit
+        delay, phase = rng.uniform(0, work_s * 1.1), "work"  # spread over write, fsync and commit
         time.sleep(delay)
     landed = kill(p)
 
@@ -172,8 +172,12 @@ def test_import_killed_at_random_points(tmp_path, figures):
             total_s, work_s = _calibrate_import(root, src)
             with lock:
                 figures[f"calibration_worker{w}_s"] = {"process": round(total_s, 3), "after_ingest_appears": round(work_s, 3)}
-            for i in range(runs):
+            # count only kills that landed while blobctl was alive; give up after 3x the runs
+            landed = i = 0
+            while landed < runs and i < 3 * runs:
                 r = _import_run(root, src, data, expected, rng, total_s, work_s, via_cli=(i % 10 == 9))
+                i += 1
+                landed += r["landed"]
                 with lock:
                     outcomes.append(r)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
@@ -190,9 +194,10 @@ def test_import_killed_at_random_points(tmp_path, figures):
         raise errors_seen[0]
     states = collections.Counter(o["state"] for o in outcomes)
     figures.update(runs=len(outcomes), file_mb=FILE_MB, kills_landed=sum(o["landed"] for o in outcomes),
+                   kills_by_phase=dict(collections.Counter(o["phase"] for o in outcomes if o["landed"])),
                    outcomes=dict(states), resumed_with_bytes_kept=sum(o["resumed_from"] > 0 for o in outcomes),
                    seconds=round(time.monotonic() - t0, 1))
-    assert len(outcomes) == IMPORT_RUNS
+    assert sum(o["landed"] for o in outcomes) >= IMPORT_RUNS
     # the kills must really spread over the import: some before, during and after the write
     assert states["partial"] > IMPORT_RUNS // 10
     assert states["committed"] + states["committed+leftover"] > 0
