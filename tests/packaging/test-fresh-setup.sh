@@ -26,7 +26,8 @@ fi
 
 lap "./scripts/test $*"
 t=$SECONDS
-in_chroot "cd /root/blobscope && $pip_env CI=true ./scripts/test $(printf '%q ' "$@") </dev/null"
+test_rc=0
+in_chroot "cd /root/blobscope && $pip_env CI=true ./scripts/test $(printf '%q ' "$@") </dev/null" || test_rc=$?
 test_s=$((SECONDS - t))
 
 lap "./scripts/run --demo --screenshot (offscreen)"
@@ -35,4 +36,5 @@ in_chroot "cd /root/blobscope && $pip_env QT_QPA_PLATFORM=offscreen timeout 120 
 run_s=$((SECONDS - t))
 python3 tests/packaging/check_png.py "$ROOT/tmp/run.png"
 
-lap "done: ./scripts/test ${test_s}s (set-up included), ./scripts/run ${run_s}s, $((SECONDS - t0))s in all"
+lap "done: ./scripts/test ${test_s}s (set-up included, exit $test_rc), ./scripts/run ${run_s}s, $((SECONDS - t0))s in all"
+exit "$test_rc"
