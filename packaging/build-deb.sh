@@ -21,7 +21,8 @@ step "build tools"
 bs_apt_ensure binutils patchelf help2man dpkg-dev desktop-file-utils appstream lintian gzip xz-utils "${BS_APT_GUI_RUNTIME[@]}"
 bs_venv build
 
-VERSION=$("$BS_PY" -c 'import ast,sys; t=ast.parse(open("store/_version.py").read()); print(next(ast.literal_eval(n.value) for n in t.body if isinstance(n, ast.Assign) and n.targets[0].id == "__version__"))')
+VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' store/_version.py)
+[ -n "$VERSION" ] || bs_die "cannot read __version__ from store/_version.py"
 ARCH=amd64
 PKG=blobscope
 APP_ID=org.blobscope.Blobscope
