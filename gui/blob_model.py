@@ -101,6 +101,9 @@ class BlobTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and row.verified is False:
             from PySide6.QtGui import QColor
             return QColor(200, 30, 30)
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_MEDIA:
+            from .kinds import kind_icon, kind_of
+            return kind_icon(kind_of(row.media_type, row.size))
         if role == Qt.ItemDataRole.DecorationRole and col == COL_DIGEST and row.verified is not None:
             from .resources import icon
             return icon("verify-ok" if row.verified else "verify-bad")
@@ -196,24 +199,37 @@ class BlobTableModel(QAbstractTableModel):
                 self.layoutChanged.emit()
         self.totalsChanged.emit()
 
+    def rows_by_digest(self) -> dict[str, BlobRow]:
+        """A copy of every row by digest (the base a scanner-thread rescan diffs against)."""
+        return dict(self._all)
+
     def apply_snapshot(self, rows: list[BlobRow]) -> None:
         """Make the model equal to a finished rescan, touching only what changed."""
         new = {r.digest: r for r in rows}
         removed = [d for d in self._all if d not in new]
         added = [r for d, r in new.items() if d not in self._all]
         changed = [r for d, r in new.items() if d in self._all and not self._all[d].same_content(r)]
+        self.apply_changes(removed, added, changed)
+
+    def apply_changes(self, removed: list[str], added: list[BlobRow], changed: list[BlobRow]) -> None:
+        """Apply a rescan's differences; rows that did not change stay the same objects."""
         if not (removed or added or changed):
             return
         for r in changed:  # keep what the GUI learned about a row that did not change on disk
-            old = self._all[r.digest]
+            old = self._all.get(r.digest)
+            if old is None:
+                continue
             r.media_type = r.media_type or old.media_type
             if r.size == old.size and r.updated_ns == old.updated_ns:
                 r.verified = old.verified
-        for d, r in new.items():
-            old = self._all.get(d)
-            if old is not None and r is not old and not r.media_type:
-                r.media_type = old.media_type
         if len(removed) + len(added) + len(changed) > _INCREMENTAL_LIMIT:
+            new = dict(self._all)
+            for d in removed:
+                new.pop(d, None)
+            for r in added:
+                new[r.digest] = r
+            for r in changed:
+                new[r.digest] = r
             self.beginResetModel()
             self._all = new
             self._rows = self._visible(new.values())

@@ -86,6 +86,7 @@ class MainWindow(StoreActions, QMainWindow):
         self.runner = JobRunner(self)
         self.actions = make_actions(self)
         self._pending: list[BlobRow] | None = None
+        self._diff = None  # what a rescan found changed (computed on the scanner thread)
         self._dirty = False
         self._scan_started = 0.0
         self._referrers: dict[str, list[tuple[str, str]]] | None = None
@@ -308,6 +309,7 @@ class MainWindow(StoreActions, QMainWindow):
         self.scanner.ingestsListed.connect(self._on_ingests)
         self.scanner.failed.connect(self._on_scan_failed)
         self.scanner.storeMissing.connect(self._on_store_missing)
+        self.scanner.blobsDiff.connect(self._on_blobs_diff)
         self.watcher.changed.connect(self._on_disk_changed)
         self.watcher.pollIngests.connect(self.scanner.poll_ingests)
 
@@ -414,9 +416,11 @@ class MainWindow(StoreActions, QMainWindow):
             self.blob_model.clear()
         else:
             self._pending = []
+        self._diff = None
         self.scan_label.setText(self.tr("Scanning…"))
         self._scanning = True
-        self.scanner.rescan()
+        # a rescan is compared with the model on the scanner thread: 100k rows never stall this one
+        self.scanner.rescan(base=None if streaming else self.blob_model.rows_by_digest())
 
     @Slot(object)
     def _on_blob_batch(self, rows: list) -> None:
@@ -425,11 +429,19 @@ class MainWindow(StoreActions, QMainWindow):
         else:
             self._pending.extend(rows)
 
+    @Slot(object)
+    def _on_blobs_diff(self, diff) -> None:
+        self._diff = diff
+
     @Slot(int)
     def _on_blobs_done(self, count: int) -> None:
         if self._pending is not None:
-            self.blob_model.apply_snapshot(self._pending)
+            if self._diff is not None:
+                self.blob_model.apply_changes(*self._diff)
+            else:
+                self.blob_model.apply_snapshot(self._pending)
             self._pending = None
+            self._diff = None
         self._referrers = None
         log.debug("listed %d blobs in %.2f s", count, time.monotonic() - self._scan_started)
 
