@@ -69,6 +69,10 @@ listing=$(in_chroot "blobctl --root /tmp/s ls") || fail "blobctl ls failed"
 echo "$listing"
 grep -q "$digest" <<<"$listing" || fail "blobctl ls does not list the imported $digest"
 cmp "$ROOT/tmp/payload.bin" "$ROOT/tmp/s/blobs/sha256/${digest#sha256:}" || fail "the stored blob differs from the imported file"
+# Labels (SQLite inside the bundle) and verify (hashing threads) work in the frozen program too.
+in_chroot "blobctl --root /tmp/s label $digest org.example/checked=yes >/dev/null && blobctl --root /tmp/s ls -q 'labels.\"org.example/checked\"==yes'" \
+  | grep -qx "$digest" || fail "blobctl label/ls with a label filter did not find $digest"
+in_chroot "blobctl --root /tmp/s verify" || fail "blobctl verify failed on the imported blob"
 
 step "blobscope --demo --screenshot (offscreen)"
 in_chroot "QT_QPA_PLATFORM=offscreen timeout 120 blobscope --demo --screenshot /tmp/offscreen.png" \
