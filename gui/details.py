@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QFormLayout, QLabel, QPlainTextEdit, QVBoxLayout,
                                QGroupBox)
 
 from . import fmt
+from .references import ReferencesBox
 from .rows import BlobRow
 
 
@@ -54,21 +55,19 @@ class DetailsPane(QWidget):
         self.media_type.setObjectName("detailsMediaType")
         self.labels = _plain_label(self)
         self.labels.setObjectName("detailsLabels")
-        self.references = _plain_label(self)
-        self.references.setObjectName("detailsReferences")
-        self.references.setFont(mono)
         form.addRow(self.tr("Digest:"), self.digest)
         form.addRow(self.tr("Size:"), self.size)
         form.addRow(self.tr("Created:"), self.created)
         form.addRow(self.tr("Updated:"), self.updated)
         form.addRow(self.tr("Media type:"), self.media_type)
         form.addRow(self.tr("Labels:"), self.labels)
-        form.addRow(self.tr("Referenced by:"), self.references)
         for i in range(form.rowCount()):  # even our own captions never interpret markup
             item = form.itemAt(i, QFormLayout.ItemRole.LabelRole)
             if item is not None and isinstance(item.widget(), QLabel):
                 item.widget().setTextFormat(Qt.TextFormat.PlainText)
         layout.addLayout(form)
+        self.refs = ReferencesBox(self)
+        layout.addWidget(self.refs, 2)
 
         box = QGroupBox(self.tr("Preview"), self)
         box_layout = QVBoxLayout(box)
@@ -78,16 +77,16 @@ class DetailsPane(QWidget):
         self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.preview.setFont(mono)
         box_layout.addWidget(self.preview)
-        layout.addWidget(box, 1)
+        layout.addWidget(box, 3)
         self.current: str | None = None
         self.show_nothing()
 
     def show_nothing(self, text: str = "") -> None:
         self.current = None
         self.title.setText(text or self.tr("No blob selected"))
-        for w in (self.digest, self.size, self.created, self.updated, self.media_type,
-                  self.labels, self.references):
+        for w in (self.digest, self.size, self.created, self.updated, self.media_type, self.labels):
             w.setText("")
+        self.refs.clear()
         self.preview.setPlainText("")
 
     def show_row(self, row: BlobRow, referenced_by: list[tuple[str, str]]) -> None:
@@ -103,11 +102,7 @@ class DetailsPane(QWidget):
             self.labels.setToolTip("\n".join(f"{k} = {v}" for k, v in sorted(row.labels.items()))[:8000])
         else:
             self.labels.setText(self.tr("(none)"))
-        if referenced_by:
-            self.references.setText("\n".join(f"{d.split(':', 1)[-1][:12]}  ({key})"
-                                              for d, key in referenced_by[:20]))
-        else:
-            self.references.setText(self.tr("(no other blob's labels point here)"))
+        self.refs.show_pending(row.digest, referenced_by)
         if row.verified is False:
             self.title.setText(self.tr("Blob {short} — content does not match its digest!")
                                .format(short=row.short))

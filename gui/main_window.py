@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QLineEdit,
-                               QMainWindow, QMenu, QProgressBar, QSizePolicy, QSplitter, QTableView, QToolBar,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QMainWindow, QMenu, QProgressBar, QSizePolicy, QSplitter, QTableView, QTabWidget,
+                               QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from . import fmt, operations, sources
 from .actions import make_actions, writes
@@ -20,6 +20,7 @@ from .context import AppContext
 from .delegates import ProgressDelegate
 from .details import DetailsPane
 from .filtering import FilterError, compile_filter
+from .graph_actions import GraphActions
 from .ingest_model import COL_PROGRESS, COL_REF, COL_STARTED, COL_STATE, IngestTableModel
 from .ingest_model import COL_UPDATED as ICOL_UPDATED
 from .jobs import JobRunner
@@ -61,8 +62,9 @@ class _Table(QTableView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
 
-class MainWindow(StoreActions, QMainWindow):
+class MainWindow(GraphActions, StoreActions, QMainWindow):
     scanFinished = Signal()      # a full scan (blobs and ingests) landed in the models
+    graphBuilt = Signal()        # a fresh image graph (references, images, reclaimable) is in use
     mediaTypesDone = Signal()    # the background media-type pass after a scan ended
     ingestsUpdated = Signal()
     storeOpened = Signal(str)
@@ -102,6 +104,7 @@ class MainWindow(StoreActions, QMainWindow):
         self.log_dock = LogDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.log_dock.hide()
+        self._build_graph_ui()
         self._build_menus()
         self._connect()
         self._restore_geometry()
@@ -198,7 +201,11 @@ class MainWindow(StoreActions, QMainWindow):
 
         left = QSplitter(Qt.Orientation.Vertical, self)
         left.setObjectName("leftSplitter")
-        left.addWidget(blobs_panel)
+        self.view_tabs = QTabWidget(self)  # Blobs, and the Images tab (graph_actions.py)
+        self.view_tabs.setObjectName("viewTabs")
+        self.view_tabs.setDocumentMode(True)
+        self.view_tabs.addTab(blobs_panel, self.tr("Blobs"))
+        left.addWidget(self.view_tabs)
         left.addWidget(ingests_panel)
         left.setStretchFactor(0, 4)
         left.setStretchFactor(1, 1)
@@ -265,12 +272,14 @@ class MainWindow(StoreActions, QMainWindow):
         edit_menu.addAction(a["actionDelete"])
         edit_menu.addAction(a["actionAbort"])
         edit_menu.addSeparator()
+        edit_menu.addAction(a["actionSelectUnreferenced"])
         edit_menu.addAction(a["actionFindFilter"])
         view_menu = mb.addMenu(self.tr("&View"))
         view_menu.addAction(a["actionRefresh"])
         view_menu.addAction(self.log_dock.toggleViewAction())
         tools_menu = mb.addMenu(self.tr("&Tools"))
         tools_menu.addAction(a["actionVerify"])
+        tools_menu.addAction(a["actionBrowseLayer"])
         help_menu = mb.addMenu(self.tr("&Help"))
         help_menu.addAction(a["actionAbout"])
 
@@ -302,6 +311,8 @@ class MainWindow(StoreActions, QMainWindow):
         a["actionFindFilter"].triggered.connect(self._focus_filter)
         a["actionQuit"].triggered.connect(self.close)
         a["actionAbout"].triggered.connect(self.about)
+        a["actionSelectUnreferenced"].triggered.connect(self.select_unreferenced)
+        a["actionBrowseLayer"].triggered.connect(self.browse_layer)
         self.namespace_box.currentTextChanged.connect(self._switch_namespace)
 
         self.scanner.blobsBatch.connect(self._on_blob_batch)
@@ -320,7 +331,7 @@ class MainWindow(StoreActions, QMainWindow):
         self.ingest_view.selectionModel().selectionChanged.connect(self.update_actions)
         self.blob_view.customContextMenuRequested.connect(self._blob_menu)
         self.ingest_view.customContextMenuRequested.connect(self._ingest_menu)
-        self.blob_view.activated.connect(lambda _i: self.edit_labels())  # double-click or Enter
+        self.blob_view.activated.connect(lambda _i: self._open_selected())  # double-click or Enter
         self.preview_timer.timeout.connect(self._load_preview)
         self.classify_timer.timeout.connect(self._classify)
         self.filter_edit.textChanged.connect(lambda _t: self.filter_timer.start())
@@ -581,6 +592,7 @@ class MainWindow(StoreActions, QMainWindow):
         if row.digest == self.details.current:
             return
         self.details.show_row(row, self.referrers().get(row.digest, []))
+        self._show_graph_refs(row.digest)
         self.preview_timer.start()
 
     def _load_preview(self) -> None:
@@ -632,6 +644,7 @@ class MainWindow(StoreActions, QMainWindow):
             else:
                 act.setEnabled(enabled)
                 act.setToolTip(act.property("baseToolTip"))
+        self._update_graph_actions()
 
     # ------------------------------------------------------------------ filter
     def apply_filter(self) -> None:
@@ -660,8 +673,8 @@ class MainWindow(StoreActions, QMainWindow):
 
     def _blob_menu(self, pos) -> None:
         menu = QMenu(self)
-        for name in ("actionCopyDigest", "actionEditLabels", "actionExport", "actionVerify", None,
-                     "actionDelete"):
+        for name in ("actionCopyDigest", "actionEditLabels", "actionExport", "actionVerify",
+                     "actionBrowseLayer", None, "actionDelete"):
             if name is None:
                 menu.addSeparator()
             else:
