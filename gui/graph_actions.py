@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QTimer
 from PySide6.QtWidgets import QLabel
 
 from . import fmt, graph_ops
@@ -20,6 +20,8 @@ from .layer_browser import LayerBrowserDialog
 from .resources import icon
 
 log = logging.getLogger(__name__)
+
+GRAPH_DELAY_MS = 300  # a burst of model changes (a multi-delete, several imports) rebuilds once
 
 
 class GraphActions:
@@ -38,6 +40,12 @@ class GraphActions:
         self.images_view.blobRequested.connect(self.select_blob)
         self.details.refs.blobRequested.connect(self.select_blob)
         self.mediaTypesDone.connect(self._start_graph)
+        # deletes, label edits and imports change the graph even when no rescan follows
+        self.graph_timer = QTimer(self)
+        self.graph_timer.setSingleShot(True)
+        self.graph_timer.setInterval(GRAPH_DELAY_MS)
+        self.graph_timer.timeout.connect(self._start_graph)
+        self.blob_model.totalsChanged.connect(self._graph_maybe_stale)
         self.storeOpened.connect(lambda _root: self._reset_graph())
 
     def _reset_graph(self) -> None:
@@ -45,12 +53,17 @@ class GraphActions:
             self._graph_job.cancel()
             self._graph_job = None
         self.graph = None
+        self.graph_timer.stop()
         self.images_view.model.clear()
         self.images_view.show_state(self.tr("Working out the image graph…"))
         self.graph_label.setText("")
         self._update_graph_actions()
 
     # ------------------------------------------------------------------ building
+    def _graph_maybe_stale(self) -> None:
+        if self.graph is not None and not self._scanning:  # a scan rebuilds it when it ends anyway
+            self.graph_timer.start()
+
     def _start_graph(self) -> None:
         store = self.store
         if store is None or self._closing:
