@@ -203,7 +203,10 @@ class GraphActions:
         if self.layer_browser is not None:
             self.layer_browser.close()
             self.layer_browser.deleteLater()
-        dlg = LayerBrowserDialog(self.store, rows[0].digest, self.runner, self)
+        row = rows[0]
+        about = ", ".join(x for x in (self.graph.media_type(row.digest) if self.graph is not None else "",
+                                      fmt.size(row.size)) if x)
+        dlg = LayerBrowserDialog(self.store, row.digest, self.runner, self, about=about)
         self.layer_browser = dlg
         dlg.show()
         dlg.start()

@@ -38,12 +38,14 @@ class ImagesPanel(QWidget):
         hh = self.view.header()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(False)
-        for col, width in ((COL_NAME, 300), (COL_DIGEST, 105), (COL_MEDIA, 300), (COL_SIZE, 75),
-                           (COL_TOTAL, 75), (COL_SHARED, 75), (COL_UNIQUE, 75)):
+        for col, width in ((COL_NAME, 250), (COL_DIGEST, 100), (COL_MEDIA, 120), (COL_SIZE, 75),
+                           (COL_TOTAL, 70), (COL_SHARED, 65), (COL_UNIQUE, 70)):
             self.view.setColumnWidth(col, width)
         self.view.setMinimumHeight(36)  # a small window stays small; the tree scrolls
         layout.addWidget(self.view, 1)
-        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        # selection, not the current index: a view that gets focus makes its first row current
+        # (without selecting it), and that must not move the blobs table
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.view.activated.connect(self._current_changed)
         self._revealing = False
         self.show_state(self.tr("No image graph yet."))
@@ -60,7 +62,12 @@ class ImagesPanel(QWidget):
             reclaimable=fmt.size(space.reclaimable_bytes))
         self.summary.setText(text)
         for row in range(min(self.model.rowCount(), 20)):  # the first images open, a big store stays folded
-            self.view.expand(self.model.index(row, 0))
+            self.view.expandRecursively(self.model.index(row, 0), 1)
+
+    def _selection_changed(self, selected, _deselected) -> None:
+        indexes = selected.indexes()
+        if indexes:
+            self._current_changed(indexes[0])
 
     def _current_changed(self, current, *_args) -> None:
         if current.isValid() and not self._revealing:

@@ -20,6 +20,21 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
+def type_text(kind: str) -> str:
+    """A tar entry type as the user reads it (translated)."""
+    from PySide6.QtCore import QCoreApplication
+    names = {
+        "file": QCoreApplication.translate("LayerEntries", "file"),
+        "dir": QCoreApplication.translate("LayerEntries", "directory"),
+        "symlink": QCoreApplication.translate("LayerEntries", "symlink"),
+        "hardlink": QCoreApplication.translate("LayerEntries", "hard link"),
+        "char": QCoreApplication.translate("LayerEntries", "char device"),
+        "block": QCoreApplication.translate("LayerEntries", "block device"),
+        "fifo": QCoreApplication.translate("LayerEntries", "fifo"),
+    }
+    return names.get(kind, kind)
+
+
 class LayerEntriesModel(QAbstractTableModel):
     """The entries of one layer, in archive order, appended as batches arrive."""
 
@@ -57,7 +72,7 @@ class LayerEntriesModel(QAbstractTableModel):
                     text += f" → {e.linkname}"
                 return text
             if col == COL_TYPE:
-                return self.tr("whiteout") if e.whiteout else e.type
+                return self.tr("whiteout") if e.whiteout else type_text(e.type)
             if col == COL_SIZE:
                 return fmt.size(e.size) if e.type == "file" else ""
             if col == COL_MODE:
@@ -102,7 +117,7 @@ _TYPE_BITS = {"file": stat.S_IFREG, "dir": stat.S_IFDIR, "symlink": stat.S_IFLNK
 class LayerBrowserDialog(QDialog):
     """Lists the tar entries of ``digest`` and previews a selected file; nothing read on this thread."""
 
-    def __init__(self, store, digest: str, runner, parent: QWidget | None = None):
+    def __init__(self, store, digest: str, runner, parent: QWidget | None = None, *, about: str = ""):
         super().__init__(parent)
         self.setObjectName("layerBrowser")
         self.store = store
@@ -112,6 +127,15 @@ class LayerBrowserDialog(QDialog):
         self.setWindowTitle(self.tr("Files in layer {short}").format(short=short))
         self.resize(980, 640)
         layout = QVBoxLayout(self)
+        self.heading = QLabel(self)
+        self.heading.setObjectName("layerHeading")
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.heading.font()
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.heading.setText(self.tr("Layer {digest}").format(digest=self.digest) + (f"  ({about})" if about else ""))
+        layout.addWidget(self.heading)
         top = QHBoxLayout()
         self.status = QLabel(self)
         self.status.setObjectName("layerStatus")
@@ -146,9 +170,17 @@ class LayerBrowserDialog(QDialog):
         self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.preview.setPlaceholderText(self.tr("Select a file to see its text."))
+        self.preview_title = QLabel(self)
+        self.preview_title.setObjectName("layerPreviewTitle")
+        self.preview_title.setTextFormat(Qt.TextFormat.PlainText)
+        preview_box = QWidget(self)
+        pl = QVBoxLayout(preview_box)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.addWidget(self.preview_title)
+        pl.addWidget(self.preview, 1)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.view)
-        split.addWidget(self.preview)
+        split.addWidget(preview_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         layout.addWidget(split, 1)
@@ -236,12 +268,14 @@ class LayerBrowserDialog(QDialog):
             self._preview_job = None
         if not current.isValid():
             self.preview.setPlainText("")
+            self.preview_title.setText("")
             return
         entry = self.model.entry(current.row())
         self._preview_path = entry.path
+        self.preview_title.setText(f"/{entry.path}" + (f"  ({fmt.size(entry.size)})" if entry.type == "file" else ""))
         if entry.type not in ("file", "hardlink"):
             self.preview.setPlainText(self.tr("/{path} is a {type}; only files have a preview.").format(
-                path=entry.path, type=entry.type))
+                path=entry.path, type=type_text(entry.type)))
             return
         self.preview.setPlainText(self.tr("Reading /{path}…").format(path=entry.path))
         store, digest, path = self.store, self.digest, entry.path

@@ -52,7 +52,7 @@ class ReferencesBox(QGroupBox):
         hh = self.tree.header()
         hh.setStretchLastSection(False)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 130), (1, 110), (2, 110), (3, 70)):
+        for col, width in ((0, 170), (1, 110), (2, 115), (3, 75)):
             self.tree.setColumnWidth(col, width)
         self.tree.setMinimumHeight(36)  # the pane shrinks with the window; the tree scrolls
         layout.addWidget(self.tree, 1)

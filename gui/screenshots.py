@@ -109,6 +109,66 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
     return saved
 
 
+def save_graph_views(outdir, lang: str = "en", suffix: str = "") -> list:
+    """Render the Images tab with a manifest's references, and the layer browser previewing a file."""
+    from pathlib import Path
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from . import i18n
+    from .context import AppContext
+    from .demo import build_demo_store
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    i18n.install(app, lang)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    saved = []
+    demo = build_demo_store()
+    try:
+        ctx = AppContext(settings=QSettings(str(outdir / ".screenshot-settings.ini"),
+                                            QSettings.Format.IniFormat))
+        ctx.remember = False
+        win = MainWindow(ctx)
+        win.resize(1360, 860)
+        win.main_splitter.setSizes([860, 500])
+        built = []
+        win.graphBuilt.connect(lambda: built.append(True))
+        win.show()
+        win.open_store(str(demo.root))
+        _wait(lambda: bool(built) and win.runner.active == 0)
+        prepare_for_screenshot(win)  # selects the manifest: its references fill the details pane
+        manifest = win.details.current
+        _wait(lambda: win.details.refs.digest == manifest and win.details.refs.items())
+        win.view_tabs.setCurrentWidget(win.images_view)
+        win.images_view.reveal(manifest)
+        _wait(lambda: "schemaVersion" in win.details.preview.toPlainText())
+        p = outdir / f"screenshot-images{suffix}.png"
+        win.grab().save(str(p))
+        saved.append(p)
+
+        layer = next(r for r in win.blob_model.all_rows() if any(
+            n.name == "l.0" and str(n.digest) == r.digest for n in win.graph.refs(manifest).children))
+        win.view_tabs.setCurrentIndex(0)
+        win.select_blob(layer.digest)
+        win.browse_layer()
+        dlg = win.layer_browser
+        _wait(lambda: dlg.finished_listing)
+        dlg.select_path("etc/os-release")
+        _wait(lambda: "NAME=" in dlg.preview.toPlainText())
+        p = outdir / f"screenshot-layer{suffix}.png"
+        dlg.grab().save(str(p))
+        saved.append(p)
+        dlg.close()
+        win.close()
+    finally:
+        demo.close()
+        i18n.install(app, "en")
+    return saved
+
+
 if __name__ == "__main__":
     import os
     import sys
@@ -116,5 +176,5 @@ if __name__ == "__main__":
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     target = sys.argv[1] if len(sys.argv) > 1 else "docs"
     for lang, suffix in (("en", ""), ("zh_CN", "-zh_CN")):
-        for path in save_all(target, lang, suffix):
+        for path in save_all(target, lang, suffix) + save_graph_views(target, lang, suffix):
             print(path)

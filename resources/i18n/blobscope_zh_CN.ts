@@ -44,6 +44,22 @@
         <translation>筛选(&amp;F)…</translation>
     </message>
     <message>
+        <source>Select &amp;Unreferenced</source>
+        <translation>选择未引用的 Blob(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Browse Layer Files…</source>
+        <translation>浏览层中的文件(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Select the blobs no image or gc.root label reaches (reclaimable)</source>
+        <translation>选择没有任何镜像或 gc.root 标签可达的 Blob（可回收）</translation>
+    </message>
+    <message>
+        <source>List the files inside the selected layer and preview their text</source>
+        <translation>列出所选层中的文件并预览其文本</translation>
+    </message>
+    <message>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -160,10 +176,6 @@ Verification failed: the content does not match its digest.</source>
         <translation>标签：</translation>
     </message>
     <message>
-        <source>Referenced by:</source>
-        <translation>被引用：</translation>
-    </message>
-    <message>
         <source>Preview</source>
         <translation>预览</translation>
     </message>
@@ -184,10 +196,6 @@ Verification failed: the content does not match its digest.</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <source>(no other blob's labels point here)</source>
-        <translation>（没有其他 Blob 的标签指向这里）</translation>
-    </message>
-    <message>
         <source>Blob {short} — content does not match its digest!</source>
         <translation>Blob {short} — 内容与摘要不符！</translation>
     </message>
@@ -205,6 +213,115 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>This filter cannot be used: {selector} is not a valid regular expression.</source>
         <translation>无法使用此筛选条件：{selector} 不是有效的正则表达式。</translation>
+    </message>
+</context>
+<context>
+    <name>GraphActions</name>
+    <message>
+        <source>Images</source>
+        <translation>镜像</translation>
+    </message>
+    <message>
+        <source>Working out the image graph…</source>
+        <translation>正在分析镜像引用图…</translation>
+    </message>
+    <message>
+        <source>Building the image graph…</source>
+        <translation>正在构建镜像引用图…</translation>
+    </message>
+    <message>
+        <source>The image graph could not be built: {error}</source>
+        <translation>无法构建镜像引用图：{error}</translation>
+    </message>
+    <message>
+        <source>{n} unreferenced ({size})</source>
+        <translation>{n} 个未引用（{size}）</translation>
+    </message>
+    <message>
+        <source>Blobs no image or gc.root label reaches: containerd's garbage collector would remove them. Edit ▸ Select Unreferenced selects them.</source>
+        <translation>没有任何镜像或 gc.root 标签可达的 Blob：containerd 的垃圾回收会删除它们。可用“编辑 ▸ 选择未引用的 Blob”选中它们。</translation>
+    </message>
+    <message>
+        <source>Blob {digest} is not in the store: something references it, but its content is missing.</source>
+        <translation>Blob {digest} 不在存储中：有内容引用了它，但其数据缺失。</translation>
+    </message>
+    <message>
+        <source>The filter was cleared to show {short}.</source>
+        <translation>已清除筛选条件以显示 {short}。</translation>
+    </message>
+    <message>
+        <source>The image graph is still being built; try again in a moment.</source>
+        <translation>镜像引用图仍在构建中，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>No unreferenced blobs: every blob is reachable from an image or a gc.root label.</source>
+        <translation>没有未引用的 Blob：每个 Blob 都可从某个镜像或 gc.root 标签到达。</translation>
+    </message>
+    <message>
+        <source>Selected {n} unreferenced blob(s), {size}. Delete removes them.</source>
+        <translation>已选择 {n} 个未引用的 Blob，共 {size}。删除操作会移除它们。</translation>
+    </message>
+</context>
+<context>
+    <name>ImagesPanel</name>
+    <message>
+        <source>No image graph yet.</source>
+        <translation>尚无镜像引用图。</translation>
+    </message>
+    <message>
+        <source>{n} image(s); {shared} shared between images; {count} unreferenced blob(s), {reclaimable} reclaimable.</source>
+        <translation>{n} 个镜像；镜像间共享 {shared}；{count} 个未引用的 Blob，可回收 {reclaimable}。</translation>
+    </message>
+</context>
+<context>
+    <name>ImagesTreeModel</name>
+    <message>
+        <source>Image / blob</source>
+        <translation>镜像 / Blob</translation>
+    </message>
+    <message>
+        <source>Digest</source>
+        <translation>摘要</translation>
+    </message>
+    <message>
+        <source>Media type</source>
+        <translation>媒体类型</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>总计</translation>
+    </message>
+    <message>
+        <source>Shared</source>
+        <translation>共享</translation>
+    </message>
+    <message>
+        <source>Unique</source>
+        <translation>独占</translation>
+    </message>
+    <message>
+        <source>(cycle: shown above)</source>
+        <translation>（循环引用：见上方）</translation>
+    </message>
+    <message>
+        <source>missing</source>
+        <translation>缺失</translation>
+    </message>
+    <message>
+        <source>Referenced, but not in the store.</source>
+        <translation>被引用，但不在存储中。</translation>
+    </message>
+    <message>
+        <source>{n} blobs: {total} in total, {shared} shared with other images, {unique} only in this one</source>
+        <translation>{n} 个 Blob：共 {total}，与其他镜像共享 {shared}，仅本镜像使用 {unique}</translation>
+    </message>
+    <message>
+        <source>{n} referenced blob(s) missing from the store</source>
+        <translation>{n} 个被引用的 Blob 不在存储中</translation>
     </message>
 </context>
 <context>
@@ -274,6 +391,41 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>Kinds</name>
+    <message>
+        <source>image index</source>
+        <translation>镜像索引</translation>
+    </message>
+    <message>
+        <source>manifest</source>
+        <translation>清单</translation>
+    </message>
+    <message>
+        <source>image config</source>
+        <translation>镜像配置</translation>
+    </message>
+    <message>
+        <source>layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>JSON</source>
+        <translation>JSON</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>binary</source>
+        <translation>二进制</translation>
+    </message>
+    <message>
+        <source>empty</source>
+        <translation>空</translation>
+    </message>
+</context>
+<context>
     <name>LabelEditorDialog</name>
     <message>
         <source>Row {n}: the key is empty.</source>
@@ -321,6 +473,127 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>LayerBrowserDialog</name>
+    <message>
+        <source>Files in layer {short}</source>
+        <translation>层 {short} 中的文件</translation>
+    </message>
+    <message>
+        <source>Layer {digest}</source>
+        <translation>层 {digest}</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Select a file to see its text.</source>
+        <translation>选择一个文件以查看其文本。</translation>
+    </message>
+    <message>
+        <source>Reading the layer…</source>
+        <translation>正在读取层…</translation>
+    </message>
+    <message>
+        <source>Reading the layer… {n} entries so far</source>
+        <translation>正在读取层…已读取 {n} 个条目</translation>
+    </message>
+    <message>
+        <source>{n} entries, {size} in files.</source>
+        <translation>{n} 个条目，文件共 {size}。</translation>
+    </message>
+    <message>
+        <source>Stopped after {n} entries; the list is incomplete.</source>
+        <translation>读取 {n} 个条目后已停止；列表不完整。</translation>
+    </message>
+    <message>
+        <source>Could not list the files of layer {digest}: {error}</source>
+        <translation>无法列出层 {digest} 中的文件：{error}</translation>
+    </message>
+    <message>
+        <source>/{path} is a {type}; only files have a preview.</source>
+        <translation>/{path} 是 {type}；只有文件可以预览。</translation>
+    </message>
+    <message>
+        <source>Reading /{path}…</source>
+        <translation>正在读取 /{path}…</translation>
+    </message>
+    <message>
+        <source>(empty file)</source>
+        <translation>（空文件）</translation>
+    </message>
+    <message>
+        <source>/{path} is binary ({size}); only text is previewed.</source>
+        <translation>/{path} 是二进制文件（{size}）；仅预览文本。</translation>
+    </message>
+    <message>
+        <source>(preview shows the first {shown} of {size})</source>
+        <translation>（预览仅显示 {size} 中的前 {shown}）</translation>
+    </message>
+    <message>
+        <source>Could not read /{path}: {error}</source>
+        <translation>无法读取 /{path}：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>LayerEntries</name>
+    <message>
+        <source>file</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>directory</source>
+        <translation>目录</translation>
+    </message>
+    <message>
+        <source>symlink</source>
+        <translation>符号链接</translation>
+    </message>
+    <message>
+        <source>hard link</source>
+        <translation>硬链接</translation>
+    </message>
+    <message>
+        <source>char device</source>
+        <translation>字符设备</translation>
+    </message>
+    <message>
+        <source>block device</source>
+        <translation>块设备</translation>
+    </message>
+    <message>
+        <source>fifo</source>
+        <translation>管道</translation>
+    </message>
+</context>
+<context>
+    <name>LayerEntriesModel</name>
+    <message>
+        <source>Path</source>
+        <translation>路径</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Mode</source>
+        <translation>权限</translation>
+    </message>
+    <message>
+        <source>Modified</source>
+        <translation>修改时间</translation>
+    </message>
+    <message>
+        <source>whiteout</source>
+        <translation>删除标记</translation>
+    </message>
+</context>
+<context>
     <name>LogDock</name>
     <message>
         <source>Log</source>
@@ -360,6 +633,10 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Ingests (writes in progress or interrupted)</source>
         <translation>写入任务（进行中或已中断）</translation>
+    </message>
+    <message>
+        <source>Blobs</source>
+        <translation>Blob</translation>
     </message>
     <message>
         <source>Stop</source>
@@ -464,6 +741,81 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Blobscope</source>
         <translation>Blobscope</translation>
+    </message>
+</context>
+<context>
+    <name>ReferencesBox</name>
+    <message>
+        <source>References</source>
+        <translation>引用关系</translation>
+    </message>
+    <message>
+        <source>Edge</source>
+        <translation>引用名</translation>
+    </message>
+    <message>
+        <source>Blob</source>
+        <translation>Blob</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>种类</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Working out the image graph…</source>
+        <translation>正在分析镜像引用图…</translation>
+    </message>
+    <message>
+        <source>Parents ({n})</source>
+        <translation>父项（{n}）</translation>
+    </message>
+    <message>
+        <source>This blob is not in the store.</source>
+        <translation>此 Blob 不在存储中。</translation>
+    </message>
+    <message>
+        <source>Reachable: kept alive by {n} root(s).</source>
+        <translation>可达：由 {n} 个根保留。</translation>
+    </message>
+    <message>
+        <source>Unreferenced — reclaimable: no root reaches this blob, so containerd's garbage collector would remove it.</source>
+        <translation>未引用 — 可回收：没有任何根可到达此 Blob，containerd 的垃圾回收会删除它。</translation>
+    </message>
+    <message>
+        <source>Children ({n})</source>
+        <translation>子项（{n}）</translation>
+    </message>
+    <message>
+        <source>… {n} more</source>
+        <translation>… 还有 {n} 个</translation>
+    </message>
+    <message>
+        <source>This blob is a root: {reason}</source>
+        <translation>此 Blob 是根：{reason}</translation>
+    </message>
+    <message>
+        <source>Kept alive by ({n})</source>
+        <translation>由以下根保留（{n}）</translation>
+    </message>
+    <message>
+        <source>(no references to or from this blob)</source>
+        <translation>（没有指向或来自此 Blob 的引用）</translation>
+    </message>
+    <message>
+        <source>missing</source>
+        <translation>缺失</translation>
+    </message>
+    <message>
+        <source>Not in the store (referenced, but missing).</source>
+        <translation>不在存储中（被引用，但缺失）。</translation>
+    </message>
+    <message>
+        <source>from: {sources}</source>
+        <translation>来源：{sources}</translation>
     </message>
 </context>
 <context>

@@ -308,7 +308,7 @@ def test_layer_browser_lists_real_gzip_layer_and_previews_motd(qtbot, make_windo
     qtbot.waitUntil(lambda: dlg.preview.toPlainText() == MOTD, timeout=10000)
     # a directory has no preview, and says so
     assert dlg.select_path("etc")
-    assert "is a dir" in dlg.preview.toPlainText()
+    assert "/etc is a directory" in dlg.preview.toPlainText()
     dlg.close()
 
     # the busybox layer through the action: a binary file is not shown as text
@@ -392,3 +392,33 @@ def test_graph_of_a_previous_store_is_dropped(qtbot, make_window, store, tmp_pat
     assert not win.images_view.model.index(0, 0, QModelIndex()).isValid()
     with pytest.raises(errors.NotFound):
         other.info(describe_layout(layout).index)
+
+
+# --------------------------------------------------------------------------- translations, icons
+def test_new_strings_are_translated_and_icons_load(qtbot):
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QWidget
+
+    from gui import i18n
+    from gui.actions import make_actions
+    from gui.kinds import KINDS, kind_text
+    from gui.references import ReferencesBox
+    from gui.resources import icon
+    app = QCoreApplication.instance()
+    try:
+        assert i18n.install(app, "zh_CN") == "zh_CN"
+        w = QWidget()
+        qtbot.addWidget(w)
+        acts = make_actions(w)
+        assert acts["actionSelectUnreferenced"].text() == "选择未引用的 Blob(&U)"
+        assert acts["actionBrowseLayer"].text() == "浏览层中的文件(&B)…"
+        assert ImagesTreeModel().headerData(0, Qt.Orientation.Horizontal) == "镜像 / Blob"
+        assert LayerEntriesModel().headerData(0, Qt.Orientation.Horizontal) == "路径"
+        assert kind_text("layer") == "层"
+        box = ReferencesBox(w)
+        assert box.title() == "引用关系"
+    finally:
+        i18n.install(app, "en")
+    assert kind_text("layer") == "layer"
+    for name in [f"kind-{k}" for k in KINDS] + ["unreferenced", "browse-layer", "images"]:
+        assert not icon(name).pixmap(24, 24).isNull(), name

@@ -18,3 +18,14 @@ def test_screenshots_are_rendered_with_content(qtbot):
         assert not img.isNull() and img.width() > 300, p
         colours = {img.pixel(x, y) for x in range(0, img.width(), 5) for y in range(0, img.height(), 5)}
         assert len(colours) > 10, p
+
+
+def test_graph_screenshots_show_the_images_tab_and_a_layer(qtbot):
+    from gui.screenshots import save_graph_views
+    saved = save_graph_views(ARTIFACTS, "en")
+    assert [p.name for p in saved] == ["screenshot-images.png", "screenshot-layer.png"]
+    for p in saved:
+        img = QImage(str(p))
+        assert not img.isNull() and img.width() > 300, p
+        colours = {img.pixel(x, y) for x in range(0, img.width(), 5) for y in range(0, img.height(), 5)}
+        assert len(colours) > 10, p
