@@ -169,6 +169,7 @@ ZH_CN = {
         "选择没有任何镜像或 gc.root 标签可达的 Blob（可回收）",
     "List the files inside the selected layer and preview their text": "列出所选层中的文件并预览其文本",
     "Images": "镜像",
+    "Images ({n})": "镜像（{n}）",
     "Blobs": "Blob",
     "Working out the image graph…": "正在分析镜像引用图…",
     "Building the image graph…": "正在构建镜像引用图…",

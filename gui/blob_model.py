@@ -132,6 +132,10 @@ class BlobTableModel(QAbstractTableModel):
         except ValueError:
             return -1
 
+    def visible_rows_of(self, digests: set[str]) -> list[int]:
+        """Visible row numbers of ``digests``, ascending (one pass, for selecting thousands at once)."""
+        return [i for i, r in enumerate(self._rows) if r.digest in digests]
+
     def get(self, digest: str) -> BlobRow | None:
         return self._all.get(digest)
 

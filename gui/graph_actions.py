@@ -55,6 +55,7 @@ class GraphActions:
         self.graph = None
         self.graph_timer.stop()
         self.images_view.model.clear()
+        self.view_tabs.setTabText(self.view_tabs.indexOf(self.images_view), self.tr("Images"))
         self.images_view.show_state(self.tr("Working out the image graph…"))
         self.graph_label.setText("")
         self._update_graph_actions()
@@ -107,6 +108,8 @@ class GraphActions:
                                             "collector would remove them. Edit ▸ Select Unreferenced selects "
                                             "them."))
         self.images_view.set_graph(images, space)
+        self.view_tabs.setTabText(self.view_tabs.indexOf(self.images_view),
+                                  self.tr("Images ({n})").format(n=len(images)))
         if self.details.current is not None:
             self._show_graph_refs(self.details.current)
         self._update_graph_actions()
@@ -114,8 +117,8 @@ class GraphActions:
 
     def _show_graph_refs(self, digest: str) -> None:
         """The details pane's references from the graph (once there is one)."""
-        if self.graph is None:
-            return
+        if self.graph is None or digest not in self.graph.sizes:
+            return  # no graph yet, or a blob newer than it: the label parents stay until the rebuild
         self.details.refs.show_refs(self.graph.refs(digest))
         if self.images_view.isVisible():
             self.images_view.reveal(digest)
@@ -151,20 +154,19 @@ class GraphActions:
             self.statusBar().showMessage(self.tr("The image graph is still being built; try again in a moment."),
                                          5000)
             return
-        wanted = {str(d) for d in self.graph.reclaimable()}
-        wanted = {d for d in wanted if self.blob_model.get(d) is not None}
+        every = self.blob_model.rows_by_digest()
+        wanted = {d for d in map(str, self.graph.reclaimable()) if d in every}
         if not wanted:
             self.blob_view.clearSelection()
             self.statusBar().showMessage(self.tr("No unreferenced blobs: every blob is reachable from an image "
                                                  "or a gc.root label."), 8000)
             return
         m = self.blob_model
-        visible = {m.row_at(i).digest: i for i in range(m.rowCount())}
-        if any(d not in visible for d in wanted):
-            self.filter_edit.clear()
+        rows = m.visible_rows_of(wanted)
+        if len(rows) < len(wanted):
+            self.filter_edit.clear()  # the filter hides some of them
             self.apply_filter()
-            visible = {m.row_at(i).digest: i for i in range(m.rowCount())}
-        rows = sorted(visible[d] for d in wanted if d in visible)
+            rows = m.visible_rows_of(wanted)
         selection = QItemSelection()
         last = m.columnCount() - 1
         start = prev = rows[0]
@@ -179,7 +181,7 @@ class GraphActions:
         sm.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         sm.setCurrentIndex(m.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
         self.blob_view.scrollTo(m.index(rows[0], 0))
-        size = sum(m.get(d).size for d in wanted)
+        size = sum(every[d].size for d in wanted)
         self.statusBar().showMessage(self.tr("Selected {n} unreferenced blob(s), {size}. Delete removes them.")
                                      .format(n=len(rows), size=fmt.size(size)), 15000)
 

@@ -242,6 +242,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>没有任何镜像或 gc.root 标签可达的 Blob：containerd 的垃圾回收会删除它们。可用“编辑 ▸ 选择未引用的 Blob”选中它们。</translation>
     </message>
     <message>
+        <source>Images ({n})</source>
+        <translation>镜像（{n}）</translation>
+    </message>
+    <message>
         <source>Blob {digest} is not in the store: something references it, but its content is missing.</source>
         <translation>Blob {digest} 不在存储中：有内容引用了它，但其数据缺失。</translation>
     </message>

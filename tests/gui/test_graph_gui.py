@@ -422,3 +422,18 @@ def test_new_strings_are_translated_and_icons_load(qtbot):
     assert kind_text("layer") == "layer"
     for name in [f"kind-{k}" for k in KINDS] + ["unreferenced", "browse-layer", "images"]:
         assert not icon(name).pixmap(24, 24).isNull(), name
+
+
+def test_a_label_edit_rebuilds_the_graph_and_the_references(qtbot, make_window, store, dialogs):
+    stray = add_blob(store, b"about to be pinned")
+    win = open_with_graph(qtbot, make_window, store.root)
+    assert [str(d) for d in win.graph.reclaimable()] == [str(stray)]
+    select_digests(win, [stray])
+    qtbot.waitUntil(lambda: "Unreferenced" in win.details.refs.status.text())
+    dialogs.answer("edit_labels", {"containerd.io/gc.root": "2026-11-27T00:00:00Z"})
+    win.actions["actionEditLabels"].trigger()
+    qtbot.waitUntil(lambda: win.graph is not None and not win.graph.reclaimable(), timeout=15000)
+    qtbot.waitUntil(lambda: win.details.refs.status.text().startswith("Reachable"), timeout=5000)
+    assert win.graph_label.text().startswith("0 unreferenced")
+    items = win.details.refs.tree.topLevelItem(0)
+    assert items.text(0) == "This blob is a root: gc.root label"
