@@ -437,3 +437,28 @@ def test_a_label_edit_rebuilds_the_graph_and_the_references(qtbot, make_window, 
     assert win.graph_label.text().startswith("0 unreferenced")
     items = win.details.refs.tree.topLevelItem(0)
     assert items.text(0) == "This blob is a root: gc.root label"
+
+
+def test_odd_blobs_kinds_and_notes(qtbot, make_window, store):
+    """Hand-made corner cases: 0 bytes, not-JSON that starts with '{', a manifest with a bad digest."""
+    empty = add_blob(store, b"")
+    fake = add_blob(store, b"{not json at all")
+    bad = add_blob(store, json.dumps({"schemaVersion": 2, "mediaType": MT_MANIFEST,
+                                      "config": {"mediaType": MT_CONFIG, "digest": "nope", "size": 3},
+                                      "layers": []}).encode())
+    win = open_with_graph(qtbot, make_window, store.root)
+    m = win.blob_model
+
+    def icon_key(d):
+        return m.data(m.index(m.row_for(str(d)), COL_MEDIA), Qt.ItemDataRole.DecorationRole).cacheKey()
+
+    assert icon_key(empty) == kind_icon("empty").cacheKey()
+    assert icon_key(fake) == kind_icon("binary").cacheKey()
+    assert icon_key(bad) == kind_icon("manifest").cacheKey()
+    select_digests(win, [fake])
+    qtbot.waitUntil(lambda: "starts with '{' but is not valid JSON" in win.details.refs.status.text())
+    select_digests(win, [bad])
+    qtbot.waitUntil(lambda: "invalid digest 'nope'" in win.details.refs.status.text())
+    # the manifest is an image of its own (nothing lists it) with no children it could name
+    assert [str(i.digest) for i in win.graph.images()] == [str(bad)]
+    assert win.images_view.model.image_count() == 1
