@@ -336,26 +336,70 @@ def test_layer_browser_refuses_a_config_in_a_sentence(qtbot, make_window, store,
     assert dlg.model.rowCount() == 0
 
 
+class GatedStore:
+    """A store whose readers stop after the first MiB until ``gate`` is set: the test decides
+    when the layer listing may go on, so a Stop lands while it is surely running."""
+
+    def __init__(self, store, gate):
+        self._store, self.gate = store, gate
+
+    def reader_at(self, digest):
+        store, gate = self._store, self.gate
+
+        class Reader:
+            def __init__(self):
+                self._r = store.reader_at(digest)
+                self.size = self._r.size
+
+            def read_at(self, n, offset):
+                if offset >= 1 << 20:
+                    assert gate.wait(30)
+                return self._r.read_at(n, offset)
+
+            def close(self):
+                self._r.close()
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.close()
+
+        return Reader()
+
+
 def test_layer_browser_stop_keeps_what_was_listed(qtbot, make_window, store):
+    import os
+    import threading
+
+    from gui.layer_browser import LayerBrowserDialog
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
-        for i in range(60000):
+        for i in range(40000):
             ti = tarfile.TarInfo(f"many/file-{i:05d}")
-            ti.size = 0
-            tar.addfile(ti)
+            data = os.urandom(64)  # incompressible: the gzip is several MiB, read in 1 MiB chunks
+            ti.size = len(data)
+            tar.addfile(ti, io.BytesIO(data))
     big = add_blob(store, gzip.compress(raw.getvalue(), compresslevel=1, mtime=0))
+    assert store.info(big).size > 2 << 20
     win = open_with_graph(qtbot, make_window, store.root)
-    select_digests(win, [big])
-    win.actions["actionBrowseLayer"].trigger()
-    dlg = win.layer_browser
-    qtbot.waitUntil(lambda: dlg.model.rowCount() > 0, timeout=15000)
-    QTest.mouseClick(dlg.stop_button, Qt.MouseButton.LeftButton)
+    gate = threading.Event()
+    dlg = LayerBrowserDialog(GatedStore(store, gate), big, win.runner, win)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.start()
+    try:
+        qtbot.waitUntil(lambda: dlg.model.rowCount() > 0, timeout=15000)
+        QTest.mouseClick(dlg.stop_button, Qt.MouseButton.LeftButton)
+    finally:
+        gate.set()
     qtbot.waitUntil(lambda: dlg.status.text().startswith("Stopped after"), timeout=15000)
     n = dlg.model.rowCount()
-    assert 0 < n < 60000 and not dlg.finished_listing
+    assert 0 < n < 40000 and not dlg.finished_listing
     assert dlg.model.paths() == [f"many/file-{i:05d}" for i in range(n)]  # in archive order, no gaps
     wait_jobs(qtbot, win)
     assert dlg.model.rowCount() == n  # nothing arrives after the stop
+    dlg.close()
 
 
 # --------------------------------------------------------------------------- kind icons
