@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 
 from . import fmt
+from .kinds import kind_icon, kind_of
 from .rows import BlobRow
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,6 @@ class BlobTableModel(QAbstractTableModel):
             from PySide6.QtGui import QColor
             return QColor(200, 30, 30)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_MEDIA:
-            from .kinds import kind_icon, kind_of
             return kind_icon(kind_of(row.media_type, row.size))
         if role == Qt.ItemDataRole.DecorationRole and col == COL_DIGEST and row.verified is not None:
             from .resources import icon

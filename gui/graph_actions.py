@@ -38,6 +38,7 @@ class GraphActions:
         self.graph_label.setObjectName("graphLabel")
         self.statusBar().addPermanentWidget(self.graph_label)
         self.images_view.blobRequested.connect(self.select_blob)
+        self.images_view.blobOpened.connect(self._open_from_images)
         self.details.refs.blobRequested.connect(self.select_blob)
         self.mediaTypesDone.connect(self._start_graph)
         # deletes, label edits and imports change the graph even when no rescan follows
@@ -193,6 +194,13 @@ class GraphActions:
             self.browse_layer()
         else:
             self.edit_labels()
+
+    def _open_from_images(self, digest: str) -> None:
+        """Double-click in the Images tab: a layer opens its files; anything else is only selected."""
+        if self.select_blob(digest):
+            row = self.blob_model.get(digest)
+            if row is not None and self._is_layer(row):
+                self.browse_layer()
 
     def _is_layer(self, row) -> bool:
         kind = self.graph.kind(row.digest) if self.graph is not None else ""

@@ -14,6 +14,7 @@ class ImagesPanel(QWidget):
     """``blobRequested(digest)`` when the user selects a node."""
 
     blobRequested = Signal(str)
+    blobOpened = Signal(str)  # double-click or Enter on a node
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -46,7 +47,7 @@ class ImagesPanel(QWidget):
         # selection, not the current index: a view that gets focus makes its first row current
         # (without selecting it), and that must not move the blobs table
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.view.activated.connect(self._current_changed)
+        self.view.activated.connect(self._activated)
         self._revealing = False
         self.show_state(self.tr("No image graph yet."))
 
@@ -74,6 +75,11 @@ class ImagesPanel(QWidget):
             digest = current.data(DIGEST_ROLE)
             if digest:
                 self.blobRequested.emit(digest)
+
+    def _activated(self, index) -> None:
+        digest = index.data(DIGEST_ROLE) if index.isValid() else None
+        if digest:
+            self.blobOpened.emit(digest)
 
     def reveal(self, digest: str) -> bool:
         """Make ``digest`` current in the tree without asking for its selection again."""

@@ -210,6 +210,13 @@ def test_images_tab_shows_platforms_config_layers_with_sizes_and_selects(qtbot, 
     win.images_view.view.setCurrentIndex(layer)
     assert selected(win) == [want.layers["arm64"][1]]
     qtbot.waitUntil(lambda: win.details.current == want.layers["arm64"][1])
+    # Enter (or a double-click) on a layer node opens its files
+    win.images_view.view.setFocus()
+    QTest.keyClick(win.images_view.view, Qt.Key.Key_Return)
+    assert win.layer_browser is not None and win.layer_browser.digest == want.layers["arm64"][1]
+    qtbot.waitUntil(lambda: win.layer_browser.finished_listing, timeout=15000)
+    assert "etc/motd" in win.layer_browser.model.paths()
+    win.layer_browser.close()
 
 
 def test_models_pass_qtmodeltester(qtmodeltester, tmp_path, layout):
