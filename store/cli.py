@@ -1,8 +1,8 @@
-"""``blobctl``: ``ctr content`` for a content-store directory.
+"""``blobctl``: ``ctr content`` for a content-store directory, a containerd root, or a daemon.
 
 Usage::
 
-    blobctl [-v] [--root DIR] [--force] COMMAND ...
+    blobctl [-v] [--root DIR [--force] | -a ADDRESS] [-n NAMESPACE] COMMAND ...
 
     ls [-q] [--json] [FILTER...]        blobs (filters OR-ed, containerd's language)
     active [--json] [FILTER...]         ingests (filter on ``ref``)
@@ -15,6 +15,15 @@ Usage::
     abort REF...                        drop ingests; ``abort --broken NAME...`` drops damaged ones
     verify [--json] [DIGEST...]         re-hash blobs in parallel; exit 1 on any mismatch
     du [--json]                         counts and bytes of blobs and ingests
+    namespaces [--json]                 containerd namespaces (daemon, or a root's meta.db)
+    where DIGEST                        the namespaces that hold a blob
+
+``-a/--address`` (default ``$CONTAINERD_ADDRESS`` unless ``--root`` is given) works
+through a running containerd's gRPC content API, in namespace ``-n`` (default
+``$CONTAINERD_NAMESPACE`` or ``default``); writes run under a lease and end with
+``containerd.io/gc.root`` unless ``--no-gc-root`` (then only ``--label`` labels keep it).
+``--root`` on a containerd root (or its content dir with ``-n``) is the read-only view
+from a copy of ``meta.db``; while its daemon runs, ``--root`` refuses and names the socket.
 
 The root is ``--root``, else ``$BLOBSCOPE_ROOT``, else the GUI's default store
 (``${XDG_DATA_HOME:-~/.local/share}/blobscope/store``).  A root that belongs to
@@ -71,6 +80,10 @@ log = logging.getLogger(__name__)
 
 PROG = "blobctl"
 COPY_CHUNK = 1 << 20
+ADDRESS_ENV = "CONTAINERD_ADDRESS"
+NAMESPACE_ENV = "CONTAINERD_NAMESPACE"
+_METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
+_CONTENT_DIR = "io.containerd.content.v1.content"
 
 
 class UsageError(Exception):
@@ -120,9 +133,51 @@ class Context:
         return Path(self.args.root).expanduser() if self.args.root else paths.default_store_dir()
 
     @property
+    def address(self) -> str | None:
+        """The daemon to talk to: ``--address``, else ``$CONTAINERD_ADDRESS`` unless ``--root`` was given."""
+        if self.args.address:
+            return self.args.address
+        if self.args.root:
+            return None
+        return os.environ.get(ADDRESS_ENV) or None
+
+    @property
+    def namespace(self) -> str:
+        return self.args.namespace or os.environ.get(NAMESPACE_ENV) or "default"
+
+    @property
+    def namespace_given(self) -> bool:
+        return bool(self.args.namespace or os.environ.get(NAMESPACE_ENV))
+
+    def tls(self):
+        a = self.args
+        if not (a.tls_ca or a.tls_cert or a.tls_key):
+            return None
+        if not self.address:
+            raise UsageError("--tls-ca, --tls-cert and --tls-key go with --address tcp://HOST:PORT")
+        if bool(a.tls_cert) != bool(a.tls_key):
+            raise UsageError("--tls-cert and --tls-key go together (the client certificate and its key)")
+        from .containerd import TLSConfig
+        return TLSConfig(ca=a.tls_ca, cert=a.tls_cert, key=a.tls_key)
+
+    def daemon(self, *, gc_root: bool = True):
+        """A ContainerdStore on ``--address`` in ``--namespace`` (the connection is made lazily)."""
+        from .containerd import ContainerdStore
+        return ContainerdStore(self.address, self.namespace, tls=self.tls(), gc_root=gc_root)
+
+    def containerd_root(self):
+        """The offline view of a containerd root named by ``--root`` (refused while its daemon runs)."""
+        from .containerd import OfflineContainerdRoot
+        root = self.root
+        _refuse_live_root(root, force=False)
+        return OfflineContainerdRoot(root)
+
+    @property
     def store(self):
         if self._store is None:
-            from .local import LocalStore
+            if self.address:
+                self._store = self.daemon(gc_root=getattr(self.args, "gc_root", True))
+                return self._store
             root = self.root
             creates = COMMANDS[self.args.command].creates_store
             if not creates and not root.is_dir():
@@ -131,6 +186,17 @@ class Context:
                                    "a store there with 'blobctl import' or 'blobctl ingest'")
                 raise CliError(f"there is no store yet at {root}, the default store; give --root DIR (or set "
                                f"{paths.ROOT_ENV}), or create it with 'blobctl import' or 'blobctl ingest'")
+            if root.is_dir():
+                _refuse_live_root(root, force=self.args.force)
+            kind = _containerd_kind(root)
+            if kind is not None and not self.args.force and (kind == "root" or self.namespace_given):
+                # A containerd root (or -n on its content dir): the namespace's view, labels from meta.db.
+                self._store = self.containerd_root().store(self.namespace)
+                return self._store
+            if self.namespace_given and self.namespace != "default":
+                raise CliError(f"{root} is a plain content store, which has no namespaces "
+                               f"(-n {self.namespace} given); -n goes with --address or a containerd root")
+            from .local import LocalStore
             self._store = LocalStore(root, writable=True if self.args.force else None)
         return self._store
 
@@ -155,6 +221,50 @@ class Context:
 
 # --------------------------------------------------------------------------------------------
 # helpers
+
+def _containerd_kind(path: Path) -> str | None:
+    """"root" for a containerd root, "content" for the content directory inside one, else None."""
+    if (path / _METADATA_DB).is_file():
+        return "root"
+    if path.name == _CONTENT_DIR and (path.parent / _METADATA_DB).is_file():
+        return "content"
+    return None
+
+
+def live_daemon(path: Path) -> tuple[int | None, str | None] | None:
+    """(pid, socket) of a containerd running on the root ``path`` belongs to, or None when it is stopped.
+
+    A running daemon holds the bbolt lock of its ``meta.db``; its socket comes from its command line.
+    """
+    kind = _containerd_kind(path)
+    if kind is None:
+        return None
+    meta = (path if kind == "root" else path.parent) / _METADATA_DB
+    from . import bolt
+    try:
+        bolt.check_unlocked(meta)
+    except bolt.DatabaseLocked as exc:
+        from .containerd.offline import daemon_address
+        pid = exc.holder_pid
+        return pid, (daemon_address(pid) if pid else None)
+    except errors.ContentError:
+        return None
+    return None
+
+
+def _refuse_live_root(root: Path, *, force: bool) -> None:
+    try:
+        live = live_daemon(root)
+    except ImportError:  # the containerd extras are missing: nothing can tell
+        return
+    if live is None:
+        return
+    pid, address = live
+    who = f"containerd (process {pid})" if pid else "a running containerd"
+    hint = f"blobctl --address {address}" if address else "blobctl --address SOCKET"
+    then = " (--force does not help: stop the daemon first)" if force else ""
+    raise CliError(f"{root} belongs to {who}, which is running: its files must not be read or changed "
+                   f"behind its back; go through the daemon instead: {hint}{then}")
 
 def _digest(text: str) -> Digest:
     return Digest.parse(text)  # InvalidArgument: "invalid digest '...': <go-digest reason>"
@@ -271,7 +381,9 @@ def _ls_arguments(p: argparse.ArgumentParser) -> None:
 @command("ls", help="list blobs", arguments=_ls_arguments, aliases=("list",))
 def cmd_ls(args, ctx: Context) -> int:
     strays: list = []
-    infos = ctx.store.walk(*args.filters, strays=strays)
+    store = ctx.store
+    # only a directory store can hold files that are not blobs
+    infos = store.walk(*args.filters, strays=strays) if hasattr(store, "blobs_root") else store.walk(*args.filters)
     if args.json:
         ctx.json([_info_json(i) for i in infos])
     elif args.quiet:
@@ -321,7 +433,7 @@ def cmd_get(args, ctx: Context) -> int:
     dgst = _digest(args.digest)
     out = _stdout_binary()
     with ctx.store.reader_at(dgst) as reader:
-        for chunk in reader.chunks(COPY_CHUNK):
+        for chunk in reader.chunks():  # each store picks its own chunk size
             out.write(chunk)
     out.flush()
     return 0
@@ -331,6 +443,29 @@ def _ingest_arguments(p):
     p.add_argument("ref", metavar="REF", help="name of the ingest (resumes it when it exists)")
     p.add_argument("--expected-size", type=int, default=0, metavar="N", help="commit only if exactly N bytes")
     p.add_argument("--expected-digest", default="", metavar="DIGEST", help="commit only if the data has this digest")
+    _keep_arguments(p)
+
+
+def _keep_arguments(p):
+    p.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
+                   help="label to set on the committed blob (repeatable)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--gc-root", dest="gc_root", action="store_true", default=True,
+                   help="through a daemon: add containerd.io/gc.root so its garbage collector keeps the "
+                        "blob (the default)")
+    g.add_argument("--no-gc-root", dest="gc_root", action="store_false",
+                   help="through a daemon: keep only the --label labels (e.g. containerd.io/gc.ref.* from a "
+                        "parent); without any, the daemon collects the blob once the write's lease ends")
+
+
+def _keep_labels(args, ctx: Context) -> dict[str, str]:
+    labels = dict(_label_pairs(args.label, allow_bare=False, what="--label"))
+    from .labels import validate
+    validate(labels)  # before any byte is read
+    if ctx.address and not args.gc_root and not labels:
+        raise UsageError("--no-gc-root without any --label would leave nothing that keeps the blob: the "
+                         "daemon's garbage collector would delete it as soon as the write's lease ends")
+    return labels
 
 
 @command("ingest", help="write standard input into an ingest and commit it", arguments=_ingest_arguments,
@@ -341,6 +476,7 @@ def cmd_ingest(args, ctx: Context) -> int:
     if args.expected_size < 0:
         raise UsageError("--expected-size must not be negative")
     expected = _digest(args.expected_digest) if args.expected_digest else None
+    labels = _keep_labels(args, ctx)
     source = _stdin()
     try:
         writer = ctx.store.writer(args.ref, total=args.expected_size, expected=expected)
@@ -375,7 +511,7 @@ def cmd_ingest(args, ctx: Context) -> int:
                 f"{args.expected_size} bytes and is kept: send the same input again to finish it, or "
                 f"'blobctl abort {args.ref}')")
         try:
-            dgst = writer.commit(args.expected_size, expected)
+            dgst = writer.commit(args.expected_size, expected, labels=labels or None)
         except errors.AlreadyExists:
             dgst = expected or writer.digest()
     ctx.print(str(dgst))
@@ -384,15 +520,12 @@ def cmd_ingest(args, ctx: Context) -> int:
 
 def _import_arguments(p):
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
-                   help="label to set on each imported blob (repeatable)")
+    _keep_arguments(p)
 
 
 @command("import", help="import files as blobs (resumable)", arguments=_import_arguments, creates_store=True)
 def cmd_import(args, ctx: Context) -> int:
-    labels = dict(_label_pairs(args.label, allow_bare=False, what="--label"))
-    from .labels import validate
-    validate(labels)  # before any file is read
+    labels = _keep_labels(args, ctx)
     store = ctx.store
     failed = 0
     tty = hasattr(ctx.err, "isatty") and ctx.err.isatty()
@@ -470,6 +603,8 @@ def cmd_abort(args, ctx: Context) -> int:
     if any(not r for r in args.refs):
         raise UsageError("a ref must not be empty")
     store = ctx.store
+    if args.broken and not hasattr(store, "remove_broken_ingest"):
+        raise CliError("--broken is for directory stores: a containerd daemon hides damaged ingests itself")
     for ref in args.refs:
         try:
             if args.broken:
@@ -575,6 +710,67 @@ def cmd_du(args, ctx: Context) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# containerd namespaces
+
+def _namespaces_arguments(p):
+    p.add_argument("--json", action="store_true", help="print a JSON list of names")
+
+
+def _namespace_source(ctx: Context):
+    """What lists namespaces: the daemon at --address, or the containerd root at --root (offline)."""
+    if ctx.address:
+        return ctx.daemon()
+    root = ctx.root
+    if not root.is_dir():
+        raise CliError(f"there is no directory {root}; give --address SOCKET or --root CONTAINERD_ROOT")
+    if _containerd_kind(root) is None:
+        raise CliError(f"{root} is a plain content store, which has no namespaces; give --address SOCKET "
+                       "(a running containerd) or --root with a containerd root (the directory holding "
+                       "io.containerd.metadata.v1.bolt)")
+    return ctx.containerd_root()
+
+
+@command("namespaces", help="list containerd namespaces (through --address, or from a root's meta.db)",
+         arguments=_namespaces_arguments, aliases=("ns",))
+def cmd_namespaces(args, ctx: Context) -> int:
+    source = _namespace_source(ctx)
+    try:
+        names = source.list_namespaces()
+    finally:
+        _close_store(source)
+    if args.json:
+        ctx.json(list(names))
+    else:
+        for name in names:
+            ctx.print(name)
+    return 0
+
+
+def _where_arguments(p):
+    p.add_argument("digest", metavar="DIGEST")
+    p.add_argument("--json", action="store_true", help="print a JSON list of namespaces")
+
+
+@command("where", help="list the containerd namespaces that hold a blob", arguments=_where_arguments)
+def cmd_where(args, ctx: Context) -> int:
+    dgst = _digest(args.digest)
+    source = _namespace_source(ctx)
+    try:
+        found = source.namespaces_with(dgst)
+    finally:
+        _close_store(source)
+    if args.json:
+        ctx.json(list(found))
+    else:
+        for name in found:
+            ctx.print(name)
+    if not found:
+        ctx.note(f"no namespace holds {dgst}")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # parser and entry point
 
 class _Parser(argparse.ArgumentParser):
@@ -588,7 +784,16 @@ def _global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
     p.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
                    help="log what happens (-vv: more)")
     p.add_argument("--root", metavar="DIR", default=default,
-                   help=f"content store directory (default: ${paths.ROOT_ENV} or {paths.default_store_dir()})")
+                   help=f"content store directory, or a stopped containerd root (default: ${paths.ROOT_ENV} "
+                        f"or {paths.default_store_dir()})")
+    p.add_argument("-a", "--address", metavar="ADDRESS", default=default,
+                   help=f"a containerd daemon instead of a directory: unix:///path, a socket path or "
+                        f"tcp://host:port (default: ${ADDRESS_ENV} unless --root is given)")
+    p.add_argument("-n", "--namespace", metavar="NS", default=default,
+                   help=f"containerd namespace (default: ${NAMESPACE_ENV} or 'default')")
+    p.add_argument("--tls-ca", metavar="PEM", default=default, help="CA of a tcp:// daemon's certificate")
+    p.add_argument("--tls-cert", metavar="PEM", default=default, help="client certificate for a tcp:// daemon")
+    p.add_argument("--tls-key", metavar="PEM", default=default, help="key of --tls-cert")
     p.add_argument("--force", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="write to a root that belongs to a containerd installation (stop containerd first)")
 
@@ -668,6 +873,11 @@ def _main(argv: list[str] | None) -> int:
     _setup_logging(args.verbose, stderr)
     ctx = Context(args, stdout, stderr)
     try:
+        if args.root and args.address:
+            raise UsageError("--root and --address exclude each other: a directory, or a daemon")
+        if args.force and ctx.address:
+            raise UsageError("--force is for --root directories; through a daemon nothing needs forcing")
+        ctx.tls()  # TLS options without a daemon address are a usage error before anything runs
         return COMMANDS[args.command].run(args, ctx)
     except UsageError as exc:
         stderr.write(f"{PROG}: {exc}\n")
