@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Browse and manage a containerd content store.")
     p.add_argument("store", nargs="?", help="content store directory (default: the last one "
                    "opened, else your own store in the user data directory)")
+    p.add_argument("-a", "--address", metavar="ADDRESS",
+                   help="open a running containerd daemon: unix:///run/containerd/containerd.sock, a socket "
+                        "path or tcp://host:port (default: $CONTAINERD_ADDRESS when no STORE is given)")
+    p.add_argument("-n", "--namespace", metavar="NS",
+                   help="containerd namespace (default: $CONTAINERD_NAMESPACE or 'default')")
     p.add_argument("--demo", action="store_true",
                    help="open a temporary store filled with an example image, labels and ingests")
     p.add_argument("--screenshot", metavar="FILE.png",
@@ -57,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, qt_args = split_qt_args(argv)
-    args = build_parser().parse_args(ours)  # --version and --help exit here, before any Qt
+    parser = build_parser()
+    args = parser.parse_args(ours)  # --version and --help exit here, before any Qt
+    if args.address and (args.store or args.demo):
+        parser.error("give a STORE directory or --address, not both")
+    if not args.address and not args.store and not args.demo and os.environ.get("CONTAINERD_ADDRESS"):
+        args.address = os.environ["CONTAINERD_ADDRESS"]
+    namespace = args.namespace or os.environ.get("CONTAINERD_NAMESPACE") or "default"
     root_logger = logging.getLogger()
     if not root_logger.handlers:  # a host (tests) may have its own handlers: leave them alone
         handler = logging.StreamHandler()
@@ -112,7 +123,17 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(1360, 860)
         window.main_splitter.setSizes([860, 500])
     window.show()
-    window.open_store(store_path)
+    if args.address:
+        from .source_list import Source
+        known = window.sources_ui.sources.find(args.address)
+        source = Source(args.address, namespace=namespace)
+        if known is not None:  # keep its name and TLS files; the namespace given now wins
+            from dataclasses import replace
+            source = replace(known, namespace=namespace if args.namespace or
+                             os.environ.get("CONTAINERD_NAMESPACE") else known.namespace)
+        window.sources_ui.open_source(source)
+    else:
+        window.open_store(store_path)
 
     status = {"code": 0}
     if args.screenshot:

@@ -107,6 +107,8 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self._build_graph_ui()
         self._build_menus()
         self._connect()
+        from .source_ui import SourcesController
+        self.sources_ui = SourcesController(self)  # saved sources, compare, daemon connection state
         self._restore_geometry()
         self.setTabOrder(self.filter_edit, self.blob_view)
         self.setTabOrder(self.blob_view, self.ingest_view)
@@ -341,6 +343,10 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
 
     # ------------------------------------------------------------------ store lifecycle
     def open_store(self, path: str) -> None:
+        """Open a store, containerd root or daemon address (a saved source's namespace/TLS apply)."""
+        self.sources_ui.open(str(path))
+
+    def _open_target(self, path: str) -> None:
         """Open a store on a worker (it may create directories); the window switches when it is ready."""
         path = str(path)
         self.scan_label.setText(self.tr("Opening…"))
@@ -531,6 +537,8 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.scan_label.setText("")
         self._pending = None
         self._scanning = False
+        if self.sources_ui.scan_failed(message):
+            return  # a lost daemon: the connection badge and status bar say so, and it reconnects
         self._report(self.tr("Reading the store failed."), message,
                      hint=self.tr("Press F5 to try again."))
 
@@ -737,6 +745,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
             self.ctx.settings.setValue("mainWindow/splitter", self.main_splitter.saveState())
             self.ctx.settings.sync()
         self.classify_timer.stop()
+        self.sources_ui.shutdown()
         self.watcher.stop()
         self.scanner.stop()
         self.runner.wait(30_000)

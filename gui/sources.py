@@ -85,3 +85,59 @@ def describe(store) -> str:
         except Exception:  # noqa: BLE001 - a label must never fail
             pass
     return str(getattr(store, "root", "") or store)
+
+
+def open_spec(source):
+    """Open a saved :class:`gui.source_list.Source` (worker thread): its namespace and TLS settings apply."""
+    if source.is_daemon or source.uses_tls:
+        from store.containerd import ContainerdStore
+        return ContainerdStore(source.target, source.namespace or "default", tls=source.tls())
+    store = open_any(source.target)
+    ns = source.namespace or "default"
+    if ns != "default" and getattr(store, "containerd_root", None) is not None \
+            and getattr(store, "namespace", None) != ns:
+        try:
+            return switch_namespace(store, ns)
+        except errors.NotFound:
+            log.info("namespace %s no longer exists in %s; showing %s", ns, source.target, store.namespace)
+    return store
+
+
+def live_daemon_address(target: str) -> str | None:
+    """The socket of a containerd running on the root ``target`` names (worker thread), else None.
+
+    A running daemon holds its ``meta.db`` lock: reading its files then is reading behind its back.
+    """
+    path = Path(target)
+    if not path.is_dir() or _containerd_content_dir(path) is None and not (path / METADATA_DB).is_file():
+        return None
+    try:
+        from store.cli import live_daemon
+        live = live_daemon(path)
+    except Exception as e:  # noqa: BLE001 - no answer means: open the files as before
+        log.info("could not tell whether a daemon runs on %s: %s", target, e)
+        return None
+    if live is None:
+        return None
+    pid, address = live
+    if address and Path(address.removeprefix("unix://")).exists():
+        return address
+    log.info("containerd (process %s) runs on %s but its socket %s was not found", pid, target, address)
+    return None
+
+
+CONNECTION_HINT = "cannot reach containerd"
+
+
+def is_connection_error(error) -> bool:
+    """True for a daemon that is gone (stopped, restarting, unreachable), not a refused request."""
+    if isinstance(error, errors.Unavailable):
+        return True
+    return CONNECTION_HINT in str(error)
+
+
+def ping(store) -> None:
+    """Raise unless ``store`` answers (daemon stores); directories always answer."""
+    fn = getattr(store, "ping", None)
+    if callable(fn):
+        fn()

@@ -1,0 +1,630 @@
+"""Several sources in one window: the saved source list, "Sources…", "Compare with…", the daemon
+connection badge with reconnects, and the offer to go through a running daemon's socket.
+
+``SourcesController`` attaches to a ``MainWindow``; the window calls :meth:`SourcesController.open`
+for every target it is asked to open and :meth:`SourcesController.scan_failed` when a scan fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from . import fmt, sources
+from .source_list import Source, SourceList, is_address
+
+log = logging.getLogger(__name__)
+
+RECONNECT_MS = 2000  # while a daemon is unreachable, ask it again this often
+_LOST_STATES = {"transient_failure", "shutdown"}
+
+
+class SourcesController(QObject):
+    connectionLost = Signal(str)      # the message shown
+    connectionRestored = Signal()
+    compareDone = Signal()
+    offerAnswered = Signal(bool)      # the person chose the daemon's socket (True) or the files
+    sourcesChanged = Signal()
+    _channelState = Signal(object, str)   # (store, state) from a gRPC thread, delivered queued
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.sources = SourceList(window.ctx.settings)
+        self.lost: str | None = None     # why the current daemon is unreachable, None when fine
+        self._unwatch = None
+        self._pinging = False
+        self.compare_dialog: CompareDialog | None = None
+        self.sources_dialog: SourcesDialog | None = None
+
+        self.reconnect_timer = QTimer(self)
+        self.reconnect_timer.setInterval(RECONNECT_MS)
+        self.reconnect_timer.timeout.connect(self._try_reconnect)
+        self._channelState.connect(self._on_channel_state, Qt.ConnectionType.QueuedConnection)
+
+        self._build_actions()
+        self._build_widgets()
+        window.storeOpened.connect(self._on_store_opened)
+        window.scanFinished.connect(self._on_scan_ok)
+        self.fill_source_box()
+
+    # ------------------------------------------------------------------ construction
+    def _build_actions(self) -> None:
+        w = self.window
+        specs = {
+            "actionSources": (self.tr("&Sources…"), "Ctrl+Shift+O",
+                              self.tr("Keep a list of stores and containerd daemons, and switch between them")),
+            "actionCompare": (self.tr("&Compare with…"), "Ctrl+Shift+D",
+                              self.tr("Show the blobs this source has and another lacks, and the other way round")),
+        }
+        for name, (text, shortcut, tip) in specs.items():
+            act = QAction(text, w)
+            act.setObjectName(name)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+            act.setProperty("baseToolTip", tip)
+            w.actions[name] = act
+            w.addAction(act)
+        w.actions["actionSources"].triggered.connect(self.show_sources_dialog)
+        w.actions["actionCompare"].triggered.connect(self.show_compare_dialog)
+        mb = w.menuBar()
+        view = next((a for a in mb.actions() if a.menu() is not None and a.text() == w.tr("&View")), None)
+        menu = mb.addMenu(self.tr("S&ources")) if view is None else None
+        if menu is None:
+            from PySide6.QtWidgets import QMenu
+            menu = QMenu(self.tr("S&ources"), mb)
+            mb.insertMenu(view, menu)
+        menu.setObjectName("sourcesMenu")
+        menu.addAction(w.actions["actionSources"])
+        menu.addAction(w.actions["actionCompare"])
+        self.menu = menu
+
+    def _build_widgets(self) -> None:
+        w = self.window
+        bar = w.source_bar
+        first = bar.actions()[0] if bar.actions() else None
+        self.source_box = QComboBox(w)
+        self.source_box.setObjectName("sourceBox")
+        self.source_box.setToolTip(self.tr("Saved sources: pick one to switch to it"))
+        self.source_box.setMinimumContentsLength(18)
+        self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_box.activated.connect(self._on_source_chosen)
+        caption = QLabel(self.tr("Source:"), w)
+        caption.setContentsMargins(6, 0, 6, 0)
+        manage = QPushButton(self.tr("Sources…"), w)
+        manage.setObjectName("manageSourcesButton")
+        manage.clicked.connect(self.show_sources_dialog)
+        for widget in (caption, self.source_box, manage):
+            if first is None:
+                bar.addWidget(widget)
+            else:
+                bar.insertWidget(first, widget)
+        self.connection_badge = QLabel(self.tr("connection lost"), w)
+        self.connection_badge.setObjectName("connectionBadge")
+        self.connection_badge.setStyleSheet(
+            "QLabel { background: #b3261e; color: white; border-radius: 4px; padding: 1px 6px; }")
+        self.connection_badge.hide()
+        w.statusBar().addPermanentWidget(self.connection_badge)
+
+    # ------------------------------------------------------------------ the list in the source bar
+    def fill_source_box(self) -> None:
+        current = self.window._target
+        saved = self.sources.load()
+        self.source_box.blockSignals(True)
+        self.source_box.clear()
+        for s in saved:
+            self.source_box.addItem(s.label, s.target)
+            self.source_box.setItemData(self.source_box.count() - 1, s.target, Qt.ItemDataRole.ToolTipRole)
+        index = self.source_box.findData(current) if current else -1
+        self.source_box.setCurrentIndex(index)
+        self.source_box.blockSignals(False)
+
+    @Slot(int)
+    def _on_source_chosen(self, index: int) -> None:
+        target = self.source_box.itemData(index)
+        source = self.sources.find(target) if target else None
+        if source is not None and source.target != self.window._target:
+            self.open_source(source)
+
+    # ------------------------------------------------------------------ opening
+    def open(self, target: str) -> None:
+        """Open what the window was asked for: a saved source's settings apply; a running
+        daemon's root first offers its socket."""
+        target = str(target)
+        saved = self.sources.find(target)
+        if saved is not None and (saved.is_daemon or saved.uses_tls or saved.namespace != "default"):
+            self.open_source(saved)
+            return
+        if is_address(target):
+            self.open_source(Source(target))
+            return
+        w = self.window
+
+        def checked(address):
+            if address and self.offer_socket(target, address):
+                self.open_source(Source(address))
+            else:
+                w._open_target(target)
+
+        w.runner.start(f"check {target}", lambda job: sources.live_daemon_address(target),
+                       on_done=checked, on_error=lambda e: w._open_target(target))
+
+    def offer_socket(self, target: str, address: str) -> bool:
+        """Ask (once) whether to browse a running daemon's root through its socket instead of its files."""
+        w = self.window
+        yes = w.ctx.dialogs.confirm(
+            w, self.tr("containerd is running"),
+            self.tr("{root} belongs to a containerd daemon that is running now.").format(root=target),
+            self.tr("Reading its files behind its back can show a half-written state, and changing them "
+                    "corrupts the daemon's view. Connect through its socket {address} instead? "
+                    "(Cancel shows the files read-only.)").format(address=address),
+            ok_text=self.tr("Connect through the socket"))
+        self.offerAnswered.emit(bool(yes))
+        return bool(yes)
+
+    def open_source(self, source: Source) -> None:
+        w = self.window
+        w.scan_label.setText(self.tr("Opening…"))
+        if not (source.is_daemon or source.uses_tls or source.namespace != "default"):
+            w._open_target(source.target)  # a plain directory: the window's own (injectable) opener
+            return
+
+        def failed(error):
+            w.scan_label.setText("")
+            if sources.is_connection_error(error):
+                self._set_lost(str(error))
+            w._report(self.tr("Could not open {target}.").format(target=source.label), error,
+                      hint=self.tr("Check the address and that the daemon runs; Sources… edits the list."))
+            w.storeFailed.emit(str(error))
+
+        w.runner.start(f"open {source.target}", lambda job: _opened(source), on_done=lambda s: w.set_store(
+            s, target=source.target), on_error=failed)
+
+    @Slot(str)
+    def _on_store_opened(self, _root: str) -> None:
+        w = self.window
+        store = w.store
+        self._watch(store)
+        if w._target and w.ctx.remember:
+            known = self.sources.find(w._target)
+            ns = getattr(store, "namespace", None) or "default"
+            if known is None:
+                self.sources.add(Source(w._target, namespace=ns))
+            elif known.namespace != ns:
+                self.sources.set_namespace(w._target, ns)  # the namespace last used on this daemon
+            self.sourcesChanged.emit()
+        self.fill_source_box()
+        self.window.actions["actionCompare"].setEnabled(store is not None)
+
+    # ------------------------------------------------------------------ connection
+    def _watch(self, store) -> None:
+        if self._unwatch is not None:
+            try:
+                self._unwatch()
+            except Exception:  # noqa: BLE001 - an old channel may be closed already
+                pass
+            self._unwatch = None
+        self._clear_lost()
+        fn = getattr(store, "watch_connection", None)
+        if callable(fn):
+            self._unwatch = fn(lambda state, s=store: self._channelState.emit(s, state))
+
+    @Slot(object, str)
+    def _on_channel_state(self, store, state: str) -> None:
+        if store is not self.window.store:
+            return
+        log.debug("connection to %s: %s", getattr(store, "address", store), state)
+        if state in _LOST_STATES and self.lost is None:
+            self._set_lost(self.tr("containerd at {address} does not answer").format(
+                address=getattr(store, "address", "?")))
+        elif state == "ready" and self.lost is not None:
+            self._restored()
+
+    def scan_failed(self, message: str) -> bool:
+        """The window's scan failed: True when it was a lost daemon (shown here, no dialog)."""
+        if not sources.is_connection_error(message):
+            return False
+        self._set_lost(message)
+        return True
+
+    def _set_lost(self, message: str) -> None:
+        first = self.lost is None
+        self.lost = message
+        w = self.window
+        self.connection_badge.setToolTip(message)
+        self.connection_badge.show()
+        text = self.tr("Lost the connection: {why}. Reconnecting by itself; F5 tries at once.").format(
+            why=message.rstrip("."))
+        w.statusBar().showMessage(text)
+        if first:
+            log.warning("%s", text)
+            self.connectionLost.emit(message)
+        self.reconnect_timer.start()
+
+    def _clear_lost(self) -> None:
+        self.lost = None
+        self.connection_badge.hide()
+        self.reconnect_timer.stop()
+
+    def _restored(self) -> None:
+        if self.lost is None:
+            return
+        self._clear_lost()
+        w = self.window
+        w.statusBar().showMessage(self.tr("Connected again to {source}.").format(source=sources.describe(w.store)),
+                                  5000)
+        log.info("connection to %s is back", sources.describe(w.store))
+        self.connectionRestored.emit()
+        if not w._scanning:
+            w.refresh()
+
+    def _try_reconnect(self) -> None:
+        store = self.window.store
+        if store is None or self._pinging or self.lost is None:
+            return
+        self._pinging = True
+
+        def done(_r):
+            self._pinging = False
+            if store is self.window.store:
+                self._restored()
+
+        def failed(_e):
+            self._pinging = False
+
+        self.window.runner.start("reconnect", lambda job: sources.ping(store), on_done=done, on_error=failed)
+
+    @Slot()
+    def _on_scan_ok(self) -> None:
+        if self.lost is not None:
+            self._restored()
+
+    def shutdown(self) -> None:
+        self.reconnect_timer.stop()
+        if self._unwatch is not None:
+            try:
+                self._unwatch()
+            except Exception:  # noqa: BLE001
+                pass
+            self._unwatch = None
+
+    # ------------------------------------------------------------------ dialogs
+    def show_sources_dialog(self) -> "SourcesDialog":
+        if self.sources_dialog is None:
+            self.sources_dialog = SourcesDialog(self, self.window)
+        self.sources_dialog.reload()
+        self.sources_dialog.show()
+        return self.sources_dialog
+
+    def show_compare_dialog(self) -> "CompareDialog | None":
+        if self.window.store is None:
+            return None
+        if self.compare_dialog is None:
+            self.compare_dialog = CompareDialog(self, self.window)
+        self.compare_dialog.reload()
+        self.compare_dialog.show()
+        return self.compare_dialog
+
+    def compare_choices(self) -> list[Source]:
+        """Other saved sources, and the other namespaces of the current daemon or root."""
+        w = self.window
+        current_target = w._target
+        current_ns = getattr(w.store, "namespace", None)
+        choices = []
+        if current_target:
+            for i in range(w.namespace_box.count()):
+                ns = w.namespace_box.itemText(i)
+                if ns and ns != current_ns:
+                    base = self.sources.find(current_target) or Source(current_target)
+                    choices.append(replace(base, namespace=ns, name=""))
+        for s in self.sources.load():
+            if s.target != current_target:
+                choices.append(s)
+        return choices
+
+
+def _opened(source: Source):
+    return sources.open_spec(source)
+
+
+class CompareDialog(QDialog):
+    """Pick another source; list the blobs only here and only there (computed on a worker)."""
+
+    def __init__(self, controller: SourcesController, parent: QWidget):
+        super().__init__(parent)
+        self.controller = controller
+        self.setObjectName("compareDialog")
+        self.setWindowTitle(self.tr("Compare Sources"))
+        self.resize(900, 560)
+        self.choices: list[Source] = []
+        self.result = None
+        self.running = False
+        self.source_box = QComboBox(self)
+        self.source_box.setObjectName("compareSourceBox")
+        self.compare_button = QPushButton(self.tr("Compare"), self)
+        self.compare_button.setObjectName("compareButton")
+        self.compare_button.clicked.connect(self.run)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("compareSummary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)
+        self.only_here = self._tree("onlyHereView")
+        self.only_there = self._tree("onlyThereView")
+        self.here_caption = QLabel(self)
+        self.there_caption = QLabel(self)
+        for label in (self.here_caption, self.there_caption):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Compare with:"), self))
+        top.addWidget(self.source_box, 1)
+        top.addWidget(self.compare_button)
+        panes = QHBoxLayout()
+        for caption, tree in ((self.here_caption, self.only_here), (self.there_caption, self.only_there)):
+            col = QVBoxLayout()
+            col.addWidget(caption)
+            col.addWidget(tree)
+            panes.addLayout(col)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addLayout(panes, 1)
+        layout.addWidget(buttons)
+
+    def _tree(self, name: str) -> QTreeWidget:
+        tree = QTreeWidget(self)
+        tree.setObjectName(name)
+        tree.setHeaderLabels([self.tr("Digest"), self.tr("Size"), self.tr("Labels")])
+        tree.setRootIsDecorated(False)
+        tree.setUniformRowHeights(True)
+        tree.setColumnWidth(0, 260)
+        return tree
+
+    def reload(self) -> None:
+        self.choices = self.controller.compare_choices()
+        self.source_box.clear()
+        for s in self.choices:
+            self.source_box.addItem(s.label if s.name or s.namespace == "default" else
+                                    f"{s.target} [{s.namespace}]", s.target)
+        self.compare_button.setEnabled(bool(self.choices))
+        if not self.choices:
+            self.summary.setText(self.tr("There is no other source to compare with: add one with Sources…"))
+
+    def select(self, target: str, namespace: str = "default") -> bool:
+        for i, s in enumerate(self.choices):
+            if s.target == target and s.namespace == namespace:
+                self.source_box.setCurrentIndex(i)
+                return True
+        return False
+
+    def run(self) -> None:
+        index = self.source_box.currentIndex()
+        if index < 0 or self.running:
+            return
+        other = self.choices[index]
+        window = self.controller.window
+        here = window.store
+        self.running = True
+        self.compare_button.setEnabled(False)
+        self.result = None
+        self.only_here.clear()
+        self.only_there.clear()
+        self.summary.setText(self.tr("Listing both sources…"))
+
+        def work(job):
+            from store.containerd.sources import compare
+            that = sources.open_spec(other)
+            try:
+                return compare(here, that)
+            finally:
+                if that is not here and hasattr(that, "close") and getattr(that, "_owns_channel", True):
+                    try:
+                        that.close()
+                    except Exception:  # noqa: BLE001 - a close failure changes no result
+                        log.debug("closing %s failed", other.target, exc_info=True)
+
+        def done(result):
+            self.running = False
+            self.compare_button.setEnabled(True)
+            self.show_result(sources.describe(here), other, result)
+            self.controller.compareDone.emit()
+
+        def failed(error):
+            self.running = False
+            self.compare_button.setEnabled(True)
+            self.summary.setText(self.tr("The comparison failed: {why}").format(why=str(error)))
+            self.controller.compareDone.emit()
+
+        window.runner.start("compare", work, on_done=done, on_error=failed)
+
+    def show_result(self, here_name: str, other: Source, result) -> None:
+        self.result = result
+        there_name = other.label if other.namespace == "default" else f"{other.target} [{other.namespace}]"
+        self.here_caption.setText(self.tr("Only in this source ({n}, {size})").format(
+            n=len(result.only_a), size=fmt.size(result.only_a_bytes)))
+        self.there_caption.setText(self.tr("Only in {other} ({n}, {size})").format(
+            other=there_name, n=len(result.only_b), size=fmt.size(result.only_b_bytes)))
+        self.summary.setText(self.tr("{here} and {there}: {both} blobs in both, {a} only here, {b} only there.")
+                             .format(here=here_name, there=there_name, both=len(result.both),
+                                     a=len(result.only_a), b=len(result.only_b)))
+        for tree, infos in ((self.only_here, result.only_a), (self.only_there, result.only_b)):
+            tree.setUpdatesEnabled(False)
+            items = []
+            for info in infos:
+                labels = ", ".join(f"{k}={v}" for k, v in sorted(info.labels.items()))
+                item = QTreeWidgetItem([str(info.digest), fmt.size(info.size), labels])
+                item.setToolTip(0, str(info.digest))
+                items.append(item)
+            tree.addTopLevelItems(items)
+            tree.setUpdatesEnabled(True)
+
+    def digests(self, which: str) -> list[str]:
+        tree = self.only_here if which == "here" else self.only_there
+        return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+
+
+class SourcesDialog(QDialog):
+    """Edit the saved sources: directories, sockets, unix:// and tcp:// addresses with TLS files."""
+
+    def __init__(self, controller: SourcesController, parent: QWidget):
+        super().__init__(parent)
+        self.controller = controller
+        self.setObjectName("sourcesDialog")
+        self.setWindowTitle(self.tr("Sources"))
+        self.resize(640, 480)
+        self.list = QListWidget(self)
+        self.list.setObjectName("sourceListView")
+        self.list.currentRowChanged.connect(self._show_selected)
+        self.list.itemActivated.connect(lambda _i: self.open_selected())
+        self.target_edit = self._edit("sourceTargetEdit",
+                                      self.tr("/path/to/store, unix:///run/containerd/containerd.sock or tcp://host:port"))
+        self.name_edit = self._edit("sourceNameEdit", self.tr("optional display name, e.g. node-3"))
+        self.namespace_edit = self._edit("sourceNamespaceEdit", "default")
+        self.ca_edit = self._edit("sourceTlsCaEdit", self.tr("CA certificate (PEM), tcp:// only"))
+        self.cert_edit = self._edit("sourceTlsCertEdit", self.tr("client certificate (PEM)"))
+        self.key_edit = self._edit("sourceTlsKeyEdit", self.tr("client key (PEM)"))
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("sourceError")
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setStyleSheet("QLabel { color: #b3261e; }")
+        form = QFormLayout()
+        form.addRow(self.tr("Directory or address:"), self.target_edit)
+        form.addRow(self.tr("Name:"), self.name_edit)
+        form.addRow(self.tr("Namespace:"), self.namespace_edit)
+        form.addRow(self.tr("TLS CA:"), self.ca_edit)
+        form.addRow(self.tr("TLS certificate:"), self.cert_edit)
+        form.addRow(self.tr("TLS key:"), self.key_edit)
+        self.save_button = self._button("saveSourceButton", self.tr("Add / Update"), self.save_current)
+        self.browse_button = self._button("browseSourceButton", self.tr("Directory…"), self.browse)
+        self.remove_button = self._button("removeSourceButton", self.tr("Remove"), self.remove_selected)
+        self.open_button = self._button("openSourceButton", self.tr("Open"), self.open_selected)
+        row = QHBoxLayout()
+        for b in (self.save_button, self.browse_button, self.remove_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(self.open_button)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addLayout(row)
+        layout.addWidget(close)
+
+    def _edit(self, name: str, placeholder: str) -> QLineEdit:
+        e = QLineEdit(self)
+        e.setObjectName(name)
+        e.setPlaceholderText(placeholder)
+        return e
+
+    def _button(self, name: str, text: str, slot) -> QPushButton:
+        b = QPushButton(text, self)
+        b.setObjectName(name)
+        b.setAutoDefault(False)
+        b.clicked.connect(slot)
+        return b
+
+    def reload(self, select: str | None = None) -> None:
+        self.saved = self.controller.sources.load()
+        self.list.blockSignals(True)
+        self.list.clear()
+        for s in self.saved:
+            item = QListWidgetItem(s.label + ("" if not s.name else f"  —  {s.target}"))
+            item.setData(Qt.ItemDataRole.UserRole, s.target)
+            item.setToolTip(s.target)
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        if select is not None:
+            for i, s in enumerate(self.saved):
+                if s.target == select:
+                    self.list.setCurrentRow(i)
+
+    def selected(self) -> Source | None:
+        row = self.list.currentRow()
+        return self.saved[row] if 0 <= row < len(self.saved) else None
+
+    def _show_selected(self, _row: int) -> None:
+        s = self.selected()
+        if s is None:
+            return
+        self.target_edit.setText(s.target)
+        self.name_edit.setText(s.name)
+        self.namespace_edit.setText(s.namespace)
+        self.ca_edit.setText(s.tls_ca)
+        self.cert_edit.setText(s.tls_cert)
+        self.key_edit.setText(s.tls_key)
+        self.error_label.clear()
+
+    def current_source(self) -> Source | None:
+        """The form as a Source, or None (the reason shown in the dialog)."""
+        target = self.target_edit.text().strip()
+        ns = self.namespace_edit.text().strip() or "default"
+        tls = [e.text().strip() for e in (self.ca_edit, self.cert_edit, self.key_edit)]
+        problem = None
+        if not target:
+            problem = self.tr("Give a directory or an address.")
+        elif "://" in target and not is_address(target):
+            problem = self.tr("{target}: use unix:// or tcp:// addresses, or a directory.").format(target=target)
+        elif any(tls) and not target.startswith("tcp://"):
+            problem = self.tr("TLS settings are for tcp:// addresses only.")
+        elif bool(tls[1]) != bool(tls[2]):
+            problem = self.tr("The TLS certificate and key go together.")
+        else:
+            try:
+                from store.containerd._rpc import validate_namespace
+                validate_namespace(ns)
+            except Exception as e:  # noqa: BLE001 - shown, not raised
+                problem = str(e)
+            missing = [p for p in tls if p and not Path(p).is_file()]
+            if problem is None and missing:
+                problem = self.tr("There is no file {path}.").format(path=missing[0])
+        if problem:
+            self.error_label.setText(problem)
+            return None
+        self.error_label.clear()
+        if not is_address(target) and not target.endswith(".sock"):
+            target = str(Path(target).expanduser())
+        return Source(target, name=self.name_edit.text().strip(), namespace=ns,
+                      tls_ca=tls[0], tls_cert=tls[1], tls_key=tls[2])
+
+    def save_current(self) -> bool:
+        source = self.current_source()
+        if source is None:
+            return False
+        self.controller.sources.add(source)
+        self.reload(select=source.target)
+        self.controller.fill_source_box()
+        self.controller.sourcesChanged.emit()
+        return True
+
+    def browse(self) -> None:
+        w = self.controller.window
+        path = w.ctx.dialogs.open_directory(self, self.tr("Choose a store or containerd root"))
+        if path:
+            self.target_edit.setText(path)
+            self.name_edit.clear()
+            self.namespace_edit.setText("default")
+
+    def remove_selected(self) -> None:
+        s = self.selected()
+        if s is None:
+            return
+        self.controller.sources.remove(s.target)
+        self.reload()
+        self.controller.fill_source_box()
+        self.controller.sourcesChanged.emit()
+
+    def open_selected(self) -> None:
+        s = self.selected()
+        if s is not None:
+            self.controller.open_source(s)
