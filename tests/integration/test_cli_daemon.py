@@ -233,3 +233,18 @@ def test_subprocess_address_from_environment(containerd, tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert Digest.from_bytes(b"via python -m store") in containerd.content_digests("proc")
+
+
+def test_no_gc_root_keeps_only_the_users_labels(capsys, containerd, tmp_path):
+    addr = containerd.address
+    kept, dropped = tmp_path / "kept", tmp_path / "dropped"
+    kept.write_bytes(b"kept by the user's own gc.root label")
+    dropped.write_bytes(b"only a plain label: collected once the lease ends")
+    rc, _, err = run(capsys, "-a", addr, "import", "--no-gc-root", "--label", "containerd.io/gc.root=mine", str(kept))
+    assert rc == 0, err
+    rc, _, err = run(capsys, "-a", addr, "import", "--no-gc-root", "--label", "team=x", str(dropped))
+    assert rc == 0, err
+    containerd.wait_for_gc()
+    listed = containerd.content_ls()
+    assert listed[Digest.from_bytes(kept.read_bytes())]["labels"] == {"containerd.io/gc.root": "mine"}
+    assert Digest.from_bytes(dropped.read_bytes()) not in listed  # no gc.root was added behind the user's back
