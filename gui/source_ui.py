@@ -73,6 +73,7 @@ class SourcesController(QObject):
             act.setProperty("baseToolTip", tip)
             w.actions[name] = act
             w.addAction(act)
+        w.actions["actionCompare"].setEnabled(False)  # until a source is open
         w.actions["actionSources"].triggered.connect(self.show_sources_dialog)
         w.actions["actionCompare"].triggered.connect(self.show_compare_dialog)
         mb = w.menuBar()

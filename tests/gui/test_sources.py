@@ -270,3 +270,20 @@ def test_blobscope_address_opens_the_daemon(qtbot, containerd, tmp_path, monkeyp
     assert opened and type(opened[0]).__name__ == "ContainerdStore"
     assert opened[0].namespace == "ops" and opened[0].address == containerd.address
     assert [i.digest for i in opened[0].walk()] == [d]
+
+
+def test_compare_needs_an_open_source_and_another_one(qtbot, make_window, store, dialogs, settings):
+    from gui.context import AppContext
+    from gui.main_window import MainWindow
+
+    empty = MainWindow(AppContext(dialogs=dialogs, settings=settings))
+    qtbot.addWidget(empty)
+    assert not empty.actions["actionCompare"].isEnabled()
+    empty.shutdown()
+    add_blob(store, b"x")
+    win = make_window(store.root)
+    assert win.actions["actionCompare"].isEnabled()
+    win.actions["actionCompare"].trigger()
+    dlg = win.sources_ui.compare_dialog
+    assert not dlg.compare_button.isEnabled() and "no other source" in dlg.summary.text()
+    dlg.close()
