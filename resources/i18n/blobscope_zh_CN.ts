@@ -150,6 +150,57 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>CompareDialog</name>
+    <message>
+        <source>Compare Sources</source>
+        <translation>比较来源</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Compare with:</source>
+        <translation>比较对象：</translation>
+    </message>
+    <message>
+        <source>Digest</source>
+        <translation>摘要</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Labels</source>
+        <translation>标签</translation>
+    </message>
+    <message>
+        <source>There is no other source to compare with: add one with Sources…</source>
+        <translation>没有可比较的其他来源：请通过“来源…”添加一个</translation>
+    </message>
+    <message>
+        <source>Listing both sources…</source>
+        <translation>正在列出两个来源…</translation>
+    </message>
+    <message>
+        <source>The comparison failed: {why}</source>
+        <translation>比较失败：{why}</translation>
+    </message>
+    <message>
+        <source>Only in this source ({n}, {size})</source>
+        <translation>仅在此来源中（{n} 个，{size}）</translation>
+    </message>
+    <message>
+        <source>Only in {other} ({n}, {size})</source>
+        <translation>仅在 {other} 中（{n} 个，{size}）</translation>
+    </message>
+    <message>
+        <source>{here} and {there}: {both} blobs in both, {a} only here, {b} only there.</source>
+        <translation>{here} 与 {there}：{both} 个 Blob 两边都有，{a} 个仅在此处，{b} 个仅在对方。</translation>
+    </message>
+</context>
+<context>
     <name>DetailsPane</name>
     <message>
         <source>Digest:</source>
@@ -823,6 +874,176 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>SourcesController</name>
+    <message>
+        <source>&amp;Sources…</source>
+        <translation>来源(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Keep a list of stores and containerd daemons, and switch between them</source>
+        <translation>保存存储和 containerd 守护进程的列表，并在它们之间切换</translation>
+    </message>
+    <message>
+        <source>&amp;Compare with…</source>
+        <translation>比较(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Show the blobs this source has and another lacks, and the other way round</source>
+        <translation>显示此来源有而另一来源没有的 Blob，反之亦然</translation>
+    </message>
+    <message>
+        <source>S&amp;ources</source>
+        <translation>来源(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Saved sources: pick one to switch to it</source>
+        <translation>已保存的来源：选择一个即可切换</translation>
+    </message>
+    <message>
+        <source>Source:</source>
+        <translation>来源：</translation>
+    </message>
+    <message>
+        <source>Sources…</source>
+        <translation>来源…</translation>
+    </message>
+    <message>
+        <source>connection lost</source>
+        <translation>连接已断开</translation>
+    </message>
+    <message>
+        <source>containerd is running</source>
+        <translation>containerd 正在运行</translation>
+    </message>
+    <message>
+        <source>{root} belongs to a containerd daemon that is running now.</source>
+        <translation>{root} 属于一个正在运行的 containerd 守护进程。</translation>
+    </message>
+    <message>
+        <source>Reading its files behind its back can show a half-written state, and changing them corrupts the daemon's view. Connect through its socket {address} instead? (Cancel shows the files read-only.)</source>
+        <translation>绕过它直接读取文件可能看到写了一半的状态，修改文件会破坏守护进程的视图。改为通过它的套接字 {address} 连接吗？（取消则以只读方式显示文件。）</translation>
+    </message>
+    <message>
+        <source>Connect through the socket</source>
+        <translation>通过套接字连接</translation>
+    </message>
+    <message>
+        <source>Opening…</source>
+        <translation>正在打开…</translation>
+    </message>
+    <message>
+        <source>Could not open {target}.</source>
+        <translation>无法打开 {target}。</translation>
+    </message>
+    <message>
+        <source>Check the address and that the daemon runs; Sources… edits the list.</source>
+        <translation>请检查地址以及守护进程是否在运行；“来源…”可编辑列表。</translation>
+    </message>
+    <message>
+        <source>containerd at {address} does not answer</source>
+        <translation>{address} 上的 containerd 没有响应</translation>
+    </message>
+    <message>
+        <source>Lost the connection: {why}. Reconnecting by itself; F5 tries at once.</source>
+        <translation>连接已断开：{why}。正在自动重连；按 F5 立即重试。</translation>
+    </message>
+    <message>
+        <source>Connected again to {source}.</source>
+        <translation>已重新连接到 {source}。</translation>
+    </message>
+</context>
+<context>
+    <name>SourcesDialog</name>
+    <message>
+        <source>Sources</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>/path/to/store, unix:///run/containerd/containerd.sock or tcp://host:port</source>
+        <translation>/path/to/store、unix:///run/containerd/containerd.sock 或 tcp://host:port</translation>
+    </message>
+    <message>
+        <source>optional display name, e.g. node-3</source>
+        <translation>可选的显示名称，例如 node-3</translation>
+    </message>
+    <message>
+        <source>CA certificate (PEM), tcp:// only</source>
+        <translation>CA 证书（PEM），仅用于 tcp://</translation>
+    </message>
+    <message>
+        <source>client certificate (PEM)</source>
+        <translation>客户端证书（PEM）</translation>
+    </message>
+    <message>
+        <source>client key (PEM)</source>
+        <translation>客户端密钥（PEM）</translation>
+    </message>
+    <message>
+        <source>Directory or address:</source>
+        <translation>目录或地址：</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Namespace:</source>
+        <translation>命名空间：</translation>
+    </message>
+    <message>
+        <source>TLS CA:</source>
+        <translation>TLS CA：</translation>
+    </message>
+    <message>
+        <source>TLS certificate:</source>
+        <translation>TLS 证书：</translation>
+    </message>
+    <message>
+        <source>TLS key:</source>
+        <translation>TLS 密钥：</translation>
+    </message>
+    <message>
+        <source>Add / Update</source>
+        <translation>添加 / 更新</translation>
+    </message>
+    <message>
+        <source>Directory…</source>
+        <translation>目录…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Give a directory or an address.</source>
+        <translation>请输入一个目录或地址。</translation>
+    </message>
+    <message>
+        <source>{target}: use unix:// or tcp:// addresses, or a directory.</source>
+        <translation>{target}：请使用 unix:// 或 tcp:// 地址，或一个目录。</translation>
+    </message>
+    <message>
+        <source>TLS settings are for tcp:// addresses only.</source>
+        <translation>TLS 设置仅适用于 tcp:// 地址。</translation>
+    </message>
+    <message>
+        <source>The TLS certificate and key go together.</source>
+        <translation>TLS 证书和密钥必须同时提供。</translation>
+    </message>
+    <message>
+        <source>There is no file {path}.</source>
+        <translation>文件 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>Choose a store or containerd root</source>
+        <translation>选择一个存储或 containerd 根目录</translation>
+    </message>
+</context>
+<context>
     <name>StoreActions</name>
     <message>
         <source>Open a content store</source>
@@ -983,6 +1204,13 @@ Licensed under the Apache License 2.0.</source>
         <translation>Blobscope {version}
 containerd 内容存储浏览器。
 基于 Apache License 2.0 许可发布。</translation>
+    </message>
+</context>
+<context>
+    <name>w</name>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
     </message>
 </context>
 <context>
