@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import errors
+from .api import usage as _usage
 from .digest import ALGORITHMS, Digest, _why_invalid
 from .ingest import BrokenIngest, os_message, read_status, ref_hash
 from .labels import LabelStore, validate as validate_labels
@@ -390,13 +391,7 @@ class LocalStore:
         return hasher.hexdigest() == dgst.encoded
 
     def usage(self) -> dict:
-        blob_count = blob_bytes = 0
-        for info in self.walk():
-            blob_count += 1
-            blob_bytes += info.size
-        statuses = self.list_statuses()
-        return {"blob_count": blob_count, "blob_bytes": blob_bytes,
-                "ingest_count": len(statuses), "ingest_bytes": sum(s.offset for s in statuses)}
+        return _usage(self)
 
     def import_file(self, path: os.PathLike | str, *, ref: str | None = None,
                     labels: dict[str, str] | None = None,

@@ -22,6 +22,7 @@ import grpc
 from google.protobuf import field_mask_pb2
 
 from .. import errors
+from ..api import usage as _usage
 from ..digest import Digest
 from ..timestamps import Timestamp, format_rfc3339
 from ..types import Info, Status
@@ -362,13 +363,7 @@ class ContainerdStore:
     # -- usage ---------------------------------------------------------------------
 
     def usage(self) -> dict:
-        blob_count = blob_bytes = 0
-        for info in self.walk():
-            blob_count += 1
-            blob_bytes += info.size
-        statuses = self.list_statuses()
-        return {"blob_count": blob_count, "blob_bytes": blob_bytes,
-                "ingest_count": len(statuses), "ingest_bytes": sum(s.offset for s in statuses)}
+        return _usage(self)
 
     # -- namespaces ----------------------------------------------------------------
 
