@@ -51,8 +51,7 @@ class BlobRow:
 
     @classmethod
     def from_info(cls, info) -> "BlobRow":
-        return cls(info.digest, info.size, _ns(info.created_at), _ns(info.updated_at),
-                   dict(info.labels))
+        return cls(info.digest, info.size, info.created_ns, info.updated_ns, dict(info.labels))
 
     @property
     def short(self) -> str:

@@ -25,7 +25,7 @@ from .labels import LabelStore, validate as validate_labels
 from .locks import RefLocks
 from .reader import ReaderAt
 from .timestamps import Timestamp
-from .types import Info, Status
+from .types import Info, Status, WalkInfo
 from .writer import Writer, open_writer
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class LocalStore:
             strays.extend(StrayBlob(p, p.name, "symbolic link to a directory (not followed)") for p in links)
         algs = sorted(e.name for e in entries if e.name in ALGORITHMS and e.is_dir(follow_symlinks=False))
         all_labels = self.labels.all()
-        from_ns, lstat_at, new_info, S_ISREG = Timestamp.from_ns, os.stat, object.__new__, stat.S_ISREG
+        lstat_at, make_info, S_ISREG = os.stat, WalkInfo.make, stat.S_ISREG
         for alg in algs:
             try:
                 dir_fd = os.open(self.blobs_root / alg, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -224,14 +224,10 @@ class LocalStore:
                             strays.append(StrayBlob(self.blobs_root / alg / name, name, kind))
                         continue
                     dgst = _new_digest(Digest, prefix + name)
-                    mtime, atime = st.st_mtime_ns, st.st_atime_ns
-                    created = from_ns(mtime)
                     labels = all_labels.get(dgst)
-                    # Inline Info construction: walk builds 100k of these; the values are already checked.
-                    info = new_info(Info)
-                    info.__dict__.update(digest=dgst, size=st.st_size, created_at=created,
-                                         updated_at=created if atime == mtime else from_ns(atime),
-                                         labels=dict(labels) if labels else {})
+                    # The values are already checked; the timestamps are built when first read.
+                    info = make_info(dgst, st.st_size, st.st_mtime_ns, st.st_atime_ns,
+                                     dict(labels) if labels else {})
                     if match is None or match(info):
                         yield info
             finally:

@@ -204,3 +204,31 @@ def test_blob_alg_dir_as_symlink_is_skipped(store, sh, tmp_path):
     (store.root / "blobs" / "sha512").symlink_to(elsewhere)
     d = sh.write_blob(store, "a", b"abc")
     assert [i.digest for i in store.walk()] == [d]
+
+
+def test_walk_infos_behave_as_info_records(tmp_path):
+    """walk's lazily-timed records equal info(), pickle/copy/replace as Info, and stay frozen."""
+    import copy
+    import dataclasses
+    import pickle
+
+    from store import Info, LocalStore
+
+    s = LocalStore(tmp_path / "s")
+    with s.writer("r") as w:
+        w.write(b"lazy times")
+        w.commit(labels={"k": "v"})
+    walked = next(iter(s.walk()))
+    direct = s.info(walked.digest)
+    assert walked == direct and direct == walked
+    assert walked.created_ns == direct.created_at.ns and walked.updated_ns == direct.updated_at.ns
+    assert walked.created_at.ns == direct.created_at.ns and walked.updated_at.ns == direct.updated_at.ns
+    assert type(pickle.loads(pickle.dumps(walked))) is Info
+    assert copy.copy(walked) == direct
+    changed = dataclasses.replace(walked, labels={"x": "y"})
+    assert changed.labels == {"x": "y"} and changed.created_ns == direct.created_at.ns
+    assert dataclasses.asdict(walked)["labels"] == {"k": "v"}
+    assert repr(walked).startswith("Info(digest=")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        walked.size = 1
+    assert walked != dataclasses.replace(direct, size=direct.size + 1)
