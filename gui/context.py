@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtCore import QSettings
 
 from .dialogs import DialogService
 
@@ -19,16 +19,10 @@ MAX_RECENT = 8
 
 
 def default_store_path() -> Path:
-    """The user's own store: ``store.paths`` when it names one, else Qt's AppDataLocation."""
-    try:
-        from store import paths  # written by the filters-cli engineer; optional
-        fn = getattr(paths, "default_store_dir", None) or getattr(paths, "default_store", None)
-        if fn is not None:
-            return Path(fn())
-    except ImportError:
-        pass
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".local/share/blobscope") / "content"
+    """The user's own store, shared with ``blobctl`` (``store.paths``; Qt's data location on Linux)."""
+    from store.paths import default_store_dir
+
+    return default_store_dir()
 
 
 def open_local_store(path: str):

@@ -162,3 +162,12 @@ def test_translation_file_covers_every_string_in_the_code(tmp_path):
 
     missing = texts(fresh) - texts(shipped)
     assert not missing, f"run `python -m gui._zh_CN` and translate: {sorted(missing)}"
+
+
+def test_default_store_is_in_qts_data_location(qapp):
+    """The default store (shared with blobctl) sits in the directory Qt names for user data."""
+    from PySide6.QtCore import QStandardPaths
+
+    from gui.context import default_store_path
+    qt_data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    assert default_store_path() == Path(qt_data) / "blobscope" / "store"
