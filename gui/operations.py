@@ -108,32 +108,24 @@ def export_blob(store, digest: str, target: str, job=None) -> int:
     return size
 
 
-def verify_blobs(store, digests: list[str], job=None, workers: int | None = None) -> dict[str, bool | None]:
-    """Re-hash blobs on all cores (hashlib releases the GIL): True matches, False mismatch,
-    None vanished meanwhile.  A cancel stops between blobs; what was checked is returned."""
-    from concurrent.futures import ThreadPoolExecutor
+def verify_blobs(store, digests: list[str], job=None, workers: int | None = None,
+                 sizes: dict[str, int] | None = None) -> dict[str, bool | None]:
+    """Re-hash blobs (big ones on all cores): True matches, False mismatch, None vanished
+    meanwhile.  A cancel stops between blobs; what was checked is returned."""
+    from store.verify import verify_many
 
-    def one(d: str) -> bool | None:
-        if job is not None and job.cancelled:
-            return None
-        try:
-            return bool(store.verify(d))
-        except errors.NotFound:
-            return None
-
+    sizes = sizes or {}
+    results = verify_many(store, [(d, sizes.get(d)) for d in digests], jobs=workers,
+                          progress=job.progress if job is not None else None,
+                          cancel=(lambda: job.cancelled) if job is not None else None)
     out: dict[str, bool | None] = {}
-    workers = workers or max(1, min(8, os.cpu_count() or 1))
-    window = 64 * workers  # bounded: 100k blobs never become 100k pending futures
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blobscope-verify") as pool:
-        for start in range(0, len(digests), window):
-            if job is not None and job.cancelled:
-                break
-            chunk = digests[start:start + window]
-            for d, ok in zip(chunk, pool.map(one, chunk)):
-                if ok is not None or not (job is not None and job.cancelled):
-                    out[d] = ok
-            if job is not None:
-                job.progress(min(start + window, len(digests)), len(digests))
+    for r in results:
+        if isinstance(r.error, errors.NotFound):
+            out[r.digest] = None
+        elif r.error is not None:
+            raise r.error
+        else:
+            out[r.digest] = r.ok
     return out
 
 

@@ -159,6 +159,7 @@ class StoreActions:
         if not rows:
             return
         digests = [r.digest for r in rows]
+        sizes = {r.digest: r.size for r in rows}
         store = self.store
         self.verify_bar.setRange(0, len(digests))
         self.verify_bar.setValue(0)
@@ -196,7 +197,7 @@ class StoreActions:
             finish()
             self._report(self.tr("Verification failed."), error)
 
-        self._verify_job = self.runner.start("verify", lambda job: operations.verify_blobs(store, digests, job),
+        self._verify_job = self.runner.start("verify", lambda job: operations.verify_blobs(store, digests, job, sizes=sizes),
                                              on_done=done, on_error=failed, on_progress=progress)
         self.update_actions()
 

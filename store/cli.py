@@ -65,7 +65,6 @@ import logging
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -75,6 +74,7 @@ from . import errors, humanfmt, paths
 from ._version import __version__
 from .digest import Digest
 from .timestamps import Timestamp
+from .verify import verify_many
 
 log = logging.getLogger(__name__)
 
@@ -630,28 +630,15 @@ def cmd_verify(args, ctx: Context) -> int:
     wanted = [_digest(d) for d in args.digests]
     store = ctx.store
     started = time.monotonic()
-
-    def check(item) -> dict:
-        dgst, size = item
-        result = {"digest": str(dgst), "size": size, "ok": False, "error": None}
-        try:
-            if size is None:
-                result["size"] = store.info(dgst).size
-            result["ok"] = store.verify(dgst)
-        except (errors.ContentError, OSError) as exc:
-            result["error"] = str(exc) if isinstance(exc, errors.ContentError) else \
-                f"{exc.strerror or exc}: {exc.filename or dgst}"
-        return result
-
     items = [(d, None) for d in wanted] if wanted else [(i.digest, i.size) for i in store.walk()]
-    jobs = args.jobs if args.jobs > 0 else min(32, os.cpu_count() or 1)
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="blobctl-verify")
-    try:
-        results = list(pool.map(check, items))  # hashlib drops the GIL: the threads really run together
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C stops now, not after every queued blob
-        raise
-    pool.shutdown()
+    results = []
+    for r in verify_many(store, items, jobs=args.jobs if args.jobs > 0 else None):
+        error = None
+        if isinstance(r.error, errors.ContentError):
+            error = str(r.error)
+        elif r.error is not None:
+            error = f"{r.error.strerror or r.error}: {r.error.filename or r.digest}"
+        results.append({"digest": r.digest, "size": r.size, "ok": r.ok, "error": error})
     mismatches = [r for r in results if not r["ok"] and r["error"] is None]
     failures = [r for r in results if r["error"] is not None]
     if args.json:

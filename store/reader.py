@@ -11,10 +11,10 @@ CHUNK = 1 << 20
 _NOATIME = getattr(os, "O_NOATIME", 0)
 
 
-def _open_blob(path) -> int:
+def open_blob(path, extra_flags: int = 0) -> int:
     """Open for reading without touching atime: a blob's atime is its Info.updated_at, and looking
     at a store (preview, media types, verify) must not change it."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | extra_flags
     if _NOATIME:
         try:
             return os.open(path, flags | _NOATIME)
@@ -32,7 +32,7 @@ class ReaderAt:
 
     def __init__(self, path: os.PathLike | str):
         # O_NOFOLLOW: a symlink planted in blobs/ is never followed.
-        self._fd: int | None = _open_blob(path)
+        self._fd: int | None = open_blob(path)
         self.path = os.fspath(path)
         self.size = os.fstat(self._fd).st_size
 
