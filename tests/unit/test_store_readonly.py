@@ -102,13 +102,25 @@ def test_read_only_store_without_labels_db(tmp_path):
     assert not (tmp_path / "c" / "labels.db").exists()
 
 
-def _run_as_nobody(code: str) -> dict:
-    script = f"import sys, json\nsys.path.insert(0, {str(REPO)!r})\n" + textwrap.dedent(code)
+def _run_as_nobody(code: str, where: Path) -> dict:
+    """Run ``code`` as uid 65534 with copies of ``store`` and ``filelock`` under ``where``, so
+    the test does not depend on the checkout or its venv being readable by that user."""
+    import filelock
+
+    lib = where / "lib"
+    if not lib.exists():
+        shutil.copytree(REPO / "store", lib / "store", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(Path(filelock.__file__).parent, lib / "filelock",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for p in [lib, *lib.rglob("*")]:
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    script = f"import sys, json\nsys.path.insert(0, {str(lib)!r})\n" + textwrap.dedent(code)
+    python = getattr(sys, "_base_executable", sys.executable)  # the interpreter itself, not the venv
     if os.geteuid() == 0:
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script]
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-I", "-c", script]
     else:
-        cmd = [sys.executable, "-c", script]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        cmd = [python, "-I", "-c", script]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=where)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -139,7 +151,7 @@ def test_unwritable_root_opens_read_only(world_readable_dir, populated_store):
         except errors.FailedPrecondition as e:
             out["err"] = str(e)
         print(json.dumps(out))
-    """)
+    """, world_readable_dir)
     assert result["ro"] and "permission" in result["reason"] and result["n"] == 3
     assert "cannot write ingest 'r'" in result["err"]
     assert _tree(root) == before
