@@ -159,6 +159,9 @@ ZH_CN = {
     "Blobscope": "Blobscope",
     "containerd namespace": "containerd 命名空间",
     "Namespace:": "命名空间：",
+    "Namespaces:": "所在命名空间：",
+    "looking up…": "正在查找…",
+    "Could not look up the namespaces: {error}": "无法查找命名空间：{error}",
     "Could not open namespace {ns}.": "无法打开命名空间 {ns}。",
     "The store directory {root} no longer exists. Recreate it and press F5, or open another store.":
         "存储目录 {root} 已不存在。请重新创建后按 F5，或打开其他存储。",

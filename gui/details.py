@@ -55,12 +55,16 @@ class DetailsPane(QWidget):
         self.media_type.setObjectName("detailsMediaType")
         self.labels = _plain_label(self)
         self.labels.setObjectName("detailsLabels")
+        self.namespaces = _plain_label(self)
+        self.namespaces.setObjectName("detailsNamespaces")
         form.addRow(self.tr("Digest:"), self.digest)
         form.addRow(self.tr("Size:"), self.size)
         form.addRow(self.tr("Created:"), self.created)
         form.addRow(self.tr("Updated:"), self.updated)
         form.addRow(self.tr("Media type:"), self.media_type)
         form.addRow(self.tr("Labels:"), self.labels)
+        form.addRow(self.tr("Namespaces:"), self.namespaces)
+        self._form = form
         for i in range(form.rowCount()):  # even our own captions never interpret markup
             item = form.itemAt(i, QFormLayout.ItemRole.LabelRole)
             if item is not None and isinstance(item.widget(), QLabel):
@@ -84,7 +88,8 @@ class DetailsPane(QWidget):
     def show_nothing(self, text: str = "") -> None:
         self.current = None
         self.title.setText(text or self.tr("No blob selected"))
-        for w in (self.digest, self.size, self.created, self.updated, self.media_type, self.labels):
+        for w in (self.digest, self.size, self.created, self.updated, self.media_type, self.labels,
+                  self.namespaces):
             w.setText("")
         self.refs.clear()
         self.preview.setPlainText("")
@@ -102,6 +107,7 @@ class DetailsPane(QWidget):
             self.labels.setToolTip("\n".join(f"{k} = {v}" for k, v in sorted(row.labels.items()))[:8000])
         else:
             self.labels.setText(self.tr("(none)"))
+        self.namespaces.setText(self.tr("looking up…") if self.namespaces_shown() else "")
         self.refs.show_pending(row.digest, referenced_by)
         if row.verified is False:
             self.title.setText(self.tr("Blob {short} — content does not match its digest!")
@@ -112,3 +118,21 @@ class DetailsPane(QWidget):
         if digest != self.current:
             return  # the selection moved on while the preview was being read
         self.preview.setPlainText(text + (("\n\n" + note) if note else ""))
+
+    def show_namespaces_row(self, shown: bool) -> None:
+        """Only containerd sources have namespaces; a plain local store hides the row."""
+        self._form.setRowVisible(self.namespaces, shown)
+
+    def namespaces_shown(self) -> bool:
+        return self._form.isRowVisible(self.namespaces)
+
+    def show_namespaces(self, digest: str, names: list[str] | None, error: str = "") -> None:
+        """The namespaces holding ``digest`` (a worker's answer), or a short note when the lookup failed."""
+        if digest != self.current:
+            return  # the selection moved on while the namespaces were being looked up
+        if error:
+            self.namespaces.setText(self.tr("Could not look up the namespaces: {error}").format(error=_clip(error.splitlines()[0] if error.strip() else error)))
+        elif names:
+            self.namespaces.setText(", ".join(names))
+        else:
+            self.namespaces.setText(self.tr("(none)"))

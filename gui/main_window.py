@@ -335,6 +335,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.ingest_view.customContextMenuRequested.connect(self._ingest_menu)
         self.blob_view.activated.connect(lambda _i: self._open_selected())  # double-click or Enter
         self.preview_timer.timeout.connect(self._load_preview)
+        self.preview_timer.timeout.connect(self._load_namespaces)
         self.classify_timer.timeout.connect(self._classify)
         self.filter_edit.textChanged.connect(lambda _t: self.filter_timer.start())
         self.filter_edit.returnPressed.connect(self.apply_filter)
@@ -384,6 +385,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.scanner.set_store(store)
         self.watcher.watch([])
         self._referrers = None
+        self.details.show_namespaces_row(sources.namespace_owner(store) is not None)
         self.details.show_nothing()
         self.ingest_model.set_rows([])
         self._start_scan(streaming=True)
@@ -624,6 +626,25 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
             self.details.show_preview(digest, self.tr("Could not read this blob: {error}").format(error=error))
 
         self.runner.start(f"preview {digest}", lambda job: operations.read_preview(store, digest),
+                          on_done=done, on_error=failed)
+
+    def _load_namespaces(self) -> None:
+        """Which containerd namespaces hold the selected blob, asked on a worker (a daemon answers per namespace)."""
+        digest = self.details.current
+        store = self.store
+        owner = sources.namespace_owner(store) if store is not None else None
+        if digest is None or owner is None:
+            return
+
+        def done(names):
+            if self.store is store:  # show_namespaces drops an answer for an older selection
+                self.details.show_namespaces(digest, list(names))
+
+        def failed(error):
+            if self.store is store:
+                self.details.show_namespaces(digest, None, str(error) or type(error).__name__)
+
+        self.runner.start(f"namespaces of {digest}", lambda job: owner.namespaces_with(digest),
                           on_done=done, on_error=failed)
 
     # ------------------------------------------------------------------ actions: enabling

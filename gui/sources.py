@@ -70,6 +70,14 @@ def namespaces_of(store) -> list[str]:
     return []
 
 
+def namespace_owner(store):
+    """What answers ``namespaces_with(digest)`` for this store (a daemon or an offline root), or None."""
+    owner = getattr(store, "containerd_root", None)
+    if owner is not None and hasattr(owner, "namespaces_with"):
+        return owner
+    return store if hasattr(store, "namespaces_with") else None
+
+
 def switch_namespace(store, namespace: str):
     owner = getattr(store, "containerd_root", None)
     if owner is not None:

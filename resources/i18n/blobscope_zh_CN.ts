@@ -227,6 +227,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>标签：</translation>
     </message>
     <message>
+        <source>Namespaces:</source>
+        <translation>所在命名空间：</translation>
+    </message>
+    <message>
         <source>Preview</source>
         <translation>预览</translation>
     </message>
@@ -247,12 +251,20 @@ Verification failed: the content does not match its digest.</source>
         <translation>（无）</translation>
     </message>
     <message>
+        <source>looking up…</source>
+        <translation>正在查找…</translation>
+    </message>
+    <message>
         <source>Blob {short} — content does not match its digest!</source>
         <translation>Blob {short} — 内容与摘要不符！</translation>
     </message>
     <message>
         <source>Reading…</source>
         <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>Could not look up the namespaces: {error}</source>
+        <translation>无法查找命名空间：{error}</translation>
     </message>
 </context>
 <context>
