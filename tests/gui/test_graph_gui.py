@@ -24,7 +24,7 @@ from store import Digest, LocalStore, errors
 from store import graph as G
 from store import oci
 from tests.gui.conftest import add_blob, select_digests, wait_jobs
-from tests.support.images import describe_layout, layout_blobs, make_oci_layout
+from tests.support.images import ctr_style_labels, describe_layout, layout_blobs, make_oci_layout
 
 NAME = "example.org/fixture/busybox:1.0"
 MOTD = "hello from the gui test\nsecond line\n"
@@ -32,22 +32,6 @@ MT_INDEX = "application/vnd.oci.image.index.v1+json"
 MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MT_CONFIG = "application/vnd.oci.image.config.v1+json"
 MT_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
-
-
-def ctr_labels(blobs: dict[str, bytes]) -> dict[str, dict[str, str]]:
-    """The gc.ref labels ``ctr images import`` puts on an index and its manifests."""
-    labels = {}
-    for d, data in blobs.items():
-        if not data.startswith(b"{"):
-            continue
-        doc = json.loads(data)
-        if "manifests" in doc:
-            labels[d] = {f"containerd.io/gc.ref.content.m.{i}": m["digest"] for i, m in enumerate(doc["manifests"])}
-        elif "layers" in doc:
-            lab = {"containerd.io/gc.ref.content.config": doc["config"]["digest"]}
-            lab.update({f"containerd.io/gc.ref.content.l.{i}": x["digest"] for i, x in enumerate(doc["layers"])})
-            labels[d] = lab
-    return labels
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +42,7 @@ def layout(tmp_path_factory):
 
 def import_layout(store: LocalStore, layout) -> dict[str, bytes]:
     blobs = layout_blobs(layout)
-    labels = ctr_labels(blobs)
+    labels = ctr_style_labels(blobs)
     for d in blobs:
         store.import_file(layout / "blobs" / "sha256" / Digest(d).encoded, labels=labels.get(d))
     return blobs

@@ -12,20 +12,11 @@ from PySide6.QtCore import QSettings
 from gui.source_list import SETTINGS_KEY, Source, SourceList
 from store import Digest, LocalStore
 from tests.gui.conftest import add_blob, blob_digests, wait_jobs
-from tests.support.containerd import ContainerdDaemon
+from tests.integration.conftest import containerd  # noqa: F401  (the private daemon fixture)
 
 GC = "containerd.io/gc.root=keep"
 
 
-@pytest.fixture
-def containerd(tmp_path):
-    """A private daemon (as tests/integration/conftest.py's), stopped by PID afterwards."""
-    daemon = ContainerdDaemon(tmp_path)
-    try:
-        daemon.start()
-        yield daemon
-    finally:
-        daemon.close()
 
 
 def daemon_blob(daemon, data: bytes, namespace: str = "default") -> str:

@@ -204,3 +204,19 @@ def describe_layout(layout: Path) -> ImageDescription:
         desc.configs[arch] = config
         desc.layers[arch] = [layer["digest"] for layer in manifest["layers"]]
     return desc
+
+
+def ctr_style_labels(blobs: dict[str, bytes]) -> dict[str, dict[str, str]]:
+    """The gc.ref labels ``ctr images import`` sets on an index and its manifests, from the blobs."""
+    labels: dict[str, dict[str, str]] = {}
+    for d, data in blobs.items():
+        if not data.startswith(b"{"):
+            continue
+        doc = json.loads(data)
+        if "manifests" in doc:
+            labels[d] = {f"containerd.io/gc.ref.content.m.{i}": m["digest"] for i, m in enumerate(doc["manifests"])}
+        elif "layers" in doc:
+            lab = {"containerd.io/gc.ref.content.config": doc["config"]["digest"]}
+            lab.update({f"containerd.io/gc.ref.content.l.{i}": x["digest"] for i, x in enumerate(doc["layers"])})
+            labels[d] = lab
+    return labels

@@ -6,7 +6,6 @@ content (index -> ``m.<i>``, manifest -> ``config`` + ``l.<i>``).
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -14,25 +13,9 @@ import pytest
 
 from store import Digest, LocalStore, errors, graph as G, layers, oci
 from store.oci import Kind
-from tests.support.images import describe_layout, layout_blobs, make_oci_layout
+from tests.support.images import ctr_style_labels, describe_layout, layout_blobs, make_oci_layout
 
 NAME = "example.org/fixture/busybox:1.0"
-
-def ctr_style_labels(blobs: dict[str, bytes]) -> dict[str, dict[str, str]]:
-    """The gc.ref labels ``ctr images import`` sets, computed from the blobs themselves."""
-    labels: dict[str, dict[str, str]] = {}
-    for d, data in blobs.items():
-        if not data.startswith(b"{"):
-            continue
-        doc = json.loads(data)
-        if "manifests" in doc:
-            labels[d] = {f"containerd.io/gc.ref.content.m.{i}": m["digest"] for i, m in enumerate(doc["manifests"])}
-        elif "layers" in doc:
-            lab = {"containerd.io/gc.ref.content.config": doc["config"]["digest"]}
-            lab.update({f"containerd.io/gc.ref.content.l.{i}": x["digest"] for i, x in enumerate(doc["layers"])})
-            labels[d] = lab
-    return labels
-
 
 def import_layout(store: LocalStore, layout: Path, *, skip: set[str] = frozenset()) -> dict[str, bytes]:
     blobs = layout_blobs(layout)
