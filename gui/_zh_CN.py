@@ -302,6 +302,7 @@ ZH_CN = {
     'The TLS certificate and key go together.': 'TLS 证书和密钥必须同时提供。',
     'There is no file {path}.': '文件 {path} 不存在。',
     'Choose a store or containerd root': '选择一个存储或 containerd 根目录',
+    '(not in the list)': '（不在列表中）',
 }
 
 

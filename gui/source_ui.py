@@ -126,6 +126,8 @@ class SourcesController(QObject):
             self.source_box.setItemData(self.source_box.count() - 1, s.target, Qt.ItemDataRole.ToolTipRole)
         index = self.source_box.findData(current) if current else -1
         self.source_box.setCurrentIndex(index)
+        # an open store that is not in the list (e.g. --demo) must not look like no store at all
+        self.source_box.setPlaceholderText(self.tr("(not in the list)") if current and index < 0 else "")
         self.source_box.blockSignals(False)
 
     @Slot(int)

@@ -924,6 +924,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>连接已断开</translation>
     </message>
     <message>
+        <source>(not in the list)</source>
+        <translation>（不在列表中）</translation>
+    </message>
+    <message>
         <source>containerd is running</source>
         <translation>containerd 正在运行</translation>
     </message>

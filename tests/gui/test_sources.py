@@ -278,3 +278,25 @@ def test_compare_needs_an_open_source_and_another_one(qtbot, make_window, store,
     dlg = win.sources_ui.compare_dialog
     assert not dlg.compare_button.isEnabled() and "no other source" in dlg.summary.text()
     dlg.close()
+
+
+def test_a_store_kept_out_of_the_list_still_names_itself(qtbot, dialogs, settings, store, tmp_path):
+    """--demo and --screenshot stores are not saved; the Source box then says so instead of
+    looking empty, and a saved store shows its own entry."""
+    from gui.context import AppContext
+    from gui.main_window import MainWindow
+
+    add_blob(store, b"unsaved")
+    ctx = AppContext(dialogs=dialogs, settings=settings, default_store=lambda: tmp_path / "default-store")
+    ctx.remember = False
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        with qtbot.waitSignal(w.scanFinished, timeout=15000):
+            w.open_store(str(store.root))
+        box = w.sources_ui.source_box
+        assert box.currentIndex() == -1 and box.placeholderText() == "(not in the list)"
+        assert SourceList(settings).load() == []
+    finally:
+        w.shutdown()
