@@ -10,11 +10,12 @@ import logging
 from operator import attrgetter
 from typing import Callable, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 
 from . import fmt
 from .kinds import kind_icon, kind_of
 from .rows import BlobRow
+from .table_model import RowTableModel
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +29,14 @@ SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
     COL_MEDIA: attrgetter("media_type"),
     COL_LABELS: attrgetter("labels_text"),
 }
-_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 # Above this many changed rows a rescan resets the model instead of moving rows one by one.
 _INCREMENTAL_LIMIT = 256
 
 
-class BlobTableModel(QAbstractTableModel):
+class BlobTableModel(RowTableModel):
     """All blobs (``all_rows``) and the visible, filtered and sorted subset."""
 
+    SORT_KEYS = SORT_KEYS
     totalsChanged = Signal()
 
     def __init__(self, parent: QObject | None = None):
@@ -43,30 +44,11 @@ class BlobTableModel(QAbstractTableModel):
         self._all: dict[str, BlobRow] = {}
         self._rows: list[BlobRow] = []
         self._filter: Callable[[BlobRow], bool] | None = None
-        self._sort_col = -1
-        self._sort_order = Qt.SortOrder.AscendingOrder
         self._headers = [self.tr("Digest"), self.tr("Size"), self.tr("Media type"),
                          self.tr("Labels"), self.tr("Created"), self.tr("Updated")]
         self.total_bytes = 0
 
     # ---- Qt model interface
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self._headers[section]
-        return None
-
-    def flags(self, index: QModelIndex):
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _FLAGS
-
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
@@ -111,14 +93,6 @@ class BlobTableModel(QAbstractTableModel):
             return row
         return None
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._sort_col = column if column in SORT_KEYS else -1
-        self._sort_order = order
-        self.layoutAboutToBeChanged.emit()
-        self._sort_in_place()
-        self.layoutChanged.emit()
-
-    # ---- reading
     def row_at(self, row: int) -> BlobRow:
         return self._rows[row]
 
@@ -157,21 +131,6 @@ class BlobTableModel(QAbstractTableModel):
     def _visible(self, rows: Iterable[BlobRow]) -> list[BlobRow]:
         pred = self._filter
         return list(rows) if pred is None else [r for r in rows if pred(r)]
-
-    def _sort_in_place(self) -> None:
-        """Sort the visible rows, keeping persistent indexes (selection) on their rows."""
-        if self._sort_col < 0:
-            return
-        persistent = self.persistentIndexList()
-        held = [(p, self._rows[p.row()]) for p in persistent if p.isValid() and p.row() < len(self._rows)]
-        self._rows.sort(key=SORT_KEYS[self._sort_col],
-                        reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
-        if held:
-            wanted = {id(r) for _, r in held}
-            pos = {id(r): i for i, r in enumerate(self._rows) if id(r) in wanted}
-            self.changePersistentIndexList(
-                [p for p, _ in held],
-                [self.index(pos[id(r)], p.column()) for p, r in held])
 
     # ---- feeding
     def clear(self) -> None:

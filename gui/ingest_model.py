@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from . import fmt
 from .rows import IngestRow
+from .table_model import RowTableModel
 
 COL_REF, COL_PROGRESS, COL_STATE, COL_UPDATED, COL_STARTED = range(5)
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2  # (offset, total) for the progress delegate
@@ -24,32 +25,15 @@ SORT_KEYS: dict[int, Callable[[IngestRow], object]] = {
 }
 
 
-class IngestTableModel(QAbstractTableModel):
+class IngestTableModel(RowTableModel):
+    SORT_KEYS = SORT_KEYS
+
     def __init__(self, parent: QObject | None = None, clock: Callable[[], int] = time.time_ns):
         super().__init__(parent)
         self._rows: list[IngestRow] = []
         self._clock = clock
-        self._sort_col = -1
-        self._sort_order = Qt.SortOrder.AscendingOrder
         self._headers = [self.tr("Ref"), self.tr("Progress"), self.tr("State"),
                          self.tr("Last update"), self.tr("Started")]
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self._headers)):
-            return self._headers[section]
-        return None
-
-    def flags(self, index: QModelIndex):
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def is_stalled(self, row: IngestRow) -> bool:
         return row.broken is None and (self._clock() - row.updated_ns) > STALL_SECONDS * 1_000_000_000
@@ -107,25 +91,6 @@ class IngestTableModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         return None
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._sort_col = column if column in SORT_KEYS else -1
-        self._sort_order = order
-        self.layoutAboutToBeChanged.emit()
-        self._sort_in_place()
-        self.layoutChanged.emit()
-
-    def _sort_in_place(self) -> None:
-        if self._sort_col < 0:
-            return
-        held = [(p, self._rows[p.row()]) for p in self.persistentIndexList()
-                if p.isValid() and p.row() < len(self._rows)]
-        self._rows.sort(key=SORT_KEYS[self._sort_col],
-                        reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
-        if held:
-            pos = {id(r): i for i, r in enumerate(self._rows)}
-            self.changePersistentIndexList([p for p, _ in held],
-                                           [self.index(pos[id(r)], p.column()) for p, r in held])
 
     def row_at(self, row: int) -> IngestRow:
         return self._rows[row]
