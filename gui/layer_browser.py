@@ -6,18 +6,18 @@ from __future__ import annotations
 import logging
 import stat
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
                                QPlainTextEdit, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from . import fmt, graph_ops
+from .table_model import RowTableModel
 
 log = logging.getLogger(__name__)
 
 COL_PATH, COL_TYPE, COL_SIZE, COL_MODE, COL_MTIME = range(5)
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
-_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def type_text(kind: str) -> str:
@@ -35,30 +35,14 @@ def type_text(kind: str) -> str:
     return names.get(kind, kind)
 
 
-class LayerEntriesModel(QAbstractTableModel):
-    """The entries of one layer, in archive order, appended as batches arrive."""
+class LayerEntriesModel(RowTableModel):
+    """The entries of one layer, in archive order (not sortable), appended as batches arrive."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._rows: list = []
         self.total_bytes = 0
         self._headers = [self.tr("Path"), self.tr("Type"), self.tr("Size"), self.tr("Mode"),
                          self.tr("Modified")]
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self._headers):
-            return self._headers[section]
-        return None
-
-    def flags(self, index: QModelIndex):
-        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
