@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import QItemSelectionModel
 
 from .blob_model import COL_SIZE
@@ -39,9 +41,10 @@ def _wait(predicate, timeout_s: float = 20.0) -> None:
         time.sleep(0.01)
 
 
-def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
-    """Render the main window on the demo store, the label editor and the import dialog to PNGs."""
-    import time
+@contextmanager
+def _demo_window(outdir, lang: str, *, growing: bool):
+    """A 1360x860 MainWindow (not yet showing a store) beside a fresh demo store, in ``lang``;
+    yields ``(window, demo, outdir)`` and puts everything back afterwards."""
     from pathlib import Path
 
     from PySide6.QtCore import QSettings
@@ -50,17 +53,15 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
     from . import i18n
     from .context import AppContext
     from .demo import build_demo_store
-    from .import_dialog import ImportProgressDialog
-    from .label_editor import LabelEditorDialog
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     i18n.install(app, lang)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    saved = []
     demo = build_demo_store()
-    demo.start_growing()
+    if growing:
+        demo.start_growing()
     try:
         ctx = AppContext(settings=QSettings(str(outdir / ".screenshot-settings.ini"),
                                             QSettings.Format.IniFormat))
@@ -68,6 +69,24 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
         win = MainWindow(ctx)
         win.resize(1360, 860)
         win.main_splitter.setSizes([860, 500])
+        try:
+            yield win, demo, outdir
+        finally:
+            win.close()
+    finally:
+        demo.close()
+        i18n.install(app, "en")
+
+
+def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
+    """Render the main window on the demo store, the label editor and the import dialog to PNGs."""
+    import time
+
+    from .import_dialog import ImportProgressDialog
+    from .label_editor import LabelEditorDialog
+
+    saved = []
+    with _demo_window(outdir, lang, growing=True) as (win, demo, outdir):
         done = []
         win.mediaTypesDone.connect(lambda: done.append(True))
         win.show()
@@ -102,38 +121,13 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
         imp.grab().save(str(p))
         saved.append(p)
         imp.done(0)
-        win.close()
-    finally:
-        demo.close()
-        i18n.install(app, "en")
     return saved
 
 
 def save_graph_views(outdir, lang: str = "en", suffix: str = "") -> list:
     """Render the Images tab with a manifest's references, and the layer browser previewing a file."""
-    from pathlib import Path
-
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
-    from . import i18n
-    from .context import AppContext
-    from .demo import build_demo_store
-    from .main_window import MainWindow
-
-    app = QApplication.instance() or QApplication([])
-    i18n.install(app, lang)
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     saved = []
-    demo = build_demo_store()
-    try:
-        ctx = AppContext(settings=QSettings(str(outdir / ".screenshot-settings.ini"),
-                                            QSettings.Format.IniFormat))
-        ctx.remember = False
-        win = MainWindow(ctx)
-        win.resize(1360, 860)
-        win.main_splitter.setSizes([860, 500])
+    with _demo_window(outdir, lang, growing=False) as (win, demo, outdir):
         built = []
         win.graphBuilt.connect(lambda: built.append(True))
         win.show()
@@ -162,10 +156,6 @@ def save_graph_views(outdir, lang: str = "en", suffix: str = "") -> list:
         dlg.grab().save(str(p))
         saved.append(p)
         dlg.close()
-        win.close()
-    finally:
-        demo.close()
-        i18n.install(app, "en")
     return saved
 
 
