@@ -118,14 +118,18 @@ class LocalStore:
             except (FileNotFoundError, NotADirectoryError):
                 return
 
-    def _blob_stat(self, dgst: Digest) -> tuple[Path, os.stat_result]:
-        """lstat of a blob: NotFound if missing, FailedPrecondition if it is not a regular file."""
+    def _blob_lstat(self, dgst: Digest) -> tuple[Path, os.stat_result]:
+        """lstat of whatever stands at a blob's path (links not followed); NotFound if nothing."""
         self.check_blob_dirs(dgst.algorithm)
         path = self.blobs_root / dgst.algorithm / dgst.encoded
         try:
-            st = os.lstat(path)
+            return path, os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
             raise errors.NotFound(f"content {dgst}") from None
+
+    def _blob_stat(self, dgst: Digest) -> tuple[Path, os.stat_result]:
+        """lstat of a blob: NotFound if missing, FailedPrecondition if it is not a regular file."""
+        path, st = self._blob_lstat(dgst)
         if not stat.S_ISREG(st.st_mode):
             kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
             raise errors.FailedPrecondition(
@@ -245,13 +249,8 @@ class LocalStore:
     def delete(self, digest: Digest | str) -> None:
         self._check_writable(f"delete {digest}")
         dgst = self.digest_arg(digest, "calculating blob path for delete")
-        self.check_blob_dirs(dgst.algorithm)
-        path = self.blobs_root / dgst.algorithm / dgst.encoded
-        try:
-            st = os.lstat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            # Deliberate difference: containerd returns success for a missing blob.
-            raise errors.NotFound(f"content {dgst}") from None
+        # Deliberate difference: containerd returns success for a missing blob; we say NotFound.
+        path, st = self._blob_lstat(dgst)
         if stat.S_ISDIR(st.st_mode):
             shutil.rmtree(path)
         else:
