@@ -130,10 +130,15 @@ def verify_blobs(store, digests: list[str], job=None, workers: int | None = None
 
 
 def read_preview(store, digest: str) -> Preview:
+    from store import oci
+
     with store.reader_at(digest) as r:
         n = min(r.size, PREVIEW_BYTES)
         data = r.read_at(n, 0) if n else b""
-        return render(data, r.size)
+        # the same recognition as the media-type column (it reads at most a bounded prefix)
+        media_type = oci.sniff(lambda k, off: data[off:off + k] if off + k <= len(data) else r.read_at(k, off),
+                               r.size).media_type
+        return render(data, r.size, media_type)
 
 
 def import_one(store, path: str, labels: dict[str, str], job=None) -> BlobRow:

@@ -160,3 +160,28 @@ def test_every_ingest_column_sorts(column):
     m.sort(column, Qt.SortOrder.DescendingOrder)
     keys = [SORT_KEYS[column](m.row_at(i)) for i in range(m.rowCount())]
     assert keys == sorted(keys, reverse=True)
+
+
+def test_preview_media_type_is_the_stores_own_recognition(tmp_path):
+    """The details preview names a blob's type as store.oci does (the media-type column's source)."""
+    import gzip
+    import io
+    import json
+    import tarfile
+
+    from gui.operations import read_preview
+    from store import LocalStore, oci
+
+    s = LocalStore(tmp_path / "s")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo("etc/motd")
+        info.size = 3
+        tf.addfile(info, io.BytesIO(b"hi\n"))
+    blobs = {"layer": gzip.compress(buf.getvalue()),
+             "index": json.dumps({"schemaVersion": 2, "manifests": []}).encode()}
+    for name, data in blobs.items():
+        with s.writer(name) as w:
+            w.write(data)
+            d = w.commit()
+        assert read_preview(s, d).media_type == oci.sniff_bytes(data).media_type != ""
