@@ -185,3 +185,44 @@ def test_partial_write_keeps_hash_and_offset_in_step(tiny_fs):
     assert w.status().offset == len(on_disk) and w.digest() == Digest.from_bytes(on_disk)
     w.close()
     store.labels.close()
+
+
+def test_big_writes_start_writeback_of_every_byte_once(store, big_file, monkeypatch):
+    """Each big chunk is handed to sync_file_range(WRITE) as it is written: contiguous, no gaps, no overlap.
+
+    The file is three full chunks and a 12 345-byte tail; the tail is below PARALLEL_HASH_MIN and
+    is left to the commit's fsync."""
+    from store import writer
+    if writer._sync_file_range is None:
+        pytest.skip("this libc has no sync_file_range (not Linux)")
+    calls = []
+    real = writer._sync_file_range
+    monkeypatch.setattr(writer, "_sync_file_range",
+                        lambda fd, off, n, flags: calls.append((off, n, flags)) or real(fd, off, n, flags))
+    info = store.import_file(big_file)
+    size = big_file.stat().st_size
+    assert calls, "no writeback was started"
+    assert all(flags == writer._SYNC_FILE_RANGE_WRITE for _, _, flags in calls)  # never waits
+    ends = 0
+    for off, n, _ in calls:
+        assert off == ends
+        ends += n
+    assert ends == 3 * importer.CHUNK and info.size == size and store.verify(info.digest)
+
+
+def test_writeback_hint_that_fails_is_dropped_and_the_import_still_commits(store, big_file, monkeypatch):
+    import ctypes
+    import errno
+
+    from store import writer
+    calls = []
+
+    def unsupported(fd, off, n, flags):
+        calls.append(off)
+        ctypes.set_errno(errno.EINVAL)
+        return -1
+
+    monkeypatch.setattr(writer, "_sync_file_range", unsupported)
+    info = store.import_file(big_file)
+    assert len(calls) == 1 and writer._sync_file_range is None  # asked once, then never again
+    assert info.digest == Digest.from_bytes(big_file.read_bytes()) and store.verify(info.digest)
