@@ -632,7 +632,7 @@ def cmd_verify(args, ctx: Context) -> int:
     started = time.monotonic()
     items = [(d, None) for d in wanted] if wanted else [(i.digest, i.size) for i in store.walk()]
     results = []
-    for r in verify_many(store, items, jobs=args.jobs if args.jobs > 0 else None):
+    for r in verify_many(store, items, jobs=args.jobs if args.jobs > 0 else None, processes=True):
         error = None
         if isinstance(r.error, errors.ContentError):
             error = str(r.error)

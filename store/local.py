@@ -15,7 +15,7 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from . import errors
 from .api import usage as _usage
@@ -385,12 +385,54 @@ class LocalStore:
         objects and extra calls cost more than hashing them (100k x 512 B).
         """
         dgst = self.digest_arg(digest, "calculating blob path for verify")
-        alg = dgst.algorithm
+        alg, _, encoded = dgst.partition(":")
         self.check_blob_dirs(alg)
-        path = f"{self._blobs_text}/{alg}/{dgst.encoded}"
+        return self._verify_at(dgst, alg, encoded)
+
+    def verify_each(self, digests: Iterable[Digest | str]) -> Iterator[tuple[Digest | str, bool | Exception]]:
+        """``verify`` of many blobs: ``(digest, True/False or the error verify would raise)`` in order.
+
+        ``blobs/<alg>`` is looked up once and every blob opened relative to it, which makes a
+        store of small blobs about four times faster to check than calling ``verify`` for each.
+        """
+        dirs: dict[str, int | errors.ContentError | None] = {}
+        try:
+            for digest in digests:
+                try:
+                    dgst = self.digest_arg(digest, "calculating blob path for verify")
+                    alg, _, encoded = dgst.partition(":")
+                    dfd = dirs.get(alg, False)
+                    if dfd is False:
+                        dfd = dirs[alg] = self._open_blob_dir(alg)
+                    if isinstance(dfd, errors.ContentError):
+                        raise dfd
+                    yield digest, self._verify_at(dgst, alg, encoded, dfd)
+                except (errors.ContentError, OSError) as exc:  # e.g. EIO while reading: that blob's error
+                    yield digest, exc
+        finally:
+            for dfd in dirs.values():
+                if isinstance(dfd, int):
+                    os.close(dfd)
+
+    def _open_blob_dir(self, alg: str) -> int | errors.ContentError | None:
+        """An O_PATH handle on ``blobs/<alg>`` (None: open each blob by its path instead)."""
+        try:
+            self.check_blob_dirs(alg)
+        except errors.ContentError as exc:
+            return exc
+        o_path = getattr(os, "O_PATH", 0)
+        if not o_path:
+            return None
+        try:
+            return os.open(f"{self._blobs_text}/{alg}", o_path | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return None  # missing or unreadable: verify by path gives each blob its own error
+
+    def _verify_at(self, dgst: Digest, alg: str, encoded: str, dir_fd: int | None = None) -> bool:
+        path = f"{self._blobs_text}/{alg}/{encoded}"
         try:
             # O_NONBLOCK: a FIFO planted in blobs/ must not hang us; O_NOFOLLOW: nor a link lead out
-            fd = open_blob(path, os.O_NONBLOCK)
+            fd = open_blob(path, os.O_NONBLOCK) if dir_fd is None else open_blob(encoded, os.O_NONBLOCK, dir_fd=dir_fd)
         except (FileNotFoundError, NotADirectoryError):
             raise errors.NotFound(f"blob {dgst} expected at {path}: blob not found") from None
         except OSError as exc:
@@ -415,7 +457,7 @@ class LocalStore:
                     hasher.update(view[:n])
         finally:
             os.close(fd)
-        return hasher.hexdigest() == dgst.encoded
+        return hasher.hexdigest() == encoded
 
     def usage(self) -> dict:
         return _usage(self)

@@ -11,16 +11,16 @@ CHUNK = 1 << 20
 _NOATIME = getattr(os, "O_NOATIME", 0)
 
 
-def open_blob(path, extra_flags: int = 0) -> int:
+def open_blob(path, extra_flags: int = 0, *, dir_fd: int | None = None) -> int:
     """Open for reading without touching atime: a blob's atime is its Info.updated_at, and looking
     at a store (preview, media types, verify) must not change it."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | extra_flags
     if _NOATIME:
         try:
-            return os.open(path, flags | _NOATIME)
+            return os.open(path, flags | _NOATIME, dir_fd=dir_fd)
         except PermissionError:
             pass  # O_NOATIME needs the file's owner (or CAP_FOWNER); read it the ordinary way
-    return os.open(path, flags)
+    return os.open(path, flags, dir_fd=dir_fd)
 
 
 class ReaderAt:
