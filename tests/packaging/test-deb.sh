@@ -73,6 +73,23 @@ cmp "$ROOT/tmp/payload.bin" "$ROOT/tmp/s/blobs/sha256/${digest#sha256:}" || fail
 in_chroot "blobctl --root /tmp/s label $digest org.example/checked=yes >/dev/null && blobctl --root /tmp/s ls -q 'labels.\"org.example/checked\"==yes'" \
   | grep -qx "$digest" || fail "blobctl label/ls with a label filter did not find $digest"
 in_chroot "blobctl --root /tmp/s verify" || fail "blobctl verify failed on the imported blob"
+# 20 001 small blobs, one of them damaged: blobctl verify forks worker processes for this many,
+# which must work in the frozen program too (and find the bad one).
+python3 - "$ROOT/tmp/many/blobs/sha256" <<'PY'
+import hashlib, os, sys
+d = sys.argv[1]
+os.makedirs(d)
+for i in range(20001):
+    data = b"blob %d" % i
+    name = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if i != 777 else b"damaged")
+PY
+out=$(in_chroot "blobctl --root /tmp/many verify 2>&1") && fail "blobctl verify did not fail on a damaged blob: $out"
+grep -q "^MISMATCH  sha256:$(printf 'blob 777' | sha256sum | cut -d' ' -f1)" <<<"$out" \
+  || fail "blobctl verify (forked workers) did not name the damaged blob: $out"
+grep -q "verified 20001 blobs.*1 do not match" <<<"$out" || fail "blobctl verify summary is wrong: $out"
+tail -1 <<<"$out"
 
 step "blobscope --demo --screenshot (offscreen)"
 in_chroot "QT_QPA_PLATFORM=offscreen timeout 120 blobscope --demo --screenshot /tmp/offscreen.png" \
