@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -145,3 +146,28 @@ def test_unreadable_labels_db_is_a_clear_error(store, blob):
         (store.root / f"labels.db{suffix}").unlink(missing_ok=True)
     with pytest.raises(errors.ContentError, match="labels"):
         s.info(blob.digest)
+
+
+@pytest.mark.parametrize("name", ["labels.db", "labels.db-wal", "labels.db-shm"])
+def test_a_planted_link_as_the_label_database_is_refused_and_its_target_untouched(tmp_path, name):
+    """SQLite follows links and opening the database writes to it: a link must never be opened."""
+
+    root = tmp_path / "content"
+    s = LocalStore(root)
+    with s.writer("r") as w:
+        w.write(b"some content")
+        d = w.commit()
+    s.labels.close()
+    for leftover in root.glob("labels.db*"):
+        leftover.unlink()
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"precious, not a database\n")
+    os.symlink(outside, root / name)
+    s = LocalStore(root)
+    info = Info(d, 0, None, None, {"k": "v"})
+    with pytest.raises(errors.FailedPrecondition, match="symbolic link"):
+        s.update(info, "labels.k")
+    with pytest.raises(errors.FailedPrecondition, match=f"{name} is a symbolic link"):
+        list(s.walk())
+    assert outside.read_bytes() == b"precious, not a database\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "outside.txt"]

@@ -173,3 +173,27 @@ def test_unusable_lock_directory_is_a_clear_error(store):
     with pytest.raises(errors.ContentError, match="cannot lock ref 'r' in .*locks"):
         store.writer("r")
     assert not store.ingest_dir("r").exists()
+
+
+def test_a_planted_link_in_the_lock_directory_is_refused_and_nothing_outside_changes(tmp_path):
+    """Lock files are created and truncated: a link as .blobscope, locks or a lock file is never followed."""
+    from store.ingest import ref_hash
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.txt"
+    cases = {
+        ".blobscope": lambda root: os.symlink(outside, root / ".blobscope"),
+        "locks": lambda root: ((root / ".blobscope").mkdir(), os.symlink(outside, root / ".blobscope" / "locks")),
+        "lock file": lambda root: ((root / ".blobscope" / "locks").mkdir(parents=True),
+                                   os.symlink(victim, root / ".blobscope" / "locks" / f"{ref_hash('r')}.lock")),
+    }
+    for name, plant in cases.items():
+        victim.write_bytes(b"precious\n")
+        root = tmp_path / name.replace(" ", "-")
+        s = LocalStore(root)
+        plant(root)
+        with pytest.raises(errors.FailedPrecondition, match="symbolic link"):
+            s.writer("r")
+        assert victim.read_bytes() == b"precious\n", name
+        assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"], name
+        assert s.list_statuses() == [], name
