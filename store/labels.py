@@ -10,13 +10,12 @@ stored (an empty value means "delete").
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import stat
 import threading
 from pathlib import Path
 
 from . import errors
+from .nolinks import refuse_links
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +49,6 @@ def validate(labels: dict[str, str]) -> None:
             raise errors.InvalidArgument("label key must not be empty")
 
 
-def _refuse_links(path: Path) -> None:
-    """FailedPrecondition when the database or its WAL/shared-memory file is a symbolic link.
-
-    SQLite follows links, and opening the database writes to it (WAL mode, the schema): a link
-    planted in a store could make Blobscope write outside the store.
-    """
-    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        try:
-            if stat.S_ISLNK(os.lstat(name).st_mode):
-                raise errors.FailedPrecondition(
-                    f"{name} is a symbolic link; Blobscope does not follow links inside a store, so the "
-                    "labels are not read or written. Replace it with the file it points to, or remove it")
-        except (FileNotFoundError, NotADirectoryError):
-            pass
-
-
 class LabelStore:
     """Labels of the blobs of one store root, by digest string."""
 
@@ -80,7 +63,9 @@ class LabelStore:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        _refuse_links(self.path)
+        # SQLite follows links and opening the database writes to it (WAL mode, the schema).
+        refuse_links(self.path, f"{self.path}-wal", f"{self.path}-shm",
+                     so="the labels are not read or written. Replace it with the file it points to, or remove it")
         if not self.path.exists():
             if not create or self.read_only:
                 return None

@@ -23,6 +23,7 @@ from .digest import ALGORITHMS, Digest, _why_invalid
 from .ingest import BrokenIngest, os_message, read_status, ref_hash
 from .labels import LabelStore, validate as validate_labels
 from .locks import RefLocks
+from .nolinks import refuse_links
 from .reader import ReaderAt, open_blob
 from .timestamps import Timestamp
 from .types import Info, Status, WalkInfo
@@ -108,15 +109,9 @@ class LocalStore:
 
     def check_blob_dirs(self, algorithm: str) -> None:
         """FailedPrecondition when ``blobs/`` or ``blobs/<alg>`` is a symbolic link (it could lead out of the store)."""
-        top = self._blobs_text
-        for path in (top, f"{top}/{algorithm}"):  # strings: verify calls this once per blob
-            try:
-                if stat.S_ISLNK(os.lstat(path).st_mode):
-                    raise errors.FailedPrecondition(
-                        f"{path} is a symbolic link; Blobscope does not follow links inside a store, so "
-                        "its blobs are not read, written or deleted. Inspect it and replace it with a directory")
-            except (FileNotFoundError, NotADirectoryError):
-                return
+        top = self._blobs_text  # strings: verify calls this once per blob
+        refuse_links(top, f"{top}/{algorithm}",
+                     so="its blobs are not read, written or deleted. Inspect it and replace it with a directory")
 
     def _blob_lstat(self, dgst: Digest) -> tuple[Path, os.stat_result]:
         """lstat of whatever stands at a blob's path (links not followed); NotFound if nothing."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import stat
 import threading
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import filelock
 
 from . import errors
+from .nolinks import refuse_links
 from .timestamps import NS, Timestamp
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,11 @@ class RefLocks:
         with _held_guard:
             if key in _held:
                 raise errors.Unavailable(locked_message(ref, _held[key]))
-            _refuse_links(self.lock_dir.parent)  # before mkdir, which would follow it
+            # Lock files are created and truncated: a link must not take that outside the store.
+            so = "it cannot lock refs for writing. Remove the link (Blobscope recreates what it needs)"
+            refuse_links(self.lock_dir.parent, so=so)  # before mkdir, which would follow it
             self.lock_dir.mkdir(parents=True, exist_ok=True)
-            _refuse_links(self.lock_dir, path)
+            refuse_links(self.lock_dir, path, so=so)
             # thread_local=False: a writer opened on a worker thread may be closed on another one.
             flock = filelock.FileLock(key, timeout=0, thread_local=False)
             try:
@@ -141,19 +143,6 @@ class RefLocks:
                 last = exc
                 time.sleep(random.randrange(2 ** i) / 1000)
         raise last
-
-
-def _refuse_links(*paths: Path) -> None:
-    """FailedPrecondition if ``.blobscope``, its ``locks`` or a lock file is a symbolic link: lock
-    files are created and truncated, and a planted link would make that happen outside the store."""
-    for p in paths:
-        try:
-            if stat.S_ISLNK(os.lstat(p).st_mode):
-                raise errors.FailedPrecondition(
-                    f"{p} is a symbolic link; Blobscope does not follow links inside a store, so it cannot "
-                    "lock refs for writing. Remove the link (Blobscope recreates what it needs)")
-        except (FileNotFoundError, NotADirectoryError):
-            pass
 
 
 def _write_since(path: Path, since_ns: int) -> None:
