@@ -621,7 +621,7 @@ def cmd_abort(args, ctx: Context) -> int:
 def _verify_arguments(p):
     p.add_argument("digests", nargs="*", metavar="DIGEST", help="blobs to check (default: all)")
     p.add_argument("--json", action="store_true", help="print a JSON list of results")
-    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N", help="parallel hashes (default: CPUs)")
+    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N", help="parallel hashes: threads for big blobs, processes for many small ones (default: CPUs)")
 
 
 @command("verify", help="re-hash blobs and report those that do not match their digest",
