@@ -252,8 +252,8 @@ class Writer:
             raise errors.FailedPrecondition(f"unexpected commit digest {dgst}, expected {expected}")
 
         target = self._store.blob_path(dgst)
+        self._store.check_blob_dirs(dgst.algorithm)  # before mkdir, which would follow a linked blobs/
         target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        self._store.check_blob_dirs(dgst.algorithm)
         if os.path.lexists(target):
             _remove_ingest(self.path)
             raise errors.AlreadyExists(f"content {dgst}")

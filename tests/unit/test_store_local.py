@@ -132,3 +132,16 @@ def test_local_store_implements_the_protocols(store):
     d = w.commit(1)
     with store.reader_at(d) as r:
         assert isinstance(r, ReaderAtProtocol)
+
+
+def test_commit_through_a_linked_blobs_dir_creates_nothing_outside(tmp_path):
+    """A link planted as blobs/ is refused before the commit makes blobs/<alg> (mkdir would follow it)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = LocalStore(tmp_path / "s")
+    os.symlink(outside, store.blobs_root)
+    w = store.writer("r")
+    w.write(b"x")
+    with pytest.raises(errors.FailedPrecondition, match="symbolic link"):
+        w.commit()
+    assert os.listdir(outside) == []
