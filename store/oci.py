@@ -247,13 +247,13 @@ def sniff(read_at: ReadAt, size: int) -> ContentType:
         if size > JSON_LIMIT:
             return ContentType(JSON, Kind.JSON,
                                note=f"starts like JSON but is larger than {JSON_LIMIT // (1024 * 1024)} MiB, so it was not parsed")
-        data = head if len(head) == size else _read_all(read_at, size)
-        return classify_json_bytes(data)
+        return classify_json_bytes(_read_rest(read_at, size, head))
     return _sniff_text_or_binary(head, size)
 
 
-def _read_all(read_at: ReadAt, size: int) -> bytes:
-    chunks, off = [], 0
+def _read_rest(read_at: ReadAt, size: int, head: bytes) -> bytes:
+    """The whole blob, ``head`` (its first bytes, already read) followed by the rest."""
+    chunks, off = [head], len(head)
     while off < size:
         b = read_at(min(1 << 20, size - off), off)
         if not b:

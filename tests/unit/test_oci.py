@@ -172,6 +172,16 @@ def test_huge_json_is_not_read_beyond_the_head():
     assert r.read <= 512
 
 
+def test_json_is_read_once():
+    m = {"schemaVersion": 2, "config": desc(oci.OCI_CONFIG, "c"),
+         "layers": [desc(oci.OCI_LAYER_GZIP, str(i)) for i in range(10)]}
+    data = json.dumps(m).encode()
+    assert len(data) > 512
+    r = CountingReader(data)
+    assert oci.sniff(r, len(data)).kind == Kind.MANIFEST
+    assert r.read == len(data)  # the 512-byte head is not asked for a second time
+
+
 def test_text_and_binary():
     assert oci.sniff_bytes(b"hello world\n").kind == Kind.TEXT
     assert oci.sniff_bytes(bytes(range(256))).kind == Kind.BINARY
