@@ -9,7 +9,6 @@ demo runs.  No Qt: the packaging test builds it headless.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import logging
@@ -65,21 +64,10 @@ def _desc(mt: str, data: bytes, **extra) -> dict:
 
 def _commit(store: LocalStore, ref: str, data: bytes, labels: dict[str, str]) -> Digest:
     expected = Digest.from_bytes(data)
-    try:
-        store.info(expected)
-        store.update(_info_with(store, expected, labels), "labels")
-        return expected
-    except Exception:  # noqa: BLE001 - not there yet: write it
-        pass
     with store.writer(ref, total=len(data), expected=expected) as w:
         w.write(data)
         w.commit(len(data), expected, labels=labels)
     return expected
-
-
-def _info_with(store: LocalStore, digest: Digest, labels: dict[str, str]):
-    import dataclasses
-    return dataclasses.replace(store.info(digest), labels=labels)
 
 
 def _pseudo_random(n: int, seed: int) -> bytes:
@@ -226,6 +214,3 @@ def build_demo_store(parent: str | None = None) -> DemoStore:
     log.info("demo store at %s", root)
     return demo
 
-
-def _hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
