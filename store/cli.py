@@ -59,6 +59,7 @@ Extra ``du`` figures come from functions appended to :data:`DU_FIGURES`
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import logging
@@ -291,21 +292,10 @@ def _status_json(status) -> dict:
     }
 
 
-def _memo(fn):
-    """``fn`` remembered for this one listing (100k rows share few distinct sizes and ages)."""
-    cache: dict = {}
-
-    def lookup(key):
-        text = cache.get(key)
-        if text is None:
-            text = cache[key] = fn(key)
-        return text
-    return lookup
-
-
 def _age_memo():
+    """Ages for this one listing, remembered per whole second (100k rows share few distinct ages)."""
     now = datetime.now(timezone.utc)
-    text_of = _memo(lambda seconds: humanfmt.age(now - timedelta(seconds=seconds), now))
+    text_of = functools.cache(lambda seconds: humanfmt.age(now - timedelta(seconds=seconds), now))
     return lambda when: text_of(int((now - when).total_seconds()))
 
 
@@ -390,7 +380,7 @@ def cmd_ls(args, ctx: Context) -> int:
         for info in infos:
             ctx.print(str(info.digest))
     else:
-        size, age = _memo(humanfmt.size), _age_memo()
+        size, age = functools.cache(humanfmt.size), _age_memo()  # per listing: few distinct sizes
         rows = [["DIGEST", "SIZE", "AGE", "LABELS"]]
         rows += [[str(i.digest), size(i.size), age(i.created_at), humanfmt.labels_text(i.labels)]
                  for i in infos]
