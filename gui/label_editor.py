@@ -10,10 +10,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QCompleter, QDialog, QDialogBu
                                QStyledItemDelegate, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-MAX_LABEL_BYTES = 4096  # containerd's labels.Validate: len(key) + len(value) in bytes
+from store.labels import MAX_LABEL_BYTES  # containerd's labels.Validate: len(key) + len(value) in bytes
+
+from .rows import GC_ROOT
 
 WELL_KNOWN_KEYS = [
-    "containerd.io/gc.root",
+    GC_ROOT,
     "containerd.io/gc.ref.content",
     "containerd.io/gc.ref.content.config",
     "containerd.io/gc.ref.content.l.0",
@@ -142,11 +144,10 @@ class LabelEditorDialog(QDialog):
         self._revalidate()
 
     def mark_gc_root(self) -> None:
-        for key, _ in self.pairs():
-            if key == "containerd.io/gc.root":
-                return
+        if any(key == GC_ROOT for key, _ in self.pairs()):
+            return
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.add_row("containerd.io/gc.root", now)
+        self.add_row(GC_ROOT, now)
 
     def pairs(self) -> list[tuple[str, str]]:
         out = []
