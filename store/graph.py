@@ -397,10 +397,13 @@ class Graph:
         return ct.media_type if ct else ""
 
     def kind(self, digest) -> str:
-        ct = self.types.get(Digest(digest))
+        """The sniffed kind, else the one the declared media type names, else ''."""
+        d = Digest(digest)
+        ct = self.types.get(d)
         if ct is not None:
             return ct.kind.value
-        return _kind_from_media_type(self._declared.get(Digest(digest), ""))
+        k = oci.kind_of_media_type(self._declared.get(d, ""))
+        return k.value if k is not None else ""
 
     def size(self, digest) -> int:
         d = Digest(digest)
@@ -532,18 +535,6 @@ def _edge_order(e: Edge):
     head, _, tail = e.name.partition(".")
     group = {"config": 0, "m": 1, "l": 2}.get(head, 3 if e.name != "referrer" else 4)
     return (group, int(tail) if tail.isdigit() else 0, e.name, e.child)
-
-
-def _kind_from_media_type(mt: str) -> str:
-    if mt in oci.INDEX_TYPES:
-        return Kind.INDEX.value
-    if mt in oci.MANIFEST_TYPES:
-        return Kind.MANIFEST.value
-    if mt in oci.CONFIG_TYPES:
-        return Kind.CONFIG.value
-    if mt in oci.LAYER_TYPES:
-        return Kind.LAYER.value
-    return ""
 
 
 def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,

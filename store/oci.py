@@ -658,13 +658,21 @@ def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
     return result
 
 
-def effective_media_type(ct: ContentType, declared: str | None) -> str:
-    """The media type to show: the one a manifest declares for the blob, when it fits what we saw."""
-    return declared or ct.media_type
+def kind_of_media_type(media_type: str) -> Kind | None:
+    """The kind an index, manifest, config or layer media type names; None for any other type."""
+    if media_type in INDEX_TYPES:
+        return Kind.INDEX
+    if media_type in MANIFEST_TYPES:
+        return Kind.MANIFEST
+    if media_type in CONFIG_TYPES:
+        return Kind.CONFIG
+    if media_type in LAYER_TYPES:
+        return Kind.LAYER
+    return None
 
 
 __all__ = [
     "Kind", "Platform", "Descriptor", "ContentType", "sniff", "sniff_bytes", "sniff_blob",
     "classify_json", "classify_json_bytes", "classify", "MediaTypeCache", "default_cache_path",
-    "effective_media_type",
+    "kind_of_media_type",
 ]

@@ -327,3 +327,11 @@ def test_compression_bombs_cost_a_bounded_read(compress):
     assert ct.kind == Kind.LAYER  # zero blocks: what an empty tar looks like
     assert r.read <= 512 + 256 * 1024 + 16384
     assert peak < 4 << 20
+
+
+def test_kind_of_media_type():
+    assert oci.kind_of_media_type(oci.DOCKER_MANIFEST_LIST) == Kind.INDEX
+    assert oci.kind_of_media_type(oci.DOCKER_MANIFEST_V1_SIGNED) == Kind.MANIFEST
+    assert oci.kind_of_media_type(oci.DOCKER_CONFIG) == Kind.CONFIG
+    assert oci.kind_of_media_type(oci.OCI_LAYER_ZSTD) == Kind.LAYER
+    assert oci.kind_of_media_type(oci.JSON) is None and oci.kind_of_media_type("") is None
