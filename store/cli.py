@@ -707,19 +707,25 @@ def _namespace_source(ctx: Context):
     return ctx.containerd_root()
 
 
-@command("namespaces", help="list containerd namespaces (through --address, or from a root's meta.db)",
-         arguments=_namespaces_arguments, aliases=("ns",))
-def cmd_namespaces(args, ctx: Context) -> int:
+def _print_namespaces(args, ctx: Context, ask: Callable[[object], list[str]]) -> list[str]:
+    """``ask(source)`` on the namespace source (closed afterwards); its names printed one a line or as JSON."""
     source = _namespace_source(ctx)
     try:
-        names = source.list_namespaces()
+        names = list(ask(source))
     finally:
         _close_store(source)
     if args.json:
-        ctx.json(list(names))
+        ctx.json(names)
     else:
         for name in names:
             ctx.print(name)
+    return names
+
+
+@command("namespaces", help="list containerd namespaces (through --address, or from a root's meta.db)",
+         arguments=_namespaces_arguments, aliases=("ns",))
+def cmd_namespaces(args, ctx: Context) -> int:
+    _print_namespaces(args, ctx, lambda source: source.list_namespaces())
     return 0
 
 
@@ -731,17 +737,7 @@ def _where_arguments(p):
 @command("where", help="list the containerd namespaces that hold a blob", arguments=_where_arguments)
 def cmd_where(args, ctx: Context) -> int:
     dgst = _digest(args.digest)
-    source = _namespace_source(ctx)
-    try:
-        found = source.namespaces_with(dgst)
-    finally:
-        _close_store(source)
-    if args.json:
-        ctx.json(list(found))
-    else:
-        for name in found:
-            ctx.print(name)
-    if not found:
+    if not _print_namespaces(args, ctx, lambda source: source.namespaces_with(dgst)):
         ctx.note(f"no namespace holds {dgst}")
         return 1
     return 0
