@@ -202,6 +202,15 @@ def _page_items(db: BoltDB, page: memoryview, flags: int, count: int, depth: int
         raise BoltError(f"{db.path}: expected a branch or leaf page, found flags {flags:#x} (damaged file)")
 
 
+def _elem_key(db: BoltDB, page: memoryview, at: int, skip: int) -> bytes:
+    """The key of the branch (``skip`` 0) or leaf (``skip`` 4) element at ``at``; ``pos`` counts from the element."""
+    pos, ksize = struct.unpack_from("<II", page, at + skip)
+    k0 = at + pos
+    if k0 + ksize > len(page):
+        raise BoltError(f"{db.path}: a page element points past its page (damaged file)")
+    return bytes(page[k0:k0 + ksize])
+
+
 class Bucket:
     """A bucket: keys with values and keys with nested buckets, read on demand."""
 
@@ -247,23 +256,64 @@ class Bucket:
             if flags & BUCKET_LEAF:
                 yield key, self._sub(value)
 
-    def get(self, key: bytes) -> bytes | None:
-        for k, value, flags in self._items():
-            if k == key and not flags & BUCKET_LEAF:
-                return value
+    def _seek(self, key: bytes) -> tuple[bytes, int] | None:
+        """(value, leaf flags) under ``key``, found by descending the tree as bbolt's cursor does."""
+        if self._root == 0:
+            if self._inline is None or len(self._inline) < PAGE_HEADER.size:
+                return None
+            page = memoryview(self._inline)
+            _pid, flags, count, _ov = PAGE_HEADER.unpack_from(page, 0)
+        else:
+            page, flags, count = self._db.page(self._root)
+        db, depth = self._db, self._depth
+        while flags & BRANCH_PAGE:
+            if depth > _MAX_DEPTH:
+                raise BoltError(f"{db.path}: the page tree is deeper than {_MAX_DEPTH} levels (damaged file)")
+            # The last child whose first key is <= key (the first child when key sorts before all).
+            lo, hi = 0, count
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if _elem_key(db, page, PAGE_HEADER.size + mid * BRANCH_ELEM.size, 0) <= key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if not count:
+                return None
+            _pos, _ksize, child = BRANCH_ELEM.unpack_from(page, PAGE_HEADER.size + max(lo - 1, 0) * BRANCH_ELEM.size)
+            page, flags, count = db.page(child)
+            depth += 1
+        if not flags & LEAF_PAGE:
+            if count:
+                raise BoltError(f"{db.path}: expected a branch or leaf page, found flags {flags:#x} (damaged file)")
+            return None
+        lo, hi = 0, count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            at = PAGE_HEADER.size + mid * LEAF_ELEM.size
+            k = _elem_key(db, page, at, 4)
+            if k < key:
+                lo = mid + 1
+            elif k > key:
+                hi = mid
+            else:
+                eflags, pos, ksize, vsize = LEAF_ELEM.unpack_from(page, at)
+                v0 = at + pos + ksize
+                if v0 + vsize > len(page):
+                    raise BoltError(f"{db.path}: a leaf element points past its page (damaged file)")
+                return bytes(page[v0:v0 + vsize]), eflags
         return None
 
+    def get(self, key: bytes) -> bytes | None:
+        found = self._seek(key)
+        return found[0] if found is not None and not found[1] & BUCKET_LEAF else None
+
     def bucket(self, *path: bytes) -> "Bucket | None":
-        b: Bucket | None = self
+        b: Bucket = self
         for key in path:
-            found = None
-            for k, value, flags in b._items():
-                if k == key and flags & BUCKET_LEAF:
-                    found = b._sub(value)
-                    break
-            if found is None:
+            found = b._seek(key)
+            if found is None or not found[1] & BUCKET_LEAF:
                 return None
-            b = found
+            b = b._sub(found[0])
         return b
 
 

@@ -208,6 +208,35 @@ def test_fixture_has_the_page_kinds_it_claims(generated):
         assert db.root.bucket(b"empty") is None  # deleted in the second transaction
 
 
+def _check_lookups(bucket: bolt.Bucket, oracle: dict) -> int:
+    """get/bucket of every key bbolt listed (and of keys around them that it did not) agree with bbolt."""
+    keys = {bytes.fromhex(k) for k, _ in oracle["items"]}
+    checked = 0
+    for hexkey, item in oracle["items"]:
+        key = bytes.fromhex(hexkey)
+        if "value" in item:
+            assert bucket.get(key) == bytes.fromhex(item["value"]) and bucket.bucket(key) is None, key
+        else:
+            sub = bucket.bucket(key)
+            assert bucket.get(key) is None and sub is not None and sub.sequence == item["seq"], key
+            checked += _check_lookups(sub, item)
+        for absent in (key + b"\0", key[:-1]):
+            if absent not in keys:
+                assert bucket.get(absent) is None and bucket.bucket(absent) is None, absent
+        checked += 1
+    for absent in (b"", b"\xff" * 9):
+        if absent not in keys:
+            assert bucket.get(absent) is None and bucket.bucket(absent) is None
+    return checked
+
+
+def test_lookups_by_key_find_what_bbolt_lists(generated):
+    """get and bucket descend branch pages by key: every key (thousands, over many pages) is found."""
+    path, _, after = generated
+    with bolt.BoltDB(path) as db:
+        assert _check_lookups(db.root, after["tree"]) > 3000
+
+
 def _meta_offset(db: bolt.BoltDB, newest: bool) -> int:
     m0 = bolt._parse_meta(db._map, 0)
     m1 = bolt._parse_meta(db._map, db.page_size)
