@@ -14,7 +14,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 
 from . import fmt
 from .kinds import kind_icon, kind_of
-from .rows import BlobRow
+from .rows import BlobRow, diff_rows
 from .table_model import RowTableModel
 
 log = logging.getLogger(__name__)
@@ -168,11 +168,7 @@ class BlobTableModel(RowTableModel):
 
     def apply_snapshot(self, rows: list[BlobRow]) -> None:
         """Make the model equal to a finished rescan, touching only what changed."""
-        new = {r.digest: r for r in rows}
-        removed = [d for d in self._all if d not in new]
-        added = [r for d, r in new.items() if d not in self._all]
-        changed = [r for d, r in new.items() if d in self._all and not self._all[d].same_content(r)]
-        self.apply_changes(removed, added, changed)
+        self.apply_changes(*diff_rows(self._all, rows))
 
     def apply_changes(self, removed: list[str], added: list[BlobRow], changed: list[BlobRow]) -> None:
         """Apply a rescan's differences; rows that did not change stay the same objects."""

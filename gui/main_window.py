@@ -87,8 +87,6 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.watcher = StoreWatcher(self)
         self.runner = JobRunner(self)
         self.actions = make_actions(self)
-        self._pending: list[BlobRow] | None = None
-        self._diff = None  # what a rescan found changed (computed on the scanner thread)
         self._dirty = False
         self._scan_started = 0.0
         self._referrers: dict[str, list[tuple[str, str]]] | None = None
@@ -317,12 +315,12 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         a["actionBrowseLayer"].triggered.connect(self.browse_layer)
         self.namespace_box.currentTextChanged.connect(self._switch_namespace)
 
-        self.scanner.blobsBatch.connect(self._on_blob_batch)
+        self.scanner.blobsBatch.connect(self.blob_model.append_rows)  # a first scan streams its rows in
         self.scanner.blobsDone.connect(self._on_blobs_done)
         self.scanner.ingestsListed.connect(self._on_ingests)
         self.scanner.failed.connect(self._on_scan_failed)
         self.scanner.storeMissing.connect(self._on_store_missing)
-        self.scanner.blobsDiff.connect(self._on_blobs_diff)
+        self.scanner.blobsDiff.connect(self._on_blobs_diff)  # a rescan: only what changed
         self.watcher.changed.connect(self._on_disk_changed)
         self.watcher.pollIngests.connect(self.scanner.poll_ingests)
 
@@ -431,36 +429,18 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self._dirty = False
         self._scan_started = time.monotonic()
         if streaming:
-            self._pending = None
             self.blob_model.clear()
-        else:
-            self._pending = []
-        self._diff = None
         self.scan_label.setText(self.tr("Scanning…"))
         self._scanning = True
         # a rescan is compared with the model on the scanner thread: 100k rows never stall this one
         self.scanner.rescan(base=None if streaming else self.blob_model.rows_by_digest())
 
     @Slot(object)
-    def _on_blob_batch(self, rows: list) -> None:
-        if self._pending is None:
-            self.blob_model.append_rows(rows)
-        else:
-            self._pending.extend(rows)
-
-    @Slot(object)
     def _on_blobs_diff(self, diff) -> None:
-        self._diff = diff
+        self.blob_model.apply_changes(*diff)
 
     @Slot(int)
     def _on_blobs_done(self, count: int) -> None:
-        if self._pending is not None:
-            if self._diff is not None:
-                self.blob_model.apply_changes(*self._diff)
-            else:
-                self.blob_model.apply_snapshot(self._pending)
-            self._pending = None
-            self._diff = None
         self._referrers = None
         log.debug("listed %d blobs in %.2f s", count, time.monotonic() - self._scan_started)
 
@@ -537,7 +517,6 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
     @Slot(str)
     def _on_scan_failed(self, message: str) -> None:
         self.scan_label.setText("")
-        self._pending = None
         self._scanning = False
         if self.sources_ui.scan_failed(message):
             return  # a lost daemon: the connection badge and status bar say so, and it reconnects

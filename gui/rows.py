@@ -6,6 +6,7 @@ the row is made, so sorting 100k rows is one ``list.sort(key=...)``.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 GC_ROOT = "containerd.io/gc.root"
@@ -82,6 +83,23 @@ class BlobRow:
 
     def __repr__(self) -> str:
         return f"BlobRow({self.digest!r}, {self.size})"
+
+
+def diff_rows(base: dict[str, "BlobRow"], rows: list["BlobRow"]) -> tuple[list[str], list["BlobRow"], list["BlobRow"]]:
+    """(digests gone, rows new, rows whose content changed) of a scan against ``base`` (digest -> row)."""
+    new = {r.digest: r for r in rows}
+    removed = [d for d in base if d not in new]
+    added: list[BlobRow] = []
+    changed: list[BlobRow] = []
+    for i, (d, r) in enumerate(new.items()):
+        old = base.get(d)
+        if old is None:
+            added.append(r)
+        elif not old.same_content(r):
+            changed.append(r)
+        if not i & 1023:
+            time.sleep(0)  # on the scanner thread: let the GUI thread have the GIL
+    return removed, added, changed
 
 
 class IngestRow:

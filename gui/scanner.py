@@ -14,7 +14,7 @@ import time
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
-from .rows import BlobRow, IngestRow
+from .rows import BlobRow, IngestRow, diff_rows
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,16 @@ class ScanWorker(QObject):
     def __init__(self):
         super().__init__()
         self.latest = 0  # written by the GUI thread; an int store is atomic under the GIL
-        self._base: dict | None = None
         self.first_batch = FIRST_BATCH
         self.batch = BATCH
 
     def _stale(self, gen: int) -> bool:
         return gen != self.latest
+
+    @Slot(int, object)
+    def scan(self, gen: int, store) -> None:
+        """A first scan: rows go out in batches as they are listed."""
+        self._run(gen, store, None)
 
     @Slot(int, object, object)
     def scan_against(self, gen: int, store, base: dict) -> None:
@@ -51,14 +55,9 @@ class ScanWorker(QObject):
 
         Comparing 100k rows costs 100+ ms; done here, the GUI thread only applies the changes.
         """
-        self._base = base
-        try:
-            self.scan(gen, store)
-        finally:
-            self._base = None
+        self._run(gen, store, base)
 
-    @Slot(int, object)
-    def scan(self, gen: int, store) -> None:
+    def _run(self, gen: int, store, base: dict | None) -> None:
         if self._stale(gen):
             self.cancelled.emit(gen)
             return
@@ -69,22 +68,20 @@ class ScanWorker(QObject):
         gc.disable()
         count = 0
         try:
-            count = self._scan(gen, store)
+            count = self._scan(gen, store, base)
         finally:
             if gc_was_enabled:
                 gc.enable()
             if count >= FREEZE_ABOVE:
                 gc.freeze()
 
-    def _scan(self, gen: int, store) -> int:
+    def _scan(self, gen: int, store, base: dict | None) -> int:
         try:
             root = getattr(store, "root", None)
             if root is not None and not os.path.isdir(root):
                 self.storeMissing.emit(gen, str(root))  # the listing below comes out empty; the window says why
             count = 0
-            batch: list[BlobRow] = []
-            base = self._base
-            every: list[BlobRow] | None = [] if base is not None else None
+            batch: list[BlobRow] = []  # a rescan (base given) keeps every row for the diff instead
             limit = self.first_batch
             last = time.monotonic()
             for info in store.walk():
@@ -92,28 +89,22 @@ class ScanWorker(QObject):
                     log.debug("scan %d cancelled after %d blobs", gen, count)
                     self.cancelled.emit(gen)
                     return count
-                if every is not None:
-                    every.append(BlobRow.from_info(info))
-                    count += 1
-                    if not count & 63:
-                        time.sleep(0)
-                    continue
                 batch.append(BlobRow.from_info(info))
                 count += 1
                 if not count & 63:
                     time.sleep(0)  # hand the GIL to the GUI thread if it waits: no paint waits 5 ms per cell
-                if len(batch) >= limit or (time.monotonic() - last) > BATCH_SECONDS:
+                if base is None and (len(batch) >= limit or (time.monotonic() - last) > BATCH_SECONDS):
                     self.blobsBatch.emit(gen, batch)
                     batch = []
                     limit = self.batch
                     last = time.monotonic()
-            if batch:
+            if base is None and batch:
                 self.blobsBatch.emit(gen, batch)
             if self._stale(gen):
                 self.cancelled.emit(gen)
                 return count
-            if every is not None:
-                self.blobsDiff.emit(gen, diff_rows(base, every))
+            if base is not None:
+                self.blobsDiff.emit(gen, diff_rows(base, batch))
             self.blobsDone.emit(gen, count)
             self._list_ingests(gen, store)
         except Exception as e:  # noqa: BLE001 - every failure becomes a message for the user
@@ -137,23 +128,6 @@ class ScanWorker(QObject):
         if broken is not None:
             rows.extend(IngestRow.from_broken(b) for b in broken())
         self.ingestsListed.emit(gen, rows)
-
-
-def diff_rows(base: dict, rows: list[BlobRow]) -> tuple[list[str], list[BlobRow], list[BlobRow]]:
-    """(digests gone, rows new, rows whose content changed) of a scan against the model's rows."""
-    new = {r.digest: r for r in rows}
-    removed = [d for d in base if d not in new]
-    added: list[BlobRow] = []
-    changed: list[BlobRow] = []
-    for i, (d, r) in enumerate(new.items()):
-        old = base.get(d)
-        if old is None:
-            added.append(r)
-        elif not old.same_content(r):
-            changed.append(r)
-        if not i & 1023:
-            time.sleep(0)  # let the GUI thread have the GIL
-    return removed, added, changed
 
 
 class StoreScanner(QObject):
