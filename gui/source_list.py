@@ -47,6 +47,17 @@ class Source:
     def uses_tls(self) -> bool:
         return bool(self.tls_ca or self.tls_cert or self.tls_key)
 
+    @property
+    def is_plain_directory(self) -> bool:
+        """A directory opened as it is: no daemon, no TLS files, the default namespace."""
+        return not (self.is_daemon or self.uses_tls or self.namespace != "default")
+
+    @property
+    def name_with_namespace(self) -> str:
+        """The name (or target), with the namespace whenever it is not ``default``."""
+        base = self.name or self.target
+        return base if self.namespace == "default" else f"{base} [{self.namespace}]"
+
     def tls(self):
         """A ``store.containerd.TLSConfig`` for a ``tcp://`` source, or None."""
         if not self.uses_tls:

@@ -143,7 +143,7 @@ class SourcesController(QObject):
         daemon's root first offers its socket."""
         target = str(target)
         saved = self.sources.find(target)
-        if saved is not None and (saved.is_daemon or saved.uses_tls or saved.namespace != "default"):
+        if saved is not None and not saved.is_plain_directory:
             self.open_source(saved)
             return
         if is_address(target):
@@ -176,7 +176,7 @@ class SourcesController(QObject):
     def open_source(self, source: Source) -> None:
         w = self.window
         w.scan_label.setText(self.tr("Opening…"))
-        if not (source.is_daemon or source.uses_tls or source.namespace != "default"):
+        if source.is_plain_directory:
             w._open_target(source.target)  # a plain directory: the window's own (injectable) opener
             return
 
@@ -188,8 +188,8 @@ class SourcesController(QObject):
                       hint=self.tr("Check the address and that the daemon runs; Sources… edits the list."))
             w.storeFailed.emit(str(error))
 
-        w.runner.start(f"open {source.target}", lambda job: _opened(source), on_done=lambda s: w.set_store(
-            s, target=source.target), on_error=failed)
+        w.runner.start(f"open {source.target}", lambda job: sources.open_spec(source),
+                       on_done=lambda s: w.set_store(s, target=source.target), on_error=failed)
 
     @Slot(str)
     def _on_store_opened(self, _root: str) -> None:
@@ -208,13 +208,16 @@ class SourcesController(QObject):
         self.window.actions["actionCompare"].setEnabled(store is not None)
 
     # ------------------------------------------------------------------ connection
-    def _watch(self, store) -> None:
+    def _stop_watching(self) -> None:
         if self._unwatch is not None:
             try:
                 self._unwatch()
             except Exception:  # noqa: BLE001 - an old channel may be closed already
                 pass
             self._unwatch = None
+
+    def _watch(self, store) -> None:
+        self._stop_watching()
         self._clear_lost()
         fn = getattr(store, "watch_connection", None)
         if callable(fn):
@@ -292,12 +295,7 @@ class SourcesController(QObject):
 
     def shutdown(self) -> None:
         self.reconnect_timer.stop()
-        if self._unwatch is not None:
-            try:
-                self._unwatch()
-            except Exception:  # noqa: BLE001
-                pass
-            self._unwatch = None
+        self._stop_watching()
 
     # ------------------------------------------------------------------ dialogs
     def show_sources_dialog(self) -> "SourcesDialog":
@@ -332,10 +330,6 @@ class SourcesController(QObject):
             if s.target != current_target:
                 choices.append(s)
         return choices
-
-
-def _opened(source: Source):
-    return sources.open_spec(source)
 
 
 class CompareDialog(QDialog):
@@ -396,8 +390,7 @@ class CompareDialog(QDialog):
         self.choices = self.controller.compare_choices()
         self.source_box.clear()
         for s in self.choices:
-            self.source_box.addItem(s.label if s.name or s.namespace == "default" else
-                                    f"{s.target} [{s.namespace}]", s.target)
+            self.source_box.addItem(s.name_with_namespace, s.target)
         self.compare_button.setEnabled(bool(self.choices))
         if not self.choices:
             self.summary.setText(self.tr("There is no other source to compare with: add one with Sources…"))
@@ -451,7 +444,7 @@ class CompareDialog(QDialog):
 
     def show_result(self, here_name: str, other: Source, result) -> None:
         self.result = result
-        there_name = other.label if other.namespace == "default" else f"{other.target} [{other.namespace}]"
+        there_name = other.name_with_namespace
         self.here_caption.setText(self.tr("Only in this source ({n}, {size})").format(
             n=len(result.only_a), size=fmt.size(result.only_a_bytes)))
         self.there_caption.setText(self.tr("Only in {other} ({n}, {size})").format(
