@@ -74,6 +74,21 @@ def open_writer(store: "LocalStore", ref: str, lock: RefLock, total: int, algori
     return Writer(store, ref, lock, directory, fd, hasher, offset, max(total, 0), started, updated)
 
 
+def _hash_file(path: Path, hasher, limit: int | None = None):
+    """(hasher, bytes hashed) after feeding it ``path`` from the start, up to ``limit`` bytes if given."""
+    buf = bytearray(RESUME_CHUNK)
+    view = memoryview(buf)
+    done = 0
+    with open(path, "rb", buffering=0) as f:
+        while limit is None or done < limit:
+            n = f.readinto(buf if limit is None or limit - done >= RESUME_CHUNK else view[:limit - done])
+            if not n:
+                break
+            hasher.update(view[:n])
+            done += n
+    return hasher, done
+
+
 def _remove_non_files(directory: Path) -> None:
     """Before recreating an ingest: links, FIFOs and the like in its place would be followed or block."""
     for entry in os.scandir(directory):
@@ -93,13 +108,7 @@ def _try_resume(directory: Path, ref: str, total: int, algorithm: str):
             raise ValueError(f"ref key does not match: {status.ref!r} != {ref!r}")
         if total > 0 and status.total > 0 and total != status.total:
             raise ValueError(f"provided total differs from status: {total} != {status.total}")
-        hasher = hashlib.new(algorithm)
-        offset = 0
-        buf = bytearray(RESUME_CHUNK)
-        with open(directory / "data", "rb", buffering=0) as f:
-            while n := f.readinto(buf):
-                hasher.update(memoryview(buf)[:n])
-                offset += n
+        hasher, offset = _hash_file(directory / "data", hashlib.new(algorithm))
     except (errors.ContentError, OSError, ValueError) as exc:
         log.info("failed to resume the status from path %s: %s. will recreate them", directory, exc)
         return None
@@ -164,13 +173,7 @@ class Writer:
         return done
 
     def _rehash(self, upto: int) -> None:
-        hasher = hashlib.new(self._hasher.name)
-        with open(self.path / "data", "rb", buffering=0) as f:
-            left = upto
-            while left > 0 and (chunk := f.read(min(RESUME_CHUNK, left))):
-                hasher.update(chunk)
-                left -= len(chunk)
-        self._hasher = hasher
+        self._hasher, _ = _hash_file(self.path / "data", hashlib.new(self._hasher.name), upto)
 
     def digest(self) -> Digest:
         """Digest of every byte so far (valid at any time, also after commit)."""
@@ -288,11 +291,7 @@ class Writer:
         if not expected or expected.algorithm == self._hasher.name:
             return self.digest()
         # containerd 2.3+: an expected digest of another algorithm re-hashes the data with it.
-        hasher = expected.hasher()
-        with open(self.path / "data", "rb", buffering=0) as f:
-            while chunk := f.read(RESUME_CHUNK):
-                hasher.update(chunk)
-        return Digest.from_hasher(hasher)
+        return Digest.from_hasher(_hash_file(self.path / "data", expected.hasher())[0])
 
     def __enter__(self) -> "Writer":
         return self

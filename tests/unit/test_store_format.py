@@ -197,6 +197,30 @@ def test_resume_rehashes_data(store):
     assert w.status().offset == 11 and w.digest() == Digest.from_bytes(b"hello world")
 
 
+def test_a_big_write_that_fails_half_way_hashes_only_what_reached_the_file(store, monkeypatch):
+    """The helper thread hashed the whole chunk; the writer re-hashes the bytes that were written."""
+    import errno
+    import store.writer as writer_module
+
+    data = os.urandom(3 << 20)
+    w = store.writer("r")
+    real_write = writer_module.os.write
+    calls = []
+
+    def write_then_fail(fd, buf):
+        calls.append(len(buf))
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, buf[:(1 << 20) + 5])
+
+    monkeypatch.setattr(writer_module.os, "write", write_then_fail)
+    with pytest.raises(errors.Unknown, match="failed after 1048581 bytes"):
+        w.write(data)
+    monkeypatch.undo()
+    assert w.status().offset == (1 << 20) + 5
+    assert w.digest() == Digest.from_bytes(data[:(1 << 20) + 5])
+    w.close()
+
 def test_writer_contract(store):
     w = store.writer("r")
     assert w.write(b"abc") == 3
