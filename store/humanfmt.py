@@ -11,7 +11,7 @@ from typing import Mapping
 
 import humanize
 
-from .timestamps import Timestamp, format_rfc3339
+from .timestamps import Timestamp
 
 
 def size(n: int) -> str:
@@ -41,10 +41,8 @@ def rfc3339(when: datetime) -> str:
     fields (``ls --json`` formats 200k of these; strftime is the slow part there).
     """
     ts = Timestamp.from_datetime(when)
-    if ts.year < 1000:
-        return format_rfc3339(ts.ns)
     frac = ts.ns % 1_000_000_000
-    text = (f"{ts.year}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}")
+    text = f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}"
     if frac:
         text += "." + f"{frac:09d}".rstrip("0")
     return text + "Z"
