@@ -21,6 +21,7 @@ import zstandard
 
 from . import errors
 from .digest import Digest
+from .oci import archive_format, looks_like_text
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +83,6 @@ class LayerFile:
         return self.data.decode("utf-8", errors="replace")
 
 
-def looks_like_text(data: bytes) -> bool:
-    sample = data[:8192]
-    if b"\0" in sample:
-        return False
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return e.reason == "unexpected end of data" and e.start >= len(sample) - 3
-    return True
-
-
 def normalise(path: str) -> str:
     p = posixpath.normpath("/" + path.lstrip("/"))
     return "" if p == "/" else p.lstrip("/")
@@ -124,13 +114,13 @@ class _BlobFile(io.RawIOBase):
 
 def _decompressed(reader, cancel, digest: str):
     """A file object yielding the tar bytes of the blob, and the compression name."""
-    head = reader.read_at(min(reader.size, 512), 0)
+    packing = archive_format(reader.read_at(min(reader.size, 512), 0), reader.size)
     raw = io.BufferedReader(_BlobFile(reader, cancel, digest), CHUNK)
-    if head[:2] == b"\x1f\x8b":
+    if packing == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb"), "gzip"
-    if head[:4] == b"\x28\xb5\x2f\xfd":
+    if packing == "zstd":
         return zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK, read_across_frames=True), "zstd"
-    if len(head) >= 262 and head[257:262] == b"ustar" or (len(head) == 512 and not head.strip(b"\0")):
+    if packing == "tar":
         return raw, "tar"
     raise NotALayer(f"blob {digest} is not a layer: it is neither a tar archive nor gzip or zstd data")
 

@@ -234,12 +234,11 @@ def sniff(read_at: ReadAt, size: int) -> ContentType:
     if size <= 0:
         return ContentType(OCTET_STREAM, Kind.EMPTY)
     head = read_at(min(size, HEAD_SIZE), 0)
-    if head[:2] == b"\x1f\x8b":
-        return _sniff_compressed(read_at, size, "gzip")
-    if head[:4] == b"\x28\xb5\x2f\xfd":
-        return _sniff_compressed(read_at, size, "zstd")
-    if _looks_like_tar(head, size):
+    packing = archive_format(head, size)
+    if packing == "tar":
         return ContentType(OCI_LAYER, Kind.LAYER)
+    if packing is not None:
+        return _sniff_compressed(read_at, size, packing)
     stripped = head.lstrip(b" \t\r\n")
     if stripped.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark before JSON
         stripped = stripped[3:].lstrip(b" \t\r\n")
@@ -263,11 +262,24 @@ def _read_rest(read_at: ReadAt, size: int, head: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def _looks_like_tar(head: bytes, size: int) -> bool:
+def archive_format(head: bytes, size: int) -> str | None:
+    """``"gzip"``, ``"zstd"`` or ``"tar"`` from the first 512 bytes of a blob of ``size`` bytes; else None."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    return "tar" if _looks_like_tar(head, size) else None
+
+
+def _looks_like_tar(head: bytes, size: int | None) -> bool:
+    """ustar magic, or a zero block (an empty layer is nothing but zero blocks, with no magic to find).
+
+    ``size`` None: ``head`` is the start of decompressed data, whose length is not known.
+    """
     if len(head) >= 262 and head[257:262] == b"ustar":
         return True
-    # An empty layer is two zero blocks (or more), with no ustar magic to find.
-    return size >= 1024 and size % 512 == 0 and len(head) == 512 and not head.strip(b"\0")
+    return (len(head) == HEAD_SIZE and not head.strip(b"\0")
+            and (size is None or (size >= 1024 and size % 512 == 0)))
 
 
 def _sniff_compressed(read_at: ReadAt, size: int, algo: str) -> ContentType:
@@ -276,8 +288,7 @@ def _sniff_compressed(read_at: ReadAt, size: int, algo: str) -> ContentType:
     except Exception as e:  # zlib.error, zstandard.ZstdError: the stream is damaged
         return ContentType(GZIP if algo == "gzip" else ZSTD, Kind.BINARY,
                            note=f"the {algo} stream could not be decompressed ({e})")
-    # ustar magic, or a zero block (an empty layer is nothing but zero blocks).
-    if (len(out) >= 262 and out[257:262] == b"ustar") or (len(out) == HEAD_SIZE and not out.strip(b"\0")):
+    if _looks_like_tar(out, None):
         return ContentType(OCI_LAYER_GZIP if algo == "gzip" else OCI_LAYER_ZSTD, Kind.LAYER)
     return ContentType(GZIP if algo == "gzip" else ZSTD, Kind.BINARY,
                        note=f"{algo} data that does not hold a tar archive")
@@ -330,16 +341,27 @@ def _decompress_prefix(read_at: ReadAt, size: int, algo: str, want: int) -> byte
     return bytes(out[:want])
 
 
-def _sniff_text_or_binary(head: bytes, size: int) -> ContentType:
-    if b"\0" in head:
-        return ContentType(OCTET_STREAM, Kind.BINARY)
+def looks_like_text(data: bytes, *, cut: bool = True) -> bool:
+    """No NUL byte and valid UTF-8 in the first 8 KiB of ``data``.
+
+    A multi-byte character cut at the end of the sample is still text, and so at the end of
+    ``data`` itself when ``cut`` says ``data`` is only the start of something longer.
+    """
+    sample = data[:8192]
+    if b"\0" in sample:
+        return False
     try:
-        head.decode("utf-8")
+        sample.decode("utf-8")
     except UnicodeDecodeError as e:
-        # A multi-byte character cut at the 512-byte boundary is still text.
-        if not (len(head) < size and e.start >= len(head) - 3 and e.reason == "unexpected end of data"):
-            return ContentType(OCTET_STREAM, Kind.BINARY)
-    return ContentType(TEXT, Kind.TEXT)
+        return ((cut or len(sample) < len(data)) and e.reason == "unexpected end of data"
+                and e.start >= len(sample) - 3)
+    return True
+
+
+def _sniff_text_or_binary(head: bytes, size: int) -> ContentType:
+    if looks_like_text(head, cut=len(head) < size):
+        return ContentType(TEXT, Kind.TEXT)
+    return ContentType(OCTET_STREAM, Kind.BINARY)
 
 
 def classify_json_bytes(data: bytes) -> ContentType:
@@ -674,5 +696,5 @@ def kind_of_media_type(media_type: str) -> Kind | None:
 __all__ = [
     "Kind", "Platform", "Descriptor", "ContentType", "sniff", "sniff_bytes", "sniff_blob",
     "classify_json", "classify_json_bytes", "classify", "MediaTypeCache", "default_cache_path",
-    "kind_of_media_type",
+    "kind_of_media_type", "archive_format", "looks_like_text",
 ]

@@ -335,3 +335,12 @@ def test_kind_of_media_type():
     assert oci.kind_of_media_type(oci.DOCKER_CONFIG) == Kind.CONFIG
     assert oci.kind_of_media_type(oci.OCI_LAYER_ZSTD) == Kind.LAYER
     assert oci.kind_of_media_type(oci.JSON) is None and oci.kind_of_media_type("") is None
+
+
+def test_archive_format_is_what_layers_open_by():
+    tar = make_tar({"a": b"x"})
+    assert oci.archive_format(tar[:512], len(tar)) == "tar"
+    assert oci.archive_format(gzip.compress(tar)[:512], 100) == "gzip"
+    assert oci.archive_format(zstandard.ZstdCompressor().compress(tar)[:512], 100) == "zstd"
+    assert oci.archive_format(b"\0" * 512, 1024) == "tar"  # an empty layer: zero blocks only
+    assert oci.archive_format(b"\0" * 512, 512) is None and oci.archive_format(b"{}", 2) is None
