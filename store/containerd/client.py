@@ -113,17 +113,27 @@ class ContainerdStore:
         except grpc.RpcError as exc:
             raise self._error(exc, doing) from None
 
+    def _stream(self, method, request, doing: str) -> Iterator:
+        """The responses of a server stream (List, Read), with store errors; no overall deadline."""
+        call = method(request, metadata=self._metadata())
+        try:
+            yield from call
+        except grpc.RpcError as exc:
+            raise self._error(exc, doing) from None
+        finally:
+            call.cancel()  # a no-op when finished; stops the daemon if the consumer stopped early
+
     def with_namespace(self, namespace: str) -> "ContainerdStore":
         """The same daemon and connection, another namespace."""
-        return ContainerdStore(self.address, namespace, lease=self.lease, gc_root=self.gc_root,
-                               timeout=self.timeout, tls=self._tls, read_only=self.read_only,
-                               _channel=self._channel)
+        return self._view(namespace, self.lease)
 
     def with_lease(self, lease: str | None) -> "ContainerdStore":
         """The same daemon, namespace and connection, writing under ``lease``."""
-        return ContainerdStore(self.address, self.namespace, lease=lease, gc_root=self.gc_root,
-                               timeout=self.timeout, tls=self._tls, read_only=self.read_only,
-                               _channel=self._channel)
+        return self._view(self.namespace, lease)
+
+    def _view(self, namespace: str, lease: str | None) -> "ContainerdStore":
+        return ContainerdStore(self.address, namespace, lease=lease, gc_root=self.gc_root, timeout=self.timeout,
+                               tls=self._tls, read_only=self.read_only, _channel=self._channel)
 
     def reconnect(self) -> None:
         """Drop the connection and open a new one (after the daemon moved or restarted)."""
@@ -187,28 +197,18 @@ class ContainerdStore:
 
     def walk(self, *filters: str) -> Iterator[Info]:
         """Every blob record of the namespace matching any filter (in the daemon's order)."""
-        call = self._content.List(content_pb2.ListContentRequest(filters=list(filters)),
-                                  metadata=self._metadata())
-        try:
-            for resp in call:
-                for msg in resp.info:
-                    yield info_from_pb(msg)
-        except grpc.RpcError as exc:
-            raise self._error(exc, "listing content") from None
-        finally:
-            call.cancel()  # stop the daemon if the consumer stopped early
+        for resp in self._list(filters):
+            for msg in resp.info:
+                yield info_from_pb(msg)
 
     def walk_batches(self, *filters: str) -> Iterator[list[Info]]:
         """Like :meth:`walk`, in the daemon's own batches (one list per message), for GUI scanners."""
-        call = self._content.List(content_pb2.ListContentRequest(filters=list(filters)),
-                                  metadata=self._metadata())
-        try:
-            for resp in call:
-                yield [info_from_pb(msg) for msg in resp.info]
-        except grpc.RpcError as exc:
-            raise self._error(exc, "listing content") from None
-        finally:
-            call.cancel()
+        for resp in self._list(filters):
+            yield [info_from_pb(msg) for msg in resp.info]
+
+    def _list(self, filters) -> Iterator:
+        return self._stream(self._content.List, content_pb2.ListContentRequest(filters=list(filters)),
+                            "listing content")
 
     def delete(self, digest: Digest | str) -> None:
         """Remove the namespace's record; the daemon's GC removes the file if no namespace keeps it."""
@@ -267,18 +267,16 @@ class ContainerdStore:
         expected = Digest(expected) if expected else None
         lease, owns = self.lease, False
         if lease == AUTO:
-            # Resuming a closed write: take over the lease that has kept its ingest alive.
-            lease = self._lease_for_ref(ref) or self.create_lease(labels={_REF_LABEL: ref[:1000]})
-            owns = True
+            lease, owns = self._lease_for(ref), True
         return ContainerdWriter(self, ref, total=total, expected=expected, lease=lease, owns_lease=owns,
                                 gc_root=self.gc_root if gc_root is None else gc_root)
 
-    def _lease_for_ref(self, ref: str) -> str | None:
-        resp = self._unary(self._leases.List, leases_pb2.ListRequest(), "listing leases")
-        for lease in resp.leases:
+    def _lease_for(self, ref: str) -> str:
+        """The lease that has kept ``ref``'s ingest alive (a resumed write takes it over), or a new one."""
+        for lease in self._list_leases():
             if lease.id.startswith(_LEASE_PREFIX) and lease.labels.get(_REF_LABEL) == ref[:1000]:
                 return lease.id
-        return None
+        return self.create_lease(labels={_REF_LABEL: ref[:1000]})
 
     def import_file(self, path, *, ref: str | None = None, labels: dict[str, str] | None = None,
                     progress: Callable[[int, int], None] | None = None,
@@ -306,7 +304,7 @@ class ContainerdStore:
             if self.lease != AUTO:
                 return self._import(f, path, st.st_size, ref, labels, progress, cancel, gc_root)
             # One lease for the write and the Info after it, so the blob cannot vanish in between.
-            lease = self._lease_for_ref(ref) or self.create_lease(labels={_REF_LABEL: ref[:1000]})
+            lease = self._lease_for(ref)
             try:
                 return self.with_lease(lease)._import(f, path, st.st_size, ref, labels, progress, cancel, gc_root)
             finally:
@@ -416,8 +414,10 @@ class ContainerdStore:
                     f"deleting lease {lease_id}")
 
     def list_leases(self) -> list[str]:
-        resp = self._unary(self._leases.List, leases_pb2.ListRequest(), "listing leases")
-        return sorted(lease.id for lease in resp.leases)
+        return sorted(lease.id for lease in self._list_leases())
+
+    def _list_leases(self):
+        return self._unary(self._leases.List, leases_pb2.ListRequest(), "listing leases").leases
 
 
 def _check_ref(ref: str) -> None:

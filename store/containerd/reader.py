@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Iterator
 
-import grpc
-
 from .. import errors
 from ..digest import Digest
 from ._pb import content_pb2
@@ -52,14 +50,8 @@ class ContainerdReaderAt:
 
     def _stream(self, offset: int, size: int) -> Iterator[bytes]:
         req = content_pb2.ReadContentRequest(digest=str(self.digest), offset=offset, size=size)
-        call = self._store._content.Read(req, metadata=self._store._metadata())
-        try:
-            for resp in call:
-                yield resp.data
-        except grpc.RpcError as exc:
-            raise self._store._error(exc, f"reading {self.digest}") from None
-        finally:
-            call.cancel()  # no-op when finished; stops the daemon when the consumer gave up early
+        for resp in self._store._stream(self._store._content.Read, req, f"reading {self.digest}"):
+            yield resp.data
 
     def _check_open(self) -> None:
         if self._closed:
