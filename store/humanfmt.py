@@ -19,11 +19,6 @@ def size(n: int) -> str:
     return humanize.naturalsize(n, format="%.4g")
 
 
-def size_binary(n: int) -> str:
-    """Binary units: ``1.0 MiB``."""
-    return humanize.naturalsize(n, binary=True)
-
-
 def age(when: datetime, now: datetime | None = None) -> str:
     """How long ago ``when`` was: ``a moment``, ``2 seconds``, ``20 minutes``, ``3 days``."""
     now = now or datetime.now(timezone.utc)
