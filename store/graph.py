@@ -263,6 +263,7 @@ class Graph:
         self.edge_count = len(edges)
         self._lock = threading.Lock()
         self._image_space: dict[Digest, ImageSpace] | None = None
+        self._image_shared_bytes = 0  # bytes reached by two images or more, set with _image_space
         self.roots: dict[Digest, Root] = self._find_roots(dict(extra_roots or {}))
         self.reachable: frozenset[Digest] = frozenset(self._mark())
 
@@ -475,16 +476,18 @@ class Graph:
                 return name
         return ""
 
-    def images(self) -> list[ImageSpace]:
-        """Every image with its total, shared and unique bytes (computed once, then cached)."""
+    def _images(self) -> dict[Digest, ImageSpace]:
         with self._lock:
             if self._image_space is None:
                 self._image_space = self._compute_image_space()
-            return list(self._image_space.values())
+            return self._image_space
+
+    def images(self) -> list[ImageSpace]:
+        """Every image with its total, shared and unique bytes (computed once, then cached)."""
+        return list(self._images().values())
 
     def image(self, digest) -> ImageSpace | None:
-        d = Digest(digest)
-        return next((i for i in self.images() if i.digest == d), None)
+        return self._images().get(Digest(digest))
 
     def _compute_image_space(self) -> dict[Digest, ImageSpace]:
         closures = {r.digest: self._closure([r.digest]) for r in self.image_roots()}
@@ -492,6 +495,7 @@ class Graph:
         for cl in closures.values():
             for d in cl:
                 count[d] += 1
+        self._image_shared_bytes = sum(self.sizes[x] for x, n in count.items() if n > 1 and x in self.sizes)
         out = {}
         for d, cl in closures.items():
             present = [x for x in cl if x in self.sizes]
@@ -512,23 +516,14 @@ class Graph:
         return out
 
     def space(self) -> StoreSpace:
-        imgs = self.images()
-        shared_members: set[Digest] = set()
-        if len(imgs) > 1:
-            seen: set[Digest] = set()
-            for img in imgs:
-                for x in self._closure([img.digest]):
-                    if x in seen:
-                        shared_members.add(x)
-                    seen.add(x)
+        image_count = len(self._images())  # also sets _image_shared_bytes: no image closure is walked again
         reach_bytes = sum(self.sizes[d] for d in self.reachable)
         total = sum(self.sizes.values())
         return StoreSpace(
             blob_count=len(self.sizes), blob_bytes=total, ingest_count=self.ingest_count,
             ingest_bytes=self.ingest_bytes, reachable_count=len(self.reachable), reachable_bytes=reach_bytes,
             reclaimable_count=len(self.sizes) - len(self.reachable), reclaimable_bytes=total - reach_bytes,
-            image_count=len(imgs),
-            image_shared_bytes=sum(self.sizes[x] for x in shared_members if x in self.sizes))
+            image_count=image_count, image_shared_bytes=self._image_shared_bytes)
 
 
 def _edge_order(e: Edge):

@@ -146,6 +146,7 @@ def test_two_images_sharing_a_layer(store, b):
     assert imgs[m1].shared == shared[1] == imgs[m2].shared
     assert imgs[m1].unique == imgs[m1].total - shared[1]
     assert g.space().image_shared_bytes == shared[1]
+    assert g.image(str(m2)) == imgs[m2] and g.image(c1) is None
     assert g.roots[m1].reason == "top-level manifest"
 
 
