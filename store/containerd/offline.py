@@ -17,7 +17,8 @@ from typing import Iterator
 
 from .. import bolt, errors
 from ..digest import Digest
-from ..local import LocalStore
+from ..api import usage as _usage
+from ..local import LocalStore, _compile_filters
 from ..types import Info, Status
 
 log = logging.getLogger(__name__)
@@ -192,11 +193,7 @@ class OfflineNamespaceStore:
         return info
 
     def walk(self, *filters: str) -> Iterator[Info]:
-        match = None
-        if filters:
-            from .. import filters as flt  # only needed when filtering
-            parsed = flt.parse_all(*filters)
-            match = lambda info: parsed.match(flt.adapt_info(info))  # noqa: E731
+        match = _compile_filters(filters)
         for info in self._owner._meta.blobs(self.namespace):
             if match is None or match(info):
                 yield info
@@ -231,12 +228,8 @@ class OfflineNamespaceStore:
         raise errors.NotFound(f"reference {ref}")
 
     def list_statuses(self, *filters: str) -> list[Status]:
-        statuses = list(self._statuses())
-        if filters:
-            from .. import filters as flt
-            parsed = flt.parse_all(*filters)
-            statuses = [s for s in statuses if parsed.match(flt.adapt_status(s))]
-        return statuses
+        match = _compile_filters(filters, status=True)
+        return [s for s in self._statuses() if match is None or match(s)]
 
     def broken_ingests(self) -> list:
         return []
@@ -251,7 +244,4 @@ class OfflineNamespaceStore:
         self._refuse(f"import {path}")
 
     def usage(self) -> dict:
-        blobs = list(self.walk())
-        statuses = self.list_statuses()
-        return {"blob_count": len(blobs), "blob_bytes": sum(i.size for i in blobs),
-                "ingest_count": len(statuses), "ingest_bytes": sum(s.offset for s in statuses)}
+        return _usage(self)

@@ -123,6 +123,11 @@ def test_offline_root_matches_what_the_daemon_reported(containerd):
                 with view.reader_at(digest) as r:
                     assert Digest.from_bytes(r.read_at(r.size, 0)) == digest
             assert view.read_only and "offline containerd root" in view.read_only_reason
+            # Filters are the daemon's syntax; usage counts what walk and list_statuses show.
+            assert {i.digest for i in view.walk("labels.index==3", "labels.where==other")} == {
+                k for k, v in infos.items() if v.labels.get("index") == "3" or v.labels.get("where") == "other"}
+            usage = view.usage()
+            assert (usage["blob_count"], usage["blob_bytes"]) == (len(infos), sum(i.size for i in infos.values()))
 
         only_other = next(iter(reported["ls"]["other"]))
         assert root.namespaces_with(only_other) == ["other"]
@@ -134,6 +139,8 @@ def test_offline_root_matches_what_the_daemon_reported(containerd):
         # Ingests: the daemon's refs, with the offsets it reported over gRPC.
         statuses = {s.ref: s for s in root.store("default").list_statuses()}
         assert set(statuses) == reported["active"]
+        assert [s.ref for s in root.store("default").list_statuses("ref==unleased-ingest")] == ["unleased-ingest"]
+        assert root.store("default").usage()["ingest_count"] == 2
         leased = statuses["leased/ingest:1"]
         assert (leased.offset, leased.started_at.ns) == (reported["statuses"]["leased/ingest:1"].offset,
                                                          reported["statuses"]["leased/ingest:1"].started_at.ns)
