@@ -7,17 +7,11 @@ the row is made, so sorting 100k rows is one ``list.sort(key=...)``.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+
+from store.timestamps import as_ns
 
 GC_ROOT = "containerd.io/gc.root"
 GC_REF_CONTENT = "containerd.io/gc.ref.content"
-
-
-def _ns(value: datetime) -> int:
-    ns = getattr(value, "ns", None)
-    if ns is not None:
-        return ns
-    return int(value.timestamp() * 1_000_000) * 1000
 
 
 def labels_text(labels: dict[str, str]) -> str:
@@ -120,7 +114,7 @@ class IngestRow:
     @classmethod
     def from_status(cls, st) -> "IngestRow":
         return cls(st.ref, st.offset, st.total, str(st.expected) if st.expected else None,
-                   _ns(st.started_at), _ns(st.updated_at))
+                   as_ns(st.started_at), as_ns(st.updated_at))
 
     @classmethod
     def from_broken(cls, b) -> "IngestRow":
