@@ -246,10 +246,7 @@ class LocalStore:
         dgst = self.digest_arg(digest, "calculating blob path for delete")
         # Deliberate difference: containerd returns success for a missing blob; we say NotFound.
         path, st = self._blob_lstat(dgst)
-        if stat.S_ISDIR(st.st_mode):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
+        _remove_entry(path, stat.S_ISDIR(st.st_mode))
         self.labels.delete(dgst)
 
     # -- Provider ----------------------------------------------------------------------------
@@ -290,27 +287,11 @@ class LocalStore:
         except OSError as exc:
             raise errors.Unknown(f"cannot list {self.ingest_root}: {exc.strerror or exc}") from exc
         for entry in entries:
-            path = Path(entry.path)
-            if not entry.is_dir(follow_symlinks=False):
-                broken.append(BrokenIngest(path, entry.name, "not a directory (a stray entry in ingest/)"))
-                continue
-            try:
-                st = read_status(path)
-            except errors.ContentError as exc:
-                if not os.path.lexists(path):
-                    continue  # committed or aborted while we listed
-                broken.append(BrokenIngest(path, entry.name, str(exc)))
-                continue
-            except OSError as exc:
-                broken.append(BrokenIngest(path, entry.name, f"cannot be read: {os_message(exc, 'stat')}"))
-                continue
-            if ref_hash(st.ref) != entry.name:
-                # Deliberate: containerd lists it, but no Writer/Abort by ref can ever reach this directory.
-                broken.append(BrokenIngest(path, entry.name,
-                                           f"its ref file says {st.ref!r}, whose ingest directory has another "
-                                           "name; it cannot be resumed or aborted by ref"))
-                continue
-            good.append(st)
+            item = _classify_ingest(Path(entry.path), entry.name, entry.is_dir(follow_symlinks=False))
+            if isinstance(item, Status):
+                good.append(item)
+            elif item is not None:
+                broken.append(item)
         good.sort(key=lambda s: s.ref)
         broken.sort(key=lambda b: b.ref_hash)
         return good, broken
@@ -320,30 +301,32 @@ class LocalStore:
         self._check_writable(f"remove the broken ingest {ref_hash_}")
         if not ref_hash_ or "/" in ref_hash_ or ref_hash_ in (".", "..") or "\0" in ref_hash_:
             raise errors.InvalidArgument(f"{ref_hash_!r} is not the name of an entry in {self.ingest_root}")
-        for b in self.broken_ingests():
-            if b.ref_hash == ref_hash_:
-                if os.path.isdir(b.path) and not os.path.islink(b.path):
-                    shutil.rmtree(b.path)
-                else:
-                    os.unlink(b.path)
-                return
-        if os.path.lexists(self.ingest_root / ref_hash_):
+        path = self.ingest_root / ref_hash_
+        try:
+            is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            item = None
+        else:
+            # Only this entry is read, not all of ingest/: the GUI removes broken ingests one by one.
+            item = _classify_ingest(path, ref_hash_, is_dir)
+        if item is None:
+            raise errors.NotFound(f"no broken ingest named {ref_hash_} in {self.ingest_root}")
+        if isinstance(item, Status):
             raise errors.FailedPrecondition(
                 f"ingest {ref_hash_} is not broken; abort it by its ref instead")
-        raise errors.NotFound(f"no broken ingest named {ref_hash_} in {self.ingest_root}")
+        _remove_entry(path, is_dir)
 
     def abort(self, ref: str) -> None:
         self._check_writable(f"abort ingest {ref!r}")
         _check_ref(ref)
         path = self.ingest_dir(ref)
-        if not os.path.lexists(path):
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
             # Deliberate difference: containerd returns success for an unknown ref.
-            raise errors.NotFound(f"ingest ref {ref!r} not found")
+            raise errors.NotFound(f"ingest ref {ref!r} not found") from None
         # Like containerd, no ref lock: an open writer's later commit fails instead.
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
+        _remove_entry(path, stat.S_ISDIR(st.st_mode))
 
     # -- Ingester ----------------------------------------------------------------------------
     def writer(self, ref: str, *, total: int = 0, expected: Digest | str | None = None) -> Writer:
@@ -478,6 +461,33 @@ def _check_ref(ref: str) -> None:
     except UnicodeEncodeError:
         raise errors.InvalidArgument(f"ref {ref!r} is not text that can be written to disk "
                                      "(it holds a lone UTF-16 surrogate)") from None
+
+
+def _classify_ingest(path: Path, name: str, is_dir: bool) -> Status | BrokenIngest | None:
+    """One entry of ``ingest/``: its Status, why it is broken, or None if it went away meanwhile."""
+    if not is_dir:
+        return BrokenIngest(path, name, "not a directory (a stray entry in ingest/)")
+    try:
+        st = read_status(path)
+    except errors.ContentError as exc:
+        if not os.path.lexists(path):
+            return None  # committed or aborted while we listed
+        return BrokenIngest(path, name, str(exc))
+    except OSError as exc:
+        return BrokenIngest(path, name, f"cannot be read: {os_message(exc, 'stat')}")
+    if ref_hash(st.ref) != name:
+        # Deliberate: containerd lists it, but no Writer/Abort by ref can ever reach this directory.
+        return BrokenIngest(path, name, f"its ref file says {st.ref!r}, whose ingest directory has another "
+                                        "name; it cannot be resumed or aborted by ref")
+    return st
+
+
+def _remove_entry(path: Path, is_dir: bool) -> None:
+    """Delete a directory (``is_dir``: a real one, never a link to one) with its contents, or a file."""
+    if is_dir:
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
 
 
 def _info(dgst: Digest, st: os.stat_result, labels: dict | None) -> Info:
