@@ -72,14 +72,15 @@ def _node_line(node: graph_mod.TreeNode) -> str:
     return "  ".join(parts)
 
 
+def _tops(g: graph_mod.Graph, digest: Digest | None) -> list[Digest]:
+    """What ``tree`` shows: the one digest, or every image."""
+    return [digest] if digest is not None else [r.digest for r in g.image_roots()]
+
+
 def tree_lines(g: graph_mod.Graph, digest: Digest | None = None) -> list[str]:
     """The image graph as indented text: every image, or the graph below one digest."""
-    if digest is not None:
-        tops = [digest]
-    else:
-        tops = [r.digest for r in g.image_roots()]
     lines: list[str] = []
-    for top in tops:
+    for top in _tops(g, digest):
         t = g.tree(top)
         head = _node_line(t)
         name = g.image_name(top)
@@ -108,9 +109,8 @@ def cmd_tree(args, ctx) -> int:
     if digest is not None and digest not in g.sizes and not g.parents(digest):
         raise errors.NotFound(f"blob {digest} is not in the store and nothing references it")
     if args.json:
-        tops = [digest] if digest is not None else [r.digest for r in g.image_roots()]
         doc = []
-        for d in tops:
+        for d in _tops(g, digest):
             t = g.tree(d).to_json()
             t["image"] = g.image_name(d)
             doc.append(t)
