@@ -68,13 +68,22 @@ def daemon_address(pid: int) -> str | None:
         return DEFAULT_ADDRESS
 
 
-def find_root(path: os.PathLike | str) -> Path:
-    """The containerd root for ``path``: the root itself, or its content directory."""
+def root_of(path: os.PathLike | str) -> Path | None:
+    """The containerd root ``path`` is (or whose content directory it is), or None."""
     path = Path(path).absolute()
     if (path / METADATA_DB).is_file():
         return path
     if path.name == CONTENT_DIR and (path.parent / METADATA_DB).is_file():
         return path.parent
+    return None
+
+
+def find_root(path: os.PathLike | str) -> Path:
+    """The containerd root for ``path``: the root itself, or its content directory."""
+    root = root_of(path)
+    if root is not None:
+        return root
+    path = Path(path).absolute()
     raise errors.NotFound(
         f"{path} is not a containerd root: there is no {METADATA_DB} in it "
         f"(give the directory that holds {CONTENT_DIR} and io.containerd.metadata.v1.bolt)")

@@ -17,7 +17,7 @@ from ..types import Info
 from ..local import LocalStore
 from ._rpc import TLSConfig
 from .client import ContainerdStore
-from .offline import CONTENT_DIR, METADATA_DB, OfflineContainerdRoot
+from .offline import OfflineContainerdRoot, root_of
 
 
 def is_address(target: str) -> bool:
@@ -46,11 +46,12 @@ def open_source(target: os.PathLike | str, *, namespace: str = "default", tls: T
     if tls is not None:
         raise errors.InvalidArgument(f"TLS settings are for tcp:// addresses, not the directory {text}")
     path = Path(text)
-    if (path / METADATA_DB).is_file() or (path.name == CONTENT_DIR and (path.parent / METADATA_DB).is_file()):
+    root = root_of(path)
+    if root is not None:
         if writable:
             raise errors.FailedPrecondition(
                 f"{path} belongs to containerd: change it through its daemon (an address), not its files")
-        return OfflineContainerdRoot(path).store(namespace)
+        return OfflineContainerdRoot(root).store(namespace)
     if namespace != "default":
         raise errors.InvalidArgument(
             f"{path} is a plain content store, which has no namespaces (namespace {namespace!r} given)")
