@@ -20,7 +20,6 @@ from .table_model import RowTableModel
 log = logging.getLogger(__name__)
 
 COL_DIGEST, COL_SIZE, COL_MEDIA, COL_LABELS, COL_CREATED, COL_UPDATED = range(6)
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
     COL_DIGEST: attrgetter("digest"),
     COL_SIZE: attrgetter("size"),
@@ -89,12 +88,7 @@ class BlobTableModel(RowTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == COL_DIGEST and row.verified is not None:
             from .resources import icon
             return icon("verify-ok" if row.verified else "verify-bad")
-        if role == ROW_ROLE:
-            return row
         return None
-
-    def row_at(self, row: int) -> BlobRow:
-        return self._rows[row]
 
     def row_for(self, digest: str) -> int:
         """Visible row number of a digest, or -1."""

@@ -13,7 +13,6 @@ from .table_model import RowTableModel
 
 COL_REF, COL_PROGRESS, COL_STATE, COL_UPDATED, COL_STARTED = range(5)
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2  # (offset, total) for the progress delegate
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 STALL_SECONDS = 60  # an ingest that has not moved for this long is shown as stalled
 
 SORT_KEYS: dict[int, Callable[[IngestRow], object]] = {
@@ -47,9 +46,8 @@ class IngestTableModel(RowTableModel):
 
     def progress_text(self, row: IngestRow) -> str:
         if row.total:
-            pct = 100.0 * row.offset / row.total if row.total else 0.0
             return self.tr("{done} of {total} ({pct:.0f}%)").format(
-                done=fmt.size(row.offset), total=fmt.size(row.total), pct=pct)
+                done=fmt.size(row.offset), total=fmt.size(row.total), pct=100.0 * row.offset / row.total)
         return self.tr("{done} so far").format(done=fmt.size(row.offset))
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -88,12 +86,7 @@ class IngestTableModel(RowTableModel):
             if self.is_stalled(row):
                 return QColor(190, 110, 0)
             return None
-        if role == ROW_ROLE:
-            return row
         return None
-
-    def row_at(self, row: int) -> IngestRow:
-        return self._rows[row]
 
     def rows(self) -> list[IngestRow]:
         return list(self._rows)

@@ -37,6 +37,10 @@ class RowTableModel(QAbstractTableModel):
             return self._headers[section]
         return None
 
+    def row_at(self, row: int):
+        """The record shown at visible row ``row``."""
+        return self._rows[row]
+
     def flags(self, index: QModelIndex):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
