@@ -855,10 +855,7 @@ def _main(argv: list[str] | None) -> int:
     except UsageError as exc:
         stderr.write(f"{PROG}: {exc}\n")
         return 2
-    except CliError as exc:
-        stderr.write(f"{PROG}: {humanfmt.printable(str(exc))}\n")
-        return 1
-    except errors.ContentError as exc:
+    except (CliError, errors.ContentError) as exc:
         log.debug("failed", exc_info=True)
         stderr.write(f"{PROG}: {humanfmt.printable(str(exc))}\n")
         return 1
