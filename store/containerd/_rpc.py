@@ -122,24 +122,8 @@ _KINDS: dict[grpc.StatusCode, type[errors.ContentError]] = {
     grpc.StatusCode.CANCELLED: errors.Cancelled,
 }
 
-# Texts gRPC itself uses when the transport fails (as opposed to containerd saying "unavailable").
-_TRANSPORT_HINTS = (
-    "failed to connect",
-    "connection refused",
-    "no such file",
-    "socket closed",
-    "connection reset",
-    "broken pipe",
-    "end of tcp stream",
-    "goaway",
-    "connection attempt timed out",
-    "dns resolution failed",
-    "permission denied",
-    "handshake",
-)
-
-
 def is_transport_failure(exc: grpc.RpcError) -> bool:
+    """The call never reached containerd (no connection, no answer), as opposed to containerd refusing it."""
     code = exc.code() if hasattr(exc, "code") else None
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return True
@@ -149,6 +133,12 @@ def is_transport_failure(exc: grpc.RpcError) -> bool:
     if " locked" in details:  # the daemon's own "ref ... locked for ..." answer
         return False
     return True
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True for what :func:`translate` makes of a transport failure (the daemon gone, not a refusal)."""
+    return isinstance(exc, errors.Unavailable) and isinstance(exc.cause, grpc.RpcError) \
+        and is_transport_failure(exc.cause)
 
 
 def translate(exc: grpc.RpcError, address: str, doing: str = "") -> errors.ContentError:

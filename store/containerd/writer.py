@@ -19,6 +19,7 @@ from ..digest import Digest
 from ..labels import validate as validate_labels
 from ..timestamps import format_rfc3339, Timestamp
 from ..types import Status
+from . import _rpc
 from ._convert import ts_from_pb
 from ._pb import content_pb2
 
@@ -247,7 +248,7 @@ class ContainerdWriter:
                 return
             except (errors.Unknown, errors.Unavailable) as exc:
                 # The daemon may still be closing the ingest (a cancelled stream, a held ref lock).
-                if time.monotonic() > deadline or "cannot reach" in str(exc):
+                if time.monotonic() > deadline or _rpc.is_unreachable(exc):
                     raise
                 time.sleep(0.05)
 

@@ -91,6 +91,12 @@ def test_transport_failures_name_the_address():
     assert _rpc.is_transport_failure(FakeRpcError(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
     assert "no answer before the timeout" in str(
         _rpc.translate(FakeRpcError(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"), "a:1"))
+    assert _rpc.is_unreachable(err)
+    # The daemon's own "unavailable" (a held ref lock) and other kinds are refusals, not a lost daemon.
+    locked = _rpc.translate(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "ref default/1/r locked for 1s"), "/s.sock")
+    assert isinstance(locked, errors.Unavailable) and not _rpc.is_unreachable(locked)
+    assert not _rpc.is_unreachable(errors.Unavailable("cannot reach containerd, said someone"))
+    assert not _rpc.is_unreachable(_rpc.translate(FakeRpcError(grpc.StatusCode.INTERNAL, "boom"), "/s.sock"))
 
 
 def test_message_size_refusal_is_explained():
