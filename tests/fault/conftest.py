@@ -105,33 +105,22 @@ def blob_problems(root: Path) -> list[str]:
 @pytest.fixture
 def make_window(qtbot, tmp_path):
     """A real MainWindow (offscreen) on a store path, with scripted dialogs; waits for the first scan."""
+    import itertools
+
     from PySide6.QtCore import QSettings
 
     from gui.context import AppContext
-    from gui.main_window import MainWindow
-    from tests.gui.conftest import ScriptedDialogs
+    from tests.gui.conftest import ScriptedDialogs, windows_on
 
-    windows = []
+    count = itertools.count()
 
-    def make(path, *, wait=True, timeout=60000):
-        dialogs = ScriptedDialogs()
-        settings = QSettings(str(tmp_path / f"settings-{len(windows)}.ini"), QSettings.Format.IniFormat)
-        ctx = AppContext(dialogs=dialogs, settings=settings, default_store=lambda: tmp_path / "default-store")
-        w = MainWindow(ctx)
-        w.dialogs = dialogs
-        qtbot.addWidget(w)
-        windows.append(w)
-        w.show()
-        if wait:
-            with qtbot.waitSignal(w.scanFinished, timeout=timeout):
-                w.open_store(str(path))
-        else:
-            w.open_store(str(path))
-        return w
+    def new_context():  # each window its own dialogs and settings file
+        settings = QSettings(str(tmp_path / f"settings-{next(count)}.ini"), QSettings.Format.IniFormat)
+        return AppContext(dialogs=ScriptedDialogs(), settings=settings,
+                          default_store=lambda: tmp_path / "default-store")
 
-    yield make
-    for w in windows:
-        w.shutdown()
+    with windows_on(qtbot, new_context, timeout=60000) as make:
+        yield make  # a window's scripted dialogs: win.ctx.dialogs
 
 
 class Heartbeat:

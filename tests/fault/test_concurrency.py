@@ -144,7 +144,7 @@ def test_gui_scanner_beside_a_busy_writer(qtbot, tmp_path, make_window, figures)
         settle_s = time.monotonic() - settled
         broken_rows = [r for r in win.ingest_model.rows() if r.broken is not None]
         assert not broken_rows, broken_rows[:3]
-        assert win.dialogs.errors == [], win.dialogs.errors[:3]
+        assert win.ctx.dialogs.errors == [], win.ctx.dialogs.errors[:3]
         assert errors_logged == [], errors_logged[:3]
         done.pop("ready", None)
         ops = sum(v for k, v in done.items() if k != "errors")

@@ -65,8 +65,8 @@ def test_truncated_and_bit_flipped_blobs(qtbot, tmp_path, make_window, figures):
              for i in range(win.blob_model.rowCount())}
     assert {d for d, v in marks.items() if v is False} == {truncated, flipped}
     assert sum(v is True for v in marks.values()) == 18
-    assert win.dialogs.errors and "2 blob(s)" in win.dialogs.errors[0]
-    assert truncated in win.dialogs.errors[0] and flipped in win.dialogs.errors[0]
+    assert win.ctx.dialogs.errors and "2 blob(s)" in win.ctx.dialogs.errors[0]
+    assert truncated in win.ctx.dialogs.errors[0] and flipped in win.ctx.dialogs.errors[0]
     figures.update(blobs=20, found_by_library=2, found_by_blobctl=2, flagged_in_gui=2,
                    blobctl_summary=(text.stderr.strip().splitlines() or [""])[-1][:160])
 
@@ -123,7 +123,7 @@ def test_broken_ingests_listed_and_removable(qtbot, tmp_path, make_window, figur
         if r.broken is not None:
             sm.select(win.ingest_model.index(i, 0),
                       QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
-    win.dialogs.answer("confirm", True)
+    win.ctx.dialogs.answer("confirm", True)
     win.actions["actionAbort"].trigger()
     qtbot.waitUntil(lambda: [r.ref for r in win.ingest_model.rows()] == ["healthy"], timeout=10000)
     assert store.broken_ingests() == [] and [s.ref for s in store.list_statuses()] == ["healthy"]
@@ -212,7 +212,7 @@ def test_store_deleted_while_the_gui_is_open(qtbot, tmp_path, make_window, figur
     noticed = time.monotonic() - t0
     qtbot.waitUntil(lambda: "no longer exists" in win.statusBar().currentMessage(), timeout=5000)
     assert str(root) in win.statusBar().currentMessage()
-    assert win.dialogs.errors == []
+    assert win.ctx.dialogs.errors == []
     # F5 on the missing store: still no crash, no new store created behind the user's back
     win.actions["actionRefresh"].trigger()
     qtbot.wait(500)

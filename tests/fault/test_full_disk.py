@@ -122,8 +122,8 @@ def test_gui_import_on_a_full_disk(qtbot, setup, make_window, figures):
     win = make_window(store.root)
     win.log_dock.show()
     win.import_paths([str(big)], labels={})
-    qtbot.waitUntil(lambda: bool(win.dialogs.errors), timeout=60000)
-    shown = win.dialogs.errors[0]
+    qtbot.waitUntil(lambda: bool(win.ctx.dialogs.errors), timeout=60000)
+    shown = win.ctx.dialogs.errors[0]
     assert NOSPACE in shown.lower() and big.name in shown, shown
     assert shown.startswith(f"Importing {big}"), shown
     qtbot.waitUntil(lambda: NOSPACE in win.log_dock.text.toPlainText().lower(), timeout=5000)
@@ -134,7 +134,7 @@ def test_gui_import_on_a_full_disk(qtbot, setup, make_window, figures):
     row = next(i for i in range(2) if win.ingest_model.row_at(i).ref != "keep-ingest")
     win.ingest_view.selectionModel().select(
         win.ingest_model.index(row, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
-    win.dialogs.answer("confirm", True)
+    win.ctx.dialogs.answer("confirm", True)
     win.actions["actionAbort"].trigger()
     qtbot.waitUntil(lambda: win.ingest_model.rowCount() == 1, timeout=10000)
     assert win.ingest_model.row_at(0).ref == "keep-ingest"

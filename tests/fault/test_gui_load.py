@@ -117,7 +117,7 @@ def test_gui_with_100k_blobs_and_500_growing_ingests(qtbot, tmp_path, make_windo
     assert win.blob_model.total_count == BLOBS == sum(1 for _ in os.scandir(root / "blobs" / "sha256"))
     assert win.ingest_model.rowCount() == INGESTS == len(os.listdir(root / "ingest"))
     assert f"{BLOBS:,} blobs" in win.counts_label.text() and f"{INGESTS} ingests" in win.counts_label.text()
-    assert win.dialogs.errors == []
+    assert win.ctx.dialogs.errors == []
     figures.update(blobs=BLOBS, ingests=INGESTS, store_written_s=round(made_s, 1),
                    first_rows_s=round(first_rows_s, 2), fully_listed_s=round(listed_s, 2),
                    max_stall_listing_ms=stall_listing, stalls_over_100ms_listing=over_listing,

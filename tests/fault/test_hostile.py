@@ -363,7 +363,7 @@ def test_planted_entries_blobctl_and_gui(sandbox, qtbot, make_window, figures):
     rows = win.ingest_model.rows()
     assert [r.ref for r in rows if r.broken is None] == ["good"]
     assert len([r for r in rows if r.broken is not None]) >= 5
-    assert win.dialogs.errors == []
+    assert win.ctx.dialogs.errors == []
     os.unlink(store.blobs_root / "sha512")
     os.unlink(store.blobs_root / "sha256" / SECRET_HEX)
     figures["gui_broken_rows"] = len([r for r in rows if r.broken is not None])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -86,31 +87,41 @@ def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-@pytest.fixture
-def make_window(qtbot, dialogs, settings, tmp_path):
-    """Open a MainWindow on a store path and wait until the first scan has landed."""
-    from gui.context import AppContext
+@contextmanager
+def windows_on(qtbot, new_context, *, timeout=15000):
+    """``make(path, wait=True)``: a shown MainWindow (on ``new_context()``) opening ``path``, after its
+    first scan has landed unless ``wait`` is False; every window made is shut down on exit."""
     from gui.main_window import MainWindow
 
     windows = []
 
     def make(path, *, wait=True):
-        ctx = AppContext(dialogs=dialogs, settings=settings,
-                         default_store=lambda: tmp_path / "default-store")
-        w = MainWindow(ctx)
+        w = MainWindow(new_context())
         qtbot.addWidget(w)
         windows.append(w)
         w.show()
         if wait:
-            with qtbot.waitSignal(w.scanFinished, timeout=15000):
+            with qtbot.waitSignal(w.scanFinished, timeout=timeout):
                 w.open_store(str(path))
         else:
             w.open_store(str(path))
         return w
 
-    yield make
-    for w in windows:
-        w.shutdown()
+    try:
+        yield make
+    finally:
+        for w in windows:
+            w.shutdown()
+
+
+@pytest.fixture
+def make_window(qtbot, dialogs, settings, tmp_path):
+    """Open a MainWindow on a store path and wait until the first scan has landed."""
+    from gui.context import AppContext
+
+    with windows_on(qtbot, lambda: AppContext(dialogs=dialogs, settings=settings,
+                                              default_store=lambda: tmp_path / "default-store")) as make:
+        yield make
 
 
 def wait_jobs(qtbot, window, timeout=15000):
