@@ -80,11 +80,6 @@ class Builder:
 
 
 @pytest.fixture
-def store(tmp_path):
-    return LocalStore(tmp_path / "content")
-
-
-@pytest.fixture
 def b(store):
     return Builder(store)
 

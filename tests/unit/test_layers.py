@@ -11,7 +11,7 @@ import tracemalloc
 import pytest
 import zstandard
 
-from store import Digest, LocalStore, errors, layers
+from store import errors, layers
 
 
 def build_tar(add) -> bytes:
@@ -58,21 +58,14 @@ COMPRESSORS = {
 
 
 @pytest.fixture
-def store(tmp_path):
-    return LocalStore(tmp_path / "content")
-
-
-def put(s, data: bytes) -> Digest:
-    d = Digest.from_bytes(data)
-    with s.writer(f"l-{d.encoded[:16]}", total=len(data), expected=d) as w:
-        w.write(data)
-        w.commit(len(data), d)
-    return d
+def put(store, sh):
+    """Commit bytes to the test's store (conftest's ``store`` and ``write_blob``); returns the digest."""
+    return lambda data: sh.write_blob(store, "layer", data)
 
 
 @pytest.mark.parametrize("compression", sorted(COMPRESSORS))
-def test_list_entries_of_each_compression(store, compression):
-    d = put(store, COMPRESSORS[compression](sample_tar()))
+def test_list_entries_of_each_compression(store, compression, put):
+    d = put(COMPRESSORS[compression](sample_tar()))
     entries, cut = layers.list_layer(store, d)
     assert not cut
     by_path = {e.path: e for e in entries}
@@ -87,8 +80,8 @@ def test_list_entries_of_each_compression(store, compression):
 
 
 @pytest.mark.parametrize("compression", sorted(COMPRESSORS))
-def test_read_a_file_and_follow_a_hard_link(store, compression):
-    d = put(store, COMPRESSORS[compression](sample_tar()))
+def test_read_a_file_and_follow_a_hard_link(store, compression, put):
+    d = put(COMPRESSORS[compression](sample_tar()))
     f = layers.read_layer_file(store, d, "/etc/motd")
     assert (f.data, f.size, f.truncated, f.is_text) == (b"hello from the layer\n", 21, False, True)
     assert f.text() == "hello from the layer\n"
@@ -99,14 +92,14 @@ def test_read_a_file_and_follow_a_hard_link(store, compression):
     assert layers.read_layer_file(store, d, "etc/hostname").data == b"x"
 
 
-def test_preview_is_bounded(store):
-    d = put(store, gzip.compress(build_tar(lambda t: add_file(t, "big.txt", b"line\n" * 100000))))
+def test_preview_is_bounded(store, put):
+    d = put(gzip.compress(build_tar(lambda t: add_file(t, "big.txt", b"line\n" * 100000))))
     f = layers.read_layer_file(store, d, "big.txt", max_bytes=1000)
     assert len(f.data) == 1000 and f.truncated and f.size == 500000
 
 
-def test_missing_file_and_non_file_are_not_found(store):
-    d = put(store, sample_tar())
+def test_missing_file_and_non_file_are_not_found(store, put):
+    d = put(sample_tar())
     with pytest.raises(errors.NotFound, match="has no file 'nope'"):
         layers.read_layer_file(store, d, "nope")
     with pytest.raises(errors.NotFound, match="is a dir"):
@@ -115,18 +108,18 @@ def test_missing_file_and_non_file_are_not_found(store):
         layers.read_layer_file(store, d, "bin/sh")
 
 
-def test_not_a_layer(store):
-    d = put(store, b'{"not": "a layer"}')
+def test_not_a_layer(store, put):
+    d = put(b'{"not": "a layer"}')
     with pytest.raises(layers.NotALayer, match="is not a layer"):
         layers.list_layer(store, d)
-    gz = put(store, gzip.compress(b"plain text, not tar " * 50))
+    gz = put(gzip.compress(b"plain text, not tar " * 50))
     with pytest.raises(layers.NotALayer):
         layers.list_layer(store, gz)
 
 
-def test_truncated_layer_yields_what_it_could_then_fails(store):
+def test_truncated_layer_yields_what_it_could_then_fails(store, put):
     full = gzip.compress(build_tar(lambda t: [add_file(t, f"f{i}", os.urandom(4096)) for i in range(50)]))
-    d = put(store, full[: len(full) // 2])
+    d = put(full[: len(full) // 2])
     got = []
     with pytest.raises(layers.NotALayer, match="damaged"):
         for e in layers.iter_layer(store, d):
@@ -134,8 +127,8 @@ def test_truncated_layer_yields_what_it_could_then_fails(store):
     assert 5 < len(got) < 50
 
 
-def test_limit_and_cancel(store):
-    d = put(store, build_tar(lambda t: [add_file(t, f"f{i}", b"x") for i in range(100)]))
+def test_limit_and_cancel(store, put):
+    d = put(build_tar(lambda t: [add_file(t, f"f{i}", b"x") for i in range(100)]))
     entries, cut = layers.list_layer(store, d, limit=10)
     assert len(entries) == 10 and cut
     calls = []
@@ -143,13 +136,13 @@ def test_limit_and_cancel(store):
         layers.list_layer(store, d, cancel=lambda: calls.append(1) or len(calls) > 1)
 
 
-def test_listing_streams_without_holding_the_layer_in_memory(store, tmp_path):
+def test_listing_streams_without_holding_the_layer_in_memory(store, tmp_path, put):
     # ~48 MiB of incompressible file data in a zstd layer; the listing must not buffer it.
     def add(t):
         for i in range(6):
             add_file(t, f"blob{i}", os.urandom(8 << 20))
     data = zstandard.ZstdCompressor(level=1).compress(build_tar(add))
-    d = put(store, data)
+    d = put(data)
     del data
     tracemalloc.start()
     try:
@@ -168,12 +161,12 @@ def test_normalise():
 
 
 @pytest.mark.parametrize("compression", ["gzip", "zstd"])
-def test_layers_in_several_frames_or_members(store, compression):
+def test_layers_in_several_frames_or_members(store, compression, put):
     """zstd:chunked-style layers are many zstd frames; some gzip writers emit several members."""
     tar = build_tar(lambda t: [add_file(t, f"f{i}", os.urandom(3000)) for i in range(20)])
     cuts = [0, 7001, 30000, len(tar)]
     data = b"".join(COMPRESSORS[compression](tar[a:b]) for a, b in zip(cuts, cuts[1:]))
-    d = put(store, data)
+    d = put(data)
     entries, _ = layers.list_layer(store, d)
     assert [e.path for e in entries] == [f"f{i}" for i in range(20)]
     assert len(layers.read_layer_file(store, d, "f19").data) == 3000

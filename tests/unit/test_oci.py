@@ -231,10 +231,10 @@ def test_cache_on_an_unwritable_place_falls_back_to_memory(tmp_path):
         assert c.get(dg("1")).kind == Kind.TEXT
 
 
-def test_classify_uses_the_cache_and_reads_nothing_on_a_warm_cache(local_store, tmp_path):
-    s = local_store
+def test_classify_uses_the_cache_and_reads_nothing_on_a_warm_cache(store, sh, tmp_path):
+    s = store
     tar = make_tar({"f": b"x"})
-    digests = [_put(s, b"{}"), _put(s, tar), _put(s, b"")]
+    digests = [sh.write_blob(s, "ref", b"{}"), sh.write_blob(s, "ref", tar), sh.write_blob(s, "ref", b"")]
     cache = oci.MediaTypeCache(tmp_path / "cache.db")
     first = oci.classify(s, list(s.walk()), cache)
     assert {first[d].kind for d in digests} == {Kind.JSON, Kind.LAYER, Kind.EMPTY}
@@ -250,34 +250,19 @@ def test_classify_uses_the_cache_and_reads_nothing_on_a_warm_cache(local_store, 
     assert again == first
 
 
-def test_classify_skips_a_blob_that_vanished_and_honours_cancel(local_store):
-    s = local_store
-    d1 = _put(s, b"one")
+def test_classify_skips_a_blob_that_vanished_and_honours_cancel(store, sh):
+    s = store
+    d1 = sh.write_blob(s, "ref", b"one")
     infos = list(s.walk())
     s.delete(d1)
     assert oci.classify(s, infos, None) == {}
-    _put(s, b"two")
+    sh.write_blob(s, "ref", b"two")
     with pytest.raises(errors.Cancelled):
         oci.classify(s, list(s.walk()), None, cancel=lambda: True)
 
 
-def test_default_cache_path_is_in_the_root_for_a_writable_store(local_store):
-    assert oci.default_cache_path(local_store) == local_store.root / ".blobscope" / "cache.db"
-
-
-def _put(s, data: bytes) -> Digest:
-    d = Digest.from_bytes(data)
-    with s.writer(f"ref-{d.encoded[:12]}", total=len(data), expected=d) as w:
-        w.write(data)
-        w.commit(len(data), d)
-    return d
-
-
-@pytest.fixture
-def local_store(tmp_path):
-    from store import LocalStore
-
-    return LocalStore(tmp_path / "content")
+def test_default_cache_path_is_in_the_root_for_a_writable_store(store):
+    assert oci.default_cache_path(store) == store.root / ".blobscope" / "cache.db"
 
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
