@@ -771,22 +771,20 @@ def _global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
                    help="write to a root that belongs to a containerd installation (stop containerd first)")
 
 
-def _load_extensions() -> list:
-    """Modules in :data:`_EXTENSIONS` that exist (a missing module is fine; a broken one is not)."""
-    found = []
+def _load_extensions() -> None:
+    """Import the modules in :data:`_EXTENSIONS` that exist, so their :func:`command` decorators run
+    (a missing module is fine; a broken one is not)."""
     for name in _EXTENSIONS:
         try:
-            found.append(importlib.import_module(name))
+            importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            # a dependency of the extension is missing: its commands are gone, the rest still work
-            log.warning("the commands of %s are unavailable: %s", name, exc)
-    return found
+            if exc.name != name:
+                # a dependency of the extension is missing: its commands are gone, the rest still work
+                log.warning("the commands of %s are unavailable: %s", name, exc)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    extensions = _load_extensions()
+    _load_extensions()
     parser = _Parser(prog=PROG, description="Inspect and change a containerd-style content store.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _global_options(parser, top=True)
