@@ -254,14 +254,12 @@ class LocalStore:
         dgst = self.digest_arg(digest, "calculating blob path for ReaderAt")
         path = self.blobs_root / dgst.algorithm / dgst.encoded
         try:
-            _, st = self._blob_stat(dgst)
+            self._blob_stat(dgst)
             return ReaderAt(path)
         except errors.NotFound:
-            raise errors.NotFound(f"blob {dgst} expected at {path}: blob not found") from None
-        except FileNotFoundError:
-            raise errors.NotFound(f"blob {dgst} expected at {path}: blob not found") from None
+            raise _open_error(dgst, path, FileNotFoundError()) from None
         except OSError as exc:  # e.g. ELOOP from O_NOFOLLOW when a link was swapped in
-            raise errors.FailedPrecondition(f"blob {dgst} at {path} cannot be read: {exc.strerror or exc}") from exc
+            raise _open_error(dgst, path, exc) from exc
 
     # -- IngestManager -----------------------------------------------------------------------
     def status(self, ref: str) -> Status:
@@ -411,10 +409,8 @@ class LocalStore:
         try:
             # O_NONBLOCK: a FIFO planted in blobs/ must not hang us; O_NOFOLLOW: nor a link lead out
             fd = open_blob(path, os.O_NONBLOCK) if dir_fd is None else open_blob(encoded, os.O_NONBLOCK, dir_fd=dir_fd)
-        except (FileNotFoundError, NotADirectoryError):
-            raise errors.NotFound(f"blob {dgst} expected at {path}: blob not found") from None
         except OSError as exc:
-            raise errors.FailedPrecondition(f"blob {dgst} at {path} cannot be read: {exc.strerror or exc}") from exc
+            raise _open_error(dgst, path, exc) from exc
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -488,6 +484,13 @@ def _remove_entry(path: Path, is_dir: bool) -> None:
         shutil.rmtree(path)
     else:
         os.unlink(path)
+
+
+def _open_error(dgst: Digest, path, exc: OSError) -> errors.ContentError:
+    """What reading a blob raises when its file cannot be opened: NotFound if it is missing."""
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        return errors.NotFound(f"blob {dgst} expected at {path}: blob not found")
+    return errors.FailedPrecondition(f"blob {dgst} at {path} cannot be read: {exc.strerror or exc}")
 
 
 def _info(dgst: Digest, st: os.stat_result, labels: dict | None) -> Info:
