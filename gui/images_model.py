@@ -21,6 +21,13 @@ MISSING = QColor(179, 38, 30)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
+def _space_bytes(space, col: int) -> int | None:
+    """An image row's total, shared or unique bytes for that column; None elsewhere."""
+    if space is None:
+        return None
+    return {COL_TOTAL: space.total, COL_SHARED: space.shared, COL_UNIQUE: space.unique}.get(col)
+
+
 class _Item:
     __slots__ = ("parent", "row", "node", "space", "_children")
 
@@ -135,16 +142,13 @@ class ImagesTreeModel(QAbstractItemModel):
                 if not n.present:
                     return self.tr("missing")
                 return fmt.size(n.size) if n.size >= 0 else ""
-            if space is not None:
-                value = {COL_TOTAL: space.total, COL_SHARED: space.shared, COL_UNIQUE: space.unique}.get(col)
-                return fmt.size(value) if value is not None else None
-            return None
+            value = _space_bytes(space, col)
+            return fmt.size(value) if value is not None else None
         if role == SORT_ROLE:
             if col == COL_SIZE:
                 return n.size
-            if space is not None and col in (COL_TOTAL, COL_SHARED, COL_UNIQUE):
-                return {COL_TOTAL: space.total, COL_SHARED: space.shared, COL_UNIQUE: space.unique}[col]
-            return self.data(index, Qt.ItemDataRole.DisplayRole)
+            value = _space_bytes(space, col)
+            return value if value is not None else self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = str(n.digest)
             if not n.present:

@@ -19,16 +19,15 @@ class ImagesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("imagesPanel")
-        body = self
-        layout = QVBoxLayout(body)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.summary = QLabel(body)
+        self.summary = QLabel(self)
         self.summary.setObjectName("imagesSummary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.model = ImagesTreeModel(self)
-        self.view = QTreeView(body)
+        self.view = QTreeView(self)
         self.view.setObjectName("imagesView")
         self.view.setModel(self.model)
         self.view.setUniformRowHeights(True)
@@ -67,12 +66,8 @@ class ImagesPanel(QWidget):
 
     def _selection_changed(self, selected, _deselected) -> None:
         indexes = selected.indexes()
-        if indexes:
-            self._current_changed(indexes[0])
-
-    def _current_changed(self, current, *_args) -> None:
-        if current.isValid() and not self._revealing:
-            digest = current.data(DIGEST_ROLE)
+        if indexes and not self._revealing:
+            digest = indexes[0].data(DIGEST_ROLE)
             if digest:
                 self.blobRequested.emit(digest)
 
