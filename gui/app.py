@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give a STORE directory or --address, not both")
     if not args.address and not args.store and not args.demo and os.environ.get("CONTAINERD_ADDRESS"):
         args.address = os.environ["CONTAINERD_ADDRESS"]
-    namespace = args.namespace or os.environ.get("CONTAINERD_NAMESPACE") or "default"
+    namespace = args.namespace or os.environ.get("CONTAINERD_NAMESPACE")  # None: not given
     root_logger = logging.getLogger()
     if not root_logger.handlers:  # a host (tests) may have its own handlers: leave them alone
         handler = logging.StreamHandler()
@@ -120,17 +120,17 @@ def main(argv: list[str] | None = None) -> int:
     if store_path is None:
         store_path = ctx.last_store() or str(ctx.default_store())
     if args.screenshot:
-        window.resize(1360, 860)
-        window.main_splitter.setSizes([860, 500])
+        from .screenshots import size_for_screenshot
+        size_for_screenshot(window)
     window.show()
     if args.address:
         from .source_list import Source
         known = window.sources_ui.sources.find(args.address)
-        source = Source(args.address, namespace=namespace)
-        if known is not None:  # keep its name and TLS files; the namespace given now wins
+        if known is None:
+            source = Source(args.address, namespace=namespace or "default")
+        else:  # keep its name and TLS files; a namespace given now wins
             from dataclasses import replace
-            source = replace(known, namespace=namespace if args.namespace or
-                             os.environ.get("CONTAINERD_NAMESPACE") else known.namespace)
+            source = replace(known, namespace=namespace or known.namespace)
         window.sources_ui.open_source(source)
     else:
         window.open_store(store_path)

@@ -41,6 +41,17 @@ def _wait(predicate, timeout_s: float = 20.0) -> None:
         time.sleep(0.01)
 
 
+def size_for_screenshot(window) -> None:
+    """The size the pictures in docs/ are taken at."""
+    window.resize(1360, 860)
+    window.main_splitter.setSizes([860, 500])
+
+
+def _save(widget, path):
+    widget.grab().save(str(path))
+    return path
+
+
 @contextmanager
 def _demo_window(outdir, lang: str, *, growing: bool):
     """A 1360x860 MainWindow (not yet showing a store) beside a fresh demo store, in ``lang``;
@@ -67,8 +78,7 @@ def _demo_window(outdir, lang: str, *, growing: bool):
                                             QSettings.Format.IniFormat))
         ctx.remember = False
         win = MainWindow(ctx)
-        win.resize(1360, 860)
-        win.main_splitter.setSizes([860, 500])
+        size_for_screenshot(win)
         try:
             yield win, demo, outdir
         finally:
@@ -96,9 +106,7 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
         _wait(lambda: "schemaVersion" in win.details.preview.toPlainText())
         end = time.monotonic() + 1.2  # let the growing ingest move once or twice
         _wait(lambda: time.monotonic() > end)
-        p = outdir / f"screenshot-main{suffix}.png"
-        win.grab().save(str(p))
-        saved.append(p)
+        saved.append(_save(win, outdir / f"screenshot-main{suffix}.png"))
 
         rows = win.selected_blob_rows()
         dlg = LabelEditorDialog(rows[0].labels if rows else {"a": "b"}, parent=win,
@@ -106,9 +114,7 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
         dlg.resize(760, 360)
         dlg.show()
         _wait(lambda: dlg.isVisible())
-        p = outdir / f"screenshot-labels{suffix}.png"
-        dlg.grab().save(str(p))
-        saved.append(p)
+        saved.append(_save(dlg, outdir / f"screenshot-labels{suffix}.png"))
         dlg.close()
 
         imp = ImportProgressDialog(win)
@@ -117,9 +123,7 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
         imp.set_progress(137 * 1024 * 1024, 312 * 1024 * 1024)
         imp.show()
         _wait(lambda: imp.isVisible())
-        p = outdir / f"screenshot-import{suffix}.png"
-        imp.grab().save(str(p))
-        saved.append(p)
+        saved.append(_save(imp, outdir / f"screenshot-import{suffix}.png"))
         imp.done(0)
     return saved
 
@@ -139,9 +143,7 @@ def save_graph_views(outdir, lang: str = "en", suffix: str = "") -> list:
         win.view_tabs.setCurrentWidget(win.images_view)
         win.images_view.reveal(manifest)
         _wait(lambda: "schemaVersion" in win.details.preview.toPlainText())
-        p = outdir / f"screenshot-images{suffix}.png"
-        win.grab().save(str(p))
-        saved.append(p)
+        saved.append(_save(win, outdir / f"screenshot-images{suffix}.png"))
 
         layer = next(r for r in win.blob_model.all_rows() if any(
             n.name == "l.0" and str(n.digest) == r.digest for n in win.graph.refs(manifest).children))
@@ -152,9 +154,7 @@ def save_graph_views(outdir, lang: str = "en", suffix: str = "") -> list:
         _wait(lambda: dlg.finished_listing)
         dlg.select_path("etc/os-release")
         _wait(lambda: "NAME=" in dlg.preview.toPlainText())
-        p = outdir / f"screenshot-layer{suffix}.png"
-        dlg.grab().save(str(p))
-        saved.append(p)
+        saved.append(_save(dlg, outdir / f"screenshot-layer{suffix}.png"))
         dlg.close()
     return saved
 
