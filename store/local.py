@@ -179,14 +179,15 @@ class LocalStore:
         return self._walk(match, strays)
 
     def _walk(self, match, strays) -> Iterator[Info]:
+        top_is_link = os.path.islink(self.blobs_root)
         try:
-            entries = [] if os.path.islink(self.blobs_root) else list(os.scandir(self.blobs_root))
+            entries = [] if top_is_link else list(os.scandir(self.blobs_root))
         except FileNotFoundError:
             return  # a fresh store has no blobs/ yet (containerd errors here)
         except OSError as exc:
             raise errors.Unknown(f"cannot list {self.blobs_root}: {exc.strerror or exc}") from exc
         if strays is not None:
-            links = ([self.blobs_root] if os.path.islink(self.blobs_root) else
+            links = ([self.blobs_root] if top_is_link else
                      [Path(e.path) for e in entries if e.name in ALGORITHMS and e.is_symlink()])
             strays.extend(StrayBlob(p, p.name, "symbolic link to a directory (not followed)") for p in links)
         algs = sorted(e.name for e in entries if e.name in ALGORITHMS and e.is_dir(follow_symlinks=False))
