@@ -118,10 +118,8 @@ class Platform:
     def from_json(cls, doc) -> "Platform | None":
         if not isinstance(doc, dict):
             return None
-        def s(key):
-            v = doc.get(key, "")
-            return v if isinstance(v, str) else ""
-        return cls(s("os"), s("architecture"), s("variant"), s("os.version"))
+        return cls(_str(doc.get("os")), _str(doc.get("architecture")), _str(doc.get("variant")),
+                   _str(doc.get("os.version")))
 
 
 @dataclass(frozen=True)
@@ -418,9 +416,8 @@ def classify_json(doc) -> ContentType:
 
     if isinstance(doc.get("rootfs"), dict) or ("architecture" in doc and "os" in doc):
         docker = any(k in doc for k in ("docker_version", "container_config", "container"))
-        plat = Platform(_str(doc.get("os")), _str(doc.get("architecture")), _str(doc.get("variant")),
-                        _str(doc.get("os.version")))
-        return ContentType(DOCKER_CONFIG if docker else OCI_CONFIG, Kind.CONFIG, platform=plat)
+        # an image config spells its platform as a descriptor's "platform" object does
+        return ContentType(DOCKER_CONFIG if docker else OCI_CONFIG, Kind.CONFIG, platform=Platform.from_json(doc))
 
     return ContentType(JSON, Kind.JSON)
 
