@@ -116,12 +116,9 @@ def live_daemon_address(target: str) -> str | None:
 
     A running daemon holds its ``meta.db`` lock: reading its files then is reading behind its back.
     """
-    path = Path(target)
-    if not path.is_dir() or _containerd_content_dir(path) is None and not (path / METADATA_DB).is_file():
-        return None
     try:
-        from store.cli import live_daemon
-        live = live_daemon(path)
+        from store.cli import live_daemon  # None at once for a directory that is no containerd root
+        live = live_daemon(Path(target))
     except Exception as e:  # noqa: BLE001 - no answer means: open the files as before
         log.info("could not tell whether a daemon runs on %s: %s", target, e)
         return None
