@@ -523,16 +523,21 @@ class ContainerdMetadata:
         return self._blob_info(digest, bucket) if bucket is not None else None
 
     def _blob_info(self, digest: Digest, bucket: Bucket) -> Info:
-        created = bucket.get(b"createdat")
-        updated = bucket.get(b"updatedat")
-        size = bucket.get(b"size")
+        # One pass over the record's few keys: a walk decodes every blob's record.
+        fields, labels = {}, {}
+        for key, value, flags in bucket._items():
+            if not flags & BUCKET_LEAF:
+                fields[key] = value
+            elif key == b"labels":
+                labels = _labels(bucket._sub(value))
+        created, updated, size = fields.get(b"createdat"), fields.get(b"updatedat"), fields.get(b"size")
         created_at = go_time(created) if created else Timestamp.from_ns(-_GO_UNIX_TO_INTERNAL * 1_000_000_000)
         return Info(
             digest=digest,
             size=go_varint(size) if size else 0,
             created_at=created_at,
             updated_at=go_time(updated) if updated else created_at,
-            labels=_labels(bucket.bucket(b"labels")),
+            labels=labels,
         )
 
     def ingests(self, namespace: str) -> list[IngestRecord]:
