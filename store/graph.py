@@ -238,11 +238,11 @@ class Graph:
     def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: dict, *,
                  extra_roots: Mapping[Digest, str] | None, declared: dict, platforms: dict,
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
-                 descriptor_sizes: dict | None = None):
+                 descriptor_sizes: dict):
         self.sizes: dict[Digest, int] = sizes
         self.types: dict[Digest, ContentType] = types
         self._declared: dict[Digest, str] = declared
-        self._desc_size: dict[Digest, int] = descriptor_sizes or {}
+        self._desc_size: dict[Digest, int] = descriptor_sizes
         self._platform: dict[Digest, Platform] = platforms
         self._annotations: dict[Digest, dict] = annotations
         self.problems: list[str] = problems
@@ -305,9 +305,6 @@ class Graph:
 
     def _mark(self) -> set[Digest]:
         return {d for d in self._closure(self.roots) if d in self.sizes}
-
-    def is_reachable(self, digest) -> bool:
-        return Digest(digest) in self.reachable
 
     def reclaimable(self) -> list[Digest]:
         """Present blobs that no root reaches, sorted by digest."""

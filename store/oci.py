@@ -600,10 +600,6 @@ class MediaTypeCache:
                     self._db.execute("ROLLBACK")
                 log.warning("could not save %d media types to the cache (%s)", len(rows), e)
 
-    def forget(self, digests: Iterable[str]) -> None:
-        with self._lock:
-            self._db.executemany("DELETE FROM media_types WHERE digest=?", [(str(d),) for d in digests])
-
     def prune(self, keep: Iterable[str]) -> int:
         """Drop answers for digests not in ``keep`` (blobs deleted since); returns how many went.
 
@@ -633,16 +629,18 @@ class MediaTypeCache:
         self.close()
 
 
+_SAVE_EVERY = 500
+
+
 def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
              cancel: Callable[[], bool] | None = None,
-             progress: Callable[[int, int], None] | None = None,
-             batch: int = 500) -> dict[Digest, ContentType]:
+             progress: Callable[[int, int], None] | None = None) -> dict[Digest, ContentType]:
     """Content types of many blobs: cached answers, and a sniff (saved to the cache) for the rest.
 
     ``infos`` are :class:`Info` records (or digests).  A blob that vanished or cannot
     be read is left out of the result (and logged).  ``cancel()`` is polled between
     blobs and raises :class:`errors.Cancelled`; what was sniffed so far stays cached.
-    ``progress(done, total)`` is called after each batch of sniffs.
+    ``progress(done, total)`` is called after each :data:`_SAVE_EVERY` sniffs (saved then).
     """
     digests = [Digest(getattr(i, "digest", i)) for i in infos]  # a no-op for Digest objects
     known = cache.get_many(digests) if cache is not None else {}
@@ -664,7 +662,7 @@ def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
             continue
         result[d] = ct
         pending.append((d, ct))
-        if len(pending) >= batch:
+        if len(pending) >= _SAVE_EVERY:
             if cache is not None:
                 cache.put_many(pending)
             pending = []
