@@ -14,6 +14,7 @@ import stat
 from typing import TYPE_CHECKING, Callable
 
 from . import errors
+from .reader import advise_sequential
 from .types import Info
 
 if TYPE_CHECKING:
@@ -50,8 +51,7 @@ def import_file(store: "LocalStore", path, *, ref: str | None = None, labels: di
     with os.fdopen(fd, "rb", buffering=0) as src:
         size = st.st_size
         ref = ref or default_ref(path, st)
-        if hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        advise_sequential(fd)
         writer = store.writer(ref, total=size)
         try:
             done = writer.status().offset

@@ -24,7 +24,7 @@ from .ingest import BrokenIngest, os_message, read_status, ref_hash
 from .labels import LabelStore, validate as validate_labels
 from .locks import RefLocks
 from .nolinks import refuse_links
-from .reader import ReaderAt, open_blob
+from .reader import ReaderAt, advise_sequential, open_blob
 from .timestamps import Timestamp
 from .types import Info, Status, WalkInfo
 from .writer import Writer, open_writer
@@ -425,7 +425,7 @@ class LocalStore:
                     if len(data) < want:  # a short read of a regular file is its end
                         break
             else:
-                _advise_sequential(fd)
+                advise_sequential(fd)
                 buf = bytearray(4 << 20)
                 view = memoryview(buf)
                 while n := os.readv(fd, [buf]):
@@ -508,10 +508,3 @@ def _compile_filters(texts, *, status: bool = False):
     adapt = filters.adapt_status if status else filters.adapt_info
     return lambda item: flt.match(adapt(item))
 
-
-def _advise_sequential(fd: int) -> None:
-    if hasattr(os, "posix_fadvise"):
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        except OSError:
-            pass

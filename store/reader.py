@@ -23,6 +23,15 @@ def open_blob(path, extra_flags: int = 0, *, dir_fd: int | None = None) -> int:
     return os.open(path, flags, dir_fd=dir_fd)
 
 
+def advise_sequential(fd: int) -> None:
+    """Tell the kernel a whole file is about to be read in order (more read-ahead); only a hint."""
+    if hasattr(os, "posix_fadvise"):
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        except OSError:
+            pass
+
+
 class ReaderAt:
     """Positional reads of one blob; ``size`` is the size when it was opened.
 
