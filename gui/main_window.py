@@ -326,6 +326,8 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
 
         self.blob_model.totalsChanged.connect(self._on_totals)
         self.blob_model.modelReset.connect(self._on_totals)
+        # a reset (filter, big rescan) clears the selection without selectionChanged
+        self.blob_model.modelReset.connect(self.update_actions)
         self.blob_view.selectionModel().selectionChanged.connect(self._on_blob_selection)
         self.blob_view.selectionModel().currentChanged.connect(self._on_blob_selection)
         self.ingest_view.selectionModel().selectionChanged.connect(self.update_actions)

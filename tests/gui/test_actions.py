@@ -486,3 +486,17 @@ def test_choosing_a_containerd_root_opens_its_content_store_read_only(qtbot, mak
     assert win.store.read_only and d in blob_digests(win)
     assert sorted(p.name for p in root.iterdir()) == ["io.containerd.content.v1.content",
                                                       "io.containerd.metadata.v1.bolt"]
+
+
+def test_a_filter_that_clears_the_selection_disables_the_selection_actions(qtbot, make_window, store):
+    """A model reset drops the selection without selectionChanged: the actions must follow anyway."""
+    keep = add_blob(store, b"keep")
+    other = add_blob(store, b"other")
+    win = make_window(store.root)
+    select_digests(win, [other])
+    assert win.actions["actionDelete"].isEnabled()
+    win.filter_edit.setText(str(keep))
+    win.apply_filter()
+    assert win.blob_model.rowCount() == 1 and win.selected_blob_count() == 0
+    assert not win.actions["actionDelete"].isEnabled()
+    assert not win.actions["actionCopyDigest"].isEnabled()
