@@ -29,6 +29,9 @@ DEFAULT_CONFIG = "/etc/containerd/config.toml"
 DEFAULT_ADDRESS = "/run/containerd/containerd.sock"
 
 
+_DAEMON_FLAGS = {"--config": "config", "-c": "config", "--address": "address", "-a": "address"}
+
+
 def daemon_address(pid: int) -> str | None:
     """The gRPC socket of the containerd running as ``pid``, from its command line and config.
 
@@ -43,20 +46,13 @@ def daemon_address(pid: int) -> str | None:
     argv = [a.decode(errors="replace") for a in argv if a]
     if not argv or not any(Path(a).name == "containerd" for a in argv[:4]):
         return None
-    config, address = DEFAULT_CONFIG, None
+    found = {"config": DEFAULT_CONFIG, "address": None}
     for i, arg in enumerate(argv):
-        for flags, setter in ((("--config", "-c"), "config"), (("--address", "-a"), "address")):
-            for flag in flags:
-                value = None
-                if arg == flag and i + 1 < len(argv):
-                    value = argv[i + 1]
-                elif arg.startswith(flag + "="):
-                    value = arg[len(flag) + 1:]
-                if value is not None:
-                    if setter == "config":
-                        config = value
-                    else:
-                        address = value
+        flag, eq, value = arg.partition("=")
+        name = _DAEMON_FLAGS.get(flag)
+        if name and (eq or i + 1 < len(argv)):
+            found[name] = value if eq else argv[i + 1]
+    config, address = found["config"], found["address"]
     if address:
         return address
     try:
