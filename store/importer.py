@@ -14,6 +14,7 @@ import stat
 from typing import TYPE_CHECKING, Callable
 
 from . import errors
+from .labels import validate as validate_labels
 from .reader import advise_sequential
 from .types import Info
 
@@ -37,13 +38,12 @@ def import_file(store: "LocalStore", path, *, ref: str | None = None, labels: di
     path = os.path.abspath(os.fspath(path))
     labels = dict(labels or {})
     store._check_writable(f"import {path}")
-    from .labels import validate
-    validate(labels)  # fail before reading a byte
+    validate_labels(labels)  # fail before reading a byte
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
-        raise errors.NotFound(f"cannot open {path} for import: {exc.strerror or exc}") if isinstance(
-            exc, FileNotFoundError) else errors.Unknown(f"cannot open {path} for import: {exc.strerror or exc}")
+        kind = errors.NotFound if isinstance(exc, FileNotFoundError) else errors.Unknown
+        raise kind(f"cannot open {path} for import: {exc.strerror or exc}") from exc
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)

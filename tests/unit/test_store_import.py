@@ -88,6 +88,8 @@ def test_import_explicit_ref_and_bad_input(store, tmp_path):
     p.write_bytes(b"x")
     with pytest.raises(errors.NotFound, match="cannot open"):
         store.import_file(tmp_path / "missing")
+    with pytest.raises(errors.Unknown, match="cannot open .* for import: File name too long"):
+        store.import_file(tmp_path / ("n" * 300))
     with pytest.raises(errors.InvalidArgument, match="not a regular file"):
         store.import_file(tmp_path)
     with pytest.raises(errors.InvalidArgument, match="label key and value length"):
