@@ -147,8 +147,20 @@ def _open_tar(store, digest, cancel):
     return d, reader, tar, compression
 
 
-def _damaged(d, e, n) -> NotALayer:
-    return NotALayer(f"layer {d} is damaged after {n} entries ({e}); the list is incomplete")
+def _members(tar: tarfile.TarFile, d: Digest, cancel) -> Iterator[tarfile.TarInfo]:
+    """The tar's members in order; damage part-way is :class:`NotALayer`, ``cancel()`` is polled."""
+    n = 0
+    while True:
+        try:
+            m = tar.next()
+        except _DAMAGE as e:
+            raise NotALayer(f"layer {d} is damaged after {n} entries ({e}); the list is incomplete") from e
+        if m is None:
+            return
+        if cancel is not None and cancel():  # between entries too: a small layer is one read
+            raise errors.Cancelled(f"reading layer {d} was stopped after {n} entries")
+        n += 1
+        yield m
 
 
 def iter_layer(store, digest, *, cancel: Callable[[], bool] | None = None) -> Iterator[LayerEntry]:
@@ -159,18 +171,8 @@ def iter_layer(store, digest, *, cancel: Callable[[], bool] | None = None) -> It
     and :class:`errors.Cancelled` when ``cancel()`` turns true.
     """
     d, reader, tar, _ = _open_tar(store, digest, cancel)
-    n = 0
     try:
-        while True:
-            try:
-                m = tar.next()
-            except _DAMAGE as e:
-                raise _damaged(d, e, n) from e
-            if m is None:
-                return
-            if cancel is not None and cancel():  # between entries too: a small layer is one read
-                raise errors.Cancelled(f"listing layer {d} was stopped after {n} entries")
-            n += 1
+        for m in _members(tar, d, cancel):
             yield _entry(m)
     finally:
         tar.close()
@@ -202,13 +204,7 @@ def read_layer_file(store, digest, path: str, *, max_bytes: int = PREVIEW_LIMIT,
         d, reader, tar, _ = _open_tar(store, digest, cancel)
         try:
             target = None
-            while True:
-                try:
-                    m = tar.next()
-                except _DAMAGE as e:
-                    raise _damaged(d, e, 0) from e
-                if m is None:
-                    break
+            for m in _members(tar, d, cancel):
                 if normalise(m.name) != want:
                     continue
                 if m.islnk():

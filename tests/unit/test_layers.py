@@ -125,6 +125,9 @@ def test_truncated_layer_yields_what_it_could_then_fails(store, put):
         for e in layers.iter_layer(store, d):
             got.append(e.path)
     assert 5 < len(got) < 50
+    # looking for a file past the damage says how far the read got, as the listing does
+    with pytest.raises(layers.NotALayer, match=f"damaged after {len(got)} entries"):
+        layers.read_layer_file(store, d, "f49")
 
 
 def test_limit_and_cancel(store, put):
