@@ -106,8 +106,8 @@ class SourceList:
         return sources
 
     def save(self, sources: list[Source]) -> None:
+        # no sync(): like the recent stores, Qt writes the file from its event loop and on exit
         self.settings.setValue(SETTINGS_KEY, json.dumps([s.to_json() for s in sources[:MAX_SOURCES]]))
-        self.settings.sync()
 
     def add(self, source: Source) -> list[Source]:
         """Add ``source``, or update the saved one for the same target; returns the new list."""
