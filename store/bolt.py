@@ -114,12 +114,10 @@ class BoltDB:
     def __init__(self, path: os.PathLike | str):
         self.path = Path(path)
         try:
-            self._file = open(self.path, "rb")
+            # Read whole: the file is our private copy, and bytes have no mmap lifetime traps.
+            self._map = self.path.read_bytes()
         except OSError as exc:
             raise errors.NotFound(f"cannot open bolt database {self.path}: {exc.strerror or exc}") from exc
-        with self._file:
-            # Read whole: the file is our private copy, and bytes have no mmap lifetime traps.
-            self._map = self._file.read()
         size = len(self._map)
         if size < 2 * 512:
             raise BoltError(f"{self.path} is not a bolt database: only {size} bytes")
@@ -365,7 +363,6 @@ class CopiedDB(BoltDB):
 
     def __init__(self, original: Path, copy: Path, tmpdir: str):
         self.original = original
-        self._tmpdir = tmpdir
         # The copy goes away with this object even if nobody calls close().
         self._cleanup = weakref.finalize(self, shutil.rmtree, tmpdir, ignore_errors=True)
         try:

@@ -102,12 +102,6 @@ class OfflineContainerdRoot:
             raise _with_address(exc) from None
         self._content = LocalStore(self.content_root, writable=False)
 
-    def refresh(self) -> None:
-        """Copy ``meta.db`` again (after the node changed)."""
-        fresh = bolt.open_metadata(self.meta_path)
-        old, self._meta = self._meta, fresh
-        old.close()
-
     def close(self) -> None:
         self._meta.close()
 
@@ -139,11 +133,6 @@ class OfflineContainerdRoot:
             known = ", ".join(self.list_namespaces()) or "none"
             raise errors.NotFound(f"namespace {namespace} does not exist in {self.meta_path} (namespaces: {known})")
         return OfflineNamespaceStore(self, namespace)
-
-    def unreferenced_blobs(self) -> list[Digest]:
-        """Blob files that no namespace records: the daemon's next GC sweep would delete them."""
-        recorded = {info.digest for ns in self._meta.namespaces() for info in self._meta.blobs(ns)}
-        return sorted(info.digest for info in self._content.walk() if info.digest not in recorded)
 
 
 def _with_address(exc: bolt.DatabaseLocked) -> bolt.DatabaseLocked:
