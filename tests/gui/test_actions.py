@@ -500,3 +500,21 @@ def test_a_filter_that_clears_the_selection_disables_the_selection_actions(qtbot
     assert win.blob_model.rowCount() == 1 and win.selected_blob_count() == 0
     assert not win.actions["actionDelete"].isEnabled()
     assert not win.actions["actionCopyDigest"].isEnabled()
+
+
+def test_deleting_hundreds_of_blobs_at_once_leaves_a_consistent_window(qtbot, make_window, store, dialogs):
+    """Above the model's incremental limit a delete resets the table in one go; the actions still follow."""
+    from gui.blob_model import _INCREMENTAL_LIMIT
+    many = [add_blob(store, b"many %d" % i) for i in range(_INCREMENTAL_LIMIT + 20)]
+    keep = add_blob(store, b"keep")
+    win = make_window(store.root)
+    select_digests(win, many)
+    qtbot.waitUntil(lambda: win.details.current is None)  # many selected: no single blob shown
+    dialogs.answer("confirm", True)
+    win.actions["actionDelete"].trigger()
+    wait_jobs(qtbot, win)
+    assert blob_digests(win) == {str(keep)}
+    assert win.blob_model.total_count == 1 and win.blob_model.total_bytes == len(b"keep")
+    assert win.details.current is None
+    assert not win.actions["actionDelete"].isEnabled()
+    assert dialogs.errors == []
