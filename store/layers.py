@@ -113,15 +113,15 @@ class _BlobFile(io.RawIOBase):
 
 
 def _decompressed(reader, cancel, digest: str):
-    """A file object yielding the tar bytes of the blob, and the compression name."""
+    """A file object yielding the tar bytes of the blob."""
     packing = archive_format(reader.read_at(min(reader.size, 512), 0), reader.size)
     raw = io.BufferedReader(_BlobFile(reader, cancel, digest), CHUNK)
     if packing == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), "gzip"
+        return gzip.GzipFile(fileobj=raw, mode="rb")
     if packing == "zstd":
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK, read_across_frames=True), "zstd"
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK, read_across_frames=True)
     if packing == "tar":
-        return raw, "tar"
+        return raw
     raise NotALayer(f"blob {digest} is not a layer: it is neither a tar archive nor gzip or zstd data")
 
 
@@ -136,15 +136,14 @@ def _open_tar(store, digest, cancel):
     d = Digest(digest)
     reader = store.reader_at(d)
     try:
-        stream, compression = _decompressed(reader, cancel, str(d))
-        tar = tarfile.open(fileobj=stream, mode="r|")
+        tar = tarfile.open(fileobj=_decompressed(reader, cancel, str(d)), mode="r|")
     except tarfile.ReadError as e:
         reader.close()
         raise NotALayer(f"blob {d} could not be read as a tar archive ({e})") from e
     except BaseException:
         reader.close()
         raise
-    return d, reader, tar, compression
+    return d, reader, tar
 
 
 def _members(tar: tarfile.TarFile, d: Digest, cancel) -> Iterator[tarfile.TarInfo]:
@@ -170,7 +169,7 @@ def iter_layer(store, digest, *, cancel: Callable[[], bool] | None = None) -> It
     when the data is damaged part-way (the entries before the damage were yielded),
     and :class:`errors.Cancelled` when ``cancel()`` turns true.
     """
-    d, reader, tar, _ = _open_tar(store, digest, cancel)
+    d, reader, tar = _open_tar(store, digest, cancel)
     try:
         for m in _members(tar, d, cancel):
             yield _entry(m)
@@ -201,7 +200,7 @@ def read_layer_file(store, digest, path: str, *, max_bytes: int = PREVIEW_LIMIT,
     """
     want = normalise(path)
     for _ in range(8):  # hard links to hard links: bounded, a loop cannot hang us
-        d, reader, tar, _ = _open_tar(store, digest, cancel)
+        d, reader, tar = _open_tar(store, digest, cancel)
         try:
             target = None
             for m in _members(tar, d, cancel):
