@@ -333,10 +333,7 @@ class LocalStore:
         self._check_writable(f"write ingest {ref!r}")
         _check_ref(ref)
         dgst = self.digest_arg(expected, "calculating expected blob path for writer") if expected else None
-        if os.path.islink(self.ingest_root):
-            raise errors.FailedPrecondition(
-                f"cannot write ingest {ref!r}: {self.ingest_root} is a symbolic link; Blobscope does not "
-                "write through links inside a store. Replace it with a directory")
+        refuse_links(self.ingest_root, so=f"ingest {ref!r} is not written. Replace it with a directory")
         try:
             lock = self._locks.lock(ref, ref_hash(ref))
         except OSError as exc:

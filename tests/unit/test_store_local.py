@@ -145,3 +145,14 @@ def test_commit_through_a_linked_blobs_dir_creates_nothing_outside(tmp_path):
     with pytest.raises(errors.FailedPrecondition, match="symbolic link"):
         w.commit()
     assert os.listdir(outside) == []
+
+
+def test_writer_refuses_a_linked_ingest_dir(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = LocalStore(tmp_path / "s")
+    os.rmdir(store.ingest_root)
+    os.symlink(outside, store.ingest_root)
+    with pytest.raises(errors.FailedPrecondition, match="ingest/? is a symbolic link.*ingest 'r' is not written"):
+        store.writer("r")
+    assert os.listdir(outside) == []
