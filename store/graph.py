@@ -168,14 +168,6 @@ class TreeNode:
     cycle: bool = False          # this digest is already an ancestor: not expanded again
     children: list["TreeNode"] = field(default_factory=list)
 
-    def walk(self):
-        """This node and its descendants, depth first, as (depth, node)."""
-        stack = [(0, self)]
-        while stack:
-            depth, node = stack.pop()
-            yield depth, node
-            stack.extend((depth + 1, c) for c in reversed(node.children))
-
     def to_json(self) -> dict:
         d = {"digest": str(self.digest), "name": self.name, "mediaType": self.media_type,
              "kind": self.kind, "size": self.size, "present": self.present}
