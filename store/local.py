@@ -269,14 +269,19 @@ class LocalStore:
 
     def list_statuses(self, *filters: str) -> list[Status]:
         """Good ingests only (sorted by ref); damaged entries are in :meth:`broken_ingests`."""
-        good, _ = self._scan_ingests()
+        good, _ = self.scan_ingests()
         match = _compile_filters(filters, status=True)
         return [s for s in good if match is None or match(s)]
 
     def broken_ingests(self) -> list[BrokenIngest]:
-        return self._scan_ingests()[1]
+        return self.scan_ingests()[1]
 
-    def _scan_ingests(self) -> tuple[list[Status], list[BrokenIngest]]:
+    def scan_ingests(self) -> tuple[list[Status], list[BrokenIngest]]:
+        """``(list_statuses(), broken_ingests())`` from one pass over ``ingest/``.
+
+        For a caller that shows both (the GUI's ingest poll, ``blobctl ls-ingests``): each
+        entry's status is read once instead of once per list.
+        """
         good: list[Status] = []
         broken: list[BrokenIngest] = []
         try:

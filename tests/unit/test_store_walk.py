@@ -232,3 +232,12 @@ def test_walk_infos_behave_as_info_records(tmp_path):
     with pytest.raises(dataclasses.FrozenInstanceError):
         walked.size = 1
     assert walked != dataclasses.replace(direct, size=direct.size + 1)
+
+
+def test_scan_ingests_is_list_statuses_and_broken_ingests_in_one_pass(store):
+    with store.writer("good") as w:
+        w.write(b"x")
+    (store.ingest_root / "stray").write_bytes(b"")
+    good, broken = store.scan_ingests()
+    assert good == store.list_statuses() and [s.ref for s in good] == ["good"]
+    assert broken == store.broken_ingests() and [b.ref_hash for b in broken] == ["stray"]
