@@ -188,12 +188,12 @@ class BlobTableModel(RowTableModel):
             self._rows = self._visible(new.values())
             self._sort_in_place()
             self.endResetModel()
-        else:
+            self.total_bytes = sum(r.size for r in new.values())
+            self.totalsChanged.emit()
+        else:  # each keeps total_bytes; append_rows emits totalsChanged once for all three
             self.remove_digests(removed, emit_totals=False)
             self.replace_rows(changed, emit_totals=False)
             self.append_rows(added)
-        self.total_bytes = sum(r.size for r in self._all.values())
-        self.totalsChanged.emit()
 
     def remove_digests(self, digests: Iterable[str], *, emit_totals: bool = True) -> None:
         gone = [self._all.pop(d) for d in list(digests) if d in self._all]
