@@ -56,9 +56,7 @@ class Timestamp(datetime):
             return dt
         if dt.tzinfo is None:
             raise ValueError("naive datetime: give a timezone")
-        delta = dt - _EPOCH
-        ns = (delta.days * 86400 + delta.seconds) * NS + delta.microseconds * 1000
-        return cls.from_ns(ns)
+        return cls.from_ns(_micro_ns(dt))
 
     @property
     def ns(self) -> int:
@@ -67,8 +65,7 @@ class Timestamp(datetime):
             return self._ns
         except AttributeError:
             # Made by datetime itself (arithmetic, replace, astimezone): microseconds are all it has.
-            delta = self - _EPOCH
-            self._ns = (delta.days * 86400 + delta.seconds) * NS + delta.microseconds * 1000
+            self._ns = _micro_ns(self)
             return self._ns
 
     @property
@@ -123,6 +120,12 @@ class Timestamp(datetime):
 
     def isoformat_ns(self) -> str:
         return format_rfc3339(self.ns)
+
+
+def _micro_ns(dt: datetime) -> int:
+    """ns since the epoch of an aware ``datetime``, exact to its microseconds."""
+    delta = dt - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * NS + delta.microseconds * 1000
 
 
 def as_ns(value: datetime | int) -> int:
