@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 from . import errors
 from .api import usage as _usage
 from .digest import ALGORITHMS, Digest, _why_invalid
-from .ingest import BrokenIngest, os_message, read_status, ref_hash
+from .ingest import BrokenIngest, os_message, read_status, ref_bytes, ref_hash
 from .labels import LabelStore, validate as validate_labels
 from .locks import RefLocks
 from .nolinks import refuse_links
@@ -456,7 +456,7 @@ def _check_ref(ref: str) -> None:
     if not isinstance(ref, str):
         raise errors.InvalidArgument(f"ref must be a string, not {type(ref).__name__}")
     try:
-        ref.encode("utf-8", "surrogateescape")
+        ref_bytes(ref)  # what the ref file and the ingest's name are made of
     except UnicodeEncodeError:
         raise errors.InvalidArgument(f"ref {ref!r} is not text that can be written to disk "
                                      "(it holds a lone UTF-16 surrogate)") from None
