@@ -155,14 +155,13 @@ class GraphActions:
             self.statusBar().showMessage(self.tr("The image graph is still being built; try again in a moment."),
                                          5000)
             return
-        every = self.blob_model.rows_by_digest()
-        wanted = {d for d in map(str, self.graph.reclaimable()) if d in every}
+        m = self.blob_model
+        wanted = {d: r for d in map(str, self.graph.reclaimable()) if (r := m.get(d)) is not None}
         if not wanted:
             self.blob_view.clearSelection()
             self.statusBar().showMessage(self.tr("No unreferenced blobs: every blob is reachable from an image "
                                                  "or a gc.root label."), 8000)
             return
-        m = self.blob_model
         rows = m.visible_rows_of(wanted)
         if len(rows) < len(wanted):
             self.filter_edit.clear()  # the filter hides some of them
@@ -182,7 +181,7 @@ class GraphActions:
         sm.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         sm.setCurrentIndex(m.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
         self.blob_view.scrollTo(m.index(rows[0], 0))
-        size = sum(every[d].size for d in wanted)
+        size = sum(r.size for r in wanted.values())
         self.statusBar().showMessage(self.tr("Selected {n} unreferenced blob(s), {size}. Delete removes them.")
                                      .format(n=len(rows), size=fmt.size(size)), 15000)
 
