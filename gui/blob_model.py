@@ -14,7 +14,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 
 from . import fmt
 from .kinds import kind_icon, kind_of
-from .rows import BlobRow, diff_rows
+from .rows import BlobRow
 from .table_model import RowTableModel
 
 log = logging.getLogger(__name__)
@@ -160,12 +160,9 @@ class BlobTableModel(RowTableModel):
         """A copy of every row by digest (the base a scanner-thread rescan diffs against)."""
         return dict(self._all)
 
-    def apply_snapshot(self, rows: list[BlobRow]) -> None:
-        """Make the model equal to a finished rescan, touching only what changed."""
-        self.apply_changes(*diff_rows(self._all, rows))
-
     def apply_changes(self, removed: list[str], added: list[BlobRow], changed: list[BlobRow]) -> None:
-        """Apply a rescan's differences; rows that did not change stay the same objects."""
+        """Apply a rescan's differences (``rows.diff_rows``, on the scanner thread); rows that did
+        not change stay the same objects."""
         if not (removed or added or changed):
             return
         for r in changed:  # keep what the GUI learned about a row that did not change on disk

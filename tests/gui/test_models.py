@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from gui.blob_model import COL_LABELS, COL_SIZE, BlobTableModel
 from gui.filtering import FilterError, compile_filter
 from gui.ingest_model import COL_PROGRESS, COL_STATE, COL_UPDATED, PROGRESS_ROLE, IngestTableModel
-from gui.rows import BlobRow, IngestRow, is_content_ref_key
+from gui.rows import BlobRow, IngestRow, diff_rows, is_content_ref_key
 
 NS = 1_000_000_000
 
@@ -87,7 +87,7 @@ def test_snapshot_applies_only_the_difference():
     m.rowsInserted.connect(lambda *a: inserted.append(a[1:]))
     snapshot = [row(i) for i in range(1, 10)] + [row(42)]
     snapshot[2] = row(3)  # same content, a fresh object from the scanner
-    m.apply_snapshot(snapshot)
+    m.apply_changes(*diff_rows(m.rows_by_digest(), snapshot))  # what a rescan does
     assert m.total_count == 10
     assert f"sha256:{0:064x}" not in {m.row_at(i).digest for i in range(m.rowCount())}
     assert removed == [(0, 0)] and len(inserted) == 1
