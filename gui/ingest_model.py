@@ -115,7 +115,3 @@ class IngestTableModel(RowTableModel):
                 self.layoutAboutToBeChanged.emit()
                 self._sort_in_place()
                 self.layoutChanged.emit()
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(r.offset for r in self._rows)
