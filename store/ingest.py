@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import errors
+from .nolinks import not_a_file
 from .timestamps import Timestamp, format_rfc3339, parse_rfc3339
 from .types import Status
 
@@ -122,8 +123,7 @@ def read_status(directory: Path) -> Status:
     except NotADirectoryError as exc:
         raise errors.Unknown(f"stat {data}: not a directory") from exc
     if not stat.S_ISREG(st.st_mode):
-        kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
-        raise errors.FailedPrecondition(f"{data} is {kind}; Blobscope does not follow or read it")
+        raise errors.FailedPrecondition(not_a_file(data, st.st_mode))
     try:
         ref = read_small(directory / "ref").decode("utf-8", "surrogateescape")
     except FileNotFoundError as exc:

@@ -23,7 +23,7 @@ from .digest import ALGORITHMS, Digest, _why_invalid
 from .ingest import BrokenIngest, os_message, read_status, ref_bytes, ref_hash
 from .labels import LabelStore, validate as validate_labels
 from .locks import RefLocks
-from .nolinks import refuse_links
+from .nolinks import not_a_file, refuse_links
 from .reader import ReaderAt, advise_sequential, open_blob
 from .timestamps import Timestamp
 from .types import Info, Status, WalkInfo
@@ -126,10 +126,8 @@ class LocalStore:
         """lstat of a blob: NotFound if missing, FailedPrecondition if it is not a regular file."""
         path, st = self._blob_lstat(dgst)
         if not stat.S_ISREG(st.st_mode):
-            kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
             raise errors.FailedPrecondition(
-                f"content {dgst}: {path} is {kind}; Blobscope does not follow or read it. "
-                f"Inspect it and delete it if it does not belong there")
+                f"content {dgst}: {not_a_file(path, st.st_mode)}. Inspect it and delete it if it does not belong there")
         return path, st
 
     # -- Manager -----------------------------------------------------------------------------

@@ -24,3 +24,9 @@ def refuse_links(*paths, so: str) -> None:
                     f"{path} is a symbolic link; Blobscope does not follow links inside a store, so {so}")
         except (FileNotFoundError, NotADirectoryError):
             pass
+
+
+def not_a_file(path, mode: int) -> str:
+    """Why ``path``, whose lstat mode is ``mode``, is not read: the start of an error message."""
+    kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+    return f"{path} is {kind}; Blobscope does not follow or read it"
