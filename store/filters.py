@@ -84,8 +84,10 @@ FIELD, VALUE, QUOTED, SEPARATOR, OPERATOR, ILLEGAL, END, OTHER = (
 
 
 def _is_value_char(ch) -> bool:
-    # Letters, marks, numbers, punctuation and symbols: Go's IsGraphic minus spaces.
-    if ch is _EOF or ch is _BAD or ch == "," or ch in _SPACE:
+    # Letters, marks, numbers, punctuation and symbols: Go's IsGraphic minus spaces.  U+FFFD is a
+    # symbol, but the scanner refuses it (it cannot tell it from invalid UTF-8): a value holding it
+    # must be quoted.
+    if ch is _EOF or ch is _BAD or ch == "," or ch == "\ufffd" or ch in _SPACE:
         return False
     return unicodedata.category(ch)[0] in "LMNPS"
 
