@@ -130,6 +130,19 @@ class ScanWorker(QObject):
         self.ingestsListed.emit(gen, rows)
 
 
+class _ScanThread(QThread):
+    """The scanner's thread, its event loop inside a Python ``run`` so that one Python thread
+    state (and its thread-locals) lasts from slot to slot.
+
+    Otherwise each scan got a fresh one: the store's per-thread labels.db connection was
+    opened and closed per scan, touching labels.db-wal and the root, which the watcher
+    reported as a change, which started the next rescan, every 300 ms, forever.
+    """
+
+    def run(self) -> None:
+        self.exec()
+
+
 class StoreScanner(QObject):
     """GUI-thread side: starts scans, forwards only current-generation results."""
 
@@ -148,7 +161,7 @@ class StoreScanner(QObject):
         self.generation = 0
         self.store = None
         self.busy = False
-        self._thread = QThread(self)
+        self._thread = _ScanThread(self)
         self._thread.setObjectName("blobscope-scanner")
         self.worker = ScanWorker()
         self.worker.moveToThread(self._thread)
