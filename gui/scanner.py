@@ -123,10 +123,14 @@ class ScanWorker(QObject):
             self.failed.emit(gen, str(e) or type(e).__name__)
 
     def _list_ingests(self, gen: int, store) -> None:
-        rows = [IngestRow.from_status(st) for st in store.list_statuses()]
-        broken = getattr(store, "broken_ingests", None)
-        if broken is not None:
-            rows.extend(IngestRow.from_broken(b) for b in broken())
+        both = getattr(store, "scan_ingests", None)  # a local store reads each ingest once for both lists
+        if both is not None:
+            statuses, broken = both()
+        else:
+            statuses = store.list_statuses()
+            broken = store.broken_ingests() if hasattr(store, "broken_ingests") else []
+        rows = [IngestRow.from_status(st) for st in statuses]
+        rows.extend(IngestRow.from_broken(b) for b in broken)
         self.ingestsListed.emit(gen, rows)
 
 
