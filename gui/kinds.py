@@ -11,13 +11,10 @@ KINDS = ("index", "manifest", "config", "layer", "json", "text", "binary", "empt
 @functools.lru_cache(maxsize=256)
 def _kind_of_media_type(media_type: str) -> str:
     from store import oci
-    if media_type in oci.INDEX_TYPES:
-        return "index"
-    if media_type in oci.MANIFEST_TYPES:
-        return "manifest"
-    if media_type in oci.CONFIG_TYPES:
-        return "config"
-    if media_type in oci.LAYER_TYPES or media_type == oci.TAR:
+    kind = oci.kind_of_media_type(media_type)
+    if kind is not None:
+        return kind.value
+    if media_type == oci.TAR:
         return "layer"
     if media_type == oci.JSON or media_type.endswith("+json"):
         return "json"
