@@ -50,7 +50,7 @@ def build_graph(store, rows: list, job):
     """The reference graph of ``store`` from a scan's rows (no second walk; cached media types)."""
     from store import graph, oci
     try:
-        cache = oci.MediaTypeCache(oci.default_cache_path(store))
+        cache = oci.MediaTypeCache.for_store(store)
     except Exception as e:  # noqa: BLE001 - without a cache the graph is still built, only slower
         log.info("media-type cache unavailable (%s); building the graph without it", e)
         cache = None

@@ -170,7 +170,7 @@ def classify_media_types(store, rows: list[tuple[str, int]], job) -> int:
     """
     from store import oci
     try:
-        cache = oci.MediaTypeCache(oci.default_cache_path(store))
+        cache = oci.MediaTypeCache.for_store(store)
     except Exception as e:  # noqa: BLE001 - without a cache we still recognise, only slower
         log.info("media-type cache unavailable (%s); recognising without it", e)
         cache = None
