@@ -24,7 +24,7 @@ from store import Digest, LocalStore, errors
 from store import graph as G
 from store import oci
 from tests.gui.conftest import add_blob, select_digests, wait_jobs
-from tests.support.images import ctr_style_labels, describe_layout, layout_blobs, make_oci_layout
+from tests.support.images import describe_layout, import_layout, layout_blobs, make_oci_layout
 
 NAME = "example.org/fixture/busybox:1.0"
 MOTD = "hello from the gui test\nsecond line\n"
@@ -38,14 +38,6 @@ MT_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 def layout(tmp_path_factory):
     """A real two-platform image built by umoci (busybox layer, /etc/motd layer)."""
     return make_oci_layout(tmp_path_factory.mktemp("umoci"), NAME, platforms=("amd64", "arm64"), motd=MOTD)
-
-
-def import_layout(store: LocalStore, layout) -> dict[str, bytes]:
-    blobs = layout_blobs(layout)
-    labels = ctr_style_labels(blobs)
-    for d in blobs:
-        store.import_file(layout / "blobs" / "sha256" / Digest(d).encoded, labels=labels.get(d))
-    return blobs
 
 
 def open_with_graph(qtbot, make_window, root):

@@ -9,7 +9,8 @@ manifest per platform (each manifest's config names its architecture), which
 ``org.opencontainers.image.ref.name`` annotation set to the full image name, which is what
 ``ctr images import`` names the image after).  The layout it was made from stays next to it
 (``make_oci_layout`` returns only the layout), and ``layout_blobs`` / ``describe_layout``
-read it back for assertions.
+read it back for assertions; ``import_layout`` puts a layout's blobs into a store with the
+labels ``ctr images import`` would set.
 """
 
 from __future__ import annotations
@@ -220,3 +221,15 @@ def ctr_style_labels(blobs: dict[str, bytes]) -> dict[str, dict[str, str]]:
             lab.update({f"containerd.io/gc.ref.content.l.{i}": x["digest"] for i, x in enumerate(doc["layers"])})
             labels[d] = lab
     return labels
+
+
+def import_layout(store, layout: Path, *, skip=frozenset()) -> dict[str, bytes]:
+    """Import every blob of ``layout`` but those in ``skip`` into ``store`` (a LocalStore), each
+    with its ``ctr_style_labels``; return all the layout's blobs (``layout_blobs``)."""
+    blobs = layout_blobs(layout)
+    labels = ctr_style_labels(blobs)
+    for d in blobs:
+        if d in skip:
+            continue
+        store.import_file(layout / "blobs" / "sha256" / d.split(":", 1)[1], labels=labels.get(d))
+    return blobs
