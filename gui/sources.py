@@ -10,20 +10,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from store import errors
+from store import containerd_root, errors
 
 log = logging.getLogger(__name__)
 
-CONTENT_DIR = "io.containerd.content.v1.content"
-METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
-
 
 def _containerd_content_dir(path: Path) -> Path | None:
-    if (path / METADATA_DB).is_file() and (path / CONTENT_DIR).is_dir():
-        return path / CONTENT_DIR
-    if path.name == CONTENT_DIR and (path.parent / METADATA_DB).is_file():
-        return path
-    return None
+    """The content directory of the containerd root ``path`` is (when it has one) or is in, else None."""
+    root = containerd_root.root_of(path)
+    if root is None:
+        return None
+    content = root / containerd_root.CONTENT_DIR
+    return content if root != path.absolute() or content.is_dir() else None
 
 
 def open_any(target: str):
@@ -117,8 +115,7 @@ def live_daemon_address(target: str) -> str | None:
     A running daemon holds its ``meta.db`` lock: reading its files then is reading behind its back.
     """
     try:
-        from store.cli import live_daemon  # None at once for a directory that is no containerd root
-        live = live_daemon(Path(target))
+        live = containerd_root.live_daemon(target)  # None at once for a directory that is no containerd root
     except Exception as e:  # noqa: BLE001 - no answer means: open the files as before
         log.info("could not tell whether a daemon runs on %s: %s", target, e)
         return None

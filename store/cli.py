@@ -72,6 +72,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import errors, humanfmt, paths
+from .containerd_root import kind_of, live_daemon
 from ._version import __version__
 from .digest import Digest
 from .timestamps import Timestamp
@@ -83,8 +84,6 @@ PROG = "blobctl"
 COPY_CHUNK = 1 << 20
 ADDRESS_ENV = "CONTAINERD_ADDRESS"
 NAMESPACE_ENV = "CONTAINERD_NAMESPACE"
-_METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
-_CONTENT_DIR = "io.containerd.content.v1.content"
 
 
 class UsageError(Exception):
@@ -189,7 +188,7 @@ class Context:
                                f"{paths.ROOT_ENV}), or create it with 'blobctl import' or 'blobctl ingest'")
             if root.is_dir():
                 _refuse_live_root(root, force=self.args.force)
-            kind = _containerd_kind(root)
+            kind = kind_of(root)
             if kind is not None and not self.args.force and (kind == "root" or self.namespace_given):
                 # A containerd root (or -n on its content dir): the namespace's view, labels from meta.db.
                 self._store = self.containerd_root().store(self.namespace)
@@ -222,36 +221,6 @@ class Context:
 
 # --------------------------------------------------------------------------------------------
 # helpers
-
-def _containerd_kind(path: Path) -> str | None:
-    """"root" for a containerd root, "content" for the content directory inside one, else None."""
-    if (path / _METADATA_DB).is_file():
-        return "root"
-    if path.name == _CONTENT_DIR and (path.parent / _METADATA_DB).is_file():
-        return "content"
-    return None
-
-
-def live_daemon(path: Path) -> tuple[int | None, str | None] | None:
-    """(pid, socket) of a containerd running on the root ``path`` belongs to, or None when it is stopped.
-
-    A running daemon holds the bbolt lock of its ``meta.db``; its socket comes from its command line.
-    """
-    kind = _containerd_kind(path)
-    if kind is None:
-        return None
-    meta = (path if kind == "root" else path.parent) / _METADATA_DB
-    from . import bolt
-    try:
-        bolt.check_unlocked(meta)
-    except bolt.DatabaseLocked as exc:
-        from .containerd.offline import daemon_address
-        pid = exc.holder_pid
-        return pid, (daemon_address(pid) if pid else None)
-    except errors.ContentError:
-        return None
-    return None
-
 
 def _refuse_live_root(root: Path, *, force: bool) -> None:
     try:
@@ -700,7 +669,7 @@ def _namespace_source(ctx: Context):
     root = ctx.root
     if not root.is_dir():
         raise CliError(f"there is no directory {root}; give --address SOCKET or --root CONTAINERD_ROOT")
-    if _containerd_kind(root) is None:
+    if kind_of(root) is None:
         raise CliError(f"{root} is a plain content store, which has no namespaces; give --address SOCKET "
                        "(a running containerd) or --root with a containerd root (the directory holding "
                        "io.containerd.metadata.v1.bolt)")

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 
 from . import errors
 from .api import usage as _usage
+from .containerd_root import METADATA_DB
 from .digest import ALGORITHMS, Digest, _why_invalid
 from .ingest import BrokenIngest, os_message, read_status, ref_bytes, ref_hash
 from .labels import LabelStore, validate as validate_labels
@@ -32,7 +33,6 @@ from .writer import Writer, open_writer
 log = logging.getLogger(__name__)
 
 _SMALL_BLOB = 1 << 20  # read whole in one call when verifying
-METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
 _HEX_DIGITS = "0123456789abcdef"
 _new_digest = str.__new__  # names already checked by walk skip Digest's re-validation
 

@@ -18,60 +18,11 @@ from typing import Iterator
 from .. import bolt, errors
 from ..digest import Digest
 from ..api import usage as _usage
+from ..containerd_root import CONTENT_DIR, METADATA_DB, daemon_address, root_of
 from ..local import LocalStore, _compile_filters
 from ..types import Info, Status
 
 log = logging.getLogger(__name__)
-
-METADATA_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
-CONTENT_DIR = "io.containerd.content.v1.content"
-DEFAULT_CONFIG = "/etc/containerd/config.toml"
-DEFAULT_ADDRESS = "/run/containerd/containerd.sock"
-
-
-_DAEMON_FLAGS = {"--config": "config", "-c": "config", "--address": "address", "-a": "address"}
-
-
-def daemon_address(pid: int) -> str | None:
-    """The gRPC socket of the containerd running as ``pid``, from its command line and config.
-
-    ``--address/-a`` wins, then ``[grpc] address`` of ``--config/-c`` (default
-    /etc/containerd/config.toml), then containerd's default socket.  None if ``pid`` is
-    not a containerd or cannot be inspected.
-    """
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return None
-    argv = [a.decode(errors="replace") for a in argv if a]
-    if not argv or not any(Path(a).name == "containerd" for a in argv[:4]):
-        return None
-    found = {"config": DEFAULT_CONFIG, "address": None}
-    for i, arg in enumerate(argv):
-        flag, eq, value = arg.partition("=")
-        name = _DAEMON_FLAGS.get(flag)
-        if name and (eq or i + 1 < len(argv)):
-            found[name] = value if eq else argv[i + 1]
-    config, address = found["config"], found["address"]
-    if address:
-        return address
-    try:
-        import tomllib
-        with open(config, "rb") as f:
-            conf = tomllib.load(f)
-        return conf.get("grpc", {}).get("address") or DEFAULT_ADDRESS
-    except (OSError, ValueError):
-        return DEFAULT_ADDRESS
-
-
-def root_of(path: os.PathLike | str) -> Path | None:
-    """The containerd root ``path`` is (or whose content directory it is), or None."""
-    path = Path(path).absolute()
-    if (path / METADATA_DB).is_file():
-        return path
-    if path.name == CONTENT_DIR and (path.parent / METADATA_DB).is_file():
-        return path.parent
-    return None
 
 
 def find_root(path: os.PathLike | str) -> Path:

@@ -14,10 +14,11 @@ from pathlib import Path
 from .. import errors
 from ..digest import Digest
 from ..types import Info
+from ..containerd_root import root_of
 from ..local import LocalStore
 from ._rpc import TLSConfig
 from .client import ContainerdStore
-from .offline import OfflineContainerdRoot, root_of
+from .offline import OfflineContainerdRoot
 
 
 def is_address(target: str) -> bool:

@@ -1,4 +1,4 @@
-"""store.containerd.offline.daemon_address: a running containerd's socket from its command line and config."""
+"""store.containerd_root.daemon_address: a running containerd's socket from its command line and config."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from store.containerd import offline
+from store import containerd_root as offline
 
 
 @pytest.fixture
