@@ -35,5 +35,10 @@ def ago(ns: int, now_ns: int | None = None) -> str:
     return humanize.naturaltime(delta)
 
 
+def short_digest(digest) -> str:
+    """The first 12 hex characters of a digest, as ``docker``/``ctr`` show them."""
+    return str(digest).split(":", 1)[-1][:12]
+
+
 def speed(bytes_per_s: float) -> str:
     return humanize.naturalsize(bytes_per_s, binary=True) + "/s"

@@ -113,7 +113,7 @@ class ImagesTreeModel(QAbstractItemModel):
     def _name(self, item: _Item) -> str:
         n = item.node
         if item.space is not None:
-            label = item.space.name or n.digest.split(":", 1)[-1][:12]
+            label = item.space.name or fmt.short_digest(n.digest)
             if item.space.platforms:
                 label += "  [" + ", ".join(item.space.platforms) + "]"
             return label
@@ -135,7 +135,7 @@ class ImagesTreeModel(QAbstractItemModel):
             if col == COL_NAME:
                 return self._name(item)
             if col == COL_DIGEST:
-                return n.digest.split(":", 1)[-1][:12]
+                return fmt.short_digest(n.digest)
             if col == COL_MEDIA:
                 return n.media_type or "—"
             if col == COL_SIZE:

@@ -107,7 +107,7 @@ class LayerBrowserDialog(QDialog):
         self.store = store
         self.digest = str(digest)
         self.runner = runner
-        short = self.digest.split(":", 1)[-1][:12]
+        short = fmt.short_digest(self.digest)
         self.setWindowTitle(self.tr("Files in layer {short}").format(short=short))
         self.resize(980, 640)
         layout = QVBoxLayout(self)

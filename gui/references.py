@@ -22,10 +22,6 @@ LINK = QColor(31, 111, 235)
 MISSING = QColor(179, 38, 30)
 
 
-def _short(digest: str) -> str:
-    return str(digest).split(":", 1)[-1][:12]
-
-
 class ReferencesBox(QGroupBox):
     """Children, parents and roots of one blob; ``blobRequested(digest)`` when one is clicked."""
 
@@ -130,7 +126,7 @@ class ReferencesBox(QGroupBox):
               extra: str = "") -> QTreeWidgetItem:
         size_text = fmt.size(size) if size >= 0 else ""
         kind_col = kind_text(kind) if present else self.tr("missing")
-        item = QTreeWidgetItem(group, [name, _short(digest), kind_col, size_text])
+        item = QTreeWidgetItem(group, [name, fmt.short_digest(digest), kind_col, size_text])
         item.setData(0, DIGEST_ROLE, digest)
         item.setData(0, PRESENT_ROLE, present)
         if kind:

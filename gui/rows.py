@@ -10,6 +10,8 @@ import time
 
 from store.timestamps import as_ns
 
+from . import fmt
+
 GC_ROOT = "containerd.io/gc.root"
 GC_REF_CONTENT = "containerd.io/gc.ref.content"
 
@@ -50,7 +52,7 @@ class BlobRow:
 
     @property
     def short(self) -> str:
-        return self.digest.split(":", 1)[-1][:12]
+        return fmt.short_digest(self.digest)
 
     @property
     def haystack(self) -> str:

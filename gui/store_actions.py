@@ -61,7 +61,7 @@ class StoreActions:
             notes.append(self.tr("{n} of them are referenced by other blobs' "
                                  "containerd.io/gc.ref.content labels, which will then point at "
                                  "missing content: {list}").format(
-                n=len(referenced), list=", ".join(f"{r.short} ← {ps[0].split(':', 1)[-1][:12]}"
+                n=len(referenced), list=", ".join(f"{r.short} ← {fmt.short_digest(ps[0])}"
                                                   for r, ps in referenced[:5])))
         if not self.ctx.dialogs.confirm(self, self.tr("Delete blobs"), text, "\n\n".join(notes),
                                         ok_text=self.tr("Delete")):
