@@ -24,7 +24,7 @@ from store import Digest, LocalStore, errors
 from store import graph as G
 from store import oci
 from tests.gui.conftest import add_blob, select_digests, wait_jobs
-from tests.support.images import describe_layout, import_layout, layout_blobs, make_oci_layout
+from tests.support.images import describe_layout, import_layout, layout_blobs, make_oci_layout, make_tar
 
 NAME = "example.org/fixture/busybox:1.0"
 MOTD = "hello from the gui test\nsecond line\n"
@@ -356,14 +356,9 @@ def test_layer_browser_stop_keeps_what_was_listed(qtbot, make_window, store):
     import threading
 
     from gui.layer_browser import LayerBrowserDialog
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for i in range(40000):
-            ti = tarfile.TarInfo(f"many/file-{i:05d}")
-            data = os.urandom(64)  # incompressible: the gzip is several MiB, read in 1 MiB chunks
-            ti.size = len(data)
-            tar.addfile(ti, io.BytesIO(data))
-    big = add_blob(store, gzip.compress(raw.getvalue(), compresslevel=1, mtime=0))
+    # incompressible files: the gzip is several MiB, read in 1 MiB chunks
+    raw = make_tar({f"many/file-{i:05d}": os.urandom(64) for i in range(40000)})
+    big = add_blob(store, gzip.compress(raw, compresslevel=1, mtime=0))
     assert store.info(big).size > 2 << 20
     win = open_with_graph(qtbot, make_window, store.root)
     gate = threading.Event()

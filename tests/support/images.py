@@ -10,18 +10,20 @@ manifest per platform (each manifest's config names its architecture), which
 ``ctr images import`` names the image after).  The layout it was made from stays next to it
 (``make_oci_layout`` returns only the layout), and ``layout_blobs`` / ``describe_layout``
 read it back for assertions; ``import_layout`` puts a layout's blobs into a store with the
-labels ``ctr images import`` would set.
+labels ``ctr images import`` would set.  ``make_tar`` builds an uncompressed layer in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,6 +145,21 @@ def make_oci_layout(tmp_path: os.PathLike | str, name: str = "example.org/fixtur
     # Drop the blobs only the intermediate "base" image used (its config, manifest).
     _run(UMOCI, "gc", "--layout", str(layout))
     return layout
+
+
+def make_tar(files: Mapping[str, bytes] = {}, *,
+             add: Callable[[tarfile.TarFile], object] | None = None) -> bytes:
+    """An uncompressed (PAX) tar of the regular files ``name -> bytes`` (mode 0644, mtime 0),
+    followed by whatever ``add(tar)`` writes (directories, links, other modes)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in files.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tar.addfile(ti, io.BytesIO(data))
+        if add is not None:
+            add(tar)
+    return buf.getvalue()
 
 
 def oci_archive(layout: Path, out: Path) -> Path:

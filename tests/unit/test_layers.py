@@ -12,13 +12,7 @@ import pytest
 import zstandard
 
 from store import errors, layers
-
-
-def build_tar(add) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
-        add(t)
-    return buf.getvalue()
+from tests.support.images import make_tar
 
 
 def add_file(t, name, data: bytes, mode=0o644):
@@ -47,7 +41,7 @@ def sample_tar() -> bytes:
         add_special(t, "./etc/.wh.old.conf", tarfile.REGTYPE)
         add_file(t, "./etc/hostname.link.target", b"x")
         add_special(t, "./etc/hostname", tarfile.LNKTYPE, "etc/hostname.link.target")
-    return build_tar(add)
+    return make_tar(add=add)
 
 
 COMPRESSORS = {
@@ -93,7 +87,7 @@ def test_read_a_file_and_follow_a_hard_link(store, compression, put):
 
 
 def test_preview_is_bounded(store, put):
-    d = put(gzip.compress(build_tar(lambda t: add_file(t, "big.txt", b"line\n" * 100000))))
+    d = put(gzip.compress(make_tar({"big.txt": b"line\n" * 100000})))
     f = layers.read_layer_file(store, d, "big.txt", max_bytes=1000)
     assert len(f.data) == 1000 and f.truncated and f.size == 500000
 
@@ -118,7 +112,7 @@ def test_not_a_layer(store, put):
 
 
 def test_truncated_layer_yields_what_it_could_then_fails(store, put):
-    full = gzip.compress(build_tar(lambda t: [add_file(t, f"f{i}", os.urandom(4096)) for i in range(50)]))
+    full = gzip.compress(make_tar({f"f{i}": os.urandom(4096) for i in range(50)}))
     d = put(full[: len(full) // 2])
     got = []
     with pytest.raises(layers.NotALayer, match="damaged"):
@@ -131,7 +125,7 @@ def test_truncated_layer_yields_what_it_could_then_fails(store, put):
 
 
 def test_limit_and_cancel(store, put):
-    d = put(build_tar(lambda t: [add_file(t, f"f{i}", b"x") for i in range(100)]))
+    d = put(make_tar({f"f{i}": b"x" for i in range(100)}))
     entries, cut = layers.list_layer(store, d, limit=10)
     assert len(entries) == 10 and cut
     calls = []
@@ -141,10 +135,7 @@ def test_limit_and_cancel(store, put):
 
 def test_listing_streams_without_holding_the_layer_in_memory(store, tmp_path, put):
     # ~48 MiB of incompressible file data in a zstd layer; the listing must not buffer it.
-    def add(t):
-        for i in range(6):
-            add_file(t, f"blob{i}", os.urandom(8 << 20))
-    data = zstandard.ZstdCompressor(level=1).compress(build_tar(add))
+    data = zstandard.ZstdCompressor(level=1).compress(make_tar({f"blob{i}": os.urandom(8 << 20) for i in range(6)}))
     d = put(data)
     del data
     tracemalloc.start()
@@ -166,7 +157,7 @@ def test_normalise():
 @pytest.mark.parametrize("compression", ["gzip", "zstd"])
 def test_layers_in_several_frames_or_members(store, compression, put):
     """zstd:chunked-style layers are many zstd frames; some gzip writers emit several members."""
-    tar = build_tar(lambda t: [add_file(t, f"f{i}", os.urandom(3000)) for i in range(20)])
+    tar = make_tar({f"f{i}": os.urandom(3000) for i in range(20)})
     cuts = [0, 7001, 30000, len(tar)]
     data = b"".join(COMPRESSORS[compression](tar[a:b]) for a, b in zip(cuts, cuts[1:]))
     d = put(data)

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import sqlite3
-import tarfile
 
 import pytest
 import zstandard
 
 from store import Digest, errors, oci
 from store.oci import Kind
-
-
-def make_tar(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
-        for name, data in files.items():
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            t.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()
+from tests.support.images import make_tar
 
 
 def dg(c: str) -> str:
