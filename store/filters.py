@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 Adaptor = Callable[[Sequence[str]], "tuple[str, bool]"]
 
 __all__ = [
-    "Filter", "Selector", "ALWAYS", "parse", "parse_all", "adapt_info", "adapt_status",
+    "Filter", "Selector", "ALWAYS", "parse", "parse_all", "compile_filters", "adapt_info", "adapt_status",
     "quote", "format_fieldpath", "format_selector",
 ]
 
@@ -495,6 +495,20 @@ def parse_all(*texts: str) -> Filter:
     if len(parsed) == 1:
         return parsed[0]
     return AnyOf(tuple(parsed))
+
+
+def compile_filters(texts: Sequence[str], adapt: "Callable[[object], Adaptor] | None" = None
+                    ) -> "Callable[[object], bool] | None":
+    """A predicate on items (seen through ``adapt``, :func:`adapt_info` by default) for the OR of
+    ``texts``, or None when they match everything, so a caller skips matching item by item.
+
+    Raises ``errors.InvalidArgument`` for a bad filter, as :func:`parse_all`.
+    """
+    flt = parse_all(*texts)
+    if flt.matches_everything:
+        return None
+    match, adapt = flt.match, adapt or adapt_info
+    return lambda item: match(adapt(item))
 
 
 # ---------------------------------------------------------------------------

@@ -173,7 +173,10 @@ class LocalStore:
         (deliberate: containerd reports them as blobs with invalid digests, and its GC
         then stops at the first one; links are never followed).
         """
-        match = _compile_filters(filters)
+        match = None
+        if filters:  # the parser is imported on the first filtered call only
+            from .filters import compile_filters
+            match = compile_filters(filters)
         return self._walk(match, strays)
 
     def _walk(self, match, strays) -> Iterator[Info]:
@@ -267,8 +270,11 @@ class LocalStore:
 
     def list_statuses(self, *filters: str) -> list[Status]:
         """Good ingests only (sorted by ref); damaged entries are in :meth:`broken_ingests`."""
+        match = None
+        if filters:
+            from .filters import adapt_status, compile_filters
+            match = compile_filters(filters, adapt_status)
         good, _ = self.scan_ingests()
-        match = _compile_filters(filters, status=True)
         return [s for s in good if match is None or match(s)]
 
     def broken_ingests(self) -> list[BrokenIngest]:
@@ -497,14 +503,3 @@ def _open_error(dgst: Digest, path, exc: OSError) -> errors.ContentError:
 def _info(dgst: Digest, st: os.stat_result, labels: dict | None) -> Info:
     return Info(dgst, st.st_size, Timestamp.from_ns(st.st_mtime_ns), Timestamp.from_ns(st.st_atime_ns),
                 labels or {})
-
-
-def _compile_filters(texts, *, status: bool = False):
-    """A predicate for the OR of containerd filter strings, or None for "everything"."""
-    if not texts:
-        return None
-    from . import filters  # filters-cli's parser; only needed when filtering
-    flt = filters.parse_all(*texts)
-    adapt = filters.adapt_status if status else filters.adapt_info
-    return lambda item: flt.match(adapt(item))
-

@@ -19,7 +19,8 @@ from .. import bolt, errors
 from ..digest import Digest
 from ..api import usage as _usage
 from ..containerd_root import CONTENT_DIR, METADATA_DB, daemon_address, root_of
-from ..local import LocalStore, _compile_filters
+from ..filters import adapt_status, compile_filters
+from ..local import LocalStore
 from ..types import Info, Status
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class OfflineNamespaceStore:
         return info
 
     def walk(self, *filters: str) -> Iterator[Info]:
-        match = _compile_filters(filters)
+        match = compile_filters(filters)
         for info in self._owner._meta.blobs(self.namespace):
             if match is None or match(info):
                 yield info
@@ -173,7 +174,7 @@ class OfflineNamespaceStore:
         raise errors.NotFound(f"reference {ref}")
 
     def list_statuses(self, *filters: str) -> list[Status]:
-        match = _compile_filters(filters, status=True)
+        match = compile_filters(filters, adapt_status)
         return [s for s in self._statuses() if match is None or match(s)]
 
     def broken_ingests(self) -> list:

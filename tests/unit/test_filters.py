@@ -344,6 +344,17 @@ def test_parse_all_shapes():
         parse(None)  # type: ignore[arg-type]
 
 
+def test_compile_filters_is_none_when_everything_matches():
+    assert filters.compile_filters(()) is None and filters.compile_filters(("",)) is None
+    assert filters.compile_filters(("", "labels.x")) is None  # an "" in the OR accepts everything
+    blob = info({"x": "1"})
+    assert filters.compile_filters(("labels.x",))(blob) and not filters.compile_filters(("labels.y",))(blob)
+    ref = filters.compile_filters(("ref==a",), adapt_status)
+    assert ref(Status("a", 0, 0, None, NOW, NOW)) and not ref(Status("b", 0, 0, None, NOW, NOW))
+    with pytest.raises(errors.InvalidArgument):
+        filters.compile_filters(("", "a=b"))
+
+
 # --------------------------------------------------------------------------- adaptors (content/adaptor_test.go)
 
 @pytest.mark.parametrize("labels,path,expected", [
