@@ -12,14 +12,9 @@ import pytest
 from store import Digest, LocalStore, errors
 from store.digest import EMPTY
 from store.timestamps import parse_rfc3339
+from tests.support.fs import umask
 
 GO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,8}[1-9])?Z\Z")
-
-
-def umask() -> int:
-    old = os.umask(0)
-    os.umask(old)
-    return old
 
 
 def mode(path) -> int:

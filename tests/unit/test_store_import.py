@@ -8,6 +8,7 @@ import pytest
 
 from store import Digest, errors
 from store import importer
+from tests.support.fs import umask
 
 
 @pytest.fixture
@@ -27,13 +28,7 @@ def test_import_commits_with_labels_and_progress(store, big_file):
     assert seen[0] == (0, len(data)) and seen[-1] == (len(data), len(data))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert store.list_statuses() == [] and store.verify(info.digest)
-    assert oct(os.stat(store.blob_path(info.digest)).st_mode & 0o777) == oct(0o444 & ~_umask())
-
-
-def _umask():
-    old = os.umask(0)
-    os.umask(old)
-    return old
+    assert oct(os.stat(store.blob_path(info.digest)).st_mode & 0o777) == oct(0o444 & ~umask())
 
 
 def test_cancel_keeps_ingest_and_reimport_resumes(store, big_file):
