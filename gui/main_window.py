@@ -26,7 +26,7 @@ from .ingest_model import COL_UPDATED as ICOL_UPDATED
 from .jobs import JobRunner
 from .logdock import LogDock
 from .resources import app_icon
-from .rows import BlobRow, is_content_ref_key
+from .rows import BlobRow
 from .scanner import StoreScanner
 from .store_actions import StoreActions
 from .watcher import StoreWatcher
@@ -557,10 +557,11 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
     def referrers(self) -> dict[str, list[tuple[str, str]]]:
         """Which blobs point at a digest through ``containerd.io/gc.ref.content*`` labels."""
         if self._referrers is None:
+            from store.graph import content_ref_name  # containerd's GC rules for the key
             idx: dict[str, list[tuple[str, str]]] = {}
             for r in self.blob_model.all_rows():
                 for k, v in r.labels.items():
-                    if is_content_ref_key(k):
+                    if content_ref_name(k) is not None:
                         idx.setdefault(v, []).append((r.digest, k))
             self._referrers = idx
         return self._referrers

@@ -20,14 +20,6 @@ def labels_text(labels: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def is_content_ref_key(key: str) -> bool:
-    """containerd's GC follows ``gc.ref.content`` and any suffix that starts with '.' or '/'."""
-    if not key.startswith(GC_REF_CONTENT):
-        return False
-    rest = key[len(GC_REF_CONTENT):]
-    return rest == "" or rest[0] in "./"
-
-
 class BlobRow:
     """One committed blob as the blobs table shows it."""
 
