@@ -17,9 +17,16 @@ from tests.support.containerd import ContainerdDaemon  # noqa: E402
 @pytest.fixture
 def containerd(tmp_path):
     """A started private containerd daemon; stopped (by PID) after the test whatever happens."""
-    daemon = ContainerdDaemon(tmp_path)
-    try:
-        daemon.start()
+    with ContainerdDaemon(tmp_path) as daemon:
         yield daemon
-    finally:
-        daemon.close()
+
+
+@pytest.fixture(scope="module")
+def daemon(request, tmp_path_factory):
+    """One private containerd daemon for a whole test module, stopped after its last test.
+
+    A module sets ``DAEMON_CONFIG = "<toml>"`` to give the daemon extra configuration.
+    """
+    config = getattr(request.module, "DAEMON_CONFIG", "")
+    with ContainerdDaemon(tmp_path_factory.mktemp("ctrd"), extra_config=config) as d:
+        yield d

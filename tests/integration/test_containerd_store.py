@@ -19,16 +19,6 @@ pytestmark = pytest.mark.integration
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    d = ContainerdDaemon(tmp_path_factory.mktemp("ctrd-store"))
-    try:
-        d.start()
-        yield d
-    finally:
-        d.close()
-
-
 @pytest.fixture
 def ns():
     return f"t{next(_names)}"

@@ -21,7 +21,6 @@ import pytest
 
 from store import Digest, errors
 from store.containerd import ContainerdStore
-from tests.support.containerd import ContainerdDaemon
 from tests.unit.test_store_suite import (  # noqa: F401  (collected here with our `store` fixture)
     ROOT_LABELS,
     test_labels,
@@ -35,20 +34,11 @@ from tests.unit.test_store_suite import (  # noqa: F401  (collected here with ou
 pytestmark = pytest.mark.integration
 
 _names = itertools.count()
-ISOLATED = """
+# Extra config for conftest's module-wide `daemon` (why: see the module docstring).
+DAEMON_CONFIG = """
 [plugins."io.containerd.metadata.v1.bolt"]
   content_sharing_policy = "isolated"
 """
-
-
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    d = ContainerdDaemon(tmp_path_factory.mktemp("ctrd-suite"), extra_config=ISOLATED)
-    try:
-        d.start()
-        yield d
-    finally:
-        d.close()
 
 
 @pytest.fixture
