@@ -76,12 +76,16 @@ class BlobscopeStore(ContentStore, Protocol):
 __all__ = ["BlobscopeStore", "ContentStore", "ReaderAt", "Writer", "Info", "Status", "Digest", "datetime"]
 
 
-def usage(store: ContentStore) -> dict:
-    """Counts and bytes of blobs and ingests, the same way for every kind of store."""
+def usage(store: ContentStore, statuses: list[Status] | None = None) -> dict:
+    """Counts and bytes of blobs and ingests, the same way for every kind of store.
+
+    ``statuses``: the store's ingests when the caller has listed them already.
+    """
     blob_count = blob_bytes = 0
     for info in store.walk():
         blob_count += 1
         blob_bytes += info.size
-    statuses = store.list_statuses()
+    if statuses is None:
+        statuses = store.list_statuses()
     return {"blob_count": blob_count, "blob_bytes": blob_bytes,
             "ingest_count": len(statuses), "ingest_bytes": sum(s.offset for s in statuses)}

@@ -72,6 +72,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import errors, humanfmt, paths
+from .api import usage
 from .containerd_root import kind_of, live_daemon
 from ._version import __version__
 from .digest import Digest
@@ -222,6 +223,14 @@ class Context:
 # --------------------------------------------------------------------------------------------
 # helpers
 
+def _ingests(store, *filters: str) -> tuple[list, list]:
+    """(list_statuses(*filters), broken_ingests()); a local store reads each ingest once for both."""
+    scan = getattr(store, "scan_ingests", None)
+    if scan is not None:
+        return scan(*filters)
+    return store.list_statuses(*filters), store.broken_ingests()
+
+
 def _refuse_live_root(root: Path, *, force: bool) -> None:
     try:
         live = live_daemon(root)
@@ -369,7 +378,7 @@ def _active_arguments(p):
 
 @command("active", help="list ingests (unfinished writes)", arguments=_active_arguments)
 def cmd_active(args, ctx: Context) -> int:
-    statuses = ctx.store.list_statuses(*args.filters)
+    statuses, broken = _ingests(ctx.store, *args.filters)
     if args.json:
         ctx.json([_status_json(s) for s in statuses])
     else:
@@ -377,7 +386,6 @@ def cmd_active(args, ctx: Context) -> int:
         rows = [["REF", "SIZE", "AGE"]]
         rows += [[humanfmt.printable(s.ref), humanfmt.size(s.offset), age(s.started_at)] for s in statuses]
         ctx.out.write(humanfmt.table(rows))
-    broken = ctx.store.broken_ingests()
     if broken:
         for b in broken:
             log.info("damaged ingest %s: %s", b.ref_hash, b.reason)
@@ -629,8 +637,9 @@ def _du_arguments(p):
 @command("du", help="count blobs and ingests and their bytes", arguments=_du_arguments)
 def cmd_du(args, ctx: Context) -> int:
     store = ctx.store
-    figures = dict(store.usage())
-    figures["broken_ingest_count"] = len(store.broken_ingests())
+    statuses, broken = _ingests(store)
+    figures = usage(store, statuses)
+    figures["broken_ingest_count"] = len(broken)
     if not args.no_graph:
         for extra in DU_FIGURES:
             try:

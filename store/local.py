@@ -270,22 +270,21 @@ class LocalStore:
 
     def list_statuses(self, *filters: str) -> list[Status]:
         """Good ingests only (sorted by ref); damaged entries are in :meth:`broken_ingests`."""
-        match = None
-        if filters:
-            from .filters import adapt_status, compile_filters
-            match = compile_filters(filters, adapt_status)
-        good, _ = self.scan_ingests()
-        return [s for s in good if match is None or match(s)]
+        return self.scan_ingests(*filters)[0]
 
     def broken_ingests(self) -> list[BrokenIngest]:
         return self.scan_ingests()[1]
 
-    def scan_ingests(self) -> tuple[list[Status], list[BrokenIngest]]:
-        """``(list_statuses(), broken_ingests())`` from one pass over ``ingest/``.
+    def scan_ingests(self, *filters: str) -> tuple[list[Status], list[BrokenIngest]]:
+        """``(list_statuses(*filters), broken_ingests())`` from one pass over ``ingest/``.
 
-        For a caller that shows both (the GUI's ingest poll, ``blobctl ls-ingests``): each
-        entry's status is read once instead of once per list.
+        For a caller that shows both (the GUI's ingest poll, ``blobctl active`` and ``du``):
+        each entry's status is read once instead of once per list.
         """
+        match = None
+        if filters:
+            from .filters import adapt_status, compile_filters
+            match = compile_filters(filters, adapt_status)
         good: list[Status] = []
         broken: list[BrokenIngest] = []
         try:
@@ -300,6 +299,8 @@ class LocalStore:
                 good.append(item)
             elif item is not None:
                 broken.append(item)
+        if match is not None:
+            good = [s for s in good if match(s)]
         good.sort(key=lambda s: s.ref)
         broken.sort(key=lambda b: b.ref_hash)
         return good, broken

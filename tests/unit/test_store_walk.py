@@ -241,3 +241,6 @@ def test_scan_ingests_is_list_statuses_and_broken_ingests_in_one_pass(store):
     good, broken = store.scan_ingests()
     assert good == store.list_statuses() and [s.ref for s in good] == ["good"]
     assert broken == store.broken_ingests() and [b.ref_hash for b in broken] == ["stray"]
+    # filters apply to the good ingests only, as list_statuses(*filters); damaged entries stay listed
+    assert store.scan_ingests("ref==other") == ([], broken)
+    assert store.scan_ingests("ref==good") == (good, broken) == (store.list_statuses("ref==good"), broken)
