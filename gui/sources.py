@@ -132,10 +132,14 @@ CONNECTION_HINT = "cannot reach containerd"
 
 
 def is_connection_error(error) -> bool:
-    """True for a daemon that is gone (stopped, restarting, unreachable), not a refused request."""
-    if isinstance(error, errors.Unavailable):
-        return True
-    return CONNECTION_HINT in str(error)
+    """True for a daemon that is gone (stopped, restarting, unreachable), not a refused request.
+
+    ``error`` is the exception, or only its text (what a failed scan reports).
+    """
+    if isinstance(error, errors.Unavailable) and error.cause is not None:
+        from store.containerd import is_unreachable  # the cause is a gRPC error: grpc is loaded already
+        return is_unreachable(error)  # False for the daemon's own "unavailable" (a held ref lock)
+    return CONNECTION_HINT in str(error)  # a local lock's Unavailable has no cause and no such words
 
 
 def ping(store) -> None:

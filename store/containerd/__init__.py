@@ -1,7 +1,7 @@
 """containerd as a content source: the daemon's gRPC content service, and offline roots read from meta.db."""
 
-from ._rpc import TLSConfig
+from ._rpc import TLSConfig, is_unreachable
 from .client import AUTO, GC_ROOT, ContainerdStore
 from .offline import OfflineContainerdRoot, OfflineNamespaceStore
 
-__all__ = ["ContainerdStore", "OfflineContainerdRoot", "OfflineNamespaceStore", "TLSConfig", "AUTO", "GC_ROOT"]
+__all__ = ["ContainerdStore", "OfflineContainerdRoot", "OfflineNamespaceStore", "TLSConfig", "AUTO", "GC_ROOT", "is_unreachable"]

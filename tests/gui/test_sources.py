@@ -300,3 +300,21 @@ def test_a_store_kept_out_of_the_list_still_names_itself(qtbot, dialogs, setting
         assert SourceList(settings).load() == []
     finally:
         w.shutdown()
+
+
+def test_a_lost_daemon_is_told_from_a_refusal():
+    """is_connection_error: a transport failure (or a scan's text of one) is a lost daemon; a held ref lock,
+    the daemon's or a local store's, is a refusal, not a reason to show "Lost the connection"."""
+    import grpc
+
+    from gui import sources
+    from store import errors
+    from store.containerd import _rpc
+    from tests.unit.test_containerd_rpc import FakeRpcError
+
+    gone = _rpc.translate(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses"), "/s.sock")
+    locked = _rpc.translate(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "ref default/1/r locked for 1s"), "/s.sock")
+    assert sources.is_connection_error(gone) and sources.is_connection_error(str(gone))
+    assert not sources.is_connection_error(locked)
+    assert not sources.is_connection_error(errors.Unavailable("content sha256:ab is locked by another writer"))
+    assert not sources.is_connection_error(errors.NotFound("no such blob"))
