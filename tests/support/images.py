@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -26,8 +25,6 @@ import tarfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 UMOCI = "/usr/bin/umoci"
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
@@ -51,14 +48,6 @@ def _static_busybox() -> Path:
             if r.returncode == 0 and "busybox-static" in r.stdout:
                 return p
     raise RuntimeError("busybox-static is not installed: run `apt-get install -y busybox-static`")
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write_blob(layout: Path, data: bytes) -> tuple[str, int]:
