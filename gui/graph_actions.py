@@ -73,10 +73,11 @@ class GraphActions:
         if self._graph_job is not None:
             self._graph_job.cancel()
         rows = list(self.blob_model.all_rows())  # the scan's rows: the graph walks nothing again
+        known, self._classified = self._classified, None  # what the media-type pass just recognised
         self.graph_label.setText(self.tr("Building the image graph…"))
 
         def work(job):
-            g = graph_ops.build_graph(store, rows, job)
+            g = graph_ops.build_graph(store, rows, job, known)
             # images, their space and trees are computed here too: the GUI thread only wraps them
             images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))
             return g, [(i, g.tree(i.digest)) for i in images], g.space()

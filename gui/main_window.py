@@ -92,6 +92,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self._referrers: dict[str, list[tuple[str, str]]] | None = None
         self._verify_job = None
         self._classify_job = None
+        self._classified: dict | None = None  # the last media-type pass's content types, for the graph
         self._scanning = False
         self._target: str | None = None
         self._closing = False
@@ -483,9 +484,10 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
             self.mediaTypesDone.emit()
             return
 
-        def finished(*_a):
+        def finished(types=None):
             if self._classify_job is job:
                 self._classify_job = None
+                self._classified = types
                 self.mediaTypesDone.emit()
 
         def failed(error):

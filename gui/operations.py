@@ -162,11 +162,12 @@ def watch_paths(root: Path) -> list[str]:
 CLASSIFY_CHUNK = 1000
 
 
-def classify_media_types(store, rows: list[tuple[str, int]], job) -> int:
+def classify_media_types(store, rows: list[tuple[str, int]], job) -> dict:
     """Recognise blobs (store.oci, cached) smallest first and send media types as they are known.
 
     Manifests and indexes are small, so they come first and the media types they declare
-    for their children (``layer.v1.tar+gzip`` rather than plain gzip) win.
+    for their children (``layer.v1.tar+gzip`` rather than plain gzip) win.  Returns the
+    content types (digest -> ContentType) for the graph job to reuse.
     """
     from store import oci
     try:
@@ -175,6 +176,7 @@ def classify_media_types(store, rows: list[tuple[str, int]], job) -> int:
         log.info("media-type cache unavailable (%s); recognising without it", e)
         cache = None
     declared: dict[str, str] = {}
+    found: dict = {}
     digests = [d for d, _size in sorted(rows, key=lambda r: r[1])]
     done = 0
     polls = [0]
@@ -191,6 +193,7 @@ def classify_media_types(store, rows: list[tuple[str, int]], job) -> int:
                 raise errors.Cancelled("recognising media types stopped")
             chunk = digests[start:start + CLASSIFY_CHUNK]
             types = oci.classify(store, chunk, cache, cancel=cancelled)
+            found.update(types)
             part = {}
             for d, ct in types.items():
                 for desc in ct.descriptors:
@@ -206,4 +209,4 @@ def classify_media_types(store, rows: list[tuple[str, int]], job) -> int:
     finally:
         if cache is not None:
             cache.close()
-    return done
+    return found
