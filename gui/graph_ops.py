@@ -46,25 +46,6 @@ def _records(rows: list, job) -> list[_Record]:
     return out
 
 
-class _KnownFirst:
-    """A media-type cache with the content types the media-type job just found in front of it,
-    so that the graph does not read (or, with no cache, sniff) those blobs a second time."""
-
-    def __init__(self, cache, known: dict):
-        self.cache, self.known = cache, known
-
-    def get_many(self, digests):
-        digests = list(digests)
-        rest = [d for d in digests if d not in self.known]
-        out = self.cache.get_many(rest) if self.cache is not None and rest else {}
-        out.update((d, self.known[d]) for d in digests if d in self.known)
-        return out
-
-    def put_many(self, items) -> None:
-        if self.cache is not None:
-            self.cache.put_many(items)
-
-
 def build_graph(store, rows: list, job, known: dict | None = None):
     """The reference graph of ``store`` from a scan's rows (no second walk; cached media types).
 
@@ -76,7 +57,6 @@ def build_graph(store, rows: list, job, known: dict | None = None):
     except Exception as e:  # noqa: BLE001 - without a cache the graph is still built, only slower
         log.info("media-type cache unavailable (%s); building the graph without it", e)
         cache = None
-    types = _KnownFirst(cache, known) if known else cache
     started = time.monotonic()
     # Hundreds of thousands of new objects would trigger full cyclic collections (100-200 ms
     # with the GIL held: the GUI thread freezes); the graph holds no cycles, so collect nothing
@@ -84,7 +64,7 @@ def build_graph(store, rows: list, job, known: dict | None = None):
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        g = graph.load_graph(store, types, infos=_records(rows, job), cancel=lambda: job.cancelled,
+        g = graph.load_graph(store, cache, infos=_records(rows, job), known=known, cancel=lambda: job.cancelled,
                              progress=lambda done, total: job.progress(done, total))
         g.images()  # the per-image space, computed here rather than on first use
     finally:

@@ -623,12 +623,14 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
 
 def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
                infos: Iterable | None = None,
+               known: Mapping[str, oci.ContentType] | None = None,
                extra_roots: Mapping[str, str] | None = None,
                cancel: Callable[[], bool] | None = None,
                progress: Callable[[int, int], None] | None = None) -> Graph:
     """Walk ``store`` once, recognise its blobs (through ``cache``) and build the graph.
 
-    Give ``infos`` (the :class:`Info` records a scan already listed) to skip the walk.
+    Give ``infos`` (the :class:`Info` records a scan already listed) to skip the walk, and
+    ``known`` (content types already recognised, see :func:`oci.classify`) to skip those blobs.
     Cheap on a warm cache (reads no blob); call it on a worker thread.  ``cancel()``
     is polled and raises :class:`errors.Cancelled`; ``progress(done, total)`` reports
     the blobs recognised for the first time (the slow part on a cold cache).
@@ -641,7 +643,7 @@ def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
             infos.append(info)
             if cancel is not None and len(infos) % 4096 == 0 and cancel():
                 raise errors.Cancelled(f"listing blobs stopped after {len(infos)}")
-    types = oci.classify(store, infos, cache, cancel=cancel, progress=progress)
+    types = oci.classify(store, infos, cache, known=known, cancel=cancel, progress=progress)
     ingest_count = ingest_bytes = 0
     if hasattr(store, "list_statuses"):
         try:

@@ -633,19 +633,25 @@ _SAVE_EVERY = 500
 
 
 def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
+             known: Mapping[str, ContentType] | None = None,
              cancel: Callable[[], bool] | None = None,
              progress: Callable[[int, int], None] | None = None) -> dict[Digest, ContentType]:
     """Content types of many blobs: cached answers, and a sniff (saved to the cache) for the rest.
 
-    ``infos`` are :class:`Info` records (or digests).  A blob that vanished or cannot
+    ``infos`` are :class:`Info` records (or digests).  ``known`` holds types the caller has
+    already recognised (e.g. in an earlier pass over the same scan): used as they are, without
+    asking the cache or reading the blob.  A blob that vanished or cannot
     be read is left out of the result (and logged).  ``cancel()`` is polled between
     blobs and raises :class:`errors.Cancelled`; what was sniffed so far stays cached.
     ``progress(done, total)`` is called after each :data:`_SAVE_EVERY` sniffs (saved then).
     """
     digests = [Digest(getattr(i, "digest", i)) for i in infos]  # a no-op for Digest objects
-    known = cache.get_many(digests) if cache is not None else {}
-    result = {d: known[d] for d in digests if d in known}
-    missing = [d for d in digests if d not in known]
+    given = known or {}
+    result = {d: given[d] for d in digests if d in given}
+    asked = [d for d in digests if d not in result]
+    cached = cache.get_many(asked) if cache is not None and asked else {}
+    result.update((d, cached[d]) for d in asked if d in cached)
+    missing = [d for d in asked if d not in cached]
     pending: list[tuple[Digest, ContentType]] = []
     for n, d in enumerate(missing, 1):
         if cancel is not None and cancel():

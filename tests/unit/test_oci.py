@@ -239,6 +239,29 @@ def test_classify_uses_the_cache_and_reads_nothing_on_a_warm_cache(store, sh, tm
     assert again == first
 
 
+def test_classify_takes_known_types_as_they_are_and_sniffs_only_the_rest(store, sh, tmp_path):
+    s = store
+    known_blob = sh.write_blob(s, "ref", b'{"a": 1}')
+    other = sh.write_blob(s, "ref", make_tar({"f": b"x"}))
+    given = {known_blob: oci.ContentType(oci.OCI_EMPTY, Kind.JSON)}  # deliberately not what a sniff says
+    cache = oci.MediaTypeCache(tmp_path / "cache.db")
+    asked = []
+    get_many = cache.get_many
+    cache.get_many = lambda digests: asked.extend(digests) or get_many(digests)
+
+    class OnlyReads:
+        def __init__(self, inner, allowed):
+            self.inner, self.allowed = inner, allowed
+
+        def reader_at(self, d):
+            assert d == self.allowed, f"read {d} although its type was given"
+            return self.inner.reader_at(d)
+
+    result = oci.classify(OnlyReads(s, other), [known_blob, other], cache, known=given)
+    assert result[known_blob] == given[known_blob] and result[other].kind == Kind.LAYER
+    assert asked == [other]  # the cache is not asked for what was given
+
+
 def test_classify_skips_a_blob_that_vanished_and_honours_cancel(store, sh):
     s = store
     d1 = sh.write_blob(s, "ref", b"one")
