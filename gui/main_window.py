@@ -435,6 +435,9 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
             self.blob_model.clear()
         self.scan_label.setText(self.tr("Scanning…"))
         self._scanning = True
+        # the watch goes in before the scan request is queued: a change after this point is
+        # either listed or reported, never lost between the listing and the watch
+        self._update_watch()
         # a rescan is compared with the model on the scanner thread: 100k rows never stall this one
         self.scanner.rescan(base=None if streaming else self.blob_model.rows_by_digest())
 
@@ -461,11 +464,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
             self._after_full_scan()
 
     def _after_full_scan(self) -> None:
-        store = self.store
-        if store is not None and getattr(store, "root", None):
-            root = Path(str(store.root))
-            self.runner.start("watch paths", lambda job: operations.watch_paths(root),
-                              on_done=self._set_watch_paths, on_error=lambda e: None)
+        self._update_watch()  # paths the scan made (labels.db-wal); a new directory set off a rescan already
         # recognise media types a moment later: the first clicks after loading stay snappy
         self.classify_timer.start()
         self.scanFinished.emit()
@@ -507,9 +506,21 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         if current in types and types[current]:
             self.details.media_type.setText(types[current])
 
-    def _set_watch_paths(self, paths: list[str]) -> None:
-        if self.store is not None and not self._closing:
-            self.watcher.watch(paths)
+    def _update_watch(self) -> None:
+        """Watch the store's directories that exist now, on this thread and at once.
+
+        A handful of stats, the same the watcher's own addPaths makes; done in a pool job
+        it landed after the listing, and a commit in between was never seen.
+        """
+        store = self.store
+        if store is None or self._closing or not getattr(store, "root", None):
+            return
+        try:
+            paths = operations.watch_paths(Path(str(store.root)))
+        except OSError as e:
+            log.info("cannot watch %s (%s); F5 rescans by hand", store.root, e)
+            paths = []
+        self.watcher.watch(paths)
 
     @Slot(str)
     def _on_store_missing(self, root: str) -> None:
