@@ -164,6 +164,13 @@ def main(argv: list[str] | None = None) -> int:
         window.storeFailed.connect(failed)
         ctx.dialogs.error = lambda _p, _t, text, detail="": failed(text)  # never block headless runs
 
+    bridge = None
+    if owns_app:
+        # SIGTERM (systemd, a session ending, kill) and Ctrl+C close the window as its close
+        # button does: jobs cancelled (an import stays a resumable ingest), threads stopped
+        from .unix_signals import SignalBridge
+        bridge = SignalBridge(app)
+        bridge.received.connect(lambda _signum: window.close())
     try:
         if owns_app:
             window.closed.connect(app.quit)
@@ -174,5 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         loop.exec()
         return status["code"]
     finally:
+        if bridge is not None:
+            bridge.close()
         if demo is not None:
             demo.close()

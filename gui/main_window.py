@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QLineEdit,
                                QMainWindow, QMenu, QProgressBar, QSizePolicy, QSplitter, QTableView, QTabWidget,
@@ -109,6 +109,11 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         from .source_ui import SourcesController
         self.sources_ui = SourcesController(self)  # saved sources, compare, daemon connection state
         self._restore_geometry()
+        app = QCoreApplication.instance()
+        if app is not None:
+            # QApplication.quit() (a session manager, Cmd+Q, an embedding program) closes no
+            # window: the scanner thread and the jobs must stop here too, or Qt aborts on exit
+            app.aboutToQuit.connect(self.shutdown)
         self.setTabOrder(self.filter_edit, self.blob_view)
         self.setTabOrder(self.blob_view, self.ingest_view)
         self.setTabOrder(self.ingest_view, self.details.preview)
