@@ -522,11 +522,11 @@ class ContainerdMetadata:
     def _blob_info(self, digest: Digest, bucket: Bucket) -> Info:
         # One pass over the record's few keys: a walk decodes every blob's record.
         fields, labels = {}, {}
-        for key, value, flags in bucket._items():
-            if not flags & BUCKET_LEAF:
+        for key, value in bucket.items():
+            if not isinstance(value, Bucket):
                 fields[key] = value
             elif key == b"labels":
-                labels = _labels(bucket._sub(value))
+                labels = _labels(value)
         created, updated, size = fields.get(b"createdat"), fields.get(b"updatedat"), fields.get(b"size")
         created_at = go_time(created) if created else Timestamp.from_ns(-_GO_UNIX_TO_INTERNAL * 1_000_000_000)
         return Info(

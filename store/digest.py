@@ -19,7 +19,7 @@ _GENERIC = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+\Z")
 _HEX = re.compile(r"[a-f0-9]+\Z")
 
 
-def _why_invalid(text: str) -> str | None:
+def why_invalid(text: str) -> str | None:
     """The go-digest reason ``text`` is not a digest, or None when it is one."""
     i = text.find(":")
     if i <= 0 or i + 1 == len(text):
@@ -50,7 +50,7 @@ class Digest(str):
             return text
         if not isinstance(text, str):
             raise errors.InvalidArgument(f"digest must be a string, not {type(text).__name__}")
-        why = _why_invalid(text)
+        why = why_invalid(text)
         if why is not None:
             raise errors.InvalidArgument(f"invalid digest {text[:200]!r}: {why}")
         return super().__new__(cls, text)

@@ -3,6 +3,9 @@
 The default ref is derived from the file's absolute path, size and mtime, so
 importing the same unchanged file again resumes the interrupted ingest
 instead of starting over.
+
+It works on any :class:`store.api.ContentStore` (only writer, info, update and abort are
+used); the store checks that it may write before it calls in here.
 """
 
 from __future__ import annotations
@@ -11,15 +14,13 @@ import hashlib
 import logging
 import os
 import stat
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from . import errors
+from .api import ContentStore
 from .labels import validate as validate_labels
 from .reader import advise_sequential
 from .types import Info
-
-if TYPE_CHECKING:
-    from .local import LocalStore
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,11 @@ def default_ref(path: str, st: os.stat_result) -> str:
     return f"blobscope-import-{hashlib.sha256(key).hexdigest()[:24]}-{name}"
 
 
-def import_file(store: "LocalStore", path, *, ref: str | None = None, labels: dict[str, str] | None = None,
+def import_file(store: ContentStore, path, *, ref: str | None = None, labels: dict[str, str] | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 cancel: Callable[[], bool] | None = None) -> Info:
     path = os.path.abspath(os.fspath(path))
     labels = dict(labels or {})
-    store._check_writable(f"import {path}")
     validate_labels(labels)  # fail before reading a byte
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -103,7 +103,7 @@ def import_file(store: "LocalStore", path, *, ref: str | None = None, labels: di
     return store.info(dgst)
 
 
-def _abort_quietly(store: "LocalStore", ref: str) -> None:
+def _abort_quietly(store: ContentStore, ref: str) -> None:
     try:
         store.abort(ref)
     except errors.ContentError as exc:

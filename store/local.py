@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import errors
+from . import errors, importer
 from .api import usage as _usage
 from .containerd_root import METADATA_DB
-from .digest import ALGORITHMS, Digest, _why_invalid
+from .digest import ALGORITHMS, Digest, why_invalid
 from .ingest import BrokenIngest, os_message, read_status, ref_bytes, ref_hash
 from .labels import LabelStore, validate as validate_labels
 from .locks import RefLocks
@@ -95,7 +95,7 @@ class LocalStore:
         """Validate before a digest becomes a path: InvalidArgument with containerd's message."""
         if isinstance(value, Digest):
             return value
-        why = _why_invalid(value) if isinstance(value, str) else "digest must be a string"
+        why = why_invalid(value) if isinstance(value, str) else "digest must be a string"
         if why is not None:
             raise errors.InvalidArgument(f"{context}: cannot calculate blob path from invalid digest: {why}")
         return Digest(value)
@@ -448,8 +448,8 @@ class LocalStore:
                     labels: dict[str, str] | None = None,
                     progress: Callable[[int, int], None] | None = None,
                     cancel: Callable[[], bool] | None = None) -> Info:
-        from .importer import import_file
-        return import_file(self, path, ref=ref, labels=labels, progress=progress, cancel=cancel)
+        self._check_writable(f"import {os.path.abspath(os.fspath(path))}")
+        return importer.import_file(self, path, ref=ref, labels=labels, progress=progress, cancel=cancel)
 
     def __repr__(self) -> str:
         return f"<LocalStore {str(self.root)!r}{' read-only' if self.read_only else ''}>"

@@ -11,7 +11,7 @@ import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import errors
 from . import labels as labelmod
@@ -21,8 +21,22 @@ from .locks import RefLock
 from .timestamps import Timestamp
 from .types import Status
 
-if TYPE_CHECKING:
-    from .local import LocalStore
+
+
+class WriterHost(Protocol):
+    """What a writer needs of the store it writes into (``LocalStore`` is one).
+
+    Named here so that the writer depends on this, not on the store module that opens it.
+    """
+
+    ingest_root: Path
+    labels: labelmod.LabelStore
+
+    def ingest_dir(self, ref: str) -> Path: ...
+    def blob_path(self, digest: Digest | str) -> Path: ...
+    def check_blob_dirs(self, algorithm: str) -> None: ...
+    @staticmethod
+    def digest_arg(value, context: str) -> Digest: ...
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +46,7 @@ PARALLEL_HASH_MIN = 1 << 20
 _hash_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="blobscope-hash")
 
 
-def open_writer(store: "LocalStore", ref: str, lock: RefLock, total: int, algorithm: str) -> "Writer":
+def open_writer(store: WriterHost, ref: str, lock: RefLock, total: int, algorithm: str) -> "Writer":
     """Create or resume ``ingest/<sha256(ref)>`` for ``ref`` (the caller holds ``lock``)."""
     store.ingest_root.mkdir(parents=True, exist_ok=True)
     directory = store.ingest_dir(ref)
@@ -123,7 +137,7 @@ class Writer:
     ``blobs/`` and always leaves the writer closed, whatever happens.
     """
 
-    def __init__(self, store, ref, lock, directory, fd, hasher, offset, total, started_ns, updated_ns):
+    def __init__(self, store: WriterHost, ref, lock, directory, fd, hasher, offset, total, started_ns, updated_ns):
         self._store = store
         self.ref = ref
         self._lock = lock

@@ -268,8 +268,11 @@ class ContainerdStore:
         lease, owns = self.lease, False
         if lease == AUTO:
             lease, owns = self._lease_for(ref), True
-        return ContainerdWriter(self, ref, total=total, expected=expected, lease=lease, owns_lease=owns,
-                                gc_root=self.gc_root if gc_root is None else gc_root)
+        metadata = self._metadata(lease=lease)
+        return ContainerdWriter(self, ref,
+                                open_stream=lambda requests: self._content.Write(requests, metadata=metadata),
+                                translate=self._error, total=total, expected=expected, lease=lease,
+                                owns_lease=owns, gc_root=self.gc_root if gc_root is None else gc_root)
 
     def _lease_for(self, ref: str) -> str:
         """The lease that has kept ``ref``'s ingest alive (a resumed write takes it over), or a new one."""
@@ -342,8 +345,8 @@ class ContainerdStore:
             except errors.AlreadyExists as exc:
                 return self._existing_after_import(exc, labels)
         except BaseException as exc:
-            if not writer._settled:
-                writer._abort_quietly(exc)
+            if not writer.settled:
+                writer.abort_quietly(exc)
             raise
 
     def _existing_after_import(self, exc: errors.AlreadyExists, labels: dict[str, str] | None) -> Info:

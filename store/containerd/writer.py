@@ -36,9 +36,14 @@ _END = object()
 class ContainerdWriter:
     """One ingest on the daemon.  Not shared between threads (one writer per worker)."""
 
-    def __init__(self, store, ref: str, *, total: int = 0, expected: Digest | None = None,
-                 lease: str | None = None, owns_lease: bool = False, gc_root: bool = True):
+    def __init__(self, store, ref: str, *, open_stream, translate, total: int = 0,
+                 expected: Digest | None = None, lease: str | None = None, owns_lease: bool = False,
+                 gc_root: bool = True):
+        """``open_stream(requests)`` starts the daemon's Write call (namespace and lease in its
+        metadata); ``translate(exc, doing)`` turns a gRPC error into the store's error; ``store``
+        is asked only what its public API offers (abort, delete_lease)."""
         self._store = store
+        self._translate = translate
         self.ref = ref
         self._expected = expected
         self._lease = lease
@@ -50,8 +55,7 @@ class ContainerdWriter:
         self._requests: queue.Queue = queue.Queue()
         self._call = None
         self._last = None
-        metadata = store._metadata(lease=lease)
-        self._call = store._content.Write(self._request_iter(), metadata=metadata)
+        self._call = open_stream(self._request_iter())
         try:
             first = self._ask(content_pb2.WriteContentRequest(
                 action=content_pb2.STAT, ref=ref, total=total, expected=str(expected or "")))
@@ -86,7 +90,7 @@ class ContainerdWriter:
                 f"containerd closed the write stream of {self.ref!r} without answering") from None
         except grpc.RpcError as exc:
             self._pending = 0
-            raise self._store._error(exc, f"writing {self.ref!r}") from None
+            raise self._translate(exc, f"writing {self.ref!r}") from None
         self._pending -= 1
         self._last = resp
         return resp
@@ -106,7 +110,7 @@ class ContainerdWriter:
             for resp in self._call:
                 last = resp
         except grpc.RpcError as exc:
-            raise self._store._error(exc, f"writing {self.ref!r}") from None
+            raise self._translate(exc, f"writing {self.ref!r}") from None
         finally:
             self._pending = 0
         return last
@@ -138,7 +142,7 @@ class ContainerdWriter:
                 self._recv()
         except BaseException as exc:
             # A failed (or interrupted) write is aborted, never left on the daemon.
-            self._abort_quietly(exc)
+            self.abort_quietly(exc)
             raise
         return len(view)
 
@@ -198,7 +202,7 @@ class ContainerdWriter:
             raise
         except BaseException as exc:
             self._done = True
-            self._abort_quietly(exc)
+            self.abort_quietly(exc)
             raise
         self._done = self._settled = True
         self._last = final
@@ -252,7 +256,13 @@ class ContainerdWriter:
                     raise
                 time.sleep(0.05)
 
-    def _abort_quietly(self, cause: BaseException) -> None:
+    @property
+    def settled(self) -> bool:
+        """Committed or aborted: nothing is left to clean up."""
+        return self._settled
+
+    def abort_quietly(self, cause: BaseException) -> None:
+        """Abort after a failure (``cause``, for the log) without raising another error."""
         self._settled = True
         self._end_stream()
         try:
@@ -279,4 +289,4 @@ class ContainerdWriter:
             self.close()
         elif not self._settled:
             # A failed or cancelled write is aborted, never left on the daemon.
-            self._abort_quietly(exc)
+            self.abort_quietly(exc)
