@@ -21,7 +21,7 @@ Deliberate differences, each small:
 * Error positions count characters, not UTF-8 bytes, so the marked character
   ``>|x|<`` is always a whole character.
 * Regular expressions are RE2 in containerd.  Here Python's ``re`` runs them
-  after :func:`_translate_re2` rewrote the RE2 features that ``re`` spells
+  after :func:`store.re2.translate` rewrote the RE2 features that ``re`` spells
   differently (``$`` means end of text, ``\\z``, ``\\Q…\\E``, ``\\x{…}``, octal,
   flags in the middle of a pattern and across ``|``, ASCII ``\\d \\s \\w \\b``,
   ``[[:alpha:]]``, quantified assertions, ``{,n}`` as a literal) and rejected
@@ -46,7 +46,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
-from . import errors
+from . import errors, re2
 
 log = logging.getLogger(__name__)
 
@@ -330,8 +330,8 @@ def _compile(pattern: str):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return re.compile(_translate_re2(pattern))
-    except (re.error, _RegexUnsupported, OverflowError, RecursionError) as exc:
+            return re.compile(re2.translate(pattern))
+    except (re.error, re2.Unsupported, OverflowError, RecursionError) as exc:
         log.error("error compiling regexp %r: %s", pattern, exc)
         return None
 
@@ -593,231 +593,3 @@ def format_selector(fieldpath: Sequence[str], op: str = "?", value: str = "") ->
     if op == "?":
         return path
     return f"{path}{op}{_value_text(value)}"
-
-
-# ---------------------------------------------------------------------------
-# RE2 -> Python re
-
-class _RegexUnsupported(Exception):
-    """RE2 rejects this pattern (or it uses RE2 syntax we do not translate)."""
-
-
-_POSIX_CLASSES = {
-    "alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
-    "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z",
-    "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ",
-    "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f",
-}
-_WORD = "[0-9A-Za-z_]"
-# Zero-width assertions as groups (RE2 lets them take a quantifier); \b and \B are ASCII in RE2.
-_ASSERTIONS = {
-    "A": "(?:\\A)", "z": "(?:\\Z)",
-    "b": f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))",
-    "B": f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))",
-}
-_PERL_CLASSES = {"d": "0-9", "s": "\\t\\n\\f\\r ", "w": "0-9A-Za-z_"}
-_REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
-_NAME = re.compile(r"[A-Za-z0-9_]+>")
-_FLAGS = re.compile(r"([imsU]*)(?:-([imsU]*))?([:)])")
-
-
-def _translate_re2(pattern: str) -> str:
-    """Rewrite an RE2 pattern into Python ``re`` syntax with the same meaning.
-
-    Raises :class:`_RegexUnsupported` for what RE2 rejects (so it never matches).
-    """
-    out: list[str] = []
-    # One entry per open group: [multiline flag inside it, flags of the "(?i:" scopes opened for
-    # "(?i)" at this level, which must be closed before its "|" and ")" and reopened after "|"].
-    # The third item is where the group starts in out (a quantifier after ")" repeats all of it).
-    groups: list[list] = [[False, [], 0]]
-    i, n = 0, len(pattern)
-    repeat_state = 0  # 1 just after a quantifier, 2 after its lazy "?"
-    after_flags: int | None = None  # index in out of a "(?i:" with nothing after it yet
-    atom = 0  # index in out where the last atom starts
-    quantified = False  # the last atom already has a quantifier
-
-    def escape_at(j: int, in_class: bool) -> tuple[str, int]:
-        """Translate the escape starting at pattern[j] == "\\"; return (text, next index)."""
-        if j + 1 >= n:
-            raise _RegexUnsupported("trailing backslash")
-        c = pattern[j + 1]
-        if c in "dsw":
-            body = _PERL_CLASSES[c]
-            return (body if in_class else f"[{body}]"), j + 2
-        if c in "DSW":
-            if in_class:
-                return "\\" + c, j + 2  # rare; Unicode semantics of Python kept
-            return f"[^{_PERL_CLASSES[c.lower()]}]", j + 2
-        if c in "afnrtv":
-            return "\\" + c, j + 2
-        if c == "x":
-            if j + 2 < n and pattern[j + 2] == "{":
-                close = pattern.find("}", j + 3)
-                digits = pattern[j + 3:close] if close > 0 else ""
-                if not digits or any(d not in "0123456789abcdefABCDEF" for d in digits) \
-                        or int(digits, 16) > 0x10FFFF:
-                    raise _RegexUnsupported("bad \\x{...}")
-                return f"\\U{int(digits, 16):08x}", close + 1
-            digits = pattern[j + 2:j + 4]
-            if len(digits) < 2 or any(d not in "0123456789abcdefABCDEF" for d in digits):
-                raise _RegexUnsupported("bad \\x escape")
-            return "\\x" + digits, j + 4
-        if c in "01234567":
-            k = j + 1
-            while k < n and k < j + 4 and pattern[k] in "01234567":
-                k += 1
-            digits = pattern[j + 1:k]
-            if c != "0" and len(digits) == 1:
-                raise _RegexUnsupported("back-references are not RE2")
-            return f"\\x{int(digits, 8):02x}" if int(digits, 8) < 256 else \
-                f"\\u{int(digits, 8):04x}", k
-        if not in_class and c in "AbBz":
-            return _ASSERTIONS[c], j + 2
-        if c == "Q" and not in_class:
-            end = pattern.find("\\E", j + 2)
-            literal = pattern[j + 2:] if end < 0 else pattern[j + 2:end]
-            return re.escape(literal), (n if end < 0 else end + 2)
-        if c.isascii() and not c.isalnum():
-            return "\\" + c, j + 2
-        raise _RegexUnsupported(f"invalid escape \\{c}")
-
-    while i < n:
-        ch = pattern[i]
-        if ch in "*+?{":
-            m = _REPEAT.match(pattern, i) if ch == "{" else None
-            if ch == "{" and not m:
-                out.append("\\{")  # RE2 reads a "{" that starts no repeat (e.g. "{,3}") literally
-                i += 1
-                after_flags = None
-                repeat_state = 0
-                continue
-            if m:
-                low, high = int(m.group(1)), m.group(3)
-                if low > 1000 or (high and int(high) > 1000) or (high and int(high) < low):
-                    raise _RegexUnsupported("invalid repeat count")
-                text, i = m.group(0), m.end()
-            else:
-                text, i = ch, i + 1
-            lazy = repeat_state == 1 and text == "?"
-            if repeat_state and not lazy:
-                raise _RegexUnsupported("invalid nested repetition operator")
-            if after_flags is not None:
-                # RE2 repeats the atom before "(?i)": put the quantifier in front of our "(?i:"
-                if quantified and not lazy:  # "a*(?i)*" is (a*)* in RE2; Python needs the group
-                    out.insert(atom, "(?:")
-                    out.insert(after_flags + 1, ")")
-                    after_flags += 2
-                out.insert(after_flags, text)
-                after_flags += 1
-            else:
-                out.append(text)
-            repeat_state = 2 if lazy else 1
-            quantified = True
-            continue
-        previous_atom = (atom, quantified)
-        atom = len(out)
-        quantified = False
-        if ch == "\\":
-            text, i = escape_at(i, in_class=False)
-            out.append(text)
-        elif ch == "[":
-            j = i + 1
-            parts = ["["]
-            if j < n and pattern[j] == "^":
-                parts.append("^")
-                j += 1
-            first = True
-            while True:
-                if j >= n:
-                    raise _RegexUnsupported("missing closing ]")
-                c = pattern[j]
-                if c == "]" and not first:
-                    break
-                first = False
-                if c == "[" and pattern.startswith("[:", j):
-                    end = pattern.find(":]", j + 2)
-                    name = pattern[j + 2:end] if end > 0 else ""
-                    if name not in _POSIX_CLASSES:
-                        raise _RegexUnsupported("unsupported character class")
-                    parts.append(_POSIX_CLASSES[name])
-                    j = end + 2
-                elif c == "\\":
-                    text, j = escape_at(j, in_class=True)
-                    parts.append(text)
-                elif c in "[&~|":
-                    parts.append("\\" + c)  # literal in RE2; Python warns about nested sets
-                    j += 1
-                else:
-                    parts.append(c)
-                    j += 1
-            parts.append("]")
-            out.append("".join(parts))
-            i = j + 1
-        elif ch == "(":
-            if pattern.startswith("(?", i):
-                rest = pattern[i + 2:]
-                if rest.startswith("P<") and _NAME.match(rest, 2):
-                    out.append("(?P<")
-                    i += 4
-                    groups.append([groups[-1][0], [], atom])
-                elif rest.startswith("<") and _NAME.match(rest, 1):
-                    out.append("(?P<")
-                    i += 3
-                    groups.append([groups[-1][0], [], atom])
-                else:
-                    m = _FLAGS.match(rest)
-                    if not m or m.group(2) == "" or m.group(0) == ")":
-                        raise _RegexUnsupported("unsupported group syntax")
-                    on, off, end = m.group(1), m.group(2) or "", m.group(3)
-                    if "U" in on + off:
-                        raise _RegexUnsupported("the U flag is not supported")
-                    multiline = groups[-1][0]
-                    if "m" in on:
-                        multiline = True
-                    if "m" in off:
-                        multiline = False
-                    flags = on + ("-" + off if off else "")
-                    i += 2 + m.end()
-                    if end == ":":
-                        out.append(f"(?{flags}:" if flags else "(?:")
-                        groups.append([multiline, [], atom])
-                    else:
-                        # "(?i)" applies to the rest of the enclosing group: scope it explicitly.
-                        if after_flags is None:
-                            after_flags = len(out)
-                        out.append(f"(?{flags}:")
-                        groups[-1][0] = multiline
-                        groups[-1][1].append(flags)
-                        atom, quantified = previous_atom
-                        repeat_state = 0  # as in Go: "a*(?i)*" repeats "a*" again, legally
-                        continue  # the atom before it can still take a quantifier
-            else:
-                out.append("(")
-                i += 1
-                groups.append([groups[-1][0], [], atom])
-        elif ch == ")":
-            if len(groups) == 1:
-                raise _RegexUnsupported("unexpected )")
-            _, scopes, atom = groups.pop()
-            out.append(")" * (len(scopes) + 1))
-            i += 1
-        elif ch == "|":
-            scopes = groups[-1][1]
-            out.append(")" * len(scopes) + "|" + "".join(f"(?{f}:" for f in scopes))
-            i += 1
-        elif ch == "$":
-            out.append("(?:$)" if groups[-1][0] else "(?:\\Z)")  # RE2's $ is the end of the text
-            i += 1
-        elif ch == "^":
-            out.append("(?:^)")  # a group, so that RE2's "^*" stays valid
-            i += 1
-        else:
-            out.append(ch)
-            i += 1
-        after_flags = None
-        repeat_state = 0
-    if len(groups) != 1:
-        raise _RegexUnsupported("missing closing )")
-    out.append(")" * len(groups[0][1]))
-    return "".join(out)

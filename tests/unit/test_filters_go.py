@@ -184,6 +184,6 @@ def test_generated_regexes_match_exactly_as_re2_does(oracle):
         pattern = "".join(rng.choice(REGEX_ATOMS) for _ in range(rng.randrange(1, 7)))
         cases.append(f"{rng.choice('abcde')}~={filters._go_quote(pattern)}")
     diffs = compare(oracle, cases)
-    # \pL (Unicode classes) is the one RE2 feature left untranslated (module docstring)
+    # \pL (Unicode classes) is the one RE2 feature left untranslated (store/re2.py's docstring)
     diffs = [d for d in diffs if "\\\\pL" not in d[0]]
     assert not diffs, diffs[:10]
