@@ -253,7 +253,7 @@ def bench_verify(root: Path, label: str) -> dict[str, float]:
     cpus = os.cpu_count() or 1
     many = store_verify(cpus)
     forked = store_verify(cpus, processes=True)
-    cli = blobctl_verify() if (REPO / "store" / "cli.py").exists() else float("nan")
+    cli = blobctl_verify() if (REPO / "store" / "cli").is_dir() else float("nan")
     for impl, el in (("hashlib-1-thread", base), ("blobscope-verify-1-thread", one),
                      (f"blobscope-verify-{cpus}-threads", many), (f"blobscope-verify-{cpus}-processes", forked),
                      ("blobctl-verify-process", cli)):

@@ -460,7 +460,7 @@ def test_du_counts_blobs_and_ingests(capsys, root, store, blobs):
 
 
 def test_du_adds_extension_figures(capsys, root, store, blobs, monkeypatch):
-    monkeypatch.setattr(cli, "DU_FIGURES", [lambda s: {"special_bytes": 2048, "note_count": 7}])
+    monkeypatch.setattr(cli.common, "DU_FIGURES", [lambda s: {"special_bytes": 2048, "note_count": 7}])
     rc, out, _ = run(capsys, root, "du")
     assert "special bytes: 2.048 kB" in out and "note count: 7" in out
     rc, out, _ = run(capsys, root, "du", "--json")
@@ -519,7 +519,7 @@ def test_version_help_and_usage_errors(capsys):
 
 
 def test_extensions_add_subcommands_through_the_table(capsys, root, blobs, monkeypatch):
-    monkeypatch.setattr(cli, "COMMANDS", dict(cli.COMMANDS))
+    monkeypatch.setattr(cli.common, "COMMANDS", dict(cli.COMMANDS))
 
     @cli.command("count", help="count blobs", arguments=lambda p: p.add_argument("--twice", action="store_true"))
     def count(args, ctx):
@@ -532,7 +532,7 @@ def test_extensions_add_subcommands_through_the_table(capsys, root, blobs, monke
 
 
 def test_internal_errors_are_one_line(capsys, root, blobs, monkeypatch):
-    monkeypatch.setattr(cli, "COMMANDS", dict(cli.COMMANDS))
+    monkeypatch.setattr(cli.common, "COMMANDS", dict(cli.COMMANDS))
     cli.command("boom", help="x")(lambda args, ctx: 1 / 0)
     rc, _, err = run(capsys, root, "boom")
     assert rc == 1 and "internal error: ZeroDivisionError" in one_line_error(err)
@@ -642,7 +642,7 @@ def test_an_extension_missing_a_dependency_leaves_the_other_commands_working(cap
                                                                           monkeypatch):
     (tmp_path / "blobctl_ext_broken.py").write_text("import no_such_dependency_for_blobctl\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(cli, "_EXTENSIONS", ("blobctl_ext_broken", "blobctl_ext_absent"))
+    monkeypatch.setattr(cli.app, "_EXTENSIONS", ("blobctl_ext_broken", "blobctl_ext_absent"))
     rc, out, err = run(capsys, root, "ls", "-q")
     assert rc == 0 and len(out.split()) == 3
     assert "commands of blobctl_ext_broken are unavailable" in err

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from store import Digest, LocalStore, cli, cli_graph
+from store import Digest, LocalStore, cli
+from store.cli import graph as cli_graph
 from test_graph import Builder  # noqa: E402  (same directory; pytest puts it on sys.path)
 
 

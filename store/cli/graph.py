@@ -1,8 +1,9 @@
 """``blobctl`` subcommands about what blobs are and how they hang together: ``tree``, ``refs``, and
 the referenced/reclaimable/shared/unique figures that ``du`` prints.
 
-``store.cli`` imports this module before building its parser; the :func:`store.cli.command`
-decorators add the subcommands and :data:`store.cli.DU_FIGURES` gets :func:`du_extra`.  The figures
+``store.cli.app`` imports this module (one of its extensions) before building its parser; the
+:func:`store.cli.command` decorators add the subcommands and :data:`store.cli.DU_FIGURES` gets
+:func:`du_extra`.  The figures
 come from :mod:`store.graph`; media types from :mod:`store.oci` through the store's media-type cache.
 """
 
@@ -11,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from . import errors, graph as graph_mod, humanfmt, oci
-from .cli import DU_FIGURES, command
-from .digest import Digest
+from .. import errors, graph as graph_mod, humanfmt, oci
+from ..digest import Digest
+from .common import DU_FIGURES, command
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ class ImageRows(list):
     """Per-image du rows: a list (so ``--json`` prints it as one) whose text is a table.
 
     ``blobctl du`` prints each extra figure as ``key: str(value)``; this keeps the
-    per-image table readable there without a second hook in ``store/cli.py``.
+    per-image table readable there without a second hook in ``store/cli/usage.py``.
     """
 
     def __str__(self) -> str:
