@@ -1,4 +1,4 @@
-"""The window's actions: names (DESIGN.md), texts, icons, shortcuts, and whether they write."""
+"""The window's actions: names (design.md §5.1), texts, icons, shortcuts, and whether they write."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Blobscope's content-store library: containerd's local content store, byte for byte.
 
-Pure Python, no Qt.  The names exported here are a contract (see DESIGN.md).
+Pure Python, no Qt.  The names exported here are a contract (design.md §3).
 """
 
 from . import errors

@@ -1,4 +1,4 @@
-"""The store API of DESIGN.md as a ``typing.Protocol``.
+"""The store API (design.md §3) as a ``typing.Protocol``.
 
 :class:`store.LocalStore` implements it over a directory; the containerd
 backend implements it over gRPC.  Code above the store (GUI, command line,
@@ -41,7 +41,7 @@ class Writer(Protocol):
 
 @runtime_checkable
 class ContentStore(Protocol):
-    """Manager + Provider + IngestManager + Ingester (spec §1.4), with DESIGN.md's names."""
+    """Manager + Provider + IngestManager + Ingester (containerd-store.md §1.4), with design.md §3's names."""
 
     read_only: bool
     read_only_reason: str | None
@@ -63,7 +63,7 @@ class ContentStore(Protocol):
 
 @runtime_checkable
 class BlobscopeStore(ContentStore, Protocol):
-    """ContentStore plus the helpers TEAM.md names (what the GUI and blobctl call)."""
+    """ContentStore plus the helpers of design.md §3 (what the GUI and blobctl call)."""
 
     def import_file(self, path, *, ref: str | None = None, labels: dict[str, str] | None = None,
                     progress=None, cancel=None) -> Info: ...

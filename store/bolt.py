@@ -17,7 +17,7 @@ bbolt's on-disk format (go.etcd.io/bbolt, little-endian on the platforms contain
 * leaf element, 16 bytes: ``flags u32 (1 = bucket), pos u32, ksize u32, vsize u32``;
 * a bucket value is ``root u64, sequence u64``; root 0 means the bucket's page follows inline.
 
-The containerd part (spec §6.3): ``v1/<namespace>/content/blob/<digest>/{createdat,
+The containerd part (containerd-store.md §6.3): ``v1/<namespace>/content/blob/<digest>/{createdat,
 updatedat, size, labels/}``, ``.../content/ingests/<ref>/{ref, expireat, expected}``,
 ``.../leases/<id>/{createdat, labels/, content/, ingests/}``, ``v1/<namespace>/labels/``.
 """

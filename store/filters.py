@@ -12,7 +12,7 @@ one of ``==``, ``!=`` and ``~=`` (regular expression, unanchored search)::
 The grammar, the tokeniser's quirks (which characters may start a value, where
 whitespace is allowed, ``/…/`` and ``|…|`` only after ``~=``), Go's string
 escapes and the error text (``filters: parse error: [abc >|d|< ef]: reason``)
-are containerd's, as written down in spec §4.  The code is a tokeniser plus a
+are containerd's, as written down in containerd-store.md §4.  The code is a tokeniser plus a
 recursive-descent parser written for Python; nothing is evaluated with
 ``eval``.
 

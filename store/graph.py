@@ -2,7 +2,7 @@
 
 Edges come from two places:
 
-* containerd's labels (spec §5.2): ``containerd.io/gc.ref.content`` and
+* containerd's labels (containerd-store.md §5.2): ``containerd.io/gc.ref.content`` and
   ``…content.<name>`` / ``…content/<name>`` (``m.<i>``, ``config``, ``l.<i>``,
   ``referrer.sha256.<i>``…), and the 2.2+ back-reference ``containerd.io/gc.bref.content*``
   (on the child, naming the parent);

@@ -1,4 +1,4 @@
-"""The on-disk format of one ingest directory, ``ingest/<sha256(ref)>/`` (spec §2.3, §2.4, §2.9).
+"""The on-disk format of one ingest directory, ``ingest/<sha256(ref)>/`` (containerd-store.md §2.3, §2.4, §2.9).
 
 ``data`` holds the bytes so far, ``ref`` the ref verbatim (no newline),
 ``startedat``/``updatedat`` Go RFC 3339 text with nanoseconds (rewritten
@@ -88,7 +88,7 @@ def write_timestamp(path: Path, ns: int) -> None:
 
 
 def read_timestamp(path: Path) -> int:
-    """ns since the epoch; NotFound when missing, a plain error when unparsable (spec §1.5)."""
+    """ns since the epoch; NotFound when missing, a plain error when unparsable (containerd-store.md §1.5)."""
     try:
         raw = read_small(path)
     except FileNotFoundError as exc:
@@ -112,7 +112,7 @@ def read_total(path: Path) -> int:
 
 
 def read_status(directory: Path) -> Status:
-    """Status of an ingest directory from its files; errors shaped as containerd's (spec §1.5)."""
+    """Status of an ingest directory from its files; errors shaped as containerd's (containerd-store.md §1.5)."""
     data = directory / "data"
     try:
         if stat.S_ISLNK(os.lstat(directory).st_mode):

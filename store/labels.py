@@ -1,7 +1,7 @@
 """Blob labels in ``<root>/labels.db`` (SQLite, WAL), which containerd ignores.
 
 containerd's local store takes an optional LabelStore with Get / Set / Update
-(spec §1.4); this is that store, safe for several threads and processes:
+(containerd-store.md §1.4); this is that store, safe for several threads and processes:
 every change runs in one ``BEGIN IMMEDIATE`` transaction so a concurrent
 update from another process is merged, never lost.  Empty values are never
 stored (an empty value means "delete").
@@ -28,7 +28,7 @@ _SCHEMA = (
 
 
 def validate(labels: dict[str, str]) -> None:
-    """containerd's metadata rule (spec §5.1): len(key)+len(value) in bytes at most 4096."""
+    """containerd's metadata rule (containerd-store.md §5.1): len(key)+len(value) in bytes at most 4096."""
     for key, value in labels.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise errors.InvalidArgument(f"label {key!r}: keys and values must be strings")

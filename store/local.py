@@ -1,6 +1,6 @@
 """containerd's local content store (``content/local``), byte for byte, in Python.
 
-Layout (spec §2.1): ``blobs/<alg>/<hex>`` for committed blobs and
+Layout (containerd-store.md §2.1): ``blobs/<alg>/<hex>`` for committed blobs and
 ``ingest/<sha256(ref)>/`` for ingests.  Blobscope adds ``labels.db`` (labels) and
 ``.blobscope/locks/`` (cross-process ref locks), both of which containerd ignores.
 """
@@ -47,7 +47,7 @@ class StrayBlob:
 
 
 class LocalStore:
-    """A containerd content root on the local file system (see DESIGN.md for the API)."""
+    """A containerd content root on the local file system (design.md §3 for the API)."""
 
     def __init__(self, root: os.PathLike | str, *, writable: bool | None = None):
         self.root = Path(root).absolute()
@@ -70,7 +70,7 @@ class LocalStore:
         if writable is False:
             return "the store was opened read-only"
         meta = self.root.parent / METADATA_DB
-        # Deliberate (DESIGN.md): a daemon's root is never written unless the caller insists.
+        # Deliberate (design.md §4): a daemon's root is never written unless the caller insists.
         if writable is None and os.path.exists(meta):
             return (f"{self.root} belongs to a containerd installation ({meta} exists); writing behind "
                     "containerd's back would make its metadata disagree with the files. Stop containerd "
@@ -137,7 +137,7 @@ class LocalStore:
         return _info(dgst, st, self.labels.get(dgst))
 
     def update(self, info: Info, *fieldpaths: str) -> Info:
-        """Change labels: no fieldpath or ``labels`` replaces all, ``labels.<key>`` one key (spec §2.11)."""
+        """Change labels: no fieldpath or ``labels`` replaces all, ``labels.<key>`` one key (containerd-store.md §2.11)."""
         self._check_writable(f"update the labels of {info.digest}")
         dgst = self.digest_arg(info.digest, "calculating blob path for update")
         path, st = self._blob_stat(dgst)

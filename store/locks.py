@@ -1,9 +1,9 @@
 """Ref locks: one writer per ref, across threads *and* processes.
 
-containerd keeps an in-memory map "ref -> locked since" (spec §2.6), which does
+containerd keeps an in-memory map "ref -> locked since" (containerd-store.md §2.6), which does
 not stop a second process.  Blobscope adds an ``flock`` (via ``filelock``) on
 ``<root>/.blobscope/locks/<sha256(ref)>.lock`` so the GUI and the command line
-can never interleave bytes of one ingest (deliberate difference, DESIGN.md).
+can never interleave bytes of one ingest (deliberate difference, design.md §4).
 The lock files live outside ``ingest/`` because containerd's ListStatuses fails
 on any stray entry there.  The kernel drops an ``flock`` when its holder dies,
 so a killed writer never leaves a ref locked.

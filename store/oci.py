@@ -496,7 +496,7 @@ def default_cache_path(store) -> Path:
 
     Inside the store root (``<root>/.blobscope/cache.db``) when the store is writable;
     otherwise in the user's cache directory, keyed by the root path, because a
-    containerd-owned root is never written to (DESIGN.md).  Either is correct for any
+    containerd-owned root is never written to (design.md §4).  Either is correct for any
     store: an answer depends only on the digest.
     """
     root = getattr(store, "root", None)

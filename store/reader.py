@@ -1,4 +1,4 @@
-"""Reading a committed blob at any offset (containerd's ReaderAt, spec §2.14)."""
+"""Reading a committed blob at any offset (containerd's ReaderAt, containerd-store.md §2.14)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Writing one ingest and committing it into ``blobs/`` (spec §2.5, §2.7, §2.8)."""
+"""Writing one ingest and committing it into ``blobs/`` (containerd-store.md §2.5, §2.7, §2.8)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def open_writer(store: WriterHost, ref: str, lock: RefLock, total: int, algorith
             _unlink_quietly(directory / "total")  # a stale total from the unusable ingest would lie
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     if recreate:
-        # Deliberate difference (spec §2.5 hazard): containerd keeps the stale tail of an
+        # Deliberate difference (containerd-store.md §2.5 hazard): containerd keeps the stale tail of an
         # ingest it could not resume; we truncate so a later commit can never store it.
         flags |= os.O_TRUNC
     fd = os.open(directory / "data", flags, 0o666)
@@ -240,7 +240,7 @@ class Writer:
 
     def commit(self, size: int = 0, expected: Digest | str | None = None,
                labels: dict[str, str] | None = None) -> Digest:
-        """Move the ingest to ``blobs/<alg>/<hex>`` in containerd's order (spec §2.8); returns the digest."""
+        """Move the ingest to ``blobs/<alg>/<hex>`` in containerd's order (containerd-store.md §2.8); returns the digest."""
         try:
             return self._commit(size, expected, labels)
         finally:

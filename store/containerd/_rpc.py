@@ -1,6 +1,6 @@
 """The gRPC connection to a containerd daemon: addresses, metadata, and error translation.
 
-containerd sends its errdefs kinds as gRPC status codes (spec §1.2); this module turns
+containerd sends its errdefs kinds as gRPC status codes (containerd-store.md §1.2); this module turns
 them back into :mod:`store.errors` kinds, so code above cannot tell a daemon from a
 local directory by the exceptions it gets.
 """

@@ -1,6 +1,6 @@
-"""``ContainerdStore``: the store API of DESIGN.md, served by a running containerd daemon.
+"""``ContainerdStore``: the store API (design.md §3), served by a running containerd daemon.
 
-Every call goes through the daemon's metadata layer (spec §6), so what is seen is the
+Every call goes through the daemon's metadata layer (containerd-store.md §6), so what is seen is the
 view of one namespace, labels are the ones in ``meta.db``, and nothing touches the
 daemon's files behind its back.  Methods block; the store may be shared by threads
 (a gRPC channel is thread-safe), but each writer or reader belongs to one thread.
@@ -241,13 +241,13 @@ class ContainerdStore:
         return status_from_pb(resp.status)
 
     def list_statuses(self, *filters: str) -> list[Status]:
-        # The daemon already skips ingests whose files vanished (spec §6.4), so nothing is "broken" here.
+        # The daemon already skips ingests whose files vanished (containerd-store.md §6.4), so nothing is "broken" here.
         resp = self._unary(self._content.ListStatuses, content_pb2.ListStatusesRequest(filters=list(filters)),
                            "listing active ingests")
         return [status_from_pb(s) for s in resp.statuses]
 
     def broken_ingests(self) -> list:
-        """Always empty: the daemon hides ingests it cannot read instead of failing (spec §6.4)."""
+        """Always empty: the daemon hides ingests it cannot read instead of failing (containerd-store.md §6.4)."""
         return []
 
     def abort(self, ref: str) -> None:

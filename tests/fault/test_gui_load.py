@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 BLOBS = int(os.environ.get("FAULT_GUI_BLOBS", "100000"))
 INGESTS = int(os.environ.get("FAULT_GUI_INGESTS", "500"))
 GROW_SECONDS = float(os.environ.get("FAULT_GROW_SECONDS", "30"))
-# DESIGN.md's target is 100 ms; this bound is what the suite fails on (2 shared cores, a writer beside us).
+# design.md §8's target under load is 100 ms; this bound is what the suite fails on (2 shared cores, a writer beside us).
 MAX_STALL_MS = float(os.environ.get("FAULT_MAX_STALL_MS", "600"))
 SPAWN = multiprocessing.get_context("spawn")
 

@@ -52,7 +52,7 @@ def _wait_until(predicate, timeout=10.0, interval=0.1):
 
 def _ctr_ingest_and_label(daemon, ns, data, *labels):
     """``ctr content ingest`` then ``ctr content label``; the GC may collect the blob in between
-    (ctr's own lease ends first, DESIGN.md), so try again when the label finds nothing."""
+    (ctr's own lease ends first, design.md §7), so try again when the label finds nothing."""
     d = Digest.from_bytes(data)
     for _ in range(5):
         daemon.ctr("content", "ingest", "--expected-size", str(len(data)), "--expected-digest", d,
@@ -325,7 +325,7 @@ def test_namespace_isolation_and_namespaces_with(daemon):
         b.reader_at(d)
     assert d not in {i.digest for i in b.walk()}
     assert a.namespaces_with(d) == ["iso-a"]
-    # Shared content policy: b's writer with a's digest starts at offset = size (spec §6.4).
+    # Shared content policy: b's writer with a's digest starts at offset = size (containerd-store.md §6.4).
     with b.writer("link", total=9, expected=d) as w:
         assert w.status().offset == 9
         w.commit(9, d)

@@ -102,7 +102,7 @@ def test_offline_root_matches_what_the_daemon_reported(containerd):
     with OfflineContainerdRoot(d.content_root) as root:  # the content dir is accepted too
         assert root.list_namespaces() == sorted(reported["namespaces"]) == ["default", "other"]
         assert root.namespace_labels("other") == {"team": "blobscope", "tier": "test"}
-        assert root.metadata.version == 3  # containerd 1.6's schema v1, DB version 3 (spec §6.3)
+        assert root.metadata.version == 3  # containerd 1.6's schema v1, DB version 3 (containerd-store.md §6.3)
         # The daemon's file exercises the reader: branch pages under the blob bucket, non-inline buckets.
         blob_bucket = root.metadata.db.root.bucket(b"v1", b"default", b"content", b"blob")
         _page, flags, _count = root.metadata.db.page(blob_bucket._root)

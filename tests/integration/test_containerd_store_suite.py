@@ -2,14 +2,14 @@
 
 The cases that behave the same through the daemon are the LocalStore suite's own test
 functions, imported unchanged and given a ``store`` fixture that talks to a real daemon.
-Where containerd's metadata layer (spec §6.4) or Blobscope's containerd client behave
+Where containerd's metadata layer (containerd-store.md §6.4) or Blobscope's containerd client behave
 differently, the case is rewritten here and its docstring says what differs and why.
 
 Like containerd's own suite for the metadata store, each test runs in a fresh namespace
 under one lease, and the client adds no ``gc.root`` label of its own (``gc_root=False``),
 so labels compare exactly.  The daemon runs with ``content_sharing_policy = "isolated"``:
 with the default ("shared"), a writer whose expected digest another namespace already
-holds starts at offset = size (spec §6.4), and the suite's cases reuse the same bytes in
+holds starts at offset = size (containerd-store.md §6.4), and the suite's cases reuse the same bytes in
 each namespace.  That sharing is tested on its own in test_containerd_store.py.
 """
 
@@ -80,7 +80,7 @@ def test_commit_exists(store, sh, i, use_expected):
 def test_commit_error_state(store, sh):
     """Case 12 through the daemon.  Two deliberate differences from the local store:
 
-    * the lock message names the backend ref ``<ns>/1/<ref>`` (metadata layer, spec §6.3);
+    * the lock message names the backend ref ``<ns>/1/<ref>`` (metadata layer, containerd-store.md §6.3);
     * a commit that fails (wrong digest or size) *aborts* the ingest instead of leaving it
       resumable: the daemon would otherwise keep it until its lease ends (issue 7, item 2),
       so the next writer on the ref starts at offset 0.
@@ -114,7 +114,7 @@ def test_commit_error_state(store, sh):
     w = store.writer(ref)
     assert w.status().offset == 0
     w.write(c1 + b"more")
-    # The metadata layer checks the size itself, with its own message (spec §6.4).
+    # The metadata layer checks the size itself, with its own message (containerd-store.md §6.4).
     with pytest.raises(errors.FailedPrecondition, match=rf'"{ref}" failed size validation: 260 != 256'):
         w.commit(256, None)
     with pytest.raises(errors.NotFound):

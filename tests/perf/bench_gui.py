@@ -2,7 +2,7 @@
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_gui.py [N]``
 or ``.venv/bin/python -m pytest -m perf tests/perf/bench_gui.py -s``.
-Targets (DESIGN.md): first rows <= 0.5 s after the window shows, fully listed <= 2 s,
+Targets (design.md §8): first rows <= 0.5 s after the window shows, fully listed <= 2 s,
 no GUI-thread stall > 100 ms, sort by size < 0.3 s.
 """
 

@@ -1,7 +1,7 @@
 """``pytest -m perf -s tests/perf/test_bench_containerd.py``: ContainerdStore vs ctr (bench_containerd.py).
 
 Sizes from BLOBSCOPE_BENCH_CTRD_BLOBS (default 10000) and BLOBSCOPE_BENCH_CTRD_MB (default 500);
-figures are printed (use ``-s``).  Nothing asserts a timing (DESIGN.md, Targets); it fails only
+figures are printed (use ``-s``).  Nothing asserts a timing (design.md §8); it fails only
 when a listing or a digest disagrees with what was written.
 """
 

@@ -1,7 +1,7 @@
 """``pytest -m perf -s tests/perf/test_bench_graph.py``: time to a complete reference graph (bench_graph.py).
 
 Sizes from BLOBSCOPE_BENCH_BLOBS (default 100000); figures are printed (use ``-s``).  Nothing
-asserts a timing (DESIGN.md, Targets); it fails only when the graph does not describe the
+asserts a timing (design.md §8); it fails only when the graph does not describe the
 store that was built (wrong image, manifest or edge counts).
 """
 

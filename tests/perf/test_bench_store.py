@@ -2,7 +2,7 @@
 
 Sizes come from BLOBSCOPE_BENCH_BLOBS (default 100000) and BLOBSCOPE_BENCH_MB (default 1024);
 the figures and ratios are printed (use ``-s``).  Nothing here asserts a timing: a benchmark
-is not a timed test (DESIGN.md, Targets); it fails only if a measurement itself goes wrong
+is not a timed test (design.md §8); it fails only if a measurement itself goes wrong
 (a count or digest that disagrees with containerd's Go code).
 """
 

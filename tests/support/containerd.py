@@ -2,7 +2,7 @@
 
 Debian's ``/usr/bin/containerd`` runs with a config written into a temp dir: root, state,
 gRPC and ttrpc sockets all live there, the CRI plugin is disabled and the garbage
-collector's startup delay is zero (DESIGN.md, "Testing against a real containerd").
+collector's startup delay is zero (design.md §7, "Testing with real parts").
 The machine's ``/var/lib/containerd`` and ``/run/containerd`` are never used.
 
 Usage::

@@ -349,7 +349,7 @@ def test_go_time_round_trips_nanoseconds(ns):
 
 
 def test_go_time_from_containerds_file():
-    # createdat bytes from a meta.db written by containerd 1.6.20 (spec §6.3 layout, UTC = -1)
+    # createdat bytes from a meta.db written by containerd 1.6.20 (containerd-store.md §6.3 layout, UTC = -1)
     raw = bytes.fromhex("010000000ee29c02ee1a75410bffff")
     t = bolt.go_time(raw)
     assert t.isoformat_ns() == "2026-11-27T23:02:06.443891979Z"

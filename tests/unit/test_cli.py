@@ -162,7 +162,7 @@ def test_active_lists_ingests_with_filter_and_json(capsys, root, store):
     assert set(doc) == {"ref", "offset", "total", "expected", "started_at", "updated_at"}
     assert (doc["ref"], doc["offset"], doc["total"], doc["expected"]) == ("layer-1", 3, 10, None)
     assert parse_rfc3339(doc["started_at"]) == store.status("layer-1").started_at.ns
-    rc, _, err = run(capsys, root, "active", "layer.*")  # a filter, not a regexp (spec §8)
+    rc, _, err = run(capsys, root, "active", "layer.*")  # a filter, not a regexp (containerd-store.md §8)
     assert rc == 1 and "parse error" in one_line_error(err)
 
 

@@ -1,4 +1,5 @@
-"""containerd's filter language (spec §4), its filter/scanner tests and AdaptInfo cases (§7.3)."""
+"""containerd's filter language (containerd-store.md §4), its filter and scanner tests and the
+AdaptInfo cases (containerd-store.md §7.3)."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ ERROR_CASES = [
      "filters: parse error: [labels.ns >|/|< key==value]: quoted literal not terminated"),
     ("labels.key==/value",
      "filters: parse error: [labels.key== >|/|< value]: quoted literal not terminated"),
-    # spec §4.2 - §4.5
+    # containerd-store.md §4.2 - §4.5
     ("size~=.*", "filters: parse error: [size~= >|.|< *]: expected value or quoted"),
     ("labels.foo==/bar/", "filters: parse error: [labels.foo== >|/|< bar/]: invalid quote encountered"),
     ("a==b ,c", "filters: parse error: [a==b >| |< ,c]: unexpected input:  "),
@@ -205,7 +206,7 @@ def test_first_scanner_error_is_the_one_reported():
         parse('a=="abc\\')
 
 
-# --------------------------------------------------------------------------- accepted syntax (§4.2, §4.3)
+# --------------------------------------------------------------------------- accepted syntax (containerd-store.md §4.2, §4.3)
 
 @pytest.mark.parametrize("text,selectors", [
     ("labels.k==v=1", [(("labels", "k"), "==", "v=1")]),

@@ -1,4 +1,4 @@
-"""The copy helper (containerd's content.Copy table test, spec §7.3 helpers_test)."""
+"""The copy helper (containerd's content.Copy table test, containerd-store.md §7.3 helpers_test)."""
 
 from __future__ import annotations
 

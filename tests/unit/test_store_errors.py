@@ -1,4 +1,4 @@
-"""Every error row of spec §1.5, Blobscope's deliberate differences, and path tricks."""
+"""Every error row of containerd-store.md §1.5, Blobscope's deliberate differences, and path tricks."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def test_walk_without_blobs_dir_is_empty(store):
     assert list(store.walk()) == []
 
 
-# -- deliberate differences (DESIGN.md) -------------------------------------------------------
+# -- deliberate differences (design.md §4) -------------------------------------------------------
 
 def test_delete_missing_is_not_found(store, sh):
     d = sh.write_blob(store, "a", b"abc", labels={"k": "v"})

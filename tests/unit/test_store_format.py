@@ -1,4 +1,4 @@
-"""The on-disk format, byte for byte (spec §2.1-§2.9), and the writer's contract (§2.7, §2.8)."""
+"""The on-disk format, byte for byte (containerd-store.md §2.1-§2.9), and the writer's contract (containerd-store.md §2.7, §2.8)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_ingest_directory_layout(store):
     w.write(b"partial-data")
     d = store.root / "ingest" / hashlib.sha256(ref.encode()).hexdigest()
     assert d == store.ingest_dir(ref)
-    assert hashlib.sha256(b"default/1/partial-ref").hexdigest().startswith("8416e85f")  # spec §2.3
+    assert hashlib.sha256(b"default/1/partial-ref").hexdigest().startswith("8416e85f")  # containerd-store.md §2.3
     assert sorted(os.listdir(d)) == ["data", "ref", "startedat", "total", "updatedat"]
     assert (d / "ref").read_bytes() == ref.encode()  # verbatim, no newline
     assert (d / "total").read_bytes() == b"100"
@@ -321,7 +321,7 @@ def test_new_store_layout(tmp_path):
 
 
 def test_commit_syncs_data_then_the_blob_directory(store, monkeypatch):
-    """Commit order (spec §2.8): fsync data before the rename, fsync blobs/<alg> after it (2.2+)."""
+    """Commit order (containerd-store.md §2.8): fsync data before the rename, fsync blobs/<alg> after it (2.2+)."""
     import store.writer as writer_module
 
     events = []

@@ -1,4 +1,4 @@
-"""Labels: SQLite store, update fieldpaths (spec §2.11), validation (§5.1), concurrency."""
+"""Labels: SQLite store, update fieldpaths (containerd-store.md §2.11), validation (containerd-store.md §5.1), concurrency."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""containerd's content/local tests (spec §7.3), written from the spec."""
+"""containerd's content/local tests (containerd-store.md §7.3), written from the spec."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ref locks across threads and processes (spec §2.6 + DESIGN.md's cross-process difference)."""
+"""Ref locks across threads and processes (containerd-store.md §2.6 + design.md §4's cross-process difference)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""containerd's shared content test suite, cases 1-12 (spec §7.2), written from the spec."""
+"""containerd's shared content test suite, cases 1-12 (containerd-store.md §7.2), written from the spec."""
 
 from __future__ import annotations
 

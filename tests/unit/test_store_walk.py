@@ -1,4 +1,4 @@
-"""walk, filters, and stray entries in blobs/ and ingest/ (spec §2.9, §2.12, DESIGN.md)."""
+"""walk, filters, and stray entries in blobs/ and ingest/ (containerd-store.md §2.9, §2.12; design.md §4)."""
 
 from __future__ import annotations
 
