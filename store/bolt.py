@@ -474,9 +474,10 @@ class ContainerdMetadata:
 
     def __init__(self, db: BoltDB):
         self.db = db
-        self._v1 = db.root.bucket(b"v1")
-        if self._v1 is None:
+        v1 = db.root.bucket(b"v1")
+        if v1 is None:
             raise BoltError(f"{db.path} has no v1 bucket: not containerd metadata (or a newer schema)")
+        self._v1: Bucket = v1
 
     @property
     def version(self) -> int | None:

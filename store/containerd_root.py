@@ -48,13 +48,13 @@ def daemon_address(pid: int) -> str | None:
     not a containerd or cannot be inspected.
     """
     try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return None
-    argv = [a.decode(errors="replace") for a in argv if a]
+    argv = [a.decode(errors="replace") for a in raw if a]
     if not argv or not any(Path(a).name == "containerd" for a in argv[:4]):
         return None
-    found = {"config": DEFAULT_CONFIG, "address": None}
+    found: dict[str, str | None] = {"config": DEFAULT_CONFIG, "address": None}
     for i, arg in enumerate(argv):
         flag, eq, value = arg.partition("=")
         name = _DAEMON_FLAGS.get(flag)
@@ -65,7 +65,7 @@ def daemon_address(pid: int) -> str | None:
         return address
     try:
         import tomllib
-        with open(config, "rb") as f:
+        with open(config or DEFAULT_CONFIG, "rb") as f:
             conf = tomllib.load(f)
         return conf.get("grpc", {}).get("address") or DEFAULT_ADDRESS
     except (OSError, ValueError):

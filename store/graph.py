@@ -227,7 +227,7 @@ class Graph:
     :func:`load_graph` (from a store).  Safe to query from any thread.
     """
 
-    def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: dict, *,
+    def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: tuple, *,
                  extra_roots: Mapping[Digest, str] | None, declared: dict, platforms: dict,
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
                  descriptor_sizes: dict):
@@ -235,8 +235,9 @@ class Graph:
         self.types: dict[Digest, ContentType] = types
         self._declared: dict[Digest, str] = declared
         self._desc_size: dict[Digest, int] = descriptor_sizes
-        self._platform: dict[Digest, Platform] = platforms
-        self._annotations: dict[Digest, dict] = annotations
+        # keyed by (parent, child): a descriptor's platform and annotations belong to the edge
+        self._platform: dict[tuple[Digest, Digest], Platform] = platforms
+        self._annotations: dict[tuple[Digest, Digest], dict] = annotations
         self.problems: list[str] = problems
         self.ingest_count = ingest_count
         self.ingest_bytes = ingest_bytes

@@ -100,7 +100,7 @@ def import_file(store: ContentStore, path, *, ref: str | None = None, labels: di
             info = store.update(Info(dgst, info.size, info.created_at, info.updated_at, labels),
                                 *(f"labels.{k}" for k in labels))
         return info
-    return store.info(dgst)
+    return store.info(dgst if dgst is not None else writer.digest())
 
 
 def _abort_quietly(store: ContentStore, ref: str) -> None:

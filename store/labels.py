@@ -97,7 +97,8 @@ class LabelStore:
                 log.info("opening %s as immutable: it cannot be opened read-only in WAL mode", self.path)
                 self.close()
                 self._immutable = True
-                return self._conn(create=False).execute(sql, args).fetchall()
+                conn = self._conn(create=False)
+                return [] if conn is None else conn.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             if "no such table" in str(exc):
                 return []
@@ -118,6 +119,7 @@ class LabelStore:
             raise errors.FailedPrecondition(f"labels of {digest} cannot be changed: the label store is read-only")
         try:
             conn = self._conn(create=True)
+            assert conn is not None  # create=True on a writable store always opens one
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if replace:

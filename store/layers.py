@@ -181,7 +181,7 @@ def iter_layer(store, digest, *, cancel: Callable[[], bool] | None = None) -> It
 def list_layer(store, digest, *, cancel: Callable[[], bool] | None = None,
                limit: int | None = None) -> tuple[list[LayerEntry], bool]:
     """All entries of a layer (at most ``limit``), and whether the list was cut at the limit."""
-    out = []
+    out: list[LayerEntry] = []
     for e in iter_layer(store, digest, cancel=cancel):
         if limit is not None and len(out) >= limit:
             return out, True

@@ -317,7 +317,9 @@ def _decompress_prefix(read_at: ReadAt, size: int, algo: str, want: int) -> byte
         import zstandard
 
         src = _PrefixFile(read_at, size, _DECOMPRESS_INPUT_LIMIT)
-        with zstandard.ZstdDecompressor().stream_reader(src, read_size=16384, closefd=False) as r:
+        reader = zstandard.ZstdDecompressor().stream_reader(src, read_size=16384,  # type: ignore[arg-type]
+                                                            closefd=False)  # any object with read() will do
+        with reader as r:
             out = bytearray()
             while len(out) < want:
                 chunk = r.read(want - len(out))
@@ -440,7 +442,7 @@ def _descriptors(items, role: str, problems: list[str]) -> list[Descriptor]:
             problems.append(f"{role} {i} is not an object")
             continue
         try:
-            dg = Digest(item.get("digest"))
+            dg = Digest(item.get("digest"))  # type: ignore[arg-type]  # not a string: InvalidArgument
         except errors.InvalidArgument:
             problems.append(f"{role} {i} has an invalid digest {str(item.get('digest'))[:80]!r}")
             continue

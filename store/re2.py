@@ -214,7 +214,7 @@ def translate(pattern: str) -> str:
                     m = _FLAGS.match(rest)
                     if not m or m.group(2) == "" or m.group(0) == ")":
                         raise Unsupported("unsupported group syntax")
-                    on, off, end = m.group(1), m.group(2) or "", m.group(3)
+                    on, off, closer = m.group(1), m.group(2) or "", m.group(3)
                     if "U" in on + off:
                         raise Unsupported("the U flag is not supported")
                     multiline = groups[-1][0]
@@ -224,7 +224,7 @@ def translate(pattern: str) -> str:
                         multiline = False
                     flags = on + ("-" + off if off else "")
                     i += 2 + m.end()
-                    if end == ":":
+                    if closer == ":":
                         out.append(f"(?{flags}:" if flags else "(?:")
                         groups.append([multiline, [], atom])
                     else:

@@ -105,7 +105,7 @@ class WalkInfo(Info):
             return self._values() == (other.digest, other.size, other.created_at, other.updated_at, other.labels)
         return NotImplemented
 
-    __hash__ = None  # like Info: its labels dict makes it unhashable
+    __hash__ = None  # type: ignore[assignment]  # like Info: its labels dict makes it unhashable
 
     def __repr__(self) -> str:
         return (f"Info(digest={self.digest!r}, size={self.size!r}, created_at={self.created_at!r}, "

@@ -134,6 +134,7 @@ _forked: tuple | None = None  # (store, digests) a forked worker checks: inherit
 
 def _verify_range(start: int, end: int) -> dict[int, bool | Exception]:
     """Check digests[start:end]; only the outcomes that are not a plain match go back."""
+    assert _forked is not None, "only a forked worker checks a range"
     store, digests = _forked
     return {i: outcome for i, (_, outcome) in enumerate(store.verify_each(digests[start:end]), start)
             if outcome is not True}

@@ -18,7 +18,7 @@ from . import labels as labelmod
 from .digest import Digest
 from .ingest import read_status, ref_bytes, write_plain, write_timestamp
 from .locks import RefLock
-from .timestamps import Timestamp
+from .timestamps import Timestamp, as_ns
 from .types import Status
 
 
@@ -127,7 +127,7 @@ def _try_resume(directory: Path, ref: str, total: int, algorithm: str):
         log.info("failed to resume the status from path %s: %s. will recreate them", directory, exc)
         return None
     # The stored total wins: a total passed now is dropped when none was recorded (as containerd).
-    return hasher, offset, status.total, status.started_at.ns, status.updated_at.ns
+    return hasher, offset, status.total, as_ns(status.started_at), as_ns(status.updated_at)
 
 
 class Writer:

@@ -106,6 +106,8 @@ class Context:
     def daemon(self, *, gc_root: bool = True):
         """A ContainerdStore on ``--address`` in ``--namespace`` (the connection is made lazily)."""
         from ..containerd import ContainerdStore
+        if not self.address:
+            raise UsageError("this needs a daemon: give --address SOCKET")
         return ContainerdStore(self.address, self.namespace, tls=self.tls(), gc_root=gc_root)
 
     def containerd_root(self):

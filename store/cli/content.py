@@ -128,14 +128,15 @@ def cmd_verify(args, ctx: Context) -> int:
     store = ctx.store
     started = time.monotonic()
     items = [(d, None) for d in wanted] if wanted else [(i.digest, i.size) for i in store.walk()]
-    results = []
-    for r in verify_many(store, items, jobs=args.jobs if args.jobs > 0 else None, processes=True):
+    results: list[dict] = []
+    for outcome in verify_many(store, items, jobs=args.jobs if args.jobs > 0 else None, processes=True):
         error = None
-        if isinstance(r.error, errors.ContentError):
-            error = str(r.error)
-        elif r.error is not None:
-            error = f"{r.error.strerror or r.error}: {r.error.filename or r.digest}"
-        results.append({"digest": r.digest, "size": r.size, "ok": r.ok, "error": error})
+        if isinstance(outcome.error, errors.ContentError):
+            error = str(outcome.error)
+        elif outcome.error is not None:
+            exc = outcome.error
+            error = f"{getattr(exc, 'strerror', None) or exc}: {getattr(exc, 'filename', None) or outcome.digest}"
+        results.append({"digest": outcome.digest, "size": outcome.size, "ok": outcome.ok, "error": error})
     mismatches = [r for r in results if not r["ok"] and r["error"] is None]
     failures = [r for r in results if r["error"] is not None]
     if args.json:

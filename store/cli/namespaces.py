@@ -3,9 +3,10 @@ daemon (``--address``) or from a containerd root's ``meta.db`` (``--root``, offl
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from ..containerd_root import kind_of
+from ..digest import Digest
 from .common import CliError, Context, close_store, command, parse_digest
 
 
@@ -13,7 +14,7 @@ def _namespaces_arguments(p):
     p.add_argument("--json", action="store_true", help="print a JSON list of names")
 
 
-def _namespace_source(ctx: Context):
+def _namespace_source(ctx: Context) -> "NamespaceSource":
     """What lists namespaces: the daemon at --address, or the containerd root at --root (offline)."""
     if ctx.address:
         return ctx.daemon()
@@ -27,7 +28,14 @@ def _namespace_source(ctx: Context):
     return ctx.containerd_root()
 
 
-def _print_namespaces(args, ctx: Context, ask: Callable[[object], list[str]]) -> list[str]:
+class NamespaceSource(Protocol):
+    """A daemon (ContainerdStore) or a stopped root's meta.db (OfflineContainerdRoot)."""
+
+    def list_namespaces(self) -> list[str]: ...
+    def namespaces_with(self, digest: Digest) -> list[str]: ...
+
+
+def _print_namespaces(args, ctx: Context, ask: Callable[[NamespaceSource], list[str]]) -> list[str]:
     """``ask(source)`` on the namespace source (closed afterwards); its names printed one a line or as JSON."""
     source = _namespace_source(ctx)
     try:

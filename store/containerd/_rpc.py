@@ -80,7 +80,7 @@ def grpc_target(address: str) -> str:
 
 def open_channel(address: str, tls: TLSConfig | None = None) -> grpc.Channel:
     target = grpc_target(address)
-    options = [
+    options: list[tuple[str, int | str]] = [
         ("grpc.max_receive_message_length", MAX_RECEIVE),
         ("grpc.max_send_message_length", MAX_SEND),
         ("grpc.enable_http_proxy", 0),  # a local socket must never go through $http_proxy

@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 from .. import bolt, errors
 from ..digest import Digest
@@ -109,7 +109,7 @@ class OfflineNamespaceStore:
         self._owner = owner
         self.namespace = namespace
         self.root = owner.content_root
-        self.read_only_reason = (
+        self.read_only_reason: str | None = (
             f"{owner.root} is an offline containerd root, read from a copy of its meta.db; "
             "start its daemon and connect through the socket (blobctl --address) to change it")
 
@@ -127,7 +127,7 @@ class OfflineNamespaceStore:
     def close(self) -> None:
         self._owner.close()
 
-    def _refuse(self, action: str):
+    def _refuse(self, action: str) -> NoReturn:
         raise errors.FailedPrecondition(f"cannot {action}: {self.read_only_reason}")
 
     # -- Manager -------------------------------------------------------------------

@@ -240,7 +240,8 @@ class ContainerdWriter:
                 return
             except errors.ContentError:
                 pass
-        self._call.cancel()  # a no-op once the stream has ended
+        if self._call is not None:
+            self._call.cancel()  # a no-op once the stream has ended
 
     def _abort_ref(self) -> None:
         deadline = time.monotonic() + ABORT_PATIENCE
