@@ -6,7 +6,7 @@ Pure Python, no Qt.  The names exported here are a contract (design.md §3).
 from . import errors
 from ._version import __version__
 from .digest import Digest
-from .types import Info, Status
 from .local import LocalStore
+from .types import Info, Status
 
 __all__ = ["LocalStore", "Digest", "Info", "Status", "errors", "__version__"]

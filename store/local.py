@@ -22,7 +22,8 @@ from .api import usage as _usage
 from .containerd_root import METADATA_DB
 from .digest import ALGORITHMS, Digest, why_invalid
 from .ingest import BrokenIngest, os_message, read_status, ref_bytes, ref_hash
-from .labels import LabelStore, validate as validate_labels
+from .labels import LabelStore
+from .labels import validate as validate_labels
 from .locks import RefLocks
 from .nolinks import not_a_file, refuse_links
 from .reader import ReaderAt, advise_sequential, open_blob

@@ -22,7 +22,6 @@ from .timestamps import Timestamp, as_ns
 from .types import Status
 
 
-
 class WriterHost(Protocol):
     """What a writer needs of the store it writes into (``LocalStore`` is one).
 

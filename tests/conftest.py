@@ -6,8 +6,8 @@ import atexit
 import os
 import random
 import shutil
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace

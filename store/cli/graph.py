@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from .. import errors, graph as graph_mod, humanfmt, oci
+from .. import errors, humanfmt, oci
+from .. import graph as graph_mod
 from ..digest import Digest
 from .common import DU_FIGURES, command
 

@@ -28,8 +28,7 @@ from ..timestamps import Timestamp, format_rfc3339
 from ..types import Info, Status
 from . import _rpc
 from ._convert import info_from_pb, info_to_pb, status_from_pb
-from ._pb import content_pb2, content_pb2_grpc, leases_pb2, leases_pb2_grpc
-from ._pb import namespaces_pb2, namespaces_pb2_grpc
+from ._pb import content_pb2, content_pb2_grpc, leases_pb2, leases_pb2_grpc, namespaces_pb2, namespaces_pb2_grpc
 from .reader import ContainerdReaderAt
 from .writer import CHUNK, GC_ROOT, ContainerdWriter
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Iterator, NoReturn
 
 from .. import bolt, errors
-from ..digest import Digest
 from ..api import usage as _usage
 from ..containerd_root import CONTENT_DIR, METADATA_DB, daemon_address, root_of
+from ..digest import Digest
 from ..filters import adapt_status, compile_filters
 from ..local import LocalStore
 from ..types import Info, Status

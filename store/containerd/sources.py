@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
-from ..digest import Digest
-from ..types import Info
 from ..containerd_root import root_of
+from ..digest import Digest
 from ..local import LocalStore
+from ..types import Info
 from ._rpc import TLSConfig
 from .client import ContainerdStore
 from .offline import OfflineContainerdRoot

@@ -17,7 +17,7 @@ import grpc
 from .. import errors
 from ..digest import Digest
 from ..labels import validate as validate_labels
-from ..timestamps import format_rfc3339, Timestamp
+from ..timestamps import Timestamp, format_rfc3339
 from ..types import Status
 from . import _rpc
 from ._convert import ts_from_pb

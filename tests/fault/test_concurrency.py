@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from store import Digest, LocalStore
+from store import LocalStore
 from tests.fault._workers import mutator, one_ref_contender, same_content_rounds
 from tests.fault.conftest import Heartbeat, blob_problems
 
@@ -41,7 +41,7 @@ def test_same_content_under_different_refs_exactly_one_commit_wins(tmp_path, fig
     got = [results.get(timeout=300) for _ in range(N * ROUNDS)]
     _join(procs)
     by_round = collections.defaultdict(list)
-    for r, me, outcome in got:
+    for r, _me, outcome in got:
         by_round[r].append(outcome)
     double_wins = sum(1 for outs in by_round.values() if outs.count("won") > 1)
     odd = [o for outs in by_round.values() for o in outs if o not in ("won", "already-exists")]

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from store import Digest, LocalStore, errors
-from store.ingest import ref_hash
+from store import Digest, LocalStore
 from store.importer import default_ref
+from store.ingest import ref_hash
 from store.types import Info
 from tests.fault.conftest import PYTHON, REPO, blob_problems
 
@@ -321,7 +321,7 @@ def test_delete_killed_mid_way(tmp_path, figures):
     while runs < DELETE_RUNS or (partial_runs < target and runs < cap):
         runs += 1
         p = blobctl("--root", str(root), "rm", *blobs)
-        wait_for(lambda: p.poll() is not None or len(os.listdir(sha_dir)) < n, 30)
+        wait_for(lambda p=p: p.poll() is not None or len(os.listdir(sha_dir)) < n, 30)
         time.sleep(rng.uniform(0, window))
         landed += kill(p)
         assert not blob_problems(root)

@@ -80,15 +80,24 @@ def damage_ingests(store: LocalStore) -> dict[str, str]:
             w.write(b"partial")
         return store.ingest_dir(ref)
 
-    (make("no-data") / "data").unlink(); damage[ref_hash("no-data")] = "missing data"
-    (make("no-ref") / "ref").unlink(); damage[ref_hash("no-ref")] = "missing ref"
-    (make("no-started") / "startedat").unlink(); damage[ref_hash("no-started")] = "missing startedat"
-    (make("bad-updated") / "updatedat").write_text("yesterday at noon"); damage[ref_hash("bad-updated")] = "garbage"
-    (make("bad-started") / "startedat").write_bytes(b"\xff\x00\x13 not a time"); damage[ref_hash("bad-started")] = "binary"
-    (make("huge-year") / "startedat").write_text("99999-01-01T00:00:00Z"); damage[ref_hash("huge-year")] = "year 99999"
-    (make("wrong-ref") / "ref").write_text("some other ref"); damage[ref_hash("wrong-ref")] = "ref mismatch"
-    (store.ingest_root / ("e" * 64)).mkdir(); damage["e" * 64] = "empty dir"
-    (store.ingest_root / "stray-file").write_text("x"); damage["stray-file"] = "stray file"
+    (make("no-data") / "data").unlink()
+    damage[ref_hash("no-data")] = "missing data"
+    (make("no-ref") / "ref").unlink()
+    damage[ref_hash("no-ref")] = "missing ref"
+    (make("no-started") / "startedat").unlink()
+    damage[ref_hash("no-started")] = "missing startedat"
+    (make("bad-updated") / "updatedat").write_text("yesterday at noon")
+    damage[ref_hash("bad-updated")] = "garbage"
+    (make("bad-started") / "startedat").write_bytes(b"\xff\x00\x13 not a time")
+    damage[ref_hash("bad-started")] = "binary"
+    (make("huge-year") / "startedat").write_text("99999-01-01T00:00:00Z")
+    damage[ref_hash("huge-year")] = "year 99999"
+    (make("wrong-ref") / "ref").write_text("some other ref")
+    damage[ref_hash("wrong-ref")] = "ref mismatch"
+    (store.ingest_root / ("e" * 64)).mkdir()
+    damage["e" * 64] = "empty dir"
+    (store.ingest_root / "stray-file").write_text("x")
+    damage["stray-file"] = "stray file"
     return damage
 
 

@@ -16,7 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from store import Digest, LocalStore, errors
 from store.cli import main as blobctl_main
@@ -141,7 +142,7 @@ def test_nasty_refs(sandbox, figures):
     store, _, _ = sandbox
     seen = {}
     for ref in NASTY_TEXT:
-        def roundtrip():
+        def roundtrip(ref=ref):
             with store.writer(ref) as w:
                 w.write(b"abc")
             path = store.ingest_dir(ref)

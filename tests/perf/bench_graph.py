@@ -41,7 +41,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from store import LocalStore, graph as G, oci  # noqa: E402
+from store import LocalStore, oci  # noqa: E402
+from store import graph as G  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BLOBSCOPE_BENCH_DIR", "/tmp/blobscope-bench")) / "graph"
 

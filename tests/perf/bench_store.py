@@ -128,7 +128,7 @@ def bench_walk(root: Path, go_bins: dict[str, Path], runs: int, profile: bool) -
 
     py_walk()  # warm: page cache and dentries
     py_times, go_times = [], {name: [] for name in go_bins}
-    for name, binary in go_bins.items():
+    for binary in go_bins.values():
         gopeer.run(binary, "walk", root, 1)
     for _ in range(runs):  # interleave, so load changes hit both sides alike
         n, b, el = py_walk()

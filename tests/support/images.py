@@ -105,7 +105,7 @@ def make_oci_layout(tmp_path: os.PathLike | str, name: str = "example.org/fixtur
     shutil.rmtree(b2)
 
     tags = []
-    for i, arch in enumerate(platforms):
+    for arch in platforms:
         tag = f"p-{arch}"
         # Same layers, a config naming this architecture: a distinct manifest per platform.
         _run(UMOCI, "config", "--image", f"{layout}:base", "--tag", tag, "--os", "linux",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from store import Digest, LocalStore, cli, errors, humanfmt, paths
+from store import Digest, LocalStore, cli, humanfmt, paths
 from store.timestamps import parse_rfc3339
 
 REPO = Path(__file__).resolve().parents[2]
@@ -496,7 +496,7 @@ def test_containerd_root_is_writable_with_force(capsys, containerd_root):
     content, d = containerd_root
     rc, out, err = run(capsys, content, "--force", "label", d, "a=b")
     assert rc == 0 and out == "a=b\n"
-    rc, out, err = cli.main(["rm", "--force", "--root", str(content), d]), *capsys.readouterr()
+    rc, out, _err = cli.main(["rm", "--force", "--root", str(content), d]), *capsys.readouterr()
     assert rc == 0 and out == f"{d}\n"  # global options also after the subcommand
     assert not (content / "blobs" / "sha256" / d.encoded).exists()
 

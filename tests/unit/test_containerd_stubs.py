@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from grpc_tools import protoc  # noqa: E402,F401  - fail loudly, never skip, if the tool is missing
 
 from store.containerd import _codegen  # noqa: E402

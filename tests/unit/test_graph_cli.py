@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_graph import Builder  # noqa: E402  (same directory; pytest puts it on sys.path)
 
 from store import Digest, LocalStore, cli
 from store.cli import graph as cli_graph
-from test_graph import Builder  # noqa: E402  (same directory; pytest puts it on sys.path)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from store import graph as G, layers, oci
+from store import graph as G
+from store import layers, oci
 from store.containerd import ContainerdStore
 from store.containerd.offline import OfflineContainerdRoot
 from tests.support.containerd import ContainerdDaemon

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from store import LocalStore, graph as G, layers, oci
+from store import LocalStore, layers, oci
+from store import graph as G
 from store.oci import Kind
 from tests.support.images import describe_layout, import_layout, make_oci_layout
 

@@ -136,7 +136,7 @@ def _private_calls_from_outside(package: str) -> list[str]:
     for path in sorted((REPO / package).rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
 
-        def scan(node: ast.AST, own: set[str], where: str) -> None:
+        def scan(node: ast.AST, own: set[str], where: str, path: Path = path) -> None:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.ClassDef):
                     methods = {n.name for n in child.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}

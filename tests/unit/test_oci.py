@@ -277,7 +277,8 @@ def test_default_cache_path_is_in_the_root_for_a_writable_store(store):
     assert oci.default_cache_path(store) == store.root / ".blobscope" / "cache.db"
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

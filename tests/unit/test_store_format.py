@@ -195,6 +195,7 @@ def test_resume_rehashes_data(store):
 def test_a_big_write_that_fails_half_way_hashes_only_what_reached_the_file(store, monkeypatch):
     """The helper thread hashed the whole chunk; the writer re-hashes the bytes that were written."""
     import errno
+
     import store.writer as writer_module
 
     data = os.urandom(3 << 20)

@@ -6,8 +6,7 @@ import os
 
 import pytest
 
-from store import Digest, errors
-from store import importer
+from store import Digest, errors, importer
 from tests.support.fs import umask
 
 

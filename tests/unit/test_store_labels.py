@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from store import Info, LocalStore, errors
-from store.timestamps import Timestamp
 
 REPO = Path(__file__).resolve().parents[2]
 

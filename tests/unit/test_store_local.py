@@ -111,7 +111,7 @@ def test_content_root_dir(tmp_path):
 
 def test_fuzz_like_writer(store):
     """FuzzContentStoreWriter's shape with a few fixed inputs: open/close/reopen, copy, commit."""
-    for i, data in enumerate([b"", b"x", os.urandom(70000)]):
+    for data in [b"", b"x", os.urandom(70000)]:
         ref = "myref"
         w = store.writer(ref)
         w.close()
@@ -123,7 +123,9 @@ def test_fuzz_like_writer(store):
 
 
 def test_local_store_implements_the_protocols(store):
-    from store.api import BlobscopeStore, ContentStore, ReaderAt as ReaderAtProtocol, Writer as WriterProtocol
+    from store.api import BlobscopeStore, ContentStore
+    from store.api import ReaderAt as ReaderAtProtocol
+    from store.api import Writer as WriterProtocol
 
     assert isinstance(store, ContentStore) and isinstance(store, BlobscopeStore)
     w = store.writer("r")
