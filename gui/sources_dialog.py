@@ -124,7 +124,7 @@ class SourcesDialog(QDialog):
             problem = self.tr("The TLS certificate and key go together.")
         else:
             try:
-                from store.containerd._rpc import validate_namespace
+                from store.containerd import validate_namespace
                 validate_namespace(ns)
             except Exception as e:  # noqa: BLE001 - shown, not raised
                 problem = str(e)
