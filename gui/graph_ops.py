@@ -9,8 +9,12 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from store import errors
+
+if TYPE_CHECKING:
+    from store.api import ContentStore
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +50,7 @@ def _records(rows: list, job) -> list[_Record]:
     return out
 
 
-def build_graph(store, rows: list, job, known: dict | None = None):
+def build_graph(store: ContentStore, rows: list, job, known: dict | None = None):
     """The reference graph of ``store`` from a scan's rows (no second walk; cached media types).
 
     ``known``: content types already recognised (the media-type job's result), used as they are.
@@ -79,7 +83,7 @@ def build_graph(store, rows: list, job, known: dict | None = None):
     return g
 
 
-def list_layer(store, digest: str, job) -> int:
+def list_layer(store: ContentStore, digest: str, job) -> int:
     """Stream a layer's tar entries to the GUI in batches (``job.partial``); returns the count."""
     from store import layers
     batch: list = []
@@ -99,7 +103,7 @@ def list_layer(store, digest: str, job) -> int:
     return count
 
 
-def read_layer_file(store, digest: str, path: str, job):
+def read_layer_file(store: ContentStore, digest: str, path: str, job):
     """The first bytes of one file inside a layer, for a plain-text preview."""
     from store import layers
     return layers.read_layer_file(store, digest, path, max_bytes=PREVIEW_LIMIT,

@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from store import errors
 from store.timestamps import Timestamp
@@ -19,6 +20,9 @@ from store.types import Info
 
 from .preview import PREVIEW_BYTES, Preview, render
 from .rows import BlobRow
+
+if TYPE_CHECKING:
+    from store.api import BlobscopeStore, ContentStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,7 @@ class BatchResult:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def delete_blobs(store, digests: list[str], job=None) -> BatchResult:
+def delete_blobs(store: ContentStore, digests: list[str], job=None) -> BatchResult:
     result = BatchResult()
     for i, d in enumerate(digests, 1):
         try:
@@ -49,7 +53,7 @@ def delete_blobs(store, digests: list[str], job=None) -> BatchResult:
     return result
 
 
-def abort_ingests(store, refs: list[str], broken: list[str], job=None) -> BatchResult:
+def abort_ingests(store: BlobscopeStore, refs: list[str], broken: list[str], job=None) -> BatchResult:
     result = BatchResult()
     for ref in refs:
         try:
@@ -69,7 +73,7 @@ def abort_ingests(store, refs: list[str], broken: list[str], job=None) -> BatchR
     return result
 
 
-def set_labels(store, row: BlobRow, labels: dict[str, str]) -> BlobRow:
+def set_labels(store: ContentStore, row: BlobRow, labels: dict[str, str]) -> BlobRow:
     """Replace all labels of one blob; returns the row as the store now has it."""
     info = Info(digest=row.digest, size=row.size, created_at=Timestamp.from_ns(row.created_ns),
                 updated_at=Timestamp.from_ns(row.updated_ns), labels=labels)
@@ -79,7 +83,7 @@ def set_labels(store, row: BlobRow, labels: dict[str, str]) -> BlobRow:
     return new
 
 
-def export_blob(store, digest: str, target: str, job=None) -> int:
+def export_blob(store: ContentStore, digest: str, target: str, job=None) -> int:
     """Copy a blob to ``target`` through a temporary file, so a failure leaves no half file."""
     target_path = Path(target)
     with store.reader_at(digest) as r:
@@ -108,7 +112,7 @@ def export_blob(store, digest: str, target: str, job=None) -> int:
     return size
 
 
-def verify_blobs(store, digests: list[str], job=None, workers: int | None = None,
+def verify_blobs(store: ContentStore, digests: list[str], job=None, workers: int | None = None,
                  sizes: dict[str, int] | None = None) -> dict[str, bool | None]:
     """Re-hash blobs (big ones on all cores): True matches, False mismatch, None vanished
     meanwhile.  A cancel stops between blobs; what was checked is returned."""
@@ -129,7 +133,7 @@ def verify_blobs(store, digests: list[str], job=None, workers: int | None = None
     return out
 
 
-def read_preview(store, digest: str) -> Preview:
+def read_preview(store: ContentStore, digest: str) -> Preview:
     from store import oci
 
     with store.reader_at(digest) as r:
@@ -141,7 +145,7 @@ def read_preview(store, digest: str) -> Preview:
         return render(data, r.size, media_type)
 
 
-def import_one(store, path: str, labels: dict[str, str], job=None) -> BlobRow:
+def import_one(store: BlobscopeStore, path: str, labels: dict[str, str], job=None) -> BlobRow:
     info = store.import_file(
         path, labels=labels or None,
         progress=(lambda done, total: job.progress(done, total)) if job is not None else None,
@@ -162,7 +166,7 @@ def watch_paths(root: Path) -> list[str]:
 CLASSIFY_CHUNK = 1000
 
 
-def classify_media_types(store, rows: list[tuple[str, int]], job) -> dict:
+def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) -> dict:
     """Recognise blobs (store.oci, cached) smallest first and send media types as they are known.
 
     Manifests and indexes are small, so they come first and the media types they declare
