@@ -316,7 +316,7 @@ def main() -> int:
     repo = Path(__file__).resolve().parent.parent
     ts = repo / "resources" / "i18n" / "blobscope_zh_CN.ts"
     bindir = Path(sys.executable).parent
-    sources = sorted(str(p) for p in (repo / "gui").glob("*.py") if p.name != "_zh_CN.py")
+    sources = sorted(str(p) for p in (repo / "gui").rglob("*.py") if p.name != "_zh_CN.py")
     subprocess.run([str(bindir / "pyside6-lupdate"), *sources, "-no-obsolete", "-locations", "none",
                     "-ts", str(ts), "-target-language", "zh_CN"], check=True)
     tree = ET.parse(ts)
