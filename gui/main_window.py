@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -12,24 +13,28 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel
                                QMainWindow, QMenu, QProgressBar, QSizePolicy, QSplitter, QTableView, QTabWidget,
                                QToolBar, QToolButton, QVBoxLayout, QWidget)
 
+from . import commands as cmd
 from . import fmt, operations, sources
-from .actions import make_actions, writes
+from .actions import make_actions
 from .blob_model import (COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_UPDATED,
                          BlobTableModel)
 from .context import AppContext
 from .delegates import ProgressDelegate
 from .details import DetailsPane
 from .filtering import FilterError, compile_filter
-from .graph_actions import GraphActions
+from .image_graph import ImageGraph
+from .images_view import ImagesPanel
 from .ingest_model import COL_PROGRESS, COL_REF, COL_STARTED, COL_STATE, IngestTableModel
 from .ingest_model import COL_UPDATED as ICOL_UPDATED
 from .jobs import JobRunner
 from .logdock import LogDock
-from .resources import app_icon
-from .rows import BlobRow
+from .referrers import ReferrerIndex
+from .resources import app_icon, icon
 from .scanner import StoreScanner
-from .store_actions import StoreActions
 from .watcher import StoreWatcher
+
+if TYPE_CHECKING:
+    from store.api import BlobscopeStore
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +67,7 @@ class _Table(QTableView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
 
-class MainWindow(GraphActions, StoreActions, QMainWindow):
+class MainWindow(QMainWindow):
     scanFinished = Signal()      # a full scan (blobs and ingests) landed in the models
     graphBuilt = Signal()        # a fresh image graph (references, images, reclaimable) is in use
     mediaTypesDone = Signal()    # the background media-type pass after a scan ended
@@ -74,7 +79,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
     def __init__(self, ctx: AppContext | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx or AppContext()
-        self.store = None
+        self.store: BlobscopeStore | None = None
         self.setObjectName("mainWindow")
         self.setWindowTitle("Blobscope")
         self.setWindowIcon(app_icon())
@@ -89,10 +94,8 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.actions = make_actions(self)
         self._dirty = False
         self._scan_started = 0.0
-        self._referrers: dict[str, list[tuple[str, str]]] | None = None
-        self._verify_job = None
+        self.referrers = ReferrerIndex(self.blob_model)
         self._classify_job = None
-        self._classified: dict | None = None  # the last media-type pass's content types, for the graph
         self._scanning = False
         self._target: str | None = None
         self._closing = False
@@ -105,9 +108,15 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.log_dock.hide()
         self._build_graph_ui()
         self._build_menus()
+        self.selection = cmd.Selection(self.blob_model, self.blob_view, self.ingest_model, self.ingest_view,
+                                       clear_filter=self.clear_filter)
+        self.reporter = cmd.Reporter(self, self.ctx, self.statusBar(), self.scan_label,
+                                     closing=lambda: self._closing)
+        self.commands = self._build_commands()
         self._connect()
         from .source_ui import SourcesController
-        self.sources_ui = SourcesController(self)  # saved sources, compare, daemon connection state
+        # saved sources, compare, daemon connection state
+        self.sources_ui = SourcesController(self, opener=self.commands.opener, reporter=self.reporter)
         self._restore_geometry()
         app = QCoreApplication.instance()
         if app is not None:
@@ -207,7 +216,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
 
         left = QSplitter(Qt.Orientation.Vertical, self)
         left.setObjectName("leftSplitter")
-        self.view_tabs = QTabWidget(self)  # Blobs, and the Images tab (graph_actions.py)
+        self.view_tabs = QTabWidget(self)  # Blobs, and the Images tab (_build_graph_ui)
         self.view_tabs.setObjectName("viewTabs")
         self.view_tabs.setDocumentMode(True)
         self.view_tabs.addTab(blobs_panel, self.tr("Blobs"))
@@ -265,7 +274,6 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         file_menu.addAction(a["actionOpenStore"])
         self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
         self.recent_menu.setObjectName("recentMenu")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(a["actionImport"])
         file_menu.addAction(a["actionExport"])
@@ -303,22 +311,61 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         for act in a.values():
             self.addAction(act)
 
+    def _build_graph_ui(self) -> None:
+        self.images_view = ImagesPanel(self)
+        self.view_tabs.addTab(self.images_view, icon("images"), self.tr("Images"))
+        self.graph_label = QLabel(self)
+        self.graph_label.setObjectName("graphLabel")
+        self.statusBar().addPermanentWidget(self.graph_label)
+        self.image_graph = ImageGraph(current_store=lambda: self.store, runner=self.runner,
+                                      blobs=self.blob_model, images_view=self.images_view,
+                                      label=self.graph_label, tabs=self.view_tabs, details=self.details,
+                                      scanning=lambda: self._scanning, closing=lambda: self._closing,
+                                      parent=self)
+        self.mediaTypesDone.connect(self.image_graph.start)
+        self.storeOpened.connect(lambda _root: self.image_graph.reset())
+
+    def _build_commands(self) -> cmd.Commands:
+        """Every command, each handed the one context and what it alone needs (design.md §5.3)."""
+        ctx = cmd.CommandContext(
+            parent=self, app=self.ctx, current_store=lambda: self.store, runner=self.runner,
+            blobs=self.blob_model, ingests=self.ingest_model, selection=self.selection, report=self.reporter,
+            referrers=self.referrers, actions_changed=self.update_actions, blobs_changed=self.refresh_details)
+        labels = cmd.EditLabels(ctx)
+        browse = cmd.BrowseLayer(ctx, self.image_graph)
+        select = cmd.SelectBlob(ctx)
+        return cmd.Commands(
+            opener=cmd.OpenTarget(ctx, use=lambda store, target: self.set_store(store, target=target),
+                                  failed=self.storeFailed.emit),
+            open_store=cmd.OpenStore(ctx, open_path=self.open_store),
+            recent=cmd.RecentStores(ctx, open_path=self.open_store),
+            refresh=cmd.Refresh(ctx, rescan=self.refresh),
+            importer=cmd.ImportFiles(ctx, poll_ingests=self.scanner.poll_ingests),
+            export=cmd.ExportBlob(ctx),
+            delete=cmd.DeleteBlobs(ctx),
+            abort=cmd.AbortIngests(ctx),
+            labels=labels,
+            verify=cmd.Verify(ctx, self.verify_bar, self.verify_cancel),
+            copy=cmd.CopyDigests(ctx),
+            about=cmd.About(ctx),
+            select_blob=select,
+            select_unreferenced=cmd.SelectUnreferenced(ctx, self.image_graph),
+            browse_layer=browse,
+            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select))
+
     def _connect(self) -> None:
         a = self.actions
-        a["actionOpenStore"].triggered.connect(self.choose_store)
-        a["actionImport"].triggered.connect(self.import_files)
-        a["actionExport"].triggered.connect(self.export_blob)
-        a["actionDelete"].triggered.connect(self.delete_selected)
-        a["actionAbort"].triggered.connect(self.abort_selected)
-        a["actionEditLabels"].triggered.connect(self.edit_labels)
-        a["actionVerify"].triggered.connect(self.verify)
-        a["actionRefresh"].triggered.connect(self.refresh)
-        a["actionCopyDigest"].triggered.connect(self.copy_digests)
+        c = self.commands
+        c.connect(a)
         a["actionFindFilter"].triggered.connect(self._focus_filter)
         a["actionQuit"].triggered.connect(self.close)
-        a["actionAbout"].triggered.connect(self.about)
-        a["actionSelectUnreferenced"].triggered.connect(self.select_unreferenced)
-        a["actionBrowseLayer"].triggered.connect(self.browse_layer)
+        self.recent_menu.aboutToShow.connect(lambda: c.recent.fill(self.recent_menu))
+        self.images_view.blobRequested.connect(c.select_blob.run)
+        self.images_view.blobOpened.connect(c.open_blob.from_images)
+        self.details.refs.blobRequested.connect(c.select_blob.run)
+        self.blob_view.activated.connect(lambda _i: c.open_blob.trigger())  # double-click or Enter
+        self.image_graph.changed.connect(self.update_actions)
+        self.image_graph.built.connect(self.graphBuilt)
         self.namespace_box.currentTextChanged.connect(self._switch_namespace)
 
         self.scanner.blobsBatch.connect(self.blob_model.append_rows)  # a first scan streams its rows in
@@ -339,38 +386,19 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.ingest_view.selectionModel().selectionChanged.connect(self.update_actions)
         self.blob_view.customContextMenuRequested.connect(self._blob_menu)
         self.ingest_view.customContextMenuRequested.connect(self._ingest_menu)
-        self.blob_view.activated.connect(lambda _i: self._open_selected())  # double-click or Enter
         self.preview_timer.timeout.connect(self._load_preview)
         self.preview_timer.timeout.connect(self._load_namespaces)
         self.classify_timer.timeout.connect(self._classify)
         self.filter_edit.textChanged.connect(lambda _t: self.filter_timer.start())
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.filter_timer.timeout.connect(self.apply_filter)
-        self.verify_cancel.clicked.connect(self._cancel_verify)
 
     # ------------------------------------------------------------------ store lifecycle
     def open_store(self, path: str) -> None:
         """Open a store, containerd root or daemon address (a saved source's namespace/TLS apply)."""
         self.sources_ui.open(str(path))
 
-    def _open_target(self, path: str) -> None:
-        """Open a store on a worker (it may create directories); the window switches when it is ready."""
-        path = str(path)
-        self.scan_label.setText(self.tr("Opening…"))
-
-        def done(store):
-            self.set_store(store, target=path)
-
-        def failed(error):
-            self.scan_label.setText("")
-            self._report(self.tr("Could not open the store at {path}.").format(path=path), error,
-                         hint=self.tr("Check that the directory exists and that you may read it."))
-            self.storeFailed.emit(str(error))
-
-        self.runner.start(f"open {path}", lambda job: self.ctx.open_store(path),
-                          on_done=done, on_error=failed)
-
-    def set_store(self, store, *, target: str | None = None) -> None:
+    def set_store(self, store: BlobscopeStore, *, target: str | None = None) -> None:
         self.store = store
         root = str(getattr(store, "root", "") or "")
         if target is not None:
@@ -390,7 +418,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.status_badge.setToolTip(reason)
         self.scanner.set_store(store)
         self.watcher.watch([])
-        self._referrers = None
+        self.referrers.invalidate()
         self.details.show_namespaces_row(sources.namespace_owner(store) is not None)
         self.details.show_nothing()
         self.ingest_model.set_rows([])
@@ -426,7 +454,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
             return
         self.runner.start(f"namespace {namespace}", lambda job: sources.switch_namespace(store, namespace),
                           on_done=lambda new: self.set_store(new),
-                          on_error=lambda e: self._report(
+                          on_error=lambda e: self.reporter.error(
                               self.tr("Could not open namespace {ns}.").format(ns=namespace), e))
 
     def refresh(self) -> None:
@@ -452,7 +480,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
 
     @Slot(int)
     def _on_blobs_done(self, count: int) -> None:
-        self._referrers = None
+        self.referrers.invalidate()
         log.debug("listed %d blobs in %.2f s", count, time.monotonic() - self._scan_started)
 
     @Slot(object)
@@ -491,7 +519,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         def finished(types=None):
             if self._classify_job is job:
                 self._classify_job = None
-                self._classified = types
+                self.image_graph.set_known_types(types)  # the graph built next reuses them
                 self.mediaTypesDone.emit()
 
         def failed(error):
@@ -540,8 +568,8 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self._scanning = False
         if self.sources_ui.scan_failed(message):
             return  # a lost daemon: the connection badge and status bar say so, and it reconnects
-        self._report(self.tr("Reading the store failed."), message,
-                     hint=self.tr("Press F5 to try again."))
+        self.reporter.error(self.tr("Reading the store failed."), message,
+                            hint=self.tr("Press F5 to try again."))
 
     @Slot(object)
     def _on_disk_changed(self, paths=None) -> None:
@@ -558,39 +586,13 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
             self._start_scan(streaming=False)
 
     # ------------------------------------------------------------------ selection, details
-    def selected_blob_rows(self) -> list[BlobRow]:
-        sel = self.blob_view.selectionModel().selection()
-        rows: list[BlobRow] = []
-        for rng in sel:
-            for i in range(rng.top(), rng.bottom() + 1):
-                rows.append(self.blob_model.row_at(i))
-        return rows
-
-    def selected_blob_count(self) -> int:
-        return sum(r.height() for r in self.blob_view.selectionModel().selection())
-
-    def selected_ingest_rows(self):
-        return [self.ingest_model.row_at(i.row()) for i in self.ingest_view.selectionModel().selectedRows()]
-
-    def referrers(self) -> dict[str, list[tuple[str, str]]]:
-        """Which blobs point at a digest through ``containerd.io/gc.ref.content*`` labels."""
-        if self._referrers is None:
-            from store.graph import content_ref_name  # containerd's GC rules for the key
-            idx: dict[str, list[tuple[str, str]]] = {}
-            for r in self.blob_model.all_rows():
-                for k, v in r.labels.items():
-                    if content_ref_name(k) is not None:
-                        idx.setdefault(v, []).append((r.digest, k))
-            self._referrers = idx
-        return self._referrers
-
     @Slot()
     def _on_blob_selection(self, *_args) -> None:
         self.update_actions()
-        n = self.selected_blob_count()
+        n = self.selection.blob_count()
         current = self.blob_view.currentIndex()
         if n == 1:
-            row = self.selected_blob_rows()[0]
+            row = self.selection.blob_rows()[0]
         elif n == 0 and current.isValid():
             row = self.blob_model.row_at(current.row())
         else:
@@ -601,9 +603,15 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
             return
         if row.digest == self.details.current:
             return
-        self.details.show_row(row, self.referrers().get(row.digest, []))
-        self._show_graph_refs(row.digest)
+        self.details.show_row(row, self.referrers.of(row.digest))
+        self.image_graph.show_refs(row.digest)
         self.preview_timer.start()
+
+    def refresh_details(self, digests: Iterable[str]) -> None:
+        """These blobs changed (labels, verification): the details pane shows the current one again."""
+        if self.details.current in set(digests):
+            self.details.current = None
+            self._on_blob_selection()
 
     def _load_preview(self) -> None:
         digest = self.details.current
@@ -649,31 +657,8 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
 
     # ------------------------------------------------------------------ actions: enabling
     def update_actions(self, *_args) -> None:
-        a = self.actions
-        has_store = self.store is not None
-        ro = bool(getattr(self.store, "read_only", False))
-        reason = getattr(self.store, "read_only_reason", None) or ""
-        nblobs = self.selected_blob_count() if has_store else 0
-        ningests = len(self.ingest_view.selectionModel().selectedRows()) if has_store else 0
-        wanted = {
-            "actionImport": has_store,
-            "actionExport": nblobs == 1,
-            "actionDelete": nblobs > 0,
-            "actionAbort": ningests > 0,
-            "actionEditLabels": nblobs == 1,
-            "actionVerify": has_store and self._verify_job is None and self.blob_model.total_count > 0,
-            "actionRefresh": has_store,
-            "actionCopyDigest": nblobs > 0,
-        }
-        for name, enabled in wanted.items():
-            act = a[name]
-            if writes(name) and ro:
-                act.setEnabled(False)
-                act.setToolTip(self.tr("The store is read-only: {reason}").format(reason=reason))
-            else:
-                act.setEnabled(enabled)
-                act.setToolTip(act.property("baseToolTip"))
-        self._update_graph_actions()
+        """Each action as enabled as its command says for this store and selection."""
+        self.commands.update(self.actions, self.store)
 
     # ------------------------------------------------------------------ filter
     def apply_filter(self) -> None:
@@ -689,6 +674,14 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         self.filter_error.setText("")
         self.blob_model.set_filter(predicate)
         self._on_totals()
+
+    def clear_filter(self) -> None:
+        self.filter_edit.clear()
+        self.apply_filter()
+
+    def _focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
 
     # ------------------------------------------------------------------ status, context menus
     def _on_totals(self, *_args) -> None:
@@ -716,22 +709,6 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         menu.addAction(self.actions["actionRefresh"])
         menu.popup(self.ingest_view.viewport().mapToGlobal(pos))
 
-    # ------------------------------------------------------------------ errors
-    def _report(self, what: str, error, hint: str = "") -> None:
-        """Tell the person: what failed, why, what to do; also into the log dock."""
-        reason = str(error) or type(error).__name__
-        log.error("%s %s", what, reason)
-        text = what + "\n\n" + reason + (("\n\n" + hint) if hint else "")
-        if not self._closing:
-            self.ctx.dialogs.error(self, self.tr("Blobscope"), text)
-
-    def _report_batch(self, what: str, failures: list[tuple[str, str]]) -> None:
-        for item, reason in failures:
-            log.error("%s: %s", item, reason)
-        detail = "\n".join(f"{item}: {reason}" for item, reason in failures)
-        if not self._closing:
-            self.ctx.dialogs.error(self, self.tr("Blobscope"), what + "\n\n" + failures[0][1], detail)
-
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()) \
@@ -744,7 +721,7 @@ class MainWindow(GraphActions, StoreActions, QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
-            QTimer.singleShot(0, lambda: self.import_paths(paths))
+            QTimer.singleShot(0, lambda: self.commands.importer.run(paths))
 
     # ------------------------------------------------------------------ settings, shutdown
     def _restore_geometry(self) -> None:

@@ -108,7 +108,7 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
         _wait(lambda: time.monotonic() > end)
         saved.append(_save(win, outdir / f"screenshot-main{suffix}.png"))
 
-        rows = win.selected_blob_rows()
+        rows = win.selection.blob_rows()
         dlg = LabelEditorDialog(rows[0].labels if rows else {"a": "b"}, parent=win,
                                 title=win.tr("Labels of {short}").format(short=rows[0].short if rows else ""))
         dlg.resize(760, 360)
@@ -146,11 +146,11 @@ def save_graph_views(outdir, lang: str = "en", suffix: str = "") -> list:
         saved.append(_save(win, outdir / f"screenshot-images{suffix}.png"))
 
         layer = next(r for r in win.blob_model.all_rows() if any(
-            n.name == "l.0" and str(n.digest) == r.digest for n in win.graph.refs(manifest).children))
+            n.name == "l.0" and str(n.digest) == r.digest for n in win.image_graph.graph.refs(manifest).children))
         win.view_tabs.setCurrentIndex(0)
-        win.select_blob(layer.digest)
-        win.browse_layer()
-        dlg = win.layer_browser
+        win.commands.select_blob.run(layer.digest)
+        win.commands.browse_layer.trigger()
+        dlg = win.commands.browse_layer.dialog
         _wait(lambda: dlg.finished_listing)
         dlg.select_path("etc/os-release")
         _wait(lambda: "NAME=" in dlg.preview.toPlainText())

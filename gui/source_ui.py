@@ -3,6 +3,8 @@ connection badge with reconnects, and the offer to go through a running daemon's
 
 ``SourcesController`` attaches to a ``MainWindow``; the window calls :meth:`SourcesController.open`
 for every target it is asked to open and :meth:`SourcesController.scan_failed` when a scan fails.
+It opens a plain directory with the window's own :class:`~gui.commands.open.OpenTarget` and tells
+the person about failures through the same :class:`~gui.commands.base.Reporter` as the commands.
 The dialogs it opens live in ``gui/sources_dialog.py`` and ``gui/compare_dialog.py``.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -19,6 +22,9 @@ from . import sources
 from .compare_dialog import CompareDialog
 from .source_list import Source, SourceList, is_address
 from .sources_dialog import SourcesDialog
+
+if TYPE_CHECKING:
+    from .commands import OpenTarget, Reporter
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +40,11 @@ class SourcesController(QObject):
     sourcesChanged = Signal()
     _channelState = Signal(object, str)   # (store, state) from a gRPC thread, delivered queued
 
-    def __init__(self, window):
+    def __init__(self, window, *, opener: OpenTarget, reporter: Reporter):
         super().__init__(window)
         self.window = window
+        self.opener = opener      # opens a plain directory on a worker, then the window switches to it
+        self.reporter = reporter  # error dialogs and the log, as for the window's commands
         self.sources = SourceList(window.ctx.settings)
         self.lost: str | None = None     # why the current daemon is unreachable, None when fine
         self._unwatch = None
@@ -155,10 +163,10 @@ class SourcesController(QObject):
             if address and self.offer_socket(target, address):
                 self.open_source(Source(address))
             else:
-                w._open_target(target)
+                self.opener.run(target)
 
         w.runner.start(f"check {target}", lambda job: sources.live_daemon_address(target),
-                       on_done=checked, on_error=lambda e: w._open_target(target))
+                       on_done=checked, on_error=lambda e: self.opener.run(target))
 
     def offer_socket(self, target: str, address: str) -> bool:
         """Ask (once) whether to browse a running daemon's root through its socket instead of its files."""
@@ -177,15 +185,15 @@ class SourcesController(QObject):
         w = self.window
         w.scan_label.setText(self.tr("Opening…"))
         if source.is_plain_directory:
-            w._open_target(source.target)  # a plain directory: the window's own (injectable) opener
+            self.opener.run(source.target)  # a plain directory: the window's own (injectable) opener
             return
 
         def failed(error):
             w.scan_label.setText("")
             if sources.is_connection_error(error):
                 self._set_lost(str(error))
-            w._report(self.tr("Could not open {target}.").format(target=source.label), error,
-                      hint=self.tr("Check the address and that the daemon runs; Sources… edits the list."))
+            self.reporter.error(self.tr("Could not open {target}.").format(target=source.label), error,
+                                hint=self.tr("Check the address and that the daemon runs; Sources… edits the list."))
             w.storeFailed.emit(str(error))
 
         w.runner.start(f"open {source.target}", lambda job: sources.open_spec(source),

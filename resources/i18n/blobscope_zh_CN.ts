@@ -2,6 +2,52 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AbortIngests</name>
+    <message>
+        <source>Abort {n} ingest(s) and remove {size} of partial data?</source>
+        <translation>中止 {n} 个写入任务并删除 {size} 的部分数据？</translation>
+    </message>
+    <message>
+        <source>An aborted ingest cannot be resumed; whoever was writing it has to start again.</source>
+        <translation>已中止的写入无法继续；写入方必须从头开始。</translation>
+    </message>
+    <message>
+        <source>Abort ingests</source>
+        <translation>中止写入</translation>
+    </message>
+    <message>
+        <source>Abort</source>
+        <translation>中止</translation>
+    </message>
+    <message>
+        <source>Aborted {n} ingest(s).</source>
+        <translation>已中止 {n} 个写入任务。</translation>
+    </message>
+    <message>
+        <source>{n} of {total} ingest(s) could not be aborted.</source>
+        <translation>{total} 个写入任务中有 {n} 个无法中止。</translation>
+    </message>
+    <message>
+        <source>Aborting failed.</source>
+        <translation>中止失败。</translation>
+    </message>
+</context>
+<context>
+    <name>About</name>
+    <message>
+        <source>About Blobscope</source>
+        <translation>关于 Blobscope</translation>
+    </message>
+    <message>
+        <source>Blobscope {version}
+A browser for containerd content stores.
+Licensed under the Apache License 2.0.</source>
+        <translation>Blobscope {version}
+containerd 内容存储浏览器。
+基于 Apache License 2.0 许可发布。</translation>
+    </message>
+</context>
+<context>
     <name>Actions</name>
     <message>
         <source>Open &amp;Store…</source>
@@ -150,6 +196,13 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>Commands</name>
+    <message>
+        <source>The store is read-only: {reason}</source>
+        <translation>存储为只读：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>CompareDialog</name>
     <message>
         <source>Compare Sources</source>
@@ -198,6 +251,52 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>{here} and {there}: {both} blobs in both, {a} only here, {b} only there.</source>
         <translation>{here} 与 {there}：{both} 个 Blob 两边都有，{a} 个仅在此处，{b} 个仅在对方。</translation>
+    </message>
+</context>
+<context>
+    <name>CopyDigests</name>
+    <message>
+        <source>Copied {n} digest(s).</source>
+        <translation>已复制 {n} 个摘要。</translation>
+    </message>
+</context>
+<context>
+    <name>DeleteBlobs</name>
+    <message>
+        <source>Delete {n} blob(s), {size} in total?</source>
+        <translation>删除 {n} 个 Blob，共 {size}？</translation>
+    </message>
+    <message>
+        <source>This cannot be undone.</source>
+        <translation>此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>{n} of them are garbage-collection roots (containerd.io/gc.root): {list}</source>
+        <translation>其中 {n} 个是垃圾回收根（containerd.io/gc.root）：{list}</translation>
+    </message>
+    <message>
+        <source>{n} of them are referenced by other blobs' containerd.io/gc.ref.content labels, which will then point at missing content: {list}</source>
+        <translation>其中 {n} 个被其他 Blob 的 containerd.io/gc.ref.content 标签引用，删除后这些标签将指向不存在的内容：{list}</translation>
+    </message>
+    <message>
+        <source>Delete blobs</source>
+        <translation>删除 Blob</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Deleted {n} blob(s).</source>
+        <translation>已删除 {n} 个 Blob。</translation>
+    </message>
+    <message>
+        <source>{n} of {total} blob(s) could not be deleted.</source>
+        <translation>{total} 个 Blob 中有 {n} 个无法删除。</translation>
+    </message>
+    <message>
+        <source>Deleting failed.</source>
+        <translation>删除失败。</translation>
     </message>
 </context>
 <context>
@@ -268,6 +367,40 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>EditLabels</name>
+    <message>
+        <source>Labels of {short}</source>
+        <translation>{short} 的标签</translation>
+    </message>
+    <message>
+        <source>Labels of {digest}. An empty table removes every label.</source>
+        <translation>{digest} 的标签。表格为空时将删除所有标签。</translation>
+    </message>
+    <message>
+        <source>Labels of {short} saved.</source>
+        <translation>已保存 {short} 的标签。</translation>
+    </message>
+    <message>
+        <source>The labels of {digest} were not changed.</source>
+        <translation>{digest} 的标签未被修改。</translation>
+    </message>
+</context>
+<context>
+    <name>ExportBlob</name>
+    <message>
+        <source>Export blob {short}</source>
+        <translation>导出 Blob {short}</translation>
+    </message>
+    <message>
+        <source>Exported {size} to {path}.</source>
+        <translation>已将 {size} 导出到 {path}。</translation>
+    </message>
+    <message>
+        <source>Exporting {digest} to {path} failed.</source>
+        <translation>将 {digest} 导出到 {path} 失败。</translation>
+    </message>
+</context>
+<context>
     <name>Filter</name>
     <message>
         <source>This filter cannot be used: {reason}</source>
@@ -279,7 +412,7 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
-    <name>GraphActions</name>
+    <name>ImageGraph</name>
     <message>
         <source>Images</source>
         <translation>镜像</translation>
@@ -307,26 +440,6 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Images ({n})</source>
         <translation>镜像（{n}）</translation>
-    </message>
-    <message>
-        <source>Blob {digest} is not in the store: something references it, but its content is missing.</source>
-        <translation>Blob {digest} 不在存储中：有内容引用了它，但其数据缺失。</translation>
-    </message>
-    <message>
-        <source>The filter was cleared to show {short}.</source>
-        <translation>已清除筛选条件以显示 {short}。</translation>
-    </message>
-    <message>
-        <source>The image graph is still being built; try again in a moment.</source>
-        <translation>镜像引用图仍在构建中，请稍后再试。</translation>
-    </message>
-    <message>
-        <source>No unreferenced blobs: every blob is reachable from an image or a gc.root label.</source>
-        <translation>没有未引用的 Blob：每个 Blob 都可从某个镜像或 gc.root 标签到达。</translation>
-    </message>
-    <message>
-        <source>Selected {n} unreferenced blob(s), {size}. Delete removes them.</source>
-        <translation>已选择 {n} 个未引用的 Blob，共 {size}。删除操作会移除它们。</translation>
     </message>
 </context>
 <context>
@@ -389,6 +502,33 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>{n} referenced blob(s) missing from the store</source>
         <translation>{n} 个被引用的 Blob 不在存储中</translation>
+    </message>
+</context>
+<context>
+    <name>ImportFiles</name>
+    <message>
+        <source>Import files into the store</source>
+        <translation>将文件导入存储</translation>
+    </message>
+    <message>
+        <source>Labels for the imported content</source>
+        <translation>导入内容的标签</translation>
+    </message>
+    <message>
+        <source>Labels to put on {n} imported file(s); leave empty for none.</source>
+        <translation>为导入的 {n} 个文件添加的标签；留空表示不添加。</translation>
+    </message>
+    <message>
+        <source>Imported {n} file(s).</source>
+        <translation>已导入 {n} 个文件。</translation>
+    </message>
+    <message>
+        <source>Import cancelled; importing the same file again resumes it.</source>
+        <translation>导入已取消；再次导入同一文件即可继续。</translation>
+    </message>
+    <message>
+        <source>Importing {path} failed.</source>
+        <translation>导入 {path} 失败。</translation>
     </message>
 </context>
 <context>
@@ -738,16 +878,8 @@ Verification failed: the content does not match its digest.</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <source>Opening…</source>
-        <translation>正在打开…</translation>
-    </message>
-    <message>
-        <source>Could not open the store at {path}.</source>
-        <translation>无法打开位于 {path} 的存储。</translation>
-    </message>
-    <message>
-        <source>Check that the directory exists and that you may read it.</source>
-        <translation>请检查该目录是否存在，以及您是否有读取权限。</translation>
+        <source>Images</source>
+        <translation>镜像</translation>
     </message>
     <message>
         <source>{root} — Blobscope</source>
@@ -790,10 +922,6 @@ Verification failed: the content does not match its digest.</source>
         <translation>无法读取此 Blob：{error}</translation>
     </message>
     <message>
-        <source>The store is read-only: {reason}</source>
-        <translation>存储为只读：{reason}</translation>
-    </message>
-    <message>
         <source>{n} blobs, {size}</source>
         <translation>{n} 个 Blob，{size}</translation>
     </message>
@@ -805,9 +933,34 @@ Verification failed: the content does not match its digest.</source>
         <source> · {n} ingests</source>
         <translation> · {n} 个写入任务</translation>
     </message>
+</context>
+<context>
+    <name>OpenStore</name>
     <message>
-        <source>Blobscope</source>
-        <translation>Blobscope</translation>
+        <source>Open a content store</source>
+        <translation>打开内容存储</translation>
+    </message>
+</context>
+<context>
+    <name>OpenTarget</name>
+    <message>
+        <source>Opening…</source>
+        <translation>正在打开…</translation>
+    </message>
+    <message>
+        <source>Could not open the store at {path}.</source>
+        <translation>无法打开位于 {path} 的存储。</translation>
+    </message>
+    <message>
+        <source>Check that the directory exists and that you may read it.</source>
+        <translation>请检查该目录是否存在，以及您是否有读取权限。</translation>
+    </message>
+</context>
+<context>
+    <name>RecentStores</name>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
     </message>
 </context>
 <context>
@@ -883,6 +1036,39 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>from: {sources}</source>
         <translation>来源：{sources}</translation>
+    </message>
+</context>
+<context>
+    <name>Reporter</name>
+    <message>
+        <source>Blobscope</source>
+        <translation>Blobscope</translation>
+    </message>
+</context>
+<context>
+    <name>SelectBlob</name>
+    <message>
+        <source>Blob {digest} is not in the store: something references it, but its content is missing.</source>
+        <translation>Blob {digest} 不在存储中：有内容引用了它，但其数据缺失。</translation>
+    </message>
+    <message>
+        <source>The filter was cleared to show {short}.</source>
+        <translation>已清除筛选条件以显示 {short}。</translation>
+    </message>
+</context>
+<context>
+    <name>SelectUnreferenced</name>
+    <message>
+        <source>The image graph is still being built; try again in a moment.</source>
+        <translation>镜像引用图仍在构建中，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>No unreferenced blobs: every blob is reachable from an image or a gc.root label.</source>
+        <translation>没有未引用的 Blob：每个 Blob 都可从某个镜像或 gc.root 标签到达。</translation>
+    </message>
+    <message>
+        <source>Selected {n} unreferenced blob(s), {size}. Delete removes them.</source>
+        <translation>已选择 {n} 个未引用的 Blob，共 {size}。删除操作会移除它们。</translation>
     </message>
 </context>
 <context>
@@ -1060,111 +1246,7 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
-    <name>StoreActions</name>
-    <message>
-        <source>Open a content store</source>
-        <translation>打开内容存储</translation>
-    </message>
-    <message>
-        <source>(none)</source>
-        <translation>（无）</translation>
-    </message>
-    <message>
-        <source>Copied {n} digest(s).</source>
-        <translation>已复制 {n} 个摘要。</translation>
-    </message>
-    <message>
-        <source>Delete {n} blob(s), {size} in total?</source>
-        <translation>删除 {n} 个 Blob，共 {size}？</translation>
-    </message>
-    <message>
-        <source>This cannot be undone.</source>
-        <translation>此操作无法撤销。</translation>
-    </message>
-    <message>
-        <source>{n} of them are garbage-collection roots (containerd.io/gc.root): {list}</source>
-        <translation>其中 {n} 个是垃圾回收根（containerd.io/gc.root）：{list}</translation>
-    </message>
-    <message>
-        <source>{n} of them are referenced by other blobs' containerd.io/gc.ref.content labels, which will then point at missing content: {list}</source>
-        <translation>其中 {n} 个被其他 Blob 的 containerd.io/gc.ref.content 标签引用，删除后这些标签将指向不存在的内容：{list}</translation>
-    </message>
-    <message>
-        <source>Delete blobs</source>
-        <translation>删除 Blob</translation>
-    </message>
-    <message>
-        <source>Delete</source>
-        <translation>删除</translation>
-    </message>
-    <message>
-        <source>Deleted {n} blob(s).</source>
-        <translation>已删除 {n} 个 Blob。</translation>
-    </message>
-    <message>
-        <source>{n} of {total} blob(s) could not be deleted.</source>
-        <translation>{total} 个 Blob 中有 {n} 个无法删除。</translation>
-    </message>
-    <message>
-        <source>Deleting failed.</source>
-        <translation>删除失败。</translation>
-    </message>
-    <message>
-        <source>Abort {n} ingest(s) and remove {size} of partial data?</source>
-        <translation>中止 {n} 个写入任务并删除 {size} 的部分数据？</translation>
-    </message>
-    <message>
-        <source>An aborted ingest cannot be resumed; whoever was writing it has to start again.</source>
-        <translation>已中止的写入无法继续；写入方必须从头开始。</translation>
-    </message>
-    <message>
-        <source>Abort ingests</source>
-        <translation>中止写入</translation>
-    </message>
-    <message>
-        <source>Abort</source>
-        <translation>中止</translation>
-    </message>
-    <message>
-        <source>Aborted {n} ingest(s).</source>
-        <translation>已中止 {n} 个写入任务。</translation>
-    </message>
-    <message>
-        <source>{n} of {total} ingest(s) could not be aborted.</source>
-        <translation>{total} 个写入任务中有 {n} 个无法中止。</translation>
-    </message>
-    <message>
-        <source>Aborting failed.</source>
-        <translation>中止失败。</translation>
-    </message>
-    <message>
-        <source>Labels of {short}</source>
-        <translation>{short} 的标签</translation>
-    </message>
-    <message>
-        <source>Labels of {digest}. An empty table removes every label.</source>
-        <translation>{digest} 的标签。表格为空时将删除所有标签。</translation>
-    </message>
-    <message>
-        <source>Labels of {short} saved.</source>
-        <translation>已保存 {short} 的标签。</translation>
-    </message>
-    <message>
-        <source>The labels of {digest} were not changed.</source>
-        <translation>{digest} 的标签未被修改。</translation>
-    </message>
-    <message>
-        <source>Export blob {short}</source>
-        <translation>导出 Blob {short}</translation>
-    </message>
-    <message>
-        <source>Exported {size} to {path}.</source>
-        <translation>已将 {size} 导出到 {path}。</translation>
-    </message>
-    <message>
-        <source>Exporting {digest} to {path} failed.</source>
-        <translation>将 {digest} 导出到 {path} 失败。</translation>
-    </message>
+    <name>Verify</name>
     <message>
         <source>Verifying %v of %m</source>
         <translation>正在校验 %v / %m</translation>
@@ -1184,42 +1266,6 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Verification failed.</source>
         <translation>校验失败。</translation>
-    </message>
-    <message>
-        <source>Import files into the store</source>
-        <translation>将文件导入存储</translation>
-    </message>
-    <message>
-        <source>Labels for the imported content</source>
-        <translation>导入内容的标签</translation>
-    </message>
-    <message>
-        <source>Labels to put on {n} imported file(s); leave empty for none.</source>
-        <translation>为导入的 {n} 个文件添加的标签；留空表示不添加。</translation>
-    </message>
-    <message>
-        <source>Imported {n} file(s).</source>
-        <translation>已导入 {n} 个文件。</translation>
-    </message>
-    <message>
-        <source>Import cancelled; importing the same file again resumes it.</source>
-        <translation>导入已取消；再次导入同一文件即可继续。</translation>
-    </message>
-    <message>
-        <source>Importing {path} failed.</source>
-        <translation>导入 {path} 失败。</translation>
-    </message>
-    <message>
-        <source>About Blobscope</source>
-        <translation>关于 Blobscope</translation>
-    </message>
-    <message>
-        <source>Blobscope {version}
-A browser for containerd content stores.
-Licensed under the Apache License 2.0.</source>
-        <translation>Blobscope {version}
-containerd 内容存储浏览器。
-基于 Apache License 2.0 许可发布。</translation>
     </message>
 </context>
 <context>

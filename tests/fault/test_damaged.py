@@ -60,7 +60,7 @@ def test_truncated_and_bit_flipped_blobs(qtbot, tmp_path, make_window, figures):
     # the GUI: actionVerify marks them
     win = make_window(store.root)
     win.actions["actionVerify"].trigger()
-    qtbot.waitUntil(lambda: win._verify_job is None, timeout=30000)
+    qtbot.waitUntil(lambda: win.commands.verify.job is None, timeout=30000)
     marks = {win.blob_model.row_at(i).digest: win.blob_model.row_at(i).verified
              for i in range(win.blob_model.rowCount())}
     assert {d for d, v in marks.items() if v is False} == {truncated, flipped}

@@ -121,7 +121,7 @@ def test_gui_import_on_a_full_disk(qtbot, setup, make_window, figures):
     store, kept, big = setup
     win = make_window(store.root)
     win.log_dock.show()
-    win.import_paths([str(big)], labels={})
+    win.commands.importer.run([str(big)], labels={})
     qtbot.waitUntil(lambda: bool(win.ctx.dialogs.errors), timeout=60000)
     shown = win.ctx.dialogs.errors[0]
     assert NOSPACE in shown.lower() and big.name in shown, shown

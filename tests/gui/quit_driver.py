@@ -47,7 +47,7 @@ def hooked_init(self, *args, **kwargs):
         def start():
             if not once("i"):
                 return
-            self.import_paths([big], labels={})
+            self.commands.importer.run([big], labels={})
             timer = QTimer(self)
             ingest = Path(store) / "ingest"
 

@@ -190,7 +190,7 @@ def test_import_cancel_leaves_resumable_ingest(qtbot, make_window, store, dialog
     win.store = SlowDisk()
 
     def cancel_when_moving(value=None):
-        dlg = win.import_dialog
+        dlg = win.commands.importer.dialog
         if dlg is not None and dlg.bar.value() > 0:
             dlg.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
         elif not any(n.startswith("import") for n in done):
@@ -209,7 +209,7 @@ def test_import_cancel_leaves_resumable_ingest(qtbot, make_window, store, dialog
     # importing the same file again resumes and completes it
     win.store = store
     dialogs.answer("edit_labels", {})
-    win.import_paths([str(src)])
+    win.commands.importer.run([str(src)])
     wait_jobs(qtbot, win, timeout=60000)
     assert blob_file(store, Digest.from_bytes(data)).read_bytes() == data
     assert store.list_statuses() == []
@@ -497,7 +497,7 @@ def test_a_filter_that_clears_the_selection_disables_the_selection_actions(qtbot
     assert win.actions["actionDelete"].isEnabled()
     win.filter_edit.setText(str(keep))
     win.apply_filter()
-    assert win.blob_model.rowCount() == 1 and win.selected_blob_count() == 0
+    assert win.blob_model.rowCount() == 1 and win.selection.blob_count() == 0
     assert not win.actions["actionDelete"].isEnabled()
     assert not win.actions["actionCopyDigest"].isEnabled()
 

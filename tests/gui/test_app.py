@@ -174,3 +174,34 @@ def test_default_store_is_in_qts_data_location(qapp):
     from gui.context import default_store_path
     qt_data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
     assert default_store_path() == Path(qt_data) / "blobscope" / "store"
+
+
+def test_strings_in_command_objects_are_translated_at_run_time(qtbot, make_window, store, dialogs, tmp_path):
+    """The commands (gui/commands/), the image graph and the reporter look their strings up under
+    their own class, as pyside6-lupdate files them: Chinese reaches the person from there too."""
+    from gui import i18n
+    from gui._zh_CN import ZH_CN
+    from store import LocalStore
+    from tests.gui.conftest import add_blob, select_digests
+    d = add_blob(store, b"translated")
+    root = tmp_path / "containerd"
+    (root / "io.containerd.metadata.v1.bolt").mkdir(parents=True)
+    (root / "io.containerd.metadata.v1.bolt" / "meta.db").write_bytes(b"\0" * 64)
+    add_blob(LocalStore(root / "io.containerd.content.v1.content", writable=True), b"owned")
+    app = QCoreApplication.instance()
+    try:
+        assert i18n.install(app, "zh_CN") == "zh_CN"
+        win = make_window(store.root)
+        qtbot.waitUntil(lambda: win.image_graph.graph is not None, timeout=15000)
+        tabs = win.view_tabs
+        assert tabs.tabText(tabs.indexOf(win.images_view)) == ZH_CN["Images ({n})"].format(n=0)  # ImageGraph
+        select_digests(win, [d])
+        dialogs.answer("confirm", False)
+        win.actions["actionDelete"].trigger()  # DeleteBlobs
+        (_kind, (title, _text, detail)), = dialogs.asked
+        assert title == ZH_CN["Delete blobs"] and ZH_CN["This cannot be undone."] in detail
+        ro = make_window(root / "io.containerd.content.v1.content")
+        assert ro.actions["actionImport"].toolTip().startswith(ZH_CN["The store is read-only: {reason}"]
+                                                              .split("{")[0])  # Commands
+    finally:
+        i18n.install(app, "en")

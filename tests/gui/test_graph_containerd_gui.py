@@ -35,17 +35,17 @@ def _check_window(qtbot, win, want) -> None:
         kids = [model.index(i, 0, m).data(DIGEST_ROLE) for i in range(model.rowCount(m))]
         assert kids == [want.configs[arch], *want.layers[arch]]
     # containerd's own labels: the manifest's children and its parent, as links
-    win.select_blob(want.manifests["arm64"])
+    win.commands.select_blob.run(want.manifests["arm64"])
     qtbot.waitUntil(lambda: win.details.refs.digest == want.manifests["arm64"] and bool(win.details.refs.items()))
     names = [(i.text(0), i.data(0, REF_DIGEST)) for i in win.details.refs.items()]
     assert ("config", want.configs["arm64"]) in names and ("m.1", want.index) in names
     win.actions["actionSelectUnreferenced"].trigger()
-    assert win.selected_blob_count() == 0
+    assert win.selection.blob_count() == 0
     assert "No unreferenced blobs" in win.statusBar().currentMessage()
     # the motd layer's files, read through this store
-    win.select_blob(want.layers["amd64"][1])
+    win.commands.select_blob.run(want.layers["amd64"][1])
     win.actions["actionBrowseLayer"].trigger()
-    dlg = win.layer_browser
+    dlg = win.commands.browse_layer.dialog
     qtbot.waitUntil(lambda: dlg.finished_listing, timeout=30000)
     assert dlg.select_path("etc/motd")
     qtbot.waitUntil(lambda: dlg.preview.toPlainText() == MOTD, timeout=30000)

@@ -45,7 +45,7 @@ def open_with_graph(qtbot, make_window, root):
     win = make_window(root, wait=False)
     with qtbot.waitSignal(win.graphBuilt, timeout=30000):
         pass
-    assert win.graph is not None
+    assert win.image_graph.graph is not None
     return win
 
 
@@ -54,7 +54,7 @@ def graph_of(store) -> G.Graph:
 
 
 def selected(win) -> list[str]:
-    return sorted(r.digest for r in win.selected_blob_rows())
+    return sorted(r.digest for r in win.selection.blob_rows())
 
 
 def click_link(qtbot, win, digest: str) -> None:
@@ -178,7 +178,7 @@ def test_images_tab_shows_platforms_config_layers_with_sizes_and_selects(qtbot, 
         for k in kids:
             assert k.siblingAtColumn(COL_SIZE).data(SORT_ROLE) == len(blobs[k.data(TREE_DIGEST)])
     # the two manifests share both layers: the image is one, so nothing is "shared" with another image
-    assert win.graph.images()[0].shared == 0
+    assert win.image_graph.graph.images()[0].shared == 0
 
     # selecting a node selects that blob in the blobs table
     win.view_tabs.setCurrentWidget(win.images_view)
@@ -189,10 +189,11 @@ def test_images_tab_shows_platforms_config_layers_with_sizes_and_selects(qtbot, 
     # Enter (or a double-click) on a layer node opens its files
     win.images_view.view.setFocus()
     QTest.keyClick(win.images_view.view, Qt.Key.Key_Return)
-    assert win.layer_browser is not None and win.layer_browser.digest == want.layers["arm64"][1]
-    qtbot.waitUntil(lambda: win.layer_browser.finished_listing, timeout=15000)
-    assert "etc/motd" in win.layer_browser.model.paths()
-    win.layer_browser.close()
+    browser = win.commands.browse_layer.dialog
+    assert browser is not None and browser.digest == want.layers["arm64"][1]
+    qtbot.waitUntil(lambda: browser.finished_listing, timeout=15000)
+    assert "etc/motd" in browser.model.paths()
+    browser.close()
 
 
 def test_models_pass_qtmodeltester(qtmodeltester, tmp_path, layout):
@@ -261,7 +262,8 @@ def test_select_unreferenced_selects_the_reclaimable_set_and_delete_removes_only
     for d in (kept, child_of_kept, *layout_blobs(layout)):
         assert (store.root / "blobs" / "sha256" / Digest(d).encoded).exists()
     # the delete's rescan rebuilds the graph by itself: nothing is left to reclaim
-    qtbot.waitUntil(lambda: win.graph is not None and not win.graph.reclaimable(), timeout=30000)
+    qtbot.waitUntil(lambda: win.image_graph.graph is not None and not win.image_graph.graph.reclaimable(),
+                    timeout=30000)
     win.actions["actionSelectUnreferenced"].trigger()
     assert selected(win) == []
     assert "No unreferenced blobs" in win.statusBar().currentMessage()
@@ -281,7 +283,7 @@ def test_layer_browser_lists_real_gzip_layer_and_previews_motd(qtbot, make_windo
     rect = view.visualRect(win.blob_model.index(win.blob_model.row_for(motd_layer), 0))
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # Qt 6 wants the press first
     QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    dlg = win.layer_browser
+    dlg = win.commands.browse_layer.dialog
     assert dlg is not None and dlg.digest == motd_layer and dlg.isVisible()
     qtbot.waitUntil(lambda: dlg.finished_listing, timeout=15000)
     assert dlg.model.paths() == expected
@@ -297,7 +299,7 @@ def test_layer_browser_lists_real_gzip_layer_and_previews_motd(qtbot, make_windo
     # the busybox layer through the action: a binary file is not shown as text
     select_digests(win, [want.layers["amd64"][0]])
     win.actions["actionBrowseLayer"].trigger()
-    dlg = win.layer_browser
+    dlg = win.commands.browse_layer.dialog
     qtbot.waitUntil(lambda: dlg.finished_listing, timeout=15000)
     assert "bin/busybox" in dlg.model.paths()
     dlg.select_path("bin/busybox")
@@ -312,7 +314,7 @@ def test_layer_browser_refuses_a_config_in_a_sentence(qtbot, make_window, store,
     win = open_with_graph(qtbot, make_window, store.root)
     select_digests(win, [want.configs["amd64"]])
     win.actions["actionBrowseLayer"].trigger()
-    dlg = win.layer_browser
+    dlg = win.commands.browse_layer.dialog
     qtbot.waitUntil(lambda: dlg.error is not None, timeout=10000)
     assert dlg.status.text().startswith(f"Could not list the files of layer {want.configs['amd64']}")
     assert "not a layer" in dlg.status.text()
@@ -409,7 +411,7 @@ def test_graph_of_a_previous_store_is_dropped(qtbot, make_window, store, tmp_pat
         win.refresh()
         win.open_store(str(other.root))
     wait_jobs(qtbot, win)
-    assert {str(d) for d in win.graph.sizes} == {str(lone)}
+    assert {str(d) for d in win.image_graph.graph.sizes} == {str(lone)}
     assert win.images_view.model.image_count() == 0
     assert not win.images_view.model.index(0, 0, QModelIndex()).isValid()
     with pytest.raises(errors.NotFound):
@@ -449,12 +451,13 @@ def test_new_strings_are_translated_and_icons_load(qtbot):
 def test_a_label_edit_rebuilds_the_graph_and_the_references(qtbot, make_window, store, dialogs):
     stray = add_blob(store, b"about to be pinned")
     win = open_with_graph(qtbot, make_window, store.root)
-    assert [str(d) for d in win.graph.reclaimable()] == [str(stray)]
+    assert [str(d) for d in win.image_graph.graph.reclaimable()] == [str(stray)]
     select_digests(win, [stray])
     qtbot.waitUntil(lambda: "Unreferenced" in win.details.refs.status.text())
     dialogs.answer("edit_labels", {"containerd.io/gc.root": "2026-11-27T00:00:00Z"})
     win.actions["actionEditLabels"].trigger()
-    qtbot.waitUntil(lambda: win.graph is not None and not win.graph.reclaimable(), timeout=15000)
+    qtbot.waitUntil(lambda: win.image_graph.graph is not None and not win.image_graph.graph.reclaimable(),
+                    timeout=15000)
     qtbot.waitUntil(lambda: win.details.refs.status.text().startswith("Reachable"), timeout=5000)
     assert win.graph_label.text().startswith("0 unreferenced")
     items = win.details.refs.tree.topLevelItem(0)
@@ -482,5 +485,5 @@ def test_odd_blobs_kinds_and_notes(qtbot, make_window, store):
     select_digests(win, [bad])
     qtbot.waitUntil(lambda: "invalid digest 'nope'" in win.details.refs.status.text())
     # the manifest is an image of its own (nothing lists it) with no children it could name
-    assert [str(i.digest) for i in win.graph.images()] == [str(bad)]
+    assert [str(i.digest) for i in win.image_graph.graph.images()] == [str(bad)]
     assert win.images_view.model.image_count() == 1

@@ -34,8 +34,8 @@ def test_graph_after_a_scan_sniffs_each_blob_once_without_a_cache(qtbot, make_wi
     with qtbot.waitSignal(win.graphBuilt, timeout=30000):
         pass
     assert sniffed == Counter({str(config): 1, str(text): 1, str(other): 1})
-    assert win._classified is None  # handed to the graph once, not kept
-    assert win.graph.blob_types()[config] == (MT_CONFIG, "config")
+    assert win.image_graph.known_types is None  # handed to the graph once, not kept
+    assert win.image_graph.graph.blob_types()[config] == (MT_CONFIG, "config")
     assert win.blob_model.get(str(config)).media_type == MT_CONFIG
 
 

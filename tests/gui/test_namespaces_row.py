@@ -35,7 +35,7 @@ def caption(win) -> str:
 
 
 def wait_row(qtbot, win, digest: str, text: str) -> None:
-    win.select_blob(digest)
+    win.commands.select_blob.run(digest)
     qtbot.waitUntil(lambda: win.details.current == digest and win.details.namespaces.text() == text,
                     timeout=20000)
 
@@ -102,7 +102,7 @@ def test_namespaces_row_hidden_for_a_local_store(qtbot, make_window, store):
     assert not row_shown(win)
     started: list[str] = []
     win.runner.jobStarted.connect(started.append)
-    win.select_blob(d)
+    win.commands.select_blob.run(d)
     qtbot.waitUntil(lambda: win.details.preview.toPlainText() == "plain local blob", timeout=15000)
     wait_jobs(qtbot, win)
     assert not row_shown(win) and win.details.namespaces.text() == ""

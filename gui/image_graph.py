@@ -1,0 +1,142 @@
+"""The open store's image graph: rebuilt on the job runner after every scan, from the scan's own
+rows (no second walk) once the media-type pass has warmed the cache; shown in the Images tab,
+the status bar's "unreferenced" count and the details pane's references.  The GUI thread only
+queries the finished, immutable ``store.graph.Graph``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from . import fmt, graph_ops
+from .kinds import kind_of
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    from store.api import BlobscopeStore
+    from store.graph import Graph
+
+    from .blob_model import BlobTableModel
+    from .details import DetailsPane
+    from .images_view import ImagesPanel
+    from .jobs import Job, JobRunner
+    from .rows import BlobRow
+
+log = logging.getLogger(__name__)
+
+GRAPH_DELAY_MS = 300  # a burst of model changes (a multi-delete, several imports) rebuilds once
+
+
+class ImageGraph(QObject):
+    changed = Signal()  # a graph arrived or was dropped: the actions that need one follow
+    built = Signal()    # a fresh graph (references, images, reclaimable) is in use
+
+    def __init__(self, *, current_store: Callable[[], BlobscopeStore | None], runner: JobRunner,
+                 blobs: BlobTableModel, images_view: ImagesPanel, label: QLabel, tabs: QTabWidget,
+                 details: DetailsPane, scanning: Callable[[], bool], closing: Callable[[], bool],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._store, self._runner, self._blobs = current_store, runner, blobs
+        self._images, self._label, self._tabs, self._details = images_view, label, tabs, details
+        self._scanning, self._closing = scanning, closing
+        self.graph: Graph | None = None  # the latest graph of this store, or None
+        self.known_types: dict | None = None  # what the media-type pass just recognised, used once
+        self._job: Job | None = None
+        # deletes, label edits and imports change the graph even when no rescan follows
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(GRAPH_DELAY_MS)
+        self.timer.timeout.connect(self.start)
+        blobs.totalsChanged.connect(self._maybe_stale)
+
+    def set_known_types(self, types: dict | None) -> None:
+        """The media-type pass's content types: the next build reuses them instead of sniffing again."""
+        self.known_types = types
+
+    def reset(self) -> None:
+        """Another store: drop the graph, say it is being worked out."""
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+        self.graph = None
+        self.timer.stop()
+        self._images.model.clear()
+        self._tabs.setTabText(self._tabs.indexOf(self._images), self.tr("Images"))
+        self._images.show_state(self.tr("Working out the image graph…"))
+        self._label.setText("")
+        self.changed.emit()
+
+    # ------------------------------------------------------------------ building
+    def _maybe_stale(self) -> None:
+        if self.graph is not None and not self._scanning():  # a scan rebuilds it when it ends anyway
+            self.timer.start()
+
+    def start(self) -> None:
+        store = self._store()
+        if store is None or self._closing():
+            return
+        if self._job is not None:
+            self._job.cancel()
+        rows = list(self._blobs.all_rows())  # the scan's rows: the graph walks nothing again
+        known, self.known_types = self.known_types, None
+        self._label.setText(self.tr("Building the image graph…"))
+
+        def work(job):
+            g = graph_ops.build_graph(store, rows, job, known)
+            # images, their space and trees are computed here too: the GUI thread only wraps them
+            images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))
+            return g, [(i, g.tree(i.digest)) for i in images], g.space()
+
+        def done(result):
+            if job is not self._job or store is not self._store():
+                return  # a newer scan or another store: this graph is stale
+            self._job = None
+            self._use(*result)
+
+        def failed(error):
+            if job is not self._job:
+                return
+            self._job = None
+            self._label.setText("")
+            from store import errors
+            if not isinstance(error, errors.Cancelled):
+                self._images.show_state(self.tr("The image graph could not be built: {error}").format(
+                    error=error))
+                log.warning("building the image graph failed: %s", error)
+
+        job = self._runner.start("image graph", work, on_done=done, on_error=failed)
+        self._job = job
+
+    def _use(self, graph, images, space) -> None:
+        self.graph = graph
+        self._label.setText(self.tr("{n} unreferenced ({size})").format(
+            n=space.reclaimable_count, size=fmt.size(space.reclaimable_bytes)))
+        self._label.setToolTip(self.tr("Blobs no image or gc.root label reaches: containerd's garbage "
+                                       "collector would remove them. Edit ▸ Select Unreferenced selects "
+                                       "them."))
+        self._images.set_graph(images, space)
+        self._tabs.setTabText(self._tabs.indexOf(self._images), self.tr("Images ({n})").format(n=len(images)))
+        if self._details.current is not None:
+            self.show_refs(self._details.current)
+        self.changed.emit()
+        self.built.emit()
+
+    # ------------------------------------------------------------------ questions
+    def show_refs(self, digest: str) -> None:
+        """The details pane's references from the graph (once there is one)."""
+        if self.graph is None or digest not in self.graph.sizes:
+            return  # no graph yet, or a blob newer than it: the label parents stay until the rebuild
+        self._details.refs.show_refs(self.graph.refs(digest))
+        if self._images.isVisible():
+            self._images.reveal(digest)
+
+    def is_layer(self, row: BlobRow) -> bool:
+        kind = self.graph.kind(row.digest) if self.graph is not None else ""
+        return (kind or kind_of(row.media_type, row.size)) == "layer"
+
+    def media_type(self, digest: str) -> str:
+        return self.graph.media_type(digest) if self.graph is not None else ""

@@ -1,0 +1,37 @@
+"""Which blobs point at a digest through ``containerd.io/gc.ref.content*`` labels, worked out
+from the blobs model once and kept until something that changes labels says otherwise.
+
+The details pane lists these parents before the image graph exists; Delete warns with them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .blob_model import BlobTableModel
+
+
+class ReferrerIndex:
+    def __init__(self, blobs: BlobTableModel):
+        self._blobs = blobs
+        self._index: dict[str, list[tuple[str, str]]] | None = None
+
+    def index(self) -> dict[str, list[tuple[str, str]]]:
+        """digest -> [(parent digest, label key)], built on first use after an invalidate."""
+        if self._index is None:
+            from store.graph import content_ref_name  # containerd's GC rules for the key
+            idx: dict[str, list[tuple[str, str]]] = {}
+            for r in self._blobs.all_rows():
+                for k, v in r.labels.items():
+                    if content_ref_name(k) is not None:
+                        idx.setdefault(v, []).append((r.digest, k))
+            self._index = idx
+        return self._index
+
+    def of(self, digest: str) -> list[tuple[str, str]]:
+        return self.index().get(digest, [])
+
+    def invalidate(self) -> None:
+        """Blobs or their labels changed (a scan, a delete, a label edit, an import)."""
+        self._index = None
