@@ -126,6 +126,19 @@ def _private(part: str) -> bool:
     return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
 
 
+def test_gui_imports_only_public_names_of_store():
+    known = _modules("gui")
+    bad = []
+    for name, path in known.items():
+        for target, names, line in _imports(name, path, known):
+            if not (target == "store" or target.startswith("store.")):
+                continue
+            private = [p for p in target.split(".") if _private(p)] + [n for n in names if _private(n)]
+            if private:
+                bad.append(f"{path.relative_to(REPO)}:{line}: {target} {', '.join(private)}")
+    assert bad == []
+
+
 def _private_calls_from_outside(package: str) -> list[str]:
     """``x._name(...)`` where x is not self/cls: a class's private method called by someone else.
 
@@ -175,3 +188,4 @@ def test_the_private_call_finder_finds_one():
 
 def test_no_private_method_is_called_from_outside_its_class():
     assert _private_calls_from_outside("store") == []
+    assert _private_calls_from_outside("gui") == []
