@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         size_for_screenshot(window)
     window.show()
     if args.address:
-        from .source_list import Source
+        from .sources.saved import Source
         known = window.sources_ui.sources.find(args.address)
         if known is None:
             source = Source(args.address, namespace=namespace or "default")

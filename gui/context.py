@@ -27,7 +27,7 @@ def default_store_path() -> Path:
 
 def open_local_store(path: str):
     """Open (creating a missing plain store) what ``path`` names; runs on a worker thread."""
-    from .sources import open_any
+    from .sources.opening import open_any
     return open_any(path)
 
 

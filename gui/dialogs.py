@@ -57,7 +57,7 @@ class DialogService:
 
     def edit_labels(self, parent: QWidget | None, title: str, labels: dict[str, str],
                     intro: str = "") -> dict[str, str] | None:
-        from .label_editor import LabelEditorDialog
+        from .details.label_editor import LabelEditorDialog
         dlg = LabelEditorDialog(labels, parent=parent, title=title, intro=intro)
         if dlg.exec():
             return dlg.labels()

@@ -9,28 +9,43 @@ from typing import TYPE_CHECKING, Iterable
 
 from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QLineEdit,
-                               QMainWindow, QMenu, QProgressBar, QSizePolicy, QSplitter, QTableView, QTabWidget,
-                               QToolBar, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QSizePolicy,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from . import commands as cmd
-from . import fmt, operations, sources
+from . import fmt, operations
 from .actions import make_actions
-from .blob_model import (COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_UPDATED,
-                         BlobTableModel)
+from .blobs.blob_model import COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_UPDATED, BlobTableModel
+from .blobs.delegates import ProgressDelegate
+from .blobs.filtering import FilterError, compile_filter
 from .context import AppContext
-from .delegates import ProgressDelegate
-from .details import DetailsPane
-from .filtering import FilterError, compile_filter
-from .image_graph import ImageGraph
-from .images_view import ImagesPanel
-from .ingest_model import COL_PROGRESS, COL_REF, COL_STARTED, COL_STATE, IngestTableModel
-from .ingest_model import COL_UPDATED as ICOL_UPDATED
+from .details.details_pane import DetailsPane
+from .details.referrers import ReferrerIndex
+from .images.image_graph import ImageGraph
+from .images.images_view import ImagesPanel
+from .ingests.ingest_model import COL_PROGRESS, COL_REF, COL_STARTED, COL_STATE, IngestTableModel
+from .ingests.ingest_model import COL_UPDATED as ICOL_UPDATED
 from .jobs import JobRunner
 from .logdock import LogDock
-from .referrers import ReferrerIndex
 from .resources import app_icon, icon
 from .scanner import StoreScanner
+from .sources import opening as sources
 from .watcher import StoreWatcher
 
 if TYPE_CHECKING:
@@ -114,7 +129,7 @@ class MainWindow(QMainWindow):
                                      closing=lambda: self._closing)
         self.commands = self._build_commands()
         self._connect()
-        from .source_ui import SourcesController
+        from .sources.controller import SourcesController
         # saved sources, compare, daemon connection state
         self.sources_ui = SourcesController(self, opener=self.commands.opener, reporter=self.reporter)
         self._restore_geometry()

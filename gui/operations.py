@@ -18,7 +18,7 @@ from store import errors
 from store.timestamps import Timestamp
 from store.types import Info
 
-from .preview import PREVIEW_BYTES, Preview, render
+from .details.preview import PREVIEW_BYTES, Preview, render
 from .rows import BlobRow
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from .rows import BlobRow, IngestRow, diff_rows
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import QItemSelectionModel
 
-from .blob_model import COL_SIZE
+from .blobs.blob_model import COL_SIZE
 from .rows import GC_REF_CONTENT
 
 
@@ -32,6 +32,7 @@ def prepare_for_screenshot(window) -> None:
 
 def _wait(predicate, timeout_s: float = 20.0) -> None:
     import time
+
     from PySide6.QtCore import QCoreApplication, QEventLoop
     end = time.monotonic() + timeout_s
     while not predicate():
@@ -92,8 +93,8 @@ def save_all(outdir, lang: str = "en", suffix: str = "") -> list:
     """Render the main window on the demo store, the label editor and the import dialog to PNGs."""
     import time
 
-    from .import_dialog import ImportProgressDialog
-    from .label_editor import LabelEditorDialog
+    from .details.label_editor import LabelEditorDialog
+    from .ingests.import_dialog import ImportProgressDialog
 
     saved = []
     with _demo_window(outdir, lang, growing=True) as (win, demo, outdir):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from .about import About
 from .abort import AbortIngests
+from .about import About
 from .base import Command, CommandContext, Reporter, Selection, Translated
 from .clipboard import CopyDigests
 from .delete import DeleteBlobs

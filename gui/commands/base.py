@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 
     from store.api import BlobscopeStore
 
-    from ..blob_model import BlobTableModel
+    from ..blobs.blob_model import BlobTableModel
     from ..context import AppContext
+    from ..details.referrers import ReferrerIndex
     from ..dialogs import DialogService
-    from ..ingest_model import IngestTableModel
+    from ..ingests.ingest_model import IngestTableModel
     from ..jobs import JobRunner
-    from ..referrers import ReferrerIndex
     from ..rows import BlobRow, IngestRow
 
 log = logging.getLogger(__name__)

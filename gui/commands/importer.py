@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .. import operations
-from ..import_dialog import ImportProgressDialog
+from ..ingests.import_dialog import ImportProgressDialog
 from .base import Command, CommandContext
 
 if TYPE_CHECKING:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import fmt
-from ..layer_browser import LayerBrowserDialog
+from ..images.layer_browser import LayerBrowserDialog
 from .base import Command, CommandContext
 
 if TYPE_CHECKING:
-    from ..image_graph import ImageGraph
+    from ..images.image_graph import ImageGraph
     from .labels import EditLabels
     from .select import SelectBlob
 

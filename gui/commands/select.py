@@ -9,7 +9,7 @@ from .. import fmt
 from .base import Command, CommandContext
 
 if TYPE_CHECKING:
-    from ..image_graph import ImageGraph
+    from ..images.image_graph import ImageGraph
 
 
 class SelectBlob(Command):

@@ -94,8 +94,9 @@ def test_abort_selected_ingests(qtbot, make_window, store, dialogs):
 
 
 def test_edit_labels_through_the_label_editor(qtbot, make_window, store):
+    from gui.details.label_editor import LabelEditorDialog
+
     from gui.dialogs import DialogService
-    from gui.label_editor import LabelEditorDialog
     d = add_blob(store, b"labelled", {"old": "1", "drop": "me"})
     win = make_window(store.root)
     win.ctx.dialogs = DialogService()
@@ -131,7 +132,7 @@ def test_edit_labels_through_the_label_editor(qtbot, make_window, store):
 
 
 def test_label_editor_rejects_oversized_labels(qtbot):
-    from gui.label_editor import LabelEditorDialog
+    from gui.details.label_editor import LabelEditorDialog
     dlg = LabelEditorDialog({"k": "v" * 4095})
     qtbot.addWidget(dlg)
     assert dlg.problem() is None
@@ -216,7 +217,7 @@ def test_import_cancel_leaves_resumable_ingest(qtbot, make_window, store, dialog
 
 
 def test_import_progress_dialog_shows_bytes_and_speed(qtbot):
-    from gui.import_dialog import ImportProgressDialog
+    from gui.ingests.import_dialog import ImportProgressDialog
     dlg = ImportProgressDialog()
     qtbot.addWidget(dlg)
     dlg.start_file("<b>name</b>.tar", 1, 2)
@@ -373,7 +374,7 @@ def test_damaged_ingest_is_shown_and_can_be_removed(qtbot, make_window, store, d
     (junk / "data").write_bytes(b"partial")  # no ref, no timestamps: cannot be resumed
     win = make_window(store.root)
     assert win.ingest_model.rowCount() == 1
-    from gui.ingest_model import COL_STATE
+    from gui.ingests.ingest_model import COL_STATE
     assert win.ingest_model.data(win.ingest_model.index(0, COL_STATE)) == "damaged"
     win.ingest_view.selectRow(0)
     dialogs.answer("confirm", True)
@@ -386,7 +387,7 @@ def test_damaged_ingest_is_shown_and_can_be_removed(qtbot, make_window, store, d
 
 def test_drop_files_onto_the_window_imports_them(qtbot, make_window, store, dialogs, tmp_path):
     from PySide6.QtCore import QMimeData, QPointF, QUrl
-    from PySide6.QtGui import QDropEvent, QDragEnterEvent
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
     src = tmp_path / "dropped.txt"
     src.write_bytes(b"dropped on the window")
     win = make_window(store.root)
@@ -448,8 +449,8 @@ def test_default_store_is_shared_with_blobctl(monkeypatch, tmp_path):
 
 
 def test_label_key_editor_offers_containerd_keys(qtbot):
+    from gui.details.label_editor import LabelEditorDialog
     from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
-    from gui.label_editor import LabelEditorDialog
     dlg = LabelEditorDialog({})
     qtbot.addWidget(dlg)
     row = dlg.add_row("k", "v")
@@ -504,7 +505,7 @@ def test_a_filter_that_clears_the_selection_disables_the_selection_actions(qtbot
 
 def test_deleting_hundreds_of_blobs_at_once_leaves_a_consistent_window(qtbot, make_window, store, dialogs):
     """Above the model's incremental limit a delete resets the table in one go; the actions still follow."""
-    from gui.blob_model import _INCREMENTAL_LIMIT
+    from gui.blobs.blob_model import _INCREMENTAL_LIMIT
     many = [add_blob(store, b"many %d" % i) for i in range(_INCREMENTAL_LIMIT + 20)]
     keep = add_blob(store, b"keep")
     win = make_window(store.root)

@@ -38,6 +38,7 @@ def _run_main_in_process(qtbot, argv):
 
 def test_demo_screenshot_in_process_reuses_the_application(qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QApplication
+
     import gui.demo
     app = QApplication.instance()
     built = []
@@ -62,9 +63,10 @@ def test_demo_screenshot_in_process_reuses_the_application(qtbot, tmp_path, monk
 
 
 def test_chinese_translation_is_shipped_and_loads(qtbot):
+    from PySide6.QtWidgets import QWidget
+
     from gui import i18n
     from gui.actions import make_actions
-    from PySide6.QtWidgets import QWidget
     app = QCoreApplication.instance()
     assert "zh_CN" in i18n.available()
     try:
@@ -73,7 +75,7 @@ def test_chinese_translation_is_shipped_and_loads(qtbot):
         qtbot.addWidget(w)
         acts = make_actions(w)
         assert acts["actionImport"].text() == "导入文件(&I)…"
-        from gui.ingest_model import IngestTableModel
+        from gui.ingests.ingest_model import IngestTableModel
         m = IngestTableModel()
         assert m.headerData(0, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.Orientation.Horizontal) == "引用"
         from gui import fmt

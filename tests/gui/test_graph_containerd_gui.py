@@ -4,8 +4,8 @@ of a umoci image): through the daemon's socket, and from its stopped root (label
 from __future__ import annotations
 
 import pytest
+from gui.details.references import DIGEST_ROLE as REF_DIGEST
 
-from gui.references import DIGEST_ROLE as REF_DIGEST
 from tests.gui.conftest import wait_jobs
 from tests.support.containerd import ContainerdDaemon
 from tests.support.images import describe_layout, make_oci_image
@@ -24,7 +24,7 @@ def _open(qtbot, make_window, target):
 
 
 def _check_window(qtbot, win, want) -> None:
-    from gui.images_model import DIGEST_ROLE
+    from gui.images.images_model import DIGEST_ROLE
     model = win.images_view.model
     assert model.image_count() == 1
     top = model.index(0, 0)

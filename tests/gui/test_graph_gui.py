@@ -11,18 +11,18 @@ import posixpath
 import tarfile
 
 import pytest
+from gui.details.references import DIGEST_ROLE, PRESENT_ROLE
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
 
 from gui import fmt
-from gui.blob_model import COL_MEDIA
-from gui.images_model import COL_SIZE, COL_TOTAL, DIGEST_ROLE as TREE_DIGEST, SORT_ROLE, ImagesTreeModel
+from gui.blobs.blob_model import COL_MEDIA
+from gui.images.images_model import COL_SIZE, COL_TOTAL, SORT_ROLE, ImagesTreeModel
+from gui.images.images_model import DIGEST_ROLE as TREE_DIGEST
+from gui.images.layer_browser import LayerEntriesModel
 from gui.kinds import kind_icon
-from gui.layer_browser import LayerEntriesModel
-from gui.references import DIGEST_ROLE, PRESENT_ROLE
-from store import Digest, LocalStore, errors
+from store import Digest, LocalStore, errors, oci
 from store import graph as G
-from store import oci
 from tests.gui.conftest import add_blob, select_digests, wait_jobs
 from tests.support.images import describe_layout, import_layout, layout_blobs, make_oci_layout, make_tar
 
@@ -357,7 +357,7 @@ def test_layer_browser_stop_keeps_what_was_listed(qtbot, make_window, store):
     import os
     import threading
 
-    from gui.layer_browser import LayerBrowserDialog
+    from gui.images.layer_browser import LayerBrowserDialog
     # incompressible files: the gzip is several MiB, read in 1 MiB chunks
     raw = make_tar({f"many/file-{i:05d}": os.urandom(64) for i in range(40000)})
     big = add_blob(store, gzip.compress(raw, compresslevel=1, mtime=0))
@@ -420,13 +420,13 @@ def test_graph_of_a_previous_store_is_dropped(qtbot, make_window, store, tmp_pat
 
 # --------------------------------------------------------------------------- translations, icons
 def test_new_strings_are_translated_and_icons_load(qtbot):
+    from gui.details.references import ReferencesBox
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QWidget
 
     from gui import i18n
     from gui.actions import make_actions
     from gui.kinds import KINDS, kind_text
-    from gui.references import ReferencesBox
     from gui.resources import icon
     app = QCoreApplication.instance()
     try:

@@ -40,7 +40,7 @@ def test_graph_after_a_scan_sniffs_each_blob_once_without_a_cache(qtbot, make_wi
 
 
 def test_build_graph_uses_known_types_and_the_cache_for_the_rest(store):
-    from gui import graph_ops
+    from gui.images import graph_ops
 
     class Job:
         cancelled = False

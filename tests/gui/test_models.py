@@ -7,9 +7,9 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.blob_model import COL_LABELS, COL_SIZE, BlobTableModel
-from gui.filtering import FilterError, compile_filter
-from gui.ingest_model import COL_PROGRESS, COL_STATE, COL_UPDATED, PROGRESS_ROLE, IngestTableModel
+from gui.blobs.blob_model import COL_LABELS, COL_SIZE, BlobTableModel
+from gui.blobs.filtering import FilterError, compile_filter
+from gui.ingests.ingest_model import COL_PROGRESS, COL_STATE, COL_UPDATED, PROGRESS_ROLE, IngestTableModel
 from gui.rows import BlobRow, IngestRow, diff_rows
 
 NS = 1_000_000_000
@@ -145,7 +145,7 @@ def test_appending_a_known_blob_replaces_its_row():
 
 @pytest.mark.parametrize("column", range(6))
 def test_every_blob_column_sorts_both_ways(column):
-    from gui.blob_model import SORT_KEYS
+    from gui.blobs.blob_model import SORT_KEYS
     m = BlobTableModel()
     m.append_rows([row(i, size=(i * 7919) % 13, labels={"n": str((i * 31) % 17)}) for i in range(40)])
     for r in list(m.all_rows())[::3]:
@@ -158,7 +158,7 @@ def test_every_blob_column_sorts_both_ways(column):
 
 @pytest.mark.parametrize("column", range(5))
 def test_every_ingest_column_sorts(column):
-    from gui.ingest_model import SORT_KEYS
+    from gui.ingests.ingest_model import SORT_KEYS
     m = IngestTableModel(clock=lambda: 10**12)
     m.set_rows([IngestRow(f"r{i}", (i * 37) % 11, 20 if i % 2 else 0, None, i * 5, (i * 13) % 7)
                 for i in range(12)])

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from gui.sources.saved import SETTINGS_KEY, Source, SourceList
 from PySide6.QtCore import QSettings
 
-from gui.source_list import SETTINGS_KEY, Source, SourceList
 from store import Digest, LocalStore
 from tests.gui.conftest import add_blob, blob_digests, wait_jobs
 from tests.integration.conftest import containerd  # noqa: F401  (the private daemon fixture)
@@ -307,7 +307,7 @@ def test_a_lost_daemon_is_told_from_a_refusal():
     the daemon's or a local store's, is a refusal, not a reason to show "Lost the connection"."""
     import grpc
 
-    from gui import sources
+    from gui.sources import opening as sources
     from store import errors
     from store.containerd import _rpc
     from tests.unit.test_containerd_rpc import FakeRpcError

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import threading
 
+from gui.details.references import DIGEST_ROLE
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from gui.blob_model import COL_LABELS
-from gui.references import DIGEST_ROLE
+from gui.blobs.blob_model import COL_LABELS
 from tests.gui.conftest import add_blob, blob_digests, select_digests, wait_jobs
 
 
@@ -136,9 +136,9 @@ def test_new_ingest_shows_up_without_relisting_blobs(qtbot, make_window, store):
 
 def test_namespaces_are_offered_and_switch_the_view(qtbot, make_window, tmp_path, dialogs, settings):
     """A containerd source has namespaces; the source bar lists them and switching re-lists."""
-    from store import LocalStore
     from gui.context import AppContext
     from gui.main_window import MainWindow
+    from store import LocalStore
 
     stores = {ns: LocalStore(tmp_path / ns) for ns in ("default", "k8s.io")}
     d_default = add_blob(stores["default"], b"in default")

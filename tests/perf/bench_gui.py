@@ -63,7 +63,7 @@ def measure(root: Path) -> dict:
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.blob_model import COL_SIZE
+    from gui.blobs.blob_model import COL_SIZE
     from gui.context import AppContext
     from gui.main_window import MainWindow
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QFormLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget,
-                               QGroupBox)
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from . import fmt
+from .. import fmt
+from ..rows import BlobRow
 from .references import ReferencesBox
-from .rows import BlobRow
 
 
 def _plain_label(parent: QWidget, selectable: bool = True) -> QLabel:

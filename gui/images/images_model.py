@@ -10,8 +10,8 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from . import fmt
-from .kinds import kind_icon
+from .. import fmt
+from ..kinds import kind_icon
 
 COL_NAME, COL_DIGEST, COL_MEDIA, COL_SIZE, COL_TOTAL, COL_SHARED, COL_UNIQUE = range(7)
 DIGEST_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from . import fmt, sources
-from .source_list import Source
+from .. import fmt
+from . import opening as sources
+from .saved import Source
 
 if TYPE_CHECKING:
-    from .source_ui import SourcesController
+    from ..context import AppContext
+    from ..jobs import JobRunner
+
+
+class _Window(Protocol):
+    """What the dialog uses of the main window."""
+
+    store: Any
+    runner: JobRunner
+    ctx: AppContext
+
+
+class CompareHost(Protocol):
+    """What the dialog needs of whoever opens it (the SourcesController)."""
+
+    window: _Window
+
+    def compare_choices(self) -> list[Source]: ...
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +49,7 @@ log = logging.getLogger(__name__)
 class CompareDialog(QDialog):
     """Pick another source; list the blobs only here and only there (computed on a worker)."""
 
-    def __init__(self, controller: SourcesController, parent: QWidget):
+    def __init__(self, controller: CompareHost, parent: QWidget):
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("compareDialog")

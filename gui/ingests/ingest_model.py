@@ -7,9 +7,9 @@ from typing import Callable
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 
-from . import fmt
-from .rows import IngestRow
-from .table_model import RowTableModel
+from .. import fmt
+from ..blobs.table_model import RowTableModel
+from ..rows import IngestRow
 
 COL_REF, COL_PROGRESS, COL_STATE, COL_UPDATED, COL_STARTED = range(5)
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2  # (offset, total) for the progress delegate

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor
-from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHeaderView, QLabel, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from . import fmt
-from .kinds import kind_icon, kind_text
+from .. import fmt
+from ..kinds import kind_icon, kind_text
 
 DIGEST_ROLE = Qt.ItemDataRole.UserRole + 1
 PRESENT_ROLE = Qt.ItemDataRole.UserRole + 2

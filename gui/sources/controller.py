@@ -5,7 +5,7 @@ connection badge with reconnects, and the offer to go through a running daemon's
 for every target it is asked to open and :meth:`SourcesController.scan_failed` when a scan fails.
 It opens a plain directory with the window's own :class:`~gui.commands.open.OpenTarget` and tells
 the person about failures through the same :class:`~gui.commands.base.Reporter` as the commands.
-The dialogs it opens live in ``gui/sources_dialog.py`` and ``gui/compare_dialog.py``.
+The dialogs it opens live in ``gui/sources/sources_dialog.py`` and ``gui/sources/compare_dialog.py``.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton
 
-from . import sources
+from . import opening as sources
 from .compare_dialog import CompareDialog
-from .source_list import Source, SourceList, is_address
+from .saved import Source, SourceList, is_address
 from .sources_dialog import SourcesDialog
 
 if TYPE_CHECKING:
-    from .commands import OpenTarget, Reporter
+    from ..commands import OpenTarget, Reporter
 
 log = logging.getLogger(__name__)
 

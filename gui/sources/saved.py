@@ -1,7 +1,7 @@
 """The saved list of sources (local stores, containerd roots, daemon addresses), kept in QSettings.
 
-Plain data and persistence only; the widgets that show it live in ``gui/source_ui.py``,
-``gui/sources_dialog.py`` and ``gui/compare_dialog.py``.
+Plain data and persistence only; the widgets that show it live in ``gui/sources/controller.py``,
+``gui/sources/sources_dialog.py`` and ``gui/sources/compare_dialog.py``.
 """
 
 from __future__ import annotations

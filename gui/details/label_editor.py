@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCompleter, QDialog, QDialogButtonBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-                               QStyledItemDelegate, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStyledItemDelegate,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from store.labels import MAX_LABEL_BYTES  # containerd's labels.Validate: len(key) + len(value) in bytes
 
-from .rows import GC_ROOT
+from ..rows import GC_ROOT
 
 WELL_KNOWN_KEYS = [
     GC_ROOT,

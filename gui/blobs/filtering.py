@@ -7,7 +7,7 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication
 
-from .rows import BlobRow
+from ..rows import BlobRow
 
 # Text that starts like a containerd fieldpath, or uses one of its operators, is a filter.
 _SYNTAX = re.compile(r"^\s*(digest|labels)\b|==|!=|~=")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .blob_model import BlobTableModel
+    from ..blobs.blob_model import BlobTableModel
 
 
 class ReferrerIndex:

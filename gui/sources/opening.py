@@ -94,7 +94,7 @@ def describe(store) -> str:
 
 
 def open_spec(source):
-    """Open a saved :class:`gui.source_list.Source` (worker thread): its namespace and TLS settings apply."""
+    """Open a saved :class:`gui.sources.saved.Source` (worker thread): its namespace and TLS settings apply."""
     if source.is_daemon or source.uses_tls:
         from store.containerd import ContainerdStore
         return ContainerdStore(source.target, source.namespace or "default", tls=source.tls())

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from . import fmt, graph_ops
-from .kinds import kind_of
+from .. import fmt
+from ..kinds import kind_of
+from . import graph_ops
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QTabWidget
@@ -20,11 +21,11 @@ if TYPE_CHECKING:
     from store.api import BlobscopeStore
     from store.graph import Graph
 
-    from .blob_model import BlobTableModel
-    from .details import DetailsPane
+    from ..blobs.blob_model import BlobTableModel
+    from ..details.details_pane import DetailsPane
+    from ..jobs import Job, JobRunner
+    from ..rows import BlobRow
     from .images_view import ImagesPanel
-    from .jobs import Job, JobRunner
-    from .rows import BlobRow
 
 log = logging.getLogger(__name__)
 

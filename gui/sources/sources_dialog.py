@@ -3,22 +3,56 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from .source_list import Source, is_address
+from .saved import Source, is_address
 
 if TYPE_CHECKING:
-    from .source_ui import SourcesController
+    from PySide6.QtCore import SignalInstance
+
+    from ..context import AppContext
+    from ..jobs import JobRunner
+    from .saved import SourceList
+
+
+class _Window(Protocol):
+    """What the dialog uses of the main window."""
+
+    store: Any
+    runner: JobRunner
+    ctx: AppContext
+
+
+class SourcesHost(Protocol):
+    """What the dialog needs of whoever opens it (the SourcesController)."""
+
+    window: _Window
+    sources: SourceList
+    sourcesChanged: SignalInstance
+
+    def fill_source_box(self) -> None: ...
+    def open_source(self, source: Source) -> None: ...
 
 
 class SourcesDialog(QDialog):
     """Edit the saved sources: directories, sockets, unix:// and tcp:// addresses with TLS files."""
 
-    def __init__(self, controller: SourcesController, parent: QWidget):
+    def __init__(self, controller: SourcesHost, parent: QWidget):
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("sourcesDialog")

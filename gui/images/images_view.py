@@ -5,9 +5,18 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTreeView, QVBoxLayout, QWidget
 
-from . import fmt
-from .images_model import (COL_DIGEST, COL_MEDIA, COL_NAME, COL_SHARED, COL_SIZE, COL_TOTAL, COL_UNIQUE,
-                           DIGEST_ROLE, ImagesTreeModel)
+from .. import fmt
+from .images_model import (
+    COL_DIGEST,
+    COL_MEDIA,
+    COL_NAME,
+    COL_SHARED,
+    COL_SIZE,
+    COL_TOTAL,
+    COL_UNIQUE,
+    DIGEST_ROLE,
+    ImagesTreeModel,
+)
 
 
 class ImagesPanel(QWidget):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar
 
-from .ingest_model import PROGRESS_ROLE
+from ..ingests.ingest_model import PROGRESS_ROLE
 
 
 class ProgressDelegate(QStyledItemDelegate):

@@ -12,9 +12,9 @@ from typing import Callable, Iterable
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 
-from . import fmt
-from .kinds import kind_icon, kind_of
-from .rows import BlobRow
+from .. import fmt
+from ..kinds import kind_icon, kind_of
+from ..rows import BlobRow
 from .table_model import RowTableModel
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class BlobTableModel(RowTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == COL_MEDIA:
             return kind_icon(kind_of(row.media_type, row.size))
         if role == Qt.ItemDataRole.DecorationRole and col == COL_DIGEST and row.verified is not None:
-            from .resources import icon
+            from ..resources import icon
             return icon("verify-ok" if row.verified else "verify-bad")
         return None
 

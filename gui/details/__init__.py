@@ -1,0 +1,1 @@
+"""The details pane: one blob's fields, labels, preview and references; the label editor."""

@@ -1,0 +1,1 @@
+"""The Images tab and the layer browser, on the image graph."""

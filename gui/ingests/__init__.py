@@ -1,0 +1,1 @@
+"""The ingests pane and the import progress dialog."""
