@@ -322,8 +322,10 @@ def main() -> int:
     tree = ET.parse(ts)
     missing = []
     for msg in tree.getroot().iter("message"):
-        src = msg.find("source").text or ""
-        tr = msg.find("translation")
+        source, tr = msg.find("source"), msg.find("translation")
+        if source is None or tr is None:
+            raise SystemExit(f"{ts}: a <message> without <source> or <translation>")
+        src = source.text or ""
         if src in ZH_CN:
             tr.text = ZH_CN[src]
             tr.attrib.pop("type", None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
@@ -10,7 +12,8 @@ from .resources import icon
 
 # object name -> (text, icon, shortcut, status tip, writes to the store); QT_TRANSLATE_NOOP marks the
 # texts for lupdate and returns them unchanged, make_actions translates them.
-SPECS: dict[str, tuple[str, str, str | QKeySequence.StandardKey, str, bool]] = {
+# (QT_TRANSLATE_NOOP is typed as returning object in PySide6's stubs; it returns the str it is given.)
+SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
     "actionOpenStore": (QT_TRANSLATE_NOOP("Actions", "Open &Store…"), "open-store", QKeySequence.StandardKey.Open,
                         QT_TRANSLATE_NOOP("Actions", "Open another content store directory"), False),
     "actionImport": (QT_TRANSLATE_NOOP("Actions", "&Import Files…"), "import", "Ctrl+I",

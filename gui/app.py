@@ -92,9 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     from .main_window import MainWindow
     from .resources import APP_ID, app_icon
 
-    app = QApplication.instance()
-    owns_app = app is None
-    if owns_app:
+    existing = QApplication.instance()
+    owns_app = existing is None
+    if existing is not None:
+        if not isinstance(existing, QApplication):
+            raise RuntimeError("Blobscope needs a QApplication (widgets), not a bare QCoreApplication")
+        app = existing
+    else:
         from . import qtlog
         qtlog.install()
         QCoreApplication.setOrganizationName("Blobscope")
@@ -162,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 
         window.mediaTypesDone.connect(shoot)
         window.storeFailed.connect(failed)
-        ctx.dialogs.error = lambda _p, _t, text, detail="": failed(text)  # never block headless runs
+        # never block a headless run: its errors are printed, not shown
+        ctx.dialogs.error = lambda _p, _t, text, detail="": failed(text)  # type: ignore[method-assign,assignment]
 
     bridge = None
     if owns_app:

@@ -45,7 +45,7 @@ class AppContext:
         value = self.settings.value("recentStores", [])
         if isinstance(value, str):
             value = [value] if value else []
-        return [str(v) for v in (value or [])]
+        return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
     def remember_store(self, path: str) -> None:
         if not self.remember:

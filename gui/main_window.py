@@ -41,7 +41,7 @@ from .images.image_graph import ImageGraph
 from .images.images_view import ImagesPanel
 from .ingests.ingest_model import COL_PROGRESS, COL_REF, COL_STARTED, COL_STATE, IngestTableModel
 from .ingests.ingest_model import COL_UPDATED as ICOL_UPDATED
-from .jobs import JobRunner
+from .jobs import Job, JobRunner
 from .logdock import LogDock
 from .resources import app_icon, icon
 from .scanner import StoreScanner
@@ -106,11 +106,11 @@ class MainWindow(QMainWindow):
         self.scanner = StoreScanner(self)
         self.watcher = StoreWatcher(self)
         self.runner = JobRunner(self)
-        self.actions = make_actions(self)
+        self.action_map = make_actions(self)
         self._dirty = False
         self._scan_started = 0.0
         self.referrers = ReferrerIndex(self.blob_model)
-        self._classify_job = None
+        self._classify_job: Job | None = None
         self._scanning = False
         self._target: str | None = None
         self._closing = False
@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.status_badge)
 
     def _build_menus(self) -> None:
-        a = self.actions
+        a = self.action_map
         mb = self.menuBar()
         file_menu = mb.addMenu(self.tr("&File"))
         file_menu.addAction(a["actionOpenStore"])
@@ -369,7 +369,7 @@ class MainWindow(QMainWindow):
             open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select))
 
     def _connect(self) -> None:
-        a = self.actions
+        a = self.action_map
         c = self.commands
         c.connect(a)
         a["actionFindFilter"].triggered.connect(self._focus_filter)
@@ -561,12 +561,13 @@ class MainWindow(QMainWindow):
         it landed after the listing, and a commit in between was never seen.
         """
         store = self.store
-        if store is None or self._closing or not getattr(store, "root", None):
+        root = getattr(store, "root", None)  # only a store with a directory can be watched
+        if store is None or self._closing or not root:
             return
         try:
-            paths = operations.watch_paths(Path(str(store.root)))
+            paths = operations.watch_paths(Path(str(root)))
         except OSError as e:
-            log.info("cannot watch %s (%s); F5 rescans by hand", store.root, e)
+            log.info("cannot watch %s (%s); F5 rescans by hand", root, e)
             paths = []
         self.watcher.watch(paths)
 
@@ -588,9 +589,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_disk_changed(self, paths=None) -> None:
-        if self.store is None or not getattr(self.store, "root", None):
+        root = getattr(self.store, "root", None)
+        if self.store is None or not root:
             return
-        ingest_dir = str(Path(str(self.store.root)) / "ingest")
+        ingest_dir = str(Path(str(root)) / "ingest")
         if paths and all(p == ingest_dir for p in paths):
             # only ingest/ changed (a write started, finished or was aborted): no need to re-list blobs
             self.scanner.poll_ingests()
@@ -673,7 +675,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ actions: enabling
     def update_actions(self, *_args) -> None:
         """Each action as enabled as its command says for this store and selection."""
-        self.commands.update(self.actions, self.store)
+        self.commands.update(self.action_map, self.store)
 
     # ------------------------------------------------------------------ filter
     def apply_filter(self) -> None:
@@ -715,19 +717,19 @@ class MainWindow(QMainWindow):
             if name is None:
                 menu.addSeparator()
             else:
-                menu.addAction(self.actions[name])
+                menu.addAction(self.action_map[name])
         menu.popup(self.blob_view.viewport().mapToGlobal(pos))
 
     def _ingest_menu(self, pos) -> None:
         menu = QMenu(self)
-        menu.addAction(self.actions["actionAbort"])
-        menu.addAction(self.actions["actionRefresh"])
+        menu.addAction(self.action_map["actionAbort"])
+        menu.addAction(self.action_map["actionRefresh"])
         menu.popup(self.ingest_view.viewport().mapToGlobal(pos))
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()) \
-                and self.actions["actionImport"].isEnabled():
+                and self.action_map["actionImport"].isEnabled():
             event.acceptProposedAction()
         else:
             event.ignore()

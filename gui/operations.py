@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from store import errors
+from store.digest import Digest
 from store.timestamps import Timestamp
 from store.types import Info
 
@@ -75,7 +76,7 @@ def abort_ingests(store: BlobscopeStore, refs: list[str], broken: list[str], job
 
 def set_labels(store: ContentStore, row: BlobRow, labels: dict[str, str]) -> BlobRow:
     """Replace all labels of one blob; returns the row as the store now has it."""
-    info = Info(digest=row.digest, size=row.size, created_at=Timestamp.from_ns(row.created_ns),
+    info = Info(digest=Digest(row.digest), size=row.size, created_at=Timestamp.from_ns(row.created_ns),
                 updated_at=Timestamp.from_ns(row.updated_ns), labels=labels)
     new = BlobRow.from_info(store.update(info, "labels"))
     new.media_type = row.media_type

@@ -7,6 +7,7 @@ the row is made, so sorting 100k rows is one ``list.sort(key=...)``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from store.timestamps import as_ns
 
@@ -57,7 +58,7 @@ class BlobRow:
         return (self.size == other.size and self.updated_ns == other.updated_ns
                 and self.created_ns == other.created_ns and self.labels == other.labels)
 
-    def adaptor(self, fieldpath: list[str]) -> tuple[str, bool]:
+    def adaptor(self, fieldpath: Sequence[str]) -> tuple[str, bool]:
         """containerd's content adaptor (fields ``digest`` and ``labels.<key>``)."""
         if not fieldpath:
             return "", False

@@ -104,3 +104,12 @@ def populated_store(tmp_path) -> LocalStore:
     w.write(b"partial-data")
     w.close()
     return s
+
+
+@pytest.fixture
+def containerd(tmp_path):
+    """A started private containerd daemon (tests/support/containerd.py); stopped by its PID after
+    the test whatever happens.  Here, not in tests/integration/, because GUI tests use it too."""
+    from tests.support.containerd import ContainerdDaemon
+    with ContainerdDaemon(tmp_path) as daemon:
+        yield daemon

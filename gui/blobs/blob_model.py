@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 from operator import attrgetter
-from typing import Callable, Iterable
+from typing import Callable, Container, Iterable
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from .. import fmt
 from ..kinds import kind_icon, kind_of
@@ -48,7 +48,7 @@ class BlobTableModel(RowTableModel):
         self.total_bytes = 0
 
     # ---- Qt model interface
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         row = self._rows[index.row()]
@@ -100,7 +100,7 @@ class BlobTableModel(RowTableModel):
         except ValueError:
             return -1
 
-    def visible_rows_of(self, digests: set[str]) -> list[int]:
+    def visible_rows_of(self, digests: Container[str]) -> list[int]:
         """Visible row numbers of ``digests``, ascending (one pass, for selecting thousands at once)."""
         return [i for i, r in enumerate(self._rows) if r.digest in digests]
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar
 
 from ..ingests.ingest_model import PROGRESS_ROLE
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    def paint(self, painter, option, index: QModelIndex) -> None:
+    def paint(self, painter, option, index: QModelIndex | QPersistentModelIndex) -> None:
         value = index.data(PROGRESS_ROLE)
         if value is None:
             super().paint(painter, option, index)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
@@ -16,7 +16,7 @@ class RowTableModel(QAbstractTableModel):
     comparison per pair), and persistent indexes (the selection) follow their rows.
     """
 
-    SORT_KEYS: dict[int, Callable[[object], object]] = {}
+    SORT_KEYS: dict[int, Callable[[Any], Any]] = {}  # column -> key of one row (a subclass's row type)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -25,10 +25,10 @@ class RowTableModel(QAbstractTableModel):
         self._sort_col = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._headers)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
@@ -41,7 +41,7 @@ class RowTableModel(QAbstractTableModel):
         """The record shown at visible row ``row``."""
         return self._rows[row]
 
-    def flags(self, index: QModelIndex):
+    def flags(self, index: QModelIndex | QPersistentModelIndex):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return _FLAGS

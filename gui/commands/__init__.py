@@ -57,6 +57,7 @@ class Commands(Translated):
 
     def connect(self, actions: dict[str, QAction]) -> None:
         for command in self.with_actions():
+            assert command.action is not None  # with_actions() keeps only those
             actions[command.action].triggered.connect(lambda _checked=False, c=command: c.trigger())
 
     def update(self, actions: dict[str, QAction], store: BlobscopeStore | None) -> None:
@@ -65,6 +66,7 @@ class Commands(Translated):
         read_only = bool(getattr(store, "read_only", False))
         reason = getattr(store, "read_only_reason", None) or ""
         for command in self.with_actions():
+            assert command.action is not None
             act = actions[command.action]
             if command.writes and read_only:
                 act.setEnabled(False)

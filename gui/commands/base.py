@@ -56,13 +56,13 @@ class Selection:
 
     def blob_rows(self) -> list[BlobRow]:
         rows: list[BlobRow] = []
-        for rng in self._blob_view.selectionModel().selection():
+        for rng in self._blob_view.selectionModel().selection():  # type: ignore[attr-defined]  # iterable in PySide6
             for i in range(rng.top(), rng.bottom() + 1):
                 rows.append(self._blobs.row_at(i))
         return rows
 
     def blob_count(self) -> int:
-        return sum(r.height() for r in self._blob_view.selectionModel().selection())
+        return sum(r.height() for r in self._blob_view.selectionModel().selection())  # type: ignore[attr-defined]
 
     def ingest_rows(self) -> list[IngestRow]:
         return [self._ingests.row_at(i.row()) for i in self._ingest_view.selectionModel().selectedRows()]

@@ -47,7 +47,7 @@ class DetailsPane(QWidget):
         self.digest = _plain_label(self)
         self.digest.setObjectName("detailsDigest")
         self.digest.setFont(mono)
-        self.size = _plain_label(self)
+        self.size_label = _plain_label(self)
         self.created = _plain_label(self)
         self.updated = _plain_label(self)
         self.media_type = _plain_label(self)
@@ -57,7 +57,7 @@ class DetailsPane(QWidget):
         self.namespaces = _plain_label(self)
         self.namespaces.setObjectName("detailsNamespaces")
         form.addRow(self.tr("Digest:"), self.digest)
-        form.addRow(self.tr("Size:"), self.size)
+        form.addRow(self.tr("Size:"), self.size_label)
         form.addRow(self.tr("Created:"), self.created)
         form.addRow(self.tr("Updated:"), self.updated)
         form.addRow(self.tr("Media type:"), self.media_type)
@@ -66,8 +66,9 @@ class DetailsPane(QWidget):
         self._form = form
         for i in range(form.rowCount()):  # even our own captions never interpret markup
             item = form.itemAt(i, QFormLayout.ItemRole.LabelRole)
-            if item is not None and isinstance(item.widget(), QLabel):
-                item.widget().setTextFormat(Qt.TextFormat.PlainText)
+            caption = item.widget() if item is not None else None
+            if isinstance(caption, QLabel):
+                caption.setTextFormat(Qt.TextFormat.PlainText)
         layout.addLayout(form)
         self.refs = ReferencesBox(self)
         layout.addWidget(self.refs, 2)
@@ -87,7 +88,7 @@ class DetailsPane(QWidget):
     def show_nothing(self, text: str = "") -> None:
         self.current = None
         self.title.setText(text or self.tr("No blob selected"))
-        for w in (self.digest, self.size, self.created, self.updated, self.media_type, self.labels,
+        for w in (self.digest, self.size_label, self.created, self.updated, self.media_type, self.labels,
                   self.namespaces):
             w.setText("")
         self.refs.clear()
@@ -97,7 +98,7 @@ class DetailsPane(QWidget):
         self.current = row.digest
         self.title.setText(self.tr("Blob {short}").format(short=row.short))
         self.digest.setText(row.digest)
-        self.size.setText(f"{fmt.exact_size(row.size)}  ({fmt.size(row.size)})")
+        self.size_label.setText(f"{fmt.exact_size(row.size)}  ({fmt.size(row.size)})")
         self.created.setText(fmt.local_time(row.created_ns))
         self.updated.setText(fmt.local_time(row.updated_ns))
         self.media_type.setText(row.media_type or self.tr("unknown"))

@@ -142,8 +142,9 @@ class LabelEditorDialog(QDialog):
     def add_row(self, key: str = "", value: str = "") -> int:
         row = self._append(key, value)
         self.table.setCurrentCell(row, 0 if not key else 1)
-        if not key:
-            self.table.editItem(self.table.item(row, 0))
+        item = self.table.item(row, 0)
+        if not key and item is not None:
+            self.table.editItem(item)
         self._revalidate()
         return row
 

@@ -33,7 +33,7 @@ def hexdump(data: bytes, limit: int = HEX_BYTES) -> str:
 
 def _looks_textual(data: bytes) -> str | None:
     try:
-        text = data.decode("utf-8")
+        text: str | None = data.decode("utf-8")
     except UnicodeDecodeError:
         try:  # a preview may cut a multi-byte character at its end
             text = data[:-3].decode("utf-8") if len(data) > 3 else None

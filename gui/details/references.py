@@ -166,9 +166,11 @@ class ReferencesBox(QGroupBox):
 
     def items(self) -> list[QTreeWidgetItem]:
         """Every link item (for tests and accessibility tools)."""
-        out = []
+        out: list[QTreeWidgetItem] = []
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
-            out.extend(group.child(j) for j in range(group.childCount())
-                       if group.child(j).data(0, DIGEST_ROLE))
+            if group is None:
+                continue
+            kids = (group.child(j) for j in range(group.childCount()))
+            out.extend(k for k in kids if k is not None and k.data(0, DIGEST_ROLE))
         return out

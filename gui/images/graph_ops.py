@@ -41,7 +41,7 @@ def _records(rows: list, job) -> list[_Record]:
     for the GIL; validating 100k digests in one go stalled the window for 250 ms.
     """
     from store.digest import Digest
-    out = []
+    out: list = []
     for start in range(0, len(rows), YIELD_EVERY):
         if job.cancelled:
             raise errors.Cancelled("building the reference graph stopped")

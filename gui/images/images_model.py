@@ -7,7 +7,7 @@ store with thousands of images costs nothing until they are expanded.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from .. import fmt
@@ -66,39 +66,41 @@ class ImagesTreeModel(QAbstractItemModel):
         self.set_images([])
 
     # ---- Qt model interface
-    def _item(self, index: QModelIndex) -> _Item | None:
+    def _item(self, index: QModelIndex | QPersistentModelIndex) -> _Item | None:
         return index.internalPointer() if index.isValid() else None
 
-    def index(self, row: int, column: int, parent: QModelIndex = QModelIndex()) -> QModelIndex:
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
         if column < 0 or column >= len(self._headers) or row < 0:
             return QModelIndex()
         if parent.isValid():
             if parent.column() != 0:
                 return QModelIndex()
-            kids = self._item(parent).children
+            item = self._item(parent)
+            kids = item.children if item is not None else []
         else:
             kids = self._top
         if row >= len(kids):
             return QModelIndex()
         return self.createIndex(row, column, kids[row])
 
-    def parent(self, index: QModelIndex = QModelIndex()) -> QModelIndex:  # noqa: A003 - Qt's name
+    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # Qt overloads QObject.parent() with parent(index)
         item = self._item(index)
         if item is None or item.parent is None:
             return QModelIndex()
         return self.createIndex(item.parent.row, 0, item.parent)
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         if not parent.isValid():
             return len(self._top)
-        if parent.column() != 0:
+        item = self._item(parent)
+        if parent.column() != 0 or item is None:
             return 0
-        return self._item(parent).child_count()
+        return item.child_count()
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return len(self._headers)
 
-    def hasChildren(self, parent: QModelIndex = QModelIndex()) -> bool:
+    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
         return self.rowCount(parent) > 0
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
@@ -107,7 +109,7 @@ class ImagesTreeModel(QAbstractItemModel):
             return self._headers[section]
         return None
 
-    def flags(self, index: QModelIndex):
+    def flags(self, index: QModelIndex | QPersistentModelIndex):
         return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def _name(self, item: _Item) -> str:
@@ -124,7 +126,7 @@ class ImagesTreeModel(QAbstractItemModel):
             text += "  " + self.tr("(cycle: shown above)")
         return text
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         item = self._item(index)
         if item is None:
             return None

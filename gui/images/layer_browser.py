@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import stat
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from .. import fmt
 from ..blobs.table_model import RowTableModel
+from ..jobs import Job
 from . import graph_ops
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class LayerEntriesModel(RowTableModel):
         self._headers = [self.tr("Path"), self.tr("Type"), self.tr("Size"), self.tr("Mode"),
                          self.tr("Modified")]
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         e = self._rows[index.row()]
@@ -186,8 +187,8 @@ class LayerBrowserDialog(QDialog):
         layout.addWidget(buttons)
 
         self.view.selectionModel().currentRowChanged.connect(self._on_current)
-        self._list_job = None
-        self._preview_job = None
+        self._list_job: Job | None = None
+        self._preview_job: Job | None = None
         self._preview_path: str | None = None
         self.finished_listing = False
         self.error: str | None = None
@@ -201,6 +202,7 @@ class LayerBrowserDialog(QDialog):
         self.status.setText(self.tr("Reading the layer…"))
         self.stop_button.setEnabled(True)
         store, digest = self.store, self.digest
+        job: Job
         job = self.runner.start(f"list layer {digest}", lambda j: graph_ops.list_layer(store, digest, j),
                                 on_partial=lambda entries: self._on_batch(job, entries),
                                 on_done=lambda n: self._on_listed(job, n),
@@ -276,6 +278,7 @@ class LayerBrowserDialog(QDialog):
             return
         self.preview.setPlainText(self.tr("Reading /{path}…").format(path=entry.path))
         store, digest, path = self.store, self.digest, entry.path
+        job: Job
         job = self.runner.start(f"preview {path} in {digest}",
                                 lambda j: graph_ops.read_layer_file(store, digest, path, j),
                                 on_done=lambda f: self._on_preview(job, path, f),

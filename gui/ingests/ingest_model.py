@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from .. import fmt
 from ..blobs.table_model import RowTableModel
@@ -50,7 +50,7 @@ class IngestTableModel(RowTableModel):
                 done=fmt.size(row.offset), total=fmt.size(row.total), pct=100.0 * row.offset / row.total)
         return self.tr("{done} so far").format(done=fmt.size(row.offset))
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         row = self._rows[index.row()]

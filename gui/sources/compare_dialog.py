@@ -56,7 +56,7 @@ class CompareDialog(QDialog):
         self.setWindowTitle(self.tr("Compare Sources"))
         self.resize(900, 560)
         self.choices: list[Source] = []
-        self.result = None
+        self.outcome = None
         self.running = False
         self.source_box = QComboBox(self)
         self.source_box.setObjectName("compareSourceBox")
@@ -125,7 +125,7 @@ class CompareDialog(QDialog):
         here = window.store
         self.running = True
         self.compare_button.setEnabled(False)
-        self.result = None
+        self.outcome = None
         self.only_here.clear()
         self.only_there.clear()
         self.summary.setText(self.tr("Listing both sources…"))
@@ -157,7 +157,7 @@ class CompareDialog(QDialog):
         window.runner.start("compare", work, on_done=done, on_error=failed)
 
     def show_result(self, here_name: str, other: Source, result) -> None:
-        self.result = result
+        self.outcome = result
         there_name = other.name_with_namespace
         self.here_caption.setText(self.tr("Only in this source ({n}, {size})").format(
             n=len(result.only_a), size=fmt.size(result.only_a_bytes)))
@@ -179,4 +179,5 @@ class CompareDialog(QDialog):
 
     def digests(self, which: str) -> list[str]:
         tree = self.only_here if which == "here" else self.only_there
-        return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+        items = (tree.topLevelItem(i) for i in range(tree.topLevelItemCount()))
+        return [item.text(0) for item in items if item is not None]

@@ -79,11 +79,11 @@ class SourcesController(QObject):
             act.setStatusTip(tip)
             act.setToolTip(tip)
             act.setProperty("baseToolTip", tip)
-            w.actions[name] = act
+            w.action_map[name] = act
             w.addAction(act)
-        w.actions["actionCompare"].setEnabled(False)  # until a source is open
-        w.actions["actionSources"].triggered.connect(self.show_sources_dialog)
-        w.actions["actionCompare"].triggered.connect(self.show_compare_dialog)
+        w.action_map["actionCompare"].setEnabled(False)  # until a source is open
+        w.action_map["actionSources"].triggered.connect(self.show_sources_dialog)
+        w.action_map["actionCompare"].triggered.connect(self.show_compare_dialog)
         mb = w.menuBar()
         view = next((a for a in mb.actions() if a.menu() is not None and a.text() == w.tr("&View")), None)
         menu = mb.addMenu(self.tr("S&ources")) if view is None else None
@@ -92,8 +92,8 @@ class SourcesController(QObject):
             menu = QMenu(self.tr("S&ources"), mb)
             mb.insertMenu(view, menu)
         menu.setObjectName("sourcesMenu")
-        menu.addAction(w.actions["actionSources"])
-        menu.addAction(w.actions["actionCompare"])
+        menu.addAction(w.action_map["actionSources"])
+        menu.addAction(w.action_map["actionCompare"])
         self.menu = menu
 
     def _build_widgets(self) -> None:
@@ -213,7 +213,7 @@ class SourcesController(QObject):
                 self.sources.set_namespace(w._target, ns)  # the namespace last used on this daemon
             self.sourcesChanged.emit()
         self.fill_source_box()
-        self.window.actions["actionCompare"].setEnabled(store is not None)
+        self.window.action_map["actionCompare"].setEnabled(store is not None)
 
     # ------------------------------------------------------------------ connection
     def _stop_watching(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any, Callable
 
 from store import containerd_root, errors
 
@@ -28,14 +29,15 @@ def open_any(target: str):
     """A store for ``target``; raises a ContentError a person can read when there is none."""
     from store import LocalStore
     path = Path(target)
+    opener: Callable[..., Any] | None
     try:
-        from store.containerd.sources import open_source
+        from store.containerd.sources import open_source as opener
     except ImportError as e:  # grpc/containerd extras missing: plain directories still work
         log.info("containerd sources unavailable (%s); opening %s as a plain store", e, target)
-        open_source = None
-    if open_source is not None:
+        opener = None
+    if opener is not None:
         try:
-            return _usable(open_source(target), target)
+            return _usable(opener(target), target)
         except errors.NotFound:
             raise
         except Exception as e:  # noqa: BLE001 - fall back below when the files can still be shown

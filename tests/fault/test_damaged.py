@@ -59,7 +59,7 @@ def test_truncated_and_bit_flipped_blobs(qtbot, tmp_path, make_window, figures):
     assert text.returncode == 1 and truncated in text.stdout + text.stderr and flipped in text.stdout + text.stderr
     # the GUI: actionVerify marks them
     win = make_window(store.root)
-    win.actions["actionVerify"].trigger()
+    win.action_map["actionVerify"].trigger()
     qtbot.waitUntil(lambda: win.commands.verify.job is None, timeout=30000)
     marks = {win.blob_model.row_at(i).digest: win.blob_model.row_at(i).verified
              for i in range(win.blob_model.rowCount())}
@@ -133,7 +133,7 @@ def test_broken_ingests_listed_and_removable(qtbot, tmp_path, make_window, figur
             sm.select(win.ingest_model.index(i, 0),
                       QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
     win.ctx.dialogs.answer("confirm", True)
-    win.actions["actionAbort"].trigger()
+    win.action_map["actionAbort"].trigger()
     qtbot.waitUntil(lambda: [r.ref for r in win.ingest_model.rows()] == ["healthy"], timeout=10000)
     assert store.broken_ingests() == [] and [s.ref for s in store.list_statuses()] == ["healthy"]
     assert len(list(store.walk())) == 3
@@ -223,13 +223,13 @@ def test_store_deleted_while_the_gui_is_open(qtbot, tmp_path, make_window, figur
     assert str(root) in win.statusBar().currentMessage()
     assert win.ctx.dialogs.errors == []
     # F5 on the missing store: still no crash, no new store created behind the user's back
-    win.actions["actionRefresh"].trigger()
+    win.action_map["actionRefresh"].trigger()
     qtbot.wait(500)
     assert not root.exists()
     # recreated: a refresh lists it again
     store2 = LocalStore(root)
     again = make_blobs(store2, 2)
-    win.actions["actionRefresh"].trigger()
+    win.action_map["actionRefresh"].trigger()
     qtbot.waitUntil(lambda: {win.blob_model.row_at(i).digest for i in range(win.blob_model.rowCount())}
                     == set(again), timeout=10000)
     # another store opens fine

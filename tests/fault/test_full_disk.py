@@ -135,7 +135,7 @@ def test_gui_import_on_a_full_disk(qtbot, setup, make_window, figures):
     win.ingest_view.selectionModel().select(
         win.ingest_model.index(row, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
     win.ctx.dialogs.answer("confirm", True)
-    win.actions["actionAbort"].trigger()
+    win.action_map["actionAbort"].trigger()
     qtbot.waitUntil(lambda: win.ingest_model.rowCount() == 1, timeout=10000)
     assert win.ingest_model.row_at(0).ref == "keep-ingest"
     check_nothing_else_lost(store, kept)

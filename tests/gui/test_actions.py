@@ -26,7 +26,7 @@ def test_delete_asks_once_with_count_size_and_gc_warnings(qtbot, make_window, st
     win = make_window(store.root)
     select_digests(win, [root, child, plain])
     dialogs.answer("confirm", True)
-    win.actions["actionDelete"].trigger()
+    win.action_map["actionDelete"].trigger()
     wait_jobs(qtbot, win)
     (kind, (title, text, detail)), = dialogs.asked
     assert "3 blob(s)" in text and "145 Bytes" in text
@@ -67,7 +67,7 @@ def test_delete_through_the_real_message_box(qtbot, make_window, store):
         box.button(QMessageBox.StandardButton.Ok).click()
 
     QTimer.singleShot(0, answer)
-    win.actions["actionDelete"].trigger()
+    win.action_map["actionDelete"].trigger()
     wait_jobs(qtbot, win)
     assert "1 blob(s)" in seen["text"]
     assert not blob_file(store, d).exists()
@@ -86,7 +86,7 @@ def test_abort_selected_ingests(qtbot, make_window, store, dialogs):
             sm.select(win.ingest_model.index(i, 0),
                       QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
     dialogs.answer("confirm", True)
-    win.actions["actionAbort"].trigger()
+    win.action_map["actionAbort"].trigger()
     wait_jobs(qtbot, win)
     assert "2 ingest(s)" in dialogs.asked[0][1][1]
     assert [s.ref for s in store.list_statuses()] == ["two"]
@@ -95,7 +95,6 @@ def test_abort_selected_ingests(qtbot, make_window, store, dialogs):
 
 def test_edit_labels_through_the_label_editor(qtbot, make_window, store):
     from gui.details.label_editor import LabelEditorDialog
-
     from gui.dialogs import DialogService
     d = add_blob(store, b"labelled", {"old": "1", "drop": "me"})
     win = make_window(store.root)
@@ -122,7 +121,7 @@ def test_edit_labels_through_the_label_editor(qtbot, make_window, store):
         ok.click()
 
     QTimer.singleShot(0, drive)
-    win.actions["actionEditLabels"].trigger()
+    win.action_map["actionEditLabels"].trigger()
     wait_jobs(qtbot, win)
     labels = store.info(d).labels
     assert labels["old"] == "1" and "drop" not in labels
@@ -146,7 +145,7 @@ def test_store_refusing_labels_is_reported_and_model_unchanged(qtbot, make_windo
     win = make_window(store.root)
     select_digests(win, [d])
     dialogs.answer("edit_labels", {"k": "v" * 5000})  # bypasses the dialog's own check
-    win.actions["actionEditLabels"].trigger()
+    win.action_map["actionEditLabels"].trigger()
     wait_jobs(qtbot, win)
     assert dialogs.errors and "were not changed" in dialogs.errors[0] and "4096" in dialogs.errors[0]
     assert store.info(d).labels == {"a": "b"}
@@ -161,7 +160,7 @@ def test_import_with_labels_and_progress(qtbot, make_window, store, dialogs, tmp
     win = make_window(store.root)
     dialogs.answer("open_files", [str(src)])
     dialogs.answer("edit_labels", {"example.com/source": "import test"})
-    win.actions["actionImport"].trigger()
+    win.action_map["actionImport"].trigger()
     wait_jobs(qtbot, win)
     d = Digest.from_bytes(data)
     assert blob_file(store, d).read_bytes() == data
@@ -200,7 +199,7 @@ def test_import_cancel_leaves_resumable_ingest(qtbot, make_window, store, dialog
     dialogs.answer("open_files", [str(src)])
     dialogs.answer("edit_labels", {})
     QTimer.singleShot(0, cancel_when_moving)
-    win.actions["actionImport"].trigger()
+    win.action_map["actionImport"].trigger()
     wait_jobs(qtbot, win, timeout=60000)
     statuses = store.list_statuses()
     assert len(statuses) == 1 and 0 < statuses[0].offset < len(data)
@@ -236,7 +235,7 @@ def test_export_blob_to_file(qtbot, make_window, store, dialogs, tmp_path):
     target = tmp_path / "out" / "blob.bin"
     target.parent.mkdir()
     dialogs.answer("save_file", str(target))
-    win.actions["actionExport"].trigger()
+    win.action_map["actionExport"].trigger()
     wait_jobs(qtbot, win)
     assert target.read_bytes() == data
     assert [p.name for p in target.parent.iterdir()] == ["blob.bin"]  # no temp file left
@@ -248,7 +247,7 @@ def test_export_into_missing_directory_reports_and_leaves_nothing(qtbot, make_wi
     win = make_window(store.root)
     select_digests(win, [d])
     dialogs.answer("save_file", str(tmp_path / "nope" / "x.bin"))
-    win.actions["actionExport"].trigger()
+    win.action_map["actionExport"].trigger()
     wait_jobs(qtbot, win)
     assert dialogs.errors and "Exporting" in dialogs.errors[0]
     assert not (tmp_path / "nope").exists()
@@ -262,7 +261,7 @@ def test_verify_flags_a_corrupted_blob(qtbot, make_window, store, dialogs):
     path.write_bytes(b"WILL be damaged")
     win = make_window(store.root)
     win.blob_view.clearSelection()
-    win.actions["actionVerify"].trigger()
+    win.action_map["actionVerify"].trigger()
     wait_jobs(qtbot, win)
     assert win.blob_model.get(good).verified is True
     assert win.blob_model.get(bad).verified is False
@@ -275,7 +274,7 @@ def test_copy_digest(qtbot, make_window, store):
     d = add_blob(store, b"copy me")
     win = make_window(store.root)
     select_digests(win, [d])
-    win.actions["actionCopyDigest"].trigger()
+    win.action_map["actionCopyDigest"].trigger()
     assert QApplication.clipboard().text() == d
 
 
@@ -288,7 +287,7 @@ def test_open_store_switches_and_remembers(qtbot, make_window, store, dialogs, t
     win = make_window(store.root)
     dialogs.answer("open_directory", str(other))
     with qtbot.waitSignal(win.scanFinished, timeout=10000):
-        win.actions["actionOpenStore"].trigger()
+        win.action_map["actionOpenStore"].trigger()
     assert blob_digests(win) == {d2}
     assert win.ctx.recent_stores()[:2] == [str(other), str(store.root)]
     assert win.ctx.last_store() == str(other)
@@ -316,10 +315,10 @@ def test_read_only_store_disables_mutations_with_reason(qtbot, make_window, tmp_
     assert win.readonly_action.isVisible() and win.status_badge.isVisible()
     select_digests(win, [d])
     for name in ("actionDelete", "actionEditLabels", "actionImport"):
-        act = win.actions[name]
+        act = win.action_map[name]
         assert not act.isEnabled(), name
         assert "read-only" in act.toolTip()
-    assert win.actions["actionExport"].isEnabled() and win.actions["actionVerify"].isEnabled()
+    assert win.action_map["actionExport"].isEnabled() and win.action_map["actionVerify"].isEnabled()
     qtbot.keyClick(win.blob_view, Qt.Key.Key_Delete)
     assert dialogs.asked == [] and blob_file(writable, d).exists()
 
@@ -339,7 +338,7 @@ def test_background_failure_reaches_user_and_log(qtbot, make_window, store, dial
 
     win.store = Failing()
     dialogs.answer("confirm", True)
-    win.actions["actionDelete"].trigger()
+    win.action_map["actionDelete"].trigger()
     wait_jobs(qtbot, win)
     assert dialogs.errors and "could not be deleted" in dialogs.errors[0] and "locked" in dialogs.errors[0]
     assert d in blob_digests(win)  # nothing half-applied
@@ -378,7 +377,7 @@ def test_damaged_ingest_is_shown_and_can_be_removed(qtbot, make_window, store, d
     assert win.ingest_model.data(win.ingest_model.index(0, COL_STATE)) == "damaged"
     win.ingest_view.selectRow(0)
     dialogs.answer("confirm", True)
-    win.actions["actionAbort"].trigger()
+    win.action_map["actionAbort"].trigger()
     wait_jobs(qtbot, win)
     assert not junk.exists()
     assert win.ingest_model.rowCount() == 0
@@ -449,8 +448,9 @@ def test_default_store_is_shared_with_blobctl(monkeypatch, tmp_path):
 
 
 def test_label_key_editor_offers_containerd_keys(qtbot):
-    from gui.details.label_editor import LabelEditorDialog
     from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
+
+    from gui.details.label_editor import LabelEditorDialog
     dlg = LabelEditorDialog({})
     qtbot.addWidget(dlg)
     row = dlg.add_row("k", "v")
@@ -495,12 +495,12 @@ def test_a_filter_that_clears_the_selection_disables_the_selection_actions(qtbot
     other = add_blob(store, b"other")
     win = make_window(store.root)
     select_digests(win, [other])
-    assert win.actions["actionDelete"].isEnabled()
+    assert win.action_map["actionDelete"].isEnabled()
     win.filter_edit.setText(str(keep))
     win.apply_filter()
     assert win.blob_model.rowCount() == 1 and win.selection.blob_count() == 0
-    assert not win.actions["actionDelete"].isEnabled()
-    assert not win.actions["actionCopyDigest"].isEnabled()
+    assert not win.action_map["actionDelete"].isEnabled()
+    assert not win.action_map["actionCopyDigest"].isEnabled()
 
 
 def test_deleting_hundreds_of_blobs_at_once_leaves_a_consistent_window(qtbot, make_window, store, dialogs):
@@ -512,10 +512,10 @@ def test_deleting_hundreds_of_blobs_at_once_leaves_a_consistent_window(qtbot, ma
     select_digests(win, many)
     qtbot.waitUntil(lambda: win.details.current is None)  # many selected: no single blob shown
     dialogs.answer("confirm", True)
-    win.actions["actionDelete"].trigger()
+    win.action_map["actionDelete"].trigger()
     wait_jobs(qtbot, win)
     assert blob_digests(win) == {str(keep)}
     assert win.blob_model.total_count == 1 and win.blob_model.total_bytes == len(b"keep")
     assert win.details.current is None
-    assert not win.actions["actionDelete"].isEnabled()
+    assert not win.action_map["actionDelete"].isEnabled()
     assert dialogs.errors == []

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QImage
 
@@ -199,11 +198,11 @@ def test_strings_in_command_objects_are_translated_at_run_time(qtbot, make_windo
         assert tabs.tabText(tabs.indexOf(win.images_view)) == ZH_CN["Images ({n})"].format(n=0)  # ImageGraph
         select_digests(win, [d])
         dialogs.answer("confirm", False)
-        win.actions["actionDelete"].trigger()  # DeleteBlobs
+        win.action_map["actionDelete"].trigger()  # DeleteBlobs
         (_kind, (title, _text, detail)), = dialogs.asked
         assert title == ZH_CN["Delete blobs"] and ZH_CN["This cannot be undone."] in detail
         ro = make_window(root / "io.containerd.content.v1.content")
-        assert ro.actions["actionImport"].toolTip().startswith(ZH_CN["The store is read-only: {reason}"]
+        assert ro.action_map["actionImport"].toolTip().startswith(ZH_CN["The store is read-only: {reason}"]
                                                               .split("{")[0])  # Commands
     finally:
         i18n.install(app, "en")

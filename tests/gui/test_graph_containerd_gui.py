@@ -4,8 +4,8 @@ of a umoci image): through the daemon's socket, and from its stopped root (label
 from __future__ import annotations
 
 import pytest
-from gui.details.references import DIGEST_ROLE as REF_DIGEST
 
+from gui.details.references import DIGEST_ROLE as REF_DIGEST
 from tests.gui.conftest import wait_jobs
 from tests.support.containerd import ContainerdDaemon
 from tests.support.images import describe_layout, make_oci_image
@@ -39,12 +39,12 @@ def _check_window(qtbot, win, want) -> None:
     qtbot.waitUntil(lambda: win.details.refs.digest == want.manifests["arm64"] and bool(win.details.refs.items()))
     names = [(i.text(0), i.data(0, REF_DIGEST)) for i in win.details.refs.items()]
     assert ("config", want.configs["arm64"]) in names and ("m.1", want.index) in names
-    win.actions["actionSelectUnreferenced"].trigger()
+    win.action_map["actionSelectUnreferenced"].trigger()
     assert win.selection.blob_count() == 0
     assert "No unreferenced blobs" in win.statusBar().currentMessage()
     # the motd layer's files, read through this store
     win.commands.select_blob.run(want.layers["amd64"][1])
-    win.actions["actionBrowseLayer"].trigger()
+    win.action_map["actionBrowseLayer"].trigger()
     dlg = win.commands.browse_layer.dialog
     qtbot.waitUntil(lambda: dlg.finished_listing, timeout=30000)
     assert dlg.select_path("etc/motd")

@@ -11,12 +11,12 @@ import posixpath
 import tarfile
 
 import pytest
-from gui.details.references import DIGEST_ROLE, PRESENT_ROLE
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
 
 from gui import fmt
 from gui.blobs.blob_model import COL_MEDIA
+from gui.details.references import DIGEST_ROLE, PRESENT_ROLE
 from gui.images.images_model import COL_SIZE, COL_TOTAL, SORT_ROLE, ImagesTreeModel
 from gui.images.images_model import DIGEST_ROLE as TREE_DIGEST
 from gui.images.layer_browser import LayerEntriesModel
@@ -237,8 +237,8 @@ def test_select_unreferenced_selects_the_reclaimable_set_and_delete_removes_only
     win = open_with_graph(qtbot, make_window, store.root)
     win.filter_edit.setText(str(kept))  # hides every reclaimable blob: the action clears it
     win.apply_filter()
-    assert win.actions["actionSelectUnreferenced"].isEnabled()
-    win.actions["actionSelectUnreferenced"].trigger()
+    assert win.action_map["actionSelectUnreferenced"].isEnabled()
+    win.action_map["actionSelectUnreferenced"].trigger()
     assert set(selected(win)) == expected
     assert win.filter_edit.text() == ""
     msg = win.statusBar().currentMessage()
@@ -251,10 +251,10 @@ def test_select_unreferenced_selects_the_reclaimable_set_and_delete_removes_only
     qtbot.waitUntil(lambda: win.details.current == stray)
     assert "Unreferenced — reclaimable" in win.details.refs.status.text()
 
-    win.actions["actionSelectUnreferenced"].trigger()
+    win.action_map["actionSelectUnreferenced"].trigger()
     dialogs.answer("confirm", True)
     before = {str(i.digest) for i in store.walk()}
-    win.actions["actionDelete"].trigger()
+    win.action_map["actionDelete"].trigger()
     assert dialogs.asked[-1][0] == "confirm" and "Delete 3 blob(s)" in dialogs.asked[-1][1][1]
     qtbot.waitUntil(lambda: {str(i.digest) for i in store.walk()} == before - expected, timeout=15000)
     for d in expected:
@@ -264,7 +264,7 @@ def test_select_unreferenced_selects_the_reclaimable_set_and_delete_removes_only
     # the delete's rescan rebuilds the graph by itself: nothing is left to reclaim
     qtbot.waitUntil(lambda: win.image_graph.graph is not None and not win.image_graph.graph.reclaimable(),
                     timeout=30000)
-    win.actions["actionSelectUnreferenced"].trigger()
+    win.action_map["actionSelectUnreferenced"].trigger()
     assert selected(win) == []
     assert "No unreferenced blobs" in win.statusBar().currentMessage()
 
@@ -298,7 +298,7 @@ def test_layer_browser_lists_real_gzip_layer_and_previews_motd(qtbot, make_windo
 
     # the busybox layer through the action: a binary file is not shown as text
     select_digests(win, [want.layers["amd64"][0]])
-    win.actions["actionBrowseLayer"].trigger()
+    win.action_map["actionBrowseLayer"].trigger()
     dlg = win.commands.browse_layer.dialog
     qtbot.waitUntil(lambda: dlg.finished_listing, timeout=15000)
     assert "bin/busybox" in dlg.model.paths()
@@ -313,7 +313,7 @@ def test_layer_browser_refuses_a_config_in_a_sentence(qtbot, make_window, store,
     want = describe_layout(layout)
     win = open_with_graph(qtbot, make_window, store.root)
     select_digests(win, [want.configs["amd64"]])
-    win.actions["actionBrowseLayer"].trigger()
+    win.action_map["actionBrowseLayer"].trigger()
     dlg = win.commands.browse_layer.dialog
     qtbot.waitUntil(lambda: dlg.error is not None, timeout=10000)
     assert dlg.status.text().startswith(f"Could not list the files of layer {want.configs['amd64']}")
@@ -420,12 +420,12 @@ def test_graph_of_a_previous_store_is_dropped(qtbot, make_window, store, tmp_pat
 
 # --------------------------------------------------------------------------- translations, icons
 def test_new_strings_are_translated_and_icons_load(qtbot):
-    from gui.details.references import ReferencesBox
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QWidget
 
     from gui import i18n
     from gui.actions import make_actions
+    from gui.details.references import ReferencesBox
     from gui.kinds import KINDS, kind_text
     from gui.resources import icon
     app = QCoreApplication.instance()
@@ -455,7 +455,7 @@ def test_a_label_edit_rebuilds_the_graph_and_the_references(qtbot, make_window, 
     select_digests(win, [stray])
     qtbot.waitUntil(lambda: "Unreferenced" in win.details.refs.status.text())
     dialogs.answer("edit_labels", {"containerd.io/gc.root": "2026-11-27T00:00:00Z"})
-    win.actions["actionEditLabels"].trigger()
+    win.action_map["actionEditLabels"].trigger()
     qtbot.waitUntil(lambda: win.image_graph.graph is not None and not win.image_graph.graph.reclaimable(),
                     timeout=15000)
     qtbot.waitUntil(lambda: win.details.refs.status.text().startswith("Reachable"), timeout=5000)

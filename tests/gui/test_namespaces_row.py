@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QFormLayout
 from store import Digest
 from store.containerd.client import ContainerdStore
 from tests.gui.conftest import add_blob, blob_digests, select_digests, wait_jobs
-from tests.integration.conftest import containerd  # noqa: F401 - the private daemon fixture
 
 GC = "containerd.io/gc.root=x"
 

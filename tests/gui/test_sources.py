@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from gui.sources.saved import SETTINGS_KEY, Source, SourceList
 from PySide6.QtCore import QSettings
 
+from gui.sources.saved import SETTINGS_KEY, Source, SourceList
 from store import Digest, LocalStore
 from tests.gui.conftest import add_blob, blob_digests, wait_jobs
-from tests.integration.conftest import containerd  # noqa: F401  (the private daemon fixture)
 
 GC = "containerd.io/gc.root=keep"
 
@@ -148,7 +147,7 @@ def test_switch_between_local_store_and_daemon_and_compare(qtbot, make_window, s
     wait_jobs(qtbot, win)
 
     # Compare with… the daemon (namespace default), on a worker
-    win.actions["actionCompare"].trigger()
+    win.action_map["actionCompare"].trigger()
     cmp = win.sources_ui.compare_dialog
     assert cmp.isVisible()
     assert cmp.select(f"unix://{containerd.address}", "default")
@@ -164,7 +163,7 @@ def test_switch_between_local_store_and_daemon_and_compare(qtbot, make_window, s
     with qtbot.waitSignal(win.scanFinished, timeout=20000):
         box.activated.emit(index)
     wait_jobs(qtbot, win)
-    win.actions["actionCompare"].trigger()
+    win.action_map["actionCompare"].trigger()
     assert cmp.select(f"unix://{containerd.address}", "team-b")
     with qtbot.waitSignal(win.sources_ui.compareDone, timeout=30000):
         cmp.compare_button.click()
@@ -269,12 +268,12 @@ def test_compare_needs_an_open_source_and_another_one(qtbot, make_window, store,
 
     empty = MainWindow(AppContext(dialogs=dialogs, settings=settings))
     qtbot.addWidget(empty)
-    assert not empty.actions["actionCompare"].isEnabled()
+    assert not empty.action_map["actionCompare"].isEnabled()
     empty.shutdown()
     add_blob(store, b"x")
     win = make_window(store.root)
-    assert win.actions["actionCompare"].isEnabled()
-    win.actions["actionCompare"].trigger()
+    assert win.action_map["actionCompare"].isEnabled()
+    win.action_map["actionCompare"].trigger()
     dlg = win.sources_ui.compare_dialog
     assert not dlg.compare_button.isEnabled() and "no other source" in dlg.summary.text()
     dlg.close()

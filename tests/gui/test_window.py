@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import threading
 
-from gui.details.references import DIGEST_ROLE
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from gui.blobs.blob_model import COL_LABELS
+from gui.details.references import DIGEST_ROLE
 from tests.gui.conftest import add_blob, blob_digests, select_digests, wait_jobs
 
 

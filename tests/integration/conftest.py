@@ -14,13 +14,6 @@ if str(_REPO) not in sys.path:  # `pytest` (not `python -m pytest`) does not put
 from tests.support.containerd import ContainerdDaemon  # noqa: E402
 
 
-@pytest.fixture
-def containerd(tmp_path):
-    """A started private containerd daemon; stopped (by PID) after the test whatever happens."""
-    with ContainerdDaemon(tmp_path) as daemon:
-        yield daemon
-
-
 @pytest.fixture(scope="module")
 def daemon(request, tmp_path_factory):
     """One private containerd daemon for a whole test module, stopped after its last test.
