@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,24 +24,7 @@ from . import opening as sources
 from .saved import Source
 
 if TYPE_CHECKING:
-    from ..context import AppContext
-    from ..jobs import JobRunner
-
-
-class _Window(Protocol):
-    """What the dialog uses of the main window."""
-
-    store: Any
-    runner: JobRunner
-    ctx: AppContext
-
-
-class CompareHost(Protocol):
-    """What the dialog needs of whoever opens it (the SourcesController)."""
-
-    window: _Window
-
-    def compare_choices(self) -> list[Source]: ...
+    from .hosts import CompareHost
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -23,30 +23,7 @@ from PySide6.QtWidgets import (
 from .saved import Source, is_address
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import SignalInstance
-
-    from ..context import AppContext
-    from ..jobs import JobRunner
-    from .saved import SourceList
-
-
-class _Window(Protocol):
-    """What the dialog uses of the main window."""
-
-    store: Any
-    runner: JobRunner
-    ctx: AppContext
-
-
-class SourcesHost(Protocol):
-    """What the dialog needs of whoever opens it (the SourcesController)."""
-
-    window: _Window
-    sources: SourceList
-    sourcesChanged: SignalInstance
-
-    def fill_source_box(self) -> None: ...
-    def open_source(self, source: Source) -> None: ...
+    from .hosts import SourcesHost
 
 
 class SourcesDialog(QDialog):
