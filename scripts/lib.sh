@@ -58,12 +58,31 @@ bs_apt_ensure() {
     bs_apt_update_once
   fi
   local opts=(-y -q --no-install-recommends -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=600)
+  bs_services_held
   if ! bs_as_root apt-get install "${opts[@]}" "${missing[@]}" </dev/null; then
-    [ "$BS_APT_UPDATED" -eq 1 ] && bs_die "apt-get could not install: ${missing[*]}"
+    if [ "$BS_APT_UPDATED" -eq 1 ]; then bs_services_released; bs_die "apt-get could not install: ${missing[*]}"; fi
     bs_apt_update_once
     bs_as_root apt-get install "${opts[@]}" "${missing[@]}" </dev/null \
-      || bs_die "apt-get could not install: ${missing[*]}"
+      || { bs_services_released; bs_die "apt-get could not install: ${missing[*]}"; }
   fi
+  bs_services_released
+}
+
+# The tests install containerd and openssh-server only for the private daemons they start
+# themselves: the machine's own containerd and sshd must not be started (or enabled) by the
+# install. invoke-rc.d and deb-systemd-invoke ask /usr/sbin/policy-rc.d; exit code 101 means
+# "no service actions". An existing policy of the machine's is left as it is.
+BS_POLICY_RC=/usr/sbin/policy-rc.d
+BS_POLICY_OURS=0
+bs_services_held() {
+  [ -e "$BS_POLICY_RC" ] && return 0
+  printf '#!/bin/sh\n# written by Blobscope scripts/lib.sh for the length of one apt-get install\nexit 101\n' \
+    | bs_as_root tee "$BS_POLICY_RC" >/dev/null && bs_as_root chmod 0755 "$BS_POLICY_RC" && BS_POLICY_OURS=1
+}
+bs_services_released() {
+  [ "$BS_POLICY_OURS" -eq 1 ] || return 0
+  bs_as_root rm -f "$BS_POLICY_RC"
+  BS_POLICY_OURS=0
 }
 
 # Print a Python >= 3.11 that can create venvs; install Debian's python3 if there is none.
