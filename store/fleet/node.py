@@ -59,6 +59,7 @@ def explain_failure(tunnel: Tunnel, exc: errors.ContentError) -> errors.ContentE
     if not isinstance(exc, errors.Unavailable):
         return exc
     where = str(tunnel.address)
+    tunnel.settle()  # the call may have failed because ssh is on its way out: let it finish first
     if not tunnel.alive:  # ssh exited after the tunnel was up: sshd died, the network dropped, keepalives lapsed
         line = relevant_line(tunnel.stderr_lines())
         return SshFailure(f"{where}: the SSH connection ended during the query{': ' + line if line else ''}",

@@ -204,7 +204,8 @@ class FleetRunner(Generic[T]):
             result = self.task(NodeQuery(node, store, lambda n: self._set(node, NodeState.LISTING, count=n), stop))
         except BaseException as exc:  # noqa: BLE001 - every failure is this node's alone
             state, reason, kind = self._failure(node, r, tunnel, exc)
-            self._finish(node, state, reason=reason, kind=kind)
+            prefix = f"{node.address}: "  # the node is named beside the reason, not inside it
+            self._finish(node, state, reason=reason[len(prefix):] if reason.startswith(prefix) else reason, kind=kind)
             if not isinstance(exc, Exception):
                 raise
         else:

@@ -138,6 +138,9 @@ class Tunnel:
         o = self.options
         return [*o.base_arguments(), "-N",
                 "-o", "BatchMode=yes",
+                # INFO, whatever the config says: sshd's refusal to open the remote socket ("open
+                # failed") is an INFO line, and it is how a missing socket is told from a dead node
+                "-o", "LogLevel=INFO",
                 "-o", "StrictHostKeyChecking=yes",
                 "-o", "ExitOnForwardFailure=yes",
                 "-o", "StreamLocalBindUnlink=yes",
@@ -248,6 +251,17 @@ class Tunnel:
     def _last_line_suffix(self) -> str:
         line = relevant_line(self.stderr_lines())
         return f" ({line})" if line else ""
+
+    def settle(self, timeout: float = 0.5) -> bool:
+        """Wait up to ``timeout`` for ssh to exit (a call failed: is it ssh going away?); True if it exited."""
+        proc = self._proc
+        if proc is None:
+            return True
+        try:
+            proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
 
     def remote_socket_refused(self) -> bool:
         """True when sshd said it could not open the remote socket for a forwarded connection."""

@@ -184,3 +184,14 @@ def test_ssh_is_never_given_an_option_from_the_address(lab):
     argv = Tunnel(parse(lab.address(0))).argv("/tmp/x.sock")
     assert argv[-2:] == ["--", "root@127.0.0.1"]
     assert "BatchMode=yes" in argv and "StrictHostKeyChecking=yes" in argv
+
+
+def test_a_node_with_too_many_blobs_fails_instead_of_filling_memory(lab, tmp_path, capsys):
+    fleet = tmp_path / "fleet.txt"
+    names = lab.write_fleet(fleet)
+    rc, out, err = run(capsys, "--fleet", fleet, "--ssh-config", lab.client.config, "--max-blobs", "1", "ls", "--json")
+    assert rc == 1
+    failed = json.loads(out)["failed"]
+    assert list(failed) == names
+    assert all("more than 1 blobs; listing stopped" in reason for reason in failed.values())
+    assert ssh_processes(lab) == []
