@@ -270,7 +270,10 @@ class SshClient:
 class FleetLab:
     """N nodes on loopback: each a private containerd behind its own sshd; one client; a fleet file."""
 
-    def __init__(self, base: os.PathLike | str, count: int, *, user: str = "root") -> None:
+    def __init__(self, base: os.PathLike | str, count: int, *, user: str = "root",
+                 seed_root: Path | None = None) -> None:
+        """``seed_root``: a stopped daemon's root copied into each node's root before it starts
+        (the same blobs on every node without writing them N times)."""
         self.base = Path(base)
         self.client = SshClient(self.base)
         self.daemons: list[ContainerdDaemon] = []
@@ -278,7 +281,10 @@ class FleetLab:
         self.user = user
         try:
             for i in range(count):
-                self.daemons.append(ContainerdDaemon(self.base, name=f"ctrd{i}").start())
+                daemon = ContainerdDaemon(self.base, name=f"ctrd{i}")
+                if seed_root is not None:
+                    shutil.copytree(seed_root, daemon.root, symlinks=True)
+                self.daemons.append(daemon.start())
                 server = SshServer(self.base, self.client.authorized_keys, name=f"sshd{i}").start()
                 self.servers.append(server)
                 self.client.trust(server)
