@@ -195,3 +195,42 @@ def test_a_node_with_too_many_blobs_fails_instead_of_filling_memory(lab, tmp_pat
     assert list(failed) == names
     assert all("more than 1 blobs; listing stopped" in reason for reason in failed.values())
     assert ssh_processes(lab) == []
+
+
+def test_ansible_inventories_name_nodes_by_their_host_names(lab, tmp_path, capsys):
+    only0 = str(Digest.from_bytes(ONLY0))
+    s0, s1 = lab.servers
+    d0, d1 = lab.daemons
+    ini = tmp_path / "hosts.ini"
+    ini.write_text(f"[nodes]\nnode-a ansible_host=127.0.0.1 ansible_port={s0.port} containerd_socket={d0.address}\n"
+                   f"node-b ansible_host=127.0.0.1 ansible_port={s1.port} containerd_socket={d1.address}\n"
+                   "[nodes:vars]\nansible_user=root\n")
+    yml = tmp_path / "inventory.yml"
+    yml.write_text(f"all:\n  vars:\n    ansible_user: root\n    ansible_host: 127.0.0.1\n  hosts:\n"
+                   f"    node-a:\n      ansible_port: {s0.port}\n      containerd_socket: {d0.address}\n"
+                   f"    node-b:\n      ansible_port: {s1.port}\n      containerd_socket: {d1.address}\n")
+    for inventory in (ini, yml):
+        rc, out, err = run(capsys, "--fleet", inventory, "--ssh-config", lab.client.config, "where", only0, "--json")
+        assert (rc, err) == (0, "")
+        assert json.loads(out) == {"digest": only0, "present": ["node-a"], "absent": ["node-b"], "failed": {}}
+
+
+def test_an_ssh_config_alias_is_resolved_as_ssh_does(lab, tmp_path, capsys):
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host node-zero\n  HostName 127.0.0.1\n  Port {lab.servers[0].port}\n  User root\n\n"
+                      + lab.client.config.read_text())
+    address = f"ssh://node-zero{lab.daemons[0].address}"
+    rc, out, err = run(capsys, "-a", address, "--ssh-config", config, "ls", "-q")
+    assert (rc, err) == (0, "")
+    assert set(out.split()) == set(lab.daemons[0].content_ls())
+    # an alias whose key is unknown: the fingerprint still comes from the real host and port (ssh -G)
+    known = lab.client.known_hosts.read_bytes()
+    try:
+        lab.client.known_hosts.write_text("")
+        rc, out, err = run(capsys, "-a", address, "--ssh-config", config, "ls", "-q")
+        assert rc == 1 and out == ""
+        assert "host key unknown" in err and lab.servers[0].host_key_fingerprint in err
+        assert len(err.splitlines()) == 1
+        assert lab.client.known_hosts.read_text() == ""
+    finally:
+        lab.client.known_hosts.write_bytes(known)
