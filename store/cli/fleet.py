@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import threading
 from datetime import timedelta
 from typing import Callable
 
@@ -101,9 +102,20 @@ def main(argv: list[str], stdout, stderr, setup_logging: Callable[[int, object],
         ssh = SshOptions(config=args.ssh_config, connect_timeout=args.connect_timeout,
                          open_timeout=max(args.connect_timeout * 3, 30.0))
         task = queries.holds_task(digest) if digest is not None else queries.inventory_task(max_blobs=args.max_blobs)
+        progress = _Progress(stderr, len(nodes)) if _is_tty(stderr) else None
+
+        def on_event(o: NodeOutcome) -> None:
+            _log_event(o)
+            if progress is not None:
+                progress.update(o)
+
         runner: FleetRunner = FleetRunner(nodes, task, ssh=ssh, namespace=namespace, workers=args.jobs,
-                             node_timeout=args.node_timeout, on_event=_log_event)
-        outcomes = runner.run()
+                                          node_timeout=args.node_timeout, on_event=on_event)
+        try:
+            outcomes = runner.run()
+        finally:
+            if progress is not None:
+                progress.clear()
     except errors.ContentError as exc:
         stderr.write(f"{PROG}: {humanfmt.printable(str(exc))}\n")
         return 1
@@ -124,6 +136,37 @@ def _log_event(o: NodeOutcome) -> None:
         log.info("%s: %s%s", o.node.name, o.state.value, f" ({o.reason})" if o.reason else "")
     else:
         log.debug("%s: %s %s", o.node.name, o.state.value, o.count or "")
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Progress:
+    """One status line on a terminal's stderr: how many nodes are done, failed, running."""
+
+    def __init__(self, stream, total: int):
+        self.stream, self.total = stream, total
+        self.states: dict[str, NodeState] = {}
+        self.lock = threading.Lock()
+
+    def update(self, o: NodeOutcome) -> None:
+        with self.lock:
+            self.states[o.node.name] = o.state
+            done = sum(s is NodeState.DONE for s in self.states.values())
+            failed = sum(s in (NodeState.FAILED, NodeState.CANCELLED) for s in self.states.values())
+            running = sum(s in (NodeState.CONNECTING, NodeState.LISTING) for s in self.states.values())
+            self.stream.write(f"\r{PROG}: {done + failed}/{self.total} nodes: {done} done, {failed} failed, "
+                              f"{running} running\x1b[K")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 class _Output:

@@ -47,11 +47,12 @@ def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS):
     """A task listing a node's blobs and ingests; more than ``max_blobs`` blobs fails the node."""
     def task(q: NodeQuery) -> NodeInventory:
         blobs: dict[str, int] = {}
-        for batch in q.store.walk_batches():
+        intern = sys.intern  # one string per digest across the fleet
+        for batch in q.store.walk_sizes():
             if q.cancelled():
                 raise errors.Cancelled(f"listing {q.node.name} was cancelled")
-            for info in batch:
-                blobs[sys.intern(str(info.digest))] = info.size  # one string per digest across the fleet
+            for digest, size in batch:
+                blobs[intern(digest)] = size
             if len(blobs) > max_blobs:
                 raise TooManyBlobs(f"{q.node.address}: more than {max_blobs:,} blobs; listing stopped there so one "
                                    "node cannot take all memory (raise the limit with --max-blobs)")
