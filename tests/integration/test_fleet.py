@@ -234,3 +234,18 @@ def test_an_ssh_config_alias_is_resolved_as_ssh_does(lab, tmp_path, capsys):
         assert lab.client.known_hosts.read_text() == ""
     finally:
         lab.client.known_hosts.write_bytes(known)
+
+
+def test_writes_through_the_tunnel_land_on_the_node(lab, tmp_path, capsys):
+    node = ("-a", lab.address(1), "--ssh-config", lab.client.config)
+    f = tmp_path / "payload"
+    f.write_bytes(b"imported through ssh -L")
+    digest = str(Digest.from_bytes(f.read_bytes()))
+    rc, out, err = run(capsys, *node, "import", f)
+    assert rc == 0 and out.split()[0] == digest, err
+    assert lab.daemons[1].content_ls()[digest]["labels"].get("containerd.io/gc.root")
+    assert run(capsys, *node, "get", digest)[1] == "imported through ssh -L"
+    rc, out, err = run(capsys, *node, "rm", digest)
+    assert (rc, out.strip()) == (0, digest), err
+    assert digest not in lab.daemons[1].content_ls()
+    assert ssh_processes(lab) == []
