@@ -179,9 +179,17 @@ class _Output:
     def note(self, text: str) -> None:
         self.err.write(f"{PROG}: {humanfmt.printable(text)}\n")
 
-    def json(self, value) -> None:
-        json.dump(value, self.out, indent=2, ensure_ascii=True)
-        self.out.write("\n")
+    def json(self, value: dict) -> None:
+        """One JSON object; a list in it has one element per line (fast at 100k digests, greppable)."""
+        encode = json.JSONEncoder(ensure_ascii=True).encode  # the C encoder (no indent)
+        parts = []
+        for key, item in value.items():
+            if isinstance(item, list) and item:
+                inner = ",\n    ".join(encode(v) for v in item)
+                parts.append(f"  {encode(key)}: [\n    {inner}\n  ]")
+            else:
+                parts.append(f"  {encode(key)}: {encode(item)}")
+        self.out.write("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 def _ok_names(outcomes) -> list[str]:
