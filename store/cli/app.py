@@ -41,8 +41,9 @@ def _global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
                    help=f"content store directory, or a stopped containerd root (default: ${paths.ROOT_ENV} "
                         f"or {paths.default_store_dir()})")
     p.add_argument("-a", "--address", metavar="ADDRESS", default=default,
-                   help=f"a containerd daemon instead of a directory: unix:///path, a socket path or "
-                        f"tcp://host:port (default: ${ADDRESS_ENV} unless --root is given)")
+                   help=f"a containerd daemon instead of a directory: unix:///path, a socket path, "
+                        f"tcp://host:port, or a node through SSH: ssh://[user@]host[:port][/socket] "
+                        f"(default: ${ADDRESS_ENV} unless --root is given)")
     p.add_argument("-n", "--namespace", metavar="NS", default=default,
                    help=f"containerd namespace (default: ${NAMESPACE_ENV} or 'default')")
     p.add_argument("--tls-ca", metavar="PEM", default=default, help="CA of a tcp:// daemon's certificate")
