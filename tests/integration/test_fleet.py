@@ -249,3 +249,25 @@ def test_writes_through_the_tunnel_land_on_the_node(lab, tmp_path, capsys):
     assert (rc, out.strip()) == (0, digest), err
     assert digest not in lab.daemons[1].content_ls()
     assert ssh_processes(lab) == []
+
+
+def test_a_failing_task_or_listener_breaks_no_other_node(lab, tmp_path):
+    from store.fleet import FleetRunner, NodeState, SshOptions, read_fleet
+
+    fleet = tmp_path / "fleet.txt"
+    names = lab.write_fleet(fleet)
+
+    def task(q):
+        if q.node.name == names[0]:
+            raise RuntimeError("boom")
+        return sorted(i.digest for i in q.store.walk())
+
+    def listener(outcome):
+        raise ValueError("a broken GUI slot")
+
+    outcomes = FleetRunner(read_fleet(fleet), task, ssh=SshOptions(config=str(lab.client.config)),
+                           on_event=listener).run()
+    assert outcomes[0].state is NodeState.FAILED and outcomes[0].reason == "internal error: RuntimeError: boom"
+    assert outcomes[1].state is NodeState.DONE
+    assert set(outcomes[1].result) == set(lab.daemons[1].content_ls())
+    assert ssh_processes(lab) == []
