@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import threading
 from datetime import timedelta
 from typing import Callable
@@ -111,16 +112,20 @@ def main(argv: list[str], stdout, stderr, setup_logging: Callable[[int, object],
 
         runner: FleetRunner = FleetRunner(nodes, task, ssh=ssh, namespace=namespace, workers=args.jobs,
                                           node_timeout=args.node_timeout, on_event=on_event)
+        old_term = _raise_on_sigterm()
         try:
             outcomes = runner.run()
         finally:
+            if old_term is not None:
+                signal.signal(signal.SIGTERM, old_term)
             if progress is not None:
                 progress.clear()
     except errors.ContentError as exc:
         stderr.write(f"{PROG}: {humanfmt.printable(str(exc))}\n")
         return 1
-    except KeyboardInterrupt:
-        stderr.write(f"{PROG}: interrupted; every tunnel was closed\n")
+    except KeyboardInterrupt as exc:
+        why = f" ({exc.args[0]})" if exc.args else ""
+        stderr.write(f"{PROG}: interrupted{why}; every tunnel was closed\n")
         return 130
     status = _REPORTS[args.command](args, out, outcomes, digest)
     failed = queries.failures(outcomes)
@@ -129,6 +134,16 @@ def main(argv: list[str], stdout, stderr, setup_logging: Callable[[int, object],
     if failed:
         out.note(f"{len(failed)} of {len(outcomes)} nodes failed")
     return 1 if failed else status
+
+
+def _raise_on_sigterm():
+    """SIGTERM ends the run like Ctrl-C (every tunnel closed, its directory removed); the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt("terminated")
+    return signal.signal(signal.SIGTERM, on_term)
 
 
 def _log_event(o: NodeOutcome) -> None:

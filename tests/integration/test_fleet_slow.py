@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +26,7 @@ from tests.support.sshd import FleetLab, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+REPO = Path(__file__).resolve().parents[2]
 HEALTHY = 8
 CHANGED_KEY, STOPPED, KILLED = 8, 9, 10
 
@@ -209,3 +216,33 @@ def test_cancel_stops_the_run_and_every_tunnel(lab, tmp_path):
     assert set(states) <= {NodeState.DONE, NodeState.CANCELLED}
     assert all(o.reason for o in outcomes if o.state is NodeState.CANCELLED)
     assert ssh_processes(lab.client.config) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_blobctl_leaves_no_tunnel_behind(lab, tmp_path, sig):
+    hang_sock = str(tmp_path / "hang.sock")
+    hanging = _Listener(socket.AF_UNIX, hang_sock, garbage=False, http2=True)
+    tmp = Path(tempfile.mkdtemp(prefix="ft-", dir="/tmp"))  # short: the tunnels' sockets go in here
+    try:
+        fleet = tmp_path / "fleet.txt"
+        fleet.write_text(f"{lab.address(0)}\n{lab.address(1, socket_path=hang_sock)}\n")
+        proc = subprocess.Popen([sys.executable, "-m", "store", "--fleet", str(fleet), "--ssh-config",
+                                 str(lab.client.config), "ls"], cwd=REPO, env={**os.environ, "TMPDIR": str(tmp)},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not ssh_processes(lab.client.config) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ssh_processes(lab.client.config), "blobctl started no tunnel"
+        time.sleep(1.0)  # node 0 has answered, node 1 hangs in its List call
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while ssh_processes(lab.client.config) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ssh_processes(lab.client.config) == []  # SIGKILL too: the kernel's pdeathsig ends ssh
+        if sig == signal.SIGTERM:
+            assert proc.returncode == 130 and b"interrupted (terminated); every tunnel was closed" in err
+            assert list(tmp.iterdir()) == []  # every private socket directory removed
+    finally:
+        hanging.close()
+        shutil.rmtree(tmp, ignore_errors=True)
