@@ -76,6 +76,10 @@ def test_where_ls_df_diff_match_each_daemons_own_listing(lab, tmp_path, capsys):
     assert json.loads(out) == {"digest": only1, "present": [names[1]], "absent": [names[0]], "failed": {}}
     rc, out, _ = run(capsys, *cfg, "where", shared, "--json")
     assert json.loads(out)["present"] == names
+    nowhere = str(Digest.from_bytes(b"on no node"))
+    rc, out, err = run(capsys, *cfg, "where", nowhere, "--json")
+    assert rc == 1 and err == f"blobctl: no node holds {nowhere}\n"
+    assert json.loads(out) == {"digest": nowhere, "present": [], "absent": names, "failed": {}}
 
     rc, out, err = run(capsys, *cfg, "ls", "--json")
     assert (rc, err) == (0, "")
