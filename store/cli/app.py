@@ -41,13 +41,18 @@ def _global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
                    help=f"content store directory, or a stopped containerd root (default: ${paths.ROOT_ENV} "
                         f"or {paths.default_store_dir()})")
     p.add_argument("-a", "--address", metavar="ADDRESS", default=default,
-                   help=f"a containerd daemon instead of a directory: unix:///path, a socket path or "
-                        f"tcp://host:port (default: ${ADDRESS_ENV} unless --root is given)")
+                   help=f"a containerd daemon instead of a directory: unix:///path, a socket path, "
+                        f"tcp://host:port, or a node through SSH: ssh://[user@]host[:port][/socket] "
+                        f"(default: ${ADDRESS_ENV} unless --root is given)")
     p.add_argument("-n", "--namespace", metavar="NS", default=default,
                    help=f"containerd namespace (default: ${NAMESPACE_ENV} or 'default')")
     p.add_argument("--tls-ca", metavar="PEM", default=default, help="CA of a tcp:// daemon's certificate")
     p.add_argument("--tls-cert", metavar="PEM", default=default, help="client certificate for a tcp:// daemon")
     p.add_argument("--tls-key", metavar="PEM", default=default, help="key of --tls-cert")
+    p.add_argument("--ssh-config", metavar="FILE", default=default,
+                   help="with -a ssh://[user@]host[:port][/socket]: this file instead of ~/.ssh/config (ssh -F)")
+    p.add_argument("--fleet", metavar="FILE", default=default,
+                   help="ask every node of FILE (ls, where, df, diff; see 'blobctl --fleet FILE --help')")
     p.add_argument("--force", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="write to a root that belongs to a containerd installation (stop containerd first)")
 
@@ -115,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     _setup_logging(0, stderr)  # warnings while the parser is built go to this run's stderr
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    if _wants_fleet(args_list):  # its own commands and parser; imported only then (it loads gRPC)
+        from . import fleet
+        return fleet.main(args_list, stdout, stderr, _setup_logging)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -134,6 +143,8 @@ def _main(argv: list[str] | None) -> int:
             raise UsageError("--root and --address exclude each other: a directory, or a daemon")
         if args.force and ctx.address:
             raise UsageError("--force is for --root directories; through a daemon nothing needs forcing")
+        if args.ssh_config and not ctx.ssh:
+            raise UsageError("--ssh-config goes with -a ssh://[user@]host[:port][/socket] (or --fleet FILE)")
         ctx.tls()  # TLS options without a daemon address are a usage error before anything runs
         return common.COMMANDS[args.command].run(args, ctx)
     except UsageError as exc:
@@ -141,6 +152,9 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except (CliError, errors.ContentError) as exc:
         log.debug("failed", exc_info=True)
+        explain = getattr(ctx._store, "explain", None)
+        if isinstance(exc, errors.ContentError) and callable(explain):
+            exc = explain(exc)  # through SSH: say what happened to the tunnel, not only to gRPC
         stderr.write(f"{PROG}: {humanfmt.printable(str(exc))}\n")
         return 1
     except BrokenPipeError:
@@ -167,6 +181,16 @@ def _main(argv: list[str] | None) -> int:
             _silence_stdout()
         if ctx._store is not None:
             close_store(ctx._store)
+
+
+def _wants_fleet(argv: list[str]) -> bool:
+    """True when the command line asks for a fleet (``--fleet`` before any ``--``)."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--fleet" or arg.startswith("--fleet="):
+            return True
+    return False
 
 
 def _silence_stdout() -> None:

@@ -92,10 +92,18 @@ class Context:
     def namespace_given(self) -> bool:
         return bool(self.args.namespace or os.environ.get(NAMESPACE_ENV))
 
+    @property
+    def ssh(self) -> bool:
+        """True when the daemon is a node reached through SSH (``-a ssh://...``)."""
+        from ..fleet.address import is_ssh_address
+        return is_ssh_address(self.address)
+
     def tls(self):
         a = self.args
         if not (a.tls_ca or a.tls_cert or a.tls_key):
             return None
+        if self.ssh:
+            raise UsageError("--tls-* options are for tcp:// addresses; an ssh:// node is reached through SSH")
         if not self.address:
             raise UsageError("--tls-ca, --tls-cert and --tls-key go with --address tcp://HOST:PORT")
         if bool(a.tls_cert) != bool(a.tls_key):
@@ -108,6 +116,10 @@ class Context:
         from ..containerd import ContainerdStore
         if not self.address:
             raise UsageError("this needs a daemon: give --address SOCKET")
+        if self.ssh:
+            from ..fleet import SshContainerdStore, SshOptions
+            return SshContainerdStore(self.address, self.namespace, ssh=SshOptions(config=self.args.ssh_config),
+                                      gc_root=gc_root)
         return ContainerdStore(self.address, self.namespace, tls=self.tls(), gc_root=gc_root)
 
     def containerd_root(self):

@@ -1,0 +1,156 @@
+"""What is asked of each node, and how the answers of a fleet are put together.
+
+Tasks (for :class:`.runner.FleetRunner`): :func:`inventory_task` lists a node's blobs (bounded by
+``max_blobs``) and ingests; :func:`holds_task` asks one node for one digest (one small call, no
+listing).  The summaries -- :func:`where`, :func:`blob_rows`, :func:`node_rows`, :func:`drift` --
+take the outcomes in the fleet's order and name nodes exactly as the fleet file writes them.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+from .. import errors
+from ..digest import Digest
+from ..types import Status
+from .runner import NodeOutcome, NodeQuery
+
+#: A node listing more blobs than this fails (its figures would be incomplete) instead of growing
+#: without bound; about 190 bytes of memory per blob, less for digests other nodes hold too
+#: (docs/fleet.md §4).
+DEFAULT_MAX_BLOBS = 2_000_000
+#: An ingest not written to for this long is flagged as stalled.
+DEFAULT_STALLED_AFTER = timedelta(minutes=15)
+_PROGRESS_EVERY = 5000
+
+
+class TooManyBlobs(errors.FailedPrecondition):
+    fleet_kind = "too-big"
+
+
+@dataclass
+class NodeInventory:
+    """One node's blobs (digest -> size) and ingests."""
+
+    blobs: dict[str, int]
+    ingests: list[Status]
+
+    @property
+    def blob_bytes(self) -> int:
+        return sum(self.blobs.values())
+
+
+def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS):
+    """A task listing a node's blobs and ingests; more than ``max_blobs`` blobs fails the node."""
+    def task(q: NodeQuery) -> NodeInventory:
+        blobs: dict[str, int] = {}
+        intern = sys.intern  # one string per digest across the fleet
+        for batch in q.store.walk_sizes():
+            if q.cancelled():
+                raise errors.Cancelled(f"listing {q.node.name} was cancelled")
+            for digest, size in batch:
+                blobs[intern(digest)] = size
+            if len(blobs) > max_blobs:
+                raise TooManyBlobs(f"{q.node.address}: more than {max_blobs:,} blobs; listing stopped there so one "
+                                   "node cannot take all memory (raise the limit with --max-blobs)")
+            if len(blobs) // _PROGRESS_EVERY != (len(blobs) - len(batch)) // _PROGRESS_EVERY:
+                q.progress(len(blobs))
+        q.progress(len(blobs))
+        return NodeInventory(blobs=blobs, ingests=q.store.list_statuses())
+    return task
+
+
+def holds_task(digest: Digest | str):
+    """A task answering whether a node's namespace holds ``digest`` (one Info call)."""
+    d = Digest(digest)
+
+    def task(q: NodeQuery) -> bool:
+        try:
+            q.store.info(d)
+        except errors.NotFound:
+            return False
+        return True
+    return task
+
+
+# ---------------------------------------------------------------------------------------------
+# summaries
+
+def _inventory(o: NodeOutcome) -> NodeInventory:
+    if not isinstance(o.result, NodeInventory):
+        raise TypeError(f"node {o.node.name} has no inventory (a holds_task outcome?)")
+    return o.result
+
+
+def failures(outcomes: Sequence[NodeOutcome]) -> dict[str, str]:
+    """``{node: reason}`` of every node that did not answer, in fleet order."""
+    return {o.node.name: o.reason or o.state.value for o in outcomes if not o.ok}
+
+
+def where(digest: Digest | str, outcomes: Sequence[NodeOutcome]) -> dict:
+    """``{"digest", "present", "absent", "failed"}`` from :func:`holds_task` outcomes (a stable shape)."""
+    return {"digest": str(Digest(digest)),
+            "present": [o.node.name for o in outcomes if o.ok and o.result],
+            "absent": [o.node.name for o in outcomes if o.ok and not o.result],
+            "failed": failures(outcomes)}
+
+
+def blob_rows(outcomes: Sequence[NodeOutcome]) -> list[dict]:
+    """Per digest (sorted): its size and the nodes holding it, in fleet order."""
+    holders: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
+    for o in outcomes:
+        if not o.ok:
+            continue
+        for d, size in _inventory(o).blobs.items():
+            holders.setdefault(d, []).append(o.node.name)
+            sizes.setdefault(d, size)
+    return [{"digest": d, "size": sizes[d], "nodes": holders[d]} for d in sorted(holders)]
+
+
+def node_rows(outcomes: Sequence[NodeOutcome], *, stalled_after: timedelta = DEFAULT_STALLED_AFTER,
+              now: datetime | None = None) -> list[dict]:
+    """Per answering node: blob count and bytes, ingests (stalled ones listed), bytes no other node holds."""
+    now = now or datetime.now(timezone.utc)
+    ok = [o for o in outcomes if o.ok]
+    count: dict[str, int] = {}
+    for o in ok:
+        for d in _inventory(o).blobs:
+            count[d] = count.get(d, 0) + 1
+    rows = []
+    for o in ok:
+        inv = _inventory(o)
+        unique = [size for d, size in inv.blobs.items() if count[d] == 1]
+        stalled = [s for s in inv.ingests if now - s.updated_at >= stalled_after]
+        rows.append({
+            "node": o.node.name,
+            "blob_count": len(inv.blobs),
+            "blob_bytes": inv.blob_bytes,
+            "unique_count": len(unique),
+            "unique_bytes": sum(unique),
+            "ingest_count": len(inv.ingests),
+            "ingest_bytes": sum(s.offset for s in inv.ingests),
+            "stalled_ingests": [{"ref": s.ref, "offset": s.offset, "total": s.total,
+                                 "updated_at": s.updated_at.isoformat().replace("+00:00", "Z")} for s in stalled],
+        })
+    return rows
+
+
+def drift(outcomes: Sequence[NodeOutcome]) -> list[dict]:
+    """Digests present on some answering nodes and not on others: ``{"digest", "size", "present", "absent"}``."""
+    names = [o.node.name for o in outcomes if o.ok]
+    rows = []
+    for row in blob_rows(outcomes):
+        if len(row["nodes"]) == len(names):
+            continue
+        have = set(row["nodes"])
+        rows.append({"digest": row["digest"], "size": row["size"], "present": row["nodes"],
+                     "absent": [n for n in names if n not in have]})
+    return rows
+
+
+__all__ = ["inventory_task", "holds_task", "NodeInventory", "TooManyBlobs", "where", "blob_rows", "node_rows",
+           "drift", "failures", "DEFAULT_MAX_BLOBS", "DEFAULT_STALLED_AFTER"]
