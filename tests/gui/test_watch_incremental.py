@@ -231,3 +231,17 @@ def test_a_watched_directory_replaced_under_the_watch(qtbot, make_window, store,
     late = add_blob(LocalStore(store.root), b"into the replacement")  # watched again
     qtbot.waitUntil(lambda: str(late) in view(win), timeout=5000)
     assert win.scanner.worker.full_scans == scans + 1
+
+
+def test_the_first_commit_into_a_fresh_store_makes_blobs_and_is_seen(qtbot, make_window, store):
+    """blobs/ and blobs/sha256 do not exist yet: both are watched as they appear, then listed."""
+    assert not (store.root / "blobs").exists()
+    win = make_window(store.root)
+    scans = win.scanner.worker.full_scans
+    d = add_blob(LocalStore(store.root), b"the very first blob", {"first": "yes"})
+    qtbot.waitUntil(lambda: str(d) in view(win), timeout=5000)
+    assert view(win) == disk(store.root)
+    assert str(store.root / "blobs" / "sha256") in win.watcher.watched()
+    nxt = add_blob(LocalStore(store.root), b"the second")
+    qtbot.waitUntil(lambda: str(nxt) in view(win), timeout=5000)
+    no_full_scan(win, scans)
