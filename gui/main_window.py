@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -660,13 +660,7 @@ class MainWindow(QMainWindow):
                 changed.append(r)
         if not (gone or added or changed):
             return
-        showed_none = self.details.current is None
         m.apply_changes(gone, added, changed)
-        if gone and showed_none and self.selection.blob_count() == 0 and self.details.current is not None:
-            # rows removed under a selection (this window's own delete, seen on disk before the
-            # job ended) moved the current row to a neighbour: nothing was shown, nothing is
-            self.blob_view.selectionModel().setCurrentIndex(
-                QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
         self.referrers.invalidate()
         if changed:
             self.refresh_details(r.digest for r in changed)

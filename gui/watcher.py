@@ -55,6 +55,7 @@ class StoreWatcher(QObject):
         self._notifier: QSocketNotifier | None = None
         self._wds: dict[int, tuple[str, str]] = {}  # watch descriptor -> (kind, path)
         self._root: Path | None = None
+        self._installed = False  # the first watches are in: a directory that cannot be watched now is new
         self._pending = DiskChanges()
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
@@ -86,11 +87,13 @@ class StoreWatcher(QObject):
             return False
         self._notifier = QSocketNotifier(self._ino.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._read)
+        self._installed = False
         ok = self._add("root", self._root)
         if ok and self._add("blobs", self._root / "blobs"):
             self._add_alg_dirs()
         if ok:
             self._add("ingest", self._root / "ingest")
+        self._installed = True
         return ok
 
     def _add(self, kind: str, path: Path) -> bool:
@@ -102,6 +105,9 @@ class StoreWatcher(QObject):
             return False
         except OSError as e:
             log.warning("cannot watch %s (%s); changes in it are seen on F5 only", path, e.strerror or e)
+            if self._installed:
+                # it appeared after the store was listed: listed once more, so it is at least shown
+                self._pending.rescan = self._pending.rescan or f"{path} cannot be watched"
             return False
         self._wds[wd] = (kind, str(path))
         return True
