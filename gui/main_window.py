@@ -28,12 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from store import LocalStore
+from store.ingest import ref_hash
+
 from . import commands as cmd
 from . import fmt, operations
 from .actions import make_actions
 from .blobs.blob_model import COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_UPDATED, BlobTableModel
 from .blobs.delegates import ProgressDelegate
 from .blobs.filtering import FilterError, compile_filter
+from .changes import DiskChanges
 from .context import AppContext
 from .details.details_pane import DetailsPane
 from .details.referrers import ReferrerIndex
@@ -114,6 +118,9 @@ class MainWindow(QMainWindow):
         self._scanning = False
         self._target: str | None = None
         self._closing = False
+        self._held = DiskChanges()  # named changes that came in during a full scan, read after it
+        self._by_name = False       # a local store: changes are read by name, not by a full rescan
+        self._own_deletes = 0       # this window's delete jobs running: their removals are theirs to show
 
         self._build_source_bar()
         self._build_central()
@@ -389,7 +396,12 @@ class MainWindow(QMainWindow):
         self.scanner.failed.connect(self._on_scan_failed)
         self.scanner.storeMissing.connect(self._on_store_missing)
         self.scanner.blobsDiff.connect(self._on_blobs_diff)  # a rescan: only what changed
+        self.scanner.blobsUpdated.connect(self._on_blobs_updated)  # entries the watcher named, read again
+        self.scanner.ingestsUpdated.connect(self._on_ingests_updated)
+        self.scanner.rescanNeeded.connect(self._on_rescan_needed)
         self.watcher.changed.connect(self._on_disk_changed)
+        self.runner.jobStarted.connect(self._on_job_started)
+        self.runner.jobFinished.connect(self._on_job_finished)
         self.watcher.pollIngests.connect(self.scanner.poll_ingests)
 
         self.blob_model.totalsChanged.connect(self._on_totals)
@@ -432,7 +444,10 @@ class MainWindow(QMainWindow):
         self.status_badge.setVisible(ro)
         self.status_badge.setToolTip(reason)
         self.scanner.set_store(store)
-        self.watcher.watch([])
+        self.watcher.watch_store(None)
+        # a local directory's changes are read by name; a daemon root read offline (its blobs
+        # belong to namespaces in meta.db) is listed again on any change, as before
+        self._by_name = isinstance(store, LocalStore)
         self.referrers.invalidate()
         self.details.show_namespaces_row(sources.namespace_owner(store) is not None)
         self.details.show_nothing()
@@ -483,6 +498,7 @@ class MainWindow(QMainWindow):
             self.blob_model.clear()
         self.scan_label.setText(self.tr("Scanning…"))
         self._scanning = True
+        self._held = DiskChanges()  # what it named is in the listing about to start
         # the watch goes in before the scan request is queued: a change after this point is
         # either listed or reported, never lost between the listing and the watch
         self._update_watch()
@@ -512,7 +528,6 @@ class MainWindow(QMainWindow):
             self._after_full_scan()
 
     def _after_full_scan(self) -> None:
-        self._update_watch()  # paths the scan made (labels.db-wal); a new directory set off a rescan already
         # recognise media types a moment later: the first clicks after loading stay snappy
         self.classify_timer.start()
         self.scanFinished.emit()
@@ -520,6 +535,8 @@ class MainWindow(QMainWindow):
             self._on_blob_selection()
         if self._dirty:
             self._start_scan(streaming=False)
+        else:
+            self._release_held()  # changes named while the listing ran: read them now
 
     def _classify(self) -> None:
         """Fill the media-type column in the background (store.oci), for blobs that lack one."""
@@ -555,21 +572,15 @@ class MainWindow(QMainWindow):
             self.details.media_type.setText(types[current])
 
     def _update_watch(self) -> None:
-        """Watch the store's directories that exist now, on this thread and at once.
+        """Watch the store's directories afresh, on this thread and at once (a few inotify calls).
 
-        A handful of stats, the same the watcher's own addPaths makes; done in a pool job
-        it landed after the listing, and a commit in between was never seen.
+        Done in a pool job it landed after the listing, and a commit in between was never seen.
         """
         store = self.store
         root = getattr(store, "root", None)  # only a store with a directory can be watched
         if store is None or self._closing or not root:
             return
-        try:
-            paths = operations.watch_paths(Path(str(root)))
-        except OSError as e:
-            log.info("cannot watch %s (%s); F5 rescans by hand", root, e)
-            paths = []
-        self.watcher.watch(paths)
+        self.watcher.watch_store(Path(str(root)))
 
     @Slot(str)
     def _on_store_missing(self, root: str) -> None:
@@ -588,19 +599,86 @@ class MainWindow(QMainWindow):
                             hint=self.tr("Press F5 to try again."))
 
     @Slot(object)
-    def _on_disk_changed(self, paths=None) -> None:
+    def _on_disk_changed(self, changes: DiskChanges) -> None:
+        """The watcher named what changed: read only that, on the scanner thread (design.md §5.2)."""
         root = getattr(self.store, "root", None)
-        if self.store is None or not root:
+        if self.store is None or not root or self._closing:
             return
-        ingest_dir = str(Path(str(root)) / "ingest")
-        if paths and all(p == ingest_dir for p in paths):
-            # only ingest/ changed (a write started, finished or was aborted): no need to re-list blobs
-            self.scanner.poll_ingests()
+        if not self._by_name:
+            if changes.only_ingests():
+                self.scanner.poll_ingests()  # a write started, finished or was aborted
+            else:
+                self._rescan_soon()
             return
+        if changes.rescan:
+            self._rescan_soon()  # the watcher logged why
+        elif self.scanner.busy or self._own_deletes:
+            # read once the running scan has landed, or once our own delete has removed its rows
+            # in one go (seen on disk first, they went a few at a time under the selection)
+            self._held.merge(changes)
+        else:
+            self.scanner.update(changes)
+
+    def _on_job_started(self, name: str) -> None:
+        if name == "delete":  # gui/commands/delete.py
+            self._own_deletes += 1
+
+    def _on_job_finished(self, name: str) -> None:
+        if name == "delete":
+            self._own_deletes -= 1
+            # after the job's own on_done, which runs right after this signal
+            QTimer.singleShot(0, self._release_held)
+
+    def _release_held(self) -> None:
+        if self._held and not self._own_deletes and not self.scanner.busy and not self._closing:
+            held, self._held = self._held, DiskChanges()
+            self.scanner.update(held)
+
+    def _rescan_soon(self) -> None:
         if self.scanner.busy:
             self._dirty = True  # rescan once the running scan has landed
         else:
             self._start_scan(streaming=False)
+
+    @Slot(str)
+    def _on_rescan_needed(self, why: str) -> None:
+        log.info("%s; rescanning", why)
+        self._rescan_soon()
+
+    @Slot(object)
+    def _on_blobs_updated(self, update) -> None:
+        """Named blobs as they are now: gone, new, or changed (labels, times, size)."""
+        removed, rows = update
+        m = self.blob_model
+        gone = [d for d in removed if m.get(d) is not None]
+        added, changed = [], []
+        for r in rows:
+            old = m.get(r.digest)
+            if old is None:
+                added.append(r)
+            elif not old.same_content(r):
+                changed.append(r)
+        if not (gone or added or changed):
+            return
+        m.apply_changes(gone, added, changed)
+        self.referrers.invalidate()
+        if changed:
+            self.refresh_details(r.digest for r in changed)
+        if added:
+            self.classify_timer.start()  # media types of the new blobs (and the graph after them)
+
+    @Slot(object)
+    def _on_ingests_updated(self, update) -> None:
+        """Named entries of ingest/ as they are now; the other rows stay as they are."""
+        names, rows = set(update[0]), update[1]
+        keep = [r for r in self.ingest_model.rows()
+                if (r.ref if r.broken is not None else ref_hash(r.ref)) not in names]
+        every = keep + rows
+        self.ingest_model.set_rows(every)
+        self.watcher.set_polling(any(r.broken is None for r in every))
+        self._on_totals()
+        self.update_actions()
+        self.ingestsUpdated.emit()
 
     # ------------------------------------------------------------------ selection, details
     @Slot()

@@ -154,16 +154,6 @@ def import_one(store: BlobscopeStore, path: str, labels: dict[str, str], job=Non
     return BlobRow.from_info(info)
 
 
-def watch_paths(root: Path) -> list[str]:
-    """The directories (and label files) whose changes mean "rescan", those that exist now."""
-    paths = [root, root / "ingest", root / "blobs"]
-    blobs = root / "blobs"
-    if blobs.is_dir():
-        paths.extend(p for p in blobs.iterdir() if p.is_dir())
-    paths += [root / "labels.db", root / "labels.db-wal"]
-    return [str(p) for p in paths if p.exists()]
-
-
 CLASSIFY_CHUNK = 1000
 
 

@@ -1,5 +1,9 @@
 """A long-lived scanner thread that lists a store's blobs and ingests in batches.
 
+Besides full scans it reads only what the watcher named (``update``): each named blob
+(``store.info``), each named ingest entry, and the digests whose labels changed since the
+last number seen (``LabelStore.changes_since``), and sends back what differs (design.md §5.2).
+
 Every scan carries a generation number.  Asking for a new scan makes every older
 one stop at its next item, and results that still arrive from an older
 generation are dropped before they reach the models.
@@ -14,6 +18,10 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from store import errors
+from store.ingest import BrokenIngest
+
+from .changes import DiskChanges
 from .rows import BlobRow, IngestRow, diff_rows
 
 log = logging.getLogger(__name__)
@@ -34,12 +42,19 @@ class ScanWorker(QObject):
     storeMissing = Signal(int, str)         # generation, root: the store directory is gone (listed as empty)
     blobsDiff = Signal(int, object)         # generation, (removed digests, added rows, changed rows)
     cancelled = Signal(int)                 # generation
+    updating = Signal(int)                  # generation: an update starts reading what was named
+    blobsUpdated = Signal(int, object)      # generation, (digests gone, rows as they are now)
+    ingestsUpdated = Signal(int, object)    # generation, (names read, rows of those still there)
+    rescanNeeded = Signal(int, str)         # generation, why names were not enough
 
     def __init__(self):
         super().__init__()
         self.latest = 0  # written by the GUI thread; an int store is atomic under the GIL
         self.first_batch = FIRST_BATCH
         self.batch = BATCH
+        self.full_scans = 0  # how many full listings ran (tests assert an update needed none)
+        self.updates = 0     # how many updates by name ran
+        self.label_seq = 0   # the last label change number this thread has seen
 
     def _stale(self, gen: int) -> bool:
         return gen != self.latest
@@ -76,7 +91,10 @@ class ScanWorker(QObject):
                 gc.freeze()
 
     def _scan(self, gen: int, store, base: dict | None) -> int:
+        self.full_scans += 1
         try:
+            # the change number before the labels are read: a change after it is read again later
+            self.label_seq = _label_seq(store)
             root = getattr(store, "root", None)
             if root is not None and not os.path.isdir(root):
                 self.storeMissing.emit(gen, str(root))  # the listing below comes out empty; the window says why
@@ -122,6 +140,60 @@ class ScanWorker(QObject):
             log.exception("listing ingests failed")
             self.failed.emit(gen, str(e) or type(e).__name__)
 
+    @Slot(int, object, object)
+    def update(self, gen: int, store, changes: DiskChanges) -> None:
+        """Read only the entries the watcher named and send what they are now.
+
+        A blob that is gone (or never was a regular file: a listing skips those too) is removed;
+        one that appeared and vanished before we got here is simply gone, never an error.
+        """
+        if self._stale(gen):
+            return
+        self.updates += 1
+        self.updating.emit(gen)
+        try:
+            digests = set(changes.blobs)
+            for alg in changes.alg_dirs:
+                digests.update(_names_in(store, alg))
+            if changes.labels:
+                labels = getattr(store, "labels", None)
+                got = labels.changes_since(self.label_seq) if labels is not None else None
+                if got is not None:
+                    if not got.complete:
+                        self.rescanNeeded.emit(gen, "the label change log does not reach back far enough")
+                        return
+                    self.label_seq = got.seq
+                    digests.update(got.digests)
+            removed: list[str] = []
+            rows: list[BlobRow] = []
+            for i, d in enumerate(sorted(digests)):
+                try:
+                    rows.append(BlobRow.from_info(store.info(d)))
+                except (errors.NotFound, errors.FailedPrecondition, errors.InvalidArgument):
+                    removed.append(d)
+                if not i & 63:
+                    time.sleep(0)  # a big burst: let the GUI thread have the GIL
+            if removed or rows:
+                self.blobsUpdated.emit(gen, (removed, rows))
+            if changes.all_ingests:
+                self._list_ingests(gen, store)
+            elif changes.ingests:
+                names = sorted(changes.ingests)
+                found = []
+                for name in names:
+                    try:
+                        item = store.ingest_entry(name)
+                    except errors.InvalidArgument:
+                        continue
+                    if isinstance(item, BrokenIngest):
+                        found.append(IngestRow.from_broken(item))
+                    elif item is not None:
+                        found.append(IngestRow.from_status(item))
+                self.ingestsUpdated.emit(gen, (names, found))
+        except Exception as e:  # noqa: BLE001 - the listing tells the truth where names could not
+            log.exception("reading the changed entries of %s failed", getattr(store, "root", store))
+            self.rescanNeeded.emit(gen, f"reading the changed entries failed ({e})")
+
     def _list_ingests(self, gen: int, store) -> None:
         both = getattr(store, "scan_ingests", None)  # a local store reads each ingest once for both lists
         if both is not None:
@@ -132,6 +204,26 @@ class ScanWorker(QObject):
         rows = [IngestRow.from_status(st) for st in statuses]
         rows.extend(IngestRow.from_broken(b) for b in broken)
         self.ingestsListed.emit(gen, rows)
+
+
+def _label_seq(store) -> int:
+    labels = getattr(store, "labels", None)
+    if labels is None or not hasattr(labels, "change_seq"):
+        return 0
+    try:
+        return int(labels.change_seq())
+    except errors.ContentError as e:
+        log.info("label change number unknown (%s)", e)
+        return 0
+
+
+def _names_in(store, alg: str) -> list[str]:
+    """Every blob name in a new ``blobs/<alg>`` (stat-ed one by one by the caller)."""
+    try:
+        names = os.listdir(os.path.join(str(store.root), "blobs", alg))
+    except OSError:
+        return []
+    return [f"{alg}:{n}" for n in names]
 
 
 class _ScanThread(QThread):
@@ -156,7 +248,11 @@ class StoreScanner(QObject):
     failed = Signal(str)
     storeMissing = Signal(str)         # root
     blobsDiff = Signal(object)         # (removed digests, added rows, changed rows) of rescan(base=...)
+    blobsUpdated = Signal(object)      # (digests gone, rows as they are now) of update()
+    ingestsUpdated = Signal(object)    # (ingest names read, rows of those still there) of update()
+    rescanNeeded = Signal(str)         # why an update could not tell: only a full rescan can
     _scanRequested = Signal(int, object)
+    _updateRequested = Signal(int, object, object)
     _diffScanRequested = Signal(int, object, object)
     _pollRequested = Signal(int, object)
 
@@ -175,6 +271,10 @@ class StoreScanner(QObject):
         self._diffScanRequested.connect(self.worker.scan_against, q)
         self.worker.blobsDiff.connect(self._on_diff, q)
         self._pollRequested.connect(self.worker.poll_ingests, q)
+        self._updateRequested.connect(self.worker.update, q)
+        self.worker.blobsUpdated.connect(self._on_blobs_updated, q)
+        self.worker.ingestsUpdated.connect(self._on_ingests_updated, q)
+        self.worker.rescanNeeded.connect(self._on_rescan_needed, q)
         self.worker.blobsBatch.connect(self._on_batch, q)
         self.worker.blobsDone.connect(self._on_done, q)
         self.worker.ingestsListed.connect(self._on_ingests, q)
@@ -206,6 +306,11 @@ class StoreScanner(QObject):
     def poll_ingests(self) -> None:
         if self.store is not None and not self.busy:
             self._pollRequested.emit(self.generation, self.store)
+
+    def update(self, changes: DiskChanges) -> None:
+        """Read the entries the watcher named (after any scan already queued: one thread, in order)."""
+        if self.store is not None:
+            self._updateRequested.emit(self.generation, self.store, changes)
 
     def cancel(self) -> None:
         self.generation += 1
@@ -239,6 +344,21 @@ class StoreScanner(QObject):
     def _on_diff(self, gen: int, diff) -> None:
         if gen == self.generation:
             self.blobsDiff.emit(diff)
+
+    @Slot(int, object)
+    def _on_blobs_updated(self, gen: int, update) -> None:
+        if gen == self.generation:
+            self.blobsUpdated.emit(update)
+
+    @Slot(int, object)
+    def _on_ingests_updated(self, gen: int, update) -> None:
+        if gen == self.generation:
+            self.ingestsUpdated.emit(update)
+
+    @Slot(int, str)
+    def _on_rescan_needed(self, gen: int, why: str) -> None:
+        if gen == self.generation:
+            self.rescanNeeded.emit(why)
 
     @Slot(int, str)
     def _on_missing(self, gen: int, root: str) -> None:

@@ -5,6 +5,14 @@ containerd's local store takes an optional LabelStore with Get / Set / Update
 every change runs in one ``BEGIN IMMEDIATE`` transaction so a concurrent
 update from another process is merged, never lost.  Empty values are never
 stored (an empty value means "delete").
+
+Every write that changes a blob's labels also stamps that digest with the next number of a
+change sequence (table ``label_changes``, one row per digest), in the same transaction.  A
+reader that watches the database (the GUI, design.md §5.2) asks :meth:`LabelStore.changes_since`
+which digests changed after the number it last saw, instead of re-reading every label.  Rows
+older than ``KEEP_CHANGES`` numbers are forgotten now and then; a reader that far behind is told
+so (``complete`` is False) and reads everything again.  Databases made before the table existed
+get it when they are next opened for writing; their old labels simply have no number yet.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import errors
@@ -25,6 +34,26 @@ _SCHEMA = (
     " digest TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
     " PRIMARY KEY (digest, key)) WITHOUT ROWID"
 )
+# the change sequence: the number of each digest's last change, and the highest number forgotten
+_CHANGES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS label_changes ("
+    " digest TEXT NOT NULL PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS label_changes_seq ON label_changes (seq)",
+    "CREATE TABLE IF NOT EXISTS label_meta (name TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+)
+KEEP_CHANGES = 200_000  # change numbers a reader may fall behind before it must read everything again
+_PRUNE_EVERY = 4096     # forget old numbers once per this many changes
+
+
+@dataclass(frozen=True)
+class LabelChanges:
+    """What :meth:`LabelStore.changes_since` found: the digests whose labels changed after the
+    number asked for, the number to ask with next time, and whether the list is complete
+    (False: changes that old were forgotten, read every label again)."""
+
+    seq: int
+    digests: list[str]
+    complete: bool = True
 
 
 def validate(labels: dict[str, str]) -> None:
@@ -81,6 +110,8 @@ class LabelStore:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(_SCHEMA)
+            for stmt in _CHANGES_SCHEMA:
+                conn.execute(stmt)
         self._local.conn = conn
         return conn
 
@@ -122,6 +153,7 @@ class LabelStore:
             assert conn is not None  # create=True on a writable store always opens one
             conn.execute("BEGIN IMMEDIATE")
             try:
+                before = conn.execute("SELECT key, value FROM labels WHERE digest = ?", (digest,)).fetchall()
                 if replace:
                     conn.execute("DELETE FROM labels WHERE digest = ?", (digest,))
                 for key, value in labels.items():
@@ -130,6 +162,8 @@ class LabelStore:
                     elif not replace:
                         conn.execute("DELETE FROM labels WHERE digest = ? AND key = ?", (digest, key))
                 rows = conn.execute("SELECT key, value FROM labels WHERE digest = ?", (digest,)).fetchall()
+                if sorted(rows) != sorted(before):
+                    _stamp(conn, digest)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -155,9 +189,42 @@ class LabelStore:
             return
         self._change(digest, True, {})
 
+    def change_seq(self) -> int:
+        """The number of the latest label change (0: none yet); read it before reading labels."""
+        rows = self._read("SELECT value FROM label_meta WHERE name = 'last'")
+        return int(rows[0][0]) if rows else 0
+
+    def changes_since(self, seq: int) -> LabelChanges:
+        """The digests whose labels changed after change number ``seq`` (one indexed query)."""
+        rows = self._read("SELECT digest, seq FROM label_changes WHERE seq > ? ORDER BY seq", (seq,))
+        meta = dict(self._read("SELECT name, value FROM label_meta"))
+        forgotten, top = int(meta.get("forgotten", 0)), int(meta.get("last", 0))
+        if seq > top:
+            # numbers went back: the database was replaced (an older copy, a new file)
+            return LabelChanges(top, [], complete=False)
+        last = max([seq, *(r[1] for r in rows[-1:])])
+        # a reader older than the forgotten numbers cannot trust the list
+        return LabelChanges(last, [r[0] for r in rows], complete=forgotten <= seq)
+
     def close(self) -> None:
         """Close this thread's connection (others close when their thread's objects go)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _stamp(conn: sqlite3.Connection, digest: str) -> None:
+    """Give ``digest`` the next change number (inside the caller's write transaction).
+
+    The last number given is kept apart from the rows, so numbers never go back, not even
+    after every row was forgotten.
+    """
+    row = conn.execute("SELECT value FROM label_meta WHERE name = 'last'").fetchone()
+    seq = int(row[0]) + 1 if row else 1
+    conn.execute("INSERT OR REPLACE INTO label_meta VALUES ('last', ?)", (seq,))
+    conn.execute("INSERT OR REPLACE INTO label_changes VALUES (?, ?)", (digest, seq))
+    if seq % _PRUNE_EVERY == 0 and seq > KEEP_CHANGES:
+        forget = seq - KEEP_CHANGES
+        conn.execute("DELETE FROM label_changes WHERE seq <= ?", (forget,))
+        conn.execute("INSERT OR REPLACE INTO label_meta VALUES ('forgotten', ?)", (forget,))

@@ -306,6 +306,19 @@ class LocalStore:
         broken.sort(key=lambda b: b.ref_hash)
         return good, broken
 
+    def ingest_entry(self, name: str) -> Status | BrokenIngest | None:
+        """One entry of ``ingest/`` by its directory name, as :meth:`scan_ingests` would list it:
+        its Status, why it is broken, or None when nothing is there (the GUI reads only the
+        entries a watch named, design.md §5.2)."""
+        if not name or "/" in name or name in (".", "..") or "\0" in name:
+            raise errors.InvalidArgument(f"{name!r} is not the name of an entry in {self.ingest_root}")
+        path = self.ingest_root / name
+        try:
+            is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return _classify_ingest(path, name, is_dir)
+
     def remove_broken_ingest(self, ref_hash_: str) -> None:
         """Delete one damaged entry of ``ingest/`` (by directory name) that list_statuses left out."""
         self._check_writable(f"remove the broken ingest {ref_hash_}")

@@ -119,3 +119,95 @@ def ingest_grower(root: str, refs: list[str], seconds: float, chunk: int, stop_f
         for fd in fds:
             os.close(fd)
     counts["rounds"] = rounds
+
+
+def storm(root: str, bursts: int, per_burst: int, rate: float, go, done, counts) -> None:
+    """Bursts of outside changes at about ``rate`` a second: commits (through the library and
+    renamed in as containerd does), deletes, label edits, ingests started, grown and aborted.
+    After each burst it sets ``done`` and waits for ``go`` (the test compares view and disk)."""
+    import hashlib
+
+    from store import LocalStore, errors
+    from store.labels import LabelStore
+    from store.types import Info
+    rng = random.Random(os.getpid())
+    store = LocalStore(root)
+    labels = LabelStore(os.path.join(root, "labels.db"))
+    sha = os.path.join(root, "blobs", "sha256")
+    tmp = os.path.join(root, "storm-tmp")
+    os.makedirs(tmp, exist_ok=True)
+    present = [str(i.digest) for i in store.walk()]
+    open_ingests: list = []
+    left: list[str] = []  # refs of ingests left on disk by an earlier burst
+    tally = {"commit": 0, "rename_commit": 0, "delete": 0, "label": 0, "label_db_only": 0,
+             "ingest_start": 0, "ingest_grow": 0, "ingest_abort": 0, "errors": 0}
+    counts["ready"] = True
+    i = 0
+    for burst in range(bursts):
+        go.wait()
+        go.clear()
+        start = time.monotonic()
+        for k in range(per_burst):
+            i += 1
+            op = rng.random()
+            try:
+                if op < 0.08:
+                    data = b"storm commit %d %d" % (os.getpid(), i)
+                    with store.writer(f"storm-{i}", total=len(data)) as w:
+                        w.write(data)
+                        d = w.commit(len(data), labels={"i": str(i)} if i % 2 else None)
+                    present.append(str(d))
+                    tally["commit"] += 1
+                elif op < 0.40:  # the way containerd commits: written aside, renamed in, no fsync here
+                    data = b"storm rename %d %d " % (os.getpid(), i) * rng.randint(1, 40)
+                    hexd = hashlib.sha256(data).hexdigest()
+                    t = os.path.join(tmp, hexd)
+                    with open(t, "wb") as f:
+                        f.write(data)
+                    os.chmod(t, 0o444)
+                    os.rename(t, os.path.join(sha, hexd))
+                    present.append("sha256:" + hexd)
+                    tally["rename_commit"] += 1
+                elif op < 0.65 and present:
+                    d = present.pop(rng.randrange(len(present)))
+                    store.delete(d)
+                    tally["delete"] += 1
+                elif op < 0.75 and present:
+                    d = rng.choice(present)
+                    info = store.info(d)
+                    store.update(Info(d, 0, info.created_at, info.updated_at, {"touched": str(i)}), "labels.touched")
+                    tally["label"] += 1
+                elif op < 0.85 and present:
+                    labels.update(rng.choice(present), {"sqlite": str(i), "gone": ""})
+                    tally["label_db_only"] += 1
+                elif op < 0.92 or not open_ingests:
+                    w = store.writer(f"storm-ingest-{i}", total=1 << 20)
+                    w.write(b"s" * rng.randint(0, 4096))
+                    open_ingests.append(w)
+                    tally["ingest_start"] += 1
+                elif op < 0.96:
+                    rng.choice(open_ingests).write(b"g" * 4096)
+                    tally["ingest_grow"] += 1
+                elif left and rng.random() < 0.5:
+                    store.abort(left.pop(rng.randrange(len(left))))
+                    tally["ingest_abort"] += 1
+                else:
+                    w = open_ingests.pop(rng.randrange(len(open_ingests)))
+                    ref = w.status().ref
+                    w.close()
+                    store.abort(ref)
+                    tally["ingest_abort"] += 1
+            except errors.ContentError:
+                tally["errors"] += 1
+            behind = start + (k + 1) / rate - time.monotonic()
+            if behind > 0:
+                time.sleep(behind)
+        for w in open_ingests:  # interrupted, as a killed pull leaves them: the offsets are final
+            left.append(w.status().ref)
+            w.close()
+        open_ingests = []
+        counts.update(tally)
+        counts["burst"] = burst + 1
+        counts["burst_s"] = counts.get("burst_s", 0.0) + time.monotonic() - start
+        done.set()
+    counts["finished"] = True

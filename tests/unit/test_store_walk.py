@@ -244,3 +244,17 @@ def test_scan_ingests_is_list_statuses_and_broken_ingests_in_one_pass(store):
     # filters apply to the good ingests only, as list_statuses(*filters); damaged entries stay listed
     assert store.scan_ingests("ref==other") == ([], broken)
     assert store.scan_ingests("ref==good") == (good, broken) == (store.list_statuses("ref==good"), broken)
+
+
+def test_ingest_entry_reads_one_entry_as_scan_ingests_lists_it(store):
+    """What the GUI reads when a watch names one entry of ingest/ (design.md §5.2)."""
+    with store.writer("good") as w:
+        w.write(b"xy")
+    (store.ingest_root / "stray").write_bytes(b"")
+    good, broken = store.scan_ingests()
+    assert store.ingest_entry(store.ingest_dir("good").name) == good[0]
+    assert store.ingest_entry("stray") == broken[0]
+    assert store.ingest_entry("f" * 64) is None  # gone (committed, aborted) or never there
+    for bad in ("", "..", ".", "../ingest", "a/b"):
+        with pytest.raises(errors.InvalidArgument):
+            store.ingest_entry(bad)
