@@ -177,17 +177,24 @@ class BoltDB:
         return memoryview(self._map)[offset:end], flags, count
 
 
-def _page_items(db: BoltDB, page: memoryview, flags: int, count: int, depth: int) -> Iterator[tuple[bytes, bytes, int]]:
+def _page_items(db: BoltDB, page: memoryview, flags: int, count: int, depth: int,
+                seen: set[int] | None = None) -> Iterator[tuple[bytes, bytes, int]]:
     """(key, value, leaf flags) of a page and its subtree, in key order."""
     if depth > _MAX_DEPTH:
         raise BoltError(f"{db.path}: the page tree is deeper than {_MAX_DEPTH} levels (damaged file)")
     base = PAGE_HEADER.size
     if flags & BRANCH_PAGE:
+        # A page reached twice in one tree means a damaged file; without this check branch
+        # pages pointing at each other could make a walk visit exponentially many pages.
+        seen = set() if seen is None else seen
         for i in range(count):
             at = base + i * BRANCH_ELEM.size
             _pos, _ksize, child = BRANCH_ELEM.unpack_from(page, at)
+            if child in seen:
+                raise BoltError(f"{db.path}: page {child} appears twice in one tree (damaged file)")
+            seen.add(child)
             cpage, cflags, ccount = db.page(child)
-            yield from _page_items(db, cpage, cflags, ccount, depth + 1)
+            yield from _page_items(db, cpage, cflags, ccount, depth + 1, seen)
     elif flags & LEAF_PAGE:
         for i in range(count):
             at = base + i * LEAF_ELEM.size

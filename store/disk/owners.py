@@ -1,0 +1,465 @@
+"""Who owns what on a containerd root: images, containers and leases against snapshots and blobs.
+
+A snapshot belongs to an image when it is one of the image's layer chains: containerd's
+unpacker names the committed snapshot of layers ``0..n`` by their chain ID (OCI image spec,
+``config.md``)::
+
+    ChainID(L0) = DiffID(L0)
+    ChainID(L0..n) = sha256(ChainID(L0..n-1) + " " + DiffID(Ln))   (hex, "sha256:" prefixed)
+
+with the diff IDs from the config's ``rootfs.diff_ids``, and labels the image config
+``containerd.io/gc.ref.snapshot.<snapshotter> = <top chain ID>`` and each layer blob
+``containerd.io/uncompressed = <diff ID>``.  The metadata layer (``meta.db``) maps the
+namespace's snapshot key to the snapshotter's backend key (``name``); a container owns the
+snapshot its ``snapshotKey`` names, a lease the ``(snapshotter, key)`` pairs it lists.
+
+Blobs belong to an image when its target reaches them (index → manifests → config and layers,
+read from the content store's JSON).  Per image, :meth:`Ownership.image_space` counts its blobs
+(their recorded sizes) and its snapshots (their directories' disk usage) together; an item
+that several images use is *shared*, one only this image uses is *unique*.
+
+Everything here is offline: the root's daemon should be stopped (``meta.db`` is read from a copy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import errors
+from ..containerd_root import CONTENT_DIR
+from . import gc, metadata
+from . import snapshotter as snaps
+from .du import DiskUsage
+from .metadata import Metadata
+
+log = logging.getLogger(__name__)
+
+LABEL_UNCOMPRESSED = "containerd.io/uncompressed"
+LABEL_SNAPSHOT_REF = "containerd.io/snapshot.ref"
+LABEL_GC_REF_SNAPSHOT = "containerd.io/gc.ref.snapshot."
+_MAX_JSON = 8 << 20  # a manifest, index or config larger than this is not read
+
+# Snapshot and blob states (df, --prometheus), in the order they are decided.
+STATE_ORPHAN = "orphan"
+STATE_IN_USE = "in_use"  # a container's snapshot, or a parent of one
+STATE_IMAGE = "image"
+STATE_LEASE = "lease"
+STATE_COLLECTABLE = "collectable"  # the gc dry run says the next pass removes it
+STATE_OTHER = "other"  # alive for another reason (a gc.root label, another record's label)
+
+
+def chain_ids(diff_ids: list[str]) -> list[str]:
+    """The chain ID of every prefix of ``diff_ids`` (OCI image spec, ``config.md``)."""
+    out: list[str] = []
+    for d in diff_ids:
+        out.append(d if not out else "sha256:" + hashlib.sha256(f"{out[-1]} {d}".encode()).hexdigest())
+    return out
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer of an image's manifest, with its snapshot's user key."""
+
+    index: int
+    diff_id: str
+    blob: str  # the manifest's layer digest (compressed)
+    chain_id: str
+
+
+@dataclass
+class ImageInfo:
+    namespace: str
+    name: str
+    target: str
+    blobs: set[str] = field(default_factory=set)  # digests the target reaches, present in the content store
+    layers: list[list[Layer]] = field(default_factory=list)  # one list per manifest (platform)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    """A snapshot (or an orphan directory) with its disk usage and owners."""
+
+    snapshotter: str
+    record: snaps.SnapshotRecord | None  # None for an orphan directory
+    directory: Path
+    bytes: int  # du -sx of its directory
+    chain_bytes: int  # its own and every parent's
+    namespace: str | None = None
+    key: str | None = None  # the namespace's key (ctr snapshots ls KEY)
+    images: tuple[str, ...] = ()  # "namespace/name"
+    containers: tuple[str, ...] = ()  # "namespace/id" whose snapshotKey this is
+    leases: tuple[str, ...] = ()  # "namespace/id"
+    layer: Layer | None = None
+    state: str = STATE_OTHER
+    flags: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        rec = self.record
+        return {
+            "snapshotter": self.snapshotter,
+            "key": rec.key if rec else None,
+            "namespace": self.namespace,
+            "name": self.key,
+            "id": rec.id if rec else self.directory.name,
+            "kind": rec.kind if rec else "orphan",
+            "parent": rec.parent if rec else None,
+            "directory": str(self.directory),
+            "labels": dict(rec.labels) if rec else {},
+            "created": rec.created.isoformat_ns() if rec and rec.created else None,
+            "updated": rec.updated.isoformat_ns() if rec and rec.updated else None,
+            "recorded_size": rec.size if rec else None,
+            "recorded_inodes": rec.inodes if rec else None,
+            "bytes": self.bytes,
+            "chain_bytes": self.chain_bytes,
+            "images": list(self.images),
+            "containers": list(self.containers),
+            "leases": list(self.leases),
+            "layer": ({"index": self.layer.index, "diff_id": self.layer.diff_id, "blob": self.layer.blob,
+                       "chain_id": self.layer.chain_id} if self.layer else None),
+            "state": self.state,
+            "flags": list(self.flags),
+        }
+
+
+@dataclass(frozen=True)
+class ImageSpace:
+    namespace: str
+    name: str
+    blob_count: int
+    snapshot_count: int
+    total_bytes: int
+    shared_bytes: int
+    unique_bytes: int
+
+    def to_json(self) -> dict:
+        return {"namespace": self.namespace, "name": self.name, "blobs": self.blob_count,
+                "snapshots": self.snapshot_count, "total_bytes": self.total_bytes,
+                "shared_bytes": self.shared_bytes, "unique_bytes": self.unique_bytes}
+
+
+@dataclass(frozen=True)
+class PathOwner:
+    """What a host path under the root belongs to."""
+
+    path: Path
+    what: str  # "snapshot", "orphan-snapshot-dir", "blob", "ingest"
+    snapshot: SnapshotRow | None = None
+    blob: str | None = None  # a blob's digest, or the layer blob of the snapshot
+    images: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
+    leases: tuple[str, ...] = ()
+    inside: str = ""  # the path inside the snapshot's directory / the blob's file
+
+    def to_json(self) -> dict:
+        snap = self.snapshot
+        return {
+            "path": str(self.path), "what": self.what, "inside": self.inside,
+            "snapshot": snap.to_json() if snap else None,
+            "blob": self.blob,
+            "diff_id": snap.layer.diff_id if snap and snap.layer else None,
+            "images": list(self.images), "containers": list(self.containers), "leases": list(self.leases),
+        }
+
+
+class Ownership:
+    """A stopped containerd root's snapshots and images with their owners and sizes."""
+
+    def __init__(self, root: os.PathLike | str, *, meta: Metadata | None = None,
+                 views: list[snaps.SnapshotterView] | None = None, usage: DiskUsage | None = None):
+        self.root = Path(root)
+        self.content_root = self.root / CONTENT_DIR
+        self.meta = meta if meta is not None else metadata.load_root(self.root)
+        self.views = views if views is not None else snaps.read_root(self.root)
+        self.usage = usage or DiskUsage()
+        self.problems: list[str] = [v.error for v in self.views if v.error]
+        self.images: list[ImageInfo] = [self._image(ns.name, im.name, im.target_digest or "")
+                                        for ns in self.meta.namespaces for im in ns.images]
+        self._own: dict[tuple[str, str], int] = {}  # (snapshotter, backend key or dir name) -> bytes
+        self._rows: list[SnapshotRow] | None = None
+        self._meta_snaps: set[tuple[str, str]] | None = None
+        self._verdicts: dict[tuple[str, str, str], bool] | None = None
+
+    # -- images ------------------------------------------------------------------------------
+
+    def _read_json(self, digest: str, problems: list[str]) -> dict | None:
+        alg, _sep, hexd = digest.partition(":")
+        if not (alg and hexd.isalnum() and alg.isalnum()):
+            problems.append(f"{digest!r} is not a digest")
+            return None
+        path = self.content_root / "blobs" / alg / hexd
+        try:
+            with open(path, "rb") as f:
+                data = f.read(_MAX_JSON + 1)
+        except OSError:
+            return None  # not present: the image is not whole here, nothing to read
+        if len(data) > _MAX_JSON:
+            problems.append(f"{digest} is larger than {_MAX_JSON} bytes: not read as JSON")
+            return None
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return None  # a layer, or not JSON
+        return doc if isinstance(doc, dict) else None
+
+    def _image(self, ns: str, name: str, target: str) -> ImageInfo:
+        info = ImageInfo(ns, name, target)
+        present = {b.digest for b in (self.meta.namespace(ns) or metadata.Namespace(ns)).blobs}
+        pending, seen = [target] if target else [], set()
+        while pending:
+            d = pending.pop()
+            if d in seen:
+                continue
+            seen.add(d)
+            if d in present:
+                info.blobs.add(d)
+            doc = self._read_json(d, info.problems)
+            if doc is None:
+                continue
+            manifests = doc.get("manifests")
+            if isinstance(manifests, list):
+                pending.extend(m["digest"] for m in manifests if isinstance(m, dict) and isinstance(m.get("digest"), str))
+                continue
+            config, layers = doc.get("config"), doc.get("layers")
+            if not isinstance(config, dict) or not isinstance(layers, list):
+                continue
+            cdigest = config.get("digest")
+            layer_digests = [x["digest"] for x in layers if isinstance(x, dict) and isinstance(x.get("digest"), str)]
+            for x in [cdigest, *layer_digests]:
+                if isinstance(x, str) and x in present:
+                    info.blobs.add(x)
+            cdoc = self._read_json(cdigest, info.problems) if isinstance(cdigest, str) else None
+            rootfs = cdoc.get("rootfs") if cdoc else None
+            diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+            if not isinstance(diff_ids, list) or not all(isinstance(x, str) for x in diff_ids):
+                continue
+            if len(diff_ids) != len(layer_digests):
+                info.problems.append(f"image {name}: manifest {d} has {len(layer_digests)} layers, "
+                                     f"its config {len(diff_ids)} diff IDs")
+            info.layers.append([Layer(i, diff, layer_digests[i] if i < len(layer_digests) else "", chain)
+                                for i, (diff, chain) in enumerate(zip(diff_ids, chain_ids(diff_ids)))])
+        return info
+
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def own_bytes(self, view: snaps.SnapshotterView, directory: Path, key: str) -> int:
+        k = (view.name, key)
+        if k not in self._own:
+            self._own[k] = self.usage.of(directory).bytes
+        return self._own[k]
+
+    def snapshot_rows(self) -> list[SnapshotRow]:
+        if self._rows is None:
+            self._rows = self._build_rows()
+        return self._rows
+
+    def _build_rows(self) -> list[SnapshotRow]:
+        # namespace key <-> backend key, from the metadata layer's records
+        user_of: dict[tuple[str, str], tuple[str, str]] = {}  # (snapshotter, backend) -> (ns, key)
+        for ns in self.meta.namespaces:
+            for s in ns.snapshots:
+                if s.name:
+                    user_of[(s.snapshotter, s.name)] = (ns.name, s.key)
+        by_chain: dict[tuple[str, str], list[tuple[str, Layer]]] = {}  # (ns, chain id) -> images, layer
+        for im in self.images:
+            for layers in im.layers:
+                for layer in layers:
+                    by_chain.setdefault((im.namespace, layer.chain_id), []).append((im.name, layer))
+        containers: dict[tuple[str, str, str], list[str]] = {}
+        for ns in self.meta.namespaces:
+            for c in ns.containers:
+                if c.snapshotter:
+                    containers.setdefault((ns.name, c.snapshotter, c.snapshot_key), []).append(f"{ns.name}/{c.id}")
+        leases: dict[tuple[str, str, str], list[str]] = {}
+        for ns in self.meta.namespaces:
+            for lease in ns.leases:
+                for sn, key in lease.snapshots:
+                    leases.setdefault((ns.name, sn, key), []).append(f"{ns.name}/{lease.id}")
+        verdicts = self._gc_verdicts()
+
+        rows: list[SnapshotRow] = []
+        for view in self.views:
+            if not view.understood:
+                continue
+            direct: dict[str, dict] = {}
+            for rec in view.records.values():
+                ns_key = user_of.get((view.name, rec.key))
+                if ns_key is None and (parsed := snaps.parse_backend_key(rec.key)):
+                    ns_key = (parsed[0], parsed[2])
+                sns, key = ns_key if ns_key else ("", "")
+                owners = by_chain.get((sns, key), []) if sns and key else []
+                direct[rec.key] = {
+                    "ns": sns or None, "key": key or None,
+                    "images": sorted({f"{sns}/{n}" for n, _l in owners}),
+                    "layer": owners[0][1] if owners else None,
+                    "containers": sorted(containers.get((sns, view.name, key), [])),
+                    "leases": sorted(leases.get((sns, view.name, key), [])),
+                }
+            # a parent of a container's or lease's snapshot is used through it
+            used_by_container: set[str] = set()
+            used_by_lease: set[str] = set()
+            for bkey, d in direct.items():
+                for target, holders in ((used_by_container, d["containers"]), (used_by_lease, d["leases"])):
+                    if holders:
+                        target.update(r.key for r in view.chain(bkey))
+            for rec in view.records.values():
+                d = direct[rec.key]
+                chain = view.chain(rec.key)
+                own = self.own_bytes(view, rec.directory, rec.key) if snaps.MISSING_DIR not in rec.flags \
+                    and snaps.DIR_SYMLINK not in rec.flags else 0
+                chain_bytes = own + sum(self.own_bytes(view, r.directory, r.key) for r in chain[1:]
+                                        if snaps.MISSING_DIR not in r.flags
+                                        and snaps.DIR_SYMLINK not in r.flags)
+                if snaps.MISSING_DIR in rec.flags:
+                    state = STATE_ORPHAN
+                elif rec.key in used_by_container:
+                    state = STATE_IN_USE
+                elif d["images"]:
+                    state = STATE_IMAGE
+                elif rec.key in used_by_lease:
+                    state = STATE_LEASE
+                elif d["ns"] and verdicts.get(("snapshot", d["ns"], f"{view.name}/{d['key']}")) is True:
+                    state = STATE_COLLECTABLE
+                elif d["ns"] and (d["ns"], f"{view.name}/{d['key']}") not in self._meta_snapshots():
+                    state = STATE_ORPHAN  # the snapshotter has it, no namespace records it
+                else:
+                    state = STATE_OTHER
+                flags = list(rec.flags)
+                if state == STATE_ORPHAN and snaps.MISSING_DIR not in rec.flags:
+                    flags.append("no-metadata-record")
+                if rec.kind == "active" and not d["containers"] and rec.key not in used_by_lease:
+                    flags.append("active-unheld")
+                rows.append(SnapshotRow(
+                    view.name, rec, rec.directory, own, chain_bytes, d["ns"], d["key"],
+                    tuple(d["images"]), tuple(d["containers"]), tuple(d["leases"]), d["layer"], state,
+                    tuple(flags)))
+            for orphan in view.orphan_dirs:
+                own = self.own_bytes(view, orphan, "dir:" + orphan.name)
+                rows.append(SnapshotRow(view.name, None, orphan, own, own, state=STATE_ORPHAN,
+                                        flags=("orphan-dir",)))
+        return rows
+
+    def _meta_snapshots(self) -> set[tuple[str, str]]:
+        if self._meta_snaps is None:
+            self._meta_snaps = {(ns.name, s.id) for ns in self.meta.namespaces for s in ns.snapshots}
+        return self._meta_snaps
+
+    def snapshot_bytes(self) -> dict[tuple[str, str], int]:
+        """(snapshotter, backend key) -> own bytes, as :func:`.gc.dry_run` takes it."""
+        return {(r.snapshotter, r.record.key): r.bytes for r in self.snapshot_rows() if r.record is not None}
+
+    def _gc_verdicts(self) -> dict[tuple[str, str, str], bool]:
+        if self._verdicts is None:
+            run = gc.dry_run(self.meta)
+            self._verdicts = {(v.kind, v.namespace, v.id): v.collect for v in run.verdicts}
+        return self._verdicts
+
+    def dry_run(self) -> gc.DryRun:
+        """The gc dry run with snapshot sizes from this root's directories."""
+        return gc.dry_run(self.meta, snapshot_bytes=self.snapshot_bytes())
+
+    # -- images' space -----------------------------------------------------------------------
+
+    def image_space(self) -> list[ImageSpace]:
+        sizes: dict[str, int] = {}
+        for ns in self.meta.namespaces:
+            for b in ns.blobs:
+                sizes.setdefault(b.digest, b.size)
+        rows = self.snapshot_rows()
+        snaps_of: dict[str, list[SnapshotRow]] = {}
+        for r in rows:
+            for image in r.images:
+                snaps_of.setdefault(image, []).append(r)
+        items_of: dict[str, dict[tuple[str, ...], int]] = {}
+        users: dict[tuple[str, ...], int] = {}
+        for im in self.images:
+            ident = f"{im.namespace}/{im.name}"
+            items: dict[tuple[str, ...], int] = {("blob", d): sizes.get(d, 0) for d in im.blobs}
+            items.update({("snapshot", r.snapshotter, r.record.key): r.bytes
+                          for r in snaps_of.get(ident, []) if r.record is not None})
+            items_of[ident] = items
+            for k in items:
+                users[k] = users.get(k, 0) + 1
+        out = []
+        for im in self.images:
+            items = items_of[f"{im.namespace}/{im.name}"]
+            total = sum(items.values())
+            unique = sum(v for k, v in items.items() if users[k] == 1)
+            out.append(ImageSpace(im.namespace, im.name, sum(1 for k in items if k[0] == "blob"),
+                                  sum(1 for k in items if k[0] == "snapshot"), total, total - unique, unique))
+        return out
+
+    # -- a host path -------------------------------------------------------------------------
+
+    def locate(self, path: os.PathLike | str) -> PathOwner:
+        """Which snapshot, layer blob and images a file under the root belongs to.
+
+        Raises :class:`store.errors.InvalidArgument` for a path outside the root or outside any
+        snapshot, blob or ingest directory of it.
+        """
+        given = Path(os.path.abspath(path))
+        rel = _relative(given, self.root)
+        if rel is None:
+            raise errors.InvalidArgument(f"{path} is not under the containerd root {self.root}")
+        parts = rel.parts
+        if len(parts) >= 3 and parts[0].startswith(snaps.PLUGIN_PREFIX) and parts[1] == "snapshots":
+            name = parts[0][len(snaps.PLUGIN_PREFIX):]
+            inside = "/".join(parts[3:])
+            for r in self.snapshot_rows():
+                if r.snapshotter != name:
+                    continue
+                if r.record is not None and r.record.id == parts[2] or r.record is None and r.directory.name == parts[2]:
+                    if r.record is None:
+                        return PathOwner(given, "orphan-snapshot-dir", r, inside=inside)
+                    return PathOwner(given, "snapshot", r, r.layer.blob if r.layer else self._uncompressed(r),
+                                     r.images or self._images_through(r), r.containers, r.leases, inside)
+            raise errors.InvalidArgument(f"{path}: snapshotter {name} has no snapshot {parts[2]}")
+        if len(parts) >= 4 and parts[0] == CONTENT_DIR and parts[1] == "blobs":
+            digest = f"{parts[2]}:{parts[3]}"
+            images = tuple(sorted(f"{im.namespace}/{im.name}" for im in self.images if digest in im.blobs))
+            return PathOwner(given, "blob", blob=digest, images=images, inside="/".join(parts[4:]))
+        if len(parts) >= 3 and parts[0] == CONTENT_DIR and parts[1] == "ingest":
+            return PathOwner(given, "ingest", inside="/".join(parts[2:]))
+        raise errors.InvalidArgument(f"{path} is under the containerd root but not inside a snapshot, "
+                                     "a blob or an ingest")
+
+    def _uncompressed(self, row: SnapshotRow) -> str | None:
+        """The layer blob labelled with the snapshot's diff ID, for a snapshot no image record explains."""
+        if row.layer is not None or row.namespace is None or row.key is None:
+            return None
+        ns = self.meta.namespace(row.namespace)
+        parent = row.record.parent if row.record else ""
+        if ns is None or parent:
+            return None  # only a base layer's chain ID is its diff ID
+        return next((b.digest for b in ns.blobs if b.labels.get(LABEL_UNCOMPRESSED) == row.key), None)
+
+    def _images_through(self, row: SnapshotRow) -> tuple[str, ...]:
+        """For a container's snapshot: the images of its parent."""
+        view = next(v for v in self.views if v.name == row.snapshotter)
+        if row.record is None:
+            return ()
+        by_key = {r.record.key: r for r in self.snapshot_rows() if r.record is not None and r.snapshotter == view.name}
+        for rec in view.chain(row.record.key)[1:]:
+            r = by_key.get(rec.key)
+            if r is not None and r.images:
+                return r.images
+        return ()
+
+
+def _relative(path: Path, root: Path) -> Path | None:
+    for p, r in ((path, root.absolute()), (Path(os.path.realpath(path.parent)) / path.name, Path(os.path.realpath(root)))):
+        try:
+            rel = Path(os.path.normpath(p)).relative_to(os.path.normpath(r))
+        except ValueError:
+            continue
+        if ".." not in rel.parts:
+            return rel
+    return None
+
+
+__all__ = ["Ownership", "SnapshotRow", "ImageSpace", "PathOwner", "Layer", "ImageInfo", "chain_ids"]
