@@ -235,6 +235,7 @@ def _read_records(name: str, directory: Path, db_path: Path) -> dict[str, Snapsh
 
 
 def _flag(records: dict[str, SnapshotRecord]) -> dict[str, SnapshotRecord]:
+    problems: dict[str, str] = {}  # key -> PARENT_MISSING, PARENT_LOOP or "" (a sound chain)
     ids: dict[str, int] = {}
     for rec in records.values():
         ids[rec.id] = ids.get(rec.id, 0) + 1
@@ -255,21 +256,38 @@ def _flag(records: dict[str, SnapshotRecord]) -> dict[str, SnapshotRecord]:
             flags.append(DIR_SYMLINK)
         elif st is not None and not stat.S_ISDIR(st.st_mode):
             flags.append(DIR_NOT_DIRECTORY)
-        if rec.parent:
-            seen = {key}
-            cur: SnapshotRecord | None = rec
-            while cur is not None and cur.parent:
-                if cur.parent in seen:
-                    flags.append(PARENT_LOOP)
-                    break
-                seen.add(cur.parent)
-                nxt = records.get(cur.parent)
-                if nxt is None:
-                    flags.append(PARENT_MISSING)
-                    break
-                cur = nxt
+        chain = _chain_problem(key, records, problems)
+        if chain:
+            flags.append(chain)
         out[key] = replace(rec, flags=tuple(dict.fromkeys(flags)))
     return out
+
+
+def _chain_problem(key: str, records: dict[str, SnapshotRecord], known: dict[str, str]) -> str:
+    """What is wrong with ``key``'s parent chain ("" for nothing); every record is walked once overall."""
+    path: list[str] = []
+    on_path: set[str] = set()
+    cur = key
+    while True:
+        if cur in known:
+            verdict = known[cur]
+            break
+        rec = records.get(cur)
+        if rec is None:
+            verdict = PARENT_MISSING
+            break
+        if cur in on_path:
+            verdict = PARENT_LOOP
+            break
+        path.append(cur)
+        on_path.add(cur)
+        if not rec.parent:
+            verdict = ""
+            break
+        cur = rec.parent
+    for k in path:
+        known[k] = verdict
+    return verdict
 
 
 def _orphans(view: SnapshotterView) -> list[Path]:
