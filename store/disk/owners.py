@@ -29,6 +29,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from .. import errors
 from ..containerd_root import CONTENT_DIR
@@ -98,6 +99,7 @@ class SnapshotRow:
     layer: Layer | None = None
     state: str = STATE_OTHER
     flags: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)  # the namespace's (meta.db) labels, as ctr shows them
 
     def to_json(self) -> dict:
         rec = self.record
@@ -110,7 +112,8 @@ class SnapshotRow:
             "kind": rec.kind if rec else "orphan",
             "parent": rec.parent if rec else None,
             "directory": str(self.directory),
-            "labels": dict(rec.labels) if rec else {},
+            "labels": dict(self.labels),
+            "backend_labels": dict(rec.labels) if rec else {},
             "created": rec.created.isoformat_ns() if rec and rec.created else None,
             "updated": rec.updated.isoformat_ns() if rec and rec.updated else None,
             "recorded_size": rec.size if rec else None,
@@ -261,10 +264,12 @@ class Ownership:
     def _build_rows(self) -> list[SnapshotRow]:
         # namespace key <-> backend key, from the metadata layer's records
         user_of: dict[tuple[str, str], tuple[str, str]] = {}  # (snapshotter, backend) -> (ns, key)
+        labels_of: dict[tuple[str, str], Mapping[str, str]] = {}
         for ns in self.meta.namespaces:
             for s in ns.snapshots:
                 if s.name:
                     user_of[(s.snapshotter, s.name)] = (ns.name, s.key)
+                    labels_of[(s.snapshotter, s.name)] = s.labels
         by_chain: dict[tuple[str, str], list[tuple[str, Layer]]] = {}  # (ns, chain id) -> images, layer
         for im in self.images:
             for layers in im.layers:
@@ -337,7 +342,7 @@ class Ownership:
                 rows.append(SnapshotRow(
                     view.name, rec, rec.directory, own, chain_bytes, d["ns"], d["key"],
                     tuple(d["images"]), tuple(d["containers"]), tuple(d["leases"]), d["layer"], state,
-                    tuple(flags)))
+                    tuple(flags), labels_of.get((view.name, rec.key), {})))
             for orphan in view.orphan_dirs:
                 own = self.own_bytes(view, orphan, "dir:" + orphan.name)
                 rows.append(SnapshotRow(view.name, None, orphan, own, own, state=STATE_ORPHAN,

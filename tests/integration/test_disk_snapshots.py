@@ -1,0 +1,244 @@
+"""Snapshots as a source, against a real daemon's overlayfs snapshots.
+
+One private daemon for the module: two umoci-built images sharing their busybox layer are
+imported (``ctr images import`` unpacks them) in namespace ``default`` and one of them again in
+``other``; a container is created from image a; an active snapshot is prepared with ``ctr
+snapshots`` (ctr labels it ``gc.root``; a view it would not label, and GC may take it at once).  What ``ctr snapshots ls`` / ``usage -b`` say is captured live, then
+the daemon is stopped and ``blobctl --root`` reads the root: the records, kinds, parents and
+sizes must equal ctr's, the snapshot names must be the chain IDs of the configs' diff IDs, and
+the owners must be the images, containers and layers that really made them.  Orphans are
+made on a copy of the stopped root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from store.cli.app import main
+from store.disk.du import disk_usage
+from store.disk.owners import chain_ids
+from tests.support.images import (
+    MANIFEST_MEDIA_TYPE,
+    REF_NAME,
+    describe_layout,
+    make_oci_image,
+    make_tar,
+    oci_archive,
+)
+
+pytestmark = pytest.mark.integration
+
+OVL = "io.containerd.snapshotter.v1.overlayfs"
+A, B = "example.org/fixture/a:1.0", "example.org/fixture/b:1.0"
+
+
+def blobctl(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def ctr_ls(daemon, ns: str) -> dict[str, tuple[str, str]]:
+    """``ctr snapshots ls``: key -> (parent, kind)."""
+    rows = {}
+    for line in daemon.ctr("snapshots", "ls", namespace=ns).stdout.splitlines()[1:]:
+        parts = line.split()
+        if parts:
+            key, kind = parts[0], parts[-1].lower()
+            rows[key] = (parts[1] if len(parts) == 3 else "", kind)
+    return rows
+
+
+def ctr_usage(daemon, ns: str) -> dict[str, int]:
+    out = daemon.ctr("snapshots", "usage", "-b", namespace=ns).stdout.splitlines()[1:]
+    return {p[0]: int(p[1]) for p in (line.split() for line in out) if p}
+
+
+def derive(layout_a: Path, out: Path, name: str, motd: bytes) -> Path:
+    """An image ``name`` with A's first layer and a top layer of its own (an oci-archive)."""
+    layout = out / "layout"
+    shutil.copytree(layout_a, layout)
+    desc = describe_layout(layout)
+    arch = next(iter(desc.manifests))
+    blobs = layout / "blobs" / "sha256"
+
+    def put(data: bytes) -> dict:
+        hexd = hashlib.sha256(data).hexdigest()
+        (blobs / hexd).write_bytes(data)
+        return {"digest": f"sha256:{hexd}", "size": len(data)}
+
+    top = make_tar({"etc/motd": motd})
+    config = config_of(layout_a)
+    config["rootfs"]["diff_ids"][1] = put(top)["digest"]  # uncompressed: blob digest = diff ID
+    manifest = json.loads((blobs / desc.manifests[arch].split(":", 1)[1]).read_bytes())
+    manifest["config"].update(put(json.dumps(config).encode()))
+    manifest["layers"][1] = {"mediaType": "application/vnd.oci.image.layer.v1.tar", **put(top)}
+    mdesc = {"mediaType": MANIFEST_MEDIA_TYPE, **put(json.dumps(manifest).encode()),
+             "annotations": {REF_NAME: name}}
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [mdesc]}))
+    return oci_archive(layout, out / "image.oci.tar")
+
+
+def config_of(layout: Path) -> dict:
+    desc = describe_layout(layout)
+    digest = next(iter(desc.configs.values()))
+    return json.loads((layout / "blobs" / "sha256" / digest.split(":", 1)[1]).read_bytes())
+
+
+@pytest.fixture(scope="module")
+def world(daemon, tmp_path_factory):
+    work = tmp_path_factory.mktemp("images")
+    a = make_oci_image(work / "a", A, motd="a\n")
+    b = derive(a.parent / "layout", work / "b", B, b"b\n")
+    daemon.ctr("images", "import", str(a))
+    daemon.ctr("images", "import", str(b))
+    daemon.ctr("images", "import", str(b), namespace="other")
+    daemon.ctr("containers", "create", A, "c1")
+    layouts = {A: a.parent / "layout", B: b.parent / "layout"}
+    chains = {name: chain_ids(config_of(layout)["rootfs"]["diff_ids"]) for name, layout in layouts.items()}
+    daemon.ctr("snapshots", "prepare", "scratch", chains[A][-1])
+    live = {ns: (ctr_ls(daemon, ns), ctr_usage(daemon, ns)) for ns in ("default", "other")}
+    code, _out, err = blobctl("--root", str(daemon.root), "snapshots", "ls")
+    refused = (code, err)
+    daemon.stop()
+    code, out, err = blobctl("--root", str(daemon.root), "snapshots", "ls", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    return {"root": daemon.root, "layouts": layouts, "chains": chains, "live": live, "rows": rows,
+            "refused": refused, "work": work}
+
+
+def test_a_running_daemons_root_is_refused(world):
+    code, err = world["refused"]
+    assert code == 1 and "running" in err and err.count("\n") == 1
+
+
+def test_records_equal_ctr_snapshots_ls(world):
+    rows = [r for r in world["rows"] if r["kind"] != "orphan"]
+    by_backend = {r["key"]: r for r in rows}
+    for ns, (ls, _usage) in world["live"].items():
+        ours = {}
+        for r in rows:
+            if r["namespace"] != ns:
+                continue
+            parent = by_backend[r["parent"]]["name"] if r["parent"] else ""
+            ours[r["name"]] = (parent, r["kind"])
+        assert ours == ls, ns
+    assert all(r["flags"] == [] for r in rows if r["name"] != "scratch")
+    assert {f for r in rows if r["name"] == "scratch" for f in r["flags"]} == {"active-unheld"}
+    scratch = next(r for r in rows if r["name"] == "scratch")
+    assert "containerd.io/gc.root" in scratch["labels"]  # ctr's label, from meta.db
+    assert all(Path(r["directory"]).parent == world["root"] / OVL / "snapshots" for r in rows)
+
+
+def test_sizes_equal_ctr_usage_and_gnu_du(world):
+    rows = [r for r in world["rows"] if r["kind"] != "orphan"]
+    for r in rows:
+        ns_usage = world["live"][r["namespace"]][1]
+        if r["kind"] != "view":  # a view's usage is recorded as 0, it has no upper directory of its own
+            # what containerd's usage counts is fs/ (the upper directory)
+            assert disk_usage(Path(r["directory"]) / "fs").bytes == ns_usage[r["name"]], r["name"]
+        if r["kind"] == "committed":
+            assert r["recorded_size"] == ns_usage[r["name"]]
+        du = subprocess.run(["du", "-sxB1", r["directory"]], capture_output=True, text=True, check=True)
+        assert r["bytes"] == int(du.stdout.split()[0])
+    by_backend = {r["key"]: r for r in rows}
+    for r in rows:
+        chain, at = 0, r
+        while at is not None:
+            chain += at["bytes"]
+            at = by_backend.get(at["parent"]) if at["parent"] else None
+        assert r["chain_bytes"] == chain
+
+
+def test_chain_ids_and_owners(world):
+    rows = {(r["namespace"], r["name"]): r for r in world["rows"] if r["kind"] != "orphan"}
+    ca, cb = world["chains"][A], world["chains"][B]
+    assert ca[0] == cb[0] and ca[1] != cb[1]  # the busybox layer is shared
+    # chain IDs by hand, as the OCI image spec defines them
+    diff = config_of(world["layouts"][A])["rootfs"]["diff_ids"]
+    assert ca[1] == "sha256:" + hashlib.sha256(f"{diff[0]} {diff[1]}".encode()).hexdigest()
+    base = rows[("default", ca[0])]
+    assert base["images"] == [f"default/{A}", f"default/{B}"] and base["state"] == "in_use"
+    assert rows[("default", ca[1])]["images"] == [f"default/{A}"]
+    assert rows[("default", cb[1])]["images"] == [f"default/{B}"] and rows[("default", cb[1])]["state"] == "image"
+    assert rows[("other", cb[1])]["images"] == [f"other/{B}"]
+    assert rows[("other", ca[0])]["images"] == [f"other/{B}"]
+    assert rows[("default", "c1")]["containers"] == ["default/c1"] and rows[("default", "c1")]["images"] == []
+    assert rows[("default", "c1")]["state"] == "in_use"
+    layer = rows[("default", ca[1])]["layer"]
+    desc = describe_layout(world["layouts"][A])
+    assert layer["index"] == 1 and layer["blob"] == next(iter(desc.layers.values()))[1]
+    assert layer["diff_id"] == diff[1] and layer["chain_id"] == ca[1]
+
+
+def test_owner_of_a_host_path(world):
+    rows = {(r["namespace"], r["name"]): r for r in world["rows"] if r["kind"] != "orphan"}
+    top = rows[("default", world["chains"][A][1])]
+    motd = Path(top["directory"]) / "fs" / "etc" / "motd"
+    assert motd.read_text() == "a\n"
+    code, out, err = blobctl("--root", str(world["root"]), "owner", str(motd), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    desc = describe_layout(world["layouts"][A])
+    assert doc["what"] == "snapshot" and doc["inside"] == "fs/etc/motd"
+    assert doc["blob"] == next(iter(desc.layers.values()))[1]
+    assert doc["images"] == [f"default/{A}"] and doc["snapshot"]["id"] == top["id"]
+    # the daemon labelled that blob with the diff ID it was unpacked to
+    code, out, err = blobctl("--root", str(world["root"]), "-n", "default", "ls", "--json")
+    assert code == 0, err
+    labels = {b["digest"]: b.get("labels", {}) for b in json.loads(out)}
+    assert labels[doc["blob"]]["containerd.io/uncompressed"] == doc["diff_id"]
+    config = desc.configs[next(iter(desc.configs))]
+    assert labels[config]["containerd.io/gc.ref.snapshot.overlayfs"] == world["chains"][A][-1]
+    # a path in the container's snapshot names the container and its image
+    c1 = rows[("default", "c1")]
+    code, out, err = blobctl("--root", str(world["root"]), "owner", str(Path(c1["directory"]) / "fs" / "new"))
+    assert code == 0 and "container default/c1" in out and f"image     default/{A}" in out, out + err
+    code, out, err = blobctl("--root", str(world["root"]), "owner", "/usr/bin/env")
+    assert code == 1 and "not under the containerd root" in err
+
+
+def test_orphans_on_a_stopped_copy(world):
+    copy = world["work"] / "copy"
+    shutil.copytree(world["root"], copy, symlinks=True)
+    rows = {(r["namespace"], r["name"]): r for r in world["rows"] if r["kind"] != "orphan"}
+    gone = rows[("other", world["chains"][B][1])]
+    base = copy / OVL / "snapshots"
+    shutil.rmtree(base / gone["id"])
+    (base / "999" / "fs").mkdir(parents=True)
+    (base / "999" / "fs" / "left").write_bytes(os.urandom(20000))
+    code, out, err = blobctl("--root", str(copy), "snapshots", "ls", "--json")
+    assert code == 0, err
+    got = {r["id"]: r for r in json.loads(out)}
+    assert got["999"]["kind"] == "orphan" and got["999"]["flags"] == ["orphan-dir"]
+    assert got["999"]["bytes"] >= 20000
+    assert "missing-dir" in got[gone["id"]]["flags"] and got[gone["id"]]["state"] == "orphan"
+    code, out, err = blobctl("--root", str(copy), "df", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    states = {(s["kind"], s["state"]): s for s in doc["states"]}
+    assert states[("snapshot", "orphan")]["count"] == 2
+    assert states[("snapshot", "orphan")]["bytes"] >= 20000
+    names = {(i["namespace"], i["name"]): i for i in doc["images"]}
+    assert set(names) == {("default", A), ("default", B), ("other", B)}
+    for i in names.values():
+        assert i["total_bytes"] == i["shared_bytes"] + i["unique_bytes"] and i["shared_bytes"] > 0
+    blobs = {p.name for p in (copy / "io.containerd.content.v1.content" / "blobs" / "sha256").iterdir()}
+    assert doc["content"]["count"] == len(blobs)
+    code, out, err = blobctl("--root", str(copy), "df", "--prometheus")
+    assert code == 0, err
+    assert "# TYPE blobscope_disk_bytes gauge" in out
+    assert f'blobscope_disk_bytes{{root="{copy}",kind="snapshot",state="orphan"}} ' \
+           f'{states[("snapshot", "orphan")]["bytes"]}' in out
+
