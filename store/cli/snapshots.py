@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import humanfmt
-from ..containerd_root import METADATA_DB, live_daemon, root_of
+from ..containerd_root import METADATA_DB, root_of
 from ..disk import df as dfmod
 from ..disk.owners import Ownership, PathOwner, SnapshotRow
-from .common import CliError, Context, command
+from .common import CliError, Context, command, refuse_live_root
 
 
 def open_root(ctx: Context) -> Ownership:
@@ -29,12 +29,7 @@ def open_root(ctx: Context) -> Ownership:
     if root is None:
         raise CliError(f"{given} is not a containerd root: there is no {METADATA_DB} in it (give the "
                        "directory that holds io.containerd.metadata.v1.bolt, e.g. /var/lib/containerd)")
-    live = live_daemon(root)
-    if live is not None:
-        pid, address = live
-        who = f"containerd (process {pid})" if pid else "a running containerd"
-        raise CliError(f"{root} belongs to {who}, which is running: its files must not be read behind its "
-                       f"back; stop it, or copy the root and give the copy")
+    refuse_live_root(root)  # its files must not be read behind its back
     own = Ownership(root)
     for problem in own.problems:
         ctx.note(f"warning: {humanfmt.printable(problem)}")

@@ -456,6 +456,19 @@ class Ownership:
         return ()
 
 
+def snapshot_sizes(root: os.PathLike | str, meta: Metadata) -> dict[tuple[str, str], int]:
+    """(snapshotter, backend key) -> disk usage of its directory, for :func:`.gc.dry_run` and
+    :func:`.gc.lease_usage` (``store/cli/disk.py``'s hook)."""
+    del meta  # the sizes come from the snapshotters' own records; kept for the hook's signature
+    usage = DiskUsage()
+    out: dict[tuple[str, str], int] = {}
+    for view in snaps.read_root(root):
+        for rec in view.records.values():
+            ok = snaps.MISSING_DIR not in rec.flags and snaps.DIR_SYMLINK not in rec.flags
+            out[(view.name, rec.key)] = usage.of(rec.directory).bytes if ok else 0
+    return out
+
+
 def _relative(path: Path, root: Path) -> Path | None:
     for p, r in ((path, root.absolute()), (Path(os.path.realpath(path.parent)) / path.name, Path(os.path.realpath(root)))):
         try:
@@ -467,4 +480,4 @@ def _relative(path: Path, root: Path) -> Path | None:
     return None
 
 
-__all__ = ["Ownership", "SnapshotRow", "ImageSpace", "PathOwner", "Layer", "ImageInfo", "chain_ids"]
+__all__ = ["snapshot_sizes", "Ownership", "SnapshotRow", "ImageSpace", "PathOwner", "Layer", "ImageInfo", "chain_ids"]
