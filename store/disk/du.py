@@ -13,14 +13,24 @@ The walk is iterative (no recursion limit), opens each directory once with ``O_N
 stats its entries relative to the directory's descriptor (``fstatat``), so the kernel does not
 resolve the whole path again for every file.  A directory that cannot be read is counted as
 ``du`` counts it (its own blocks) and noted in :attr:`Usage.errors`.
+
+:func:`usage_of_many` counts many directories in one run (one snapshot directory each).  Where
+GNU coreutils' ``du`` is installed it hands the list to one ``du -sxB1 -0 --files0-from=-``
+process, which counts exactly the same way (hard links once across the list) at C speed, about
+1.4 times faster than the Python walk (tests/perf/bench_du.py); elsewhere, or with
+``engine="python"``, it walks them itself.  Inode counts come only from the Python walk.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import shutil
 import stat
+import subprocess
 from dataclasses import dataclass
+from typing import Iterable
 
 log = logging.getLogger(__name__)
 
@@ -113,4 +123,48 @@ def disk_usage(path: os.PathLike | str) -> Usage:
     return DiskUsage().of(path)
 
 
-__all__ = ["DiskUsage", "Usage", "disk_usage"]
+@functools.cache
+def gnu_du() -> str | None:
+    """The path of GNU coreutils' ``du`` (which has ``--files0-from`` and ``-0``), or None."""
+    du = shutil.which("du")
+    if du is None:
+        return None
+    try:
+        out = subprocess.run([du, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return du if "GNU coreutils" in out else None
+
+
+def usage_of_many(paths: Iterable[os.PathLike | str], *, engine: str = "auto") -> dict[str, Usage]:
+    """``du -sx`` of each path, in one run (a hard link counts once, under the first path that has it).
+
+    ``engine``: "du" (GNU du, one process), "python" (:class:`DiskUsage`), or "auto" (du when it
+    is GNU's).  Keys are the paths as given (``os.fspath``); ``inodes`` is 0 from "du".
+    """
+    items = [os.fspath(p) for p in paths]
+    du = gnu_du() if engine in ("auto", "du") else None
+    if engine == "du" and du is None:
+        raise FileNotFoundError("GNU du is not installed")
+    if du is None or not items or any("\0" in p for p in items):
+        run = DiskUsage()
+        return {p: run.of(p) for p in items}
+    proc = subprocess.run([du, "-sxB1", "-0", "--files0-from=-"], input="\0".join(items).encode() + b"\0",
+                          capture_output=True)
+    found: dict[str, int] = {}
+    for record in proc.stdout.split(b"\0"):
+        size, tab, name = record.partition(b"\t")
+        if tab and size.isdigit():
+            found.setdefault(os.fsdecode(name), int(size))
+    problems = [line for line in proc.stderr.decode(errors="replace").splitlines() if line]
+    out = {}
+    for p in items:
+        if p in found:
+            out[p] = Usage(found[p], 0)
+        else:
+            why = next((line for line in problems if p in line), f"{p}: du did not count it")
+            out[p] = Usage(0, 0, (why,))
+    return out
+
+
+__all__ = ["DiskUsage", "Usage", "disk_usage", "usage_of_many", "gnu_du"]

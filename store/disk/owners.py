@@ -35,7 +35,7 @@ from .. import errors
 from ..containerd_root import CONTENT_DIR
 from . import gc, metadata
 from . import snapshotter as snaps
-from .du import DiskUsage
+from .du import DiskUsage, usage_of_many
 from .metadata import Metadata
 
 log = logging.getLogger(__name__)
@@ -174,12 +174,14 @@ class Ownership:
     """A stopped containerd root's snapshots and images with their owners and sizes."""
 
     def __init__(self, root: os.PathLike | str, *, meta: Metadata | None = None,
-                 views: list[snaps.SnapshotterView] | None = None, usage: DiskUsage | None = None):
+                 views: list[snaps.SnapshotterView] | None = None, usage: DiskUsage | None = None,
+                 du_engine: str = "auto"):
         self.root = Path(root)
         self.content_root = self.root / CONTENT_DIR
         self.meta = meta if meta is not None else metadata.load_root(self.root)
         self.views = views if views is not None else snaps.read_root(self.root)
         self.usage = usage or DiskUsage()
+        self.du_engine = du_engine  # for the snapshot directories: see store.disk.du.usage_of_many
         self.problems: list[str] = [v.error for v in self.views if v.error]
         self.images: list[ImageInfo] = [self._image(ns.name, im.name, im.target_digest or "")
                                         for ns in self.meta.namespaces for im in ns.images]
@@ -256,6 +258,19 @@ class Ownership:
             self._own[k] = self.usage.of(directory).bytes
         return self._own[k]
 
+    def _measure(self, view: snaps.SnapshotterView) -> None:
+        """Every directory of ``view`` in one du run (hard links once across them)."""
+        wanted: dict[str, tuple[str, str]] = {}
+        for rec in view.records.values():
+            if _measurable(rec):
+                wanted[os.fspath(rec.directory)] = (view.name, rec.key)
+        for orphan in view.orphan_dirs:
+            wanted[os.fspath(orphan)] = (view.name, "dir:" + orphan.name)
+        for path, usage in usage_of_many(wanted, engine=self.du_engine).items():
+            self._own[wanted[path]] = usage.bytes
+            if usage.errors:
+                log.info("du %s: %s", path, usage.errors[0])
+
     def snapshot_rows(self) -> list[SnapshotRow]:
         if self._rows is None:
             self._rows = self._build_rows()
@@ -291,6 +306,7 @@ class Ownership:
         for view in self.views:
             if not view.understood:
                 continue
+            self._measure(view)
             direct: dict[str, dict] = {}
             for rec in view.records.values():
                 ns_key = user_of.get((view.name, rec.key))
@@ -315,11 +331,8 @@ class Ownership:
             for rec in view.records.values():
                 d = direct[rec.key]
                 chain = view.chain(rec.key)
-                own = self.own_bytes(view, rec.directory, rec.key) if snaps.MISSING_DIR not in rec.flags \
-                    and snaps.DIR_SYMLINK not in rec.flags else 0
-                chain_bytes = own + sum(self.own_bytes(view, r.directory, r.key) for r in chain[1:]
-                                        if snaps.MISSING_DIR not in r.flags
-                                        and snaps.DIR_SYMLINK not in r.flags)
+                own = self.own_bytes(view, rec.directory, rec.key) if _measurable(rec) else 0
+                chain_bytes = own + sum(self.own_bytes(view, r.directory, r.key) for r in chain[1:] if _measurable(r))
                 if snaps.MISSING_DIR in rec.flags:
                     state = STATE_ORPHAN
                 elif rec.key in used_by_container:
@@ -460,13 +473,18 @@ def snapshot_sizes(root: os.PathLike | str, meta: Metadata) -> dict[tuple[str, s
     """(snapshotter, backend key) -> disk usage of its directory, for :func:`.gc.dry_run` and
     :func:`.gc.lease_usage` (``store/cli/disk.py``'s hook)."""
     del meta  # the sizes come from the snapshotters' own records; kept for the hook's signature
-    usage = DiskUsage()
     out: dict[tuple[str, str], int] = {}
     for view in snaps.read_root(root):
+        keys = {os.fspath(rec.directory): rec.key for rec in view.records.values() if _measurable(rec)}
+        sizes = usage_of_many(keys)
         for rec in view.records.values():
-            ok = snaps.MISSING_DIR not in rec.flags and snaps.DIR_SYMLINK not in rec.flags
-            out[(view.name, rec.key)] = usage.of(rec.directory).bytes if ok else 0
+            out[(view.name, rec.key)] = sizes[os.fspath(rec.directory)].bytes if _measurable(rec) else 0
     return out
+
+
+def _measurable(rec: snaps.SnapshotRecord) -> bool:
+    """A record whose directory can be counted: it exists, is not a symlink, and no other record shares it."""
+    return not {snaps.MISSING_DIR, snaps.DIR_SYMLINK, snaps.BAD_ID} & set(rec.flags)
 
 
 def _relative(path: Path, root: Path) -> Path | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from store.cli.app import main
-from store.disk.du import disk_usage
+from store.disk.du import disk_usage, usage_of_many
 from store.disk.owners import chain_ids
 from tests.support.images import (
     MANIFEST_MEDIA_TYPE,
@@ -152,6 +152,9 @@ def test_sizes_equal_ctr_usage_and_gnu_du(world):
             assert r["recorded_size"] == ns_usage[r["name"]]
         du = subprocess.run(["du", "-sxB1", r["directory"]], capture_output=True, text=True, check=True)
         assert r["bytes"] == int(du.stdout.split()[0])
+    # the Python walk counts what GNU du (the default engine here) counted
+    python = usage_of_many([r["directory"] for r in rows], engine="python")
+    assert {r["directory"]: r["bytes"] for r in rows} == {p: u.bytes for p, u in python.items()}
     by_backend = {r["key"]: r for r in rows}
     for r in rows:
         chain, at = 0, r

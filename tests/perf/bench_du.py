@@ -9,7 +9,9 @@ in 100 hard-linked, one in 150 a symbolic link) is built once under
 pass first (warm cache), then ``--runs`` alternating timed passes each; GNU du is timed as a
 process (``du -sxB1 TREE``), ours in-process (``DiskUsage().of(TREE)``).  The two totals must
 agree (else the run fails); the figures are printed as ``key=value`` lines with the ratio of
-the medians (ours / du: below 1 is faster than du).
+the medians (ours / du: below 1 is faster than du).  Then the same for the tree's top-level
+directories counted in one run (as a snapshotter's ``snapshots/<id>`` are): GNU du over the
+list against ``usage_of_many`` with the Python walk and with its default engine (GNU du).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from store.disk.du import DiskUsage  # noqa: E402
+from store.disk.du import DiskUsage, usage_of_many  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BLOBSCOPE_BENCH_DIR", "/tmp/blobscope-bench"))
 DU = shutil.which("du") or "/usr/bin/du"
@@ -78,6 +80,19 @@ def ours(top: Path) -> tuple[float, int]:
     return time.perf_counter() - t, usage.bytes
 
 
+def gnu_du_many(paths: list[str]) -> tuple[float, int]:
+    t = time.perf_counter()
+    out = subprocess.run([DU, "-sxB1", "-0", "--files0-from=-"], input=("\0".join(paths) + "\0").encode(),
+                         capture_output=True, check=True).stdout
+    return time.perf_counter() - t, sum(int(r.split(b"\t", 1)[0]) for r in out.split(b"\0") if r)
+
+
+def ours_many(paths: list[str], engine: str) -> tuple[float, int]:
+    t = time.perf_counter()
+    got = usage_of_many(paths, engine=engine)
+    return time.perf_counter() - t, sum(u.bytes for u in got.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dirs", type=int, default=10000)
@@ -101,9 +116,32 @@ def main(argv: list[str] | None = None) -> int:
     du_med, our_med = statistics.median(du_times), statistics.median(our_times)
     emit(bytes=our_bytes, du_median_s=du_med, ours_median_s=our_med, du_min_s=min(du_times),
          ours_min_s=min(our_times))
-    print(f"\n{'':24}{'seconds':>10}{'ratio':>8}")
-    print(f"{'GNU du -sx (peer)':24}{du_med:>10.3f}{1.0:>8.2f}")
-    print(f"{'store.disk.du':24}{our_med:>10.3f}{our_med / du_med:>8.2f}")
+
+    # many directories in one run, as a snapshotter's snapshots/<id> are counted
+    subdirs = sorted(e.path for e in os.scandir(top) if e.is_dir(follow_symlinks=False))
+    peer = gnu_du_many(subdirs)[1]
+    for engine in ("python", "du"):
+        if ours_many(subdirs, engine)[1] != peer:
+            print(f"MISMATCH: usage_of_many(engine={engine}) disagrees with du on {len(subdirs)} dirs",
+                  file=sys.stderr)
+            return 1
+    many: dict[str, list[float]] = {"du": [], "python": [], "auto": []}
+    for _ in range(args.runs):
+        many["du"].append(gnu_du_many(subdirs)[0])
+        many["python"].append(ours_many(subdirs, "python")[0])
+        many["auto"].append(ours_many(subdirs, "auto")[0])
+    med = {k: statistics.median(v) for k, v in many.items()}
+    emit(many_dirs=len(subdirs), many_du_median_s=med["du"], many_python_median_s=med["python"],
+         many_auto_median_s=med["auto"])
+
+    print(f"\n{'':44}{'seconds':>10}{'ratio':>8}")
+    print(f"{'one tree: GNU du -sx (peer)':44}{du_med:>10.3f}{1.0:>8.2f}")
+    print(f"{'one tree: DiskUsage().of (Python walk)':44}{our_med:>10.3f}{our_med / du_med:>8.2f}")
+    print(f"{f'{len(subdirs)} dirs: GNU du --files0-from (peer)':44}{med['du']:>10.3f}{1.0:>8.2f}")
+    print(f"{f'{len(subdirs)} dirs: usage_of_many, Python walk':44}{med['python']:>10.3f}"
+          f"{med['python'] / med['du']:>8.2f}")
+    print(f"{f'{len(subdirs)} dirs: usage_of_many, auto (GNU du)':44}{med['auto']:>10.3f}"
+          f"{med['auto'] / med['du']:>8.2f}")
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from store.disk.du import DiskUsage, disk_usage
+from store.disk.du import DiskUsage, disk_usage, usage_of_many
 
 DU = shutil.which("du") or "/usr/bin/du"
 
@@ -97,3 +97,17 @@ def test_a_mounted_file_system_inside_is_skipped(tmp_path):
         assert disk_usage(mnt).bytes == gnu_du(mnt)[0] >= 2 << 20  # from inside, it is its own file system
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+
+
+@pytest.mark.parametrize("engine", ["python", "du"])
+def test_many_paths_in_one_run_match_gnu_du(tmp_path, engine):
+    top = make_tree(tmp_path / "t")
+    x = top / "x"
+    x.mkdir()
+    os.link(top / "a" / "f6", x / "hard3")  # counted under a/ only: a comes first
+    names = ["a", "x", "rootlink", "fifo", "sparse", "deep", "empty"]
+    paths = [top / n for n in names]
+    got = usage_of_many([*paths, top / "missing"], engine=engine)
+    assert [got[str(p)].bytes for p in paths] == gnu_du(*paths)
+    assert got[str(top / "missing")].bytes == 0 and got[str(top / "missing")].errors
+    assert all(not got[str(p)].errors for p in paths)
