@@ -183,6 +183,8 @@ class Ownership:
         self.usage = usage or DiskUsage()
         self.du_engine = du_engine  # for the snapshot directories: see store.disk.du.usage_of_many
         self.problems: list[str] = [v.error for v in self.views if v.error]
+        self._present: dict[str, set[str]] = {}  # namespace -> digests it records
+        self._json: dict[str, dict | None] = {}  # digest -> parsed JSON (configs are shared by tags)
         self.images: list[ImageInfo] = [self._image(ns.name, im.name, im.target_digest or "")
                                         for ns in self.meta.namespaces for im in ns.images]
         self._own: dict[tuple[str, str], int] = {}  # (snapshotter, backend key or dir name) -> bytes
@@ -193,6 +195,11 @@ class Ownership:
     # -- images ------------------------------------------------------------------------------
 
     def _read_json(self, digest: str, problems: list[str]) -> dict | None:
+        if digest not in self._json:
+            self._json[digest] = self._load_json(digest, problems)
+        return self._json[digest]
+
+    def _load_json(self, digest: str, problems: list[str]) -> dict | None:
         alg, _sep, hexd = digest.partition(":")
         if not (alg and hexd.isalnum() and alg.isalnum()):
             problems.append(f"{digest!r} is not a digest")
@@ -214,7 +221,9 @@ class Ownership:
 
     def _image(self, ns: str, name: str, target: str) -> ImageInfo:
         info = ImageInfo(ns, name, target)
-        present = {b.digest for b in (self.meta.namespace(ns) or metadata.Namespace(ns)).blobs}
+        present = self._present.get(ns)
+        if present is None:
+            present = self._present[ns] = {b.digest for b in (self.meta.namespace(ns) or metadata.Namespace(ns)).blobs}
         pending, seen = [target] if target else [], set()
         while pending:
             d = pending.pop()
