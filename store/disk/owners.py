@@ -185,8 +185,10 @@ class Ownership:
         self.problems: list[str] = [v.error for v in self.views if v.error]
         self._present: dict[str, set[str]] = {}  # namespace -> digests it records
         self._json: dict[str, dict | None] = {}  # digest -> parsed JSON (configs are shared by tags)
+        self._blob_labels: dict[str, dict[str, Mapping[str, str]]] = {}  # namespace -> digest -> labels
         self.images: list[ImageInfo] = [self._image(ns.name, im.name, im.target_digest or "")
                                         for ns in self.meta.namespaces for im in ns.images]
+        self.problems += [p for im in self.images for p in im.problems]
         self._own: dict[tuple[str, str], int] = {}  # (snapshotter, backend key or dir name) -> bytes
         self._rows: list[SnapshotRow] | None = None
         self._meta_snaps: set[tuple[str, str]] | None = None
@@ -255,9 +257,21 @@ class Ownership:
             if len(diff_ids) != len(layer_digests):
                 info.problems.append(f"image {name}: manifest {d} has {len(layer_digests)} layers, "
                                      f"its config {len(diff_ids)} diff IDs")
+            chains = chain_ids(diff_ids)
             info.layers.append([Layer(i, diff, layer_digests[i] if i < len(layer_digests) else "", chain)
-                                for i, (diff, chain) in enumerate(zip(diff_ids, chain_ids(diff_ids)))])
+                                for i, (diff, chain) in enumerate(zip(diff_ids, chains))])
+            # the unpacker labels the config with the top chain ID per snapshotter it unpacked to
+            for label, value in (self._labels(ns, cdigest) if isinstance(cdigest, str) else {}).items():
+                if label.startswith(LABEL_GC_REF_SNAPSHOT) and chains and value != chains[-1]:
+                    info.problems.append(f"image {name}: config {cdigest} has {label}={value}, but its diff IDs "
+                                         f"chain to {chains[-1]}")
         return info
+
+    def _labels(self, ns: str, digest: str) -> Mapping[str, str]:
+        if ns not in self._blob_labels:
+            space = self.meta.namespace(ns)
+            self._blob_labels[ns] = {b.digest: b.labels for b in space.blobs} if space else {}
+        return self._blob_labels[ns].get(digest, {})
 
     # -- snapshots ---------------------------------------------------------------------------
 
@@ -323,6 +337,9 @@ class Ownership:
                     ns_key = (parsed[0], parsed[2])
                 sns, key = ns_key if ns_key else ("", "")
                 owners = by_chain.get((sns, key), []) if sns and key else []
+                ref = labels_of.get((view.name, rec.key), {}).get(LABEL_SNAPSHOT_REF) or rec.labels.get(LABEL_SNAPSHOT_REF)
+                if not owners and sns and ref:
+                    owners = by_chain.get((sns, ref), [])  # a pull's unpacker labels the chain ID it made
                 direct[rec.key] = {
                     "ns": sns or None, "key": key or None,
                     "images": sorted({f"{sns}/{n}" for n, _l in owners}),
