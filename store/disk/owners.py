@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 LABEL_UNCOMPRESSED = "containerd.io/uncompressed"
 LABEL_SNAPSHOT_REF = "containerd.io/snapshot.ref"
 LABEL_GC_REF_SNAPSHOT = "containerd.io/gc.ref.snapshot."
+LABEL_REF_NAME = "org.opencontainers.image.ref.name"  # an annotation, on a manifest or its descriptor
+LABEL_IMAGE_NAME = "io.containerd.image.name"
 _MAX_JSON = 8 << 20  # a manifest, index or config larger than this is not read
 
 # Snapshot and blob states (df, --prometheus), in the order they are decided.
@@ -80,6 +82,7 @@ class ImageInfo:
     blobs: set[str] = field(default_factory=set)  # digests the target reaches, present in the content store
     layers: list[list[Layer]] = field(default_factory=list)  # one list per manifest (platform)
     problems: list[str] = field(default_factory=list)
+    recorded: bool = True  # False: no image record names it (found as a top-level manifest or index)
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,11 @@ class ImageSpace:
     total_bytes: int
     shared_bytes: int
     unique_bytes: int
+    recorded: bool = True
 
     def to_json(self) -> dict:
-        return {"namespace": self.namespace, "name": self.name, "blobs": self.blob_count,
-                "snapshots": self.snapshot_count, "total_bytes": self.total_bytes,
+        return {"namespace": self.namespace, "name": self.name, "recorded": self.recorded,
+                "blobs": self.blob_count, "snapshots": self.snapshot_count, "total_bytes": self.total_bytes,
                 "shared_bytes": self.shared_bytes, "unique_bytes": self.unique_bytes}
 
 
@@ -188,6 +192,8 @@ class Ownership:
         self._blob_labels: dict[str, dict[str, Mapping[str, str]]] = {}  # namespace -> digest -> labels
         self.images: list[ImageInfo] = [self._image(ns.name, im.name, im.target_digest or "")
                                         for ns in self.meta.namespaces for im in ns.images]
+        for ns in self.meta.namespaces:
+            self.images += self._unrecorded_images(ns)
         self.problems += [p for im in self.images for p in im.problems]
         self._own: dict[tuple[str, str], int] = {}  # (snapshotter, backend key or dir name) -> bytes
         self._rows: list[SnapshotRow] | None = None
@@ -266,6 +272,34 @@ class Ownership:
                     info.problems.append(f"image {name}: config {cdigest} has {label}={value}, but its diff IDs "
                                          f"chain to {chains[-1]}")
         return info
+
+    def _unrecorded_images(self, ns: metadata.Namespace) -> list[ImageInfo]:
+        """Manifests and indexes that no image record and no other blob reaches (an image deleted
+        while a label or lease keeps its blobs), named by their annotations, else their digest."""
+        reached = set().union(*(im.blobs for im in self.images if im.namespace == ns.name))
+        referenced, tops = set(), []
+        for b in ns.blobs:
+            is_top = False
+            for k, v in b.labels.items():
+                if k.startswith("containerd.io/gc.ref.content."):
+                    referenced.add(v)
+                    is_top = is_top or k == "containerd.io/gc.ref.content.config" \
+                        or k.startswith("containerd.io/gc.ref.content.m.")
+            if is_top:
+                tops.append(b.digest)
+        out = []
+        for d in tops:
+            if d in referenced or d in reached:
+                continue
+            doc = self._read_json(d, []) or {}
+            names = [doc.get("annotations")] + [m.get("annotations") for m in doc.get("manifests") or []
+                                                if isinstance(m, dict)]
+            name = next((a[k] for a in names if isinstance(a, dict) for k in (LABEL_REF_NAME, LABEL_IMAGE_NAME)
+                         if isinstance(a.get(k), str)), d)
+            info = self._image(ns.name, f"{name} (no image record)", d)
+            info.recorded = False
+            out.append(info)
+        return out
 
     def _labels(self, ns: str, digest: str) -> Mapping[str, str]:
         if ns not in self._blob_labels:
@@ -435,7 +469,8 @@ class Ownership:
             total = sum(items.values())
             unique = sum(v for k, v in items.items() if users[k] == 1)
             out.append(ImageSpace(im.namespace, im.name, sum(1 for k in items if k[0] == "blob"),
-                                  sum(1 for k in items if k[0] == "snapshot"), total, total - unique, unique))
+                                  sum(1 for k in items if k[0] == "snapshot"), total, total - unique, unique,
+                                  im.recorded))
         return out
 
     # -- a host path -------------------------------------------------------------------------

@@ -104,6 +104,10 @@ def world(daemon, tmp_path_factory):
     daemon.ctr("images", "import", str(b))
     daemon.ctr("images", "import", str(b), namespace="other")
     daemon.ctr("images", "import", "--snapshotter", "native", str(a), namespace="nat")
+    # in "nat" the image record goes, a gc.root label keeps its blobs and (through them) its snapshots
+    manifest_a = next(iter(describe_layout(a.parent / "layout").manifests.values()))
+    daemon.ctr("content", "label", manifest_a, "containerd.io/gc.root=keep", namespace="nat")
+    daemon.ctr("images", "rm", A, namespace="nat")
     daemon.ctr("containers", "create", A, "c1")
     layouts = {A: a.parent / "layout", B: b.parent / "layout"}
     chains = {name: chain_ids(config_of(layout)["rootfs"]["diff_ids"]) for name, layout in layouts.items()}
@@ -181,7 +185,11 @@ def test_chain_ids_and_owners(world):
     assert rows[("default", cb[1])]["images"] == [f"default/{B}"] and rows[("default", cb[1])]["state"] == "image"
     assert rows[("other", cb[1])]["images"] == [f"other/{B}"]
     assert rows[("other", ca[0])]["images"] == [f"other/{B}"]
-    assert rows[("nat", ca[1])]["images"] == [f"nat/{A}"] and rows[("nat", ca[1])]["snapshotter"] == "native"
+    # no record names the image in "nat" any more: its manifest does, by digest
+    manifest_a = next(iter(describe_layout(world["layouts"][A]).manifests.values()))
+    assert rows[("nat", ca[1])]["images"] == [f"nat/{manifest_a} (no image record)"]
+    assert rows[("nat", ca[0])]["images"] == [f"nat/{manifest_a} (no image record)"]
+    assert rows[("nat", ca[1])]["snapshotter"] == "native" and rows[("nat", ca[1])]["state"] == "image"
     assert rows[("default", "c1")]["containers"] == ["default/c1"] and rows[("default", "c1")]["images"] == []
     assert rows[("default", "c1")]["state"] == "in_use"
     layer = rows[("default", ca[1])]["layer"]
@@ -239,7 +247,9 @@ def test_orphans_on_a_stopped_copy(world):
     assert states[("snapshot", "orphan")]["count"] == 2
     assert states[("snapshot", "orphan")]["bytes"] >= 20000
     names = {(i["namespace"], i["name"]): i for i in doc["images"]}
-    assert set(names) == {("default", A), ("default", B), ("other", B), ("nat", A)}
+    manifest_a = next(iter(describe_layout(world["layouts"][A]).manifests.values()))
+    assert set(names) == {("default", A), ("default", B), ("other", B), ("nat", f"{manifest_a} (no image record)")}
+    assert [i["recorded"] for i in names.values()] == [i["namespace"] != "nat" for i in names.values()]
     for i in names.values():
         assert i["total_bytes"] == i["shared_bytes"] + i["unique_bytes"] and i["shared_bytes"] > 0
     blobs = {p.name for p in (copy / "io.containerd.content.v1.content" / "blobs" / "sha256").iterdir()}

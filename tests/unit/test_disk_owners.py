@@ -36,7 +36,10 @@ def root(tmp_path) -> Path:
     config = json.dumps({"rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
     manifest = json.dumps({"schemaVersion": 2, "config": {"digest": digest(config), "size": len(config)},
                            "layers": [{"digest": digest(x), "size": len(x)} for x in layers]}).encode()
-    for data in [*layers, config, manifest]:
+    # the same image under a name no record keeps any more: only its manifest's annotation tells it
+    gone = json.dumps({**json.loads(manifest), "annotations": {
+        "org.opencontainers.image.ref.name": "example.org/gone:2"}}).encode()
+    for data in [*layers, config, manifest, gone]:
         (blobs / digest(data).split(":")[1]).write_bytes(data)
     c0, c1 = chain_ids(diff_ids)
 
@@ -62,7 +65,9 @@ def root(tmp_path) -> Path:
         if k == "rooted":
             rec[b"labels"] = {b"containerd.io/gc.root": b"2026-01-01T00:00:00Z"}
         meta_snaps[k.encode()] = rec
-    blob_recs = {digest(d).encode(): {b"size": boltfile.varint(len(d))} for d in [*layers, config, manifest]}
+    blob_recs = {digest(d).encode(): {b"size": boltfile.varint(len(d))} for d in [*layers, config, manifest, gone]}
+    blob_recs[digest(gone).encode()][b"labels"] = {b"containerd.io/gc.ref.content.config": digest(config).encode(),
+                                                  b"containerd.io/gc.root": b"x"}
     blob_recs[digest(config).encode()][b"labels"] = {b"containerd.io/gc.ref.snapshot.overlayfs": c1.encode()}
     blob_recs[digest(manifest).encode()][b"labels"] = {
         b"containerd.io/gc.ref.content.config": digest(config).encode(),
@@ -88,8 +93,8 @@ def test_each_owner_kind_and_state(root):
     own = Ownership(root)
     assert own.problems == []
     rows = {r.key: r for r in own.snapshot_rows()}
-    image = "default/example.org/app:1"
-    assert rows[ids["c0"]].images == (image,) and rows[ids["c0"]].state == "in_use"  # c1 stands on it
+    image, gone = "default/example.org/app:1", "default/example.org/gone:2 (no image record)"
+    assert rows[ids["c0"]].images == (image, gone) and rows[ids["c0"]].state == "in_use"  # c1 stands on it
     assert rows[ids["c1"]].layer is not None and rows[ids["c1"]].layer.blob == ids["layers"][1]
     assert rows[ids["c1"]].layer.diff_id == ids["diff_ids"][1]
     assert rows["c1"].containers == ("default/c1",) and rows["c1"].state == "in_use"
@@ -102,9 +107,14 @@ def test_each_owner_kind_and_state(root):
     assert rows["c1"].chain_bytes == rows["c1"].bytes + rows[ids["c1"]].bytes + rows[ids["c0"]].bytes
     assert rows["loose"].bytes >= 5000
 
-    (space,) = own.image_space()
+    space, other = own.image_space()
     assert (space.namespace, space.name, space.blob_count, space.snapshot_count) == ("default", "example.org/app:1", 4, 2)
-    assert space.total_bytes == space.unique_bytes > 8000 and space.shared_bytes == 0
+    assert (other.name, other.recorded, other.blob_count, other.snapshot_count) == \
+        ("example.org/gone:2 (no image record)", False, 4, 2)
+    assert space.recorded
+    # they share the config, the layers and both snapshots; each has its own manifest
+    assert space.shared_bytes == other.shared_bytes > 8000
+    assert space.unique_bytes == space.total_bytes - space.shared_bytes > 0
 
 
 def test_df_states_and_prometheus(root):
@@ -115,7 +125,7 @@ def test_df_states_and_prometheus(root):
     states = {(s["kind"], s["state"]): s["count"] for s in doc["states"]}
     assert states[("snapshot", "in_use")] == 3 and states[("snapshot", "lease")] == 1
     assert states[("snapshot", "collectable")] == 1 and states[("snapshot", "orphan")] == 1
-    assert states[("content", "image")] == 4
+    assert states[("content", "image")] == 5
     assert doc["reclaimable_bytes"] > 0  # the loose snapshot's directory
     assert doc["leases"] == {"count": 1, "only_bytes": doc["leases"]["only_bytes"]}
     assert doc["leases"]["only_bytes"] > 0
@@ -136,11 +146,12 @@ def test_owner_of_paths(root):
     own = Ownership(root)
     found = own.locate(root / OVL / "snapshots" / "2" / "fs" / "usr" / "bin" / "x")
     assert found.what == "snapshot" and found.blob == ids["layers"][1]
-    assert found.images == ("default/example.org/app:1",) and found.inside == "fs/usr/bin/x"
+    assert found.images[0] == "default/example.org/app:1" and found.inside == "fs/usr/bin/x"
     found = own.locate(root / OVL / "snapshots" / "3" / "fs" / "tmp" / "new")
-    assert found.containers == ("default/c1",) and found.images == ("default/example.org/app:1",)
+    assert found.containers == ("default/c1",) and found.images[0] == "default/example.org/app:1"
     found = own.locate(root / CONTENT / "blobs" / "sha256" / ids["layers"][0].split(":")[1])
-    assert found.what == "blob" and found.images == ("default/example.org/app:1",)
+    assert found.what == "blob" and found.images == ("default/example.org/app:1",
+                                                     "default/example.org/gone:2 (no image record)")
     found = own.locate(str(root / OVL / "snapshots" / ".." / "snapshots" / "1" / "fs"))
     assert found.snapshot is not None and found.snapshot.key == ids["c0"]
     for bad in (root.parent / "x", root / OVL / "snapshots" / "77" / "fs", root / "io.containerd.metadata.v1.bolt",
