@@ -158,3 +158,17 @@ def test_owner_of_paths(root):
                 root / OVL / "snapshots" / ".." / ".." / ".." / "etc"):
         with pytest.raises(errors.InvalidArgument):
             own.locate(bad)
+
+
+def test_snapshot_sizes_for_the_gc_dry_run(root):
+    from store.disk import gc
+    from store.disk.metadata import load_root
+    from store.disk.owners import snapshot_sizes
+
+    meta = load_root(root)
+    sizes = snapshot_sizes(root, meta)
+    rows = {(r.snapshotter, r.record.key): r.bytes for r in Ownership(root).snapshot_rows() if r.record}
+    assert sizes == rows and len(sizes) == 7
+    run = gc.dry_run(meta, snapshot_bytes=sizes)
+    loose = run.verdict("snapshot", "default", "overlayfs/loose")
+    assert loose is not None and loose.collect and loose.bytes == sizes[("overlayfs", "default/5/loose")] > 5000
