@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -214,10 +215,21 @@ class Ownership:
             return None
         path = self.content_root / "blobs" / alg / hexd
         try:
-            with open(path, "rb") as f:
-                data = f.read(_MAX_JSON + 1)
+            # O_NONBLOCK and the regular-file check: a FIFO planted as a blob must not hang the read
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return None  # not present: the image is not whole here, nothing to read
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                problems.append(f"{path} is not a regular file")
+                return None
+            with os.fdopen(os.dup(fd), "rb") as f:
+                data = f.read(_MAX_JSON + 1)
+        except OSError as exc:
+            problems.append(f"cannot read {path}: {exc.strerror or exc}")
+            return None
+        finally:
+            os.close(fd)
         if len(data) > _MAX_JSON:
             problems.append(f"{digest} is larger than {_MAX_JSON} bytes: not read as JSON")
             return None

@@ -172,3 +172,16 @@ def test_snapshot_sizes_for_the_gc_dry_run(root):
     run = gc.dry_run(meta, snapshot_bytes=sizes)
     loose = run.verdict("snapshot", "default", "overlayfs/loose")
     assert loose is not None and loose.collect and loose.bytes == sizes[("overlayfs", "default/5/loose")] > 5000
+
+
+@pytest.mark.timeout(60)
+def test_a_fifo_planted_as_a_blob_does_not_hang(root):
+    blobs = root / CONTENT / "blobs" / "sha256"
+    manifest = json.loads((root / "ids.json").read_text())
+    config = next(p for p in blobs.iterdir() if p.read_bytes().startswith(b'{"rootfs"'))
+    config.unlink()
+    os.mkfifo(config)
+    own = Ownership(root)
+    assert any("not a regular file" in p for p in own.problems)
+    rows = {r.key: r for r in own.snapshot_rows()}
+    assert rows[manifest["c0"]].images == ()  # without its config the image's chain is unknown
