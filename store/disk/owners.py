@@ -34,6 +34,7 @@ from typing import Mapping
 
 from .. import errors
 from ..containerd_root import CONTENT_DIR
+from ..timestamps import Timestamp
 from . import gc, metadata
 from . import snapshotter as snaps
 from .du import DiskUsage, usage_of_many
@@ -104,6 +105,7 @@ class SnapshotRow:
     state: str = STATE_OTHER
     flags: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # the namespace's (meta.db) labels, as ctr shows them
+    times: tuple[Timestamp | None, Timestamp | None] | None = None  # the namespace's created/updated, if recorded
 
     def to_json(self) -> dict:
         rec = self.record
@@ -118,8 +120,8 @@ class SnapshotRow:
             "directory": str(self.directory),
             "labels": dict(self.labels),
             "backend_labels": dict(rec.labels) if rec else {},
-            "created": rec.created.isoformat_ns() if rec and rec.created else None,
-            "updated": rec.updated.isoformat_ns() if rec and rec.updated else None,
+            "created": _iso(self.times[0] if self.times else rec.created if rec else None),
+            "updated": _iso(self.times[1] if self.times else rec.updated if rec else None),
             "recorded_size": rec.size if rec else None,
             "recorded_inodes": rec.inodes if rec else None,
             "bytes": self.bytes,
@@ -349,11 +351,13 @@ class Ownership:
         # namespace key <-> backend key, from the metadata layer's records
         user_of: dict[tuple[str, str], tuple[str, str]] = {}  # (snapshotter, backend) -> (ns, key)
         labels_of: dict[tuple[str, str], Mapping[str, str]] = {}
+        times_of: dict[tuple[str, str], tuple[Timestamp | None, Timestamp | None]] = {}
         for ns in self.meta.namespaces:
             for s in ns.snapshots:
                 if s.name:
                     user_of[(s.snapshotter, s.name)] = (ns.name, s.key)
                     labels_of[(s.snapshotter, s.name)] = s.labels
+                    times_of[(s.snapshotter, s.name)] = (s.created_at, s.updated_at)
         by_chain: dict[tuple[str, str], list[tuple[str, Layer]]] = {}  # (ns, chain id) -> images, layer
         for im in self.images:
             for layers in im.layers:
@@ -427,7 +431,7 @@ class Ownership:
                 rows.append(SnapshotRow(
                     view.name, rec, rec.directory, own, chain_bytes, d["ns"], d["key"],
                     tuple(d["images"]), tuple(d["containers"]), tuple(d["leases"]), d["layer"], state,
-                    tuple(flags), labels_of.get((view.name, rec.key), {})))
+                    tuple(flags), labels_of.get((view.name, rec.key), {}), times_of.get((view.name, rec.key))))
             for orphan in view.orphan_dirs:
                 own = self.own_bytes(view, orphan, "dir:" + orphan.name)
                 rows.append(SnapshotRow(view.name, None, orphan, own, own, state=STATE_ORPHAN,
@@ -558,6 +562,10 @@ def snapshot_sizes(root: os.PathLike | str, meta: Metadata) -> dict[tuple[str, s
 def _measurable(rec: snaps.SnapshotRecord) -> bool:
     """A record whose directory can be counted: it exists, is not a symlink, and no other record shares it."""
     return not {snaps.MISSING_DIR, snaps.DIR_SYMLINK, snaps.BAD_ID} & set(rec.flags)
+
+
+def _iso(when: Timestamp | None) -> str | None:
+    return when.isoformat_ns() if when is not None else None
 
 
 def _relative(path: Path, root: Path) -> Path | None:

@@ -114,6 +114,11 @@ def world(daemon, tmp_path_factory):
     daemon.ctr("snapshots", "prepare", "scratch", chains[A][-1])
     live = {(ns, sn): (ctr_ls(daemon, ns, sn), ctr_usage(daemon, ns, sn))
             for ns, sn in (("default", "overlayfs"), ("other", "overlayfs"), ("nat", "native"))}
+    through = {}
+    for ns in ("default", "other", "nat"):
+        code, out, err = blobctl("-a", daemon.address, "-n", ns, "snapshots", "ls", "--json")
+        assert code == 0, err
+        through[ns] = json.loads(out)
     code, _out, err = blobctl("--root", str(daemon.root), "snapshots", "ls")
     refused = (code, err)
     daemon.stop()
@@ -121,7 +126,7 @@ def world(daemon, tmp_path_factory):
     assert code == 0, err
     rows = json.loads(out)
     return {"root": daemon.root, "layouts": layouts, "chains": chains, "live": live, "rows": rows,
-            "refused": refused, "work": work}
+            "refused": refused, "work": work, "through": through}
 
 
 def test_a_running_daemons_root_is_refused(world):
@@ -260,3 +265,20 @@ def test_orphans_on_a_stopped_copy(world):
     assert f'blobscope_disk_bytes{{root="{copy}",kind="snapshot",state="orphan"}} ' \
            f'{states[("snapshot", "orphan")]["bytes"]}' in out
 
+
+
+def test_through_the_daemon_the_same_rows(world):
+    offline = {(r["namespace"], r["snapshotter"], r["name"]): r for r in world["rows"] if r["kind"] != "orphan"}
+    by_backend = {r["key"]: r for r in world["rows"] if r["kind"] != "orphan"}
+    seen = set()
+    for ns, rows in world["through"].items():
+        for r in rows:
+            ls, usage = world["live"][(ns, r["snapshotter"])]
+            assert (r["parent"] or "", r["kind"]) == ls[r["name"]]
+            assert r["bytes"] == usage[r["name"]]
+            off = offline[(ns, r["snapshotter"], r["name"])]
+            parent = by_backend[off["parent"]]["name"] if off["parent"] else None
+            assert (r["kind"], r["parent"], r["labels"], r["created"]) == \
+                (off["kind"], parent, off["labels"], off["created"])
+            seen.add((ns, r["snapshotter"], r["name"]))
+    assert seen == set(offline)
