@@ -202,6 +202,8 @@ class Ownership:
         self._rows: list[SnapshotRow] | None = None
         self._meta_snaps: set[tuple[str, str]] | None = None
         self._verdicts: dict[tuple[str, str, str], bool] | None = None
+        self._run: gc.DryRun | None = None
+        self._measured: set[str] = set()  # snapshotters whose directories are counted
 
     # -- images ------------------------------------------------------------------------------
 
@@ -331,6 +333,7 @@ class Ownership:
 
     def _measure(self, view: snaps.SnapshotterView) -> None:
         """Every directory of ``view`` in one du run (hard links once across them)."""
+        self._measured.add(view.name)
         wanted: dict[str, tuple[str, str]] = {}
         for rec in view.records.values():
             if _measurable(rec):
@@ -379,7 +382,8 @@ class Ownership:
         for view in self.views:
             if not view.understood:
                 continue
-            self._measure(view)
+            if view.name not in self._measured:
+                self._measure(view)
             direct: dict[str, dict] = {}
             for rec in view.records.values():
                 ns_key = user_of.get((view.name, rec.key))
@@ -445,17 +449,26 @@ class Ownership:
 
     def snapshot_bytes(self) -> dict[tuple[str, str], int]:
         """(snapshotter, backend key) -> own bytes, as :func:`.gc.dry_run` takes it."""
-        return {(r.snapshotter, r.record.key): r.bytes for r in self.snapshot_rows() if r.record is not None}
+        out: dict[tuple[str, str], int] = {}
+        for view in self.views:
+            if not view.understood:
+                continue
+            if view.name not in self._measured:
+                self._measure(view)
+            for rec in view.records.values():
+                out[(view.name, rec.key)] = self.own_bytes(view, rec.directory, rec.key) if _measurable(rec) else 0
+        return out
 
     def _gc_verdicts(self) -> dict[tuple[str, str, str], bool]:
         if self._verdicts is None:
-            run = gc.dry_run(self.meta)
-            self._verdicts = {(v.kind, v.namespace, v.id): v.collect for v in run.verdicts}
+            self._verdicts = {(v.kind, v.namespace, v.id): v.collect for v in self.dry_run().verdicts}
         return self._verdicts
 
     def dry_run(self) -> gc.DryRun:
-        """The gc dry run with snapshot sizes from this root's directories."""
-        return gc.dry_run(self.meta, snapshot_bytes=self.snapshot_bytes())
+        """The gc dry run with snapshot sizes from this root's directories (computed once)."""
+        if self._run is None:
+            self._run = gc.dry_run(self.meta, snapshot_bytes=self.snapshot_bytes())
+        return self._run
 
     # -- images' space -----------------------------------------------------------------------
 
