@@ -421,10 +421,10 @@ class Ownership:
                     state = STATE_IMAGE
                 elif rec.key in used_by_lease:
                     state = STATE_LEASE
-                elif d["ns"] and verdicts.get(("snapshot", d["ns"], f"{view.name}/{d['key']}")) is True:
-                    state = STATE_COLLECTABLE
-                elif d["ns"] and (d["ns"], f"{view.name}/{d['key']}") not in self._meta_snapshots():
+                elif d["ns"] is None or (d["ns"], f"{view.name}/{d['key']}") not in self._meta_snapshots():
                     state = STATE_ORPHAN  # the snapshotter has it, no namespace records it
+                elif verdicts.get(("snapshot", d["ns"], f"{view.name}/{d['key']}")) is True:
+                    state = STATE_COLLECTABLE
                 else:
                     state = STATE_OTHER
                 flags = list(rec.flags)
