@@ -207,11 +207,12 @@ def print_owner(ctx: Context, found: PathOwner) -> None:
             ctx.print(f"  layer     blob {found.blob} (by its containerd.io/uncompressed label)")
     else:
         ctx.print(f"{p(str(found.path))}: {found.what} {found.blob or ''}".rstrip())
-    for what, names in (("image", found.images), ("container", found.containers), ("lease", found.leases)):
+    for what, names in (("image", found.images), ("container", found.containers), ("lease", found.leases),
+                        ("ingest", found.ingests)):
         for name in names:
             ctx.print(f"  {what:<9} {p(name)}")
-    if not (found.images or found.containers or found.leases):
-        ctx.print("  no image, container or lease owns it")
+    if not (found.images or found.containers or found.leases or found.ingests):
+        ctx.print("  no image, container, lease or ingest record owns it")
 
 
 @command("owner", help="say which snapshot, layer blob and images a file under a containerd root belongs to",

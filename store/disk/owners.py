@@ -165,6 +165,7 @@ class PathOwner:
     containers: tuple[str, ...] = ()
     leases: tuple[str, ...] = ()
     inside: str = ""  # the path inside the snapshot's directory / the blob's file
+    ingests: tuple[str, ...] = ()  # "namespace/ref" of the ingest records whose directory it is
 
     def to_json(self) -> dict:
         snap = self.snapshot
@@ -174,6 +175,7 @@ class PathOwner:
             "blob": self.blob,
             "diff_id": snap.layer.diff_id if snap and snap.layer else None,
             "images": list(self.images), "containers": list(self.containers), "leases": list(self.leases),
+            "ingests": list(self.ingests),
         }
 
 
@@ -532,7 +534,12 @@ class Ownership:
             images = tuple(sorted(f"{im.namespace}/{im.name}" for im in self.images if digest in im.blobs))
             return PathOwner(given, "blob", blob=digest, images=images, inside="/".join(parts[4:]))
         if len(parts) >= 3 and parts[0] == CONTENT_DIR and parts[1] == "ingest":
-            return PathOwner(given, "ingest", inside="/".join(parts[2:]))
+            # an ingest's directory is named by the sha256 of its backend ref "<namespace>/<n>/<ref>"
+            refs = tuple(sorted(f"{ns.name}/{i.ref}" for ns in self.meta.namespaces for i in ns.ingests
+                                if hashlib.sha256(i.backend_ref.encode()).hexdigest() == parts[2]))
+            leases = tuple(sorted(f"{ns.name}/{lease.id}" for ns in self.meta.namespaces for lease in ns.leases
+                                  if any(f"{ns.name}/{r}" in refs for r in lease.ingests)))
+            return PathOwner(given, "ingest", leases=leases, inside="/".join(parts[3:]), ingests=refs)
         raise errors.InvalidArgument(f"{path} is under the containerd root but not inside a snapshot, "
                                      "a blob or an ingest")
 

@@ -73,6 +73,10 @@ def root(tmp_path) -> Path:
         b"containerd.io/gc.ref.content.config": digest(config).encode(),
         b"containerd.io/gc.ref.content.l.0": digest(layers[0]).encode(),
         b"containerd.io/gc.ref.content.l.1": digest(layers[1]).encode()}
+    ingest = root / CONTENT / "ingest" / hashlib.sha256(b"default/1/myref").hexdigest()
+    ingest.mkdir(parents=True)
+    (ingest / "data").write_bytes(b"half a blob")
+    (ingest / "ref").write_text("default/1/myref")
     (root / "io.containerd.metadata.v1.bolt").mkdir()
     boltfile.write(root / "io.containerd.metadata.v1.bolt" / "meta.db", {b"version": b"\x06", b"v1": {b"default": {
         b"snapshots": {b"overlayfs": meta_snaps},
@@ -80,8 +84,8 @@ def root(tmp_path) -> Path:
             b"digest": digest(manifest).encode(), b"size": boltfile.varint(len(manifest)),
             b"mediatype": b"application/vnd.oci.image.manifest.v1+json"}}},
         b"containers": {b"c1": {b"snapshotter": b"overlayfs", b"snapshotKey": b"c1", b"image": b"example.org/app:1"}},
-        b"leases": {b"L": {b"snapshots": {b"overlayfs": {b"leased": b""}}}},
-        b"content": {b"blob": blob_recs},
+        b"leases": {b"L": {b"snapshots": {b"overlayfs": {b"leased": b""}}, b"ingests": {b"myref": b""}}},
+        b"content": {b"blob": blob_recs, b"ingests": {b"myref": {b"ref": b"default/1/myref"}}},
     }}})
     root.joinpath("ids.json").write_text(json.dumps({"c0": c0, "c1": c1, "layers": [digest(x) for x in layers],
                                                      "diff_ids": diff_ids}))
@@ -152,6 +156,9 @@ def test_owner_of_paths(root):
     found = own.locate(root / CONTENT / "blobs" / "sha256" / ids["layers"][0].split(":")[1])
     assert found.what == "blob" and found.images == ("default/example.org/app:1",
                                                      "default/example.org/gone:2 (no image record)")
+    ingest = hashlib.sha256(b"default/1/myref").hexdigest()
+    found = own.locate(root / CONTENT / "ingest" / ingest / "data")
+    assert (found.what, found.ingests, found.leases, found.inside) == ("ingest", ("default/myref",), ("default/L",), "data")
     found = own.locate(str(root / OVL / "snapshots" / ".." / "snapshots" / "1" / "fs"))
     assert found.snapshot is not None and found.snapshot.key == ids["c0"]
     for bad in (root.parent / "x", root / OVL / "snapshots" / "77" / "fs", root / "io.containerd.metadata.v1.bolt",
