@@ -233,15 +233,15 @@ class Bucket:
         self._depth = depth
 
     def _items(self) -> Iterator[tuple[bytes, bytes, int]]:
+        """(key, value, leaf flags) of every element: the page walk itself, not a generator around it."""
         if self._root == 0:
             if self._inline is None or len(self._inline) < PAGE_HEADER.size:
-                return
+                return iter(())
             page = memoryview(self._inline)
             _pid, flags, count, _ov = PAGE_HEADER.unpack_from(page, 0)
-            yield from _page_items(self._db, page, flags, count, self._depth)
-            return
+            return _page_items(self._db, page, flags, count, self._depth)
         page, flags, count = self._db.page(self._root)
-        yield from _page_items(self._db, page, flags, count, self._depth)
+        return _page_items(self._db, page, flags, count, self._depth)
 
     def _sub(self, value: bytes) -> "Bucket":
         if len(value) < BUCKET_HEADER.size:
