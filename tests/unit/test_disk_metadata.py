@@ -162,8 +162,11 @@ def test_cli_refusals(oracle, tmp_path, capsys):
     assert db.read_bytes() == before
 
 
-def test_cli_outputs(oracle, tmp_path, capsys):
+def test_cli_outputs(oracle, tmp_path, capsys, monkeypatch):
     root = make_root(oracle, tmp_path, [GOOD, ns("other", blobs=[{"digest": D1, "size": 10, "labels": {}}])])
+    monkeypatch.setenv("CONTAINERD_NAMESPACE", "other")  # does not narrow: the GC spans all namespaces
+    assert main(["--root", str(root), "gc", "--dry-run", "--json"]) == 0
+    assert {r["namespace"] for r in json.loads(capsys.readouterr()[0])} == {"default", "other"}
     assert main(["--root", str(root), "gc", "--dry-run"]) == 0
     out, _ = capsys.readouterr()
     assert "reclaimable on disk by the next pass: " in out
