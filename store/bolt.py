@@ -193,6 +193,8 @@ def _page_items(db: BoltDB, page: memoryview, flags: int, count: int, depth: int
     while True:
         if depth > _MAX_DEPTH:
             raise BoltError(f"{db.path}: the page tree is deeper than {_MAX_DEPTH} levels (damaged file)")
+        if base + count * 16 > len(page):  # both element kinds are 16 bytes
+            raise BoltError(f"{db.path}: a page claims {count} elements, more than it holds (damaged file)")
         if flags & BRANCH_PAGE:
             children = [BRANCH_ELEM.unpack_from(page, base + i * BRANCH_ELEM.size)[2] for i in range(count)]
             # A page reached twice in one tree means a damaged file; without this check branch
@@ -240,15 +242,15 @@ class Bucket:
         self._depth = depth
 
     def _items(self) -> Iterator[tuple[bytes, bytes, int]]:
+        """(key, value, leaf flags) of every element: the page walk itself, not a generator around it."""
         if self._root == 0:
             if self._inline is None or len(self._inline) < PAGE_HEADER.size:
-                return
+                return iter(())
             page = memoryview(self._inline)
             _pid, flags, count, _ov = PAGE_HEADER.unpack_from(page, 0)
-            yield from _page_items(self._db, page, flags, count, self._depth)
-            return
+            return _page_items(self._db, page, flags, count, self._depth)
         page, flags, count = self._db.page(self._root)
-        yield from _page_items(self._db, page, flags, count, self._depth)
+        return _page_items(self._db, page, flags, count, self._depth)
 
     def _sub(self, value: bytes) -> "Bucket":
         if len(value) < BUCKET_HEADER.size:
@@ -376,6 +378,8 @@ def _tree_of(db: BoltDB, value: bytes, depth: int) -> dict:
             raise BoltError(f"{db.path}: an inline bucket is not a leaf page (damaged file)")
         return out
     size = len(value)
+    if 32 + count * 16 > size:
+        raise BoltError(f"{db.path}: an inline bucket claims {count} elements, more than it holds (damaged file)")
     unpack = LEAF_ELEM.unpack_from
     for i in range(count):
         at = 32 + i * 16  # bucket header + page header + i * leaf element

@@ -41,8 +41,10 @@ def _load(ctx: Context) -> tuple[Path, Metadata]:
     return root, load_root(root)
 
 
-def _namespace_filter(ctx: Context):
-    return ctx.namespace if ctx.namespace_given else None
+def _namespace_filter(ctx: Context) -> str | None:
+    """The namespace ``-n`` names, else None (all).  ``$CONTAINERD_NAMESPACE`` does not narrow these
+    commands: containerd's GC spans every namespace, and scripts rely on seeing all of them."""
+    return ctx.args.namespace or None
 
 
 def _note_problems(ctx: Context, problems: list[str]) -> None:
@@ -129,7 +131,8 @@ def _why(args, ctx: Context) -> int:
     run = gcmod.dry_run(meta, snapshot_bytes=snapshot_sizes(root, meta))
     found = run.find(args.what, namespace=_namespace_filter(ctx))
     if not found:
-        where = f"namespace {ctx.namespace}" if ctx.namespace_given else "any namespace"
+        only = _namespace_filter(ctx)
+        where = f"namespace {only}" if only else "any namespace"
         raise CliError(f"no blob, snapshot, lease or ingest is named {humanfmt.printable(args.what)!r} in {where} "
                        f"of {root}")
     if args.json:

@@ -362,7 +362,8 @@ def _blobs(ns: str, bucket: bolt.Bucket | None) -> Iterator[Blob]:
             size_raw, created, updated = rec.get(b"size"), rec.get(b"createdat"), rec.get(b"updatedat")
             size = go_varint(size_raw) if size_raw else 0
             created_ns = go_time_ns(created) if created else None
-            updated_ns = go_time_ns(updated) if updated else None
+            # most records were never updated: the same bytes need no second decoding
+            updated_ns = created_ns if updated == created else go_time_ns(updated) if updated else None
             problems: tuple[str, ...] = ()
         except (BoltError, TypeError, AttributeError):  # a damaged field: decode one by one, saying which
             plist: list[str] = []
