@@ -119,6 +119,10 @@ def world(daemon, tmp_path_factory):
         code, out, err = blobctl("-a", daemon.address, "-n", ns, "snapshots", "ls", "--json")
         assert code == 0, err
         through[ns] = json.loads(out)
+    code, out, err = blobctl("-a", daemon.address, "-n", "default", "df", "--json")
+    assert code == 0, err
+    live_df = json.loads(out)
+    live_blobs = len(daemon.content_digests("default"))
     code, _out, err = blobctl("--root", str(daemon.root), "snapshots", "ls")
     refused = (code, err)
     daemon.stop()
@@ -126,7 +130,7 @@ def world(daemon, tmp_path_factory):
     assert code == 0, err
     rows = json.loads(out)
     return {"root": daemon.root, "layouts": layouts, "chains": chains, "live": live, "rows": rows,
-            "refused": refused, "work": work, "through": through}
+            "refused": refused, "work": work, "through": through, "live_df": (live_df, live_blobs)}
 
 
 def test_a_running_daemons_root_is_refused(world):
@@ -282,3 +286,13 @@ def test_through_the_daemon_the_same_rows(world):
                 (off["kind"], parent, off["labels"], off["created"])
             seen.add((ns, r["snapshotter"], r["name"]))
     assert seen == set(offline)
+
+
+def test_df_through_the_daemon(world):
+    doc, blobs = world["live_df"]
+    assert doc["namespace"] == "default" and doc["content"]["count"] == blobs
+    ls, usage = world["live"][("default", "overlayfs")]
+    (ovl,) = [s for s in doc["snapshots"]["snapshotters"] if s["name"] == "overlayfs"]
+    assert ovl["count"] == len(ls) and ovl["bytes"] == sum(usage.values())
+    assert ovl["kinds"] == {"committed": 3, "active": 2}
+    assert doc["leases"]["count"] == 0
