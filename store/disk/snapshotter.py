@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import struct
 from dataclasses import dataclass, field, replace
@@ -156,8 +157,10 @@ def read_snapshotter(name: str, directory: os.PathLike | str) -> SnapshotterView
         else:
             records = {}  # a snapshotter that never made a snapshot has no metadata.db yet
     except (errors.ContentError, OSError) as exc:
-        view.error = f"cannot read {db_path}: {exc}"
-        log.warning("%s", view.error)
+        # the reader names its private copy; the person reading wants the file they have
+        text = re.sub(r"\S*blobscope-metadb-[^/\s]+/meta\.db", str(db_path), str(exc))
+        view.error = text if text.startswith(str(db_path)) else f"cannot read {db_path}: {text}"
+        log.info("%s", view.error)  # callers show it (blobctl: one warning line)
         records = {}
     view.records = _flag(records)
     view.orphan_dirs = _orphans(view)

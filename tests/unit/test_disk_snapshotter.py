@@ -144,7 +144,7 @@ def test_a_damaged_metadata_db_is_one_line_on_the_view(tmp_path, damage):
             assert "damaged file" in v.error
     assert [p.name for p in v.orphan_dirs] == ["1", "2"]  # no record names them (any more)
     code, out, err = run("--root", str(root), "snapshots", "ls")
-    assert code == 0 and (damage == "no-v1" or "warning: cannot read" in err), err
+    assert code == 0 and (damage == "no-v1" or err.count("\n") == 1 and str(db) in err and "warning: " in err), err
 
 
 def test_the_branch_cycle_is_a_bolt_error(tmp_path):
