@@ -30,7 +30,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .. import errors
 from ..containerd_root import CONTENT_DIR
@@ -85,6 +85,57 @@ class ImageInfo:
     layers: list[list[Layer]] = field(default_factory=list)  # one list per manifest (platform)
     problems: list[str] = field(default_factory=list)
     recorded: bool = True  # False: no image record names it (found as a top-level manifest or index)
+
+
+def resolve_image(ns: str, name: str, target: str, read_json: Callable[[str, list[str]], dict | None],
+                  present: set[str] | frozenset[str], labels_of: Callable[[str], Mapping[str, str]]) -> ImageInfo:
+    """An image's blobs (those in ``present``) and layer chains, from its target down.
+
+    ``read_json(digest, problems)`` gives a manifest, index or config as parsed JSON (None when
+    absent or not JSON); ``labels_of(digest)`` a blob's labels, to check the unpacker's
+    ``gc.ref.snapshot`` label against the chain the diff IDs give.
+    """
+    info = ImageInfo(ns, name, target)
+    pending, seen = [target] if target else [], set()
+    while pending:
+        d = pending.pop()
+        if d in seen:
+            continue
+        seen.add(d)
+        if d in present:
+            info.blobs.add(d)
+        doc = read_json(d, info.problems)
+        if doc is None:
+            continue
+        manifests = doc.get("manifests")
+        if isinstance(manifests, list):
+            pending.extend(m["digest"] for m in manifests if isinstance(m, dict) and isinstance(m.get("digest"), str))
+            continue
+        config, layers = doc.get("config"), doc.get("layers")
+        if not isinstance(config, dict) or not isinstance(layers, list):
+            continue
+        cdigest = config.get("digest")
+        layer_digests = [x["digest"] for x in layers if isinstance(x, dict) and isinstance(x.get("digest"), str)]
+        for x in [cdigest, *layer_digests]:
+            if isinstance(x, str) and x in present:
+                info.blobs.add(x)
+        cdoc = read_json(cdigest, info.problems) if isinstance(cdigest, str) else None
+        rootfs = cdoc.get("rootfs") if cdoc else None
+        diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+        if not isinstance(diff_ids, list) or not all(isinstance(x, str) for x in diff_ids):
+            continue
+        if len(diff_ids) != len(layer_digests):
+            info.problems.append(f"image {name}: manifest {d} has {len(layer_digests)} layers, "
+                                 f"its config {len(diff_ids)} diff IDs")
+        chains = chain_ids(diff_ids)
+        info.layers.append([Layer(i, diff, layer_digests[i] if i < len(layer_digests) else "", chain)
+                            for i, (diff, chain) in enumerate(zip(diff_ids, chains))])
+        # the unpacker labels the config with the top chain ID per snapshotter it unpacked to
+        for label, value in (labels_of(cdigest) if isinstance(cdigest, str) else {}).items():
+            if label.startswith(LABEL_GC_REF_SNAPSHOT) and chains and value != chains[-1]:
+                info.problems.append(f"image {name}: config {cdigest} has {label}={value}, but its diff IDs "
+                                     f"chain to {chains[-1]}")
+    return info
 
 
 @dataclass(frozen=True)
@@ -246,50 +297,10 @@ class Ownership:
         return doc if isinstance(doc, dict) else None
 
     def _image(self, ns: str, name: str, target: str) -> ImageInfo:
-        info = ImageInfo(ns, name, target)
         present = self._present.get(ns)
         if present is None:
             present = self._present[ns] = {b.digest for b in (self.meta.namespace(ns) or metadata.Namespace(ns)).blobs}
-        pending, seen = [target] if target else [], set()
-        while pending:
-            d = pending.pop()
-            if d in seen:
-                continue
-            seen.add(d)
-            if d in present:
-                info.blobs.add(d)
-            doc = self._read_json(d, info.problems)
-            if doc is None:
-                continue
-            manifests = doc.get("manifests")
-            if isinstance(manifests, list):
-                pending.extend(m["digest"] for m in manifests if isinstance(m, dict) and isinstance(m.get("digest"), str))
-                continue
-            config, layers = doc.get("config"), doc.get("layers")
-            if not isinstance(config, dict) or not isinstance(layers, list):
-                continue
-            cdigest = config.get("digest")
-            layer_digests = [x["digest"] for x in layers if isinstance(x, dict) and isinstance(x.get("digest"), str)]
-            for x in [cdigest, *layer_digests]:
-                if isinstance(x, str) and x in present:
-                    info.blobs.add(x)
-            cdoc = self._read_json(cdigest, info.problems) if isinstance(cdigest, str) else None
-            rootfs = cdoc.get("rootfs") if cdoc else None
-            diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-            if not isinstance(diff_ids, list) or not all(isinstance(x, str) for x in diff_ids):
-                continue
-            if len(diff_ids) != len(layer_digests):
-                info.problems.append(f"image {name}: manifest {d} has {len(layer_digests)} layers, "
-                                     f"its config {len(diff_ids)} diff IDs")
-            chains = chain_ids(diff_ids)
-            info.layers.append([Layer(i, diff, layer_digests[i] if i < len(layer_digests) else "", chain)
-                                for i, (diff, chain) in enumerate(zip(diff_ids, chains))])
-            # the unpacker labels the config with the top chain ID per snapshotter it unpacked to
-            for label, value in (self._labels(ns, cdigest) if isinstance(cdigest, str) else {}).items():
-                if label.startswith(LABEL_GC_REF_SNAPSHOT) and chains and value != chains[-1]:
-                    info.problems.append(f"image {name}: config {cdigest} has {label}={value}, but its diff IDs "
-                                         f"chain to {chains[-1]}")
-        return info
+        return resolve_image(ns, name, target, self._read_json, present, lambda d: self._labels(ns, d))
 
     def _unrecorded_images(self, ns: metadata.Namespace) -> list[ImageInfo]:
         """Manifests and indexes that no image record and no other blob reaches (an image deleted
@@ -599,4 +610,4 @@ def _relative(path: Path, root: Path) -> Path | None:
     return None
 
 
-__all__ = ["snapshot_sizes", "Ownership", "SnapshotRow", "ImageSpace", "PathOwner", "Layer", "ImageInfo", "chain_ids"]
+__all__ = ["resolve_image", "snapshot_sizes", "Ownership", "SnapshotRow", "ImageSpace", "PathOwner", "Layer", "ImageInfo", "chain_ids"]
