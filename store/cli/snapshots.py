@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import humanfmt
 from ..containerd_root import METADATA_DB, root_of
 from ..disk import df as dfmod
-from ..disk.owners import Ownership, PathOwner, SnapshotRow
+from ..disk.owners import Layer, Ownership, PathOwner, SnapshotRow
 from .common import CliError, Context, command, refuse_live_root
 
 
@@ -57,16 +57,39 @@ def _snapshots_arguments(p):
                    help="through a daemon: the snapshotters to list (default: overlayfs and native, those it has)")
 
 
+def _layer_json(layer: Layer | None) -> dict | None:
+    if layer is None:
+        return None
+    return {"index": layer.index, "diff_id": layer.diff_id, "blob": layer.blob, "chain_id": layer.chain_id}
+
+
 def _live_rows(args, ctx: Context) -> list[dict]:
     """``snapshots ls`` through the daemon's Snapshots service, in ``-n NS``."""
+    from ..containerd.records import RecordsClient
     from ..containerd.snapshots import LiveSnapshot, SnapshotsClient
+    from ..disk.live import live_owners
 
     rows: list[dict] = []
     with SnapshotsClient(ctx.address or "", ctx.namespace, tls=ctx.tls()) as client:
         names = args.snapshotter or [n for n in ("overlayfs", "native") if client.has(n)]
+        listed = {sn: {s.key: s for s in client.list(sn)} for sn in names}
+        store = ctx.daemon(gc_root=False)
+        try:
+            with RecordsClient(ctx.address or "", ctx.namespace, tls=ctx.tls()) as records:
+                owners = live_owners(store, records, {(sn, k): s for sn, snaps in listed.items() for k, s in snaps.items()})
+        finally:
+            store.close()
+        for problem in owners.problems:
+            ctx.note(f"warning: {humanfmt.printable(problem)}")
         for sn in names:
-            snaps = {s.key: s for s in client.list(sn)}
+            snaps = listed[sn]
             usage = {k: client.usage(sn, k) for k in snaps}
+            in_use: set[str] = set()
+            for (csn, ckey) in owners.containers:
+                up = snaps.get(ckey) if csn == sn else None
+                while up is not None and up.key not in in_use:
+                    in_use.add(up.key)
+                    up = snaps.get(up.parent) if up.parent else None
             for key, s in sorted(snaps.items()):
                 chain, flags, seen = 0, [], set()
                 at: LiveSnapshot | None = s
@@ -84,7 +107,11 @@ def _live_rows(args, ctx: Context) -> list[dict]:
                     "backend_labels": None, "created": s.created.isoformat_ns() if s.created else None,
                     "updated": s.updated.isoformat_ns() if s.updated else None, "recorded_size": None,
                     "recorded_inodes": None, "bytes": usage[key][0], "inodes": usage[key][1], "chain_bytes": chain,
-                    "images": [], "containers": [], "leases": [], "layer": None, "state": None, "flags": flags,
+                    "images": [f"{ctx.namespace}/{n}" for n in owners.images.get((sn, key), [])],
+                    "containers": [f"{ctx.namespace}/{c}" for c in sorted(owners.containers.get((sn, key), []))],
+                    "leases": [], "layer": _layer_json(owners.layers.get((sn, key))),
+                    "state": "in_use" if key in in_use else "image" if (sn, key) in owners.images else None,
+                    "flags": flags,
                 })
     return rows
 
@@ -97,11 +124,13 @@ def cmd_snapshots(args, ctx: Context) -> int:
         if args.json:
             ctx.json(live)
             return 0
-        live_table = [["SNAPSHOTTER", "KIND", "KEY", "PARENT", "SIZE", "INODES", "CHAIN", "FLAGS"]]
+        live_table = [["SNAPSHOTTER", "KIND", "KEY", "PARENT", "SIZE", "INODES", "CHAIN", "OWNERS", "FLAGS"]]
         for d in live:
+            who = [f"image {i}" for i in d["images"]] + [f"container {c}" for c in d["containers"]]
             live_table.append([d["snapshotter"], d["kind"], humanfmt.printable(_short(d["name"])),
                                humanfmt.printable(_short(d["parent"])), humanfmt.size(d["bytes"]), str(d["inodes"]),
-                               humanfmt.size(d["chain_bytes"]), ",".join(d["flags"]) or "-"])
+                               humanfmt.size(d["chain_bytes"]), humanfmt.printable(", ".join(who)) or "-",
+                               ",".join(d["flags"]) or "-"])
         ctx.out.write(humanfmt.table(live_table))
         return 0
     own = open_root(ctx)
