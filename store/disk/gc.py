@@ -92,6 +92,7 @@ class DryRun:
     #: bytes the pass would free on disk: blobs no namespace keeps (nor an ingest expects),
     #: backend snapshots no namespace keeps, and collected ingests' data
     reclaimable_bytes: int = 0
+    marks: "Marks | None" = field(default=None, repr=False)  # the walk, for every_chain()
     _index: dict[tuple[str, str, str], Verdict] = field(default_factory=dict, repr=False)
 
     def verdict(self, kind: str, namespace: str, id: str) -> Verdict | None:
@@ -102,6 +103,13 @@ class DryRun:
     def find(self, id: str, *, namespace: str | None = None) -> list[Verdict]:
         """Every verdict whose id is ``id`` (any kind), in ``namespace`` or all."""
         return [v for v in self.verdicts if v.id == id and (namespace is None or v.namespace == namespace)]
+
+    def every_chain(self, verdict: Verdict, *, limit: int | None = None) -> list[tuple[str, ...]]:
+        """A shortest chain from each root that keeps ``verdict``'s record (see :meth:`Marks.every_chain`)."""
+        if self.marks is None or verdict.collect:
+            return []
+        with paused_gc():
+            return self.marks.every_chain(_TYPE_OF_KIND[verdict.kind], verdict.namespace, verdict.id, limit=limit)
 
     def totals(self) -> dict[str, dict[str, int]]:
         """Per kind: count and bytes of records collected and kept (bytes as each record counts them)."""
@@ -341,6 +349,47 @@ class Marks:
         node = self.first.get((t, ns, key))
         return None if node is None else self._chain(node)
 
+    def every_chain(self, t: int, ns: str, key: str, *, limit: int | None = None) -> list[tuple[str, ...]]:
+        """A shortest chain from *each* root that keeps the record (nearest roots first), at most ``limit``.
+
+        What an operator must remove to free the record: every one of these roots (or a link of
+        its chain).  One backward walk from the record over the edges among reached nodes of its
+        namespace (references never cross namespaces).
+        """
+        if (t, ns, key) not in self.first:
+            return []
+        via, refs = self.via, self.graph.refs
+        rev: dict[Node, list[tuple[Node, int | str]]] = {}
+        for u in via:
+            if u[1] != ns:
+                continue
+            for v, how in refs(u):
+                if v in via:
+                    rev.setdefault(v, []).append((u, how))
+        targets = [n for n in ((t, ns, key), (t | FLAT, ns, key)) if n in via]
+        toward: dict[Node, tuple[Node, int | str] | None] = {n: None for n in targets}
+        queue = deque(targets)
+        roots: list[Node] = []
+        while queue:
+            v = queue.popleft()
+            if via[v][0] is None:
+                roots.append(v)
+            for u, how in rev.get(v, ()):
+                if u not in toward:
+                    toward[u] = (v, how)
+                    queue.append(u)
+        out = []
+        for root in roots[:limit]:
+            steps = [self.graph.describe(root, None, ROOT)]
+            at = root
+            nxt = toward[at]
+            while nxt is not None:
+                steps.append(self.graph.describe(nxt[0], at, nxt[1]))
+                at = nxt[0]
+                nxt = toward[at]
+            out.append(tuple(steps))
+        return out
+
     def _chain(self, node: Node) -> tuple[str, ...]:
         steps = self._steps
         found = steps.get(node)
@@ -415,7 +464,7 @@ def _dry_run(meta: Metadata, now: int, snapshot_bytes: Mapping[tuple[str, str], 
                     problems.extend(rec.problems)
     reclaim += sum(size for d, size in gone_digests.items() if d not in kept_digests)
     reclaim += sum(size for k, size in gone_backends.items() if k not in kept_backends)
-    return DryRun(verdicts, now, problems, reclaim)
+    return DryRun(verdicts, now, problems, reclaim, marks)
 
 
 @dataclass(frozen=True)
