@@ -54,7 +54,7 @@ CONTENT, SNAPSHOT, LEASE, INGEST = 1, 2, 5, 6
 FLAT = 0x20
 _TYPE_MASK = 0x1F
 # Sources of edges that are not collectable records themselves.
-_IMAGE, _CONTAINER = 100, 101
+IMAGE, CONTAINER = 100, 101
 
 KINDS = ("blob", "snapshot", "lease", "ingest")
 _KIND_OF_TYPE = {CONTENT: "blob", SNAPSHOT: "snapshot", LEASE: "lease", INGEST: "ingest"}
@@ -185,7 +185,7 @@ class Graph:
                     if self.lease_alive(lease, now_ns):
                         yield (LEASE, n, lease.id)
             for im in ns.images:
-                yield (_IMAGE, n, im.name)
+                yield (IMAGE, n, im.name)
             for ing in ns.ingests:
                 if ing.expire_at is not None and ing.expire_at.ns >= now_ns:
                     yield (INGEST, n, ing.ref)
@@ -193,7 +193,7 @@ class Graph:
                 if b.labels and LABEL_GC_ROOT in b.labels:
                     yield (CONTENT, n, b.digest)
             for c in ns.containers:
-                yield (_CONTAINER, n, c.id)
+                yield (CONTAINER, n, c.id)
             for s in ns.snapshots:
                 if s.labels and LABEL_GC_ROOT in s.labels:
                     yield (SNAPSHOT, n, s.id)
@@ -248,11 +248,11 @@ class Graph:
             out += [((SNAPSHOT | flat, ns, f"{sn}/{k}"), HELD) for sn, k in lease.snapshots]
             out += [((INGEST, ns, r), HELD) for r in lease.ingests]
             return out
-        if t == _IMAGE:
+        if t == IMAGE:
             im = self.images[ns][key]
             out = [((CONTENT, ns, im.target_digest), TARGET)] if im.target_digest is not None else []
             return out + self._label_refs(ns, im.labels) if im.labels else out
-        if t == _CONTAINER:
+        if t == CONTAINER:
             c = self.containers[ns][key]
             out = [((SNAPSHOT, ns, f"{c.snapshotter}/{c.snapshot_key}"), SNAPSHOT_KEY)] if c.snapshotter else []
             return out + self._label_refs(ns, c.labels) if c.labels else out
@@ -300,9 +300,9 @@ class Graph:
         if prev is None:
             if t == LEASE:
                 return f"lease {_p(key)} ({_expiry_text(self.leases[ns][key])})"
-            if t == _IMAGE:
+            if t == IMAGE:
                 return f"image {_p(key)}"
-            if t == _CONTAINER:
+            if t == CONTAINER:
                 return f"container {_p(key)}"
             if t == INGEST:
                 expire = self.ingests[ns][key].expire_at
@@ -353,8 +353,18 @@ class Marks:
         """A shortest chain from *each* root that keeps the record (nearest roots first), at most ``limit``.
 
         What an operator must remove to free the record: every one of these roots (or a link of
-        its chain).  One backward walk from the record over the edges among reached nodes of its
-        namespace (references never cross namespaces).
+        its chain).
+        """
+        return [chain for _root, chain in self.roots_keeping(t, ns, key, limit=limit)]
+
+    def roots_keeping(self, t: int, ns: str, key: str, *, limit: int | None = None
+                      ) -> list[tuple[Node, tuple[str, ...]]]:
+        """(root node, its shortest chain to the record) for every root that reaches the record.
+
+        One backward walk from the record over the edges among reached nodes of its namespace
+        (references never cross namespaces).  Root nodes are ``(LEASE, ns, id)``, ``(IMAGE, ns,
+        name)``, ``(CONTAINER, ns, id)``, ``(INGEST, ns, ref)`` (its own expiry) and ``(CONTENT |
+        SNAPSHOT, ns, key)`` (a gc.root label).
         """
         if (t, ns, key) not in self.first:
             return []
@@ -378,7 +388,7 @@ class Marks:
                 if u not in toward:
                     toward[u] = (v, how)
                     queue.append(u)
-        out = []
+        out: list[tuple[Node, tuple[str, ...]]] = []
         for root in roots[:limit]:
             steps = [self.graph.describe(root, None, ROOT)]
             at = root
@@ -387,7 +397,7 @@ class Marks:
                 steps.append(self.graph.describe(nxt[0], at, nxt[1]))
                 at = nxt[0]
                 nxt = toward[at]
-            out.append(tuple(steps))
+            out.append((root, tuple(steps)))
         return out
 
     def _chain(self, node: Node) -> tuple[str, ...]:
@@ -531,4 +541,4 @@ def _lease_usage(meta: Metadata, now: int, snapshot_bytes: Mapping[tuple[str, st
     return out
 
 
-__all__ = ["CONTAINERD_VERSION", "DryRun", "Graph", "LeaseUse", "Marks", "Verdict", "KINDS", "dry_run", "lease_usage"]
+__all__ = ["CONTAINERD_VERSION", "CONTENT", "SNAPSHOT", "LEASE", "INGEST", "IMAGE", "CONTAINER", "DryRun", "Graph", "LeaseUse", "Marks", "Verdict", "KINDS", "dry_run", "lease_usage"]
