@@ -156,6 +156,10 @@ def usage_of_many(paths: Iterable[os.PathLike | str], *, engine: str = "auto") -
         size, tab, name = record.partition(b"\t")
         if tab and size.isdigit():
             found.setdefault(os.fsdecode(name), int(size))
+    if not found:  # du itself failed (killed, an option it lacks): count them here instead
+        log.info("du counted nothing (exit %s): walking the directories in Python", proc.returncode)
+        run = DiskUsage()
+        return {p: run.of(p) for p in items}
     problems = [line for line in proc.stderr.decode(errors="replace").splitlines() if line]
     out = {}
     for p in items:
