@@ -496,6 +496,10 @@ class ContainerdMetadata:
     def namespaces(self) -> list[str]:
         return [_text(k) for k, _b in self._v1.buckets()]
 
+    def namespace_buckets(self) -> Iterator[tuple[bytes, Bucket]]:
+        """(raw name, bucket) of every namespace in one pass over ``v1`` (for readers of the whole schema)."""
+        return self._v1.buckets()
+
     def namespace_labels(self, namespace: str) -> dict[str, str]:
         return _labels(self._v1.bucket(namespace.encode(), b"labels"))
 

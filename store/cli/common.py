@@ -190,6 +190,11 @@ def _refuse_live_root(root: Path, *, force: bool) -> None:
                    f"behind its back; go through the daemon instead: {hint}{then}")
 
 
+def refuse_live_root(root: Path) -> None:
+    """CliError naming the daemon's socket when a running containerd owns ``root``."""
+    _refuse_live_root(root, force=False)
+
+
 def parse_digest(text: str) -> Digest:
     return Digest.parse(text)  # InvalidArgument: "invalid digest '...': <go-digest reason>"
 

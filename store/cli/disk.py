@@ -1,0 +1,197 @@
+"""``blobctl`` subcommands about what keeps a containerd root's disk in use: ``gc --dry-run``,
+``why`` and ``leases ls``, from a stopped (or copied) root's ``meta.db`` (``--root``).
+
+They predict containerd 1.6's metadata garbage collector (docs/gc.md): for every blob,
+snapshot, lease and ingest of every namespace, whether the next pass deletes it and, if not,
+the chain of references from a root that keeps it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from .. import humanfmt
+from ..containerd_root import METADATA_DB, root_of
+from ..disk import gc as gcmod
+from ..disk.metadata import Metadata, load_root
+from ..timestamps import Timestamp
+from .common import CliError, Context, command, refuse_live_root
+
+
+def snapshot_sizes(root: Path, meta: Metadata) -> Mapping[tuple[str, str], int]:
+    """Disk usage per (snapshotter, backend snapshot name); empty until the snapshotters are read."""
+    return {}
+
+
+def _load(ctx: Context) -> tuple[Path, Metadata]:
+    """The containerd root of ``--root`` and its records (from a private copy of meta.db)."""
+    if ctx.address:
+        raise CliError("this works on a containerd root (--root DIR) for now; through a daemon "
+                       "(--address) it is not available yet")
+    given = ctx.root
+    if not given.is_dir():
+        raise CliError(f"there is no directory {given}; give --root with a containerd root "
+                       "(the directory holding io.containerd.metadata.v1.bolt)")
+    root = root_of(given)
+    if root is None:
+        raise CliError(f"{given} is not a containerd root: there is no {METADATA_DB} in it (give the "
+                       "directory that holds io.containerd.metadata.v1.bolt, e.g. /var/lib/containerd)")
+    refuse_live_root(root)  # its files must not be read behind its back; the message names its socket
+    return root, load_root(root)
+
+
+def _namespace_filter(ctx: Context):
+    return ctx.namespace if ctx.namespace_given else None
+
+
+def _note_problems(ctx: Context, problems: list[str]) -> None:
+    for p in problems[:20]:
+        ctx.note(f"warning: {humanfmt.printable(p)}")
+    if len(problems) > 20:
+        ctx.note(f"warning: {len(problems) - 20} more damaged fields (see --json or -v)")
+
+
+# -- gc --------------------------------------------------------------------------------------
+
+def _gc_arguments(p):
+    p.add_argument("--dry-run", action="store_true",
+                   help="only predict what containerd's next garbage collection pass would delete, and why "
+                        "the rest is kept (the only mode on a --root)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list: one {kind, namespace, id, collect, bytes, why} per blob, snapshot, "
+                        "lease and ingest")
+
+
+@command("gc", help="predict containerd's garbage collection (--dry-run) on a containerd root",
+         arguments=_gc_arguments)
+def cmd_gc(args, ctx: Context) -> int:
+    if not args.dry_run:
+        raise CliError("blobctl gc on a root only predicts: give --dry-run (collecting is the daemon's job; "
+                       "asking a running daemon for a pass is not available yet)")
+    root, meta = _load(ctx)
+    run = gcmod.dry_run(meta, snapshot_bytes=snapshot_sizes(root, meta))
+    only = _namespace_filter(ctx)
+    verdicts = [v for v in run.verdicts if only is None or v.namespace == only]
+    _note_problems(ctx, run.problems)
+    if args.json:
+        ctx.json([v.as_json() for v in verdicts])
+        return 0
+    rows = [["KIND", "NAMESPACE", "ID", "SIZE", "NEXT GC", "KEPT BY"]]
+    for v in verdicts:
+        rows.append([v.kind, humanfmt.printable(v.namespace), humanfmt.printable(v.id), humanfmt.size(v.bytes),
+                     "collect" if v.collect else "keep", v.why[0] if v.why else "-"])
+    ctx.out.write(humanfmt.table(rows))
+    ctx.print()
+    totals = {k: {"count": 0, "bytes": 0, "collect_count": 0, "collect_bytes": 0} for k in gcmod.KINDS}
+    for v in verdicts:
+        t = totals[v.kind]
+        t["count"] += 1
+        t["bytes"] += v.bytes
+        if v.collect:
+            t["collect_count"] += 1
+            t["collect_bytes"] += v.bytes
+    trows = [["", "RECORDS", "SIZE", "COLLECTED", "COLLECTED SIZE"]]
+    for kind in gcmod.KINDS:
+        t = totals[kind]
+        trows.append([kind + "s", humanfmt.count(t["count"]), humanfmt.size(t["bytes"]),
+                      humanfmt.count(t["collect_count"]), humanfmt.size(t["collect_bytes"])])
+    ctx.out.write(humanfmt.table(trows))
+    ctx.print(f"reclaimable on disk by the next pass: {humanfmt.size(run.reclaimable_bytes)} "
+              f"({run.reclaimable_bytes} bytes; every namespace counted, containerd {gcmod.CONTAINERD_VERSION} rules)")
+    return 0
+
+
+# -- why -------------------------------------------------------------------------------------
+
+def _why_arguments(p):
+    p.add_argument("what", metavar="DIGEST|SNAPSHOTTER/KEY|LEASE|INGEST",
+                   help="a blob digest, a snapshot as <snapshotter>/<key>, a lease id or an ingest ref")
+    p.add_argument("--json", action="store_true", help="print the matching records as a JSON list")
+
+
+@command("why", help="say what keeps a blob, snapshot, lease or ingest alive (containerd's GC rules)",
+         arguments=_why_arguments)
+def cmd_why(args, ctx: Context) -> int:
+    if not args.what:
+        raise CliError("give a digest, <snapshotter>/<key>, a lease id or an ingest ref")
+    root, meta = _load(ctx)
+    run = gcmod.dry_run(meta, snapshot_bytes=snapshot_sizes(root, meta))
+    found = run.find(args.what, namespace=_namespace_filter(ctx))
+    if not found:
+        where = f"namespace {ctx.namespace}" if ctx.namespace_given else "any namespace"
+        raise CliError(f"no blob, snapshot, lease or ingest is named {humanfmt.printable(args.what)!r} in {where} "
+                       f"of {root}")
+    if args.json:
+        ctx.json([v.as_json() for v in found])
+        return 0
+    for i, v in enumerate(found):
+        if i:
+            ctx.print()
+        head = f"{v.kind} {humanfmt.printable(v.id)} (namespace {humanfmt.printable(v.namespace)}, {humanfmt.size(v.bytes)})"
+        if v.collect:
+            ctx.print(f"{head}: collectable by the next GC pass (nothing references it from a root)")
+        else:
+            ctx.print(f"{head}: alive")
+            for n, step in enumerate(v.why, 1):
+                ctx.print(f"  {n}. {step}")
+        for p in v.problems:
+            ctx.print(f"  warning: {humanfmt.printable(p)}")
+    return 0
+
+
+# -- leases ----------------------------------------------------------------------------------
+
+def _leases_arguments(p):
+    p.add_argument("action", nargs="?", choices=["ls"], default="ls", help="what to do (ls: list them)")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+
+def _lease_json(use: gcmod.LeaseUse) -> dict:
+    lease = use.lease
+    return {
+        "namespace": lease.namespace,
+        "id": lease.id,
+        "created_at": humanfmt.rfc3339(lease.created_at) if lease.created_at else None,
+        "expire": lease.expire_text,
+        "expire_at": humanfmt.rfc3339(Timestamp.from_ns(lease.expire_ns)) if lease.expire_ns is not None else None,
+        "expired": not use.alive,
+        "flat": lease.flat,
+        "labels": dict(sorted(lease.labels.items())),
+        "content": len(lease.content),
+        "snapshots": len(lease.snapshots),
+        "ingests": len(lease.ingests),
+        "only_records": use.only_records,
+        "only_bytes": use.only_bytes,
+        "problems": list(lease.problems),
+    }
+
+
+@command("leases", help="list a containerd root's leases: expiry, resources, bytes only they keep",
+         arguments=_leases_arguments)
+def cmd_leases(args, ctx: Context) -> int:
+    root, meta = _load(ctx)
+    uses = gcmod.lease_usage(meta, snapshot_bytes=snapshot_sizes(root, meta))
+    only = _namespace_filter(ctx)
+    uses = [u for u in uses if only is None or u.lease.namespace == only]
+    if args.json:
+        ctx.json([_lease_json(u) for u in uses])
+        return 0
+    rows = [["NAMESPACE", "ID", "CREATED", "EXPIRES", "EXPIRED", "FLAT", "CONTENT", "SNAPSHOTS", "INGESTS",
+             "ONLY IT KEEPS"]]
+    for u in uses:
+        lease = u.lease
+        if lease.expire_ns is not None:
+            expires = humanfmt.rfc3339(Timestamp.from_ns(lease.expire_ns))
+        elif lease.expire_text is not None:
+            expires = "invalid (never)"
+        else:
+            expires = "never"
+        rows.append([humanfmt.printable(lease.namespace), humanfmt.printable(lease.id),
+                     humanfmt.rfc3339(lease.created_at) if lease.created_at else "-", expires,
+                     "yes" if not u.alive else "no", "yes" if lease.flat else "no",
+                     str(len(lease.content)), str(len(lease.snapshots)), str(len(lease.ingests)),
+                     humanfmt.size(u.only_bytes)])
+    ctx.out.write(humanfmt.table(rows))
+    _note_problems(ctx, [p for u in uses for p in u.lease.problems])
+    return 0
