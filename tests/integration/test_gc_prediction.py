@@ -106,6 +106,20 @@ def build(sc: Scenario) -> dict:
     sc.label_snapshot(A, "flat-snap", {"containerd.io/gc.ref.content.z": h["flat-label-blob"]})
     sc.lease_add(A, "lease-flat", "snapshots/overlayfs", "flat-snap")
     sc.remove_image(A, TMP.name)
+    # Reached flat (through lease-flat) and not flat (gc.root): its label is followed.
+    h["dual"] = sc.ingest_blob(A, b"held flat and rooted\n")
+    h["dual-target"] = sc.ingest_blob(A, b"referenced by the dual blob's label\n")
+    sc.label_content(A, h["dual"], {"containerd.io/gc.ref.content.t": h["dual-target"]})
+    sc.lease_add(A, "lease-flat", "content", h["dual"])
+    sc.label_content(A, h["dual"], {GC_ROOT: "also"})
+    # Any gc.flat value makes a lease flat; gc.expire is read as Go's time.Parse(RFC3339) would.
+    sc.create_lease(A, "lease-flat-false", flat="false")
+    h["flat-false-target"] = sc.ingest_blob(A, b"label target of a blob in a 'false' flat lease\n")
+    h["flat-false-blob"] = sc.ingest_blob(A, b"in a lease labelled gc.flat=false\n")
+    sc.label_content(A, h["flat-false-blob"], {"containerd.io/gc.ref.content.t": h["flat-false-target"]})
+    sc.lease_add(A, "lease-flat-false", "content", h["flat-false-blob"])
+    sc.create_lease(A, "lease-comma", expire="2001-01-01T00:00:00,5Z")     # Go parses it: expired
+    sc.create_lease(A, "lease-space", expire="2001-01-01 00:00:00Z")       # Go rejects it: kept
 
     # Ingests: a ctr killed mid-write (kept 24 h by its expiry).
     sc.stall_ingest(A, "ingest-stalled")
@@ -256,6 +270,20 @@ def test_flat_lease_keeps_only_what_it_names_and_parents(scene):
     for key in h["tmp-chain"]:
         check(proof, "snapshot", A, f"overlayfs/{key}", collect=False, root="lease-flat")
     check(proof, "blob", A, h["flat-label-blob"], collect=True)
+
+
+def test_flat_and_not_flat_paths_to_one_blob(scene):
+    proof, h, _ = scene
+    check(proof, "blob", A, h["dual"], collect=False)
+    check(proof, "blob", A, h["dual-target"], collect=False, root="gc.root", mentions=("gc.ref.content.t",))
+
+
+def test_gc_flat_and_gc_expire_values(scene):
+    proof, h, _ = scene
+    check(proof, "blob", A, h["flat-false-blob"], collect=False, root="lease-flat-false")
+    check(proof, "blob", A, h["flat-false-target"], collect=True)
+    check(proof, "lease", A, "lease-comma", collect=True)
+    check(proof, "lease", A, "lease-space", collect=False, root="lease-space")
 
 
 def test_ingests(scene):

@@ -368,15 +368,16 @@ class Scenario:
         self.ingests.setdefault(ns, []).append(ref)
 
     # -- leases
-    def create_lease(self, ns: str, lease_id: str, *, expire: str | None = None, flat: bool = False,
+    def create_lease(self, ns: str, lease_id: str, *, expire: str | None = None, flat: bool | str | None = None,
                      expires_flag: str = "0") -> None:
-        """``expire``: a ``containerd.io/gc.expire`` value (None: no label); ``expires_flag``: ctr's
-        ``--expires`` (a Go duration; "0" none)."""
+        """``expire``: a ``containerd.io/gc.expire`` value (None: no label); ``flat``: the
+        ``containerd.io/gc.flat`` value (True: "true"; any value makes the lease flat);
+        ``expires_flag``: ctr's ``--expires`` (a Go duration; "0" none)."""
         labels = {}
         if expire is not None:
             labels[GC_EXPIRE] = expire
         if flat:
-            labels[GC_FLAT] = "true"
+            labels[GC_FLAT] = "true" if flat is True else flat
         self.ctr("leases", "create", "--id", lease_id, "--expires", expires_flag,
                  *(f"{k}={v}" for k, v in labels.items()), namespace=ns)
         self._step(f"[{ns}] ctr leases create --id {lease_id} --expires {expires_flag} {labels}")
@@ -610,8 +611,22 @@ def random_spec(rng: random.Random) -> ImageSpec:
     return ImageSpec(f"example.org/gc/{'-'.join(layers)}:{rng.randint(1, 2)}", layers, gzip=rng.random() < 0.3)
 
 
+# gc.expire values as Go 1.19's time.Parse(time.RFC3339, ...) reads them: past, future, and
+# text it rejects (then the lease never expires).
+EXPIRIES = (
+    None, PAST, "2999-01-01T00:00:00Z",
+    "2001-01-01T00:00:00.123456789Z", "2001-01-01T00:00:00,5Z", "2001-01-01T1:00:00Z",  # expired
+    "2999-01-01T00:00:00+05:30", "1999-12-31T23:00:00-01:00",
+    "not-a-time", "2001-01-01 00:00:00Z", "2001-01-01T00:00:00", "2001-01-01", "2001-02-30T00:00:00Z",
+    "2001-01-01t00:00:00z",
+)
+# Label keys around the gc.ref prefixes: followed, or ignored like containerd does.
+CONTENT_REF_KEYS = ("containerd.io/gc.ref.content.r0", "containerd.io/gc.ref.content", "containerd.io/gc.ref.content/x",
+                    "containerd.io/gc.ref.contentx", "containerd.io/gc.ref.content.m.1")
+
+
 def _expiry(rng: random.Random) -> str | None:
-    return rng.choice([None, PAST, "2999-01-01T00:00:00Z", "not-a-time"])
+    return rng.choice(EXPIRIES)
 
 
 def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
@@ -673,10 +688,13 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
         s = some_snapshot(n)
         if s is None:
             return
-        if rng.random() < 0.5:
+        r = rng.random()
+        if r < 0.4:
             labels = {GC_ROOT: "pin"}
+        elif r < 0.5:
+            labels = {GC_ROOT: ""}   # taken off
         elif (b := some_blob(n)):
-            labels = {"containerd.io/gc.ref.content.x": b}
+            labels = {rng.choice(CONTENT_REF_KEYS): b}
         else:
             return
         sc.label_snapshot(n, s[1], labels, snapshotter=s[0])
@@ -692,12 +710,14 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
         if b is None:
             return
         r = rng.random()
-        if r < 0.35:
+        if r < 0.3:
             labels = {GC_ROOT: "2000-01-01T00:00:00Z"}
+        elif r < 0.4:
+            labels = {GC_EXPIRE: rng.choice(EXPIRIES[1:3])}   # no meaning on content in 1.6
         elif r < 0.7 and (t := some_blob(n)):
-            labels = {f"containerd.io/gc.ref.content.r{rng.randint(0, 3)}": t}
+            labels = {rng.choice(CONTENT_REF_KEYS): t}
         elif (s := some_snapshot(n)):
-            labels = {f"containerd.io/gc.ref.snapshot.{s[0]}": s[1]}
+            labels = {f"containerd.io/gc.ref.snapshot.{s[0]}{rng.choice(['', '/a'])}": s[1]}
         else:
             return
         sc.label_content(n, b, labels)
@@ -705,7 +725,7 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
     def op_lease() -> None:
         n = ns()
         lid = sc._unique("lease-")
-        sc.create_lease(n, lid, expire=_expiry(rng), flat=rng.random() < 0.3)
+        sc.create_lease(n, lid, expire=_expiry(rng), flat=rng.choice([None, None, "true", "false"]))
         for _ in range(rng.randint(1, 3)):
             r = rng.random()
             if r < 0.5 and (b := some_blob(n)):
@@ -717,6 +737,11 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
             else:
                 ref = sc._unique("leased-ingest-")
                 sc.leased_write(n, ref, b"partial", 100, lid)
+        if sc.images.get(n) and rng.random() < 0.4:
+            # An interrupted pull, roughly: the lease holds a manifest whose image record is gone.
+            name = rng.choice(sorted(sc.images[n]))
+            sc.lease_add(n, lid, "content", sc.image_digests(n, name)["manifest"])
+            sc.remove_image(n, name)
 
     def op_delete_lease() -> None:
         n = ns()
@@ -732,7 +757,7 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
             sc.leased_write(n, ref, b"y" * 50, 500, None)
 
     ops = [(op_import, 4), (op_remove_image, 2), (op_container, 2), (op_delete_container, 1),
-           (op_snapshot, 2), (op_label_snapshot, 1), (op_blob, 2), (op_label_content, 2),
+           (op_snapshot, 2), (op_label_snapshot, 2), (op_blob, 2), (op_label_content, 3),
            (op_lease, 3), (op_delete_lease, 1), (op_ingest, 1)]
     funcs, weights = zip(*ops)
     op_import()
