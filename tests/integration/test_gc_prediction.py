@@ -25,6 +25,7 @@ WEB = ImageSpec("example.org/gc/web:1", ("base2", "web"), gzip=True)
 TMP = ImageSpec("example.org/gc/tmp:1", ("tmp1", "tmp2"))
 HELD = ImageSpec("example.org/gc/held:1", ("held1",))
 NAT = ImageSpec("example.org/gc/nat:1", ("nat1", "nat2"))
+MULTI = ImageSpec("example.org/gc/multi:1", ("base", "multi"), other_platforms=("arm64", "s390x"))
 
 
 def build(sc: Scenario) -> dict:
@@ -35,8 +36,11 @@ def build(sc: Scenario) -> dict:
     sc.lease_add(A, "lease-short", "content", h["short-blob"])
     short_created = time.monotonic()
 
-    for spec in (APP, OLD, WEB, TMP, HELD):
+    for spec in (APP, OLD, WEB, TMP, HELD, MULTI):
         sc.import_image(A, spec)
+    h["multi"] = sc.image_digests(A, MULTI.name)
+    h["image-label-blob"] = sc.ingest_blob(A, b"referenced by an image record's label\n")
+    sc.label_image(A, APP.name, {"containerd.io/gc.ref.content.extra": h["image-label-blob"]})
     h["app"] = sc.image_digests(A, APP.name)
     h["app-chain"] = sc.image_chain(A, APP.name)
     h["old"] = sc.image_digests(A, OLD.name)
@@ -195,6 +199,14 @@ def test_image_record_keeps_its_blobs_and_unpack(scene):
         check(proof, "blob", A, digest, collect=False, root=APP.name)
     for key in h["app-chain"]:   # also below containers and rooted snapshots: no single root
         check(proof, "snapshot", A, f"overlayfs/{key}", collect=False)
+
+
+def test_image_index_and_image_labels(scene):
+    proof, h, _ = scene
+    check(proof, "blob", A, h["multi"]["target"], collect=False, root=MULTI.name)
+    check(proof, "blob", A, h["multi"]["manifest"], collect=False, root=MULTI.name, mentions=("m.0",))
+    check(proof, "blob", A, h["image-label-blob"], collect=False, root=APP.name,
+          mentions=("gc.ref.content.extra",))
 
 
 def test_deleted_image_is_collected_but_shared_layer_stays(scene):

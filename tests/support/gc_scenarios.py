@@ -77,6 +77,9 @@ class ImageSpec:
     name: str
     layers: tuple[str, ...]
     gzip: bool = False
+    # Other architectures besides the host's: the archive's top is then an image index whose
+    # manifests differ in their config (same layers); ctr imports the host's only.
+    other_platforms: tuple[str, ...] = ()
 
 
 def layer_tar(layer: str) -> bytes:
@@ -110,16 +113,26 @@ def build_archive(spec: ImageSpec, workdir: Path) -> Path:
         desc = _put(blobs, gzip.compress(tar, mtime=0) if spec.gzip else tar)
         desc["mediaType"] = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if spec.gzip else "")
         layers.append(desc)
-    config = _put(blobs, json.dumps({
-        "architecture": _arch(), "os": "linux", "config": {"Labels": {"fixture.name": spec.name}},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids}}, sort_keys=True).encode())
-    config["mediaType"] = "application/vnd.oci.image.config.v1+json"
-    manifest = _put(blobs, json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": config, "layers": layers}, sort_keys=True).encode())
-    manifest["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
-    manifest["annotations"] = {"org.opencontainers.image.ref.name": spec.name}
-    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [manifest]}))
+    manifests = []
+    for arch in (_arch(), *spec.other_platforms):
+        config = _put(blobs, json.dumps({
+            "architecture": arch, "os": "linux", "config": {"Labels": {"fixture.name": spec.name}},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids}}, sort_keys=True).encode())
+        config["mediaType"] = "application/vnd.oci.image.config.v1+json"
+        manifest = _put(blobs, json.dumps({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": config, "layers": layers}, sort_keys=True).encode())
+        manifest["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+        manifest["platform"] = {"architecture": arch, "os": "linux"}
+        manifests.append(manifest)
+    if spec.other_platforms:
+        top = _put(blobs, json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                                      "manifests": manifests}, sort_keys=True).encode())
+        top["mediaType"] = "application/vnd.oci.image.index.v1+json"
+    else:
+        top = {k: v for k, v in manifests[0].items() if k != "platform"}
+    top["annotations"] = {"org.opencontainers.image.ref.name": spec.name}
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
     tmp = out.with_suffix(".part")
     with tarfile.open(tmp, "w") as tar:
         for name in ("oci-layout", "index.json", "blobs"):
@@ -248,13 +261,23 @@ class Scenario:
         self.unpacked.get(ns, {}).pop(name, None)
 
     def image_digests(self, ns: str, name: str) -> dict[str, list[str] | str]:
-        """{"manifest", "config", "layers"} of an imported image (from the daemon)."""
+        """{"target", "manifest", "config", "layers"} of an imported image (from the daemon);
+        for an index, the host platform's manifest (the first one, as built)."""
         spec = self.images[ns][name]
         out = self.ctr("images", "ls", namespace=ns).splitlines()
-        manifest = next(line.split()[2] for line in out[1:] if line.split() and line.split()[0] == name)
-        labels = self.daemon.content_ls(ns)[manifest]["labels"]
+        target = next(line.split()[2] for line in out[1:] if line.split() and line.split()[0] == name)
+        content = self.daemon.content_ls(ns)
+        manifest = target
+        if spec.other_platforms:
+            manifest = content[target]["labels"]["containerd.io/gc.ref.content.m.0"]
+        labels = content[manifest]["labels"]
         layers = [labels[f"containerd.io/gc.ref.content.l.{i}"] for i in range(len(spec.layers))]
-        return {"manifest": manifest, "config": labels["containerd.io/gc.ref.content.config"], "layers": layers}
+        return {"target": target, "manifest": manifest, "config": labels["containerd.io/gc.ref.content.config"],
+                "layers": layers}
+
+    def label_image(self, ns: str, name: str, labels: dict[str, str]) -> None:
+        self.ctr("images", "label", name, *(f"{k}={v}" for k, v in labels.items()), namespace=ns)
+        self._step(f"[{ns}] ctr images label {name} {labels}")
 
     def image_chain(self, ns: str, name: str) -> list[str]:
         """The chain IDs of an image's layers, bottom first (the keys its unpack committed)."""
@@ -608,7 +631,9 @@ NAMESPACES = ("default", "team-b")
 def random_spec(rng: random.Random) -> ImageSpec:
     n = rng.randint(1, 3)
     layers = tuple(rng.sample(LAYERS[:2], 1)) + tuple(rng.sample(LAYERS[2:], n - 1))
-    return ImageSpec(f"example.org/gc/{'-'.join(layers)}:{rng.randint(1, 2)}", layers, gzip=rng.random() < 0.3)
+    multi = ("arm64", "s390x") if rng.random() < 0.25 else ()
+    return ImageSpec(f"example.org/gc/{'-'.join(layers)}:{rng.randint(1, 2)}{'-multi' if multi else ''}", layers,
+                     gzip=rng.random() < 0.3, other_platforms=multi)
 
 
 # gc.expire values as Go 1.19's time.Parse(time.RFC3339, ...) reads them: past, future, and
@@ -639,7 +664,7 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
         pool = list(sc.blobs.get(n, []))
         for name in sc.images.get(n, {}):
             dg = sc.image_digests(n, name)
-            pool += [dg["manifest"], dg["config"], *dg["layers"]]
+            pool += list({dg["target"], dg["manifest"], dg["config"], *dg["layers"]})
         return rng.choice(pool) if pool else None
 
     def some_snapshot(n: str, committed_only: bool = False) -> tuple[str, str] | None:
@@ -740,8 +765,13 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
         if sc.images.get(n) and rng.random() < 0.4:
             # An interrupted pull, roughly: the lease holds a manifest whose image record is gone.
             name = rng.choice(sorted(sc.images[n]))
-            sc.lease_add(n, lid, "content", sc.image_digests(n, name)["manifest"])
+            sc.lease_add(n, lid, "content", sc.image_digests(n, name)["target"])
             sc.remove_image(n, name)
+
+    def op_label_image() -> None:
+        n = ns()
+        if sc.images.get(n) and (b := some_blob(n)):
+            sc.label_image(n, rng.choice(sorted(sc.images[n])), {rng.choice(CONTENT_REF_KEYS): b})
 
     def op_delete_lease() -> None:
         n = ns()
@@ -758,7 +788,7 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
 
     ops = [(op_import, 4), (op_remove_image, 2), (op_container, 2), (op_delete_container, 1),
            (op_snapshot, 2), (op_label_snapshot, 2), (op_blob, 2), (op_label_content, 3),
-           (op_lease, 3), (op_delete_lease, 1), (op_ingest, 1)]
+           (op_lease, 3), (op_delete_lease, 1), (op_ingest, 1), (op_label_image, 1)]
     funcs, weights = zip(*ops)
     op_import()
     for _ in range(n_ops):
