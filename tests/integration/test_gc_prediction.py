@@ -140,6 +140,9 @@ def build(sc: Scenario) -> dict:
     h["nat-chain"] = sc.image_chain(B, NAT.name)
     sc.create_container(B, NAT.name, "c-nat")
     sc.remove_image(B, NAT.name)
+    sc.prepare(B, "nat-view", h["nat-chain"][0], snapshotter="native", view=True)   # no directory of its own
+    sc.prepare(B, "nat-view-pinned", h["nat-chain"][0], snapshotter="native", view=True)
+    sc.label_snapshot(B, "nat-view-pinned", {GC_ROOT: "yes"}, snapshotter="native")
 
     time.sleep(max(0.0, short_created + 2.5 - time.monotonic()))   # lease-short has expired
     return h
@@ -323,6 +326,8 @@ def test_cross_namespace_records_are_collected_apart(scene):
 def test_native_snapshotter_and_its_container(scene):
     proof, h, _ = scene
     check(proof, "snapshot", B, "native/c-nat", collect=False, root="c-nat")
-    for key in h["nat-chain"]:
-        check(proof, "snapshot", B, f"native/{key}", collect=False, root="c-nat")
+    check(proof, "snapshot", B, f"native/{h['nat-chain'][-1]}", collect=False, root="c-nat")
+    check(proof, "snapshot", B, f"native/{h['nat-chain'][0]}", collect=False)   # the pinned view is closer
     check(proof, "blob", B, h["nat"]["manifest"], collect=True)
+    check(proof, "snapshot", B, "native/nat-view", collect=True)
+    check(proof, "snapshot", B, "native/nat-view-pinned", collect=False, root="gc.root")
