@@ -6,10 +6,11 @@ or not, deleted; containers; snapshots; labels; leases with any expiry, flat or 
 blobs; stalled and leased ingests; two namespaces, two snapshotters), then proved with
 :func:`tests.support.gc_scenarios.prove` (docs/gc-proof.md).
 
-The seeds are ``BASE + 0 .. COUNT - 1``; ``BASE`` is new on every run (printed) unless
-``BLOBSCOPE_GC_SEED`` fixes it, so ``BLOBSCOPE_GC_SEED=<seed> BLOBSCOPE_GC_COUNT=1`` replays a
-failure exactly (the seed is printed with the failing scenario's steps).
-``BLOBSCOPE_GC_COUNT`` (default 50) sets how many scenarios run.
+Case ``i`` runs seed ``BASE + i``; ``BASE`` is new on every run unless ``BLOBSCOPE_GC_SEED``
+fixes it, so ``BLOBSCOPE_GC_SEED=<seed> BLOBSCOPE_GC_COUNT=1`` replays a failure exactly (the
+seed is printed with the failing scenario's steps).  ``BLOBSCOPE_GC_COUNT`` (default 50) sets
+how many scenarios run.  The test ids do not contain the seed, so pytest-xdist workers (each
+drawing its own ``BASE``) collect the same tests.
 """
 
 from __future__ import annotations
@@ -26,9 +27,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 COUNT = int(os.environ.get("BLOBSCOPE_GC_COUNT", "50"))
 BASE = int(os.environ.get("BLOBSCOPE_GC_SEED") or random.SystemRandom().randrange(1, 10**6))
-SEEDS = [BASE + i for i in range(COUNT)]
-print(f"GC random scenarios: seeds {BASE}..{BASE + COUNT - 1} (replay one with BLOBSCOPE_GC_SEED=<seed> "
-      f"BLOBSCOPE_GC_COUNT=1)")
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +35,17 @@ def images_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("gc-images")
 
 
-@pytest.mark.parametrize("seed", SEEDS, ids=[f"seed{s}" for s in SEEDS])
-def test_random_scenario(seed, images_dir, tmp_path):
-    print(f"seed {seed}")
+@pytest.mark.parametrize("case", range(COUNT), ids=[f"case{i}" for i in range(COUNT)])
+def test_random_scenario(case, images_dir, tmp_path):
+    seed = BASE + case
+    print(f"seed {seed} (replay: BLOBSCOPE_GC_SEED={seed} BLOBSCOPE_GC_COUNT=1)")
     rng = random.Random(seed)
     with new_daemon(tmp_path) as d:
         sc = Scenario(d, images_dir, seed=seed)
-        random_scenario(sc, rng, n_ops=rng.randint(4, 12))
+        try:
+            random_scenario(sc, rng, n_ops=rng.randint(5, 20))
+        except Exception as exc:   # a step the daemon refused: show how the scenario got there
+            raise AssertionError(f"building the scenario failed: {exc}\n{sc.describe()}") from exc
         proof = prove(sc, tmp_path / "root-copy")
     assert not proof.problems, proof.message()
     shutil.rmtree(tmp_path / "root-copy", ignore_errors=True)
