@@ -127,6 +127,12 @@ def build(sc: Scenario) -> dict:
 
     # Ingests: a ctr killed mid-write (kept 24 h by its expiry).
     sc.stall_ingest(A, "ingest-stalled")
+    # Keys and refs shaped like real ones (CRI's "k8s.io/N/...", a pull's "layer-sha256:..."), one
+    # snapshot kept only through a label that names such a key.
+    sc.leased_write(A, "k8s.io/1/layer-sha256:abc/ü", b"partial data", 100, "lease-none")
+    sc.prepare(A, "k8s.io/3/sha256:0ff", h["app-chain"][-1])
+    sc.label_content(A, h["rooted"], {"containerd.io/gc.ref.snapshot.overlayfs/k8s": "k8s.io/3/sha256:0ff"})
+    sc.prepare(A, "k8s.io/4/sha256:dead", h["app-chain"][-1])
     # A container's gc.ref.content label.
     h["note-blob"] = sc.ingest_blob(A, b"referenced by a container label\n")
     sc.create_container(A, APP.name, "c-note", {"containerd.io/gc.ref.content.note": h["note-blob"]})
@@ -299,6 +305,14 @@ def test_gc_flat_and_gc_expire_values(scene):
     check(proof, "blob", A, h["flat-false-target"], collect=True)
     check(proof, "lease", A, "lease-comma", collect=True)
     check(proof, "lease", A, "lease-space", collect=False, root="lease-space")
+
+
+def test_keys_and_refs_with_slashes(scene):
+    proof, _, _ = scene
+    check(proof, "ingest", A, "k8s.io/1/layer-sha256:abc/ü", collect=False, root="lease-none")
+    check(proof, "snapshot", A, "overlayfs/k8s.io/3/sha256:0ff", collect=False, root="gc.root",
+          mentions=("gc.ref.snapshot.overlayfs/k8s",))
+    check(proof, "snapshot", A, "overlayfs/k8s.io/4/sha256:dead", collect=True)
 
 
 def test_ingests(scene):

@@ -667,6 +667,11 @@ LAYERS = ("base", "libs", "app", "tools", "data")
 NAMESPACES = ("default", "team-b")
 
 
+def odd_name(rng: random.Random, plain: str) -> str:
+    """Now and then a key or ref shaped like real ones: slashes, colons, dots, non-ASCII."""
+    return rng.choice([plain, plain, f"k8s.io/7/{plain}", f"{plain}:sha256/ü-{plain}"])
+
+
 def random_spec(rng: random.Random) -> ImageSpec:
     n = rng.randint(1, 3)
     layers = tuple(rng.sample(LAYERS[:2], 1)) + tuple(rng.sample(LAYERS[2:], n - 1))
@@ -741,11 +746,11 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
         n = ns()
         parent = some_snapshot(n, committed_only=True) if rng.random() < 0.8 else None
         sn = parent[0] if parent else "overlayfs"
-        key = sc._unique("snap-")
+        key = odd_name(rng, sc._unique("snap-"))
         view = rng.random() < 0.2
         sc.prepare(n, key, parent[1] if parent else None, snapshotter=sn, view=view, keep_root=rng.random() < 0.2)
         if not view and rng.random() < 0.4:
-            sc.commit(n, sc._unique("committed-"), key, snapshotter=sn, keep_root=rng.random() < 0.2)
+            sc.commit(n, odd_name(rng, sc._unique("committed-")), key, snapshotter=sn, keep_root=rng.random() < 0.2)
 
     def op_label_snapshot() -> None:
         n = ns()
@@ -799,7 +804,7 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
             elif r < 0.9:
                 sc.lease_add(n, lid, "content", "sha256:" + hashlib.sha256(lid.encode()).hexdigest())
             else:
-                ref = sc._unique("leased-ingest-")
+                ref = odd_name(rng, sc._unique("leased-ingest-"))
                 sc.leased_write(n, ref, b"partial", 100, lid)
         if sc.images.get(n) and rng.random() < 0.4:
             # An interrupted pull, roughly: the lease holds a manifest whose image record is gone.
@@ -832,7 +837,7 @@ def random_scenario(sc: Scenario, rng: random.Random, n_ops: int) -> None:
 
     def op_ingest() -> None:
         n = ns()
-        ref = sc._unique("stalled-")
+        ref = odd_name(rng, sc._unique("stalled-"))
         if rng.random() < 0.5:
             sc.stall_ingest(n, ref)
         else:
