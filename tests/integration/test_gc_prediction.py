@@ -345,3 +345,30 @@ def test_native_snapshotter_and_its_container(scene):
     check(proof, "blob", B, h["nat"]["manifest"], collect=True)
     check(proof, "snapshot", B, "native/nat-view", collect=True)
     check(proof, "snapshot", B, "native/nat-view-pinned", collect=False, root="gc.root")
+
+
+def test_orphaned_files_wait_for_a_pass_that_collects_their_store(tmp_path):
+    """containerd deletes a store's orphaned files only in a pass that removes one of its records
+    (the "dirty" flags do not survive a restart, and prove() restarts): the proof's file checks
+    rest on that, so it is shown here on the daemon itself."""
+    with new_daemon(tmp_path) as d:
+        sc = Scenario(d, tmp_path)
+        sc.prepare(A, "kept", keep_root=True)
+        sc.prepare(A, "orphan")
+        sc.remove_snapshot(A, "orphan")                    # record gone, directory stays
+        kept_blob = sc.ingest_blob(A, b"kept\n")
+        sc.label_content(A, kept_blob, {GC_ROOT: "yes"})
+        orphan_blob = sc.ingest_blob(A, b"orphan\n")
+        sc.delete_content(A, orphan_blob)                  # record gone, file stays
+        first = prove(sc, tmp_path / "copy1")
+        assert not first.problems, first.message()
+        assert first.before.snapshot_dirs["overlayfs"] == 2 and first.after.snapshot_dirs["overlayfs"] == 2
+        assert orphan_blob in first.after.blob_files       # nothing collected: nothing cleaned
+
+        sc = Scenario(d, tmp_path)
+        sc.prepare(A, "junk")
+        sc.ingest_blob(A, b"junk\n")
+        second = prove(sc, tmp_path / "copy2")
+        assert not second.problems, second.message()
+        assert second.after.snapshot_dirs["overlayfs"] == 1   # "junk" collected, the orphan cleaned too
+        assert second.after.blob_files == {kept_blob}
