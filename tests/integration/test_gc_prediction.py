@@ -10,11 +10,23 @@ prediction agrees, and that its ``why`` starts at the right root (docs/gc-proof.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 
 import pytest
 
-from tests.support.gc_scenarios import GC_ROOT, PAST, SCHEDULER, ImageSpec, Proof, Scenario, new_daemon, prove
+from tests.support.gc_scenarios import (
+    GC_ROOT,
+    PAST,
+    SCHEDULER,
+    ImageSpec,
+    Proof,
+    Scenario,
+    compare,
+    new_daemon,
+    prove,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -185,6 +197,23 @@ def test_prediction_matches_the_daemons_gc(scene):
     assert not proof.problems, proof.message()
     assert any(r["collect"] for r in proof.prediction.values()) and any(
         not r["collect"] for r in proof.prediction.values())
+
+
+def test_the_comparison_catches_a_wrong_prediction(scene):
+    """The same truth against a prediction with two verdicts flipped: both are reported, with
+    the scenario's steps, and so are the files those records stand for."""
+    proof, h, _ = scene
+    wrong = copy.deepcopy(proof.prediction)
+    alive, dead = ("blob", A, h["rooted"]), ("blob", A, h["loose"])
+    wrong[alive].update(collect=True, why=[])
+    wrong[dead].update(collect=False, why=["made up"])
+    bad = dataclasses.replace(proof, prediction=wrong, problems=[])
+    bad.problems.extend(compare(bad))
+    text = bad.message()
+    assert f"blob {A}/{h['rooted']}: predicted collect=True why=[]; after the daemon's GC: still there" in text
+    assert f"blob {A}/{h['loose']}: predicted collect=False why=['made up']; after the daemon's GC: gone" in text
+    assert f"blob file {h['loose']} is gone though a record of it was predicted alive" in text
+    assert "ctr content ingest" in text and "steps:" in text
 
 
 def test_gc_runs_only_when_triggered(scene):
