@@ -192,6 +192,8 @@ def _page_items(db: BoltDB, page: memoryview, flags: int, count: int, depth: int
     while True:
         if depth > _MAX_DEPTH:
             raise BoltError(f"{db.path}: the page tree is deeper than {_MAX_DEPTH} levels (damaged file)")
+        if base + count * 16 > len(page):  # both element kinds are 16 bytes
+            raise BoltError(f"{db.path}: a page claims {count} elements, more than it holds (damaged file)")
         if flags & BRANCH_PAGE:
             children = [BRANCH_ELEM.unpack_from(page, base + i * BRANCH_ELEM.size)[2] for i in range(count)]
             stack.extend((child, depth + 1) for child in reversed(children))
@@ -369,6 +371,8 @@ def _tree_of(db: BoltDB, value: bytes, depth: int) -> dict:
             raise BoltError(f"{db.path}: an inline bucket is not a leaf page (damaged file)")
         return out
     size = len(value)
+    if 32 + count * 16 > size:
+        raise BoltError(f"{db.path}: an inline bucket claims {count} elements, more than it holds (damaged file)")
     unpack = LEAF_ELEM.unpack_from
     for i in range(count):
         at = 32 + i * 16  # bucket header + page header + i * leaf element

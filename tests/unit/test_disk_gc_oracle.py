@@ -137,6 +137,120 @@ def _run_scenarios(oracle: Path, tmp_path: Path, seed: int, count: int) -> int:
     return judged
 
 
+def _records(left: dict, kinds=("blob", "snapshot", "ingest")) -> set[tuple[str, str, str]]:
+    return {(kind, ns, ident) for ns, per in left.items() for kind, ids in per.items() if kind in kinds
+            for ident in ids}
+
+
+def test_what_only_a_lease_keeps_is_what_containerd_drops_without_it(oracle, tmp_path):
+    """lease_usage against containerd: for one live lease per model, GC the model with and without
+    that lease; what the second pass drops in addition is what the lease alone kept."""
+    rng = random.Random(99)
+    now = time.time_ns()
+    pairs, uses = [], []
+    while len(uses) < 40:
+        model = _random_model(rng, now)
+        live = [(n, lease) for n in model for lease in n["leases"]
+                if lease["labels"].get("containerd.io/gc.expire") != "2001-02-03T04:05:06Z"]
+        if not live:
+            continue
+        n, lease = rng.choice(live)
+        without = json.loads(json.dumps(model))
+        for m in without:
+            if m["name"] == n["name"]:
+                m["leases"] = [x for x in m["leases"] if x["id"] != lease["id"]]
+        pairs += [model, without]
+        uses.append((n["name"], lease["id"]))
+    subprocess.run([str(oracle), "write", str(tmp_path)], input=json.dumps(pairs).encode(), check=True,
+                   capture_output=True, timeout=300)
+    predicted = []
+    for i, (ns, lid) in enumerate(uses):
+        with bolt.ContainerdMetadata(bolt.BoltDB(tmp_path / str(2 * i) / "meta.db")) as meta:
+            usage = {(u.lease.namespace, u.lease.id): u for u in gc.lease_usage(read_metadata(meta), now_ns=now)}
+        predicted.append(usage[(ns, lid)])
+    out = subprocess.run([str(oracle), "gc", str(tmp_path), str(len(pairs))], check=True, capture_output=True,
+                         timeout=300)
+    left = [r["left"] for r in json.loads(out.stdout)]
+    nonzero = 0
+    for i, use in enumerate(predicted):
+        dropped = _records(left[2 * i]) - _records(left[2 * i + 1])
+        sizes = {(b["digest"]) : b["size"] for m in pairs[2 * i] if m["name"] == use.lease.namespace
+                 for b in m["blobs"]}
+        dropped_bytes = sum(sizes[ident] for kind, _ns, ident in dropped if kind == "blob")
+        assert (use.only_records, use.only_bytes) == (len(dropped), dropped_bytes), (
+            f"lease {use.lease.namespace}/{use.lease.id}: predicted {use.only_records} records, "
+            f"{use.only_bytes} bytes; containerd drops {sorted(dropped)}; model {json.dumps(pairs[2 * i])}")
+        nonzero += bool(dropped)
+    assert nonzero >= 10  # the leases in these models do hold things alone
+
+
+def _without_roots(model: list[dict], roots, now: int) -> list[dict]:
+    """``model`` with the given root nodes taken away (lease, image, container deleted; gc.root
+    label removed; an ingest's expiry moved into the past)."""
+    out = json.loads(json.dumps(model))
+    for t, ns, key in roots:
+        (m,) = [x for x in out if x["name"] == ns]
+        if t == gc.LEASE:
+            m["leases"] = [x for x in m["leases"] if x["id"] != key]
+        elif t == gc.IMAGE:
+            m["images"] = [x for x in m["images"] if x["name"] != key]
+        elif t == gc.CONTAINER:
+            m["containers"] = [x for x in m["containers"] if x["id"] != key]
+        elif t == gc.INGEST:
+            for x in m["ingests"]:
+                if x["ref"] == key:
+                    x["expireat"] = now - DAY
+        elif t == gc.CONTENT:
+            for x in m["blobs"]:
+                if x["digest"] == key:
+                    x["labels"].pop("containerd.io/gc.root")
+        elif t == gc.SNAPSHOT:
+            for x in m["snapshots"]:
+                if f"{x['snapshotter']}/{x['key']}" == key:
+                    x["labels"].pop("containerd.io/gc.root")
+        else:
+            raise AssertionError(f"unexpected root {t, ns, key}")
+    return out
+
+
+def test_every_root_that_keeps_a_record_is_named(oracle, tmp_path):
+    """For a kept record, containerd collects it once all the roots that why names are gone, and
+    keeps it while any single one of them stays."""
+    rng = random.Random(5)
+    now = time.time_ns()
+    cases, variants = [], []
+    while len(cases) < 40:
+        model = _random_model(rng, now)
+        gen = tmp_path / f"probe{len(cases)}"
+        subprocess.run([str(oracle), "write", str(gen)], input=json.dumps([model]).encode(), check=True,
+                       capture_output=True, timeout=60)
+        with bolt.ContainerdMetadata(bolt.BoltDB(gen / "0" / "meta.db")) as meta:
+            run = gc.dry_run(read_metadata(meta), now_ns=now)
+        kept = [v for v in run.verdicts if not v.collect and v.kind != "lease"]
+        if not kept:
+            continue
+        v = rng.choice(kept)
+        assert run.marks is not None
+        roots = [r for r, _chain in run.marks.roots_keeping(gc._TYPE_OF_KIND[v.kind], v.namespace, v.id)]
+        assert roots and run.every_chain(v)[0][0] == run.marks.graph.describe(roots[0], None, gc.ROOT)
+        keep_one = rng.choice(roots)
+        cases.append((v, len(roots)))
+        variants += [_without_roots(model, roots, now),
+                     _without_roots(model, [r for r in roots if r != keep_one], now)]
+    work = tmp_path / "variants"
+    subprocess.run([str(oracle), "write", str(work)], input=json.dumps(variants).encode(), check=True,
+                   capture_output=True, timeout=300)
+    out = subprocess.run([str(oracle), "gc", str(work), str(len(variants))], check=True, capture_output=True,
+                         timeout=300)
+    left = [r["left"] for r in json.loads(out.stdout)]
+    for i, (v, n) in enumerate(cases):
+        gone_all = v.id not in left[2 * i].get(v.namespace, {}).get(v.kind, [])
+        kept_one = v.id in left[2 * i + 1].get(v.namespace, {}).get(v.kind, [])
+        assert gone_all, f"{v.kind} {v.namespace} {v.id} survived without its {n} roots: {variants[2 * i]}"
+        assert kept_one, f"{v.kind} {v.namespace} {v.id} was collected though one of its roots stayed"
+    assert max(n for _v, n in cases) > 1  # some records have several roots
+
+
 def test_dry_run_agrees_with_containerds_own_gc(oracle, tmp_path):
     judged = _run_scenarios(oracle, tmp_path, seed=20261207, count=60)
     assert judged > 1000  # the scenarios are not empty
