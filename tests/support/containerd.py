@@ -94,7 +94,8 @@ class ContainerdDaemon:
     """
 
     def __init__(self, tmp_path: os.PathLike | str, *, name: str = "containerd",
-                 start_timeout: float = 30.0, extra_config: str = "") -> None:
+                 start_timeout: float = 30.0, extra_config: str = "",
+                 gc_scheduler: dict[str, str] | None = None) -> None:
         self.base = Path(tmp_path, name).resolve()
         for bad in _FORBIDDEN:
             if self.base == bad or bad in self.base.parents:
@@ -114,6 +115,8 @@ class ContainerdDaemon:
         self.ttrpc_address = self.address + ".ttrpc"
         self.start_timeout = start_timeout
         self.extra_config = extra_config
+        # Keys of [plugins."io.containerd.gc.v1.scheduler"], as TOML values ('"0s"', "0", "1e-9").
+        self.gc_scheduler = {"startup_delay": '"0s"', **(gc_scheduler or {})}
         self._proc: subprocess.Popen | None = None
         self._log_file = None
         # Kills the daemon if the object is dropped without stop() (e.g. an exception in setup).
@@ -145,7 +148,7 @@ class ContainerdDaemon:
                 "",
                 # The GC's first pass 100 ms after start would delete freshly labelled blobs.
                 '[plugins."io.containerd.gc.v1.scheduler"]',
-                '  startup_delay = "0s"',
+                *(f"  {key} = {value}" for key, value in self.gc_scheduler.items()),
                 "",
                 # The opt plugin would otherwise create /opt/containerd on the host.
                 '[plugins."io.containerd.internal.v1.opt"]',
