@@ -15,7 +15,7 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from . import errors, importer
 from .api import usage as _usage
@@ -26,7 +26,7 @@ from .labels import LabelStore
 from .labels import validate as validate_labels
 from .locks import RefLocks
 from .nolinks import not_a_file, refuse_links
-from .reader import ReaderAt, advise_sequential, open_blob
+from .reader import HeadReader, ReaderAt, advise_sequential, open_blob
 from .timestamps import Timestamp
 from .types import Info, Status, WalkInfo
 from .writer import Writer, open_writer
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 _SMALL_BLOB = 1 << 20  # read whole in one call when verifying
 _HEX_DIGITS = "0123456789abcdef"
 _new_digest = str.__new__  # names already checked by walk skip Digest's re-validation
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,50 @@ class LocalStore:
                     yield digest, self._verify_at(dgst, alg, encoded, dfd)
                 except (errors.ContentError, OSError) as exc:  # e.g. EIO while reading: that blob's error
                     yield digest, exc
+        finally:
+            for dfd in dirs.values():
+                if isinstance(dfd, int):
+                    os.close(dfd)
+
+    def read_each(self, digests: Iterable[Digest | str],
+                  fn: Callable[[Callable[[int, int], bytes], int], T]) -> Iterator[tuple[Digest | str, T | Exception]]:
+        """``fn(read_at, size)`` on many blobs, each opened once: ``(digest, result or error)`` in order.
+
+        For recognising a whole store (store.oci): ``blobs/<alg>`` is looked up once and each
+        blob opened relative to it (no atime change), checked to be a regular file, and its
+        first 16 KiB read in one call that ``read_at`` serves from.  The error is the one
+        ``reader_at`` would raise (NotFound for a blob deleted meanwhile), or the OSError of a
+        failed read.
+        """
+        dirs: dict[str, int | errors.ContentError | None] = {}
+        S_ISREG = stat.S_ISREG
+        try:
+            for digest in digests:
+                try:
+                    dgst = self.digest_arg(digest, "calculating blob path for ReaderAt")
+                    alg, _, encoded = dgst.partition(":")
+                    dfd = dirs.get(alg, False)
+                    if dfd is False:
+                        dfd = dirs[alg] = self._open_blob_dir(alg)
+                    if isinstance(dfd, errors.ContentError):
+                        raise dfd
+                    try:
+                        # O_NONBLOCK: a FIFO planted in blobs/ must not hang us; O_NOFOLLOW: nor a link lead out
+                        fd = (open_blob(encoded, os.O_NONBLOCK, dir_fd=dfd) if dfd is not None
+                              else open_blob(f"{self._blobs_text}/{alg}/{encoded}", os.O_NONBLOCK))
+                    except OSError as exc:
+                        raise _open_error(dgst, f"{self._blobs_text}/{alg}/{encoded}", exc) from exc
+                    try:
+                        st = os.fstat(fd)
+                        if not S_ISREG(st.st_mode):
+                            raise errors.FailedPrecondition(
+                                f"content {dgst}: {not_a_file(self.blobs_root / alg / encoded, st.st_mode)}")
+                        result: T | Exception = fn(HeadReader(fd, st.st_size).read_at, st.st_size)
+                    finally:
+                        os.close(fd)
+                except (errors.ContentError, OSError) as exc:
+                    result = exc
+                yield digest, result
         finally:
             for dfd in dirs.values():
                 if isinstance(dfd, int):

@@ -26,7 +26,7 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from . import errors
 from .digest import Digest
@@ -173,9 +173,33 @@ class Descriptor:
             digest = Digest(text)
             if digests is not None:
                 digests[text] = digest
-        return cls(role=d["role"], index=d["index"], digest=digest, size=d["size"],
-                   media_type=d.get("mediaType", ""), platform=Platform.from_json(d.get("platform")),
-                   annotations=d.get("annotations", {}), artifact_type=d.get("artifactType", ""))
+        plat = d.get("platform")
+        # A cache row holds what to_json wrote: values of the right types.  A graph of 100k
+        # blobs reads 100k of them, so the frozen dataclass's __init__ (one object.__setattr__
+        # a field) is skipped.
+        obj = _new_object(cls)
+        obj.__dict__.update(role=d["role"], index=d["index"], digest=digest, size=d["size"],
+                            media_type=d.get("mediaType", ""),
+                            platform=_platform(plat) if plat is not None else None,
+                            annotations=d.get("annotations", {}), artifact_type=d.get("artifactType", ""))
+        return obj
+
+
+_new_object = object.__new__
+_PLATFORMS: dict[tuple, Platform | None] = {}
+
+
+def _platform(doc) -> Platform | None:
+    """``Platform.from_json``, with equal platforms shared (a store names a handful, many times)."""
+    if not isinstance(doc, dict) or len(doc) > 4:
+        return Platform.from_json(doc)
+    key = tuple(doc.items())
+    p = _PLATFORMS.get(key, False)
+    if p is False:
+        p = Platform.from_json(doc)
+        if len(_PLATFORMS) < 4096:
+            _PLATFORMS[key] = p
+    return p  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -589,7 +613,10 @@ class MediaTypeCache:
         self.put_many([(digest, ct)])
 
     def put_many(self, items: Iterable[tuple[str, ContentType]]) -> None:
-        rows = [(str(d), SNIFF_VERSION, ct.media_type, ct.kind.value, _row_detail(ct)) for d, ct in items]
+        self.put_rows([(str(d), SNIFF_VERSION, *_row(ct)) for d, ct in items])
+
+    def put_rows(self, rows: list[tuple]) -> None:
+        """Save ``(digest, SNIFF_VERSION, media type, kind, detail)`` rows, as ``_row`` makes them."""
         if not rows:
             return
         with self._lock:
@@ -632,20 +659,109 @@ class MediaTypeCache:
 
 
 _SAVE_EVERY = 500
+# Blobs to recognise below which starting worker processes costs more than they save.
+PROCESS_MIN = 5000
+
+
+def _row(ct: ContentType) -> tuple[str, str, str | None]:
+    """A content type as the cache stores it: (media type, kind, detail JSON or None)."""
+    return ct.media_type, ct.kind.value, _row_detail(ct)
+
+
+def _outcome_row(result) -> tuple:
+    """What a worker sends back for one blob: a cache row, or (None, "gone"/"error", why)."""
+    if isinstance(result, ContentType):
+        return _row(result)
+    return None, "gone" if isinstance(result, errors.NotFound) else "error", str(result)
+
+
+_worker_stores: dict = {}  # (store class, root) -> store, one per worker process
+
+
+def _sniff_chunk(store_class, root: str, digests: list[str]) -> list[tuple]:
+    """Recognise ``digests`` of the store at ``root`` in a worker process (any start method)."""
+    store = _worker_stores.get((store_class, root))
+    if store is None:
+        store = _worker_stores[(store_class, root)] = store_class(root, writable=False)
+    return [_outcome_row(result) for _, result in store.read_each(digests, sniff)]
+
+
+def _sniff_each(store, digests: list[Digest]) -> Iterable[tuple[Digest, ContentType | Exception]]:
+    """Each blob read once: through the store's ``read_each`` when it has one, else ``reader_at``."""
+    each = getattr(store, "read_each", None)
+    if each is not None:
+        yield from each(digests, sniff)
+        return
+    for d in digests:
+        try:
+            yield d, sniff_blob(store, d)
+        except (OSError, errors.ContentError) as e:
+            yield d, e
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _sniff_in_processes(store, digests: list[Digest], start_method: str, jobs: int,
+                        cancel: Callable[[], bool]) -> Iterator[tuple[list[Digest], list[tuple]]]:
+    """``(chunk, rows)`` in order, the chunks recognised by ``jobs`` worker processes.
+
+    Only what the workers need crosses the process boundary (the store's class and root, the
+    digests; back the cache rows), so any start method works: ``fork`` for a command line,
+    ``spawn`` or ``forkserver`` for a process that must not fork (a Qt application).
+    """
+    import multiprocessing
+    import signal
+    from concurrent.futures import ProcessPoolExecutor, TimeoutError
+
+    size = max(500, -(-len(digests) // (jobs * 8)))  # several chunks each: progress and cancel stay prompt
+    chunks = [digests[i:i + size] for i in range(0, len(digests), size)]
+    root = os.fspath(store.root)
+    # Ctrl-C reaches the whole process group: the workers ignore it and the caller stops them.
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)),
+                               mp_context=multiprocessing.get_context(start_method),
+                               initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+    try:
+        futures = [pool.submit(_sniff_chunk, type(store), root, [str(d) for d in chunk]) for chunk in chunks]
+        for chunk, future in zip(chunks, futures):
+            while True:
+                if cancel():
+                    return
+                try:
+                    rows = future.result(timeout=0.1)
+                    break
+                except TimeoutError:
+                    continue
+            yield chunk, rows
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
              known: Mapping[str, ContentType] | None = None,
              cancel: Callable[[], bool] | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict[Digest, ContentType]:
+             progress: Callable[[int, int], None] | None = None,
+             partial: Callable[[dict[Digest, ContentType]], None] | None = None,
+             processes: str | None = None, jobs: int | None = None) -> dict[Digest, ContentType]:
     """Content types of many blobs: cached answers, and a sniff (saved to the cache) for the rest.
 
     ``infos`` are :class:`Info` records (or digests).  ``known`` holds types the caller has
     already recognised (e.g. in an earlier pass over the same scan): used as they are, without
-    asking the cache or reading the blob.  A blob that vanished or cannot
+    asking the cache or reading the blob.  Each blob is opened once and read from one
+    prefetched head (a local store's ``read_each``).  A blob that vanished or cannot
     be read is left out of the result (and logged).  ``cancel()`` is polled between
     blobs and raises :class:`errors.Cancelled`; what was sniffed so far stays cached.
-    ``progress(done, total)`` is called after each :data:`_SAVE_EVERY` sniffs (saved then).
+    ``progress(done, total)`` is called after each batch of sniffs (saved then), and
+    ``partial(types)`` with that batch's content types, in the order the blobs were given.
+
+    ``processes`` names a multiprocessing start method (``fork`` for a command line,
+    ``spawn``/``forkserver`` where forking is unsafe, as in a Qt application): with it, a local
+    store's many uncached blobs are recognised by ``jobs`` worker processes (default: one per
+    core), since sniffing is Python work the GIL keeps on one core.
     """
     digests = [Digest(getattr(i, "digest", i)) for i in infos]  # a no-op for Digest objects
     given = known or {}
@@ -654,33 +770,66 @@ def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
     cached = cache.get_many(asked) if cache is not None and asked else {}
     result.update((d, cached[d]) for d in asked if d in cached)
     missing = [d for d in asked if d not in cached]
-    pending: list[tuple[Digest, ContentType]] = []
-    for n, d in enumerate(missing, 1):
-        if cancel is not None and cancel():
-            if cache is not None:
-                cache.put_many(pending)
-            raise errors.Cancelled(f"recognising blobs stopped after {n - 1} of {len(missing)}")
-        try:
-            ct = sniff_blob(store, d)
-        except errors.NotFound:
-            log.info("blob %s disappeared before it could be recognised", d)
-            continue
-        except (OSError, errors.ContentError) as e:
-            log.warning("blob %s could not be read to recognise it: %s", d, e)
-            continue
-        result[d] = ct
-        pending.append((d, ct))
-        if len(pending) >= _SAVE_EVERY:
-            if cache is not None:
-                cache.put_many(pending)
-            pending = []
-            if progress is not None:
-                progress(n, len(missing))
-    if cache is not None:
-        cache.put_many(pending)
-    if progress is not None and missing:
-        progress(len(missing), len(missing))
+    cancelled = cancel or (lambda: False)
+    jobs = jobs or _cpus()
+    done = 0
+    pending: list[tuple] = []
+
+    def save(batch: dict[Digest, ContentType]) -> None:
+        nonlocal pending
+        if cache is not None:
+            cache.put_rows(pending)
+        pending = []
+        if partial is not None and batch:
+            partial(batch)
+        if progress is not None:
+            progress(done, len(missing))
+
+    def stop() -> errors.Cancelled:
+        save({})
+        return errors.Cancelled(f"recognising blobs stopped after {done} of {len(missing)}")
+
+    if (processes is not None and jobs > 1 and len(missing) >= PROCESS_MIN
+            and hasattr(store, "read_each") and getattr(store, "root", None) is not None):
+        memo: dict[str, Digest] = {d: d for d in digests}  # descriptors mostly name blobs of this store
+        for chunk, rows in _sniff_in_processes(store, missing, processes, jobs, cancelled):
+            batch = {}
+            for d, (mt, kind, detail) in zip(chunk, rows):
+                if mt is None:
+                    _log_unreadable(d, kind, detail)
+                    continue
+                batch[d] = _content_type_from_row(mt, kind, detail, memo)
+                pending.append((str(d), SNIFF_VERSION, mt, kind, detail))
+            done += len(chunk)
+            result.update(batch)
+            save(batch)
+        if done < len(missing):
+            raise stop()
+        return result
+
+    batch = {}
+    for d, outcome in _sniff_each(store, missing):
+        if cancelled():
+            raise stop()
+        done += 1
+        if isinstance(outcome, ContentType):
+            result[d] = batch[d] = outcome
+            pending.append((str(d), SNIFF_VERSION, *_row(outcome)))
+        else:
+            _log_unreadable(d, *_outcome_row(outcome)[1:])
+        if done % _SAVE_EVERY == 0:
+            save(batch)
+            batch = {}
+    if missing:
+        save(batch)
     return result
+
+
+def _log_unreadable(d: Digest, why: str, message: str) -> None:
+    if why == "gone":
+        log.info("blob %s disappeared before it could be recognised", d)
+    else:
+        log.warning("blob %s could not be read to recognise it: %s", d, message)
 
 
 def kind_of_media_type(media_type: str) -> Kind | None:
