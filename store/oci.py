@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from . import errors
 from .digest import Digest
+from .gcpause import paused_gc
 
 log = logging.getLogger(__name__)
 
@@ -632,16 +633,29 @@ class MediaTypeCache:
     def prune(self, keep: Iterable[str]) -> int:
         """Drop answers for digests not in ``keep`` (blobs deleted since); returns how many went.
 
-        Never needed for correctness (content is immutable), only to stop the file growing.
+        ``keep`` must be a full listing of the store: anything else is forgotten.  Never needed
+        for correctness (content is immutable), only to stop the file growing.  One DELETE
+        against a temporary table of ``keep``, whatever the number of stale answers.
         """
-        keep = {str(d) for d in keep}
+        rows = [(str(d),) for d in keep]
         with self._lock:
-            stale = [(d,) for (d,) in self._db.execute("SELECT digest FROM media_types") if d not in keep]
-            if stale:
-                self._db.execute("BEGIN")
-                self._db.executemany("DELETE FROM media_types WHERE digest=?", stale)
-                self._db.execute("COMMIT")
-        return len(stale)
+            db = self._db
+            try:
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_keep (digest TEXT PRIMARY KEY) WITHOUT ROWID")
+                db.execute("BEGIN")
+                db.execute("DELETE FROM prune_keep")
+                db.executemany("INSERT OR IGNORE INTO prune_keep VALUES (?)", rows)
+                gone = db.execute("DELETE FROM media_types WHERE digest NOT IN (SELECT digest FROM prune_keep)").rowcount
+                db.execute("DELETE FROM prune_keep")
+                db.execute("COMMIT")
+            except sqlite3.Error as e:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                log.warning("could not prune the media-type cache (%s)", e)
+                return 0
+        if gone:
+            log.info("dropped %d media types of deleted blobs from the cache", gone)
+        return gone
 
     def __len__(self) -> int:
         with self._lock:
@@ -756,13 +770,20 @@ def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
     be read is left out of the result (and logged).  ``cancel()`` is polled between
     blobs and raises :class:`errors.Cancelled`; what was sniffed so far stays cached.
     ``progress(done, total)`` is called after each batch of sniffs (saved then), and
-    ``partial(types)`` with that batch's content types, in the order the blobs were given.
+    ``partial(types)`` first with the answers ``known`` and the cache gave, then with each
+    batch's content types, in the order the blobs were given.
 
     ``processes`` names a multiprocessing start method (``fork`` for a command line,
     ``spawn``/``forkserver`` where forking is unsafe, as in a Qt application): with it, a local
     store's many uncached blobs are recognised by ``jobs`` worker processes (default: one per
     core), since sniffing is Python work the GIL keeps on one core.
     """
+    with paused_gc():
+        return _classify(store, infos, cache, known=known, cancel=cancel, progress=progress,
+                         partial=partial, processes=processes, jobs=jobs)
+
+
+def _classify(store, infos, cache, *, known, cancel, progress, partial, processes, jobs) -> dict[Digest, ContentType]:
     digests = [Digest(getattr(i, "digest", i)) for i in infos]  # a no-op for Digest objects
     given = known or {}
     result = {d: given[d] for d in digests if d in given}
@@ -770,6 +791,8 @@ def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
     cached = cache.get_many(asked) if cache is not None and asked else {}
     result.update((d, cached[d]) for d in asked if d in cached)
     missing = [d for d in asked if d not in cached]
+    if partial is not None and result:
+        partial({d: result[d] for d in digests if d in result})
     cancelled = cancel or (lambda: False)
     jobs = jobs or _cpus()
     done = 0
