@@ -21,6 +21,7 @@ from . import errors, importer
 from .api import usage as _usage
 from .containerd_root import METADATA_DB
 from .digest import ALGORITHMS, Digest, why_invalid
+from .gcpause import paused_gc
 from .ingest import BrokenIngest, os_message, read_status, ref_bytes, ref_hash
 from .labels import LabelStore
 from .labels import validate as validate_labels
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _SMALL_BLOB = 1 << 20  # read whole in one call when verifying
 _HEX_DIGITS = "0123456789abcdef"
+_WALK_CHUNK = 4096  # blobs listed between two hand-outs: the first rows still come at once
 _new_digest = str.__new__  # names already checked by walk skip Digest's re-validation
 T = TypeVar("T")
 
@@ -195,7 +197,6 @@ class LocalStore:
             strays.extend(StrayBlob(p, p.name, "symbolic link to a directory (not followed)") for p in links)
         algs = sorted(e.name for e in entries if e.name in ALGORITHMS and e.is_dir(follow_symlinks=False))
         all_labels = self.labels.all()
-        lstat_at, make_info, S_ISREG = os.stat, WalkInfo.make, stat.S_ISREG
         for alg in algs:
             try:
                 dir_fd = os.open(self.blobs_root / alg, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -210,34 +211,48 @@ class LocalStore:
                 continue
             try:
                 names = sorted(os.listdir(dir_fd))
-                hex_len = ALGORITHMS[alg]
-                prefix = alg + ":"
-                for name in names:
-                    # a blob name is lower-case hex of the right length: str.strip runs in C
-                    if len(name) != hex_len or name.strip(_HEX_DIGITS):
-                        if strays is not None:
-                            strays.append(StrayBlob(self.blobs_root / alg / name, name, "name is not a valid digest"))
-                        continue
-                    try:
-                        # fstatat relative to the directory: one short lookup, links not followed
-                        st = lstat_at(name, dir_fd=dir_fd, follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue  # deleted while we walk
-                    if not S_ISREG(st.st_mode):
-                        if strays is not None:
-                            kind = ("symbolic link (not followed)" if stat.S_ISLNK(st.st_mode)
-                                    else "not a regular file")
-                            strays.append(StrayBlob(self.blobs_root / alg / name, name, kind))
-                        continue
-                    dgst = _new_digest(Digest, prefix + name)
-                    labels = all_labels.get(dgst)
-                    # The values are already checked; the timestamps are built when first read.
-                    info = make_info(dgst, st.st_size, st.st_mtime_ns, st.st_atime_ns,
-                                     dict(labels) if labels else {})
-                    if match is None or match(info):
-                        yield info
+                for start in range(0, len(names), _WALK_CHUNK):
+                    # Each chunk is listed with the cyclic GC paused (a walk makes a record per blob,
+                    # and the collections they set off were a third of its time), then handed out.
+                    with paused_gc():
+                        chunk = self._walk_chunk(names[start:start + _WALK_CHUNK], alg, dir_fd,
+                                                 all_labels, match, strays)
+                    yield from chunk
             finally:
                 os.close(dir_fd)
+
+    def _walk_chunk(self, names: list[str], alg: str, dir_fd: int, all_labels: dict, match,
+                    strays: list | None) -> list[WalkInfo]:
+        """The blobs among ``names`` (sorted) in ``blobs/<alg>``, open as ``dir_fd``; strays to ``strays``."""
+        lstat_at, make_info, S_ISREG = os.stat, WalkInfo.make, stat.S_ISREG
+        hex_len = ALGORITHMS[alg]
+        prefix = alg + ":"
+        out = []
+        for name in names:
+            # a blob name is lower-case hex of the right length: str.strip runs in C
+            if len(name) != hex_len or name.strip(_HEX_DIGITS):
+                if strays is not None:
+                    strays.append(StrayBlob(self.blobs_root / alg / name, name, "name is not a valid digest"))
+                continue
+            try:
+                # fstatat relative to the directory: one short lookup, links not followed
+                st = lstat_at(name, dir_fd=dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # deleted while we walk
+            if not S_ISREG(st.st_mode):
+                if strays is not None:
+                    kind = ("symbolic link (not followed)" if stat.S_ISLNK(st.st_mode)
+                            else "not a regular file")
+                    strays.append(StrayBlob(self.blobs_root / alg / name, name, kind))
+                continue
+            dgst = _new_digest(Digest, prefix + name)
+            labels = all_labels.get(dgst)
+            # The values are already checked; the timestamps are built when first read.
+            info = make_info(dgst, st.st_size, st.st_mtime_ns, st.st_atime_ns,
+                             dict(labels) if labels else {})
+            if match is None or match(info):
+                out.append(info)
+        return out
 
     def stray_blobs(self) -> list[StrayBlob]:
         strays: list[StrayBlob] = []
