@@ -195,7 +195,10 @@ def _platform(doc) -> Platform | None:
     if not isinstance(doc, dict) or len(doc) > 4:
         return Platform.from_json(doc)
     key = tuple(doc.items())
-    p = _PLATFORMS.get(key, False)
+    try:
+        p = _PLATFORMS.get(key, False)
+    except TypeError:  # a value that is a list or an object: not hashable, and not shared
+        return Platform.from_json(doc)
     if p is False:
         p = Platform.from_json(doc)
         if len(_PLATFORMS) < 4096:
@@ -460,6 +463,22 @@ def _problems_note(problems: list[str]) -> str:
     return "; ".join(problems[:3]) + more
 
 
+# Digests already validated in this process: a store's manifests name the same layers many times.
+_VALID_DIGESTS: dict[str, Digest] = {}
+_VALID_DIGESTS_MAX = 1 << 20
+
+
+def _descriptor_digest(text) -> Digest:
+    """``Digest(text)``, remembering the valid ones (InvalidArgument for the rest, every time)."""
+    dg = _VALID_DIGESTS.get(text) if type(text) is str else None
+    if dg is None:
+        dg = Digest(text)
+        if len(_VALID_DIGESTS) >= _VALID_DIGESTS_MAX:
+            _VALID_DIGESTS.clear()
+        _VALID_DIGESTS[text] = dg
+    return dg
+
+
 def _descriptors(items, role: str, problems: list[str]) -> list[Descriptor]:
     out = []
     for i, item in enumerate(items):
@@ -467,15 +486,16 @@ def _descriptors(items, role: str, problems: list[str]) -> list[Descriptor]:
             problems.append(f"{role} {i} is not an object")
             continue
         try:
-            dg = Digest(item.get("digest"))  # type: ignore[arg-type]  # not a string: InvalidArgument
+            dg = _descriptor_digest(item.get("digest"))  # not a string: InvalidArgument
         except errors.InvalidArgument:
             problems.append(f"{role} {i} has an invalid digest {str(item.get('digest'))[:80]!r}")
             continue
         size = item.get("size")
         ann = item.get("annotations")
         ann = {str(k): str(v) for k, v in ann.items()} if isinstance(ann, dict) else {}
+        plat = item.get("platform")
         out.append(Descriptor(role, i, dg, size if isinstance(size, int) and not isinstance(size, bool) else -1,
-                              _str(item.get("mediaType")), Platform.from_json(item.get("platform")),
+                              _str(item.get("mediaType")), _platform(plat) if plat is not None else None,
                               ann, _str(item.get("artifactType"))))
     return out
 
@@ -693,11 +713,19 @@ _worker_stores: dict = {}  # (store class, root) -> store, one per worker proces
 
 
 def _sniff_chunk(store_class, root: str, digests: list[str]) -> list[tuple]:
-    """Recognise ``digests`` of the store at ``root`` in a worker process (any start method)."""
+    """Recognise ``digests`` of the store at ``root`` in a worker process (any start method).
+
+    The digests were validated by the caller before they were sent (``classify`` makes a
+    Digest of each): they become Digests again here without being checked twice.
+    """
     store = _worker_stores.get((store_class, root))
     if store is None:
         store = _worker_stores[(store_class, root)] = store_class(root, writable=False)
-    return [_outcome_row(result) for _, result in store.read_each(digests, sniff)]
+    trusted = [_trusted_digest(Digest, d) for d in digests]
+    return [_outcome_row(result) for _, result in store.read_each(trusted, sniff)]
+
+
+_trusted_digest = str.__new__
 
 
 def _sniff_each(store, digests: list[Digest]) -> Iterable[tuple[Digest, ContentType | Exception]]:
