@@ -532,6 +532,8 @@ def _content_type_from_row(media_type: str, kind: str, detail: str | None,
 
 
 def _row_detail(ct: ContentType) -> str | None:
+    if not (ct.descriptors or ct.artifact_type or ct.platform is not None or ct.note):
+        return None  # most blobs (layers, binaries): nothing beyond the media type and kind
     d = ct.to_json()
     d.pop("mediaType")
     d.pop("kind")
