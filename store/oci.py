@@ -765,24 +765,43 @@ def _sniff_in_processes(store, digests: list[Digest], start_method: str, jobs: i
     size = max(500, -(-len(digests) // (jobs * 8)))  # several chunks each: progress and cancel stay prompt
     chunks = [digests[i:i + size] for i in range(0, len(digests), size)]
     root = os.fspath(store.root)
-    # Ctrl-C reaches the whole process group: the workers ignore it and the caller stops them.
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)),
-                               mp_context=multiprocessing.get_context(start_method),
-                               initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+
+    def here(chunk: list[Digest]) -> list[tuple]:
+        return [_outcome_row(result) for _, result in store.read_each(chunk, sniff)]
+
+    futures: list = []
+    pool = None
     try:
+        # Ctrl-C reaches the whole process group: the workers ignore it and the caller stops them.
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)),
+                                   mp_context=multiprocessing.get_context(start_method),
+                                   initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         futures = [pool.submit(_sniff_chunk, type(store), root, [str(d) for d in chunk]) for chunk in chunks]
-        for chunk, future in zip(chunks, futures):
-            while True:
+    except Exception as e:  # noqa: BLE001 - no processes here (limits, no /dev/shm...): one process does it
+        log.warning("worker processes (%s) could not be started (%s); recognising blobs in this one",
+                    start_method, e)
+    try:
+        for n, chunk in enumerate(chunks):
+            rows = None
+            while n < len(futures):
                 if cancel():
                     return
                 try:
-                    rows = future.result(timeout=0.1)
+                    rows = futures[n].result(timeout=0.1)
                     break
                 except TimeoutError:
                     continue
+                except Exception as e:  # noqa: BLE001 - a worker died (killed, out of memory): read them here
+                    log.warning("a media-type worker failed (%s); recognising its blobs in this process", e)
+                    break
+            if rows is None:
+                if cancel():
+                    return
+                rows = here(chunk)
             yield chunk, rows
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,

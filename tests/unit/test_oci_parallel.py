@@ -207,3 +207,36 @@ def test_blobctl_forgets_deleted_blobs_in_its_cache(tmp_path, mixed_root, monkey
     capsys.readouterr()
     with oci.MediaTypeCache(cache_path) as c:
         assert len(c) == sum(1 for _ in s.walk()) and not set(c.get_many(victims))
+
+
+class DyingStore(LocalStore):
+    """A store whose reading kills the worker process that meets ``victim`` (never the test's)."""
+
+    victim = ""
+    parent = 0
+
+    def read_each(self, digests, fn):
+        digests = list(digests)
+        if os.getpid() != DyingStore.parent and DyingStore.victim in digests:
+            os.kill(os.getpid(), 9)
+        return super().read_each(digests, fn)
+
+
+def test_a_worker_that_dies_leaves_its_blobs_to_this_process(mixed_root, tmp_path, monkeypatch, caplog):
+    """A worker killed mid-way (out of memory, a signal): its chunk is recognised here instead."""
+    monkeypatch.setattr(oci, "PROCESS_MIN", 1)
+    s = DyingStore(mixed_root)
+    serial, _ = _classify(LocalStore(mixed_root), None, tmp_path, "serial")
+    monkeypatch.setattr(DyingStore, "victim", sorted(serial)[len(serial) // 2])
+    monkeypatch.setattr(DyingStore, "parent", os.getpid())
+    parallel = oci.classify(s, list(s.walk()), None, processes="fork", jobs=2)
+    assert parallel == serial
+    assert "a media-type worker failed" in caplog.text and "terminated abruptly" in caplog.text
+
+
+def test_workers_that_cannot_start_leave_the_work_to_this_process(mixed, tmp_path):
+    serial, _ = _classify(mixed, None, tmp_path, "serial")
+    with pytest.raises(ValueError):
+        import multiprocessing
+        multiprocessing.get_context("no-such-method")
+    assert oci.classify(mixed, list(mixed.walk()), None, processes="no-such-method", jobs=2) == serial
