@@ -671,7 +671,8 @@ def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
     the blobs recognised for the first time (the slow part on a cold cache).
     ``processes``: a start method for recognising them in worker processes (see
     :func:`oci.classify`).  ``prune``: ``infos`` (or the walk) lists the whole store, so the
-    cache forgets every other digest (blobs deleted since).
+    cache forgets every other digest (blobs deleted since) when it holds more answers than
+    the store has recognised blobs.
     """
     if infos is not None:
         infos = list(infos)
@@ -683,7 +684,9 @@ def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
                 raise errors.Cancelled(f"listing blobs stopped after {len(infos)}")
     types = oci.classify(store, infos, cache, known=known, cancel=cancel, progress=progress,
                          processes=processes)
-    if prune and cache is not None:
+    # Every blob recognised is cached now: more answers than that means some are for blobs
+    # deleted since.  (Counting first keeps a rescan with nothing deleted at one cheap query.)
+    if prune and cache is not None and len(cache) > len(types):
         cache.prune(info.digest for info in infos)
     ingest_count = ingest_bytes = 0
     if hasattr(store, "list_statuses"):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from store import LocalStore, errors, oci
+from store import Digest, LocalStore, errors, oci
 from store import graph as G
 from store import local as local_mod
 from store import reader as reader_mod
@@ -49,7 +49,6 @@ def mixed_root(tmp_path_factory) -> Path:
     populate(root, 700, 40)
     blobs = root / "content" / "blobs" / "sha256"
     for data in _odd_blobs():
-        from store import Digest
         (blobs / Digest.from_bytes(data).encoded).write_bytes(data)
     return root / "content"
 
@@ -240,3 +239,17 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(mixed, tmp_pat
         import multiprocessing
         multiprocessing.get_context("no-such-method")
     assert oci.classify(mixed, list(mixed.walk()), None, processes="no-such-method", jobs=2) == serial
+
+
+def test_a_rescan_with_nothing_deleted_does_not_prune(tmp_path, mixed_root):
+    s = LocalStore(mixed_root)
+    cache = oci.MediaTypeCache(tmp_path / "cache.db")
+    G.load_graph(s, cache, prune=True)
+    calls: list = []
+    real = cache.prune
+    cache.prune = lambda keep: calls.append(1) or real(keep)  # type: ignore[method-assign]
+    G.load_graph(s, cache, prune=True)
+    assert calls == []  # as many answers as recognised blobs: nothing to forget, nothing read
+    cache.put(Digest.from_bytes(b"long gone"), oci.sniff_bytes(b"long gone"))
+    G.load_graph(s, cache, prune=True)
+    assert calls == [1] and Digest.from_bytes(b"long gone") not in cache.get_many()
