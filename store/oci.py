@@ -464,8 +464,9 @@ def _problems_note(problems: list[str]) -> str:
 
 
 # Digests already validated in this process: a store's manifests name the same layers many times.
+# Bounded (about 10 MiB), and emptied when full: a long-running GUI must not keep every digest.
 _VALID_DIGESTS: dict[str, Digest] = {}
-_VALID_DIGESTS_MAX = 1 << 20
+_VALID_DIGESTS_MAX = 1 << 16
 
 
 def _descriptor_digest(text) -> Digest:
@@ -475,7 +476,7 @@ def _descriptor_digest(text) -> Digest:
         dg = Digest(text)
         if len(_VALID_DIGESTS) >= _VALID_DIGESTS_MAX:
             _VALID_DIGESTS.clear()
-        _VALID_DIGESTS[text] = dg
+        _VALID_DIGESTS[dg] = dg  # the Digest is its own key: a str equal to the text
     return dg
 
 
