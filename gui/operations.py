@@ -155,14 +155,17 @@ def import_one(store: BlobscopeStore, path: str, labels: dict[str, str], job=Non
 
 
 CLASSIFY_CHUNK = 1000
+# Blobs are recognised in worker processes started afresh (a Qt process must not fork).
+WORKER_START = "spawn"
 
 
 def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) -> dict:
     """Recognise blobs (store.oci, cached) smallest first and send media types as they are known.
 
     Manifests and indexes are small, so they come first and the media types they declare
-    for their children (``layer.v1.tar+gzip`` rather than plain gzip) win.  Returns the
-    content types (digest -> ContentType) for the graph job to reuse.
+    for their children (``layer.v1.tar+gzip`` rather than plain gzip) win.  Many uncached
+    blobs are read by one spawned worker process per core.  Returns the content types
+    (digest -> ContentType) for the graph job to reuse.
     """
     from store import oci
     try:
@@ -171,9 +174,7 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
         log.info("media-type cache unavailable (%s); recognising without it", e)
         cache = None
     declared: dict[str, str] = {}
-    found: dict = {}
     digests = [d for d, _size in sorted(rows, key=lambda r: r[1])]
-    done = 0
     polls = [0]
 
     def cancelled() -> bool:  # polled per blob: also the moment to let the GUI thread in
@@ -182,26 +183,27 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
             time.sleep(0)
         return job.cancelled
 
-    try:
-        for start in range(0, len(digests), CLASSIFY_CHUNK):
-            if job.cancelled:
-                raise errors.Cancelled("recognising media types stopped")
-            chunk = digests[start:start + CLASSIFY_CHUNK]
-            types = oci.classify(store, chunk, cache, cancel=cancelled)
-            found.update(types)
+    def found(types: dict) -> None:
+        """A batch (the cached answers first, then each batch sniffed): to the view in chunks."""
+        items = list(types.items())
+        for start in range(0, len(items), CLASSIFY_CHUNK):
             part = {}
-            for d, ct in types.items():
+            for d, ct in items[start:start + CLASSIFY_CHUNK]:
                 for desc in ct.descriptors:
                     if desc.media_type:
                         declared[str(desc.digest)] = desc.media_type
                 part[str(d)] = ct.media_type
             part.update({d: mt for d, mt in declared.items() if d in part})
-            done += len(chunk)
             job.partial(part)
-            job.progress(done, len(digests))
+            time.sleep(0)
+
+    try:
+        result = oci.classify(store, digests, cache, cancel=cancelled, partial=found,
+                              progress=lambda done, total: job.progress(done, total),
+                              processes=WORKER_START)
         if declared:
             job.partial(dict(declared))
     finally:
         if cache is not None:
             cache.close()
-    return found
+    return result

@@ -44,6 +44,7 @@ from typing import Callable, Iterable, Mapping
 
 from . import errors, oci
 from .digest import Digest
+from .gcpause import paused_gc
 from .oci import ContentType, Kind, Platform
 
 log = logging.getLogger(__name__)
@@ -242,17 +243,31 @@ class Graph:
         self.ingest_count = ingest_count
         self.ingest_bytes = ingest_bytes
         self._uncompressed, self._snapshots, self._sources, self._gc_root = labels_info
-        self._children: dict[Digest, list[Edge]] = defaultdict(list)
-        self._parents: dict[Digest, list[Edge]] = defaultdict(list)
-        for (p, c, name), srcs in edges.items():
-            e = Edge(p, c, name, tuple(s for s in (FROM_MANIFEST, FROM_LABEL, FROM_BACKREF, FROM_SUBJECT)
-                                       if s in srcs))
-            self._children[p].append(e)
-            self._parents[c].append(e)
-        for lst in self._children.values():
-            lst.sort(key=_edge_order)
-        for lst in self._parents.values():
-            lst.sort(key=lambda e: (e.parent, e.name))
+        self._children: dict[Digest, list[Edge]] = {}
+        self._parents: dict[Digest, list[Edge]] = {}
+        children, parents = self._children, self._parents
+        new_edge = object.__new__
+        # ``edges`` values are source bit masks (see _SOURCE_BIT); 100k edges are built here, so
+        # the frozen dataclass's __init__ (one object.__setattr__ a field) is skipped.
+        for (p, c, name), mask in edges.items():
+            e = new_edge(Edge)
+            e.__dict__.update(parent=p, child=c, name=name, sources=_SOURCES_OF_MASK[mask])
+            lst = children.get(p)
+            if lst is None:
+                children[p] = [e]
+            else:
+                lst.append(e)
+            lst = parents.get(c)
+            if lst is None:
+                parents[c] = [e]
+            else:
+                lst.append(e)
+        for lst in children.values():
+            if len(lst) > 1:
+                lst.sort(key=_edge_order)
+        for lst in parents.values():
+            if len(lst) > 1:
+                lst.sort(key=_parent_order)
         self.edge_count = len(edges)
         self._lock = threading.Lock()
         self._image_space: dict[Digest, ImageSpace] | None = None
@@ -516,6 +531,17 @@ class Graph:
             image_count=image_count, image_shared_bytes=self._image_shared_bytes)
 
 
+# Edge sources as bits while building, and each mask's sources in the order a person should see them.
+_SOURCE_ORDER = (FROM_MANIFEST, FROM_LABEL, FROM_BACKREF, FROM_SUBJECT)
+_SOURCE_BIT = {src: 1 << i for i, src in enumerate(_SOURCE_ORDER)}
+_SOURCES_OF_MASK = tuple(tuple(src for i, src in enumerate(_SOURCE_ORDER) if mask & (1 << i))
+                         for mask in range(1 << len(_SOURCE_ORDER)))
+
+
+def _parent_order(e: Edge):
+    return (e.parent, e.name)
+
+
 def _edge_order(e: Edge):
     head, _, tail = e.name.partition(".")
     group = {"config": 0, "m": 1, "l": 2}.get(head, 3 if e.name != "referrer" else 4)
@@ -533,8 +559,14 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
     ``extra_roots`` maps digests to image names (containerd's image records) that are
     roots whether or not anything references them.
     """
+    with paused_gc():
+        return _build_graph(infos, types, extra_roots=extra_roots, ingest_count=ingest_count,
+                            ingest_bytes=ingest_bytes, cancel=cancel)
+
+
+def _build_graph(infos, types, *, extra_roots, ingest_count, ingest_bytes, cancel) -> Graph:
     sizes: dict[Digest, int] = {}
-    edges: dict[tuple, set] = {}
+    edges: dict[tuple, int] = {}  # (parent, child, name) -> source bits
     uncompressed: dict[Digest, Digest] = {}
     snapshots: dict[Digest, list[SnapshotRef]] = {}
     sources: dict[Digest, dict[str, list[str]]] = {}
@@ -542,7 +574,8 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
     problems: list[str] = []
 
     def add(parent, child, name, src):
-        edges.setdefault((parent, child, name), set()).add(src)
+        key = (parent, child, name)
+        edges[key] = edges.get(key, 0) | _SOURCE_BIT[src]
 
     infos = infos if isinstance(infos, list) else list(infos)
     for info in infos:
@@ -627,7 +660,8 @@ def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
                known: Mapping[str, oci.ContentType] | None = None,
                extra_roots: Mapping[str, str] | None = None,
                cancel: Callable[[], bool] | None = None,
-               progress: Callable[[int, int], None] | None = None) -> Graph:
+               progress: Callable[[int, int], None] | None = None,
+               processes: str | None = None, prune: bool = False) -> Graph:
     """Walk ``store`` once, recognise its blobs (through ``cache``) and build the graph.
 
     Give ``infos`` (the :class:`Info` records a scan already listed) to skip the walk, and
@@ -635,6 +669,10 @@ def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
     Cheap on a warm cache (reads no blob); call it on a worker thread.  ``cancel()``
     is polled and raises :class:`errors.Cancelled`; ``progress(done, total)`` reports
     the blobs recognised for the first time (the slow part on a cold cache).
+    ``processes``: a start method for recognising them in worker processes (see
+    :func:`oci.classify`).  ``prune``: ``infos`` (or the walk) lists the whole store, so the
+    cache forgets every other digest (blobs deleted since) when it holds more answers than
+    the store has recognised blobs.
     """
     if infos is not None:
         infos = list(infos)
@@ -644,7 +682,12 @@ def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
             infos.append(info)
             if cancel is not None and len(infos) % 4096 == 0 and cancel():
                 raise errors.Cancelled(f"listing blobs stopped after {len(infos)}")
-    types = oci.classify(store, infos, cache, known=known, cancel=cancel, progress=progress)
+    types = oci.classify(store, infos, cache, known=known, cancel=cancel, progress=progress,
+                         processes=processes)
+    # Every blob recognised is cached now: more answers than that means some are for blobs
+    # deleted since.  (Counting first keeps a rescan with nothing deleted at one cheap query.)
+    if prune and cache is not None and len(cache) > len(types):
+        cache.prune(info.digest for info in infos)
     ingest_count = ingest_bytes = 0
     if hasattr(store, "list_statuses"):
         try:

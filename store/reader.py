@@ -32,6 +32,38 @@ def advise_sequential(fd: int) -> None:
             pass
 
 
+class HeadReader:
+    """Positional reads of an open blob whose first ``prefetch`` bytes are read in one call.
+
+    For recognising many small blobs: the sniff asks for the first 512 bytes, then for the
+    rest of a small JSON document or for compressed input, and every one of those asks is
+    served from the one read when it falls within it.  The caller owns ``fd``.
+    """
+
+    __slots__ = ("fd", "head")
+
+    def __init__(self, fd: int, size: int, prefetch: int = 16384):
+        self.fd = fd
+        self.head = os.pread(fd, min(size, prefetch), 0) if size > 0 else b""
+
+    def read_at(self, n: int, offset: int) -> bytes:
+        if n < 0 or offset < 0:
+            raise ValueError("negative size or offset")
+        head = self.head
+        end = offset + n
+        if end <= len(head):
+            return head[offset:end]
+        parts = [head[offset:]] if offset < len(head) else []
+        pos = max(offset, len(head))
+        while pos < end:
+            chunk = os.pread(self.fd, end - pos, pos)
+            if not chunk:
+                break
+            parts.append(chunk)
+            pos += len(chunk)
+        return b"".join(parts)
+
+
 class ReaderAt:
     """Positional reads of one blob; ``size`` is the size when it was opened.
 

@@ -23,6 +23,7 @@ LAYER_BATCH_SECONDS = 0.2  # ...or whatever arrived within this time
 PREVIEW_LIMIT = 256 * 1024  # bytes of a file inside a layer read for its preview
 YIELD_EVERY = 256           # rows validated between two GIL hand-offs to the GUI thread
 FREEZE_ABOVE = 20000        # graphs of stores this big are frozen out of the cyclic GC (as the scanner does)
+WORKER_START = "spawn"      # how blobs are recognised in worker processes: a Qt process must not fork
 
 
 class _Record:
@@ -68,8 +69,11 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | None = None)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        # The rows are the whole store as the last scan listed it: the cache forgets every other
+        # digest (blobs deleted since).  Blobs left to recognise are read by spawned processes.
         g = graph.load_graph(store, cache, infos=_records(rows, job), known=known, cancel=lambda: job.cancelled,
-                             progress=lambda done, total: job.progress(done, total))
+                             progress=lambda done, total: job.progress(done, total),
+                             processes=WORKER_START, prune=True)
         g.images()  # the per-image space, computed here rather than on first use
     finally:
         if cache is not None:

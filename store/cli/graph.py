@@ -10,6 +10,7 @@ come from :mod:`store.graph`; media types from :mod:`store.oci` through the stor
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from typing import Callable
 
 from .. import errors, humanfmt, oci
@@ -26,10 +27,15 @@ def human_size(n: int) -> str:
 
 
 def open_graph(store, *, cancel: Callable[[], bool] | None = None) -> graph_mod.Graph:
-    """The graph of ``store``, recognising blobs through the store's persistent media-type cache."""
+    """The graph of ``store``, recognising blobs through the store's persistent media-type cache.
+
+    A command line may fork: blobs not yet in the cache are recognised by one process per core.
+    The walk lists the whole store, so the cache then forgets the blobs deleted since.
+    """
     cache = oci.MediaTypeCache.for_store(store)
+    processes = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     try:
-        return graph_mod.load_graph(store, cache, cancel=cancel)
+        return graph_mod.load_graph(store, cache, cancel=cancel, processes=processes, prune=True)
     finally:
         cache.close()
 

@@ -487,3 +487,32 @@ def test_odd_blobs_kinds_and_notes(qtbot, make_window, store):
     # the manifest is an image of its own (nothing lists it) with no children it could name
     assert [str(i.digest) for i in win.image_graph.graph.images()] == [str(bad)]
     assert win.images_view.model.image_count() == 1
+
+
+# --------------------------------------------------------------------------- worker processes
+def test_a_cold_store_is_recognised_by_spawned_workers_from_the_qt_process(qtbot, make_window, tmp_path,
+                                                                             monkeypatch):
+    """A Qt process must not fork: the media-type pass starts fresh worker processes (spawn)
+    instead, and what they recognise is what one process recognises."""
+    from tests.support.image_store import populate
+    monkeypatch.setattr(oci, "PROCESS_MIN", 1)  # a small store still goes to the workers
+    used: list[str] = []
+    real = oci._sniff_in_processes
+
+    def spy(store, digests, start_method, jobs, cancel):
+        used.append(start_method)
+        yield from real(store, digests, start_method, jobs, cancel)
+
+    monkeypatch.setattr(oci, "_sniff_in_processes", spy)
+    populate(tmp_path / "imgs", 400, 12)
+    root = tmp_path / "imgs" / "content"
+    win = open_with_graph(qtbot, make_window, root)
+    assert used and set(used) == {"spawn"}
+    expected = graph_of(LocalStore(root))
+    g = win.image_graph.graph
+    assert g.blob_types() == expected.blob_types() and g.edge_count == expected.edge_count
+    assert len(g.images()) == 12 and g.reclaimable() == expected.reclaimable()
+    rows = {r.digest: r.media_type for r in win.blob_model.all_rows()}
+    assert len(rows) == 400 and all(rows.values())
+    assert sum(mt == MT_MANIFEST for mt in rows.values()) == 24
+    assert sum(mt == MT_LAYER for mt in rows.values()) == 96  # the gzip tar layers of the pool

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import Counter
 
+from store import local as local_mod
 from store import oci
+from store import reader as reader_mod
 from tests.gui.conftest import add_blob
 
 MT_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -20,16 +23,18 @@ def test_graph_after_a_scan_sniffs_each_blob_once_without_a_cache(qtbot, make_wi
     other = add_blob(store, b"\x00\x01\x02binary")
     # a cache that cannot be kept (every job gets a fresh in-memory one): only reuse avoids a re-sniff
     monkeypatch.setattr(oci.MediaTypeCache, "for_store", classmethod(lambda cls, _store: cls(None)))
+    # every blob file the store opens to read it (read_each and reader_at share this opener)
     sniffed: Counter = Counter()
     lock = threading.Lock()
-    real = oci.sniff_blob
+    real = reader_mod.open_blob
 
-    def counting(s, digest):
+    def counting(path, extra_flags=0, *, dir_fd=None):
         with lock:
-            sniffed[str(digest)] += 1
-        return real(s, digest)
+            sniffed["sha256:" + os.path.basename(os.fspath(path))] += 1
+        return real(path, extra_flags, dir_fd=dir_fd)
 
-    monkeypatch.setattr(oci, "sniff_blob", counting)
+    monkeypatch.setattr(reader_mod, "open_blob", counting)
+    monkeypatch.setattr(local_mod, "open_blob", counting)
     win = make_window(store.root, wait=False)
     with qtbot.waitSignal(win.graphBuilt, timeout=30000):
         pass

@@ -1,39 +1,41 @@
 #!/usr/bin/env python3
-"""Time to a complete reference graph on a big store (issue 5, "Speed").
+"""Time to a complete reference graph on a big store, beside the floors of the same work.
 
-    python tests/perf/bench_graph.py [--blobs 100000] [--images 1000] [--runs 3]
+    python tests/perf/bench_graph.py [--blobs 100000] [--images 5000] [--runs 3]
 
-Defaults: 100000 blobs, one two-platform image per 100 blobs (1000 indexes, 2000 manifests,
-2000 configs, 8000 layers).
+Defaults: 100000 blobs, one two-platform image per 20 blobs (5000 indexes, 10000 manifests,
+10000 configs, a pool of 40000 gzip layers); the rest are small random blobs.  The store is
+built once by tests/support/image_store.py (containerd's layout, ``ctr images import``'s
+labels) and kept in ``$BLOBSCOPE_BENCH_DIR/graph`` between runs.  Every blob of it is
+under 16 KiB, so a blob's head (what the sniff reads in one call) is the whole blob.
 
-The store holds ``--images`` image indexes of two platforms each (so 2x manifests and 2x
-configs), a pool of gzip tar layers (each manifest lists 8, so layers are shared between
-images), and small random blobs that nothing references, up to ``--blobs`` in all.  Labels
-are the ones ``ctr images import`` sets (index ``m.<i>``, manifest ``config`` + ``l.<i>``).
+Measured, one ``key=value`` line each, then a table of ratios from the same run:
 
-Measured, one ``key=value`` line each:
+* floors, over the same files with a warm page cache: ``sha256sum`` and ``file --mime-type``
+  run by ``xargs -P <cores>`` (what native tools spend reading and recognising every head on
+  all cores), and a bare Python ``open`` + ``pread`` + ``close`` of each (one process);
+* ``cold``: an empty media-type cache, the way each caller recognises blobs: ``serial`` (one
+  process), ``fork`` (blobctl: one forked worker per core), ``spawn`` (the GUI: a Qt process
+  must not fork); split into ``classify`` (sniff every blob, fill the cache) and ``build``
+  (the graph); ``graph`` = classify + build, the issue's "cold graph" figure;
+  ``classify_cpu_main`` / ``classify_cpu_workers``: CPU seconds of this process and of the
+  workers while classifying (on a busy machine, wall time with two free cores is about
+  max(main, (main + workers) / 2));
+* ``warm``: the cache on disk (what every rescan costs): walk / cache lookup / build, plus
+  ``images()`` + ``space()`` (per-image shared/unique sums).
 
-* ``cold``: ``load_graph`` with an empty media-type cache (every blob sniffed: 512 bytes each,
-  plus the manifests/indexes/configs read whole), which fills the cache;
-* ``warm``: ``load_graph`` again with the cache on disk (what every rescan costs), split into
-  walk / cache lookup / build, plus ``images()`` + ``space()`` (per-image shared/unique sums).
-
-Blobs are written in containerd's layout directly (no per-blob fsync), like bench_store.py.
+Contenders are interleaved run by run, so a change in the machine's load hits all alike.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
-import io
-import json
 import os
-import random
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -43,85 +45,74 @@ if str(REPO) not in sys.path:
 
 from store import LocalStore, oci  # noqa: E402
 from store import graph as G  # noqa: E402
+from tests.support.image_store import populate  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BLOBSCOPE_BENCH_DIR", "/tmp/blobscope-bench")) / "graph"
+MODES = ("serial", "fork", "spawn")
 
 
 def emit(**kv) -> None:
     print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in kv.items()), flush=True)
 
 
-def _write(blobs: Path, data: bytes) -> tuple[str, int]:
-    hexd = hashlib.sha256(data).hexdigest()
-    p = blobs / hexd
-    if not p.exists():
-        p.write_bytes(data)
-        os.chmod(p, 0o444)
-    return "sha256:" + hexd, len(data)
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def _layer(i: int) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        data = f"layer {i}\n".encode() * 8
-        ti = tarfile.TarInfo(f"data/{i}.txt")
-        ti.size = len(data)
-        t.addfile(ti, io.BytesIO(data))
-    return gzip.compress(buf.getvalue(), mtime=0)
+def cpus() -> int:
+    return len(os.sched_getaffinity(0))
 
 
-def populate(root: Path, blobs_total: int, images: int, seed: int = 5) -> dict:
-    """Build the store once (kept between runs, keyed by its shape)."""
-    marker = root / "shape.json"
-    shape = {"blobs": blobs_total, "images": images, "seed": seed, "v": 1}
-    if marker.exists() and json.loads(marker.read_text()) == shape:
-        return shape
-    if root.exists():
-        shutil.rmtree(root)
-    content = root / "content"
-    blobs = content / "blobs" / "sha256"
-    blobs.mkdir(parents=True)
-    rnd = random.Random(seed)
-    store = LocalStore(content)
-    pool = [_write(blobs, _layer(i)) for i in range(max(16, images * 8))]
-    count = len(pool)
-    for n in range(images):
-        entries = []
-        for arch in ("amd64", "arm64"):
-            cfg = json.dumps({"architecture": arch, "os": "linux", "config": {"Labels": {"n": str(n)}},
-                              "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-            c, cn = _write(blobs, cfg)
-            layers = rnd.sample(pool, 8)
-            m = {"schemaVersion": 2, "mediaType": oci.OCI_MANIFEST,
-                 "config": {"mediaType": oci.OCI_CONFIG, "digest": c, "size": cn},
-                 "layers": [{"mediaType": oci.OCI_LAYER_GZIP, "digest": d, "size": s} for d, s in layers]}
-            md, mn = _write(blobs, json.dumps(m).encode())
-            lab = {"containerd.io/gc.ref.content.config": c}
-            lab.update({f"containerd.io/gc.ref.content.l.{i}": d for i, (d, _) in enumerate(layers)})
-            store.labels.set(md, lab)
-            entries.append((md, mn, arch))
-            count += 2
-        idx = {"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": [
-            {"mediaType": oci.OCI_MANIFEST, "digest": d, "size": s, "platform": {"os": "linux", "architecture": a}}
-            for d, s, a in entries]}
-        xd, _ = _write(blobs, json.dumps(idx).encode())
-        store.labels.set(xd, {f"containerd.io/gc.ref.content.m.{i}": d for i, (d, _, _) in enumerate(entries)})
-        count += 1
-    while count < blobs_total:
-        _write(blobs, rnd.randbytes(256))
-        count += 1
-    marker.write_text(json.dumps(shape))
-    return shape
+# ---------------------------------------------------------------------------- floors
+def tool_floor(argv: list[str], paths_file: Path) -> float:
+    """``xargs -0 -P <cores> argv...`` over every blob path; seconds (its output is discarded)."""
+    cmd = ["xargs", "-0", "-P", str(cpus()), "-n", "2000", *argv]
+    with open(paths_file, "rb") as stdin:
+        t0 = time.perf_counter()
+        r = subprocess.run(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        el = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.decode(errors='replace')[:500]}")
+    return el
 
 
-def measure(content: Path, cache_path: Path) -> dict:
+def pread_floor(blobs_dir: Path, names: list[str]) -> float:
+    """One process: open each blob relative to its directory, read its head in one call, close."""
+    dfd = os.open(blobs_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        t0 = time.perf_counter()
+        for name in names:
+            fd = os.open(name, os.O_RDONLY, dir_fd=dfd)
+            os.pread(fd, 16384, 0)
+            os.close(fd)
+        return time.perf_counter() - t0
+    finally:
+        os.close(dfd)
+
+
+# ---------------------------------------------------------------------------- contenders
+def fresh_cache(cache_path: Path) -> oci.MediaTypeCache:
+    for p in cache_path.parent.glob(cache_path.name + "*"):
+        p.unlink()
+    return oci.MediaTypeCache(cache_path)
+
+
+def cpu_times() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process, and of its reaped children (the workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def measure(content: Path, cache_path: Path, mode: str, cold: bool) -> dict:
     store = LocalStore(content)
     t0 = time.perf_counter()
     infos = list(store.walk())
     t1 = time.perf_counter()
-    cache = oci.MediaTypeCache(cache_path)
-    types = oci.classify(store, infos, cache)
+    cache = fresh_cache(cache_path) if cold else oci.MediaTypeCache(cache_path)
+    me0, kids0 = cpu_times()
+    types = oci.classify(store, infos, cache, processes=None if mode == "serial" else mode)
     t2 = time.perf_counter()
+    me1, kids1 = cpu_times()
     statuses = store.list_statuses()
     g = G.build_graph(infos, types, ingest_count=len(statuses), ingest_bytes=sum(s.offset for s in statuses))
     t3 = time.perf_counter()
@@ -129,40 +120,86 @@ def measure(content: Path, cache_path: Path) -> dict:
     sp = g.space()
     t4 = time.perf_counter()
     cache.close()
-    return {"walk": t1 - t0, "classify": t2 - t1, "build": t3 - t2, "space": t4 - t3, "total": t4 - t0,
-            "blobs": len(infos), "edges": g.edge_count, "images": len(imgs), "reclaimable": sp.reclaimable_count,
-            "manifests": sum(1 for t in types.values() if t.kind == oci.Kind.MANIFEST)}
+    return {"walk": t1 - t0, "classify": t2 - t1, "classify_cpu_main": me1 - me0, "classify_cpu_workers": kids1 - kids0,
+            "build": t3 - t2, "graph": t3 - t1, "space": t4 - t3,
+            "total": t4 - t0, "blobs": len(infos), "edges": g.edge_count, "images": len(imgs),
+            "reclaimable": sp.reclaimable_count,
+            "manifests": sum(1 for t in types.values() if t.kind == oci.Kind.MANIFEST),
+            "kinds": sorted((str(d), t.kind.value) for d, t in types.items())}
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--blobs", type=int, default=int(os.environ.get("BLOBSCOPE_BENCH_BLOBS", 100000)))
-    ap.add_argument("--images", type=int, default=None, help="default: one per 100 blobs")
+    ap.add_argument("--images", type=int, default=None, help="default: one per 20 blobs")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
-    args.images = args.images or max(1, args.blobs // 100)
+    args.images = args.images or max(1, args.blobs // 20)
     root = BENCH_DIR
     t = time.perf_counter()
     populate(root, args.blobs, args.images)
     emit(populate_s=time.perf_counter() - t)
+    emit(op="env", cpus=cpus(), load=f"'{load()}'", file=shutil.which("file") or "missing")
     content = root / "content"
+    blobs_dir = content / "blobs" / "sha256"
     cache_path = root / "cache.db"
-    for p in root.glob("cache.db*"):
-        p.unlink()
+    names = sorted(os.listdir(blobs_dir))
+    paths_file = root / "paths.nul"
+    paths_file.write_bytes(b"".join(str(blobs_dir / n).encode() + b"\0" for n in names))
     list(LocalStore(content).walk())  # warm the page cache for the directory, as the warm runs see it
-    cold = measure(content, cache_path)
-    emit(phase="cold", **cold)
-    warm = [measure(content, cache_path) for _ in range(args.runs)]
+    pread_floor(blobs_dir, names)
+
+    floors: dict[str, list[float]] = {"sha256sum": [], "file": [], "pread": []}
+    cold: dict[str, list[dict]] = {m: [] for m in MODES}
+    for i in range(args.runs):  # interleaved: a change of load hits every contender alike
+        floors["sha256sum"].append(tool_floor(["sha256sum"], paths_file))
+        if i == 0:  # libmagic takes 20-30 s over 100k files even on both cores: once is enough
+            floors["file"].append(tool_floor(["file", "--mime-type", "-b"], paths_file))
+        floors["pread"].append(pread_floor(blobs_dir, names))
+        for mode in MODES[i % len(MODES):] + MODES[:i % len(MODES)]:
+            cold[mode].append(measure(content, cache_path, mode, cold=True))
+    med_floor = {k: statistics.median(v) for k, v in floors.items()}
+    for k, v in floors.items():
+        emit(op="floor", impl=k, files=len(names), runs=",".join(f"{x:.3f}" for x in v), median=med_floor[k])
+    med_cold: dict[str, dict[str, float]] = {}
+    for mode, ms in cold.items():
+        med_cold[mode] = {k: statistics.median(m[k] for m in ms)
+                          for k in ("walk", "classify", "classify_cpu_main", "classify_cpu_workers", "build", "graph")}
+        for m in ms:
+            emit(phase="cold", mode=mode, **{k: v for k, v in m.items() if k != "kinds"})
+        emit(phase="cold-median", mode=mode, **med_cold[mode])
+    warm = [measure(content, cache_path, "serial", cold=False) for _ in range(args.runs)]
     for w in warm:
-        emit(phase="warm", **w)
-    emit(phase="warm-median", **{k: statistics.median(w[k] for w in warm) for k in ("walk", "classify", "build", "space", "total")})
+        emit(phase="warm", **{k: v for k, v in w.items() if k != "kinds"})
+    med_warm = {k: statistics.median(w[k] for w in warm) for k in ("walk", "classify", "build", "graph", "space", "total")}
+    emit(phase="warm-median", **med_warm)
+    emit(op="env-end", load=f"'{load()}'")
+
+    print("# ratios (same run; < 1 means faster than the floor):")
+    rows = []
+    for mode in MODES:
+        c = med_cold[mode]
+        rows.append((f"cold classify, {mode} / sha256sum -P{cpus()}", ratio(c["classify"], med_floor["sha256sum"])))
+        rows.append((f"cold classify, {mode} / file --mime-type -P{cpus()}", ratio(c["classify"], med_floor["file"])))
+        rows.append((f"cold classify, {mode} / python open+pread+close", ratio(c["classify"], med_floor["pread"])))
+        rows.append((f"cold graph (classify+build), {mode}: {c['graph']:.2f} s", "target < 4 s"))
+    rows.append((f"warm classify (cache lookup) / sha256sum -P{cpus()}", ratio(med_warm["classify"], med_floor["sha256sum"])))
+    for what, r in rows:
+        print(f"#   {what:<60} {r}")
+
     # The figures must describe the store that was built, or the timing means nothing.
+    first = cold[MODES[0]][0]
     expected_reclaimable = args.blobs - (args.images * 5 + max(16, args.images * 8))
-    ok = cold["images"] == args.images and cold["manifests"] == 2 * args.images
-    ok = ok and all(w["edges"] == cold["edges"] for w in warm)
-    ok = ok and cold["reclaimable"] >= expected_reclaimable and cold["blobs"] == args.blobs
+    every = [m for ms in cold.values() for m in ms] + warm
+    ok = first["images"] == args.images and first["manifests"] == 2 * args.images
+    ok = ok and all(m["edges"] == first["edges"] and m["kinds"] == first["kinds"] for m in every)
+    ok = ok and first["reclaimable"] >= expected_reclaimable and first["blobs"] == args.blobs
     if not ok:
-        print(f"unexpected graph: {cold}", file=sys.stderr)
+        print(f"unexpected graph: {({k: v for k, v in first.items() if k != 'kinds'})}", file=sys.stderr)
         return 1
     return 0
 
