@@ -51,7 +51,7 @@ def _note_problems(ctx: Context, problems: list[str]) -> None:
     for p in problems[:20]:
         ctx.note(f"warning: {humanfmt.printable(p)}")
     if len(problems) > 20:
-        ctx.note(f"warning: {len(problems) - 20} more damaged fields (see --json or -v)")
+        ctx.note(f"warning: {len(problems) - 20} more damaged fields ('blobctl why ID' shows those of one record)")
 
 
 # -- gc --------------------------------------------------------------------------------------
@@ -90,14 +90,7 @@ def _gc(args, ctx: Context) -> int:
                      "collect" if v.collect else "keep", v.why[0] if v.why else "-"])
     ctx.out.write(humanfmt.table(rows))
     ctx.print()
-    totals = {k: {"count": 0, "bytes": 0, "collect_count": 0, "collect_bytes": 0} for k in gcmod.KINDS}
-    for v in verdicts:
-        t = totals[v.kind]
-        t["count"] += 1
-        t["bytes"] += v.bytes
-        if v.collect:
-            t["collect_count"] += 1
-            t["collect_bytes"] += v.bytes
+    totals = run.totals(only)
     trows = [["", "RECORDS", "SIZE", "COLLECTED", "COLLECTED SIZE"]]
     for kind in gcmod.KINDS:
         t = totals[kind]
