@@ -8,15 +8,17 @@ the chain of references from a root that keeps it.
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 from typing import Mapping
 
 from .. import humanfmt
 from ..containerd_root import METADATA_DB, root_of
 from ..disk import gc as gcmod
-from ..disk.metadata import Metadata, load_root, paused_gc
+from ..disk.metadata import Metadata, load_root, parse_go_rfc3339, paused_gc
 from ..timestamps import Timestamp
-from .common import CliError, Context, command, refuse_live_root
+from .common import CliError, Context, UsageError, command, refuse_live_root
 
 
 def snapshot_sizes(root: Path, meta: Metadata) -> Mapping[tuple[str, str], int]:
@@ -41,6 +43,31 @@ def _load(ctx: Context) -> tuple[Path, Metadata]:
     return root, load_root(root)
 
 
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
+
+
+def _at(args) -> int | None:
+    """``--at``: an RFC 3339 time, or a duration from now (``24h``, ``1h30m``, ``2d``), as ns; None: now."""
+    text = getattr(args, "at", None)
+    if not text:
+        return None
+    m = _DURATION.match(text)
+    if m and any(m.groups()):
+        d, h, mi, sec = (int(g or 0) for g in m.groups())
+        return time.time_ns() + ((d * 24 + h) * 3600 + mi * 60 + sec) * 1_000_000_000
+    try:
+        return parse_go_rfc3339(text)
+    except ValueError:
+        raise UsageError(f"--at {text!r}: give an RFC 3339 time (2026-12-24T00:00:00Z) or a duration from now "
+                         "(24h, 1h30m, 2d)") from None
+
+
+def _at_argument(p) -> None:
+    p.add_argument("--at", metavar="TIME",
+                   help="judge as of TIME instead of now: RFC 3339, or a duration from now such as 24h (which "
+                        "leases and ingests will have expired by then)")
+
+
 def _namespace_filter(ctx: Context) -> str | None:
     """The namespace ``-n`` names, else None (all).  ``$CONTAINERD_NAMESPACE`` does not narrow these
     commands: containerd's GC spans every namespace, and scripts rely on seeing all of them."""
@@ -51,7 +78,7 @@ def _note_problems(ctx: Context, problems: list[str]) -> None:
     for p in problems[:20]:
         ctx.note(f"warning: {humanfmt.printable(p)}")
     if len(problems) > 20:
-        ctx.note(f"warning: {len(problems) - 20} more damaged fields (see --json or -v)")
+        ctx.note(f"warning: {len(problems) - 20} more damaged fields ('blobctl why ID' shows those of one record)")
 
 
 # -- gc --------------------------------------------------------------------------------------
@@ -63,6 +90,7 @@ def _gc_arguments(p):
     p.add_argument("--json", action="store_true",
                    help="print a JSON list: one {kind, namespace, id, collect, bytes, why} per blob, snapshot, "
                         "lease and ingest")
+    _at_argument(p)
 
 
 @command("gc", help="predict containerd's garbage collection (--dry-run) on a containerd root",
@@ -76,8 +104,9 @@ def _gc(args, ctx: Context) -> int:
     if not args.dry_run:
         raise CliError("blobctl gc on a root only predicts: give --dry-run (collecting is the daemon's job; "
                        "asking a running daemon for a pass is not available yet)")
+    now = _at(args)
     root, meta = _load(ctx)
-    run = gcmod.dry_run(meta, snapshot_bytes=snapshot_sizes(root, meta))
+    run = gcmod.dry_run(meta, now_ns=now, snapshot_bytes=snapshot_sizes(root, meta))
     only = _namespace_filter(ctx)
     verdicts = [v for v in run.verdicts if only is None or v.namespace == only]
     _note_problems(ctx, run.problems)
@@ -90,14 +119,7 @@ def _gc(args, ctx: Context) -> int:
                      "collect" if v.collect else "keep", v.why[0] if v.why else "-"])
     ctx.out.write(humanfmt.table(rows))
     ctx.print()
-    totals = {k: {"count": 0, "bytes": 0, "collect_count": 0, "collect_bytes": 0} for k in gcmod.KINDS}
-    for v in verdicts:
-        t = totals[v.kind]
-        t["count"] += 1
-        t["bytes"] += v.bytes
-        if v.collect:
-            t["collect_count"] += 1
-            t["collect_bytes"] += v.bytes
+    totals = run.totals(only)
     trows = [["", "RECORDS", "SIZE", "COLLECTED", "COLLECTED SIZE"]]
     for kind in gcmod.KINDS:
         t = totals[kind]
@@ -117,6 +139,7 @@ def _why_arguments(p):
     p.add_argument("--json", action="store_true", help="print the matching records as a JSON list")
     p.add_argument("--all", action="store_true",
                    help=f"show the chain from every root that keeps it (default: the first {WHY_ROOTS})")
+    _at_argument(p)
 
 
 #: How many roots ``why`` shows a chain from, without --all.
@@ -133,8 +156,9 @@ def cmd_why(args, ctx: Context) -> int:
 def _why(args, ctx: Context) -> int:
     if not args.what:
         raise CliError("give a digest, <snapshotter>/<key>, a lease id or an ingest ref")
+    now = _at(args)
     root, meta = _load(ctx)
-    run = gcmod.dry_run(meta, snapshot_bytes=snapshot_sizes(root, meta))
+    run = gcmod.dry_run(meta, now_ns=now, snapshot_bytes=snapshot_sizes(root, meta))
     found = run.find(args.what, namespace=_namespace_filter(ctx))
     if not found:
         only = _namespace_filter(ctx)
@@ -178,6 +202,7 @@ def _why(args, ctx: Context) -> int:
 def _leases_arguments(p):
     p.add_argument("action", nargs="?", choices=["ls"], default="ls", help="what to do (ls: list them)")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    _at_argument(p)
 
 
 def _lease_json(use: gcmod.LeaseUse) -> dict:
@@ -208,8 +233,9 @@ def cmd_leases(args, ctx: Context) -> int:
 
 
 def _leases(args, ctx: Context) -> int:
+    now = _at(args)
     root, meta = _load(ctx)
-    uses = gcmod.lease_usage(meta, snapshot_bytes=snapshot_sizes(root, meta))
+    uses = gcmod.lease_usage(meta, now_ns=now, snapshot_bytes=snapshot_sizes(root, meta))
     only = _namespace_filter(ctx)
     uses = [u for u in uses if only is None or u.lease.namespace == only]
     if args.json:

@@ -111,10 +111,12 @@ class DryRun:
         with paused_gc():
             return self.marks.every_chain(_TYPE_OF_KIND[verdict.kind], verdict.namespace, verdict.id, limit=limit)
 
-    def totals(self) -> dict[str, dict[str, int]]:
-        """Per kind: count and bytes of records collected and kept (bytes as each record counts them)."""
+    def totals(self, namespace: str | None = None) -> dict[str, dict[str, int]]:
+        """Per kind: count and bytes of all records and of those collected (in ``namespace``, or all)."""
         out = {k: {"count": 0, "bytes": 0, "collect_count": 0, "collect_bytes": 0} for k in KINDS}
         for v in self.verdicts:
+            if namespace is not None and v.namespace != namespace:
+                continue
             t = out[v.kind]
             t["count"] += 1
             t["bytes"] += v.bytes

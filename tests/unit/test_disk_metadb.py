@@ -240,3 +240,21 @@ def test_random_damage_is_a_clear_error_or_flagged_never_a_crash(oracle, tmp_pat
         except errors.ContentError:
             outcomes["error"] += 1
     assert outcomes["read"] and outcomes["error"]
+
+
+def test_cli_at_judges_as_of_another_time(oracle, tmp_path, capsys):
+    root = make_root(oracle, tmp_path, [GOOD])
+    assert main(["--root", str(root), "gc", "--dry-run", "--json", "--at", "24h"]) == 0
+    rows = {(r["kind"], r["id"]): r for r in json.loads(capsys.readouterr()[0])}
+    assert rows[("lease", "l1")]["collect"] is False  # expires in 2999
+    assert main(["--root", str(root), "gc", "--dry-run", "--json", "--at", "3000-01-01T00:00:00Z"]) == 0
+    rows = {(r["kind"], r["id"]): r for r in json.loads(capsys.readouterr()[0])}
+    assert rows[("lease", "l1")]["collect"] is True and rows[("blob", D3)]["collect"] is True
+    assert rows[("blob", D1)]["collect"] is False  # the image does not expire
+    assert main(["--root", str(root), "leases", "ls", "--json", "--at", "3000-01-01T00:00:00Z"]) == 0
+    (lease,) = json.loads(capsys.readouterr()[0])
+    assert lease["expired"] is True
+    assert main(["--root", str(root), "why", D3, "--at", "3000-01-01T00:00:00Z"]) == 0
+    assert "collectable by the next GC pass" in capsys.readouterr()[0]
+    assert main(["--root", str(root), "gc", "--dry-run", "--at", "next week"]) == 2
+    assert "--at 'next week'" in capsys.readouterr()[1]
