@@ -14,6 +14,7 @@ from .names import display_name
 
 IDENT_ROLE = Qt.ItemDataRole.UserRole + 1
 LINK_COLOUR = "#1a5fb4"
+MAX_LISTED = 20  # images or containers named in a field; the rest are counted
 
 
 class DiskDetails(QWidget):
@@ -85,11 +86,17 @@ class DiskDetails(QWidget):
         if node.state:
             lines.append(self.tr("State: {state} — {meaning}").format(state=states.name(node.state),
                                                                     meaning=states.meaning(node.state)))
-        for field_id, value in node.details:
-            if field_id == "chain-bytes":
-                value = fmt.size(int(value))
+        for field_id, raw in node.details:
+            if isinstance(raw, tuple):
+                value = ", ".join(raw[:MAX_LISTED])
+                if len(raw) > MAX_LISTED:
+                    value += " " + self.tr("and {n} more").format(n=len(raw) - MAX_LISTED)
+            elif field_id == "chain-bytes":
+                value = fmt.size(int(raw))
             elif field_id == "note":
-                value = self._notes.get(value, value)
+                value = self._notes.get(raw, raw)
+            else:
+                value = raw
             lines.append(f"{self._field_names.get(field_id, field_id)}: {value}")
         self.facts.setText("\n".join(lines))
         if node.kind != KIND_ITEM:

@@ -87,7 +87,11 @@ class DiskTreeModel(QAbstractItemModel):
         return len(self._headers)
 
     def hasChildren(self, parent: Index = QModelIndex()) -> bool:
-        return self.rowCount(parent) > 0
+        # asked for every row a view lays out: kept to one lookup
+        if not parent.isValid():
+            return self.tree is not None
+        node = parent.internalPointer()
+        return parent.column() == 0 and bool(node.children)
 
     # ------------------------------------------------------------------ data
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

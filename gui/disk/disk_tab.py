@@ -140,11 +140,12 @@ class DiskTab(QWidget):
         self.progress.show()
 
     def set_tree(self, tree: DiskTree | None) -> None:
-        """Show ``tree`` (a partial one too), keeping the selected item when it is still there."""
+        """Show ``tree`` (a partial one too), keeping the selected item when it is still there;
+        the tree it replaces is taken apart on the job runner."""
         keep = self.current_node()
-        ident = keep.ident if keep is not None else None
-        path = [n.name for n in keep.path()] if keep is not None and not ident else None
-        self.tree = tree
+        old, self.tree = self.tree, tree
+        if old is not None and old is not tree:
+            self._runner.start("disk tree teardown", lambda job: old.dispose())
         self.details.set_tree(tree)
         self.model.set_tree(tree)
         self.treemap.set_selected(None)
@@ -153,18 +154,11 @@ class DiskTab(QWidget):
             self.details.show_node(None)
             return
         self.view.expand(self.model.index_of(tree.root))
-        again = tree.find(ident) if ident else self._by_path(tree, path) if path else None
+        again = tree.same(keep) if keep is not None else None
         if again is not None:
             self.select_node(again)
         else:
             self.details.show_node(None)
-
-    @staticmethod
-    def _by_path(tree: DiskTree, names: list[str]) -> DiskNode | None:
-        node: DiskNode | None = tree.root
-        for name in names[1:]:
-            node = next((c for c in node.children if c.name == name), None) if node is not None else None
-        return node
 
     # ------------------------------------------------------------------ selection
     def current_node(self) -> DiskNode | None:
@@ -174,6 +168,10 @@ class DiskTab(QWidget):
     def select_node(self, node: DiskNode | None) -> None:
         if node is None or self.tree is None:
             return
+        if self.tree.find(node.ident) is not node and node.path()[0] is not self.tree.root:
+            node = self.tree.same(node)  # a click on the picture of the tree shown before this one
+            if node is None:
+                return
         index = self.model.index_of(node)
         self.view.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)

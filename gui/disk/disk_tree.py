@@ -9,7 +9,9 @@ item has an ``ident`` (``blob:<digest>``, ``snapshot:<ns>:<snapshotter>/<key>``,
 
 from __future__ import annotations
 
+import gc as pygc
 import hashlib
+import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -25,17 +27,28 @@ KIND_ROOT, KIND_GROUP, KIND_ITEM = "root", "group", "item"
 CONTENT, SNAPSHOTS, INGESTS, METADATA, IMAGES, CONTAINERS, LEASES = (
     "content", "snapshots", "ingests", "metadata", "images", "containers", "leases")
 NO_NAMESPACE = ""  # the namespace group of items no namespace records
+PAGE = 250  # a group with more children shows them in pages of this many (expanding one costs ~0.1 ms a row)
+YIELD_EVERY = 512  # items built between two hand-offs of the GIL to the GUI thread
+FREEZE_ABOVE = 20000  # trees this big are frozen out of the cyclic GC (as the scanner and image graph do)
+
+
+def _yield(i: int) -> None:
+    """On the worker: every few hundred items, let the GUI thread have the GIL (else each cell it
+    paints waits up to the interpreter's 5 ms switch interval)."""
+    if not i % YIELD_EVERY:
+        time.sleep(0)
+Detail = str | tuple[str, ...]
 
 
 class DiskNode:
     """One row of the tree and one rectangle of the treemap."""
 
     __slots__ = ("name", "kind", "category", "namespace", "ident", "bytes", "state", "why", "why_namespace",
-                 "details", "children", "parent", "row", "count")
+                 "details", "children", "parent", "row", "count", "paged")
 
     def __init__(self, name: str, kind: str, category: str = "", *, namespace: str | None = None,
                  ident: str = "", nbytes: int = 0, state: str = states.NONE, why: tuple[str, ...] = (),
-                 details: list[tuple[str, str]] | None = None):
+                 details: list[tuple[str, Detail]] | None = None):
         self.name = name
         self.kind = kind
         self.category = category
@@ -45,11 +58,12 @@ class DiskNode:
         self.state = state
         self.why = why
         self.why_namespace = namespace  # the namespace whose records the chain is about
-        self.details = details or []  # (field id, plain text value); the panel names the fields
+        self.details = details or []  # (field id, plain text value or values); the panel names the fields
         self.children: list[DiskNode] = []
         self.parent: DiskNode | None = None
         self.row = 0
         self.count = 0  # items under a group
+        self.paged = False  # its children are pages of PAGE items each (a tree view expands one page at a time)
 
     def __repr__(self) -> str:
         return f"DiskNode({self.kind} {self.ident or self.name!r} {self.bytes} {self.state})"
@@ -58,6 +72,12 @@ class DiskNode:
         child.parent = self
         self.children.append(child)
         return child
+
+    def items(self) -> list[DiskNode]:
+        """The children as the treemap sees them: through the pages, largest first."""
+        if not self.paged:
+            return self.children
+        return [c for page in self.children for c in page.children]
 
     def path(self) -> list[DiskNode]:
         """This node and its ancestors, root first."""
@@ -80,6 +100,34 @@ class DiskTree:
 
     def find(self, ident: str) -> DiskNode | None:
         return self.by_ident.get(ident)
+
+    def same(self, node: DiskNode) -> DiskNode | None:
+        """This tree's node for ``node`` of an older tree of the same root (by ident, or by names)."""
+        if node.ident:
+            return self.find(node.ident)
+        at: DiskNode | None = self.root
+        for name in [n.name for n in node.path()][1:]:
+            at = next((c for c in at.children if c.name == name), None) if at is not None else None
+        return at
+
+    def dispose(self) -> None:
+        """Break the parent/child cycles of a tree no longer shown (worker thread), so reference
+        counting frees it even though it was frozen out of the cyclic collector."""
+        stack = [self.root]
+        i = 0
+        while stack:
+            node = stack.pop()
+            stack.extend(node.children)
+            node.children = []
+            node.parent = None
+            i += 1
+            _yield(i)
+        del node
+        by, self.by_ident = self.by_ident, {}
+        while by:  # the last references, a few at a time: freeing 100k nodes at once holds the GIL
+            by.popitem()
+            i += 1
+            _yield(i)
 
 
 @dataclass
@@ -162,8 +210,8 @@ def _short(digest: str) -> str:
     return f"{alg}:{hexd[:12]}" if sep and len(hexd) > 12 else digest
 
 
-def _join(items: Iterable[str]) -> str:
-    return ", ".join(items)
+def _join(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)  # joined when shown: a layer 5k images share is listed only if selected
 
 
 def _add_content(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
@@ -172,7 +220,8 @@ def _add_content(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
     groups: dict[str, DiskNode] = {}
     meta = facts.meta
     leased = {d for ns in meta.namespaces for lease in ns.leases for d in lease.content} if meta else set()
-    for digest, nbytes in facts.blob_files.items():
+    for i, (digest, nbytes) in enumerate(facts.blob_files.items()):
+        _yield(i)
         vs = verdicts.get(("blob", digest), [])
         if facts.plain:
             state = states.PLAIN
@@ -180,7 +229,7 @@ def _add_content(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
             state = _blob_state(digest, vs, facts.image_blobs, leased)
         alive = next((v for v in vs if not v.collect), None)
         ns = vs[0].namespace if vs else NO_NAMESPACE
-        details = [("digest", digest)]
+        details: list[tuple[str, Detail]] = [("digest", digest)]
         if vs:
             details.append(("namespaces", _join(v.namespace for v in vs)))
         elif not facts.plain:
@@ -206,7 +255,8 @@ def _snapshot_label(r: SnapshotRow) -> str:
 def _add_snapshots(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
                    verdicts: dict[tuple[str, str], list[Verdict]]) -> None:
     tops: dict[str, tuple[DiskNode, dict[str, DiskNode]]] = {}
-    for r in facts.snapshot_rows or []:
+    for i, r in enumerate(facts.snapshot_rows or []):
+        _yield(i)
         if r.snapshotter not in tops:
             tops[r.snapshotter] = (_group(root, f"{SNAPSHOTS} ({r.snapshotter})", SNAPSHOTS), {})
         top, groups = tops[r.snapshotter]
@@ -219,7 +269,8 @@ def _add_snapshots(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
             ident, v = f"snaprecord:{r.snapshotter}:{rec.key}", None
         else:
             ident, v = f"snapdir:{r.snapshotter}:{r.directory.name}", None
-        details = [("key", r.key or (rec.key if rec else "")), ("directory", str(r.directory))]
+        details: list[tuple[str, Detail]] = [("key", r.key or (rec.key if rec else "")),
+                                             ("directory", str(r.directory))]
         if rec is not None:
             details += [("snapshot-kind", rec.kind), ("parent", rec.parent)]
         details += [("chain-bytes", str(r.chain_bytes)), ("images", _join(r.images)),
@@ -250,7 +301,7 @@ def _add_ingests(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
             nbytes = left.pop(dirname, ing.offset or 0)
             v = _first(verdicts, "ingest", f"{ns.name}\0{ing.ref}")
             ident = f"ingest:{ns.name}:{ing.ref}"
-            details = [("ref", ing.ref), ("directory", f"ingest/{dirname}")]
+            details: list[tuple[str, Detail]] = [("ref", ing.ref), ("directory", f"ingest/{dirname}")]
             if ing.expected:
                 details.append(("expected", ing.expected))
             by[ident] = _in_ns(top, groups, ns.name).add(DiskNode(
@@ -258,10 +309,12 @@ def _add_ingests(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
                 state=_record_state(v), why=v.why if v is not None else (), details=details))
     for dirname, nbytes in left.items():
         ident = f"ingestdir:{dirname}"
+        details = [("directory", f"ingest/{dirname}")]
+        if not facts.plain:
+            details.append(("note", "no-record"))
         by[ident] = _in_ns(top, groups, NO_NAMESPACE).add(DiskNode(
             dirname[:16], KIND_ITEM, INGESTS, ident=ident, nbytes=nbytes,
-            state=states.PLAIN if facts.plain else states.ORPHAN,
-            details=[("directory", f"ingest/{dirname}")] + ([] if facts.plain else [("note", "no-record")])))
+            state=states.PLAIN if facts.plain else states.ORPHAN, details=details))
 
 
 def _add_records(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
@@ -316,23 +369,58 @@ def _finish(node: DiskNode) -> None:
     order: list[DiskNode] = []
     stack = [node]
     while stack:
+        _yield(len(order))
         n = stack.pop()
         order.append(n)
         stack.extend(n.children)
-    for n in reversed(order):  # children before parents
+    for i, n in enumerate(reversed(order)):  # children before parents
+        _yield(i)
         if n.children:
             n.bytes = sum(c.bytes for c in n.children)
             n.count = sum(c.count if c.children else 1 for c in n.children)
             n.children.sort(key=lambda c: -c.bytes)
             for i, c in enumerate(n.children):
                 c.row = i
+            if len(n.children) > PAGE:
+                _paginate(n)
+
+
+def _paginate(n: DiskNode) -> None:
+    """Put ``n``'s sorted children into pages of :data:`PAGE` (expanding 90k rows at once stalls a view)."""
+    items, n.children, n.paged = n.children, [], True
+    for start in range(0, len(items), PAGE):
+        chunk = items[start:start + PAGE]
+        page = n.add(DiskNode(f"{start + 1:,}–{start + len(chunk):,}", KIND_GROUP, n.category))
+        page.children = chunk
+        for i, c in enumerate(chunk):
+            c.parent, c.row = page, i
+        page.bytes = sum(c.bytes for c in chunk)
+        page.count = sum(c.count if c.children else 1 for c in chunk)
+        page.row = start // PAGE
 
 
 def build_tree(facts: DiskFacts) -> DiskTree:
     """The tree of ``facts`` (worker thread)."""
+    # 100k nodes with parent links: the cyclic collector would walk them again and again meanwhile
+    enabled = pygc.isenabled()
+    pygc.disable()
+    try:
+        tree = _build(facts)
+    finally:
+        if enabled:
+            pygc.enable()
+    if len(tree.by_ident) >= FREEZE_ABOVE:
+        # kept out of later full collections (one would walk every node with the GIL held, a
+        # 2 s stall of the GUI thread); DiskTree.dispose() frees it when it is replaced
+        pygc.freeze()
+    return tree
+
+
+def _build(facts: DiskFacts) -> DiskTree:
     verdicts: dict[tuple[str, str], list[Verdict]] = {}
     if facts.run is not None:
-        for v in facts.run.verdicts:
+        for i, v in enumerate(facts.run.verdicts):
+            _yield(i)
             key = v.id if v.kind == "blob" else f"{v.namespace}\0{v.id}"
             verdicts.setdefault((v.kind, key), []).append(v)
     root = DiskNode(facts.root, KIND_ROOT)
@@ -353,5 +441,5 @@ def build_tree(facts: DiskFacts) -> DiskTree:
                     facts.run.reclaimable_bytes if facts.run is not None else None)
 
 
-__all__ = ["DiskNode", "DiskTree", "DiskFacts", "build_tree", "link_target", "CONTENT", "SNAPSHOTS", "INGESTS",
+__all__ = ["DiskNode", "DiskTree", "DiskFacts", "build_tree", "link_target", "PAGE", "CONTENT", "SNAPSHOTS", "INGESTS",
            "METADATA", "IMAGES", "CONTAINERS", "LEASES", "KIND_ROOT", "KIND_GROUP", "KIND_ITEM", "NO_NAMESPACE"]

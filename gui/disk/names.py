@@ -40,6 +40,8 @@ def display_name(node: DiskNode) -> str:
         if node.category == SNAPSHOTS:
             return _tr(_SNAPSHOTS).format(snapshotter=node.name.partition("(")[2].rstrip(")"))
         return _tr(_KINDS.get(node.category, node.name))
+    if node.parent is not None and node.parent.paged:  # a page: "1,001–2,000"
+        return node.name
     if node.namespace == NO_NAMESPACE:
         return _tr(_NO_NAMESPACE)
     return node.name

@@ -9,6 +9,7 @@ outlines the selection with :attr:`TreemapPicture.rects`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
@@ -71,6 +72,8 @@ def layout(root: DiskNode, width: int, height: int, *, cancelled=lambda: False,
     while stack:
         if cancelled():
             return out
+        if not len(out) % 128:
+            time.sleep(0)  # the GUI thread's turn with the GIL
         node, x, y, w, h = stack.pop()
         if not node.children:
             out.append((x, y, w, h, node, LEAF))
@@ -81,17 +84,16 @@ def layout(root: DiskNode, width: int, height: int, *, cancelled=lambda: False,
         if iw < 2 or ih < 2:
             continue
         scale = iw * ih / node.bytes
+        children = node.items()
         shown: list[DiskNode] = []
-        rest_bytes = 0
+        for c in children:  # largest first: the first too small ends the shown ones
+            if c.bytes * scale < MIN_AREA:
+                break
+            shown.append(c)
+        rest_bytes = node.bytes - sum(c.bytes for c in shown)
         rest_count = 0
-        for c in node.children:  # largest first
-            if c.bytes <= 0:
-                continue
-            if rest_count or c.bytes * scale < MIN_AREA:
-                rest_bytes += c.bytes
-                rest_count += 1
-            else:
-                shown.append(c)
+        if rest_bytes > 0:
+            rest_count = sum(1 for c in children[len(shown):] if c.bytes > 0)
         values = [float(c.bytes) for c in shown]
         if rest_count:
             values.append(float(rest_bytes))
@@ -131,9 +133,11 @@ def render(root: DiskNode, width: int, height: int, font: QFont, *, dpr: float =
         for i, (_x, _y, _w, _h, node, what) in enumerate(rects):
             if what != MORE:
                 pic.where[node] = i
-        for x, y, w, h, node, what in rects:
-            if cancelled():
-                break
+        for k, (x, y, w, h, node, what) in enumerate(rects):
+            if not k % 128:
+                if cancelled():
+                    break
+                time.sleep(0)
             r = QRectF(x, y, w, h)
             if what == GROUP:
                 p.fillRect(r, QColor(states.GROUP_COLOUR))
