@@ -4,8 +4,18 @@ as a chain of links from a root, each link selecting the item it names.  Plain t
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QTextOption
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import fmt
 from . import states
@@ -31,16 +41,26 @@ class DiskDetails(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.facts = self._label("diskDetailsFacts")
+        # digests do not break at spaces: a plain-text box that wraps anywhere shows them whole
+        self.facts = QPlainTextEdit(self)
+        self.facts.setObjectName("diskDetailsFacts")
+        self.facts.setReadOnly(True)
+        self.facts.setFrameShape(QFrame.Shape.NoFrame)
+        self.facts.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.facts.viewport().setAutoFillBackground(False)
         self.why_title = self._label("diskWhyTitle")
         self.chain = QListWidget(self)
         self.chain.setObjectName("whyChain")
         self.chain.setWordWrap(True)
+        self.chain.setResizeMode(QListView.ResizeMode.Adjust)
+        self.chain.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chain.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.chain.setAccessibleName(self.tr("Why is this alive"))
         self.chain.itemClicked.connect(self._clicked)
         self.chain.itemActivated.connect(self._clicked)
-        for w in (self.title, self.facts, self.why_title):
-            layout.addWidget(w)
+        layout.addWidget(self.title)
+        layout.addWidget(self.facts, 1)
+        layout.addWidget(self.why_title)
         layout.addWidget(self.chain, 1)
         self._field_names = {
             "digest": self.tr("Digest"), "namespaces": self.tr("Recorded in namespaces"),
@@ -76,7 +96,7 @@ class DiskDetails(QWidget):
         self.chain.clear()
         if node is None:
             self.title.setText(self.tr("Nothing selected"))
-            self.facts.setText(self.tr("Click a rectangle or a row to see what it is and what keeps it."))
+            self.facts.setPlainText(self.tr("Click a rectangle or a row to see what it is and what keeps it."))
             self.why_title.setText("")
             return
         self.title.setText(" › ".join(display_name(n) for n in node.path()[1:]) or display_name(node))
@@ -98,7 +118,7 @@ class DiskDetails(QWidget):
             else:
                 value = raw
             lines.append(f"{self._field_names.get(field_id, field_id)}: {value}")
-        self.facts.setText("\n".join(lines))
+        self.facts.setPlainText("\n".join(lines))
         if node.kind != KIND_ITEM:
             self.why_title.setText("")
         elif node.why:

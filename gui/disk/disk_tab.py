@@ -59,7 +59,7 @@ class DiskTab(QWidget):
         self.notice.setObjectName("diskNotice")
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: palette(mid);")
+        self.notice.setStyleSheet("color: #6b5b00;")
         self.notice.hide()
 
         self.treemap = TreemapWidget(self)
@@ -102,8 +102,9 @@ class DiskTab(QWidget):
         self.splitter.setObjectName("diskSplitter")
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([720, 560])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 0)
