@@ -111,13 +111,16 @@ def _parse_meta(buf, offset: int) -> Meta | None:
 class BoltDB:
     """A bbolt file read into memory.  Use :func:`open_copy` for a daemon's file."""
 
-    def __init__(self, path: os.PathLike | str):
+    def __init__(self, path: os.PathLike | str, *, data: bytes | None = None):
         self.path = Path(path)
-        try:
-            # Read whole: the file is our private copy, and bytes have no mmap lifetime traps.
-            self._map = self.path.read_bytes()
-        except OSError as exc:
-            raise errors.NotFound(f"cannot open bolt database {self.path}: {exc.strerror or exc}") from exc
+        if data is not None:
+            self._map = data  # already read into memory (read_private): that is the private copy
+        else:
+            try:
+                # Read whole: the file is our private copy, and bytes have no mmap lifetime traps.
+                self._map = self.path.read_bytes()
+            except OSError as exc:
+                raise errors.NotFound(f"cannot open bolt database {self.path}: {exc.strerror or exc}") from exc
         size = len(self._map)
         if size < 2 * 512:
             raise BoltError(f"{self.path} is not a bolt database: only {size} bytes")
@@ -177,34 +180,46 @@ class BoltDB:
         return memoryview(self._map)[offset:end], flags, count
 
 
-def _page_items(db: BoltDB, page: memoryview, flags: int, count: int, depth: int,
-                seen: set[int] | None = None) -> Iterator[tuple[bytes, bytes, int]]:
-    """(key, value, leaf flags) of a page and its subtree, in key order."""
-    if depth > _MAX_DEPTH:
-        raise BoltError(f"{db.path}: the page tree is deeper than {_MAX_DEPTH} levels (damaged file)")
+def _page_items(db: BoltDB, page: memoryview, flags: int, count: int, depth: int) -> Iterator[tuple[bytes, bytes, int]]:
+    """(key, value, leaf flags) of a page and its subtree, in key order.
+
+    One generator for the whole subtree (a stack of pages still to read, not one generator per
+    level): a big bucket is read element by element without a chain of ``yield from``.
+    """
+    stack: list[tuple[int, int]] = []  # (child page id, depth), the next one to read last
+    seen: set[int] = set()
     base = PAGE_HEADER.size
-    if flags & BRANCH_PAGE:
-        # A page reached twice in one tree means a damaged file; without this check branch
-        # pages pointing at each other could make a walk visit exponentially many pages.
-        seen = set() if seen is None else seen
-        for i in range(count):
-            at = base + i * BRANCH_ELEM.size
-            _pos, _ksize, child = BRANCH_ELEM.unpack_from(page, at)
-            if child in seen:
-                raise BoltError(f"{db.path}: page {child} appears twice in one tree (damaged file)")
-            seen.add(child)
-            cpage, cflags, ccount = db.page(child)
-            yield from _page_items(db, cpage, cflags, ccount, depth + 1, seen)
-    elif flags & LEAF_PAGE:
-        for i in range(count):
-            at = base + i * LEAF_ELEM.size
-            eflags, pos, ksize, vsize = LEAF_ELEM.unpack_from(page, at)
-            k0 = at + pos
-            if k0 + ksize + vsize > len(page):
-                raise BoltError(f"{db.path}: a leaf element points past its page (damaged file)")
-            yield bytes(page[k0:k0 + ksize]), bytes(page[k0 + ksize:k0 + ksize + vsize]), eflags
-    elif count:
-        raise BoltError(f"{db.path}: expected a branch or leaf page, found flags {flags:#x} (damaged file)")
+    unpack_leaf = LEAF_ELEM.unpack_from
+    while True:
+        if depth > _MAX_DEPTH:
+            raise BoltError(f"{db.path}: the page tree is deeper than {_MAX_DEPTH} levels (damaged file)")
+        if base + count * 16 > len(page):  # both element kinds are 16 bytes
+            raise BoltError(f"{db.path}: a page claims {count} elements, more than it holds (damaged file)")
+        if flags & BRANCH_PAGE:
+            children = [BRANCH_ELEM.unpack_from(page, base + i * BRANCH_ELEM.size)[2] for i in range(count)]
+            # A page reached twice in one tree means a damaged file; without this check branch
+            # pages pointing at each other could make a walk visit exponentially many pages.
+            for child in children:
+                if child in seen:
+                    raise BoltError(f"{db.path}: page {child} appears twice in one tree (damaged file)")
+                seen.add(child)
+            stack.extend((child, depth + 1) for child in reversed(children))
+        elif flags & LEAF_PAGE:
+            size = len(page)
+            for i in range(count):
+                at = base + i * 16  # LEAF_ELEM.size
+                eflags, pos, ksize, vsize = unpack_leaf(page, at)
+                k0 = at + pos
+                v0 = k0 + ksize
+                if v0 + vsize > size:
+                    raise BoltError(f"{db.path}: a leaf element points past its page (damaged file)")
+                yield bytes(page[k0:v0]), bytes(page[v0:v0 + vsize]), eflags
+        elif count:
+            raise BoltError(f"{db.path}: expected a branch or leaf page, found flags {flags:#x} (damaged file)")
+        if not stack:
+            return
+        child, depth = stack.pop()
+        page, flags, count = db.page(child)
 
 
 def _elem_key(db: BoltDB, page: memoryview, at: int, skip: int) -> bytes:
@@ -227,15 +242,15 @@ class Bucket:
         self._depth = depth
 
     def _items(self) -> Iterator[tuple[bytes, bytes, int]]:
+        """(key, value, leaf flags) of every element: the page walk itself, not a generator around it."""
         if self._root == 0:
             if self._inline is None or len(self._inline) < PAGE_HEADER.size:
-                return
+                return iter(())
             page = memoryview(self._inline)
             _pid, flags, count, _ov = PAGE_HEADER.unpack_from(page, 0)
-            yield from _page_items(self._db, page, flags, count, self._depth)
-            return
+            return _page_items(self._db, page, flags, count, self._depth)
         page, flags, count = self._db.page(self._root)
-        yield from _page_items(self._db, page, flags, count, self._depth)
+        return _page_items(self._db, page, flags, count, self._depth)
 
     def _sub(self, value: bytes) -> "Bucket":
         if len(value) < BUCKET_HEADER.size:
@@ -250,6 +265,26 @@ class Bucket:
         """Every key in order, with its value or its nested :class:`Bucket`."""
         for key, value, flags in self._items():
             yield key, (self._sub(value) if flags & BUCKET_LEAF else value)
+
+    def subtrees(self) -> Iterator[tuple[bytes, dict]]:
+        """(key, :func:`tree` of the nested bucket) for every nested bucket, in key order.
+
+        The fast way through a bucket of records (containerd's blobs, snapshots, leases...):
+        each record is decoded whole into plain dicts, with no :class:`Bucket` objects in between.
+        """
+        db, depth = self._db, self._depth + 1
+        if depth > _MAX_DEPTH:
+            raise BoltError(f"{db.path}: buckets nest deeper than {_MAX_DEPTH} levels (damaged file)")
+        for key, value, flags in self._items():
+            if flags & BUCKET_LEAF:
+                yield key, _tree_of(db, value, depth)
+
+    def tree(self) -> dict:
+        """The whole bucket as a dict: values as bytes, nested buckets as dicts (recursively)."""
+        out: dict = {}
+        for key, value, flags in self._items():
+            out[key] = _tree_of(self._db, value, self._depth + 1) if flags & BUCKET_LEAF else value
+        return out
 
     def values(self) -> Iterator[tuple[bytes, bytes]]:
         for key, value, flags in self._items():
@@ -322,6 +357,44 @@ class Bucket:
         return b
 
 
+def _tree_of(db: BoltDB, value: bytes, depth: int) -> dict:
+    """A nested bucket's header + content (``value``) decoded into a dict, inline pages without generators."""
+    if len(value) < 16:  # BUCKET_HEADER.size
+        raise BoltError(f"{db.path}: a bucket header is {len(value)} bytes (damaged file)")
+    if depth > _MAX_DEPTH:
+        raise BoltError(f"{db.path}: buckets nest deeper than {_MAX_DEPTH} levels (damaged file)")
+    root = int.from_bytes(value[:8], "little")
+    out: dict = {}
+    if root:
+        page, flags, count = db.page(root)
+        for key, v, eflags in _page_items(db, page, flags, count, depth):
+            out[key] = _tree_of(db, v, depth + 1) if eflags & BUCKET_LEAF else v
+        return out
+    if len(value) < 32:  # header + page header: an empty inline bucket
+        return out
+    flags, count = struct.unpack_from("<HH", value, 24)
+    if not flags & LEAF_PAGE:
+        if count:
+            raise BoltError(f"{db.path}: an inline bucket is not a leaf page (damaged file)")
+        return out
+    size = len(value)
+    if 32 + count * 16 > size:
+        raise BoltError(f"{db.path}: an inline bucket claims {count} elements, more than it holds (damaged file)")
+    unpack = LEAF_ELEM.unpack_from
+    for i in range(count):
+        at = 32 + i * 16  # bucket header + page header + i * leaf element
+        eflags, pos, ksize, vsize = unpack(value, at)
+        k0 = at + pos
+        v0 = k0 + ksize
+        if v0 + vsize > size:
+            raise BoltError(f"{db.path}: a leaf element points past its page (damaged file)")
+        if eflags & BUCKET_LEAF:
+            out[value[k0:v0]] = _tree_of(db, value[v0:v0 + vsize], depth + 1)
+        else:
+            out[value[k0:v0]] = value[v0:v0 + vsize]
+    return out
+
+
 # -- opening a daemon's file safely ----------------------------------------------------------
 
 def lock_holder(path: Path) -> int | None:
@@ -385,6 +458,29 @@ class CopiedDB(BoltDB):
             self._cleanup()
 
 
+def read_private(path: os.PathLike | str, *, allow_locked: bool = False) -> BoltDB:
+    """``path`` read once into memory, the private copy, and opened from there (no temp file).
+
+    The same refusals as :func:`open_copy`: a file locked by a running daemon is refused unless
+    ``allow_locked``.  Nothing is written anywhere; the original is only read, start to end.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise errors.NotFound(f"no bolt database at {path}")
+    if allow_locked:
+        try:
+            check_unlocked(path)
+        except DatabaseLocked as exc:
+            log.warning("reading %s although it is locked: %s", path, exc)
+    else:
+        check_unlocked(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise errors.Unknown(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return BoltDB(path, data=data)
+
+
 def open_copy(path: os.PathLike | str, *, allow_locked: bool = False) -> CopiedDB:
     """Copy ``path`` to a temp file and open the copy; the original is never mapped.
 
@@ -416,16 +512,24 @@ def open_copy(path: os.PathLike | str, *, allow_locked: bool = False) -> CopiedD
 _GO_UNIX_TO_INTERNAL = 62135596800  # seconds from 0001-01-01 to 1970-01-01
 
 
-def go_time(data: bytes) -> Timestamp:
-    """Go's ``time.Time.MarshalBinary`` (versions 1 and 2) as a UTC :class:`Timestamp`."""
+_GO_TIME = struct.Struct(">qi")
+
+
+def go_time_ns(data: bytes) -> int:
+    """Go's ``time.Time.MarshalBinary`` (versions 1 and 2) as ns since the Unix epoch."""
     if not data or data[0] not in (1, 2):
         raise BoltError(f"not a Go binary time: {bytes(data[:16]).hex()}")
     need = 15 if data[0] == 1 else 16
     if len(data) != need:
         raise BoltError(f"Go binary time of version {data[0]} has {len(data)} bytes, not {need}")
-    sec, nsec = struct.unpack_from(">qi", data, 1)
+    sec, nsec = _GO_TIME.unpack_from(data, 1)
     # The zone offset (minutes) only affects display; the instant is sec/nsec.
-    return Timestamp.from_ns((sec - _GO_UNIX_TO_INTERNAL) * 1_000_000_000 + nsec)
+    return (sec - _GO_UNIX_TO_INTERNAL) * 1_000_000_000 + nsec
+
+
+def go_time(data: bytes) -> Timestamp:
+    """Go's ``time.Time.MarshalBinary`` (versions 1 and 2) as a UTC :class:`Timestamp`."""
+    return Timestamp.from_ns(go_time_ns(data))
 
 
 def go_varint(data: bytes) -> int:
@@ -597,6 +701,6 @@ def open_metadata(path: os.PathLike | str, *, allow_locked: bool = False) -> Con
 
 
 __all__ = [
-    "BoltDB", "Bucket", "BoltError", "DatabaseLocked", "open_copy", "check_unlocked",
-    "ContainerdMetadata", "IngestRecord", "LeaseRecord", "open_metadata", "go_time", "go_varint",
+    "BoltDB", "Bucket", "BoltError", "DatabaseLocked", "open_copy", "read_private", "check_unlocked",
+    "ContainerdMetadata", "IngestRecord", "LeaseRecord", "open_metadata", "go_time", "go_time_ns", "go_varint",
 ]

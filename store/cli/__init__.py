@@ -17,6 +17,9 @@ Usage::
     du [--json]                         counts and bytes of blobs and ingests
     namespaces [--json]                 containerd namespaces (daemon, or a root's meta.db)
     where DIGEST                        the namespaces that hold a blob
+    gc --dry-run [--json]               what containerd's next GC pass deletes, and why the rest lives
+    why ID                              the chain of references that keeps a record alive
+    leases [ls] [--json]                a containerd root's leases and what only they keep
 
 ``-a/--address`` (default ``$CONTAINERD_ADDRESS`` unless ``--root`` is given) works
 through a running containerd's gRPC content API, in namespace ``-n`` (default
@@ -64,7 +67,8 @@ The package, one module per group of subcommands:
 * :mod:`.ingests`: ``active``, ``ingest``, ``import``, ``abort``;
 * :mod:`.usage`: ``du``;
 * :mod:`.namespaces`: ``namespaces``, ``where``;
-* :mod:`.graph`: ``tree``, ``refs`` and ``du``'s image figures (an extension, loaded by :mod:`.app`).
+* :mod:`.graph`: ``tree``, ``refs`` and ``du``'s image figures (an extension, loaded by :mod:`.app`);
+* :mod:`.disk`: ``gc --dry-run``, ``why``, ``leases`` on a containerd root (an extension, loaded by :mod:`.app`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Mapping
 from .. import humanfmt
 from ..containerd_root import METADATA_DB, root_of
 from ..disk import gc as gcmod
-from ..disk.metadata import Metadata, load_root
+from ..disk.metadata import Metadata, load_root, paused_gc
 from ..timestamps import Timestamp
 from .common import CliError, Context, command, refuse_live_root
 
@@ -41,8 +41,10 @@ def _load(ctx: Context) -> tuple[Path, Metadata]:
     return root, load_root(root)
 
 
-def _namespace_filter(ctx: Context):
-    return ctx.namespace if ctx.namespace_given else None
+def _namespace_filter(ctx: Context) -> str | None:
+    """The namespace ``-n`` names, else None (all).  ``$CONTAINERD_NAMESPACE`` does not narrow these
+    commands: containerd's GC spans every namespace, and scripts rely on seeing all of them."""
+    return ctx.args.namespace or None
 
 
 def _note_problems(ctx: Context, problems: list[str]) -> None:
@@ -66,6 +68,11 @@ def _gc_arguments(p):
 @command("gc", help="predict containerd's garbage collection (--dry-run) on a containerd root",
          arguments=_gc_arguments)
 def cmd_gc(args, ctx: Context) -> int:
+    with paused_gc(freeze=True):  # a short-lived process: no collector passes over 100k records
+        return _gc(args, ctx)
+
+
+def _gc(args, ctx: Context) -> int:
     if not args.dry_run:
         raise CliError("blobctl gc on a root only predicts: give --dry-run (collecting is the daemon's job; "
                        "asking a running daemon for a pass is not available yet)")
@@ -113,13 +120,19 @@ def _why_arguments(p):
 @command("why", help="say what keeps a blob, snapshot, lease or ingest alive (containerd's GC rules)",
          arguments=_why_arguments)
 def cmd_why(args, ctx: Context) -> int:
+    with paused_gc(freeze=True):  # a short-lived process: no collector passes over 100k records
+        return _why(args, ctx)
+
+
+def _why(args, ctx: Context) -> int:
     if not args.what:
         raise CliError("give a digest, <snapshotter>/<key>, a lease id or an ingest ref")
     root, meta = _load(ctx)
     run = gcmod.dry_run(meta, snapshot_bytes=snapshot_sizes(root, meta))
     found = run.find(args.what, namespace=_namespace_filter(ctx))
     if not found:
-        where = f"namespace {ctx.namespace}" if ctx.namespace_given else "any namespace"
+        only = _namespace_filter(ctx)
+        where = f"namespace {only}" if only else "any namespace"
         raise CliError(f"no blob, snapshot, lease or ingest is named {humanfmt.printable(args.what)!r} in {where} "
                        f"of {root}")
     if args.json:
@@ -170,6 +183,11 @@ def _lease_json(use: gcmod.LeaseUse) -> dict:
 @command("leases", help="list a containerd root's leases: expiry, resources, bytes only they keep",
          arguments=_leases_arguments)
 def cmd_leases(args, ctx: Context) -> int:
+    with paused_gc(freeze=True):  # a short-lived process: no collector passes over 100k records
+        return _leases(args, ctx)
+
+
+def _leases(args, ctx: Context) -> int:
     root, meta = _load(ctx)
     uses = gcmod.lease_usage(meta, snapshot_bytes=snapshot_sizes(root, meta))
     only = _namespace_filter(ctx)

@@ -53,11 +53,57 @@ def _owners(r: SnapshotRow) -> str:
 def _snapshots_arguments(p):
     p.add_argument("action", choices=["ls"], help="ls: list every snapshot of every snapshotter")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per snapshot")
+    p.add_argument("--snapshotter", action="append", metavar="NAME",
+                   help="through a daemon: the snapshotters to list (default: overlayfs and native, those it has)")
+
+
+def _live_rows(args, ctx: Context) -> list[dict]:
+    """``snapshots ls`` through the daemon's Snapshots service, in ``-n NS``."""
+    from ..containerd.snapshots import LiveSnapshot, SnapshotsClient
+
+    rows: list[dict] = []
+    with SnapshotsClient(ctx.address or "", ctx.namespace, tls=ctx.tls()) as client:
+        names = args.snapshotter or [n for n in ("overlayfs", "native") if client.has(n)]
+        for sn in names:
+            snaps = {s.key: s for s in client.list(sn)}
+            usage = {k: client.usage(sn, k) for k in snaps}
+            for key, s in sorted(snaps.items()):
+                chain, flags, seen = 0, [], set()
+                at: LiveSnapshot | None = s
+                while at is not None and at.key not in seen:
+                    seen.add(at.key)
+                    chain += usage[at.key][0]
+                    if at.parent and at.parent not in snaps:
+                        flags.append("parent-missing")
+                    at = snaps.get(at.parent) if at.parent else None
+                if at is not None:
+                    flags.append("parent-loop")
+                rows.append({
+                    "snapshotter": sn, "key": None, "namespace": ctx.namespace, "name": key, "id": None,
+                    "kind": s.kind, "parent": s.parent or None, "directory": None, "labels": s.labels,
+                    "backend_labels": None, "created": s.created.isoformat_ns() if s.created else None,
+                    "updated": s.updated.isoformat_ns() if s.updated else None, "recorded_size": None,
+                    "recorded_inodes": None, "bytes": usage[key][0], "inodes": usage[key][1], "chain_bytes": chain,
+                    "images": [], "containers": [], "leases": [], "layer": None, "state": None, "flags": flags,
+                })
+    return rows
 
 
 @command("snapshots", help="list a containerd root's snapshots: size, chain size, owners, orphans",
          arguments=_snapshots_arguments)
 def cmd_snapshots(args, ctx: Context) -> int:
+    if ctx.address:
+        live = _live_rows(args, ctx)
+        if args.json:
+            ctx.json(live)
+            return 0
+        live_table = [["SNAPSHOTTER", "KIND", "KEY", "PARENT", "SIZE", "INODES", "CHAIN", "FLAGS"]]
+        for d in live:
+            live_table.append([d["snapshotter"], d["kind"], humanfmt.printable(_short(d["name"])),
+                               humanfmt.printable(_short(d["parent"])), humanfmt.size(d["bytes"]), str(d["inodes"]),
+                               humanfmt.size(d["chain_bytes"]), ",".join(d["flags"]) or "-"])
+        ctx.out.write(humanfmt.table(live_table))
+        return 0
     own = open_root(ctx)
     rows = own.snapshot_rows()
     if ctx.namespace_given:
@@ -94,9 +140,58 @@ def _df_arguments(p):
                      help="print node_exporter textfile-collector metrics (blobscope_disk_bytes{kind,state}, …)")
 
 
+def _live_df(ctx: Context) -> dict:
+    """What a daemon tells about one namespace: its blobs, ingests, snapshots and leases."""
+    from .. import api
+    from ..containerd.snapshots import SnapshotsClient
+
+    store = ctx.daemon(gc_root=False)
+    try:
+        figures = api.usage(store)
+        leases = len(store.list_leases())
+    finally:
+        store.close()
+    snapshotters = []
+    with SnapshotsClient(ctx.address or "", ctx.namespace, tls=ctx.tls()) as client:
+        for name in ("overlayfs", "native"):
+            if not client.has(name):
+                continue
+            kinds: dict[str, int] = {}
+            nbytes = 0
+            for snap in client.list(name):
+                kinds[snap.kind] = kinds.get(snap.kind, 0) + 1
+                nbytes += client.usage(name, snap.key)[0]
+            snapshotters.append({"name": name, "count": sum(kinds.values()), "bytes": nbytes, "kinds": kinds})
+    return {
+        "address": ctx.address, "namespace": ctx.namespace,
+        "content": {"count": figures["blob_count"], "bytes": figures["blob_bytes"]},
+        "ingests": {"count": figures["ingest_count"], "bytes": figures["ingest_bytes"]},
+        "snapshots": {"count": sum(s["count"] for s in snapshotters), "bytes": sum(s["bytes"] for s in snapshotters),
+                      "snapshotters": snapshotters},
+        "leases": {"count": leases},
+    }
+
+
 @command("df", help="where a containerd root's disk goes: content, snapshots, ingests, leases, metadata, "
                     "reclaimable, and per image", arguments=_df_arguments)
 def cmd_df(args, ctx: Context) -> int:
+    if ctx.address:
+        if args.prometheus:
+            raise CliError("df --prometheus reads a containerd root (--root DIR); through a daemon use --json")
+        live = _live_df(ctx)
+        if args.json:
+            ctx.json(live)
+            return 0
+        rows = [["", "COUNT", "SIZE", "BYTES"]]
+        for kind in ("content", "snapshots", "ingests"):
+            rows.append([kind, humanfmt.count(live[kind]["count"]), humanfmt.size(live[kind]["bytes"]),
+                         str(live[kind]["bytes"])])
+        rows.append(["leases", humanfmt.count(live["leases"]["count"]), "-", "-"])
+        ctx.out.write(humanfmt.table(rows))
+        ctx.print(f"namespace {humanfmt.printable(ctx.namespace)} of the daemon at {humanfmt.printable(ctx.address or '')}: "
+                  "bytes as the daemon reports them (blob sizes, snapshot usage); owners, states and what GC "
+                  "would free need --root")
+        return 0
     own = open_root(ctx)
     rep = dfmod.report(own)
     if args.json:
@@ -161,11 +256,12 @@ def print_owner(ctx: Context, found: PathOwner) -> None:
             ctx.print(f"  layer     blob {found.blob} (by its containerd.io/uncompressed label)")
     else:
         ctx.print(f"{p(str(found.path))}: {found.what} {found.blob or ''}".rstrip())
-    for what, names in (("image", found.images), ("container", found.containers), ("lease", found.leases)):
+    for what, names in (("image", found.images), ("container", found.containers), ("lease", found.leases),
+                        ("ingest", found.ingests)):
         for name in names:
             ctx.print(f"  {what:<9} {p(name)}")
-    if not (found.images or found.containers or found.leases):
-        ctx.print("  no image, container or lease owns it")
+    if not (found.images or found.containers or found.leases or found.ingests):
+        ctx.print("  no image, container, lease or ingest record owns it")
 
 
 @command("owner", help="say which snapshot, layer blob and images a file under a containerd root belongs to",

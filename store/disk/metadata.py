@@ -19,9 +19,12 @@ what could not in its ``problems``.  A damaged page of the file itself is a
 
 from __future__ import annotations
 
+import contextlib
+import gc as pygc
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -39,34 +42,49 @@ Labels = Mapping[str, str]
 
 # -- the records -------------------------------------------------------------------------------
 
+class _Stamped:
+    """Creation and update times kept as ns integers (100k records: no datetime until one is asked for)."""
+
+    created_ns: int | None
+    updated_ns: int | None
+
+    @property
+    def created_at(self) -> Timestamp | None:
+        return Timestamp.from_ns(self.created_ns) if self.created_ns is not None else None
+
+    @property
+    def updated_at(self) -> Timestamp | None:
+        return Timestamp.from_ns(self.updated_ns) if self.updated_ns is not None else None
+
+
 @dataclass(frozen=True)
-class Image:
+class Image(_Stamped):
     namespace: str
     name: str
     target_digest: str | None  # None when the record has no target (then only its labels count)
     target_media_type: str
     target_size: int
     labels: Labels = field(default_factory=dict)
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
+    created_ns: int | None = None
+    updated_ns: int | None = None
     problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class Container:
+class Container(_Stamped):
     namespace: str
     id: str
     image: str
     snapshotter: str  # "" when the container has no snapshot
     snapshot_key: str
     labels: Labels = field(default_factory=dict)
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
+    created_ns: int | None = None
+    updated_ns: int | None = None
     problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Snapshot(_Stamped):
     """The metadata layer's record of a snapshot (what the snapshotter itself knows is another file)."""
 
     namespace: str
@@ -76,8 +94,8 @@ class Snapshot:
     parent: str  # the parent's key in this namespace and snapshotter, "" for none
     children: tuple[str, ...] = ()
     labels: Labels = field(default_factory=dict)
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
+    created_ns: int | None = None
+    updated_ns: int | None = None
     problems: tuple[str, ...] = ()
 
     @property
@@ -87,13 +105,13 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class Blob:
+class Blob(_Stamped):
     namespace: str
     digest: str  # the record's key as it is (containerd's GC does not check it is a digest)
     size: int
     labels: Labels = field(default_factory=dict)
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
+    created_ns: int | None = None
+    updated_ns: int | None = None
     problems: tuple[str, ...] = ()
 
 
@@ -109,10 +127,10 @@ class Ingest:
 
 
 @dataclass(frozen=True)
-class Lease:
+class Lease(_Stamped):
     namespace: str
     id: str
-    created_at: Timestamp | None
+    created_ns: int | None
     labels: Labels = field(default_factory=dict)
     content: tuple[str, ...] = ()
     snapshots: tuple[tuple[str, str], ...] = ()  # (snapshotter, key)
@@ -121,6 +139,8 @@ class Lease:
     expire_ns: int | None = None
     flat: bool = False  # ``containerd.io/gc.flat`` is set (any value)
     problems: tuple[str, ...] = ()
+
+    updated_ns = None  # leases record no update time
 
     @property
     def expire_text(self) -> str | None:
@@ -154,64 +174,91 @@ class Metadata:
         return None
 
 
+@contextlib.contextmanager
+def paused_gc(*, freeze: bool = False) -> Iterator[None]:
+    """Python's cycle collector off while a whole meta.db becomes records (or is walked).
+
+    The records hold no cycles, but reading 100k of them allocates millions of objects, and
+    every collection in between would traverse the live ones again.  With ``freeze`` (for a
+    short-lived process such as blobctl), what exists at the end is moved out of the
+    collector's sight (``gc.freeze``) instead of being scanned once more when it is enabled
+    again; refcounting still frees it.
+    """
+    was = pygc.isenabled()
+    pygc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            pygc.freeze()
+        if was:
+            pygc.enable()
+
+
 # -- decoding helpers --------------------------------------------------------------------------
+# A record arrives as a dict (bolt.Bucket.subtrees): values are bytes, nested buckets are dicts.
+
+Tree = dict
+
 
 def _text(b: bytes) -> str:
     # surrogateescape: a key that is not UTF-8 keeps its identity (and prints as \udcXX)
-    return b.decode("utf-8", errors="surrogateescape")
+    return b.decode("utf-8", "surrogateescape")
 
 
-def _labels(bucket: bolt.Bucket | None) -> dict[str, str]:
-    if bucket is None:
+def _labels(tree: object) -> dict[str, str]:
+    if not tree or not isinstance(tree, dict):
         return {}
-    return {_text(k): _text(v) for k, v in bucket.values()}
+    return {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape")
+            for k, v in tree.items() if type(v) is bytes}
 
 
-def _keys(bucket: bolt.Bucket | None) -> tuple[str, ...]:
-    if bucket is None:
+def _keys(tree: object) -> tuple[str, ...]:
+    if not tree or not isinstance(tree, dict):
         return ()
-    return tuple(_text(k) for k, _v in bucket.items())
+    return tuple(k.decode("utf-8", "surrogateescape") for k in tree)
 
 
-class _Fields:
-    """The values and nested buckets of one record, read in one pass; decoding problems are noted."""
+def _sub(tree: Tree, key: bytes) -> Tree | None:
+    v = tree.get(key)
+    return v if isinstance(v, dict) else None
 
-    __slots__ = ("values", "buckets", "problems", "what")
 
-    def __init__(self, bucket: bolt.Bucket, what: str):
-        self.values: dict[bytes, bytes] = {}
-        self.buckets: dict[bytes, bolt.Bucket] = {}
-        self.problems: list[str] = []
-        self.what = what
-        for key, value in bucket.items():
-            if isinstance(value, bolt.Bucket):
-                self.buckets[key] = value
-            else:
-                self.values[key] = value
+def _value(tree: Tree, key: bytes) -> bytes | None:
+    v = tree.get(key)
+    return v if type(v) is bytes else None
 
-    def time(self, key: bytes) -> Timestamp | None:
-        raw = self.values.get(key)
-        if not raw:
-            return None
-        try:
-            return bolt.go_time(raw)
-        except bolt.BoltError as exc:
-            self.problems.append(f"{self.what}: {key.decode()} is unreadable ({exc})")
-            return None
 
-    def varint(self, key: bytes) -> int:
-        raw = self.values.get(key)
-        if not raw:
-            return 0
-        try:
-            return bolt.go_varint(raw)
-        except bolt.BoltError as exc:
-            self.problems.append(f"{self.what}: {key.decode()} is unreadable ({exc})")
-            return 0
+def _time(tree: Tree, key: bytes, what: str, problems: list[str]) -> int | None:
+    """The Go binary time under ``key`` as ns since the epoch; a damaged one is noted in ``problems``."""
+    raw = tree.get(key)
+    if not raw:
+        return None
+    try:
+        if type(raw) is not bytes:
+            raise bolt.BoltError("a bucket where a value belongs")
+        return bolt.go_time_ns(raw)
+    except bolt.BoltError as exc:
+        problems.append(f"{what}: {key.decode()} is unreadable ({exc})")
+        return None
 
-    def text(self, key: bytes) -> str:
-        raw = self.values.get(key)
-        return _text(raw) if raw is not None else ""
+
+def _varint(tree: Tree, key: bytes, what: str, problems: list[str]) -> int:
+    raw = tree.get(key)
+    if not raw:
+        return 0
+    try:
+        if type(raw) is not bytes:
+            raise bolt.BoltError("a bucket where a value belongs")
+        return bolt.go_varint(raw)
+    except bolt.BoltError as exc:
+        problems.append(f"{what}: {key.decode()} is unreadable ({exc})")
+        return 0
+
+
+def _str(tree: Tree, key: bytes) -> str:
+    raw = tree.get(key)
+    return raw.decode("utf-8", "surrogateescape") if type(raw) is bytes else ""
 
 
 # Go's time.Parse(time.RFC3339, s) as Go 1.19 (containerd 1.6.20's) accepts it: a 4-digit year,
@@ -262,30 +309,31 @@ def parse_go_rfc3339(text: str) -> int:
 def _images(ns: str, bucket: bolt.Bucket | None) -> Iterator[Image]:
     if bucket is None:
         return
-    for key, rec in bucket.buckets():
+    for key, rec in bucket.subtrees():
         name = _text(key)
-        f = _Fields(rec, f"image {name}")
-        target = f.buckets.get(b"target")
+        what = f"image {name}"
+        problems: list[str] = []
+        target = _sub(rec, b"target")
         digest, media_type, size = None, "", 0
         if target is not None:
-            t = _Fields(target, f"image {name}: target")
-            raw = t.values.get(b"digest")
-            digest = _text(raw) if raw is not None else ""  # Go sends "" as a key too
-            media_type, size = t.text(b"mediatype"), t.varint(b"size")
-            f.problems.extend(t.problems)
-        yield Image(ns, name, digest, media_type, size, _labels(f.buckets.get(b"labels")),
-                    f.time(b"createdat"), f.time(b"updatedat"), tuple(f.problems))
+            raw = _value(target, b"digest")
+            digest = _text(raw) if raw is not None else ""  # containerd sends "" as a key too
+            media_type, size = _str(target, b"mediatype"), _varint(target, b"size", what + ": target", problems)
+        yield Image(ns, name, digest, media_type, size, _labels(rec.get(b"labels")),
+                    _time(rec, b"createdat", what, problems), _time(rec, b"updatedat", what, problems),
+                    tuple(problems))
 
 
 def _containers(ns: str, bucket: bolt.Bucket | None) -> Iterator[Container]:
     if bucket is None:
         return
-    for key, rec in bucket.buckets():
+    for key, rec in bucket.subtrees():
         cid = _text(key)
-        f = _Fields(rec, f"container {cid}")
-        yield Container(ns, cid, f.text(b"image"), f.text(b"snapshotter"), f.text(b"snapshotKey"),
-                        _labels(f.buckets.get(b"labels")), f.time(b"createdat"), f.time(b"updatedat"),
-                        tuple(f.problems))
+        what = f"container {cid}"
+        problems: list[str] = []
+        yield Container(ns, cid, _str(rec, b"image"), _str(rec, b"snapshotter"), _str(rec, b"snapshotKey"),
+                        _labels(rec.get(b"labels")), _time(rec, b"createdat", what, problems),
+                        _time(rec, b"updatedat", what, problems), tuple(problems))
 
 
 def _snapshots(ns: str, bucket: bolt.Bucket | None) -> Iterator[Snapshot]:
@@ -293,73 +341,99 @@ def _snapshots(ns: str, bucket: bolt.Bucket | None) -> Iterator[Snapshot]:
         return
     for sn_key, per in bucket.buckets():
         snapshotter = _text(sn_key)
-        for key, rec in per.buckets():
+        for key, rec in per.subtrees():
             skey = _text(key)
-            f = _Fields(rec, f"snapshot {snapshotter}/{skey}")
-            yield Snapshot(ns, snapshotter, skey, f.text(b"name"), f.text(b"parent"),
-                           _keys(f.buckets.get(b"children")), _labels(f.buckets.get(b"labels")),
-                           f.time(b"createdat"), f.time(b"updatedat"), tuple(f.problems))
+            what = f"snapshot {snapshotter}/{skey}"
+            problems: list[str] = []
+            yield Snapshot(ns, snapshotter, skey, _str(rec, b"name"), _str(rec, b"parent"),
+                           _keys(rec.get(b"children")), _labels(rec.get(b"labels")),
+                           _time(rec, b"createdat", what, problems), _time(rec, b"updatedat", what, problems),
+                           tuple(problems))
 
 
 def _blobs(ns: str, bucket: bolt.Bucket | None) -> Iterator[Blob]:
+    """The hot loop over a big meta.db: one dict per record, fields decoded in place."""
     if bucket is None:
         return
-    for key, rec in bucket.buckets():
-        digest = _text(key)
-        f = _Fields(rec, f"blob {digest}")
-        yield Blob(ns, digest, f.varint(b"size"), _labels(f.buckets.get(b"labels")),
-                   f.time(b"createdat"), f.time(b"updatedat"), tuple(f.problems))
+    go_time_ns, go_varint, BoltError = bolt.go_time_ns, bolt.go_varint, bolt.BoltError
+    for key, rec in bucket.subtrees():
+        digest = key.decode("utf-8", "surrogateescape")
+        try:
+            size_raw, created, updated = rec.get(b"size"), rec.get(b"createdat"), rec.get(b"updatedat")
+            size = go_varint(size_raw) if size_raw else 0
+            created_ns = go_time_ns(created) if created else None
+            # most records were never updated: the same bytes need no second decoding
+            updated_ns = created_ns if updated == created else go_time_ns(updated) if updated else None
+            problems: tuple[str, ...] = ()
+        except (BoltError, TypeError, AttributeError):  # a damaged field: decode one by one, saying which
+            plist: list[str] = []
+            what = f"blob {digest}"
+            size = _varint(rec, b"size", what, plist)
+            created_ns = _time(rec, b"createdat", what, plist)
+            updated_ns = _time(rec, b"updatedat", what, plist)
+            problems = tuple(plist)
+        labels = rec.get(b"labels")
+        yield Blob(ns, digest, size, _labels(labels) if labels else {}, created_ns, updated_ns, problems)
 
 
 def _ingests(ns: str, bucket: bolt.Bucket | None, ingest_root: Path | None) -> Iterator[Ingest]:
     if bucket is None:
         return
-    for key, rec in bucket.buckets():
+    for key, rec in bucket.subtrees():
         ref = _text(key)
-        f = _Fields(rec, f"ingest {ref}")
-        raw_expire = f.values.get(b"expireat")
-        expire = f.time(b"expireat")
+        what = f"ingest {ref}"
+        problems: list[str] = []
+        raw_expire = rec.get(b"expireat")
+        expire_ns = _time(rec, b"expireat", what, problems)
+        expire = Timestamp.from_ns(expire_ns) if expire_ns is not None else None
         if raw_expire and expire is None:
-            f.problems.append(f"ingest {ref}: containerd's garbage collector stops with an error on this "
-                              "record (its expireat cannot be decoded)")
-        backend = f.values.get(b"ref") or b""
+            problems.append(f"ingest {ref}: containerd's garbage collector stops with an error on this "
+                            "record (its expireat cannot be decoded)")
+        backend = _value(rec, b"ref") or b""
         offset = None
         if ingest_root is not None and backend:
             data = ingest_root / hashlib.sha256(backend).hexdigest() / "data"
             try:
                 st = os.lstat(data)
-                offset = st.st_size if not os.path.islink(data) else None
+                offset = st.st_size if stat.S_ISREG(st.st_mode) else None
             except OSError:
                 offset = None
-        yield Ingest(ns, ref, _text(backend), expire, f.text(b"expected"), offset, tuple(f.problems))
+        yield Ingest(ns, ref, _text(backend), expire, _str(rec, b"expected"), offset, tuple(problems))
 
 
 def _leases(ns: str, bucket: bolt.Bucket | None) -> Iterator[Lease]:
     if bucket is None:
         return
-    for key, rec in bucket.buckets():
+    for key, rec in bucket.subtrees():
         lid = _text(key)
-        f = _Fields(rec, f"lease {lid}")
-        labels = _labels(f.buckets.get(b"labels"))
+        problems: list[str] = []
+        labels = _labels(rec.get(b"labels"))
         snaps: list[tuple[str, str]] = []
-        sbkt = f.buckets.get(b"snapshots")
+        sbkt = _sub(rec, b"snapshots")
         if sbkt is not None:
-            for sn, per in sbkt.buckets():
-                snaps.extend((_text(sn), _text(k)) for k, _v in per.items())
+            for sn, per in sbkt.items():
+                if isinstance(per, dict):
+                    snaps.extend((_text(sn), _text(k)) for k in per)
         expire_ns = None
         text = labels.get(LABEL_GC_EXPIRE)
         if text is not None:
             try:
                 expire_ns = parse_go_rfc3339(text)
             except ValueError as exc:
-                f.problems.append(f"lease {lid}: {LABEL_GC_EXPIRE} {exc}; containerd ignores the label, "
-                                  "so the lease never expires")
-        yield Lease(ns, lid, f.time(b"createdat"), labels, _keys(f.buckets.get(b"content")), tuple(snaps),
-                    _keys(f.buckets.get(b"ingests")), expire_ns, LABEL_GC_FLAT in labels, tuple(f.problems))
+                problems.append(f"lease {lid}: {LABEL_GC_EXPIRE} {exc}; containerd ignores the label, "
+                                "so the lease never expires")
+        created = _time(rec, b"createdat", f"lease {lid}", problems)
+        yield Lease(ns, lid, created, labels, _keys(rec.get(b"content")), tuple(snaps),
+                    _keys(rec.get(b"ingests")), expire_ns, LABEL_GC_FLAT in labels, tuple(problems))
 
 
 def read_metadata(meta: bolt.ContainerdMetadata, *, content_root: os.PathLike | str | None = None) -> Metadata:
     """Every namespace of an open ``meta.db`` (one pass each); ``content_root`` lets ingests tell their size."""
+    with paused_gc():
+        return _read_metadata(meta, content_root)
+
+
+def _read_metadata(meta: bolt.ContainerdMetadata, content_root: os.PathLike | str | None) -> Metadata:
     ingest_root = Path(content_root) / "ingest" if content_root is not None else None
     out = []
     for raw, nsb in meta.namespace_buckets():
@@ -367,9 +441,10 @@ def read_metadata(meta: bolt.ContainerdMetadata, *, content_root: os.PathLike | 
         parts: dict[bytes, bolt.Bucket] = dict(nsb.buckets())
         content = parts.get(b"content")
         cparts: dict[bytes, bolt.Bucket] = dict(content.buckets()) if content is not None else {}
+        nslabels = parts.get(b"labels")
         out.append(Namespace(
             name=name,
-            labels=_labels(parts.get(b"labels")),
+            labels=_labels(nslabels.tree()) if nslabels is not None else {},
             images=tuple(_images(name, parts.get(b"images"))),
             containers=tuple(_containers(name, parts.get(b"containers"))),
             leases=tuple(_leases(name, parts.get(b"leases"))),
@@ -387,14 +462,18 @@ def read_metadata(meta: bolt.ContainerdMetadata, *, content_root: os.PathLike | 
 def load_root(root: os.PathLike | str, *, allow_locked: bool = False) -> Metadata:
     """The records of the containerd root ``root`` (the directory holding ``io.containerd.metadata.v1.bolt``).
 
-    ``meta.db`` is copied first (:func:`store.bolt.open_metadata`); a running daemon's locked
-    file is refused unless ``allow_locked``, and even then only the copy is read.
+    ``meta.db`` is read once into memory, the private copy (:func:`store.bolt.read_private`); a
+    running daemon's locked file is refused unless ``allow_locked``, and the original is never
+    written or locked.
     """
     root = Path(root)
-    with bolt.open_metadata(root / METADATA_DB, allow_locked=allow_locked) as meta:
+    meta = bolt.ContainerdMetadata(bolt.read_private(root / METADATA_DB, allow_locked=allow_locked))
+    try:
         return read_metadata(meta, content_root=root / CONTENT_DIR)
+    finally:
+        meta.close()
 
 
-__all__ = ["Blob", "Container", "Image", "Ingest", "Lease", "Metadata", "Namespace", "Snapshot",
+__all__ = ["Blob", "Container", "Image", "Ingest", "Lease", "Metadata", "Namespace", "Snapshot", "paused_gc",
            "LABEL_GC_EXPIRE", "LABEL_GC_FLAT", "LABEL_GC_ROOT", "load_root", "parse_go_rfc3339",
            "read_metadata"]

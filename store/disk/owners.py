@@ -27,12 +27,14 @@ import hashlib
 import json
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 from .. import errors
 from ..containerd_root import CONTENT_DIR
+from ..timestamps import Timestamp
 from . import gc, metadata
 from . import snapshotter as snaps
 from .du import DiskUsage, usage_of_many
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 LABEL_UNCOMPRESSED = "containerd.io/uncompressed"
 LABEL_SNAPSHOT_REF = "containerd.io/snapshot.ref"
 LABEL_GC_REF_SNAPSHOT = "containerd.io/gc.ref.snapshot."
+LABEL_REF_NAME = "org.opencontainers.image.ref.name"  # an annotation, on a manifest or its descriptor
+LABEL_IMAGE_NAME = "io.containerd.image.name"
 _MAX_JSON = 8 << 20  # a manifest, index or config larger than this is not read
 
 # Snapshot and blob states (df, --prometheus), in the order they are decided.
@@ -80,6 +84,7 @@ class ImageInfo:
     blobs: set[str] = field(default_factory=set)  # digests the target reaches, present in the content store
     layers: list[list[Layer]] = field(default_factory=list)  # one list per manifest (platform)
     problems: list[str] = field(default_factory=list)
+    recorded: bool = True  # False: no image record names it (found as a top-level manifest or index)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class SnapshotRow:
     state: str = STATE_OTHER
     flags: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # the namespace's (meta.db) labels, as ctr shows them
+    times: tuple[Timestamp | None, Timestamp | None] | None = None  # the namespace's created/updated, if recorded
 
     def to_json(self) -> dict:
         rec = self.record
@@ -114,8 +120,8 @@ class SnapshotRow:
             "directory": str(self.directory),
             "labels": dict(self.labels),
             "backend_labels": dict(rec.labels) if rec else {},
-            "created": rec.created.isoformat_ns() if rec and rec.created else None,
-            "updated": rec.updated.isoformat_ns() if rec and rec.updated else None,
+            "created": _iso(self.times[0] if self.times else rec.created if rec else None),
+            "updated": _iso(self.times[1] if self.times else rec.updated if rec else None),
             "recorded_size": rec.size if rec else None,
             "recorded_inodes": rec.inodes if rec else None,
             "bytes": self.bytes,
@@ -139,10 +145,11 @@ class ImageSpace:
     total_bytes: int
     shared_bytes: int
     unique_bytes: int
+    recorded: bool = True
 
     def to_json(self) -> dict:
-        return {"namespace": self.namespace, "name": self.name, "blobs": self.blob_count,
-                "snapshots": self.snapshot_count, "total_bytes": self.total_bytes,
+        return {"namespace": self.namespace, "name": self.name, "recorded": self.recorded,
+                "blobs": self.blob_count, "snapshots": self.snapshot_count, "total_bytes": self.total_bytes,
                 "shared_bytes": self.shared_bytes, "unique_bytes": self.unique_bytes}
 
 
@@ -158,6 +165,7 @@ class PathOwner:
     containers: tuple[str, ...] = ()
     leases: tuple[str, ...] = ()
     inside: str = ""  # the path inside the snapshot's directory / the blob's file
+    ingests: tuple[str, ...] = ()  # "namespace/ref" of the ingest records whose directory it is
 
     def to_json(self) -> dict:
         snap = self.snapshot
@@ -167,6 +175,7 @@ class PathOwner:
             "blob": self.blob,
             "diff_id": snap.layer.diff_id if snap and snap.layer else None,
             "images": list(self.images), "containers": list(self.containers), "leases": list(self.leases),
+            "ingests": list(self.ingests),
         }
 
 
@@ -185,12 +194,18 @@ class Ownership:
         self.problems: list[str] = [v.error for v in self.views if v.error]
         self._present: dict[str, set[str]] = {}  # namespace -> digests it records
         self._json: dict[str, dict | None] = {}  # digest -> parsed JSON (configs are shared by tags)
+        self._blob_labels: dict[str, dict[str, Mapping[str, str]]] = {}  # namespace -> digest -> labels
         self.images: list[ImageInfo] = [self._image(ns.name, im.name, im.target_digest or "")
                                         for ns in self.meta.namespaces for im in ns.images]
+        for ns in self.meta.namespaces:
+            self.images += self._unrecorded_images(ns)
+        self.problems += [p for im in self.images for p in im.problems]
         self._own: dict[tuple[str, str], int] = {}  # (snapshotter, backend key or dir name) -> bytes
         self._rows: list[SnapshotRow] | None = None
         self._meta_snaps: set[tuple[str, str]] | None = None
         self._verdicts: dict[tuple[str, str, str], bool] | None = None
+        self._run: gc.DryRun | None = None
+        self._measured: set[str] = set()  # snapshotters whose directories are counted
 
     # -- images ------------------------------------------------------------------------------
 
@@ -206,10 +221,21 @@ class Ownership:
             return None
         path = self.content_root / "blobs" / alg / hexd
         try:
-            with open(path, "rb") as f:
-                data = f.read(_MAX_JSON + 1)
+            # O_NONBLOCK and the regular-file check: a FIFO planted as a blob must not hang the read
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return None  # not present: the image is not whole here, nothing to read
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                problems.append(f"{path} is not a regular file")
+                return None
+            with os.fdopen(os.dup(fd), "rb") as f:
+                data = f.read(_MAX_JSON + 1)
+        except OSError as exc:
+            problems.append(f"cannot read {path}: {exc.strerror or exc}")
+            return None
+        finally:
+            os.close(fd)
         if len(data) > _MAX_JSON:
             problems.append(f"{digest} is larger than {_MAX_JSON} bytes: not read as JSON")
             return None
@@ -255,9 +281,49 @@ class Ownership:
             if len(diff_ids) != len(layer_digests):
                 info.problems.append(f"image {name}: manifest {d} has {len(layer_digests)} layers, "
                                      f"its config {len(diff_ids)} diff IDs")
+            chains = chain_ids(diff_ids)
             info.layers.append([Layer(i, diff, layer_digests[i] if i < len(layer_digests) else "", chain)
-                                for i, (diff, chain) in enumerate(zip(diff_ids, chain_ids(diff_ids)))])
+                                for i, (diff, chain) in enumerate(zip(diff_ids, chains))])
+            # the unpacker labels the config with the top chain ID per snapshotter it unpacked to
+            for label, value in (self._labels(ns, cdigest) if isinstance(cdigest, str) else {}).items():
+                if label.startswith(LABEL_GC_REF_SNAPSHOT) and chains and value != chains[-1]:
+                    info.problems.append(f"image {name}: config {cdigest} has {label}={value}, but its diff IDs "
+                                         f"chain to {chains[-1]}")
         return info
+
+    def _unrecorded_images(self, ns: metadata.Namespace) -> list[ImageInfo]:
+        """Manifests and indexes that no image record and no other blob reaches (an image deleted
+        while a label or lease keeps its blobs), named by their annotations, else their digest."""
+        reached = set().union(*(im.blobs for im in self.images if im.namespace == ns.name))
+        referenced, tops = set(), []
+        for b in ns.blobs:
+            is_top = False
+            for k, v in b.labels.items():
+                if k.startswith("containerd.io/gc.ref.content."):
+                    referenced.add(v)
+                    is_top = is_top or k == "containerd.io/gc.ref.content.config" \
+                        or k.startswith("containerd.io/gc.ref.content.m.")
+            if is_top:
+                tops.append(b.digest)
+        out = []
+        for d in tops:
+            if d in referenced or d in reached:
+                continue
+            doc = self._read_json(d, []) or {}
+            names = [doc.get("annotations")] + [m.get("annotations") for m in doc.get("manifests") or []
+                                                if isinstance(m, dict)]
+            name = next((a[k] for a in names if isinstance(a, dict) for k in (LABEL_REF_NAME, LABEL_IMAGE_NAME)
+                         if isinstance(a.get(k), str)), d)
+            info = self._image(ns.name, f"{name} (no image record)", d)
+            info.recorded = False
+            out.append(info)
+        return out
+
+    def _labels(self, ns: str, digest: str) -> Mapping[str, str]:
+        if ns not in self._blob_labels:
+            space = self.meta.namespace(ns)
+            self._blob_labels[ns] = {b.digest: b.labels for b in space.blobs} if space else {}
+        return self._blob_labels[ns].get(digest, {})
 
     # -- snapshots ---------------------------------------------------------------------------
 
@@ -269,6 +335,7 @@ class Ownership:
 
     def _measure(self, view: snaps.SnapshotterView) -> None:
         """Every directory of ``view`` in one du run (hard links once across them)."""
+        self._measured.add(view.name)
         wanted: dict[str, tuple[str, str]] = {}
         for rec in view.records.values():
             if _measurable(rec):
@@ -289,11 +356,13 @@ class Ownership:
         # namespace key <-> backend key, from the metadata layer's records
         user_of: dict[tuple[str, str], tuple[str, str]] = {}  # (snapshotter, backend) -> (ns, key)
         labels_of: dict[tuple[str, str], Mapping[str, str]] = {}
+        times_of: dict[tuple[str, str], tuple[Timestamp | None, Timestamp | None]] = {}
         for ns in self.meta.namespaces:
             for s in ns.snapshots:
                 if s.name:
                     user_of[(s.snapshotter, s.name)] = (ns.name, s.key)
                     labels_of[(s.snapshotter, s.name)] = s.labels
+                    times_of[(s.snapshotter, s.name)] = (s.created_at, s.updated_at)
         by_chain: dict[tuple[str, str], list[tuple[str, Layer]]] = {}  # (ns, chain id) -> images, layer
         for im in self.images:
             for layers in im.layers:
@@ -315,7 +384,8 @@ class Ownership:
         for view in self.views:
             if not view.understood:
                 continue
-            self._measure(view)
+            if view.name not in self._measured:
+                self._measure(view)
             direct: dict[str, dict] = {}
             for rec in view.records.values():
                 ns_key = user_of.get((view.name, rec.key))
@@ -323,6 +393,9 @@ class Ownership:
                     ns_key = (parsed[0], parsed[2])
                 sns, key = ns_key if ns_key else ("", "")
                 owners = by_chain.get((sns, key), []) if sns and key else []
+                ref = labels_of.get((view.name, rec.key), {}).get(LABEL_SNAPSHOT_REF) or rec.labels.get(LABEL_SNAPSHOT_REF)
+                if not owners and sns and ref:
+                    owners = by_chain.get((sns, ref), [])  # a pull's unpacker labels the chain ID it made
                 direct[rec.key] = {
                     "ns": sns or None, "key": key or None,
                     "images": sorted({f"{sns}/{n}" for n, _l in owners}),
@@ -350,10 +423,10 @@ class Ownership:
                     state = STATE_IMAGE
                 elif rec.key in used_by_lease:
                     state = STATE_LEASE
-                elif d["ns"] and verdicts.get(("snapshot", d["ns"], f"{view.name}/{d['key']}")) is True:
-                    state = STATE_COLLECTABLE
-                elif d["ns"] and (d["ns"], f"{view.name}/{d['key']}") not in self._meta_snapshots():
+                elif d["ns"] is None or (d["ns"], f"{view.name}/{d['key']}") not in self._meta_snapshots():
                     state = STATE_ORPHAN  # the snapshotter has it, no namespace records it
+                elif verdicts.get(("snapshot", d["ns"], f"{view.name}/{d['key']}")) is True:
+                    state = STATE_COLLECTABLE
                 else:
                     state = STATE_OTHER
                 flags = list(rec.flags)
@@ -364,7 +437,7 @@ class Ownership:
                 rows.append(SnapshotRow(
                     view.name, rec, rec.directory, own, chain_bytes, d["ns"], d["key"],
                     tuple(d["images"]), tuple(d["containers"]), tuple(d["leases"]), d["layer"], state,
-                    tuple(flags), labels_of.get((view.name, rec.key), {})))
+                    tuple(flags), labels_of.get((view.name, rec.key), {}), times_of.get((view.name, rec.key))))
             for orphan in view.orphan_dirs:
                 own = self.own_bytes(view, orphan, "dir:" + orphan.name)
                 rows.append(SnapshotRow(view.name, None, orphan, own, own, state=STATE_ORPHAN,
@@ -378,17 +451,26 @@ class Ownership:
 
     def snapshot_bytes(self) -> dict[tuple[str, str], int]:
         """(snapshotter, backend key) -> own bytes, as :func:`.gc.dry_run` takes it."""
-        return {(r.snapshotter, r.record.key): r.bytes for r in self.snapshot_rows() if r.record is not None}
+        out: dict[tuple[str, str], int] = {}
+        for view in self.views:
+            if not view.understood:
+                continue
+            if view.name not in self._measured:
+                self._measure(view)
+            for rec in view.records.values():
+                out[(view.name, rec.key)] = self.own_bytes(view, rec.directory, rec.key) if _measurable(rec) else 0
+        return out
 
     def _gc_verdicts(self) -> dict[tuple[str, str, str], bool]:
         if self._verdicts is None:
-            run = gc.dry_run(self.meta)
-            self._verdicts = {(v.kind, v.namespace, v.id): v.collect for v in run.verdicts}
+            self._verdicts = {(v.kind, v.namespace, v.id): v.collect for v in self.dry_run().verdicts}
         return self._verdicts
 
     def dry_run(self) -> gc.DryRun:
-        """The gc dry run with snapshot sizes from this root's directories."""
-        return gc.dry_run(self.meta, snapshot_bytes=self.snapshot_bytes())
+        """The gc dry run with snapshot sizes from this root's directories (computed once)."""
+        if self._run is None:
+            self._run = gc.dry_run(self.meta, snapshot_bytes=self.snapshot_bytes())
+        return self._run
 
     # -- images' space -----------------------------------------------------------------------
 
@@ -418,7 +500,8 @@ class Ownership:
             total = sum(items.values())
             unique = sum(v for k, v in items.items() if users[k] == 1)
             out.append(ImageSpace(im.namespace, im.name, sum(1 for k in items if k[0] == "blob"),
-                                  sum(1 for k in items if k[0] == "snapshot"), total, total - unique, unique))
+                                  sum(1 for k in items if k[0] == "snapshot"), total, total - unique, unique,
+                                  im.recorded))
         return out
 
     # -- a host path -------------------------------------------------------------------------
@@ -451,7 +534,12 @@ class Ownership:
             images = tuple(sorted(f"{im.namespace}/{im.name}" for im in self.images if digest in im.blobs))
             return PathOwner(given, "blob", blob=digest, images=images, inside="/".join(parts[4:]))
         if len(parts) >= 3 and parts[0] == CONTENT_DIR and parts[1] == "ingest":
-            return PathOwner(given, "ingest", inside="/".join(parts[2:]))
+            # an ingest's directory is named by the sha256 of its backend ref "<namespace>/<n>/<ref>"
+            refs = tuple(sorted(f"{ns.name}/{i.ref}" for ns in self.meta.namespaces for i in ns.ingests
+                                if hashlib.sha256(i.backend_ref.encode()).hexdigest() == parts[2]))
+            leases = tuple(sorted(f"{ns.name}/{lease.id}" for ns in self.meta.namespaces for lease in ns.leases
+                                  if any(f"{ns.name}/{r}" in refs for r in lease.ingests)))
+            return PathOwner(given, "ingest", leases=leases, inside="/".join(parts[3:]), ingests=refs)
         raise errors.InvalidArgument(f"{path} is under the containerd root but not inside a snapshot, "
                                      "a blob or an ingest")
 
@@ -494,6 +582,10 @@ def snapshot_sizes(root: os.PathLike | str, meta: Metadata) -> dict[tuple[str, s
 def _measurable(rec: snaps.SnapshotRecord) -> bool:
     """A record whose directory can be counted: it exists, is not a symlink, and no other record shares it."""
     return not {snaps.MISSING_DIR, snaps.DIR_SYMLINK, snaps.BAD_ID} & set(rec.flags)
+
+
+def _iso(when: Timestamp | None) -> str | None:
+    return when.isoformat_ns() if when is not None else None
 
 
 def _relative(path: Path, root: Path) -> Path | None:

@@ -48,10 +48,10 @@ def blobctl(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def ctr_ls(daemon, ns: str) -> dict[str, tuple[str, str]]:
+def ctr_ls(daemon, ns: str, sn: str) -> dict[str, tuple[str, str]]:
     """``ctr snapshots ls``: key -> (parent, kind)."""
     rows = {}
-    for line in daemon.ctr("snapshots", "ls", namespace=ns).stdout.splitlines()[1:]:
+    for line in daemon.ctr("snapshots", "--snapshotter", sn, "ls", namespace=ns).stdout.splitlines()[1:]:
         parts = line.split()
         if parts:
             key, kind = parts[0], parts[-1].lower()
@@ -59,8 +59,8 @@ def ctr_ls(daemon, ns: str) -> dict[str, tuple[str, str]]:
     return rows
 
 
-def ctr_usage(daemon, ns: str) -> dict[str, int]:
-    out = daemon.ctr("snapshots", "usage", "-b", namespace=ns).stdout.splitlines()[1:]
+def ctr_usage(daemon, ns: str, sn: str) -> dict[str, int]:
+    out = daemon.ctr("snapshots", "--snapshotter", sn, "usage", "-b", namespace=ns).stdout.splitlines()[1:]
     return {p[0]: int(p[1]) for p in (line.split() for line in out) if p}
 
 
@@ -103,11 +103,26 @@ def world(daemon, tmp_path_factory):
     daemon.ctr("images", "import", str(a))
     daemon.ctr("images", "import", str(b))
     daemon.ctr("images", "import", str(b), namespace="other")
+    daemon.ctr("images", "import", "--snapshotter", "native", str(a), namespace="nat")
+    # in "nat" the image record goes, a gc.root label keeps its blobs and (through them) its snapshots
+    manifest_a = next(iter(describe_layout(a.parent / "layout").manifests.values()))
+    daemon.ctr("content", "label", manifest_a, "containerd.io/gc.root=keep", namespace="nat")
+    daemon.ctr("images", "rm", A, namespace="nat")
     daemon.ctr("containers", "create", A, "c1")
     layouts = {A: a.parent / "layout", B: b.parent / "layout"}
     chains = {name: chain_ids(config_of(layout)["rootfs"]["diff_ids"]) for name, layout in layouts.items()}
     daemon.ctr("snapshots", "prepare", "scratch", chains[A][-1])
-    live = {ns: (ctr_ls(daemon, ns), ctr_usage(daemon, ns)) for ns in ("default", "other")}
+    live = {(ns, sn): (ctr_ls(daemon, ns, sn), ctr_usage(daemon, ns, sn))
+            for ns, sn in (("default", "overlayfs"), ("other", "overlayfs"), ("nat", "native"))}
+    through = {}
+    for ns in ("default", "other", "nat"):
+        code, out, err = blobctl("-a", daemon.address, "-n", ns, "snapshots", "ls", "--json")
+        assert code == 0, err
+        through[ns] = json.loads(out)
+    code, out, err = blobctl("-a", daemon.address, "-n", "default", "df", "--json")
+    assert code == 0, err
+    live_df = json.loads(out)
+    live_blobs = len(daemon.content_digests("default"))
     code, _out, err = blobctl("--root", str(daemon.root), "snapshots", "ls")
     refused = (code, err)
     daemon.stop()
@@ -115,7 +130,7 @@ def world(daemon, tmp_path_factory):
     assert code == 0, err
     rows = json.loads(out)
     return {"root": daemon.root, "layouts": layouts, "chains": chains, "live": live, "rows": rows,
-            "refused": refused, "work": work}
+            "refused": refused, "work": work, "through": through, "live_df": (live_df, live_blobs)}
 
 
 def test_a_running_daemons_root_is_refused(world):
@@ -126,28 +141,30 @@ def test_a_running_daemons_root_is_refused(world):
 def test_records_equal_ctr_snapshots_ls(world):
     rows = [r for r in world["rows"] if r["kind"] != "orphan"]
     by_backend = {r["key"]: r for r in rows}
-    for ns, (ls, _usage) in world["live"].items():
+    for (ns, sn), (ls, _usage) in world["live"].items():
         ours = {}
         for r in rows:
-            if r["namespace"] != ns:
+            if (r["namespace"], r["snapshotter"]) != (ns, sn):
                 continue
             parent = by_backend[r["parent"]]["name"] if r["parent"] else ""
             ours[r["name"]] = (parent, r["kind"])
-        assert ours == ls, ns
+        assert ours == ls and ls, (ns, sn)
     assert all(r["flags"] == [] for r in rows if r["name"] != "scratch")
     assert {f for r in rows if r["name"] == "scratch" for f in r["flags"]} == {"active-unheld"}
     scratch = next(r for r in rows if r["name"] == "scratch")
     assert "containerd.io/gc.root" in scratch["labels"]  # ctr's label, from meta.db
-    assert all(Path(r["directory"]).parent == world["root"] / OVL / "snapshots" for r in rows)
+    assert all(Path(r["directory"]).parent == world["root"] / f"io.containerd.snapshotter.v1.{r['snapshotter']}"
+               / "snapshots" for r in rows)
 
 
 def test_sizes_equal_ctr_usage_and_gnu_du(world):
     rows = [r for r in world["rows"] if r["kind"] != "orphan"]
     for r in rows:
-        ns_usage = world["live"][r["namespace"]][1]
-        if r["kind"] != "view":  # a view's usage is recorded as 0, it has no upper directory of its own
-            # what containerd's usage counts is fs/ (the upper directory)
-            assert disk_usage(Path(r["directory"]) / "fs").bytes == ns_usage[r["name"]], r["name"]
+        ns_usage = world["live"][(r["namespace"], r["snapshotter"])][1]
+        # what containerd's usage counts is overlayfs' fs/ (the upper directory), native's whole directory
+        upper = Path(r["directory"]) / "fs" if r["snapshotter"] == "overlayfs" else Path(r["directory"])
+        if r["kind"] != "view":  # a view records 0
+            assert disk_usage(upper).bytes == ns_usage[r["name"]], r["name"]
         if r["kind"] == "committed":
             assert r["recorded_size"] == ns_usage[r["name"]]
         du = subprocess.run(["du", "-sxB1", r["directory"]], capture_output=True, text=True, check=True)
@@ -177,6 +194,11 @@ def test_chain_ids_and_owners(world):
     assert rows[("default", cb[1])]["images"] == [f"default/{B}"] and rows[("default", cb[1])]["state"] == "image"
     assert rows[("other", cb[1])]["images"] == [f"other/{B}"]
     assert rows[("other", ca[0])]["images"] == [f"other/{B}"]
+    # no record names the image in "nat" any more: its manifest does, by digest
+    manifest_a = next(iter(describe_layout(world["layouts"][A]).manifests.values()))
+    assert rows[("nat", ca[1])]["images"] == [f"nat/{manifest_a} (no image record)"]
+    assert rows[("nat", ca[0])]["images"] == [f"nat/{manifest_a} (no image record)"]
+    assert rows[("nat", ca[1])]["snapshotter"] == "native" and rows[("nat", ca[1])]["state"] == "image"
     assert rows[("default", "c1")]["containers"] == ["default/c1"] and rows[("default", "c1")]["images"] == []
     assert rows[("default", "c1")]["state"] == "in_use"
     layer = rows[("default", ca[1])]["layer"]
@@ -228,13 +250,15 @@ def test_orphans_on_a_stopped_copy(world):
     assert got["999"]["bytes"] >= 20000
     assert "missing-dir" in got[gone["id"]]["flags"] and got[gone["id"]]["state"] == "orphan"
     code, out, err = blobctl("--root", str(copy), "df", "--json")
-    assert code == 0, err
+    assert code == 0 and err == "", err  # no warning: every config's gc.ref.snapshot label is its chain ID
     doc = json.loads(out)
     states = {(s["kind"], s["state"]): s for s in doc["states"]}
     assert states[("snapshot", "orphan")]["count"] == 2
     assert states[("snapshot", "orphan")]["bytes"] >= 20000
     names = {(i["namespace"], i["name"]): i for i in doc["images"]}
-    assert set(names) == {("default", A), ("default", B), ("other", B)}
+    manifest_a = next(iter(describe_layout(world["layouts"][A]).manifests.values()))
+    assert set(names) == {("default", A), ("default", B), ("other", B), ("nat", f"{manifest_a} (no image record)")}
+    assert [i["recorded"] for i in names.values()] == [i["namespace"] != "nat" for i in names.values()]
     for i in names.values():
         assert i["total_bytes"] == i["shared_bytes"] + i["unique_bytes"] and i["shared_bytes"] > 0
     blobs = {p.name for p in (copy / "io.containerd.content.v1.content" / "blobs" / "sha256").iterdir()}
@@ -245,3 +269,30 @@ def test_orphans_on_a_stopped_copy(world):
     assert f'blobscope_disk_bytes{{root="{copy}",kind="snapshot",state="orphan"}} ' \
            f'{states[("snapshot", "orphan")]["bytes"]}' in out
 
+
+
+def test_through_the_daemon_the_same_rows(world):
+    offline = {(r["namespace"], r["snapshotter"], r["name"]): r for r in world["rows"] if r["kind"] != "orphan"}
+    by_backend = {r["key"]: r for r in world["rows"] if r["kind"] != "orphan"}
+    seen = set()
+    for ns, rows in world["through"].items():
+        for r in rows:
+            ls, usage = world["live"][(ns, r["snapshotter"])]
+            assert (r["parent"] or "", r["kind"]) == ls[r["name"]]
+            assert r["bytes"] == usage[r["name"]]
+            off = offline[(ns, r["snapshotter"], r["name"])]
+            parent = by_backend[off["parent"]]["name"] if off["parent"] else None
+            assert (r["kind"], r["parent"], r["labels"], r["created"]) == \
+                (off["kind"], parent, off["labels"], off["created"])
+            seen.add((ns, r["snapshotter"], r["name"]))
+    assert seen == set(offline)
+
+
+def test_df_through_the_daemon(world):
+    doc, blobs = world["live_df"]
+    assert doc["namespace"] == "default" and doc["content"]["count"] == blobs
+    ls, usage = world["live"][("default", "overlayfs")]
+    (ovl,) = [s for s in doc["snapshots"]["snapshotters"] if s["name"] == "overlayfs"]
+    assert ovl["count"] == len(ls) and ovl["bytes"] == sum(usage.values())
+    assert ovl["kinds"] == {"committed": 3, "active": 2}
+    assert doc["leases"]["count"] == 0

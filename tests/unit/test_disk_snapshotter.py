@@ -181,3 +181,12 @@ def test_owner_of_a_path_outside_the_root_is_one_line(tmp_path):
     for path in ("/etc/passwd", str(root / ".." / "elsewhere"), str(root / "io.containerd.metadata.v1.bolt")):
         code, out, err = run("--root", str(root), "owner", path)
         assert code == 1 and out == "" and err.count("\n") == 1, (path, err)
+
+
+@pytest.mark.parametrize("command", [["snapshots", "ls"], ["df"], ["owner", "x"]])
+def test_a_damaged_meta_db_is_one_line_and_exit_1(tmp_path, command):
+    root = make_root(tmp_path, [{"key": "default/1/a", "id": 1, "kind": "committed"}], ["1"])
+    meta = root / "io.containerd.metadata.v1.bolt" / "meta.db"
+    meta.write_bytes(os.urandom(3 * 4096))
+    code, out, err = run("--root", str(root), *command)
+    assert code == 1 and out == "" and err.count("\n") == 1 and "meta.db" in err, err
