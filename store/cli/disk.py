@@ -115,6 +115,12 @@ def _why_arguments(p):
     p.add_argument("what", metavar="DIGEST|SNAPSHOTTER/KEY|LEASE|INGEST",
                    help="a blob digest, a snapshot as <snapshotter>/<key>, a lease id or an ingest ref")
     p.add_argument("--json", action="store_true", help="print the matching records as a JSON list")
+    p.add_argument("--all", action="store_true",
+                   help=f"show the chain from every root that keeps it (default: the first {WHY_ROOTS})")
+
+
+#: How many roots ``why`` shows a chain from, without --all.
+WHY_ROOTS = 10
 
 
 @command("why", help="say what keeps a blob, snapshot, lease or ingest alive (containerd's GC rules)",
@@ -135,10 +141,13 @@ def _why(args, ctx: Context) -> int:
         where = f"namespace {only}" if only else "any namespace"
         raise CliError(f"no blob, snapshot, lease or ingest is named {humanfmt.printable(args.what)!r} in {where} "
                        f"of {root}")
+    limit = None if args.all else WHY_ROOTS + 1  # one more than shown tells that there are more
+    chains = [run.every_chain(v, limit=limit) for v in found]
     if args.json:
-        ctx.json([v.as_json() for v in found])
+        ctx.json([dict(v.as_json(), chains=[list(c) for c in (cs if args.all else cs[:WHY_ROOTS])])
+                  for v, cs in zip(found, chains)])
         return 0
-    for i, v in enumerate(found):
+    for i, (v, every) in enumerate(zip(found, chains)):
         if i:
             ctx.print()
         head = f"{v.kind} {humanfmt.printable(v.id)} (namespace {humanfmt.printable(v.namespace)}, {humanfmt.size(v.bytes)})"
@@ -148,6 +157,17 @@ def _why(args, ctx: Context) -> int:
             ctx.print(f"{head}: alive")
             for n, step in enumerate(v.why, 1):
                 ctx.print(f"  {n}. {step}")
+            truncated = not args.all and len(every) > WHY_ROOTS
+            others = [c for c in (every if args.all else every[:WHY_ROOTS]) if c[0] != v.why[0]]
+            if others:
+                count = f"{len(others)} other root{'s' if len(others) != 1 else ''}" + (" (and more)" if truncated else "")
+                ctx.print(f"  also kept by {count}; all of them must go before it is collected:")
+                for chain in others:
+                    ctx.print(f"  - {chain[0]}")
+                    for n, step in enumerate(chain[1:], 2):
+                        ctx.print(f"      {n}. {step}")
+                if truncated:
+                    ctx.print("  (--all shows every root)")
         for p in v.problems:
             ctx.print(f"  warning: {humanfmt.printable(p)}")
     return 0

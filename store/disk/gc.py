@@ -54,7 +54,7 @@ CONTENT, SNAPSHOT, LEASE, INGEST = 1, 2, 5, 6
 FLAT = 0x20
 _TYPE_MASK = 0x1F
 # Sources of edges that are not collectable records themselves.
-_IMAGE, _CONTAINER = 100, 101
+IMAGE, CONTAINER = 100, 101
 
 KINDS = ("blob", "snapshot", "lease", "ingest")
 _KIND_OF_TYPE = {CONTENT: "blob", SNAPSHOT: "snapshot", LEASE: "lease", INGEST: "ingest"}
@@ -92,6 +92,7 @@ class DryRun:
     #: bytes the pass would free on disk: blobs no namespace keeps (nor an ingest expects),
     #: backend snapshots no namespace keeps, and collected ingests' data
     reclaimable_bytes: int = 0
+    marks: "Marks | None" = field(default=None, repr=False)  # the walk, for every_chain()
     _index: dict[tuple[str, str, str], Verdict] = field(default_factory=dict, repr=False)
 
     def verdict(self, kind: str, namespace: str, id: str) -> Verdict | None:
@@ -102,6 +103,13 @@ class DryRun:
     def find(self, id: str, *, namespace: str | None = None) -> list[Verdict]:
         """Every verdict whose id is ``id`` (any kind), in ``namespace`` or all."""
         return [v for v in self.verdicts if v.id == id and (namespace is None or v.namespace == namespace)]
+
+    def every_chain(self, verdict: Verdict, *, limit: int | None = None) -> list[tuple[str, ...]]:
+        """A shortest chain from each root that keeps ``verdict``'s record (see :meth:`Marks.every_chain`)."""
+        if self.marks is None or verdict.collect:
+            return []
+        with paused_gc():
+            return self.marks.every_chain(_TYPE_OF_KIND[verdict.kind], verdict.namespace, verdict.id, limit=limit)
 
     def totals(self) -> dict[str, dict[str, int]]:
         """Per kind: count and bytes of records collected and kept (bytes as each record counts them)."""
@@ -177,7 +185,7 @@ class Graph:
                     if self.lease_alive(lease, now_ns):
                         yield (LEASE, n, lease.id)
             for im in ns.images:
-                yield (_IMAGE, n, im.name)
+                yield (IMAGE, n, im.name)
             for ing in ns.ingests:
                 if ing.expire_at is not None and ing.expire_at.ns >= now_ns:
                     yield (INGEST, n, ing.ref)
@@ -185,7 +193,7 @@ class Graph:
                 if b.labels and LABEL_GC_ROOT in b.labels:
                     yield (CONTENT, n, b.digest)
             for c in ns.containers:
-                yield (_CONTAINER, n, c.id)
+                yield (CONTAINER, n, c.id)
             for s in ns.snapshots:
                 if s.labels and LABEL_GC_ROOT in s.labels:
                     yield (SNAPSHOT, n, s.id)
@@ -240,11 +248,11 @@ class Graph:
             out += [((SNAPSHOT | flat, ns, f"{sn}/{k}"), HELD) for sn, k in lease.snapshots]
             out += [((INGEST, ns, r), HELD) for r in lease.ingests]
             return out
-        if t == _IMAGE:
+        if t == IMAGE:
             im = self.images[ns][key]
             out = [((CONTENT, ns, im.target_digest), TARGET)] if im.target_digest is not None else []
             return out + self._label_refs(ns, im.labels) if im.labels else out
-        if t == _CONTAINER:
+        if t == CONTAINER:
             c = self.containers[ns][key]
             out = [((SNAPSHOT, ns, f"{c.snapshotter}/{c.snapshot_key}"), SNAPSHOT_KEY)] if c.snapshotter else []
             return out + self._label_refs(ns, c.labels) if c.labels else out
@@ -292,9 +300,9 @@ class Graph:
         if prev is None:
             if t == LEASE:
                 return f"lease {_p(key)} ({_expiry_text(self.leases[ns][key])})"
-            if t == _IMAGE:
+            if t == IMAGE:
                 return f"image {_p(key)}"
-            if t == _CONTAINER:
+            if t == CONTAINER:
                 return f"container {_p(key)}"
             if t == INGEST:
                 expire = self.ingests[ns][key].expire_at
@@ -340,6 +348,57 @@ class Marks:
         """The steps from a root to the record, or None when it was not reached."""
         node = self.first.get((t, ns, key))
         return None if node is None else self._chain(node)
+
+    def every_chain(self, t: int, ns: str, key: str, *, limit: int | None = None) -> list[tuple[str, ...]]:
+        """A shortest chain from *each* root that keeps the record (nearest roots first), at most ``limit``.
+
+        What an operator must remove to free the record: every one of these roots (or a link of
+        its chain).
+        """
+        return [chain for _root, chain in self.roots_keeping(t, ns, key, limit=limit)]
+
+    def roots_keeping(self, t: int, ns: str, key: str, *, limit: int | None = None
+                      ) -> list[tuple[Node, tuple[str, ...]]]:
+        """(root node, its shortest chain to the record) for every root that reaches the record.
+
+        One backward walk from the record over the edges among reached nodes of its namespace
+        (references never cross namespaces).  Root nodes are ``(LEASE, ns, id)``, ``(IMAGE, ns,
+        name)``, ``(CONTAINER, ns, id)``, ``(INGEST, ns, ref)`` (its own expiry) and ``(CONTENT |
+        SNAPSHOT, ns, key)`` (a gc.root label).
+        """
+        if (t, ns, key) not in self.first:
+            return []
+        via, refs = self.via, self.graph.refs
+        rev: dict[Node, list[tuple[Node, int | str]]] = {}
+        for u in via:
+            if u[1] != ns:
+                continue
+            for v, how in refs(u):
+                if v in via:
+                    rev.setdefault(v, []).append((u, how))
+        targets = [n for n in ((t, ns, key), (t | FLAT, ns, key)) if n in via]
+        toward: dict[Node, tuple[Node, int | str] | None] = {n: None for n in targets}
+        queue = deque(targets)
+        roots: list[Node] = []
+        while queue:
+            v = queue.popleft()
+            if via[v][0] is None:
+                roots.append(v)
+            for u, how in rev.get(v, ()):
+                if u not in toward:
+                    toward[u] = (v, how)
+                    queue.append(u)
+        out: list[tuple[Node, tuple[str, ...]]] = []
+        for root in roots[:limit]:
+            steps = [self.graph.describe(root, None, ROOT)]
+            at = root
+            nxt = toward[at]
+            while nxt is not None:
+                steps.append(self.graph.describe(nxt[0], at, nxt[1]))
+                at = nxt[0]
+                nxt = toward[at]
+            out.append((root, tuple(steps)))
+        return out
 
     def _chain(self, node: Node) -> tuple[str, ...]:
         steps = self._steps
@@ -415,7 +474,7 @@ def _dry_run(meta: Metadata, now: int, snapshot_bytes: Mapping[tuple[str, str], 
                     problems.extend(rec.problems)
     reclaim += sum(size for d, size in gone_digests.items() if d not in kept_digests)
     reclaim += sum(size for k, size in gone_backends.items() if k not in kept_backends)
-    return DryRun(verdicts, now, problems, reclaim)
+    return DryRun(verdicts, now, problems, reclaim, marks)
 
 
 @dataclass(frozen=True)
@@ -482,4 +541,4 @@ def _lease_usage(meta: Metadata, now: int, snapshot_bytes: Mapping[tuple[str, st
     return out
 
 
-__all__ = ["CONTAINERD_VERSION", "DryRun", "Graph", "LeaseUse", "Marks", "Verdict", "KINDS", "dry_run", "lease_usage"]
+__all__ = ["CONTAINERD_VERSION", "CONTENT", "SNAPSHOT", "LEASE", "INGEST", "IMAGE", "CONTAINER", "DryRun", "Graph", "LeaseUse", "Marks", "Verdict", "KINDS", "dry_run", "lease_usage"]

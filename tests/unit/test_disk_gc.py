@@ -313,3 +313,27 @@ def test_go_rfc3339_values():
     assert parse_go_rfc3339("2026-06-01T12:00:00Z") == Timestamp.from_datetime(
         Timestamp.fromisoformat("2026-06-01T12:00:00+00:00")).ns
     assert parse_go_rfc3339("0001-01-01T00:00:00Z") == -62135596800 * 10**9
+
+
+def test_every_root_that_keeps_a_record_with_its_shortest_chain():
+    # L0 is shared by two images' manifests, listed by a lease, and the flat lease holds the
+    # manifest of a third image (flat: its label to L0 does not count).
+    m2, m3 = LOOSE, CFG
+    ns = Namespace(NS, images=(Image(NS, "a", MAN, "", 1), Image(NS, "b", m2, "", 1), Image(NS, "c", IDX, "", 1)),
+                   leases=(lease("hold", content=[L0]), lease("flat", content=[m3], flat=True)),
+                   blobs=(Blob(NS, MAN, 1, {"containerd.io/gc.ref.content.l.0": L0}),
+                          Blob(NS, m2, 1, {"containerd.io/gc.ref.content.l.0": L0}),
+                          Blob(NS, m3, 1, {"containerd.io/gc.ref.content.l.0": L0}),
+                          Blob(NS, IDX, 1, {"containerd.io/gc.ref.content.m.0": m2}),
+                          blob(L0, 100), blob(L1, 5)))
+    run = gc.dry_run(model(ns), now_ns=NOW)
+    v = run.verdict("blob", NS, L0)
+    every = run.every_chain(v)
+    assert [c[0] for c in every] == ["lease hold (no expiry)", "image a", "image b", "image c"]
+    assert every[0] == ("lease hold (no expiry)", f"content {L0} (held by the lease)")
+    assert every[3] == ("image c", f"content {IDX} (the image's target)",
+                        f"content {m2} via label containerd.io/gc.ref.content.m.0",
+                        f"content {L0} via label containerd.io/gc.ref.content.l.0")
+    assert v.why == every[0]  # the dry run's chain is one of the shortest
+    assert run.every_chain(v, limit=2) == every[:2]
+    assert run.every_chain(run.verdict("blob", NS, L1)) == []  # collected: no chain at all

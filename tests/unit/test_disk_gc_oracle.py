@@ -184,6 +184,73 @@ def test_what_only_a_lease_keeps_is_what_containerd_drops_without_it(oracle, tmp
     assert nonzero >= 10  # the leases in these models do hold things alone
 
 
+def _without_roots(model: list[dict], roots, now: int) -> list[dict]:
+    """``model`` with the given root nodes taken away (lease, image, container deleted; gc.root
+    label removed; an ingest's expiry moved into the past)."""
+    out = json.loads(json.dumps(model))
+    for t, ns, key in roots:
+        (m,) = [x for x in out if x["name"] == ns]
+        if t == gc.LEASE:
+            m["leases"] = [x for x in m["leases"] if x["id"] != key]
+        elif t == gc.IMAGE:
+            m["images"] = [x for x in m["images"] if x["name"] != key]
+        elif t == gc.CONTAINER:
+            m["containers"] = [x for x in m["containers"] if x["id"] != key]
+        elif t == gc.INGEST:
+            for x in m["ingests"]:
+                if x["ref"] == key:
+                    x["expireat"] = now - DAY
+        elif t == gc.CONTENT:
+            for x in m["blobs"]:
+                if x["digest"] == key:
+                    x["labels"].pop("containerd.io/gc.root")
+        elif t == gc.SNAPSHOT:
+            for x in m["snapshots"]:
+                if f"{x['snapshotter']}/{x['key']}" == key:
+                    x["labels"].pop("containerd.io/gc.root")
+        else:
+            raise AssertionError(f"unexpected root {t, ns, key}")
+    return out
+
+
+def test_every_root_that_keeps_a_record_is_named(oracle, tmp_path):
+    """For a kept record, containerd collects it once all the roots that why names are gone, and
+    keeps it while any single one of them stays."""
+    rng = random.Random(5)
+    now = time.time_ns()
+    cases, variants = [], []
+    while len(cases) < 40:
+        model = _random_model(rng, now)
+        gen = tmp_path / f"probe{len(cases)}"
+        subprocess.run([str(oracle), "write", str(gen)], input=json.dumps([model]).encode(), check=True,
+                       capture_output=True, timeout=60)
+        with bolt.ContainerdMetadata(bolt.BoltDB(gen / "0" / "meta.db")) as meta:
+            run = gc.dry_run(read_metadata(meta), now_ns=now)
+        kept = [v for v in run.verdicts if not v.collect and v.kind != "lease"]
+        if not kept:
+            continue
+        v = rng.choice(kept)
+        assert run.marks is not None
+        roots = [r for r, _chain in run.marks.roots_keeping(gc._TYPE_OF_KIND[v.kind], v.namespace, v.id)]
+        assert roots and run.every_chain(v)[0][0] == run.marks.graph.describe(roots[0], None, gc.ROOT)
+        keep_one = rng.choice(roots)
+        cases.append((v, len(roots)))
+        variants += [_without_roots(model, roots, now),
+                     _without_roots(model, [r for r in roots if r != keep_one], now)]
+    work = tmp_path / "variants"
+    subprocess.run([str(oracle), "write", str(work)], input=json.dumps(variants).encode(), check=True,
+                   capture_output=True, timeout=300)
+    out = subprocess.run([str(oracle), "gc", str(work), str(len(variants))], check=True, capture_output=True,
+                         timeout=300)
+    left = [r["left"] for r in json.loads(out.stdout)]
+    for i, (v, n) in enumerate(cases):
+        gone_all = v.id not in left[2 * i].get(v.namespace, {}).get(v.kind, [])
+        kept_one = v.id in left[2 * i + 1].get(v.namespace, {}).get(v.kind, [])
+        assert gone_all, f"{v.kind} {v.namespace} {v.id} survived without its {n} roots: {variants[2 * i]}"
+        assert kept_one, f"{v.kind} {v.namespace} {v.id} was collected though one of its roots stayed"
+    assert max(n for _v, n in cases) > 1  # some records have several roots
+
+
 def test_dry_run_agrees_with_containerds_own_gc(oracle, tmp_path):
     judged = _run_scenarios(oracle, tmp_path, seed=20261207, count=60)
     assert judged > 1000  # the scenarios are not empty

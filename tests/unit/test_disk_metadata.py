@@ -182,6 +182,20 @@ def test_cli_outputs(oracle, tmp_path, capsys, monkeypatch):
         "  1. image x:1",
         f"  2. content {D2} via label containerd.io/gc.ref.content.extra",
     ]
+    assert main(["--root", str(root), "why", "overlayfs/base"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines() == [
+        "snapshot overlayfs/base (namespace default, 0 Bytes): alive",
+        "  1. lease l1 (expires 2999-01-01T00:00:00Z)",
+        "  2. snapshot overlayfs/base (held by the lease)",
+        "  also kept by 1 other root; all of them must go before it is collected:",
+        "  - container c1",
+        "      2. snapshot overlayfs/c1 (the container's snapshotKey)",
+        "      3. snapshot overlayfs/base (parent)",
+    ]
+    assert main(["--root", str(root), "why", "--json", "overlayfs/base"]) == 0
+    (row,) = json.loads(capsys.readouterr()[0])
+    assert [c[0] for c in row["chains"]] == ["lease l1 (expires 2999-01-01T00:00:00Z)", "container c1"]
     assert main(["--root", str(root), "why", D1]) == 0
     out, _ = capsys.readouterr()
     assert "namespace other, 10 Bytes): collectable by the next GC pass" in out
