@@ -792,6 +792,7 @@ class MainWindow(QMainWindow):
             self.ctx.settings.setValue("mainWindow/splitter", self.main_splitter.saveState())
             self.ctx.settings.sync()
         self.classify_timer.stop()
+        self.disk_tab.stop()
         self.sources_ui.shutdown()
         self.watcher.stop()
         self.scanner.stop()

@@ -44,6 +44,7 @@ class DiskTab(QWidget):
         self.setObjectName("diskTab")
         self._runner = runner
         self._layout_job: Job | None = None
+        self._stopped = False
         self.tree: DiskTree | None = None
 
         self.status = QLabel(self)
@@ -145,7 +146,7 @@ class DiskTab(QWidget):
         the tree it replaces is taken apart on the job runner."""
         keep = self.current_node()
         old, self.tree = self.tree, tree
-        if old is not None and old is not tree:
+        if old is not None and old is not tree and not self._stopped:
             self._runner.start("disk tree teardown", lambda job: old.dispose())
         self.details.set_tree(tree)
         self.model.set_tree(tree)
@@ -192,9 +193,16 @@ class DiskTab(QWidget):
         self.nodeSelected.emit(node)
 
     # ------------------------------------------------------------------ treemap pictures
+    def stop(self) -> None:
+        """The window closes: no more pictures (the runner is being waited for)."""
+        self._stopped = True
+        self.treemap.stop()
+        if self._layout_job is not None:
+            self._layout_job.cancel()
+
     def _lay_out(self, width: int, height: int) -> None:
         tree = self.tree
-        if tree is None:
+        if tree is None or self._stopped:
             return
         if self._layout_job is not None:
             self._layout_job.cancel()

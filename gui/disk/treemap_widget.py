@@ -68,6 +68,10 @@ class TreemapWidget(QWidget):
             self.selected = node
             self.update()
 
+    def stop(self) -> None:
+        self._timer.stop()
+        self._timer.timeout.disconnect(self._want_layout)
+
     def _want_layout(self) -> None:
         if self.root is not None and self.width() > 0 and self.height() > 0:
             self.layoutWanted.emit(self.width(), self.height())

@@ -51,7 +51,9 @@ def _disk_tab(qtbot, win):
     win.disk.treeShown.connect(lambda complete: analysed.append(complete))
     with qtbot.waitSignal(win.disk_tab.pictureReady, timeout=60000):
         win.view_tabs.setCurrentWidget(win.disk_tab)
+        assert win.disk_tab.progress.isVisible()
         qtbot.waitUntil(lambda: True in analysed, timeout=60000)
+    assert analysed == [False, True]  # content first, then the snapshots once du is done
     qtbot.waitUntil(lambda: win.disk_tab.treemap.picture is not None
                     and win.disk_tab.treemap.root is win.disk_tab.tree.root, timeout=30000)
     return win.disk_tab
@@ -103,6 +105,7 @@ def test_disk_tab_on_a_stopped_root_made_by_a_real_daemon(qtbot, make_window, tm
         tab = _disk_tab(qtbot, win)
         tree = tab.tree
         assert tree.complete
+        assert not tab.progress.isVisible()
         qtmodeltester.check(tab.model)
         assert "read-only" in tab.notice.text()
 

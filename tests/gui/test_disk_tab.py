@@ -149,3 +149,31 @@ def test_the_tab_on_a_plain_store_shows_its_content(qtbot, make_window, store):
     win.view_tabs.setCurrentIndex(0)
     assert win.details.isVisible()
     wait_jobs(qtbot, win)
+
+
+def test_analyse_again_and_another_store_drops_the_stale_result(qtbot, make_window, store, tmp_path):
+    from store import LocalStore
+    first = add_blob(store, b"first store " * 1000)
+    win = make_window(store.root)
+    shown = []
+    win.disk.treeShown.connect(shown.append)
+    with qtbot.waitSignal(win.disk.treeShown, timeout=20000):
+        win.view_tabs.setCurrentWidget(win.disk_tab)
+    assert win.disk_tab.tree.find(f"blob:{first}") is not None
+    # F6 measures again: a blob added since is in the new tree
+    added = add_blob(store, b"added later " * 1000)
+    assert win.action_map["actionAnalyseDisk"].isEnabled()
+    with qtbot.waitSignal(win.disk.treeShown, timeout=20000):
+        win.action_map["actionAnalyseDisk"].trigger()
+    assert win.disk_tab.tree.find(f"blob:{added}") is not None
+    # another store while an analysis of this one runs: only the other store's tree is shown
+    other = LocalStore(tmp_path / "other")
+    theirs = add_blob(other, b"the other store " * 1000)
+    win.disk.start()
+    with qtbot.waitSignal(win.storeOpened, timeout=20000):
+        win.open_store(str(other.root))
+    qtbot.waitUntil(lambda: win.disk_tab.tree is not None and win.disk_tab.tree.find(f"blob:{theirs}") is not None,
+                    timeout=20000)
+    wait_jobs(qtbot, win)
+    assert win.disk_tab.tree.find(f"blob:{first}") is None
+    assert win.disk_tab.tree.root.name == str(other.root)
