@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from ..jobs import Job, JobRunner
 
 log = logging.getLogger(__name__)
+
+TEARDOWN_DELAY_MS = 2000
 
 
 class DiskTab(QWidget):
@@ -147,7 +149,9 @@ class DiskTab(QWidget):
         keep = self.current_node()
         old, self.tree = self.tree, tree
         if old is not None and old is not tree and not self._stopped:
-            self._runner.start("disk tree teardown", lambda job: old.dispose())
+            # later, not beside the new tree's first picture: two Python workers at once make
+            # the GUI thread wait longer for the GIL
+            QTimer.singleShot(TEARDOWN_DELAY_MS, self, lambda: self._tear_down(old))
         self.details.set_tree(tree)
         self.model.set_tree(tree)
         self.treemap.set_selected(None)
@@ -191,6 +195,10 @@ class DiskTab(QWidget):
         self.treemap.set_selected(node)
         self.details.show_node(node)
         self.nodeSelected.emit(node)
+
+    def _tear_down(self, old: DiskTree) -> None:
+        if not self._stopped:
+            self._runner.start("disk tree teardown", lambda job: old.dispose())
 
     # ------------------------------------------------------------------ treemap pictures
     def stop(self) -> None:

@@ -134,7 +134,7 @@ def render(root: DiskNode, width: int, height: int, font: QFont, *, dpr: float =
             if what != MORE:
                 pic.where[node] = i
         for k, (x, y, w, h, node, what) in enumerate(rects):
-            if not k % 128:
+            if not k % 32:
                 if cancelled():
                     break
                 time.sleep(0)
