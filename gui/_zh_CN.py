@@ -381,6 +381,7 @@ ZH_CN = {
     'Disk': '磁盘',
     'Disk treemap': '磁盘矩形树图',
     'and {n} more': '以及另外 {n} 个',
+    'Kept by {n} roots; every one must go before it can be collected:': '被 {n} 个根保留；必须全部移除后它才能被回收：',
 }
 
 

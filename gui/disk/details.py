@@ -132,6 +132,21 @@ class DiskDetails(QWidget):
         else:
             self.why_title.setText("")
 
+    def show_roots(self, node: DiskNode, chains: list[tuple[str, ...]]) -> None:
+        """Every root that keeps ``node`` (a worker found them): each one must go before the next
+        garbage collection frees it.  Dropped when another node is shown by now."""
+        if node is not self.node or len(chains) < 2:
+            return
+        header = QListWidgetItem(self.tr("Kept by {n} roots; every one must go before it can be collected:")
+                                 .format(n=len(chains)))
+        header.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = header.font()
+        font.setBold(True)
+        header.setFont(font)
+        self.chain.addItem(header)
+        for chain in chains:
+            self._add_link("• " + chain[0], link_target(chain[0], node.why_namespace))
+
     def _add_link(self, text: str, ident: str | None) -> None:
         item = QListWidgetItem(text)
         item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
@@ -148,6 +163,11 @@ class DiskDetails(QWidget):
         ident = item.data(IDENT_ROLE)
         if ident:
             self.linkActivated.emit(ident)
+
+    def roots(self) -> list[str]:
+        """The roots listed below the chain (without their bullets)."""
+        texts = [self.chain.item(i).text() for i in range(self.chain.count())]
+        return [t[2:] for t in texts if t.startswith("• ")]
 
     def links(self) -> list[tuple[str, str | None]]:
         """The chain as shown: (text, ident or None) per link."""

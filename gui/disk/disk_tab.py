@@ -35,17 +35,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TEARDOWN_DELAY_MS = 2000
+MAX_ROOTS = 50  # roots listed under a why chain
 
 
 class DiskTab(QWidget):
     nodeSelected = Signal(object)  # the DiskNode now selected (None: nothing)
     pictureReady = Signal()        # a treemap picture of the current tree is shown
+    rootsShown = Signal()          # every root keeping the selected item is listed
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("diskTab")
         self._runner = runner
         self._layout_job: Job | None = None
+        self._roots_job: Job | None = None
         self._stopped = False
         self.tree: DiskTree | None = None
 
@@ -194,7 +197,34 @@ class DiskTab(QWidget):
         node = self.current_node()
         self.treemap.set_selected(node)
         self.details.show_node(node)
+        self._find_roots(node)
         self.nodeSelected.emit(node)
+
+    def _find_roots(self, node: DiskNode | None) -> None:
+        """Every root keeping ``node``: a backward walk over its namespace, on the job runner."""
+        if self._roots_job is not None:
+            self._roots_job.cancel()
+            self._roots_job = None
+        tree = self.tree
+        run = tree.run if tree is not None else None
+        verdict = node.verdict if node is not None else None
+        if node is None or run is None or verdict is None or self._stopped:
+            return
+
+        def done(chains):
+            if job is self._roots_job:
+                self._roots_job = None
+                self.details.show_roots(node, chains)
+                self.rootsShown.emit()
+
+        def failed(error):
+            if job is self._roots_job:
+                self._roots_job = None
+                log.info("finding every root of %s failed: %s", node.ident, error)
+
+        job = self._runner.start("disk roots", lambda job: run.every_chain(verdict, limit=MAX_ROOTS),
+                                 on_done=done, on_error=failed)
+        self._roots_job = job
 
     def _tear_down(self, old: DiskTree) -> None:
         if not self._stopped:

@@ -44,7 +44,7 @@ class DiskNode:
     """One row of the tree and one rectangle of the treemap."""
 
     __slots__ = ("name", "kind", "category", "namespace", "ident", "bytes", "state", "why", "why_namespace",
-                 "details", "children", "parent", "row", "count", "paged")
+                 "details", "children", "parent", "row", "count", "paged", "verdict")
 
     def __init__(self, name: str, kind: str, category: str = "", *, namespace: str | None = None,
                  ident: str = "", nbytes: int = 0, state: str = states.NONE, why: tuple[str, ...] = (),
@@ -64,6 +64,7 @@ class DiskNode:
         self.row = 0
         self.count = 0  # items under a group
         self.paged = False  # its children are pages of PAGE items each (a tree view expands one page at a time)
+        self.verdict: Verdict | None = None  # the dry run's verdict the chain is from (for every root keeping it)
 
     def __repr__(self) -> str:
         return f"DiskNode({self.kind} {self.ident or self.name!r} {self.bytes} {self.state})"
@@ -97,6 +98,7 @@ class DiskTree:
     complete: bool  # False while snapshots are still being measured
     problems: list[str] = field(default_factory=list)
     reclaimable_bytes: int | None = None
+    run: DryRun | None = None  # for every root that keeps an item (DryRun.every_chain, on a worker)
 
     def find(self, ident: str) -> DiskNode | None:
         return self.by_ident.get(ident)
@@ -123,6 +125,7 @@ class DiskTree:
             i += 1
             _yield(i)
         del node
+        self.run = None
         by, self.by_ident = self.by_ident, {}
         while by:  # the last references, a few at a time: freeing 100k nodes at once holds the GIL
             by.popitem()
@@ -238,6 +241,7 @@ def _add_content(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
             details.append(("images", _join(facts.image_blobs[digest])))
         node = DiskNode(_short(digest), KIND_ITEM, CONTENT, namespace=ns, ident=f"blob:{digest}", nbytes=nbytes,
                         state=state, why=alive.why if alive else (), details=details)
+        node.verdict = alive
         node.why_namespace = alive.namespace if alive else ns
         by[node.ident] = _in_ns(top, groups, ns if not facts.plain else NO_NAMESPACE).add(node)
 
@@ -282,6 +286,7 @@ def _add_snapshots(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
         node = DiskNode(_snapshot_label(r), KIND_ITEM, SNAPSHOTS, namespace=r.namespace, ident=ident,
                         nbytes=r.bytes, state=r.state, why=v.why if v is not None else (),
                         details=[d for d in details if d[1]])
+        node.verdict = v if v is not None and not v.collect else None
         by[ident] = _in_ns(top, groups, ns).add(node)
     for name, nbytes in facts.not_understood:
         top = _group(root, f"{SNAPSHOTS} ({name})", SNAPSHOTS)
@@ -304,9 +309,11 @@ def _add_ingests(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
             details: list[tuple[str, Detail]] = [("ref", ing.ref), ("directory", f"ingest/{dirname}")]
             if ing.expected:
                 details.append(("expected", ing.expected))
-            by[ident] = _in_ns(top, groups, ns.name).add(DiskNode(
+            node = _in_ns(top, groups, ns.name).add(DiskNode(
                 ing.ref, KIND_ITEM, INGESTS, namespace=ns.name, ident=ident, nbytes=nbytes,
                 state=_record_state(v), why=v.why if v is not None else (), details=details))
+            node.verdict = v if v is not None and not v.collect else None
+            by[ident] = node
     for dirname, nbytes in left.items():
         ident = f"ingestdir:{dirname}"
         details = [("directory", f"ingest/{dirname}")]
@@ -344,11 +351,13 @@ def _add_records(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
             ident = f"lease:{n}:{lease.id}"
             v = _first(verdicts, "lease", f"{n}\0{lease.id}")
             held = len(lease.content) + len(lease.snapshots) + len(lease.ingests)
-            by[ident] = _in_ns(leases, gl, n).add(DiskNode(
+            node = _in_ns(leases, gl, n).add(DiskNode(
                 lease.id, KIND_ITEM, LEASES, namespace=n, ident=ident,
                 state=states.COLLECTABLE if v is not None and v.collect else states.LEASE,
                 why=v.why if v is not None else (),
                 details=[("expires", lease.expire_text or ""), ("holds", str(held))]))
+            node.verdict = v if v is not None and not v.collect else None
+            by[ident] = node
     for node in (images, containers, leases):
         if not node.children:
             root.children.remove(node)
@@ -438,7 +447,7 @@ def _build(facts: DiskFacts) -> DiskTree:
         c.row = i
     problems = list(facts.problems) + (list(facts.run.problems) if facts.run is not None else [])
     return DiskTree(root, by, facts.snapshot_rows is not None or facts.plain, problems,
-                    facts.run.reclaimable_bytes if facts.run is not None else None)
+                    facts.run.reclaimable_bytes if facts.run is not None else None, facts.run)
 
 
 __all__ = ["DiskNode", "DiskTree", "DiskFacts", "build_tree", "link_target", "PAGE", "CONTENT", "SNAPSHOTS", "INGESTS",

@@ -602,6 +602,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>containerd 的垃圾回收不决定此项。</translation>
     </message>
     <message>
+        <source>Kept by {n} roots; every one must go before it can be collected:</source>
+        <translation>被 {n} 个根保留；必须全部移除后它才能被回收：</translation>
+    </message>
+    <message>
         <source>Select this item</source>
         <translation>选中此项目</translation>
     </message>

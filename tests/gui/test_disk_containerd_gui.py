@@ -162,6 +162,16 @@ def test_disk_tab_on_a_stopped_root_made_by_a_real_daemon(qtbot, make_window, tm
         texts = [t for t, _i in tab.details.links()]
         assert texts[0] == "container c1"
         assert link_target(texts[0], "default") == "container:default:c1"
+        # the base layer's snapshot is kept by the image and by the container: both are listed
+        with qtbot.waitSignal(tab.rootsShown, timeout=20000):
+            tab.select_ident(f"snapshot:default:overlayfs/{chains[0]}")
+        roots = tab.details.roots()
+        assert "container c1" in roots and f"image {NAME}" in roots
+        row = [t for t, _i in tab.details.links()].index("• container c1")
+        item = tab.details.chain.item(row)
+        qtbot.mouseClick(tab.details.chain.viewport(), Qt.MouseButton.LeftButton,
+                         pos=tab.details.chain.visualItemRect(item).center())
+        assert tab.current_node() is tree.find("container:default:c1")
         # the tab, for a person to look at (docs/screenshot-disk*.png come from here: a containerd
         # root needs a daemon, and gui/screenshots.py runs none)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
