@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 TEARDOWN_DELAY_MS = 2000
 MAX_ROOTS = 50  # roots listed under a why chain
+ROOTS_DELAY_MS = 400  # the selection rests this long before every root is looked for
 
 
 class DiskTab(QWidget):
@@ -49,6 +50,10 @@ class DiskTab(QWidget):
         self._runner = runner
         self._layout_job: Job | None = None
         self._roots_job: Job | None = None
+        self._roots_timer = QTimer(self)
+        self._roots_timer.setSingleShot(True)
+        self._roots_timer.setInterval(ROOTS_DELAY_MS)
+        self._roots_timer.timeout.connect(self._start_roots)
         self._stopped = False
         self.tree: DiskTree | None = None
 
@@ -201,10 +206,17 @@ class DiskTab(QWidget):
         self.nodeSelected.emit(node)
 
     def _find_roots(self, node: DiskNode | None) -> None:
-        """Every root keeping ``node``: a backward walk over its namespace, on the job runner."""
+        """Every root keeping ``node``, once the selection has rested (the walk is long)."""
         if self._roots_job is not None:
             self._roots_job.cancel()
             self._roots_job = None
+        self._roots_timer.stop()
+        if node is not None and node.verdict is not None:
+            self._roots_timer.start()
+
+    def _start_roots(self) -> None:
+        """A backward walk over the node's namespace (DryRun.every_chain), on the job runner."""
+        node = self.current_node()
         tree = self.tree
         run = tree.run if tree is not None else None
         verdict = node.verdict if node is not None else None
@@ -234,6 +246,7 @@ class DiskTab(QWidget):
     def stop(self) -> None:
         """The window closes: no more pictures (the runner is being waited for)."""
         self._stopped = True
+        self._roots_timer.stop()
         self.treemap.stop()
         if self._layout_job is not None:
             self._layout_job.cancel()

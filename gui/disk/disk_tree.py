@@ -28,7 +28,7 @@ CONTENT, SNAPSHOTS, INGESTS, METADATA, IMAGES, CONTAINERS, LEASES = (
     "content", "snapshots", "ingests", "metadata", "images", "containers", "leases")
 NO_NAMESPACE = ""  # the namespace group of items no namespace records
 PAGE = 250  # a group with more children shows them in pages of this many (expanding one costs ~0.1 ms a row)
-YIELD_EVERY = 512  # items built between two hand-offs of the GIL to the GUI thread
+YIELD_EVERY = 64  # items between two hand-offs of the GIL to the GUI thread (a few hundred µs of work)
 FREEZE_ABOVE = 20000  # trees this big are frozen out of the cyclic GC (as the scanner and image graph do)
 
 
