@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QToolButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -353,6 +354,18 @@ class MainWindow(QMainWindow):
                                  closing=lambda: self._closing, parent=self)
         self.storeOpened.connect(lambda _root: self._disk_store_changed())
         self.view_tabs.currentChanged.connect(lambda _i: self._disk_tab_shown())
+        for widget in (self.disk_tab.view, self.disk_tab.treemap):
+            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            widget.customContextMenuRequested.connect(lambda pos, w=widget: self._disk_menu(w, pos))
+
+    def _disk_menu(self, widget: QWidget, pos) -> None:
+        if widget is self.disk_tab.treemap:
+            self.disk_tab.select_node(self.disk_tab.treemap.node_at(pos.x(), pos.y()))
+        menu = QMenu(self)
+        menu.addAction(self.action_map["actionCopyWhyChain"])
+        menu.addAction(self.action_map["actionAnalyseDisk"])
+        target = widget.viewport() if isinstance(widget, QTreeView) else widget
+        menu.popup(target.mapToGlobal(pos))
 
     def _disk_store_changed(self) -> None:
         self.disk.reset()

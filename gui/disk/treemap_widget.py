@@ -88,6 +88,11 @@ class TreemapWidget(QWidget):
             return None
         return pic.hit(x * pic.width / max(1, self.width()), y * pic.height / max(1, self.height()))
 
+    def node_at(self, x: float, y: float) -> DiskNode | None:
+        """The node under (x, y) in this widget (for "N more": its group)."""
+        hit = self._at(x, y)
+        return hit[0] if hit is not None else None
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             hit = self._at(event.position().x(), event.position().y())

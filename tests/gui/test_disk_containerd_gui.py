@@ -169,6 +169,13 @@ def test_disk_tab_on_a_stopped_root_made_by_a_real_daemon(qtbot, make_window, tm
         assert "container c1" in roots and f"image {NAME}" in roots
         row = [t for t, _i in tab.details.links()].index("• container c1")
         item = tab.details.chain.item(row)
+        chain = tab.details.chain
+
+        def visible():
+            chain.scrollToItem(item)
+            return chain.viewport().rect().contains(chain.visualItemRect(item).center())
+
+        qtbot.waitUntil(visible, timeout=5000)  # the list lays its items out later
         qtbot.mouseClick(tab.details.chain.viewport(), Qt.MouseButton.LeftButton,
                          pos=tab.details.chain.visualItemRect(item).center())
         assert tab.current_node() is tree.find("container:default:c1")
