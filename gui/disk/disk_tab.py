@@ -124,6 +124,9 @@ class DiskTab(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.notice)
         layout.addWidget(self.splitter, 1)
+        # a small window stays small: the treemap and the tree shrink, the tab does not set
+        # the window's minimum (its layout's sum would, and the Blobs tab's is lower)
+        self.setMinimumSize(100, 100)
 
         self.view.selectionModel().selectionChanged.connect(self._tree_selection)
         self.treemap.nodeClicked.connect(self.select_node)
