@@ -38,6 +38,12 @@ SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
                                  QT_TRANSLATE_NOOP("Actions", "Select the blobs no image or gc.root label reaches (reclaimable)"), False),
     "actionBrowseLayer": (QT_TRANSLATE_NOOP("Actions", "&Browse Layer Files…"), "browse-layer", "Ctrl+B",
                           QT_TRANSLATE_NOOP("Actions", "List the files inside the selected layer and preview their text"), False),
+    "actionAnalyseDisk": (QT_TRANSLATE_NOOP("Actions", "&Analyse Disk"), "disk", "F6",
+                          QT_TRANSLATE_NOOP("Actions", "Measure the containerd root's content, snapshots, ingests and "
+                                                       "metadata, and predict its garbage collector (Disk tab)"), False),
+    "actionCopyWhyChain": (QT_TRANSLATE_NOOP("Actions", "Copy &Why-Chain"), "copy", "Ctrl+Shift+Y",
+                           QT_TRANSLATE_NOOP("Actions", "Copy why the selected Disk item is alive, from a root, "
+                                                        "one link a line"), False),
     "actionQuit": (QT_TRANSLATE_NOOP("Actions", "&Quit"), "", QKeySequence.StandardKey.Quit,
                    QT_TRANSLATE_NOOP("Actions", "Close Blobscope"), False),
     "actionAbout": (QT_TRANSLATE_NOOP("Actions", "&About Blobscope"), "", "",

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QToolButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +42,8 @@ from .changes import DiskChanges
 from .context import AppContext
 from .details.details_pane import DetailsPane
 from .details.referrers import ReferrerIndex
+from .disk.controller import DiskAnalysis
+from .disk.disk_tab import DiskTab
 from .images.image_graph import ImageGraph
 from .images.images_view import ImagesPanel
 from .ingests.ingest_model import COL_PROGRESS, COL_REF, COL_STARTED, COL_STATE, IngestTableModel
@@ -129,6 +132,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.log_dock.hide()
         self._build_graph_ui()
+        self._build_disk_ui()
         self._build_menus()
         self.selection = cmd.Selection(self.blob_model, self.blob_view, self.ingest_model, self.ingest_view,
                                        clear_filter=self.clear_filter)
@@ -244,6 +248,7 @@ class MainWindow(QMainWindow):
         self.view_tabs.addTab(blobs_panel, self.tr("Blobs"))
         left.addWidget(self.view_tabs)
         left.addWidget(ingests_panel)
+        self.ingests_panel = ingests_panel
         left.setStretchFactor(0, 4)
         left.setStretchFactor(1, 1)
         left.setSizes([560, 170])
@@ -303,6 +308,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(a["actionQuit"])
         edit_menu = mb.addMenu(self.tr("&Edit"))
         edit_menu.addAction(a["actionCopyDigest"])
+        edit_menu.addAction(a["actionCopyWhyChain"])
         edit_menu.addAction(a["actionEditLabels"])
         edit_menu.addSeparator()
         edit_menu.addAction(a["actionDelete"])
@@ -312,6 +318,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(a["actionFindFilter"])
         view_menu = mb.addMenu(self.tr("&View"))
         view_menu.addAction(a["actionRefresh"])
+        view_menu.addAction(a["actionAnalyseDisk"])
         view_menu.addAction(self.log_dock.toggleViewAction())
         tools_menu = mb.addMenu(self.tr("&Tools"))
         tools_menu.addAction(a["actionVerify"])
@@ -347,6 +354,38 @@ class MainWindow(QMainWindow):
         self.mediaTypesDone.connect(self.image_graph.start)
         self.storeOpened.connect(lambda _root: self.image_graph.reset())
 
+    def _build_disk_ui(self) -> None:
+        self.disk_tab = DiskTab(self.runner, self)
+        self.view_tabs.addTab(self.disk_tab, icon("disk"), self.tr("Disk"))
+        self.disk = DiskAnalysis(self.disk_tab, runner=self.runner, current_store=lambda: self.store,
+                                 closing=lambda: self._closing, parent=self)
+        self.storeOpened.connect(lambda _root: self._disk_store_changed())
+        self.view_tabs.currentChanged.connect(lambda _i: self._disk_tab_shown())
+        for widget in (self.disk_tab.view, self.disk_tab.treemap):
+            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            widget.customContextMenuRequested.connect(lambda pos, w=widget: self._disk_menu(w, pos))
+
+    def _disk_menu(self, widget: QWidget, pos) -> None:
+        if widget is self.disk_tab.treemap:
+            self.disk_tab.select_node(self.disk_tab.treemap.node_at(pos.x(), pos.y()))
+        menu = QMenu(self)
+        menu.addAction(self.action_map["actionCopyWhyChain"])
+        menu.addAction(self.action_map["actionAnalyseDisk"])
+        target = widget.viewport() if isinstance(widget, QTreeView) else widget
+        menu.popup(target.mapToGlobal(pos))
+
+    def _disk_store_changed(self) -> None:
+        self.disk.reset()
+        self._disk_tab_shown()
+
+    def _disk_tab_shown(self) -> None:
+        on_disk = self.view_tabs.currentWidget() is self.disk_tab
+        # the Disk tab has its own tree and details: the blob panes give it their room
+        self.details.setVisible(not on_disk)
+        self.ingests_panel.setVisible(not on_disk)
+        if on_disk and self.store is not None:
+            self.disk.ensure_started()
+
     def _build_commands(self) -> cmd.Commands:
         """Every command, each handed the one context and what it alone needs (design.md §5.3)."""
         ctx = cmd.CommandContext(
@@ -373,7 +412,9 @@ class MainWindow(QMainWindow):
             select_blob=select,
             select_unreferenced=cmd.SelectUnreferenced(ctx, self.image_graph),
             browse_layer=browse,
-            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select))
+            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select),
+            analyse_disk=cmd.AnalyseDisk(ctx, self.disk, show_tab=lambda: self.view_tabs.setCurrentWidget(self.disk_tab)),
+            copy_why=cmd.CopyWhyChain(ctx, self.disk))
 
     def _connect(self) -> None:
         a = self.action_map
@@ -387,6 +428,8 @@ class MainWindow(QMainWindow):
         self.details.refs.blobRequested.connect(c.select_blob.run)
         self.blob_view.activated.connect(lambda _i: c.open_blob.trigger())  # double-click or Enter
         self.image_graph.changed.connect(self.update_actions)
+        self.disk.changed.connect(self.update_actions)
+        self.disk_tab.nodeSelected.connect(self.update_actions)
         self.image_graph.built.connect(self.graphBuilt)
         self.namespace_box.currentTextChanged.connect(self._switch_namespace)
 
@@ -490,6 +533,8 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         if self.store is not None:
             self._start_scan(streaming=False)
+            if self.view_tabs.currentWidget() is self.disk_tab and self.disk.can_analyse():
+                self.disk.start()  # F5 on the Disk tab measures the root again too
 
     def _start_scan(self, *, streaming: bool) -> None:
         self._dirty = False
@@ -838,6 +883,7 @@ class MainWindow(QMainWindow):
             self.ctx.settings.setValue("mainWindow/splitter", self.main_splitter.saveState())
             self.ctx.settings.sync()
         self.classify_timer.stop()
+        self.disk_tab.stop()
         self.sources_ui.shutdown()
         self.watcher.stop()
         self.scanner.stop()

@@ -15,6 +15,7 @@ from .about import About
 from .base import Command, CommandContext, Reporter, Selection, Translated
 from .clipboard import CopyDigests
 from .delete import DeleteBlobs
+from .disk import AnalyseDisk, CopyWhyChain
 from .export import ExportBlob
 from .importer import ImportFiles
 from .labels import EditLabels
@@ -49,6 +50,8 @@ class Commands(Translated):
     select_unreferenced: SelectUnreferenced
     browse_layer: BrowseLayer
     open_blob: OpenBlob
+    analyse_disk: AnalyseDisk
+    copy_why: CopyWhyChain
 
     def with_actions(self) -> list[Command]:
         """The commands behind a QAction, in the order above."""
@@ -76,6 +79,6 @@ class Commands(Translated):
                 act.setToolTip(act.property("baseToolTip"))
 
 
-__all__ = ["About", "AbortIngests", "BrowseLayer", "Command", "CommandContext", "Commands", "CopyDigests",
+__all__ = ["About", "AbortIngests", "AnalyseDisk", "CopyWhyChain", "BrowseLayer", "Command", "CommandContext", "Commands", "CopyDigests",
            "DeleteBlobs", "EditLabels", "ExportBlob", "ImportFiles", "OpenBlob", "OpenStore", "OpenTarget",
            "RecentStores", "Refresh", "Reporter", "SelectBlob", "SelectUnreferenced", "Selection", "Verify"]

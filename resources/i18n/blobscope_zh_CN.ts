@@ -154,12 +154,35 @@ containerd 内容存储浏览器。
         <translation>跳转到筛选框</translation>
     </message>
     <message>
+        <source>&amp;Analyse Disk</source>
+        <translation>分析磁盘(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Measure the containerd root's content, snapshots, ingests and metadata, and predict its garbage collector (Disk tab)</source>
+        <translation>测量 containerd 根目录的内容、快照、写入和元数据，并预测其垃圾回收（“磁盘”标签页）</translation>
+    </message>
+    <message>
+        <source>Copy &amp;Why-Chain</source>
+        <translation>复制保留原因链(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Copy why the selected Disk item is alive, from a root, one link a line</source>
+        <translation>复制所选磁盘项目为何仍被保留（从根开始，每行一环）</translation>
+    </message>
+    <message>
         <source>Close Blobscope</source>
         <translation>关闭 Blobscope</translation>
     </message>
     <message>
         <source>Version and license</source>
         <translation>版本与许可证</translation>
+    </message>
+</context>
+<context>
+    <name>AnalyseDisk</name>
+    <message>
+        <source>This store has no directory whose disk use Blobscope can measure.</source>
+        <translation>此存储没有可供 Blobscope 测量磁盘占用的目录。</translation>
     </message>
 </context>
 <context>
@@ -258,6 +281,17 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Copied {n} digest(s).</source>
         <translation>已复制 {n} 个摘要。</translation>
+    </message>
+</context>
+<context>
+    <name>CopyWhyChain</name>
+    <message>
+        <source>The selected item has no chain to copy.</source>
+        <translation>所选项目没有可复制的原因链。</translation>
+    </message>
+    <message>
+        <source>Copied the chain of {n} link(s).</source>
+        <translation>已复制包含 {n} 环的原因链。</translation>
     </message>
 </context>
 <context>
@@ -364,6 +398,359 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Could not look up the namespaces: {error}</source>
         <translation>无法查找命名空间：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>DiskAnalysis</name>
+    <message>
+        <source>Reading meta.db…</source>
+        <translation>正在读取 meta.db…</translation>
+    </message>
+    <message>
+        <source>Predicting the garbage collector…</source>
+        <translation>正在预测垃圾回收…</translation>
+    </message>
+    <message>
+        <source>Measuring content and ingests…</source>
+        <translation>正在测量内容和写入…</translation>
+    </message>
+    <message>
+        <source>Measuring snapshots (du)… content is shown already</source>
+        <translation>正在测量快照（du）…内容已显示</translation>
+    </message>
+    <message>
+        <source>A running daemon is open: its disk can only be read from its root directory. Stop the daemon (or copy its root) and open the root to see where its disk space went; live disk views come later.</source>
+        <translation>当前打开的是正在运行的守护进程：只能从其根目录读取磁盘占用。请停止守护进程（或复制其根目录）后打开该根目录，查看磁盘空间的去向；在线磁盘视图将在以后提供。</translation>
+    </message>
+    <message>
+        <source>Open a containerd root to see where its disk space went.</source>
+        <translation>打开一个 containerd 根目录，查看其磁盘空间的去向。</translation>
+    </message>
+    <message>
+        <source>Analyse Disk (F6) measures {path}.</source>
+        <translation>“分析磁盘”（F6）将测量 {path}。</translation>
+    </message>
+    <message>
+        <source>An offline containerd root is read-only: nothing can be deleted from here. Removing leases, gc.root labels or orphaned snapshots will come with the live actions.</source>
+        <translation>离线的 containerd 根目录是只读的：此处无法删除任何内容。删除租约、gc.root 标签或孤立快照的功能将随在线操作一起提供。</translation>
+    </message>
+    <message>
+        <source>A plain Blobscope store has no containerd metadata: only its content and ingests are shown, without owners.</source>
+        <translation>普通的 Blobscope 存储没有 containerd 元数据：只显示其内容和写入，不显示所有者。</translation>
+    </message>
+    <message>
+        <source>Analysing {path}…</source>
+        <translation>正在分析 {path}…</translation>
+    </message>
+    <message>
+        <source>The analysis was stopped.</source>
+        <translation>分析已停止。</translation>
+    </message>
+    <message>
+        <source>The disk could not be analysed: {error}</source>
+        <translation>无法分析磁盘：{error}</translation>
+    </message>
+    <message>
+        <source>{size} in {n} items.</source>
+        <translation>{n} 个项目，共 {size}。</translation>
+    </message>
+    <message>
+        <source>The next garbage collection would free {size}.</source>
+        <translation>下一次垃圾回收将释放 {size}。</translation>
+    </message>
+    <message>
+        <source>{n} problem(s): {first}</source>
+        <translation>{n} 个问题：{first}</translation>
+    </message>
+</context>
+<context>
+    <name>DiskDetails</name>
+    <message>
+        <source>Why is this alive</source>
+        <translation>为何仍被保留</translation>
+    </message>
+    <message>
+        <source>Digest</source>
+        <translation>摘要</translation>
+    </message>
+    <message>
+        <source>Recorded in namespaces</source>
+        <translation>记录所在的命名空间</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>镜像</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>Path</source>
+        <translation>路径</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>种类</translation>
+    </message>
+    <message>
+        <source>Parent</source>
+        <translation>父快照</translation>
+    </message>
+    <message>
+        <source>With its parents</source>
+        <translation>连同其父快照</translation>
+    </message>
+    <message>
+        <source>Containers</source>
+        <translation>容器</translation>
+    </message>
+    <message>
+        <source>Leases</source>
+        <translation>租约</translation>
+    </message>
+    <message>
+        <source>Layer blob</source>
+        <translation>层 Blob</translation>
+    </message>
+    <message>
+        <source>Diff ID</source>
+        <translation>Diff ID</translation>
+    </message>
+    <message>
+        <source>Flags</source>
+        <translation>标记</translation>
+    </message>
+    <message>
+        <source>Ref</source>
+        <translation>引用</translation>
+    </message>
+    <message>
+        <source>Expected digest</source>
+        <translation>预期摘要</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Media type</source>
+        <translation>媒体类型</translation>
+    </message>
+    <message>
+        <source>Image</source>
+        <translation>镜像</translation>
+    </message>
+    <message>
+        <source>Snapshot</source>
+        <translation>快照</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>过期时间</translation>
+    </message>
+    <message>
+        <source>Resources held</source>
+        <translation>持有的资源</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>no namespace records it</source>
+        <translation>没有命名空间记录它</translation>
+    </message>
+    <message>
+        <source>Blobscope cannot read this snapshotter's records; its whole directory is counted</source>
+        <translation>Blobscope 无法读取此快照器的记录；统计的是其整个目录</translation>
+    </message>
+    <message>
+        <source>Nothing selected</source>
+        <translation>未选择任何项目</translation>
+    </message>
+    <message>
+        <source>Click a rectangle or a row to see what it is and what keeps it.</source>
+        <translation>点击一个矩形或一行，查看它是什么以及是什么保留了它。</translation>
+    </message>
+    <message>
+        <source>Size: {size} ({exact})</source>
+        <translation>大小：{size}（{exact}）</translation>
+    </message>
+    <message>
+        <source>Items: {n}</source>
+        <translation>项目数：{n}</translation>
+    </message>
+    <message>
+        <source>State: {state} — {meaning}</source>
+        <translation>状态：{state} — {meaning}</translation>
+    </message>
+    <message>
+        <source>and {n} more</source>
+        <translation>以及另外 {n} 个</translation>
+    </message>
+    <message>
+        <source>Why is this alive (from a root, click a link to select it):</source>
+        <translation>为何仍被保留（从根开始，点击一环即可选中它）：</translation>
+    </message>
+    <message>
+        <source>Nothing keeps it: containerd's next garbage collection removes it.</source>
+        <translation>没有任何东西保留它：containerd 的下一次垃圾回收会删除它。</translation>
+    </message>
+    <message>
+        <source>containerd's garbage collector does not decide about this.</source>
+        <translation>containerd 的垃圾回收不决定此项。</translation>
+    </message>
+    <message>
+        <source>Kept by {n} roots; every one must go before it can be collected:</source>
+        <translation>被 {n} 个根保留；必须全部移除后它才能被回收：</translation>
+    </message>
+    <message>
+        <source>Select this item</source>
+        <translation>选中此项目</translation>
+    </message>
+</context>
+<context>
+    <name>DiskNames</name>
+    <message>
+        <source>Content</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>Ingests</source>
+        <translation>写入</translation>
+    </message>
+    <message>
+        <source>Metadata</source>
+        <translation>元数据</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>镜像</translation>
+    </message>
+    <message>
+        <source>Containers</source>
+        <translation>容器</translation>
+    </message>
+    <message>
+        <source>Leases</source>
+        <translation>租约</translation>
+    </message>
+    <message>
+        <source>Snapshots ({snapshotter})</source>
+        <translation>快照（{snapshotter}）</translation>
+    </message>
+    <message>
+        <source>(no namespace)</source>
+        <translation>（无命名空间）</translation>
+    </message>
+</context>
+<context>
+    <name>DiskStates</name>
+    <message>
+        <source>in use by a container</source>
+        <translation>被容器使用</translation>
+    </message>
+    <message>
+        <source>a container's snapshot, or a parent of one</source>
+        <translation>容器的快照，或其父快照</translation>
+    </message>
+    <message>
+        <source>image only</source>
+        <translation>仅属于镜像</translation>
+    </message>
+    <message>
+        <source>part of an image; no container uses it</source>
+        <translation>属于某个镜像；没有容器使用它</translation>
+    </message>
+    <message>
+        <source>held only by a lease</source>
+        <translation>仅被租约持有</translation>
+    </message>
+    <message>
+        <source>no image or container keeps it; a lease does</source>
+        <translation>没有镜像或容器保留它；由租约保留</translation>
+    </message>
+    <message>
+        <source>collectable</source>
+        <translation>可回收</translation>
+    </message>
+    <message>
+        <source>containerd's next garbage collection removes it</source>
+        <translation>containerd 的下一次垃圾回收会删除它</translation>
+    </message>
+    <message>
+        <source>orphan</source>
+        <translation>孤立</translation>
+    </message>
+    <message>
+        <source>a directory without a record, or a record without its directory</source>
+        <translation>没有记录的目录，或没有目录的记录</translation>
+    </message>
+    <message>
+        <source>not understood</source>
+        <translation>无法识别</translation>
+    </message>
+    <message>
+        <source>a snapshotter Blobscope cannot read</source>
+        <translation>Blobscope 无法读取的快照器</translation>
+    </message>
+    <message>
+        <source>kept for another reason</source>
+        <translation>因其他原因保留</translation>
+    </message>
+    <message>
+        <source>a gc.root label, another record's label, an unexpired ingest</source>
+        <translation>gc.root 标签、其他记录的标签或未过期的写入</translation>
+    </message>
+    <message>
+        <source>metadata</source>
+        <translation>元数据</translation>
+    </message>
+    <message>
+        <source>containerd's and the snapshotters' databases</source>
+        <translation>containerd 和各快照器的数据库</translation>
+    </message>
+    <message>
+        <source>in the store</source>
+        <translation>在存储中</translation>
+    </message>
+    <message>
+        <source>a plain store: no containerd metadata says who keeps it</source>
+        <translation>普通存储：没有 containerd 元数据说明由谁保留</translation>
+    </message>
+</context>
+<context>
+    <name>DiskTab</name>
+    <message>
+        <source>Open a containerd root to see where its disk space went.</source>
+        <translation>打开一个 containerd 根目录，查看其磁盘空间的去向。</translation>
+    </message>
+</context>
+<context>
+    <name>DiskTreeModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>项目数</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+</context>
+<context>
+    <name>DiskTreemap</name>
+    <message>
+        <source>{n} more</source>
+        <translation>另有 {n} 项</translation>
     </message>
 </context>
 <context>
@@ -882,6 +1269,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>镜像</translation>
     </message>
     <message>
+        <source>Disk</source>
+        <translation>磁盘</translation>
+    </message>
+    <message>
         <source>{root} — Blobscope</source>
         <translation>{root} — Blobscope</translation>
     </message>
@@ -1243,6 +1634,13 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Choose a store or containerd root</source>
         <translation>选择一个存储或 containerd 根目录</translation>
+    </message>
+</context>
+<context>
+    <name>TreemapWidget</name>
+    <message>
+        <source>Disk treemap</source>
+        <translation>磁盘矩形树图</translation>
     </message>
 </context>
 <context>

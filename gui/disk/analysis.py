@@ -1,0 +1,139 @@
+"""What the Disk tab shows, worked out on a worker: which root, then its records, the GC dry run,
+the files' sizes, and last the snapshots' disk usage (the slow part), each step reported.
+
+:func:`disk_target` says what a store offers (a containerd root offline, a plain store's
+directory, or nothing and why); :func:`analyse` does the work, handing a first tree (content,
+ingests, metadata, records) to ``partial`` before ``du`` of the snapshot directories starts.
+No Qt here: the caller's job supplies progress, partial results and cancellation.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from store import containerd_root, errors
+from store.disk import gc, metadata, owners
+from store.disk import snapshotter as snaps
+from store.disk.du import DiskUsage
+
+from .disk_tree import DiskFacts, DiskTree, build_tree
+
+# what a store offers the tab
+ROOT, PLAIN, NONE = "root", "plain", "none"
+STEPS = 5
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # ROOT, PLAIN or NONE
+    path: Path | None  # the containerd root, or the plain store's directory
+    reason: str = ""  # for NONE: why nothing can be shown ("live" or "no-directory")
+
+
+def disk_target(store) -> Target:
+    """What of ``store`` the Disk tab can show (cheap: a few stats; GUI thread)."""
+    if store is None:
+        return Target(NONE, None, "no-store")
+    owner = getattr(store, "containerd_root", None)
+    root = getattr(owner, "root", None)
+    if root is not None and Path(root).is_dir():
+        return Target(ROOT, Path(root))
+    directory = getattr(store, "root", None)
+    if directory is None or not Path(str(directory)).is_dir():
+        return Target(NONE, None, "live")
+    found = containerd_root.root_of(str(directory))
+    if found is not None:  # a root whose meta.db the opener could not use still has its files
+        return Target(ROOT, found)
+    return Target(PLAIN, Path(str(directory)))
+
+
+def _allocated(st: os.stat_result) -> int:
+    return st.st_blocks * 512
+
+
+def blob_files(content_root: Path) -> dict[str, int]:
+    """digest -> allocated bytes of every file under ``blobs/<alg>/`` (links and directories skipped)."""
+    out: dict[str, int] = {}
+    base = content_root / "blobs"
+    try:
+        algs = [e for e in os.scandir(base) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return out
+    for alg in algs:
+        try:
+            with os.scandir(alg.path) as it:
+                for e in it:
+                    if e.is_file(follow_symlinks=False):
+                        out[f"{alg.name}:{e.name}"] = _allocated(e.stat(follow_symlinks=False))
+        except OSError:
+            continue
+    return out
+
+
+def ingest_dirs(content_root: Path, usage: DiskUsage) -> dict[str, int]:
+    base = content_root / "ingest"
+    try:
+        names = [e.name for e in os.scandir(base) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return {}
+    return {n: usage.of(base / n).bytes for n in names}
+
+
+def _check(cancelled: Callable[[], bool]) -> None:
+    if cancelled():
+        raise errors.Cancelled("the disk analysis was stopped")
+
+
+def analyse(target: Target, *, progress: Callable[[int, str], None], partial: Callable[[DiskTree], None],
+            cancelled: Callable[[], bool] = lambda: False) -> DiskTree:
+    """The whole tree of ``target`` (worker thread); ``progress(step, what)`` with step < :data:`STEPS`."""
+    if target.kind == PLAIN:
+        assert target.path is not None
+        progress(2, "files")
+        usage = DiskUsage()
+        facts = DiskFacts(str(target.path), blob_files=blob_files(target.path),
+                          ingest_dirs=ingest_dirs(target.path, usage), plain=True)
+        return build_tree(facts)
+    if target.kind != ROOT or target.path is None:
+        raise errors.FailedPrecondition("there is no directory to analyse")
+    root = target.path
+    content = root / containerd_root.CONTENT_DIR
+    progress(0, "metadata")
+    meta = metadata.load_root(root)
+    _check(cancelled)
+    progress(1, "dry-run")
+    run = gc.dry_run(meta)
+    _check(cancelled)
+    progress(2, "files")
+    own = owners.Ownership(root, meta=meta)
+    usage = own.usage
+    image_blobs: dict[str, list[str]] = {}
+    for im in own.images:
+        for d in im.blobs:
+            image_blobs.setdefault(d, []).append(f"{im.namespace}/{im.name}")
+    metadata_files: list[tuple[str, int]] = []
+    db = root / containerd_root.METADATA_DB
+    if db.is_file():
+        metadata_files.append((str(containerd_root.METADATA_DB), _allocated(db.stat())))
+    for view in own.views:
+        sdb = view.directory / snaps.METADATA_FILE
+        if sdb.is_file() and not sdb.is_symlink():
+            metadata_files.append((f"{view.directory.name}/{snaps.METADATA_FILE}", _allocated(sdb.stat())))
+    facts = DiskFacts(str(root), meta=meta, run=run, blob_files=blob_files(content), image_blobs=image_blobs,
+                      ingest_dirs=ingest_dirs(content, usage), metadata_files=metadata_files,
+                      problems=list(own.problems))
+    _check(cancelled)
+    partial(build_tree(facts))
+    progress(3, "snapshots")
+    facts.snapshot_rows = own.snapshot_rows()
+    facts.not_understood = [(v.name, usage.of(v.directory).bytes) for v in own.views if not v.understood]
+    _check(cancelled)
+    progress(4, "dry-run")
+    facts.run = own.dry_run()  # with the snapshots' sizes: the reclaimable figure counts them
+    return build_tree(facts)
+
+
+__all__ = ["Target", "disk_target", "analyse", "blob_files", "ingest_dirs", "ROOT", "PLAIN", "NONE", "STEPS"]
