@@ -104,7 +104,10 @@ def report(own: Ownership) -> Report:
         rep.content_count += 1
         rep.content_bytes += nbytes
         vs = verdicts.get(digest, [])
-        if digest in in_images:
+        if vs and all(v.collect for v in vs):
+            # the next GC pass takes it, whatever image or (expired) lease still names it
+            state = STATE_COLLECTABLE
+        elif digest in in_images:
             state = STATE_IMAGE
         elif digest in leased or any(v.why and v.why[0].startswith("lease ") for v in vs):
             state = STATE_LEASE

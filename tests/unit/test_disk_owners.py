@@ -192,3 +192,28 @@ def test_a_fifo_planted_as_a_blob_does_not_hang(root):
     assert any("not a regular file" in p for p in own.problems)
     rows = {r.key: r for r in own.snapshot_rows()}
     assert rows[manifest["c0"]].images == ()  # without its config the image's chain is unknown
+
+
+def test_df_calls_a_blob_held_only_by_an_expired_lease_collectable(tmp_path):
+    """The next GC pass takes what only an expired lease names; df must say so, not "lease"."""
+    root = tmp_path / "root"
+    blobs = root / CONTENT / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+    held, kept = os.urandom(4000), os.urandom(2000)
+    for data in (held, kept):
+        (blobs / digest(data).split(":")[1]).write_bytes(data)
+    (root / "io.containerd.metadata.v1.bolt").mkdir()
+    boltfile.write(root / "io.containerd.metadata.v1.bolt" / "meta.db", {b"version": b"\x06", b"v1": {b"default": {
+        b"leases": {
+            b"old": {b"labels": {b"containerd.io/gc.expire": b"2020-01-01T00:00:00Z"},
+                     b"content": {digest(held).encode(): b""}},
+            b"new": {b"labels": {b"containerd.io/gc.expire": b"2999-01-01T00:00:00Z"},
+                     b"content": {digest(kept).encode(): b""}}},
+        b"content": {b"blob": {digest(d).encode(): {b"size": boltfile.varint(len(d))} for d in (held, kept)}},
+    }}})
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        assert main(["--root", str(root), "df", "--json"]) == 0, err.getvalue()
+    states = {(s["kind"], s["state"]): s["count"] for s in json.loads(out.getvalue())["states"]}
+    assert states.get(("content", "collectable")) == 1
+    assert states.get(("content", "lease")) == 1
