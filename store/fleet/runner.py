@@ -87,7 +87,7 @@ class FleetRunner(Generic[T]):
     def __init__(self, nodes: Sequence[Node], task: Task, *, ssh: SshOptions | None = None,
                  namespace: str = "default", workers: int = DEFAULT_WORKERS,
                  node_timeout: float = DEFAULT_NODE_TIMEOUT,
-                 on_event: Callable[[NodeOutcome], None] | None = None):
+                 on_event: Callable[[NodeOutcome], None] | None = None, read_only: bool = True):
         if workers < 1:
             raise errors.InvalidArgument(f"workers must be at least 1, not {workers}")
         if node_timeout <= 0:
@@ -99,6 +99,7 @@ class FleetRunner(Generic[T]):
         self.workers = workers
         self.node_timeout = node_timeout
         self.on_event = on_event
+        self.read_only = read_only  # False only for actions.py's execute step (fleet.md §7)
         self.outcomes: dict[str, NodeOutcome] = {n.name: NodeOutcome(n) for n in self.nodes}
         self._cancel = threading.Event()
         self._lock = threading.Lock()
@@ -197,7 +198,7 @@ class FleetRunner(Generic[T]):
         stop = lambda: self._cancel.is_set() or r.timed_out  # noqa: E731
         try:
             tunnel.open(cancel=stop)
-            store = ContainerdStore(tunnel.local_address, self.namespace, read_only=True,
+            store = ContainerdStore(tunnel.local_address, self.namespace, read_only=self.read_only,
                                     timeout=max(1.0, min(30.0, self.node_timeout)))
             store.address = str(node.address)  # messages name the node, not the private socket
             self._set(node, NodeState.LISTING)
