@@ -69,7 +69,7 @@ def _options(p: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"{PROG} --fleet FILE", description="Ask every node of a fleet through SSH.")
+    parser = _Parser(prog=f"{PROG} --fleet FILE", description="Ask or change every node of a fleet through SSH.")
     _options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

@@ -475,6 +475,8 @@ def results_json(action: Action, results: Sequence[NodeResult]) -> dict:
 
 def _hash_file(path: Path) -> tuple[Digest, int]:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before open(): a FIFO would block it
+            raise errors.InvalidArgument(f"cannot import {path}: not a regular file")
         f = open(path, "rb")
     except OSError as exc:
         raise errors.InvalidArgument(f"cannot open {path} for import: {exc.strerror or exc}") from None
