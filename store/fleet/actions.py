@@ -43,6 +43,9 @@ from .runner import FleetRunner, NodeOutcome, NodeQuery
 #: instead of one Info call per record.
 _INFO_CALLS_MAX = 200
 _HASH_CHUNK = 1 << 20
+#: After a cancel, how long a node's write may take to stop by itself (abort its ingest, end its
+#: lease) before its tunnel is closed under it (then the ingest and its lease stay until they expire).
+CANCEL_GRACE = 10.0
 
 
 class StepSkipped(Exception):
@@ -396,6 +399,7 @@ class Execution:
         self._steps = {p.node.name: p.steps for p in plan.ready}
         self._done: dict[str, list[StepResult]] = {name: [] for name in self._steps}
         runner_kwargs.pop("read_only", None)
+        runner_kwargs.setdefault("cancel_grace", CANCEL_GRACE)
         self.runner: FleetRunner = FleetRunner([p.node for p in plan.ready], self._task, read_only=False,
                                                **runner_kwargs)
 
