@@ -52,7 +52,8 @@ def _global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
     p.add_argument("--ssh-config", metavar="FILE", default=default,
                    help="with -a ssh://[user@]host[:port][/socket]: this file instead of ~/.ssh/config (ssh -F)")
     p.add_argument("--fleet", metavar="FILE", default=default,
-                   help="ask every node of FILE (ls, where, df, diff; see 'blobctl --fleet FILE --help')")
+                   help="ask or change every node of FILE (ls, where, df, diff, rm, abort, import, leases rm; "
+                        "see 'blobctl --fleet FILE --help')")
     p.add_argument("--force", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="write to a root that belongs to a containerd installation (stop containerd first)")
 

@@ -1,4 +1,5 @@
-"""``blobctl --fleet FILE ls|where DIGEST|df|diff``: one question to every node of a fleet file.
+"""``blobctl --fleet FILE ls|where DIGEST|df|diff``: one question to every node of a fleet file
+(and ``rm|abort|import|leases rm``, which change nodes after one confirmation: ``fleet_actions.py``).
 
 Each node is reached through its own ``ssh -L`` tunnel (``store/fleet``), at most ``-j`` at once;
 a node that fails is reported on stderr, one line each (``blobctl: NODE: reason``), the others
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 from datetime import timedelta
 from typing import Callable
@@ -20,9 +22,10 @@ from typing import Callable
 from .. import errors, humanfmt
 from ..containerd import validate_namespace
 from ..digest import Digest
-from ..fleet import inventory, queries
+from ..fleet import actions, inventory, queries
 from ..fleet.runner import DEFAULT_NODE_TIMEOUT, DEFAULT_WORKERS, FleetRunner, NodeOutcome, NodeState
 from ..fleet.tunnel import SshOptions
+from . import fleet_actions
 from .common import NAMESPACE_ENV, PROG, UsageError
 
 log = logging.getLogger(__name__)
@@ -59,12 +62,14 @@ def _options(p: argparse.ArgumentParser, *, top: bool) -> None:
                         f"{queries.DEFAULT_STALLED_AFTER.total_seconds():g})")
     p.add_argument("--json", action="store_true", default=False if top else argparse.SUPPRESS,
                    help="print one JSON document")
+    p.add_argument("--nodes", metavar="NAME,...", default=d,
+                   help="only these nodes of FILE (names as the file writes them, or Ansible groups)")
     p.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
                    help="log each node's progress")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"{PROG} --fleet FILE", description="Ask every node of a fleet through SSH.")
+    parser = _Parser(prog=f"{PROG} --fleet FILE", description="Ask or change every node of a fleet through SSH.")
     _options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -77,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         _options(p, top=False)
         if name == "where":
             p.add_argument("digest", metavar="DIGEST")
+    fleet_actions.add_parsers(sub, _options, _Parser)
     return parser
 
 
@@ -96,7 +102,7 @@ def main(argv: list[str], stdout, stderr, setup_logging: Callable[[int, object],
     setup_logging(args.verbose, stderr)
     out = _Output(stdout, stderr)
     try:
-        nodes = inventory.read_fleet(args.fleet)
+        nodes = select_nodes(inventory.read_fleet(args.fleet), args.nodes)
         namespace = args.namespace or os.environ.get(NAMESPACE_ENV) or "default"
         digest = Digest.parse(args.digest) if args.command == "where" else None
         validate_namespace(namespace)
@@ -110,16 +116,35 @@ def main(argv: list[str], stdout, stderr, setup_logging: Callable[[int, object],
             if progress is not None:
                 progress.update(o)
 
-        runner: FleetRunner = FleetRunner(nodes, task, ssh=ssh, namespace=namespace, workers=args.jobs,
-                                          node_timeout=args.node_timeout, on_event=on_event)
+        runner_kwargs = dict(ssh=ssh, namespace=namespace, workers=args.jobs, node_timeout=args.node_timeout,
+                             on_event=on_event)
         old_term = _raise_on_sigterm()
         try:
+            if fleet_actions.is_action(args.command):
+                def make_plan(action: actions.Action) -> actions.FleetPlan:
+                    plan = actions.make_plan(nodes, action, **runner_kwargs)
+                    if progress is not None:
+                        progress.clear()  # before the confirmation is written
+                        progress.states.clear()  # execute counts its nodes afresh
+                        progress.total = len(plan.ready)
+                    return plan
+
+                def execute(plan: actions.FleetPlan) -> list[actions.NodeResult]:
+                    results = actions.execute(plan, **runner_kwargs)
+                    if progress is not None:
+                        progress.clear()  # before the results are written
+                    return results
+                return fleet_actions.run(args, out, sys.stdin, make_plan, execute)
+            runner: FleetRunner = FleetRunner(nodes, task, **runner_kwargs)
             outcomes = runner.run()
         finally:
             if old_term is not None:
                 signal.signal(signal.SIGTERM, old_term)
             if progress is not None:
                 progress.clear()
+    except UsageError as exc:
+        stderr.write(f"{PROG}: {exc}\n")
+        return 2
     except errors.ContentError as exc:
         stderr.write(f"{PROG}: {humanfmt.printable(str(exc))}\n")
         return 1
@@ -134,6 +159,22 @@ def main(argv: list[str], stdout, stderr, setup_logging: Callable[[int, object],
     if failed:
         out.note(f"{len(failed)} of {len(outcomes)} nodes failed")
     return 1 if failed else status
+
+
+def select_nodes(nodes: list[inventory.Node], selection: str | None) -> list[inventory.Node]:
+    """The nodes named in ``selection`` (``a,b``: names as the file writes them, or Ansible groups),
+    in file order; every name must match, or nothing runs."""
+    if selection is None:
+        return nodes
+    wanted = [w.strip() for w in selection.split(",") if w.strip()]
+    if not wanted:
+        raise UsageError("--nodes names no node")
+    known = {n.name for n in nodes} | {g for n in nodes for g in n.groups}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise UsageError(f"--nodes: not in the fleet file: {', '.join(unknown)}")
+    chosen = set(wanted)
+    return [n for n in nodes if n.name in chosen or chosen.intersection(n.groups)]
 
 
 def _raise_on_sigterm():

@@ -424,6 +424,13 @@ class ContainerdStore:
     def list_leases(self) -> list[str]:
         return sorted(lease.id for lease in self._list_leases())
 
+    def lease_resources(self, lease_id: str) -> list[tuple[str, str]]:
+        """``(type, id)`` of what the lease keeps: ``("content", digest)``, ``("ingests", ref)``,
+        ``("snapshots/<snapshotter>", key)``...; NotFound if there is no such lease."""
+        resp = self._unary(self._leases.ListResources, leases_pb2.ListResourcesRequest(id=lease_id),
+                           f"listing the resources of lease {lease_id}")
+        return [(r.type, r.id) for r in resp.resources]
+
     def _list_leases(self):
         return self._unary(self._leases.List, leases_pb2.ListRequest(), "listing leases").leases
 

@@ -87,7 +87,8 @@ class FleetRunner(Generic[T]):
     def __init__(self, nodes: Sequence[Node], task: Task, *, ssh: SshOptions | None = None,
                  namespace: str = "default", workers: int = DEFAULT_WORKERS,
                  node_timeout: float = DEFAULT_NODE_TIMEOUT,
-                 on_event: Callable[[NodeOutcome], None] | None = None):
+                 on_event: Callable[[NodeOutcome], None] | None = None, read_only: bool = True,
+                 cancel_grace: float = 0.0):
         if workers < 1:
             raise errors.InvalidArgument(f"workers must be at least 1, not {workers}")
         if node_timeout <= 0:
@@ -99,13 +100,21 @@ class FleetRunner(Generic[T]):
         self.workers = workers
         self.node_timeout = node_timeout
         self.on_event = on_event
+        self.read_only = read_only  # False only for actions.py's execute step (fleet.md §7)
+        # After cancel(), how long a running task may take to stop by itself (a write aborts its
+        # ingest and ends its lease) before its tunnel is closed under it.
+        self.cancel_grace = max(0.0, cancel_grace)
+        self._cancelled_at: float | None = None
         self.outcomes: dict[str, NodeOutcome] = {n.name: NodeOutcome(n) for n in self.nodes}
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
 
     def cancel(self) -> None:
-        """Stop: queued nodes are not started, running ones have their tunnel closed (any thread)."""
+        """Stop: queued nodes are not started, running ones have their tunnel closed (any thread;
+        after ``cancel_grace`` seconds, for tasks that stop by themselves)."""
+        if self._cancelled_at is None:
+            self._cancelled_at = time.monotonic()
         self._cancel.set()
 
     @property
@@ -134,7 +143,9 @@ class FleetRunner(Generic[T]):
         finally:
             if any(not f.done() for f in futures):  # KeyboardInterrupt in the caller: stop everything
                 self.cancel()
-                self._watch()
+                if self.cancel_grace:  # let writes stop by themselves first (abort, end the lease)
+                    wait([f for f in futures if not f.done()], timeout=self.cancel_grace)
+                self._watch(force=True)
             pool.shutdown(wait=True, cancel_futures=True)
             for node in self.nodes:
                 outcome = self.outcomes[node.name]
@@ -144,12 +155,13 @@ class FleetRunner(Generic[T]):
 
     # -- the watchdog (caller's thread) ------------------------------------------------
 
-    def _watch(self) -> None:
+    def _watch(self, *, force: bool = False) -> None:
         now = time.monotonic()
         with self._lock:
             running = list(self._running.values())
+        closing = self._cancel.is_set() and (force or now - (self._cancelled_at or now) >= self.cancel_grace)
         for r in running:
-            if self._cancel.is_set() or now > r.deadline:
+            if closing or now > r.deadline:
                 if not self._cancel.is_set():
                     r.timed_out = True
                 if r.tunnel is not None:
@@ -197,7 +209,7 @@ class FleetRunner(Generic[T]):
         stop = lambda: self._cancel.is_set() or r.timed_out  # noqa: E731
         try:
             tunnel.open(cancel=stop)
-            store = ContainerdStore(tunnel.local_address, self.namespace, read_only=True,
+            store = ContainerdStore(tunnel.local_address, self.namespace, read_only=self.read_only,
                                     timeout=max(1.0, min(30.0, self.node_timeout)))
             store.address = str(node.address)  # messages name the node, not the private socket
             self._set(node, NodeState.LISTING)

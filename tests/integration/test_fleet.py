@@ -176,7 +176,7 @@ def test_a_bad_address_is_one_line_and_runs_nothing(lab, tmp_path, capsys, line,
 def test_fleet_usage_errors(lab, tmp_path, capsys):
     rc, _, err = run(capsys, "--fleet", tmp_path / "none.txt", "ls")
     assert rc == 1 and "cannot read fleet file" in err
-    rc, _, err = run(capsys, "--fleet", tmp_path / "none.txt", "rm", "x")
+    rc, _, err = run(capsys, "--fleet", tmp_path / "none.txt", "frobnicate", "x")
     assert rc == 2 and "invalid choice" in err
     rc, _, err = run(capsys, "--ssh-config", lab.client.config, "--root", tmp_path, "ls")
     assert rc == 2 and "--ssh-config goes with" in err
