@@ -1,0 +1,269 @@
+"""The Fleet tab: every node of a fleet file at once (docs/fleet.md), filled as each node answers.
+
+Top: the nodes (``node_table.py``); middle: every digest with its size and the nodes holding it
+(``digest_model.py``), filtered by text, by the drift toggle and by scope (shared by every node /
+unique to one); bottom: for the selected digest, the nodes that hold it, lack it or did not
+answer, and those rows highlighted above.  The fleet file is read on the job pool and the nodes
+are queried by a ``FleetQuery`` (a thread of its own); nothing here waits on a node.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..commands.fleet import CancelFleet, OpenFleet, RefreshFleet
+from .digest_model import DIGEST_ROLE, DigestTableModel
+from .node_table import NodeTable
+from .query import FleetQuery
+
+log = logging.getLogger(__name__)
+
+REBUILD_MS = 150  # digest table rebuilds are coalesced while nodes finish
+
+
+class FleetTab(QWidget):
+    """See the module doc.  ``ssh_options()`` is called on the GUI thread at each run."""
+
+    queryFinished = Signal()
+    loadFailed = Signal(str)
+
+    def __init__(self, runner, ssh_options: Callable[[], object], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("fleetTab")
+        self.runner = runner  # the window's JobRunner: reads the fleet file
+        self.ssh_options = ssh_options
+        self.fleet_path: str | None = None
+        self.nodes: list = []
+        self.outcomes: dict[str, object] = {}
+        self.query = FleetQuery(self)
+        self.query.nodeEvent.connect(self._on_event)
+        self.query.finished.connect(self._on_finished)
+        self.open_command = OpenFleet(self)
+        self.refresh_command = RefreshFleet(self)
+        self.cancel_command = CancelFleet(self)
+
+        self.toolbar = QToolBar(self)
+        self.refresh_action = self._action("fleetRefreshAction", self.tr("Refresh"),
+                                           self.tr("Query every node of the fleet file again"),
+                                           self.refresh_command.trigger)
+        self.cancel_action = self._action("fleetCancelAction", self.tr("Cancel"),
+                                          self.tr("Stop the query: nodes still running are dropped"),
+                                          self.cancel_command.trigger)
+        self.drift_action = self._action("fleetDriftAction", self.tr("Drift only"),
+                                         self.tr("Only digests present on some nodes and not on others"),
+                                         self._on_drift)
+        self.drift_action.setCheckable(True)
+        self.scope_box = QComboBox(self)
+        self.scope_box.setObjectName("fleetScopeBox")
+        for text, scope in ((self.tr("All digests"), "all"), (self.tr("Shared by every node"), "shared"),
+                            (self.tr("Unique to one node"), "unique")):
+            self.scope_box.addItem(text, scope)
+        self.scope_box.currentIndexChanged.connect(self._on_scope)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName("fleetFilterEdit")
+        self.filter_edit.setPlaceholderText(self.tr("Filter digests…"))
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter_text)
+        self.toolbar.addWidget(self.scope_box)
+        self.toolbar.addWidget(self.filter_edit)
+
+        self.summary = QLabel(self.tr("Open a fleet file with Sources…"), self)
+        self.summary.setObjectName("fleetSummary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.node_table = NodeTable(self)
+        self.digests = DigestTableModel(self)
+        self.digest_view = QTableView(self)
+        self.digest_view.setObjectName("fleetDigestView")
+        self.digest_view.setModel(self.digests)
+        self.digest_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.digest_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.digest_view.verticalHeader().hide()
+        self.digest_view.horizontalHeader().setStretchLastSection(True)
+        self.digest_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.digest_view.setColumnWidth(0, 300)
+        self.digest_view.setColumnWidth(3, 260)
+        self.digest_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.digest_view.setWordWrap(False)
+        self.digest_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.digest_view.selectionModel().selectionChanged.connect(self._on_digest_selected)
+        self.digests.modelReset.connect(self._show_selected)
+        self.details = QPlainTextEdit(self)
+        self.details.setObjectName("fleetDetails")
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText(self.tr("Select a digest to see which nodes hold it."))
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.node_table)
+        split.addWidget(self.digest_view)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+
+        self.rebuild_timer = QTimer(self)
+        self.rebuild_timer.setSingleShot(True)
+        self.rebuild_timer.setInterval(REBUILD_MS)
+        self.rebuild_timer.timeout.connect(self._rebuild)
+        self._update_actions()
+
+    def _action(self, name: str, text: str, tip: str, slot) -> QAction:
+        act = QAction(text, self)
+        act.setObjectName(name)
+        act.setToolTip(tip)
+        act.setStatusTip(tip)
+        act.triggered.connect(lambda _checked=False: slot())
+        self.toolbar.addAction(act)
+        return act
+
+    def _on_drift(self) -> None:
+        self.digests.set_filter(drift=self.drift_action.isChecked())
+
+    @Slot(int)
+    def _on_scope(self, _index: int) -> None:
+        self.digests.set_filter(scope=self.scope_box.currentData())
+
+    @Slot(str)
+    def _on_filter_text(self, text: str) -> None:
+        self.digests.set_filter(text=text)
+
+    # -- running -------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.query.running
+
+    def load(self, path: str) -> None:
+        """Read the fleet file at ``path`` (job pool), then query its nodes."""
+        from store.fleet import read_fleet
+        self.fleet_path = path
+        self.query.cancel()
+        self.summary.setText(self.tr("Reading {path}…").format(path=path))
+
+        def failed(error) -> None:
+            self.summary.setText(self.tr("Cannot use the fleet file: {why}").format(why=str(error)))
+            self.loadFailed.emit(str(error))
+            self._update_actions()
+
+        self.runner.start(f"read fleet {path}", lambda job: read_fleet(path), on_done=self.start, on_error=failed)
+
+    def start(self, nodes: list) -> None:
+        """Query ``nodes`` (``store.fleet.Node``) now, replacing what is shown."""
+        self.nodes = list(nodes)
+        self.outcomes = {}
+        self.node_table.set_nodes([n.name for n in self.nodes])
+        self.digests.set_inventory([], [])
+        self.details.clear()
+        self.query.start(self.nodes, ssh=self.ssh_options())
+        self._show_summary()
+        self._update_actions()
+
+    def cancel_query(self) -> None:
+        self.query.cancel()
+        self.summary.setText(self.tr("Cancelling…"))
+
+    def stop(self) -> None:
+        """The window is closing: cancel the run and wait (bounded) for its thread."""
+        self.rebuild_timer.stop()
+        self.query.stop()
+
+    @Slot(int, object)
+    def _on_event(self, _gen: int, outcome) -> None:
+        self.outcomes[outcome.node.name] = outcome
+        self.node_table.update_node(outcome)
+        if outcome.state.value == "done":
+            self.rebuild_timer.start()
+        self._show_summary()
+
+    @Slot(int, object)
+    def _on_finished(self, _gen: int, outcomes) -> None:
+        for o in outcomes:  # the last word of each node (cancelled ones that never ran, too)
+            if self.outcomes.get(o.node.name) is not o:
+                self.outcomes[o.node.name] = o
+                self.node_table.update_node(o)
+        self.rebuild_timer.stop()
+        self._rebuild()
+        self._update_actions()
+        self.queryFinished.emit()
+
+    def _ordered(self) -> list:
+        return [self.outcomes[n.name] for n in self.nodes if n.name in self.outcomes]
+
+    def _rebuild(self) -> None:
+        from store.fleet.queries import blob_rows
+        done = [o for o in self._ordered() if o.ok]
+        self.digests.set_inventory([o.node.name for o in done], blob_rows(done))
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        states = [getattr(self.outcomes.get(n.name), "state", None) for n in self.nodes]
+        values = [s.value if s is not None else "queued" for s in states]
+        done, failed = values.count("done"), values.count("failed")
+        rows = self.digests.all_rows
+        drift = sum(1 for r in rows if len(r["nodes"]) < len(self.digests.nodes))
+        text = self.tr("{done} of {n} nodes answered, {failed} failed; {digests} digests, {drift} not on every "
+                       "answering node").format(done=done, n=len(self.nodes), failed=failed, digests=len(rows),
+                                                drift=drift)
+        if self.running:
+            text = self.tr("Querying… {summary}").format(summary=text)
+        self.summary.setText(text)
+
+    def _update_actions(self) -> None:
+        self.refresh_action.setEnabled(self.refresh_command.enabled())
+        self.cancel_action.setEnabled(self.cancel_command.enabled())
+
+    # -- which nodes hold the selected digest ------------------------------------------
+    def select_digest(self, digest: str) -> bool:
+        for i in range(self.digests.rowCount()):
+            if self.digests.row_at(i)["digest"] == digest:
+                self.digest_view.selectRow(i)
+                return True
+        return False
+
+    def selected_digest(self) -> str | None:
+        rows = self.digest_view.selectionModel().selectedRows()
+        return rows[0].data(DIGEST_ROLE) if rows else None
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_digest_selected(self, *_args) -> None:
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        rows = self.digest_view.selectionModel().selectedRows()
+        if not rows:
+            self.node_table.highlight(set())
+            self.details.clear()
+            return
+        row = self.digests.row_at(rows[0].row())
+        absent = self.digests.absent(row)
+        failed = [(o.node.name, o.reason or o.state.value) for o in self._ordered() if not o.ok]
+        lines = [row["digest"],
+                 self.tr("Present on {n}:").format(n=len(row["nodes"])), *[f"  {n}" for n in row["nodes"]],
+                 self.tr("Absent on {n}:").format(n=len(absent)), *[f"  {n}" for n in absent]]
+        if failed:
+            lines += [self.tr("Not known (the node did not answer) {n}:").format(n=len(failed)),
+                      *[f"  {n}: {why}" for n, why in failed]]
+        self.details.setPlainText("\n".join(lines))
+        self.node_table.highlight(set(row["nodes"]))
+
+
+__all__ = ["FleetTab"]
