@@ -23,6 +23,8 @@ class FleetHost(Protocol):
 
 
 class FleetCommand(Translated):
+    action: str | None = None  # its QAction in gui/actions.py FLEET_SPECS
+
     def __init__(self, host: FleetHost):
         self.host = host
 
@@ -42,7 +44,9 @@ class OpenFleet(FleetCommand):
 
 
 class RefreshFleet(FleetCommand):
-    """Query every node again (a run still going is cancelled first)."""
+    """Read the fleet file again and query every node (a run still going is cancelled first)."""
+
+    action = "actionFleetRefresh"
 
     def enabled(self) -> bool:
         return self.host.fleet_path is not None
@@ -54,6 +58,8 @@ class RefreshFleet(FleetCommand):
 
 class CancelFleet(FleetCommand):
     """Stop the run: running nodes have their tunnel closed, queued ones are not started."""
+
+    action = "actionFleetCancel"
 
     def enabled(self) -> bool:
         return self.host.running

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..actions import FLEET_SPECS, make_actions
 from ..commands.fleet import CancelFleet, OpenFleet, RefreshFleet
 from .digest_model import DIGEST_ROLE, DigestTableModel
 from .node_table import NodeTable
@@ -60,15 +61,11 @@ class FleetTab(QWidget):
         self.cancel_command = CancelFleet(self)
 
         self.toolbar = QToolBar(self)
-        self.refresh_action = self._action("fleetRefreshAction", self.tr("Refresh"),
-                                           self.tr("Query every node of the fleet file again"),
-                                           self.refresh_command.trigger)
-        self.cancel_action = self._action("fleetCancelAction", self.tr("Cancel"),
-                                          self.tr("Stop the query: nodes still running are dropped"),
-                                          self.cancel_command.trigger)
-        self.drift_action = self._action("fleetDriftAction", self.tr("Drift only"),
-                                         self.tr("Only digests present on some nodes and not on others"),
-                                         self._on_drift)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        actions = make_actions(self, FLEET_SPECS)
+        self.refresh_action = self._add(actions["actionFleetRefresh"], self.refresh_command.trigger)
+        self.cancel_action = self._add(actions["actionFleetCancel"], self.cancel_command.trigger)
+        self.drift_action = self._add(actions["actionFleetDrift"], self._on_drift)
         self.drift_action.setCheckable(True)
         self.scope_box = QComboBox(self)
         self.scope_box.setObjectName("fleetScopeBox")
@@ -127,11 +124,7 @@ class FleetTab(QWidget):
         self.rebuild_timer.timeout.connect(self._rebuild)
         self._update_actions()
 
-    def _action(self, name: str, text: str, tip: str, slot) -> QAction:
-        act = QAction(text, self)
-        act.setObjectName(name)
-        act.setToolTip(tip)
-        act.setStatusTip(tip)
+    def _add(self, act: QAction, slot) -> QAction:
         act.triggered.connect(lambda _checked=False: slot())
         self.toolbar.addAction(act)
         return act
@@ -209,9 +202,10 @@ class FleetTab(QWidget):
         return [self.outcomes[n.name] for n in self.nodes if n.name in self.outcomes]
 
     def _rebuild(self) -> None:
-        from store.fleet.queries import blob_rows
+        from store.fleet.queries import blob_rows, node_rows
         done = [o for o in self._ordered() if o.ok]
         self.digests.set_inventory([o.node.name for o in done], blob_rows(done))
+        self.node_table.set_unique(node_rows(done))
         self._show_summary()
 
     def _show_summary(self) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QProgressBar, QTreeWidget, QTreeWidgetItem, QWidge
 
 from .. import fmt
 
-NAME, STATE, PROGRESS, BLOBS, BYTES, INGESTS, REASON = range(7)
+NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, INGESTS, REASON = range(8)
 FAILED_COLOR = QColor("#b3261e")
 HOLDS_COLOR = QColor("#d7ecd9")
 RUNNING = ("queued", "connecting", "listing")
@@ -31,8 +31,9 @@ class NodeTable(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setHeaderLabels([self.tr("Node"), self.tr("State"), self.tr("Progress"), self.tr("Blobs"),
-                              self.tr("Bytes"), self.tr("Ingests"), self.tr("Reason")])
-        for col, width in ((NAME, 260), (STATE, 90), (PROGRESS, 120), (BLOBS, 70), (BYTES, 90), (INGESTS, 110)):
+                              self.tr("Bytes"), self.tr("Only here"), self.tr("Ingests"), self.tr("Reason")])
+        for col, width in ((NAME, 260), (STATE, 80), (PROGRESS, 110), (BLOBS, 70), (BYTES, 90), (UNIQUE, 120),
+                           (INGESTS, 100)):
             self.setColumnWidth(col, width)
         self.items: dict[str, QTreeWidgetItem] = {}
         self.bars: dict[str, QProgressBar] = {}
@@ -49,9 +50,9 @@ class NodeTable(QTreeWidget):
         self.bars.clear()
         self.states.clear()
         for name in names:
-            item = QTreeWidgetItem([name, self.state_text("queued"), "", "", "", "", ""])
+            item = QTreeWidgetItem([name, self.state_text("queued")] + [""] * (REASON - STATE))
             item.setToolTip(NAME, name)
-            for col in (BLOBS, BYTES, INGESTS):
+            for col in (BLOBS, BYTES, UNIQUE, INGESTS):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.addTopLevelItem(item)
             bar = QProgressBar(self)
@@ -103,6 +104,16 @@ class NodeTable(QTreeWidget):
                 for col in (STATE, REASON):
                     item.setForeground(col, QBrush(FAILED_COLOR))
 
+    def set_unique(self, rows: list[dict]) -> None:
+        """Blobs and bytes no other answering node holds (``queries.node_rows``), per node."""
+        for row in rows:
+            item = self.items.get(row["node"])
+            if item is not None:
+                item.setText(UNIQUE, self.tr("{n} · {size}").format(n=f"{row['unique_count']:,}",
+                                                                     size=fmt.size(row["unique_bytes"])))
+                item.setToolTip(UNIQUE, self.tr("{n} blobs ({size}) that no other answering node holds").format(
+                    n=f"{row['unique_count']:,}", size=fmt.exact_size(row["unique_bytes"])))
+
     def highlight(self, names: set[str]) -> None:
         """Mark the rows of ``names`` (the nodes holding the selected digest); the others plain."""
         for name, item in self.items.items():
@@ -118,7 +129,7 @@ class NodeTable(QTreeWidget):
 
     def row_texts(self, name: str) -> dict[str, str]:
         item = self.items[name]
-        keys = ("node", "state", "progress", "blobs", "bytes", "ingests", "reason")
+        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "ingests", "reason")
         return {k: item.text(i) for i, k in enumerate(keys)}
 
 

@@ -98,6 +98,30 @@ containerd 内容存储浏览器。
         <translation>浏览层中的文件(&amp;B)…</translation>
     </message>
     <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Query every node of the fleet file again</source>
+        <translation>重新查询集群文件中的每个节点</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the query: nodes still running are dropped</source>
+        <translation>停止查询：仍在运行的节点将被放弃</translation>
+    </message>
+    <message>
+        <source>Drift only</source>
+        <translation>仅显示差异</translation>
+    </message>
+    <message>
+        <source>Only digests present on some nodes and not on others</source>
+        <translation>仅显示存在于部分节点而非全部节点的摘要</translation>
+    </message>
+    <message>
         <source>Select the blobs no image or gc.root label reaches (reclaimable)</source>
         <translation>选择没有任何镜像或 gc.root 标签可达的 Blob（可回收）</translation>
     </message>
@@ -436,30 +460,6 @@ Verification failed: the content does not match its digest.</source>
 </context>
 <context>
     <name>FleetTab</name>
-    <message>
-        <source>Refresh</source>
-        <translation>刷新</translation>
-    </message>
-    <message>
-        <source>Query every node of the fleet file again</source>
-        <translation>重新查询集群文件中的每个节点</translation>
-    </message>
-    <message>
-        <source>Cancel</source>
-        <translation>取消</translation>
-    </message>
-    <message>
-        <source>Stop the query: nodes still running are dropped</source>
-        <translation>停止查询：仍在运行的节点将被放弃</translation>
-    </message>
-    <message>
-        <source>Drift only</source>
-        <translation>仅显示差异</translation>
-    </message>
-    <message>
-        <source>Only digests present on some nodes and not on others</source>
-        <translation>仅显示存在于部分节点而非全部节点的摘要</translation>
-    </message>
     <message>
         <source>All digests</source>
         <translation>全部摘要</translation>
@@ -1071,6 +1071,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>原因</translation>
     </message>
     <message>
+        <source>Only here</source>
+        <translation>仅此节点</translation>
+    </message>
+    <message>
         <source>queued</source>
         <translation>排队中</translation>
     </message>
@@ -1105,6 +1109,14 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>{n} ({stalled} stalled)</source>
         <translation>{n}（{stalled} 个停滞）</translation>
+    </message>
+    <message>
+        <source>{n} · {size}</source>
+        <translation>{n} · {size}</translation>
+    </message>
+    <message>
+        <source>{n} blobs ({size}) that no other answering node holds</source>
+        <translation>{n} 个 Blob（{size}），其他应答节点均没有</translation>
     </message>
 </context>
 <context>

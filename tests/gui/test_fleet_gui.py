@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage
 from gui.fleet.settings import SSH_CONFIG_KEY, set_ssh_config
 from store import Digest
 from store.containerd import ContainerdStore
+from store.fleet import SshOptions
 from tests.gui.conftest import blob_digests, wait_jobs
 from tests.support.sshd import FleetLab, free_port
 
@@ -108,6 +109,8 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     for i, name in enumerate(names):
         row = nodes.row_texts(name)
         assert row["blobs"] == f"{len(truth[i]):,}" and row["reason"] == ""
+    assert nodes.row_texts(names[0])["unique"] == f"1 · {len(ONLY0)} Bytes"  # the blob no other node has
+    assert nodes.row_texts(names[1])["unique"] == f"1 · {len(ONLY1)} Bytes"
     assert nodes.row_texts(names[0])["ingests"] == "0"
     assert nodes.row_texts(names[1])["ingests"] == "1 (1 stalled)"
     assert nodes.bars == {}  # every progress bar gave way to the figures
@@ -161,9 +164,13 @@ def test_a_node_that_never_answers_blocks_nobody_and_cancel_stops_it(qtbot, make
         set_ssh_config(settings, str(lab.client.config))
         win = make_window(tmp_path / "store")
         tab = win.sources_ui.show_fleet(str(fleet))
+        # before the run starts (the file is read first): ssh must not give up on the silent port by
+        # itself during the test, however loaded the machine is
+        tab.ssh_options = lambda: SshOptions(config=str(lab.client.config), connect_timeout=600, open_timeout=600)
         nodes = tab.node_table
         qtbot.waitUntil(lambda: [nodes.states.get(n) for n in names] == ["done", "done"], timeout=60000)
-        assert tab.running and nodes.states[stuck] == "connecting" and stuck in nodes.bars
+        assert tab.running and nodes.states[stuck] == "connecting" and stuck in nodes.bars, \
+            {n: (tab.outcomes[n].state, tab.outcomes[n].reason) for n in tab.outcomes}
         assert tab.cancel_action.isEnabled()
         tab.cancel_action.trigger()
         qtbot.waitUntil(lambda: not tab.running, timeout=10000)
@@ -207,9 +214,10 @@ def test_fleet_tab_in_chinese_renders_its_screenshot(qtbot, make_window, setting
     i18n.install(QApplication.instance(), "zh_CN")
     try:
         win = make_window(tmp_path / "store")
-        tab = run_fleet(qtbot, win, fleet)
+        tab = run_fleet(qtbot, win, fleet, stalled_after=timedelta(0))
         assert tab.refresh_action.text() == "刷新" and tab.node_table.states["node-a"] == "done"
         assert tab.node_table.row_texts("node-a")["state"] == "完成"
+        assert tab.node_table.row_texts("node-b")["ingests"] == "1（1 个停滞）"
         tab.select_digest(str(Digest.from_bytes(ONLY1)))
         render(qtbot, win, tab, ARTIFACTS / "screenshot-fleet-zh_CN.png")
     finally:
