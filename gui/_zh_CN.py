@@ -332,6 +332,8 @@ ZH_CN = {
     "Ingests": "写入任务",
     "Reason": "原因",
     "Only here": "仅此节点",
+    "The containerd namespace asked on every node (Refresh applies a change)":
+        "在每个节点上查询的 containerd 命名空间（更改后点“刷新”生效）",
     "{n} · {size}": "{n} · {size}",
     "{n} blobs ({size}) that no other answering node holds": "{n} 个 Blob（{size}），其他应答节点均没有",
     "queued": "排队中",

@@ -67,6 +67,13 @@ class FleetTab(QWidget):
         self.cancel_action = self._add(actions["actionFleetCancel"], self.cancel_command.trigger)
         self.drift_action = self._add(actions["actionFleetDrift"], self._on_drift)
         self.drift_action.setCheckable(True)
+        self.namespace_box = QComboBox(self)
+        self.namespace_box.setObjectName("fleetNamespaceBox")
+        self.namespace_box.setEditable(True)
+        self.namespace_box.addItems(["default", "k8s.io", "moby"])
+        self.namespace_box.setMinimumContentsLength(10)
+        self.namespace_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.namespace_box.setToolTip(self.tr("The containerd namespace asked on every node (Refresh applies a change)"))
         self.scope_box = QComboBox(self)
         self.scope_box.setObjectName("fleetScopeBox")
         for text, scope in ((self.tr("All digests"), "all"), (self.tr("Shared by every node"), "shared"),
@@ -78,6 +85,11 @@ class FleetTab(QWidget):
         self.filter_edit.setPlaceholderText(self.tr("Filter digests…"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._on_filter_text)
+        caption = QLabel(self.tr("Namespace:"), self)
+        caption.setContentsMargins(12, 0, 4, 0)
+        self.toolbar.addWidget(caption)
+        self.toolbar.addWidget(self.namespace_box)
+        self.toolbar.addSeparator()
         self.toolbar.addWidget(self.scope_box)
         self.toolbar.addWidget(self.filter_edit)
 
@@ -145,10 +157,24 @@ class FleetTab(QWidget):
     def running(self) -> bool:
         return self.query.running
 
+    @property
+    def namespace(self) -> str:
+        return self.namespace_box.currentText().strip() or "default"
+
+    def set_namespace(self, namespace: str) -> None:
+        self.namespace_box.setCurrentText(namespace or "default")
+
     def load(self, path: str) -> None:
-        """Read the fleet file at ``path`` (job pool), then query its nodes."""
+        """Read the fleet file at ``path`` (job pool), then query its nodes in :attr:`namespace`."""
+        from store.containerd import validate_namespace
         from store.fleet import read_fleet
         self.fleet_path = path
+        try:
+            validate_namespace(self.namespace)
+        except Exception as e:  # noqa: BLE001 - shown, nothing started
+            self.summary.setText(str(e))
+            self._update_actions()
+            return
         self.query.cancel()
         self.summary.setText(self.tr("Reading {path}…").format(path=path))
 
@@ -166,7 +192,7 @@ class FleetTab(QWidget):
         self.node_table.set_nodes([n.name for n in self.nodes])
         self.digests.set_inventory([], [])
         self.details.clear()
-        self.query.start(self.nodes, ssh=self.ssh_options())
+        self.query.start(self.nodes, ssh=self.ssh_options(), namespace=self.namespace)
         self._show_summary()
         self._update_actions()
 

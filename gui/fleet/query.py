@@ -39,7 +39,8 @@ class FleetQuery(QObject):
     def running(self) -> bool:
         return self._runner is not None
 
-    def start(self, nodes: Sequence, *, ssh, workers: int = 16, node_timeout: float = 120.0) -> int:
+    def start(self, nodes: Sequence, *, ssh, namespace: str = "default", workers: int = 16,
+              node_timeout: float = 120.0) -> int:
         """Query ``nodes`` (``store.fleet.Node``); a run still going is cancelled first.  Returns the generation."""
         from store.fleet import FleetRunner
         from store.fleet.queries import inventory_task
@@ -47,8 +48,9 @@ class FleetQuery(QObject):
         self.cancel()
         self.generation += 1
         gen = self.generation
-        runner: FleetRunner[Any] = FleetRunner(nodes, inventory_task(), ssh=ssh, workers=workers, node_timeout=node_timeout,
-                             on_event=lambda outcome: self._event.emit(gen, outcome))
+        runner: FleetRunner[Any] = FleetRunner(
+            nodes, inventory_task(), ssh=ssh, namespace=namespace, workers=workers, node_timeout=node_timeout,
+            on_event=lambda outcome: self._event.emit(gen, outcome))
         self._runner = runner
 
         def run() -> None:

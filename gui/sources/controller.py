@@ -190,7 +190,7 @@ class SourcesController(QObject):
         w.scan_label.setText(self.tr("Opening…"))
         if source.is_fleet:
             w.scan_label.setText("")
-            self.show_fleet(source.target)
+            self.show_fleet(source.target, source.namespace)
             return
         if source.is_plain_directory:
             self.opener.run(source.target)  # a plain directory: the window's own (injectable) opener
@@ -329,8 +329,9 @@ class SourcesController(QObject):
                 log.debug("closing %s failed", getattr(old, "address", old), exc_info=True)
 
     # ------------------------------------------------------------------ the Fleet tab
-    def show_fleet(self, path: str) -> FleetTab:
-        """Open the Fleet tab (made on first use) on the fleet file at ``path`` and query its nodes."""
+    def show_fleet(self, path: str, namespace: str | None = None) -> FleetTab:
+        """Open the Fleet tab (made on first use) on the fleet file at ``path`` and query its nodes
+        (in ``namespace``, else the tab's current one)."""
         w = self.window
         if self.fleet_tab is None:
             self.fleet_tab = FleetTab(w.runner, lambda: ssh_options(w.ctx.settings), w)
@@ -343,6 +344,8 @@ class SourcesController(QObject):
             self.sources.add(Source(path))
             self.fill_source_box()
             self.sourcesChanged.emit()
+        if namespace:
+            self.fleet_tab.set_namespace(namespace)
         self.fleet_tab.open_command.trigger(path)
         return self.fleet_tab
 

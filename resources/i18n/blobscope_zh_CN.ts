@@ -461,6 +461,10 @@ Verification failed: the content does not match its digest.</source>
 <context>
     <name>FleetTab</name>
     <message>
+        <source>The containerd namespace asked on every node (Refresh applies a change)</source>
+        <translation>在每个节点上查询的 containerd 命名空间（更改后点“刷新”生效）</translation>
+    </message>
+    <message>
         <source>All digests</source>
         <translation>全部摘要</translation>
     </message>
@@ -475,6 +479,10 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Filter digests…</source>
         <translation>筛选摘要…</translation>
+    </message>
+    <message>
+        <source>Namespace:</source>
+        <translation>命名空间：</translation>
     </message>
     <message>
         <source>Open a fleet file with Sources…</source>

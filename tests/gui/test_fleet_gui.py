@@ -145,6 +145,15 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     qtbot.waitUntil(lambda: tab.running, timeout=10000)
     qtbot.waitUntil(lambda: not tab.running and set(nodes.states.values()) <= {"done", "failed"}, timeout=60000)
     assert [nodes.states[n] for n in names] == ["done", "done"]
+    # another namespace: the same nodes, none of these blobs
+    tab.set_namespace("bad/ns")
+    tab.refresh_action.trigger()
+    assert "bad/ns" in tab.summary.text() and not tab.running
+    tab.set_namespace("nothing-here")
+    tab.refresh_action.trigger()
+    qtbot.waitUntil(lambda: tab.running, timeout=10000)
+    qtbot.waitUntil(lambda: not tab.running and set(nodes.states.values()) <= {"done", "failed"}, timeout=60000)
+    assert [nodes.row_texts(n)["blobs"] for n in names] == ["0", "0"] and model.rowCount() == 0
     wait_jobs(qtbot, win)
     assert ssh_processes(lab) == []  # every tunnel was torn down
     saved = settings.value(SSH_CONFIG_KEY)
