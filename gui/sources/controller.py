@@ -322,11 +322,19 @@ class SourcesController(QObject):
         """Close the ``ssh://`` store shown before ``current`` (its ssh ends; any thread may do it)."""
         old = self._ssh_store
         self._ssh_store = current if getattr(current, "tunnel", None) is not None else None
-        if old is not None and old is not current:
+        if old is None or old is current:
+            return
+
+        def close(_job=None) -> None:
             try:
-                old.close()
+                old.close()  # the gRPC channel, then ssh's process group (which may take a moment)
             except Exception:  # noqa: BLE001 - a tunnel already gone changes nothing
                 log.debug("closing %s failed", getattr(old, "address", old), exc_info=True)
+
+        if current is None:  # the window is closing: now, before the job pool is waited for
+            close()
+        else:
+            self.window.runner.start(f"close {getattr(old, 'address', 'ssh')}", close)
 
     # ------------------------------------------------------------------ the Fleet tab
     def show_fleet(self, path: str, namespace: str | None = None) -> FleetTab:

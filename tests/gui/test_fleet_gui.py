@@ -192,9 +192,21 @@ def test_a_node_that_never_answers_blocks_nobody_and_cancel_stops_it(qtbot, make
 
 def test_an_ssh_node_opens_in_the_blobs_tab(qtbot, make_window, settings, lab, tmp_path):
     set_ssh_config(settings, str(lab.client.config))
-    win = make_window(lab.address(0))
+    win = make_window(tmp_path / "store")
+    win.runner.pool.setExpiryTimeout(20)  # pool threads retire at once: a tunnel opened on one would die
+    with qtbot.waitSignal(win.scanFinished, timeout=60000):
+        win.open_store(lab.address(0))
+    qtbot.wait(300)  # the pool thread that asked for the store has retired by now
+    assert len(ssh_processes(lab)) == 1
+    with qtbot.waitSignal(win.scanFinished, timeout=60000):
+        win.refresh()  # listed again through the same tunnel
     assert blob_digests(win) == set(lab.daemons[0].content_ls())
     assert win.store.address == lab.address(0)
+    assert len(ssh_processes(lab)) == 1
+    with qtbot.waitSignal(win.scanFinished, timeout=60000):  # another node replaces it: its tunnel closes
+        win.open_store(lab.address(1))
+    assert blob_digests(win) == set(lab.daemons[1].content_ls())
+    wait_jobs(qtbot, win)
     assert len(ssh_processes(lab)) == 1
     win.shutdown()
     assert ssh_processes(lab) == []
