@@ -51,6 +51,10 @@ class FleetTab(QWidget):
         self.runner = runner  # the window's JobRunner: reads the fleet file
         self.ssh_options = ssh_options
         self.fleet_path: str | None = None
+        self._merging = False      # a merge of the answers runs on the job pool
+        self._merge_again = False  # answers arrived meanwhile: merge once more when it lands
+        self._final = False        # the run ended: its last merge ends with queryFinished
+        self.drift_count = 0
         self.nodes: list = []
         self.outcomes: dict[str, object] = {}
         self.query = FleetQuery(self)
@@ -155,7 +159,8 @@ class FleetTab(QWidget):
     # -- running -------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.query.running
+        """A query, or the merge of its answers, is under way."""
+        return self.query.running or self._merging
 
     @property
     def namespace(self) -> str:
@@ -191,6 +196,8 @@ class FleetTab(QWidget):
         self.outcomes = {}
         self.node_table.set_nodes([n.name for n in self.nodes])
         self.digests.set_inventory([], [])
+        self.drift_count = 0
+        self._final = False
         self.details.clear()
         self.query.start(self.nodes, ssh=self.ssh_options(), namespace=self.namespace)
         self._show_summary()
@@ -220,26 +227,60 @@ class FleetTab(QWidget):
                 self.outcomes[o.node.name] = o
                 self.node_table.update_node(o)
         self.rebuild_timer.stop()
+        self._final = True
         self._rebuild()
-        self._update_actions()
-        self.queryFinished.emit()
 
     def _ordered(self) -> list:
         return [self.outcomes[n.name] for n in self.nodes if n.name in self.outcomes]
 
     def _rebuild(self) -> None:
-        from store.fleet.queries import blob_rows, node_rows
+        """Merge the answers so far into digest rows on the job pool (a fleet's inventories can hold
+        millions of entries); one merge at a time, the latest answers win."""
+        if self._merging:
+            self._merge_again = True
+            return
+        self._merging = True
+        self._merge_again = False
+        gen = self.query.generation
         done = [o for o in self._ordered() if o.ok]
-        self.digests.set_inventory([o.node.name for o in done], blob_rows(done))
-        self.node_table.set_unique(node_rows(done))
+
+        def merge(_job):
+            from store.fleet.queries import blob_rows, node_rows
+            names = [o.node.name for o in done]
+            rows = blob_rows(done)
+            return names, rows, node_rows(done), sum(1 for r in rows if len(r["nodes"]) < len(names))
+
+        def landed(result) -> None:
+            self._merging = False
+            if gen == self.query.generation:
+                names, rows, per_node, drift = result
+                self.digests.set_inventory(names, rows)
+                self.node_table.set_unique(per_node)
+                self.drift_count = drift
+            self._merged()
+
+        def failed(error) -> None:  # a bug in a summary: say so, keep the node rows
+            self._merging = False
+            log.error("merging the fleet's answers failed: %s", error)
+            self._merged()
+
+        self.runner.start("merge fleet answers", merge, on_done=landed, on_error=failed)
+
+    def _merged(self) -> None:
+        if self._merge_again:
+            self._rebuild()
+            return
         self._show_summary()
+        if self._final and not self.query.running:
+            self._final = False
+            self._update_actions()
+            self.queryFinished.emit()
 
     def _show_summary(self) -> None:
         states = [getattr(self.outcomes.get(n.name), "state", None) for n in self.nodes]
         values = [s.value if s is not None else "queued" for s in states]
         done, failed = values.count("done"), values.count("failed")
-        rows = self.digests.all_rows
-        drift = sum(1 for r in rows if len(r["nodes"]) < len(self.digests.nodes))
+        rows, drift = self.digests.all_rows, self.drift_count
         text = self.tr("{done} of {n} nodes answered, {failed} failed; {digests} digests, {drift} not on every "
                        "answering node").format(done=done, n=len(self.nodes), failed=failed, digests=len(rows),
                                                 drift=drift)
