@@ -332,6 +332,7 @@ ZH_CN = {
     "Ingests": "写入任务",
     "Reason": "原因",
     "Only here": "仅此节点",
+    "Double-click a node to browse its store in the Blobs tab": "双击节点，在 Blob 标签页中浏览其存储",
     "The containerd namespace asked on every node (Refresh applies a change)":
         "在每个节点上查询的 containerd 命名空间（更改后点“刷新”生效）",
     "{n} · {size}": "{n} · {size}",

@@ -17,9 +17,13 @@ class FleetHost(Protocol):
     fleet_path: str | None
 
     @property
+    def namespace(self) -> str: ...
+
+    @property
     def running(self) -> bool: ...
     def load(self, path: str) -> None: ...
     def cancel_query(self) -> None: ...
+    def address_of(self, name: str) -> str | None: ...
 
 
 class FleetCommand(Translated):
@@ -69,4 +73,17 @@ class CancelFleet(FleetCommand):
             self.host.cancel_query()
 
 
-__all__ = ["FleetHost", "FleetCommand", "OpenFleet", "RefreshFleet", "CancelFleet"]
+class OpenFleetNode(FleetCommand):
+    """Open one node of the fleet in the Blobs tab (its ``ssh://`` address, the tab's namespace)."""
+
+    def __init__(self, host: FleetHost, open_address):
+        super().__init__(host)
+        self.open_address = open_address  # (address, namespace) -> None: the window's source opener
+
+    def trigger(self, name: str | None = None) -> None:
+        address = self.host.address_of(name) if name else None
+        if address:
+            self.open_address(address, self.host.namespace)
+
+
+__all__ = ["FleetHost", "FleetCommand", "OpenFleet", "RefreshFleet", "CancelFleet", "OpenFleetNode"]

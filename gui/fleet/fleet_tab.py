@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..actions import FLEET_SPECS, make_actions
-from ..commands.fleet import CancelFleet, OpenFleet, RefreshFleet
+from ..commands.fleet import CancelFleet, OpenFleet, OpenFleetNode, RefreshFleet
 from .digest_model import DIGEST_ROLE, DigestTableModel
 from .node_table import NodeTable
 from .query import FleetQuery
@@ -45,7 +45,8 @@ class FleetTab(QWidget):
     queryFinished = Signal()
     loadFailed = Signal(str)
 
-    def __init__(self, runner, ssh_options: Callable[[], object], parent: QWidget | None = None):
+    def __init__(self, runner, ssh_options: Callable[[], object], parent: QWidget | None = None, *,
+                 open_address: Callable[[str, str], None] | None = None):
         super().__init__(parent)
         self.setObjectName("fleetTab")
         self.runner = runner  # the window's JobRunner: reads the fleet file
@@ -63,6 +64,7 @@ class FleetTab(QWidget):
         self.open_command = OpenFleet(self)
         self.refresh_command = RefreshFleet(self)
         self.cancel_command = CancelFleet(self)
+        self.open_node_command = OpenFleetNode(self, open_address or (lambda _a, _n: None))
 
         self.toolbar = QToolBar(self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -101,6 +103,8 @@ class FleetTab(QWidget):
         self.summary.setObjectName("fleetSummary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.node_table = NodeTable(self)
+        self.node_table.setToolTip(self.tr("Double-click a node to browse its store in the Blobs tab"))
+        self.node_table.itemActivated.connect(lambda item, _col: self.open_node_command.trigger(item.text(0)))
         self.digests = DigestTableModel(self)
         self.digest_view = QTableView(self)
         self.digest_view.setObjectName("fleetDigestView")
@@ -202,6 +206,11 @@ class FleetTab(QWidget):
         self.query.start(self.nodes, ssh=self.ssh_options(), namespace=self.namespace)
         self._show_summary()
         self._update_actions()
+
+    def address_of(self, name: str) -> str | None:
+        """The ``ssh://`` address of the node named ``name`` in the fleet file."""
+        node = next((n for n in self.nodes if n.name == name), None)
+        return str(node.address) if node is not None else None
 
     def cancel_query(self) -> None:
         self.query.cancel()

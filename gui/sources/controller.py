@@ -337,12 +337,18 @@ class SourcesController(QObject):
             self.window.runner.start(f"close {getattr(old, 'address', 'ssh')}", close)
 
     # ------------------------------------------------------------------ the Fleet tab
+    def _open_node(self, address: str, namespace: str) -> None:
+        """One node of the fleet in the Blobs tab."""
+        self.window.view_tabs.setCurrentIndex(0)
+        self.open_source(Source(address, namespace=namespace))
+
     def show_fleet(self, path: str, namespace: str | None = None) -> FleetTab:
         """Open the Fleet tab (made on first use) on the fleet file at ``path`` and query its nodes
         (in ``namespace``, else the tab's current one)."""
         w = self.window
         if self.fleet_tab is None:
-            self.fleet_tab = FleetTab(w.runner, lambda: ssh_options(w.ctx.settings), w)
+            self.fleet_tab = FleetTab(w.runner, lambda: ssh_options(w.ctx.settings), w,
+                                     open_address=self._open_node)
             self.fleet_tab.loadFailed.connect(
                 lambda why: self.reporter.error(self.tr("Could not open the fleet file {path}.").format(
                     path=self.fleet_tab.fleet_path if self.fleet_tab else path), why))

@@ -489,6 +489,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>通过“来源…”打开一个集群文件</translation>
     </message>
     <message>
+        <source>Double-click a node to browse its store in the Blobs tab</source>
+        <translation>双击节点，在 Blob 标签页中浏览其存储</translation>
+    </message>
+    <message>
         <source>Select a digest to see which nodes hold it.</source>
         <translation>选择一个摘要，查看哪些节点持有它。</translation>
     </message>

@@ -140,6 +140,13 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     assert f"  {dead}: " in details  # not known: it did not answer
     render(qtbot, win, tab, ARTIFACTS / "screenshot-fleet.png")
 
+    # a node, double-clicked, opens in the Blobs tab through its own tunnel
+    with qtbot.waitSignal(win.scanFinished, timeout=60000):
+        nodes.itemActivated.emit(nodes.items["node-b"], 0)
+    assert win.view_tabs.currentIndex() == 0 and blob_digests(win) == truth[1]
+    assert win.store.address == lab.address(1)
+    win.view_tabs.setCurrentWidget(tab)
+
     # Refresh queries again and lands the same figures
     tab.refresh_action.trigger()
     qtbot.waitUntil(lambda: tab.running, timeout=10000)
@@ -155,6 +162,8 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     qtbot.waitUntil(lambda: not tab.running and set(nodes.states.values()) <= {"done", "failed"}, timeout=60000)
     assert [nodes.row_texts(n)["blobs"] for n in names] == ["0", "0"] and model.rowCount() == 0
     wait_jobs(qtbot, win)
+    assert len(ssh_processes(lab)) == 1  # only node-b's, which the Blobs tab shows
+    win.shutdown()
     assert ssh_processes(lab) == []  # every tunnel was torn down
     saved = settings.value(SSH_CONFIG_KEY)
     assert saved == str(lab.client.config)  # a path, nothing else of ssh's is kept
