@@ -393,6 +393,6 @@ class SourcesController(QObject):
                     base = self.sources.find(current_target) or Source(current_target)
                     choices.append(replace(base, namespace=ns, name=""))
         for s in self.sources.load():
-            if s.target != current_target:
+            if s.target != current_target and not s.is_fleet:  # a fleet is many stores: the Fleet tab compares them
                 choices.append(s)
         return choices

@@ -125,6 +125,7 @@ def test_sources_dialog_takes_ssh_nodes_fleet_files_and_an_ssh_config_path(qtbot
     saved = {s.target: s for s in win.sources_ui.sources.load()}
     assert saved["ssh://root@node-7:2222/run/k3s/containerd/containerd.sock"].is_ssh
     assert saved[str(fleet)].is_fleet and not saved[str(fleet)].is_plain_directory
+    assert str(fleet) not in [c.target for c in win.sources_ui.compare_choices()]  # many stores, not one
     # opening a fleet file that names no node: the Fleet tab says why, and so does a dialog
     dlg.reload(select=str(fleet))
     dlg.open_selected()
