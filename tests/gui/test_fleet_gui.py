@@ -195,6 +195,13 @@ def test_a_node_that_never_answers_blocks_nobody_and_cancel_stops_it(qtbot, make
         assert nodes.states[stuck] == "cancelled" and nodes.row_texts(stuck)["reason"]
         assert tab.digests.nodes == names  # what the answering nodes said stays shown
         assert not tab.cancel_action.isEnabled() and tab.refresh_action.isEnabled()
+        # closing the window in the middle of a run stops it too, and leaves no ssh behind
+        tab.refresh_action.trigger()
+        qtbot.waitUntil(lambda: nodes.states.get(stuck) == "connecting", timeout=60000)
+        thread = tab.query._thread
+        assert thread is not None and thread.is_alive()
+        win.close()
+        assert not thread.is_alive() and ssh_processes(lab) == []
     finally:
         hang.close()
 
