@@ -50,14 +50,26 @@ SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
                     QT_TRANSLATE_NOOP("Actions", "Version and license"), False),
 }
 
+# The Fleet tab's own actions (gui/fleet/fleet_tab.py), made by the tab when a fleet is opened;
+# their commands are in gui/commands/fleet.py.  None writes to a node.
+FLEET_SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
+    "actionFleetRefresh": (QT_TRANSLATE_NOOP("Actions", "Refresh"), "refresh", "",
+                           QT_TRANSLATE_NOOP("Actions", "Query every node of the fleet file again"), False),
+    "actionFleetCancel": (QT_TRANSLATE_NOOP("Actions", "Cancel"), "abort", "",
+                          QT_TRANSLATE_NOOP("Actions", "Stop the query: nodes still running are dropped"), False),
+    "actionFleetDrift": (QT_TRANSLATE_NOOP("Actions", "Drift only"), "filter", "",
+                         QT_TRANSLATE_NOOP("Actions", "Only digests present on some nodes and not on others"), False),
+}
+
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("Actions", text)
 
 
-def make_actions(parent: QWidget) -> dict[str, QAction]:
+def make_actions(parent: QWidget, specs: dict | None = None) -> dict[str, QAction]:
+    """The actions of ``specs`` (the window's :data:`SPECS` by default), parented to ``parent``."""
     actions: dict[str, QAction] = {}
-    for name, (text, icon_name, shortcut, tip, _writes) in SPECS.items():
+    for name, (text, icon_name, shortcut, tip, _writes) in (SPECS if specs is None else specs).items():
         act = QAction(_tr(text), parent)
         act.setObjectName(name)
         if icon_name:
@@ -72,4 +84,4 @@ def make_actions(parent: QWidget) -> dict[str, QAction]:
 
 
 def writes(name: str) -> bool:
-    return SPECS[name][4]
+    return (SPECS[name] if name in SPECS else FLEET_SPECS[name])[4]

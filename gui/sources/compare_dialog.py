@@ -113,9 +113,12 @@ class CompareDialog(QDialog):
         self.only_there.clear()
         self.summary.setText(self.tr("Listing both sources…"))
 
+        from ..fleet.settings import ssh_options
+        ssh = ssh_options(window.ctx.settings) if other.is_ssh else None
+
         def work(job):
             from store.containerd.sources import compare
-            that = sources.open_spec(other)
+            that = sources.open_spec(other, ssh)
             try:
                 return compare(here, that)
             finally:

@@ -18,6 +18,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton
 
+from ..fleet.fleet_tab import FleetTab
+from ..fleet.settings import is_fleet_file, ssh_options
 from . import opening as sources
 from .compare_dialog import CompareDialog
 from .saved import Source, SourceList, is_address
@@ -51,6 +53,8 @@ class SourcesController(QObject):
         self._pinging = False
         self.compare_dialog: CompareDialog | None = None
         self.sources_dialog: SourcesDialog | None = None
+        self.fleet_tab: FleetTab | None = None
+        self._ssh_store = None  # the ssh:// store shown now: closed when another replaces it
 
         self.reconnect_timer = QTimer(self)
         self.reconnect_timer.setInterval(RECONNECT_MS)
@@ -154,7 +158,7 @@ class SourcesController(QObject):
         if saved is not None and not saved.is_plain_directory:
             self.open_source(saved)
             return
-        if is_address(target):
+        if is_address(target) or is_fleet_file(target):
             self.open_source(Source(target))
             return
         w = self.window
@@ -184,6 +188,10 @@ class SourcesController(QObject):
     def open_source(self, source: Source) -> None:
         w = self.window
         w.scan_label.setText(self.tr("Opening…"))
+        if source.is_fleet:
+            w.scan_label.setText("")
+            self.show_fleet(source.target, source.namespace)
+            return
         if source.is_plain_directory:
             self.opener.run(source.target)  # a plain directory: the window's own (injectable) opener
             return
@@ -196,13 +204,15 @@ class SourcesController(QObject):
                                 hint=self.tr("Check the address and that the daemon runs; Sources… edits the list."))
             w.storeFailed.emit(str(error))
 
-        w.runner.start(f"open {source.target}", lambda job: sources.open_spec(source),
+        ssh = ssh_options(w.ctx.settings) if source.is_ssh else None  # QSettings: read here, used on the worker
+        w.runner.start(f"open {source.target}", lambda job: sources.open_spec(source, ssh),
                        on_done=lambda s: w.set_store(s, target=source.target), on_error=failed)
 
     @Slot(str)
     def _on_store_opened(self, _root: str) -> None:
         w = self.window
         store = w.store
+        self._close_old_tunnel(store)
         self._watch(store)
         if w._target and w.ctx.remember:
             known = self.sources.find(w._target)
@@ -304,6 +314,54 @@ class SourcesController(QObject):
     def shutdown(self) -> None:
         self.reconnect_timer.stop()
         self._stop_watching()
+        if self.fleet_tab is not None:
+            self.fleet_tab.stop()
+        self._close_old_tunnel(None)
+
+    def _close_old_tunnel(self, current) -> None:
+        """Close the ``ssh://`` store shown before ``current`` (its ssh ends; any thread may do it)."""
+        old = self._ssh_store
+        self._ssh_store = current if getattr(current, "tunnel", None) is not None else None
+        if old is None or old is current:
+            return
+
+        def close(_job=None) -> None:
+            try:
+                old.close()  # the gRPC channel, then ssh's process group (which may take a moment)
+            except Exception:  # noqa: BLE001 - a tunnel already gone changes nothing
+                log.debug("closing %s failed", getattr(old, "address", old), exc_info=True)
+
+        if current is None:  # the window is closing: now, before the job pool is waited for
+            close()
+        else:
+            self.window.runner.start(f"close {getattr(old, 'address', 'ssh')}", close)
+
+    # ------------------------------------------------------------------ the Fleet tab
+    def _open_node(self, address: str, namespace: str) -> None:
+        """One node of the fleet in the Blobs tab."""
+        self.window.view_tabs.setCurrentIndex(0)
+        self.open_source(Source(address, namespace=namespace))
+
+    def show_fleet(self, path: str, namespace: str | None = None) -> FleetTab:
+        """Open the Fleet tab (made on first use) on the fleet file at ``path`` and query its nodes
+        (in ``namespace``, else the tab's current one)."""
+        w = self.window
+        if self.fleet_tab is None:
+            self.fleet_tab = FleetTab(w.runner, lambda: ssh_options(w.ctx.settings), w,
+                                     open_address=self._open_node)
+            self.fleet_tab.loadFailed.connect(
+                lambda why: self.reporter.error(self.tr("Could not open the fleet file {path}.").format(
+                    path=self.fleet_tab.fleet_path if self.fleet_tab else path), why))
+            w.view_tabs.addTab(self.fleet_tab, self.tr("Fleet"))
+        w.view_tabs.setCurrentWidget(self.fleet_tab)
+        if w.ctx.remember and self.sources.find(path) is None:
+            self.sources.add(Source(path))
+            self.fill_source_box()
+            self.sourcesChanged.emit()
+        if namespace:
+            self.fleet_tab.set_namespace(namespace)
+        self.fleet_tab.open_command.trigger(path)
+        return self.fleet_tab
 
     # ------------------------------------------------------------------ dialogs
     def show_sources_dialog(self) -> "SourcesDialog":
@@ -335,6 +393,6 @@ class SourcesController(QObject):
                     base = self.sources.find(current_target) or Source(current_target)
                     choices.append(replace(base, namespace=ns, name=""))
         for s in self.sources.load():
-            if s.target != current_target:
+            if s.target != current_target and not s.is_fleet:  # a fleet is many stores: the Fleet tab compares them
                 choices.append(s)
         return choices

@@ -95,8 +95,17 @@ def describe(store) -> str:
     return str(getattr(store, "root", "") or store)
 
 
-def open_spec(source):
-    """Open a saved :class:`gui.sources.saved.Source` (worker thread): its namespace and TLS settings apply."""
+def open_spec(source, ssh=None):
+    """Open a saved :class:`gui.sources.saved.Source` (worker thread): its namespace and TLS settings apply.
+
+    An ``ssh://`` node is opened on the window's one ssh thread (gui/fleet/ssh_thread.py) with
+    ``ssh`` (``store.fleet.SshOptions``, the ssh_config of the Sources dialog).
+    """
+    if source.is_ssh:
+        from store.fleet import SshContainerdStore
+
+        from ..fleet import ssh_thread
+        return ssh_thread.call(lambda: SshContainerdStore(source.target, source.namespace or "default", ssh=ssh))
     if source.is_daemon or source.uses_tls:
         from store.containerd import ContainerdStore
         return ContainerdStore(source.target, source.namespace or "default", tls=source.tls())

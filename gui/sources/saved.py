@@ -17,8 +17,9 @@ MAX_SOURCES = 64
 
 
 def is_address(target: str) -> bool:
-    """A daemon address (``unix://``, ``tcp://``) rather than a directory; sockets are found when opened."""
-    return target.startswith(("unix://", "unix:", "tcp://"))
+    """A daemon address (``unix://``, ``tcp://``, ``ssh://`` a node) rather than a directory; sockets
+    are found when opened."""
+    return target.startswith(("unix://", "unix:", "tcp://", "ssh://"))
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,24 @@ class Source:
         return is_address(self.target) or self.target.endswith(".sock")
 
     @property
+    def is_ssh(self) -> bool:
+        """One node's containerd through an SSH tunnel (docs/fleet.md)."""
+        return self.target.startswith("ssh://")
+
+    @property
+    def is_fleet(self) -> bool:
+        """A fleet file (opens the Fleet tab): a regular file, not a store directory or a socket."""
+        from ..fleet.settings import is_fleet_file
+        return is_fleet_file(self.target)
+
+    @property
     def uses_tls(self) -> bool:
         return bool(self.tls_ca or self.tls_cert or self.tls_key)
 
     @property
     def is_plain_directory(self) -> bool:
         """A directory opened as it is: no daemon, no TLS files, the default namespace."""
-        return not (self.is_daemon or self.uses_tls or self.namespace != "default")
+        return not (self.is_daemon or self.uses_tls or self.namespace != "default" or self.is_fleet)
 
     @property
     def name_with_namespace(self) -> str:

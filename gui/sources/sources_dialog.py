@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..fleet.settings import set_ssh_config, ssh_config
 from .saved import Source, is_address
 
 if TYPE_CHECKING:
@@ -40,12 +41,17 @@ class SourcesDialog(QDialog):
         self.list.currentRowChanged.connect(self._show_selected)
         self.list.itemActivated.connect(lambda _i: self.open_selected())
         self.target_edit = self._edit("sourceTargetEdit",
-                                      self.tr("/path/to/store, unix:///run/containerd/containerd.sock or tcp://host:port"))
+                                      self.tr("/path/to/store, unix:///run/containerd/containerd.sock, tcp://host:port, "
+                                              "ssh://user@host or a fleet file"))
         self.name_edit = self._edit("sourceNameEdit", self.tr("optional display name, e.g. node-3"))
         self.namespace_edit = self._edit("sourceNamespaceEdit", "default")
         self.ca_edit = self._edit("sourceTlsCaEdit", self.tr("CA certificate (PEM), tcp:// only"))
         self.cert_edit = self._edit("sourceTlsCertEdit", self.tr("client certificate (PEM)"))
         self.key_edit = self._edit("sourceTlsKeyEdit", self.tr("client key (PEM)"))
+        # a path only: ssh reads keys and asks the agent itself; nothing secret passes through here
+        self.ssh_config_edit = self._edit("sshConfigEdit", self.tr("~/.ssh/config (ssh's own) — used by ssh:// and fleets"))
+        self.ssh_config_edit.setText(ssh_config(controller.window.ctx.settings) or "")
+        self.ssh_config_edit.editingFinished.connect(self.save_ssh_config)
         self.error_label = QLabel(self)
         self.error_label.setObjectName("sourceError")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -57,12 +63,14 @@ class SourcesDialog(QDialog):
         form.addRow(self.tr("TLS CA:"), self.ca_edit)
         form.addRow(self.tr("TLS certificate:"), self.cert_edit)
         form.addRow(self.tr("TLS key:"), self.key_edit)
+        form.addRow(self.tr("SSH config file:"), self.ssh_config_edit)
         self.save_button = self._button("saveSourceButton", self.tr("Add / Update"), self.save_current)
         self.browse_button = self._button("browseSourceButton", self.tr("Directory…"), self.browse)
+        self.fleet_button = self._button("browseFleetButton", self.tr("Fleet File…"), self.browse_fleet)
         self.remove_button = self._button("removeSourceButton", self.tr("Remove"), self.remove_selected)
         self.open_button = self._button("openSourceButton", self.tr("Open"), self.open_selected)
         row = QHBoxLayout()
-        for b in (self.save_button, self.browse_button, self.remove_button):
+        for b in (self.save_button, self.browse_button, self.fleet_button, self.remove_button):
             row.addWidget(b)
         row.addStretch(1)
         row.addWidget(self.open_button)
@@ -128,7 +136,10 @@ class SourcesDialog(QDialog):
         if not target:
             problem = self.tr("Give a directory or an address.")
         elif "://" in target and not is_address(target):
-            problem = self.tr("{target}: use unix:// or tcp:// addresses, or a directory.").format(target=target)
+            problem = self.tr("{target}: use unix://, tcp:// or ssh:// addresses, a directory or a fleet file.").format(
+                target=target)
+        elif target.startswith("ssh://") and (bad := _bad_ssh_address(target)):
+            problem = bad
         elif any(tls) and not target.startswith("tcp://"):
             problem = self.tr("TLS settings are for tcp:// addresses only.")
         elif bool(tls[1]) != bool(tls[2]):
@@ -153,13 +164,31 @@ class SourcesDialog(QDialog):
 
     def save_current(self) -> bool:
         source = self.current_source()
-        if source is None:
+        if source is None or not self.save_ssh_config():
             return False
         self.controller.sources.add(source)
         self.reload(select=source.target)
         self.controller.fill_source_box()
         self.controller.sourcesChanged.emit()
         return True
+
+    def save_ssh_config(self) -> bool:
+        """Keep the SSH config path (a path only) for ssh:// sources and fleets; empty: ssh's own."""
+        path = self.ssh_config_edit.text().strip()
+        if path and not Path(path).expanduser().is_file():
+            self.error_label.setText(self.tr("There is no file {path}.").format(path=path))
+            return False
+        set_ssh_config(self.controller.window.ctx.settings, path or None)
+        self.error_label.clear()
+        return True
+
+    def browse_fleet(self) -> None:
+        w = self.controller.window
+        files = w.ctx.dialogs.open_files(self, self.tr("Choose a fleet file (ssh:// lines, INI or YAML inventory)"))
+        if files:
+            self.target_edit.setText(files[0])
+            self.name_edit.clear()
+            self.namespace_edit.setText("default")
 
     def browse(self) -> None:
         w = self.controller.window
@@ -182,3 +211,14 @@ class SourcesDialog(QDialog):
         s = self.selected()
         if s is not None:
             self.controller.open_source(s)
+
+
+def _bad_ssh_address(target: str) -> str | None:
+    """Why ``target`` is not a usable ``ssh://`` node address (store/fleet/address.py), else None."""
+    from store import errors
+    from store.fleet import address
+    try:
+        address.parse(target)
+    except errors.ContentError as e:
+        return str(e)
+    return None

@@ -98,6 +98,46 @@ containerd 内容存储浏览器。
         <translation>浏览层中的文件(&amp;B)…</translation>
     </message>
     <message>
+        <source>&amp;Analyse Disk</source>
+        <translation>分析磁盘(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Measure the containerd root's content, snapshots, ingests and metadata, and predict its garbage collector (Disk tab)</source>
+        <translation>测量 containerd 根目录的内容、快照、写入和元数据，并预测其垃圾回收（“磁盘”标签页）</translation>
+    </message>
+    <message>
+        <source>Copy &amp;Why-Chain</source>
+        <translation>复制保留原因链(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Copy why the selected Disk item is alive, from a root, one link a line</source>
+        <translation>复制所选磁盘项目为何仍被保留（从根开始，每行一环）</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Query every node of the fleet file again</source>
+        <translation>重新查询集群文件中的每个节点</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the query: nodes still running are dropped</source>
+        <translation>停止查询：仍在运行的节点将被放弃</translation>
+    </message>
+    <message>
+        <source>Drift only</source>
+        <translation>仅显示差异</translation>
+    </message>
+    <message>
+        <source>Only digests present on some nodes and not on others</source>
+        <translation>仅显示存在于部分节点而非全部节点的摘要</translation>
+    </message>
+    <message>
         <source>Select the blobs no image or gc.root label reaches (reclaimable)</source>
         <translation>选择没有任何镜像或 gc.root 标签可达的 Blob（可回收）</translation>
     </message>
@@ -152,22 +192,6 @@ containerd 内容存储浏览器。
     <message>
         <source>Jump to the filter box</source>
         <translation>跳转到筛选框</translation>
-    </message>
-    <message>
-        <source>&amp;Analyse Disk</source>
-        <translation>分析磁盘(&amp;A)</translation>
-    </message>
-    <message>
-        <source>Measure the containerd root's content, snapshots, ingests and metadata, and predict its garbage collector (Disk tab)</source>
-        <translation>测量 containerd 根目录的内容、快照、写入和元数据，并预测其垃圾回收（“磁盘”标签页）</translation>
-    </message>
-    <message>
-        <source>Copy &amp;Why-Chain</source>
-        <translation>复制保留原因链(&amp;W)</translation>
-    </message>
-    <message>
-        <source>Copy why the selected Disk item is alive, from a root, one link a line</source>
-        <translation>复制所选磁盘项目为何仍被保留（从根开始，每行一环）</translation>
     </message>
     <message>
         <source>Close Blobscope</source>
@@ -401,6 +425,29 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>DigestTableModel</name>
+    <message>
+        <source>Digest</source>
+        <translation>摘要</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>节点数</translation>
+    </message>
+    <message>
+        <source>Present on</source>
+        <translation>存在于</translation>
+    </message>
+    <message>
+        <source>Absent on</source>
+        <translation>缺失于</translation>
+    </message>
+</context>
+<context>
     <name>DiskAnalysis</name>
     <message>
         <source>Reading meta.db…</source>
@@ -618,7 +665,7 @@ Verification failed: the content does not match its digest.</source>
     </message>
     <message>
         <source>Ingests</source>
-        <translation>写入</translation>
+        <translation>写入任务</translation>
     </message>
     <message>
         <source>Metadata</source>
@@ -796,6 +843,77 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>This filter cannot be used: {selector} is not a valid regular expression.</source>
         <translation>无法使用此筛选条件：{selector} 不是有效的正则表达式。</translation>
+    </message>
+</context>
+<context>
+    <name>FleetTab</name>
+    <message>
+        <source>The containerd namespace asked on every node (Refresh applies a change)</source>
+        <translation>在每个节点上查询的 containerd 命名空间（更改后点“刷新”生效）</translation>
+    </message>
+    <message>
+        <source>All digests</source>
+        <translation>全部摘要</translation>
+    </message>
+    <message>
+        <source>Shared by every node</source>
+        <translation>所有节点共有</translation>
+    </message>
+    <message>
+        <source>Unique to one node</source>
+        <translation>仅存在于一个节点</translation>
+    </message>
+    <message>
+        <source>Filter digests…</source>
+        <translation>筛选摘要…</translation>
+    </message>
+    <message>
+        <source>Namespace:</source>
+        <translation>命名空间：</translation>
+    </message>
+    <message>
+        <source>Open a fleet file with Sources…</source>
+        <translation>通过“来源…”打开一个集群文件</translation>
+    </message>
+    <message>
+        <source>Double-click a node to browse its store in the Blobs tab</source>
+        <translation>双击节点，在 Blob 标签页中浏览其存储</translation>
+    </message>
+    <message>
+        <source>Select a digest to see which nodes hold it.</source>
+        <translation>选择一个摘要，查看哪些节点持有它。</translation>
+    </message>
+    <message>
+        <source>Reading {path}…</source>
+        <translation>正在读取 {path}…</translation>
+    </message>
+    <message>
+        <source>Cannot use the fleet file: {why}</source>
+        <translation>无法使用该集群文件：{why}</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>{done} of {n} nodes answered, {failed} failed; {digests} digests, {drift} not on every answering node</source>
+        <translation>{n} 个节点中 {done} 个已应答，{failed} 个失败；共 {digests} 个摘要，其中 {drift} 个并非所有应答节点都有</translation>
+    </message>
+    <message>
+        <source>Querying… {summary}</source>
+        <translation>正在查询… {summary}</translation>
+    </message>
+    <message>
+        <source>Present on {n}:</source>
+        <translation>存在于 {n} 个节点：</translation>
+    </message>
+    <message>
+        <source>Absent on {n}:</source>
+        <translation>缺失于 {n} 个节点：</translation>
+    </message>
+    <message>
+        <source>Not known (the node did not answer) {n}:</source>
+        <translation>未知（节点未应答）{n} 个：</translation>
     </message>
 </context>
 <context>
@@ -1326,6 +1444,85 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>NodeTable</name>
+    <message>
+        <source>Node</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Blobs</source>
+        <translation>Blob</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节数</translation>
+    </message>
+    <message>
+        <source>Ingests</source>
+        <translation>写入任务</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Only here</source>
+        <translation>仅此节点</translation>
+    </message>
+    <message>
+        <source>queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <source>listing</source>
+        <translation>列举中</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>{n} blobs</source>
+        <translation>{n} 个 Blob</translation>
+    </message>
+    <message>
+        <source>{s:.1f} s</source>
+        <translation>{s:.1f} 秒</translation>
+    </message>
+    <message>
+        <source>{n} ({stalled} stalled)</source>
+        <translation>{n}（{stalled} 个停滞）</translation>
+    </message>
+    <message>
+        <source>{n} · {size}</source>
+        <translation>{n} · {size}</translation>
+    </message>
+    <message>
+        <source>{n} blobs ({size}) that no other answering node holds</source>
+        <translation>{n} 个 Blob（{size}），其他应答节点均没有</translation>
+    </message>
+</context>
+<context>
     <name>OpenStore</name>
     <message>
         <source>Open a content store</source>
@@ -1544,6 +1741,14 @@ Verification failed: the content does not match its digest.</source>
         <source>Connected again to {source}.</source>
         <translation>已重新连接到 {source}。</translation>
     </message>
+    <message>
+        <source>Could not open the fleet file {path}.</source>
+        <translation>无法打开集群文件 {path}。</translation>
+    </message>
+    <message>
+        <source>Fleet</source>
+        <translation>集群</translation>
+    </message>
 </context>
 <context>
     <name>SourcesDialog</name>
@@ -1552,8 +1757,8 @@ Verification failed: the content does not match its digest.</source>
         <translation>来源</translation>
     </message>
     <message>
-        <source>/path/to/store, unix:///run/containerd/containerd.sock or tcp://host:port</source>
-        <translation>/path/to/store、unix:///run/containerd/containerd.sock 或 tcp://host:port</translation>
+        <source>/path/to/store, unix:///run/containerd/containerd.sock, tcp://host:port, ssh://user@host or a fleet file</source>
+        <translation>/path/to/store、unix:///run/containerd/containerd.sock、tcp://host:port、ssh://user@host 或集群文件</translation>
     </message>
     <message>
         <source>optional display name, e.g. node-3</source>
@@ -1570,6 +1775,10 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>client key (PEM)</source>
         <translation>客户端密钥（PEM）</translation>
+    </message>
+    <message>
+        <source>~/.ssh/config (ssh's own) — used by ssh:// and fleets</source>
+        <translation>~/.ssh/config（ssh 自己的）— 用于 ssh:// 和集群</translation>
     </message>
     <message>
         <source>Directory or address:</source>
@@ -1596,12 +1805,20 @@ Verification failed: the content does not match its digest.</source>
         <translation>TLS 密钥：</translation>
     </message>
     <message>
+        <source>SSH config file:</source>
+        <translation>SSH 配置文件：</translation>
+    </message>
+    <message>
         <source>Add / Update</source>
         <translation>添加 / 更新</translation>
     </message>
     <message>
         <source>Directory…</source>
         <translation>目录…</translation>
+    </message>
+    <message>
+        <source>Fleet File…</source>
+        <translation>集群文件…</translation>
     </message>
     <message>
         <source>Remove</source>
@@ -1616,8 +1833,8 @@ Verification failed: the content does not match its digest.</source>
         <translation>请输入一个目录或地址。</translation>
     </message>
     <message>
-        <source>{target}: use unix:// or tcp:// addresses, or a directory.</source>
-        <translation>{target}：请使用 unix:// 或 tcp:// 地址，或一个目录。</translation>
+        <source>{target}: use unix://, tcp:// or ssh:// addresses, a directory or a fleet file.</source>
+        <translation>{target}：请使用 unix://、tcp:// 或 ssh:// 地址、目录或集群文件。</translation>
     </message>
     <message>
         <source>TLS settings are for tcp:// addresses only.</source>
@@ -1630,6 +1847,10 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>There is no file {path}.</source>
         <translation>文件 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>Choose a fleet file (ssh:// lines, INI or YAML inventory)</source>
+        <translation>选择集群文件（ssh:// 行、INI 或 YAML 清单）</translation>
     </message>
     <message>
         <source>Choose a store or containerd root</source>

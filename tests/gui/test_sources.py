@@ -62,7 +62,9 @@ def test_sources_dialog_edits_the_saved_list(qtbot, make_window, store, tmp_path
         f.write_text("-----BEGIN CERTIFICATE-----\n")
     # refused forms say why and save nothing
     for target, tls, ns, why in [("", "", "default", "Give a directory"),
-                                 ("ftp://x", "", "default", "unix:// or tcp://"),
+                                 ("ftp://x", "", "default", "unix://, tcp:// or ssh://"),
+                                 ("ssh://-oProxyCommand=x", "", "default", "which ssh would read as an option"),
+                                 ("ssh://root@h/run/c:d.sock", "", "default", "no ':'"),
                                  ("unix:///x.sock", str(ca), "default", "tcp:// addresses only"),
                                  ("tcp://h:1", str(tmp_path / "nope.pem"), "default", "no file"),
                                  ("tcp://h:1", "", "bad/ns", "not a valid containerd identifier")]:
@@ -100,6 +102,38 @@ def test_sources_dialog_edits_the_saved_list(qtbot, make_window, store, tmp_path
         ("node-3", "k8s.io", str(ca), str(cert), str(key))
     assert tcp.tls().ca == str(ca)
     assert dialogs.errors == []
+
+
+def test_sources_dialog_takes_ssh_nodes_fleet_files_and_an_ssh_config_path(qtbot, make_window, store, tmp_path,
+                                                                         settings, dialogs):
+    from gui.fleet.settings import SSH_CONFIG_KEY
+    win = make_window(store.root)
+    dlg = win.sources_ui.show_sources_dialog()
+    dlg.ssh_config_edit.setText(str(tmp_path / "no-such-config"))
+    assert not dlg.save_ssh_config() and "There is no file" in dlg.error_label.text()
+    assert settings.value(SSH_CONFIG_KEY) is None
+    config = tmp_path / "ssh_config"
+    config.write_text("Host *\n  BatchMode yes\n")
+    dlg.ssh_config_edit.setText(str(config))
+    dlg.target_edit.setText("ssh://root@node-7:2222/run/k3s/containerd/containerd.sock")
+    assert dlg.save_current()
+    assert settings.value(SSH_CONFIG_KEY) == str(config)  # the path, nothing else
+    fleet = tmp_path / "fleet.txt"
+    fleet.write_text("# nothing but a comment\n")
+    dlg.target_edit.setText(str(fleet))
+    assert dlg.save_current()
+    saved = {s.target: s for s in win.sources_ui.sources.load()}
+    assert saved["ssh://root@node-7:2222/run/k3s/containerd/containerd.sock"].is_ssh
+    assert saved[str(fleet)].is_fleet and not saved[str(fleet)].is_plain_directory
+    assert str(fleet) not in [c.target for c in win.sources_ui.compare_choices()]  # many stores, not one
+    # opening a fleet file that names no node: the Fleet tab says why, and so does a dialog
+    dlg.reload(select=str(fleet))
+    dlg.open_selected()
+    tab = win.sources_ui.fleet_tab
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=10000)
+    assert "names no node" in dialogs.errors[-1] and "names no node" in tab.summary.text()
+    assert win.view_tabs.currentWidget() is tab and not tab.running
+    dlg.close()
 
 
 # ---------------------------------------------------------------------------------- with a daemon

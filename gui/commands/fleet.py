@@ -1,0 +1,89 @@
+"""The Fleet tab's actions as commands (design.md §5.3): open a fleet file, refresh, cancel.
+
+They act on a :class:`FleetHost` (the tab), never on the window; the tab's QActions call
+:meth:`trigger`, and :meth:`enabled` decides their state after every change of the run.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .base import Translated
+
+
+class FleetHost(Protocol):
+    """What the fleet commands use of the Fleet tab."""
+
+    fleet_path: str | None
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def running(self) -> bool: ...
+    def load(self, path: str) -> None: ...
+    def cancel_query(self) -> None: ...
+    def address_of(self, name: str) -> str | None: ...
+
+
+class FleetCommand(Translated):
+    action: str | None = None  # its QAction in gui/actions.py FLEET_SPECS
+
+    def __init__(self, host: FleetHost):
+        self.host = host
+
+    def enabled(self) -> bool:
+        return True
+
+    def trigger(self) -> None:
+        raise NotImplementedError
+
+
+class OpenFleet(FleetCommand):
+    """Read a fleet file (off the GUI thread) and query every node in it."""
+
+    def trigger(self, path: str | None = None) -> None:
+        if path:
+            self.host.load(path)
+
+
+class RefreshFleet(FleetCommand):
+    """Read the fleet file again and query every node (a run still going is cancelled first)."""
+
+    action = "actionFleetRefresh"
+
+    def enabled(self) -> bool:
+        return self.host.fleet_path is not None
+
+    def trigger(self) -> None:
+        if self.enabled():
+            self.host.load(self.host.fleet_path or "")
+
+
+class CancelFleet(FleetCommand):
+    """Stop the run: running nodes have their tunnel closed, queued ones are not started."""
+
+    action = "actionFleetCancel"
+
+    def enabled(self) -> bool:
+        return self.host.running
+
+    def trigger(self) -> None:
+        if self.enabled():
+            self.host.cancel_query()
+
+
+class OpenFleetNode(FleetCommand):
+    """Open one node of the fleet in the Blobs tab (its ``ssh://`` address, the tab's namespace)."""
+
+    def __init__(self, host: FleetHost, open_address):
+        super().__init__(host)
+        self.open_address = open_address  # (address, namespace) -> None: the window's source opener
+
+    def trigger(self, name: str | None = None) -> None:
+        address = self.host.address_of(name) if name else None
+        if address:
+            self.open_address(address, self.host.namespace)
+
+
+__all__ = ["FleetHost", "FleetCommand", "OpenFleet", "RefreshFleet", "CancelFleet", "OpenFleetNode"]

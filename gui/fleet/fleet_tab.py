@@ -1,0 +1,339 @@
+"""The Fleet tab: every node of a fleet file at once (docs/fleet.md), filled as each node answers.
+
+Top: the nodes (``node_table.py``); middle: every digest with its size and the nodes holding it
+(``digest_model.py``), filtered by text, by the drift toggle and by scope (shared by every node /
+unique to one); bottom: for the selected digest, the nodes that hold it, lack it or did not
+answer, and those rows highlighted above.  The fleet file is read on the job pool and the nodes
+are queried by a ``FleetQuery`` (a thread of its own); nothing here waits on a node.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..actions import FLEET_SPECS, make_actions
+from ..commands.fleet import CancelFleet, OpenFleet, OpenFleetNode, RefreshFleet
+from .digest_model import DIGEST_ROLE, DigestTableModel
+from .node_table import NodeTable
+from .query import FleetQuery
+
+log = logging.getLogger(__name__)
+
+REBUILD_MS = 150  # digest table rebuilds are coalesced while nodes finish
+
+
+class FleetTab(QWidget):
+    """See the module doc.  ``ssh_options()`` is called on the GUI thread at each run."""
+
+    queryFinished = Signal()
+    loadFailed = Signal(str)
+
+    def __init__(self, runner, ssh_options: Callable[[], object], parent: QWidget | None = None, *,
+                 open_address: Callable[[str, str], None] | None = None):
+        super().__init__(parent)
+        self.setObjectName("fleetTab")
+        self.runner = runner  # the window's JobRunner: reads the fleet file
+        self.ssh_options = ssh_options
+        self.fleet_path: str | None = None
+        self._merging = False      # a merge of the answers runs on the job pool
+        self._merge_again = False  # answers arrived meanwhile: merge once more when it lands
+        self._final = False        # the run ended: its last merge ends with queryFinished
+        self.drift_count = 0
+        self.nodes: list = []
+        self.outcomes: dict[str, object] = {}
+        self.query = FleetQuery(self)
+        self.query.nodeEvent.connect(self._on_event)
+        self.query.finished.connect(self._on_finished)
+        self.open_command = OpenFleet(self)
+        self.refresh_command = RefreshFleet(self)
+        self.cancel_command = CancelFleet(self)
+        self.open_node_command = OpenFleetNode(self, open_address or (lambda _a, _n: None))
+
+        self.toolbar = QToolBar(self)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        actions = make_actions(self, FLEET_SPECS)
+        self.refresh_action = self._add(actions["actionFleetRefresh"], self.refresh_command.trigger)
+        self.cancel_action = self._add(actions["actionFleetCancel"], self.cancel_command.trigger)
+        self.drift_action = self._add(actions["actionFleetDrift"], self._on_drift)
+        self.drift_action.setCheckable(True)
+        self.namespace_box = QComboBox(self)
+        self.namespace_box.setObjectName("fleetNamespaceBox")
+        self.namespace_box.setEditable(True)
+        self.namespace_box.addItems(["default", "k8s.io", "moby"])
+        self.namespace_box.setMinimumContentsLength(10)
+        self.namespace_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.namespace_box.setToolTip(self.tr("The containerd namespace asked on every node (Refresh applies a change)"))
+        self.scope_box = QComboBox(self)
+        self.scope_box.setObjectName("fleetScopeBox")
+        for text, scope in ((self.tr("All digests"), "all"), (self.tr("Shared by every node"), "shared"),
+                            (self.tr("Unique to one node"), "unique")):
+            self.scope_box.addItem(text, scope)
+        self.scope_box.currentIndexChanged.connect(self._on_scope)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName("fleetFilterEdit")
+        self.filter_edit.setPlaceholderText(self.tr("Filter digests…"))
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter_text)
+        caption = QLabel(self.tr("Namespace:"), self)
+        caption.setContentsMargins(12, 0, 4, 0)
+        self.toolbar.addWidget(caption)
+        self.toolbar.addWidget(self.namespace_box)
+        self.toolbar.addSeparator()
+        self.toolbar.addWidget(self.scope_box)
+        self.toolbar.addWidget(self.filter_edit)
+
+        self.summary = QLabel(self.tr("Open a fleet file with Sources…"), self)
+        self.summary.setObjectName("fleetSummary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.node_table = NodeTable(self)
+        self.node_table.setToolTip(self.tr("Double-click a node to browse its store in the Blobs tab"))
+        self.node_table.itemActivated.connect(lambda item, _col: self.open_node_command.trigger(item.text(0)))
+        self.digests = DigestTableModel(self)
+        self.digest_view = QTableView(self)
+        self.digest_view.setObjectName("fleetDigestView")
+        self.digest_view.setModel(self.digests)
+        self.digest_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.digest_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.digest_view.verticalHeader().hide()
+        self.digest_view.horizontalHeader().setStretchLastSection(True)
+        self.digest_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.digest_view.setColumnWidth(0, 300)
+        self.digest_view.setColumnWidth(3, 260)
+        self.digest_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.digest_view.setWordWrap(False)
+        self.digest_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.digest_view.selectionModel().selectionChanged.connect(self._on_digest_selected)
+        self.digests.modelReset.connect(self._show_selected)
+        self.details = QPlainTextEdit(self)
+        self.details.setObjectName("fleetDetails")
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText(self.tr("Select a digest to see which nodes hold it."))
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.node_table)
+        split.addWidget(self.digest_view)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+
+        self.rebuild_timer = QTimer(self)
+        self.rebuild_timer.setSingleShot(True)
+        self.rebuild_timer.setInterval(REBUILD_MS)
+        self.rebuild_timer.timeout.connect(self._rebuild)
+        self._update_actions()
+
+    def _add(self, act: QAction, slot) -> QAction:
+        act.triggered.connect(lambda _checked=False: slot())
+        self.toolbar.addAction(act)
+        return act
+
+    def _on_drift(self) -> None:
+        self.digests.set_filter(drift=self.drift_action.isChecked())
+
+    @Slot(int)
+    def _on_scope(self, _index: int) -> None:
+        self.digests.set_filter(scope=self.scope_box.currentData())
+
+    @Slot(str)
+    def _on_filter_text(self, text: str) -> None:
+        self.digests.set_filter(text=text)
+
+    # -- running -------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """A query, or the merge of its answers, is under way."""
+        return self.query.running or self._merging
+
+    @property
+    def namespace(self) -> str:
+        return self.namespace_box.currentText().strip() or "default"
+
+    def set_namespace(self, namespace: str) -> None:
+        self.namespace_box.setCurrentText(namespace or "default")
+
+    def load(self, path: str) -> None:
+        """Read the fleet file at ``path`` (job pool), then query its nodes in :attr:`namespace`."""
+        from store.containerd import validate_namespace
+        from store.fleet import read_fleet
+        self.fleet_path = path
+        try:
+            validate_namespace(self.namespace)
+        except Exception as e:  # noqa: BLE001 - shown, nothing started
+            self.summary.setText(str(e))
+            self._update_actions()
+            return
+        self.query.cancel()
+        self.summary.setText(self.tr("Reading {path}…").format(path=path))
+
+        def failed(error) -> None:
+            self.summary.setText(self.tr("Cannot use the fleet file: {why}").format(why=str(error)))
+            self.loadFailed.emit(str(error))
+            self._update_actions()
+
+        self.runner.start(f"read fleet {path}", lambda job: read_fleet(path), on_done=self.start, on_error=failed)
+
+    def start(self, nodes: list) -> None:
+        """Query ``nodes`` (``store.fleet.Node``) now, replacing what is shown."""
+        self.nodes = list(nodes)
+        self.outcomes = {}
+        self.node_table.set_nodes([n.name for n in self.nodes])
+        self.digests.set_inventory([], [])
+        self.drift_count = 0
+        self._final = False
+        self.details.clear()
+        self.query.start(self.nodes, ssh=self.ssh_options(), namespace=self.namespace)
+        self._show_summary()
+        self._update_actions()
+
+    def address_of(self, name: str) -> str | None:
+        """The ``ssh://`` address of the node named ``name`` in the fleet file."""
+        node = next((n for n in self.nodes if n.name == name), None)
+        return str(node.address) if node is not None else None
+
+    def cancel_query(self) -> None:
+        self.query.cancel()
+        self.summary.setText(self.tr("Cancelling…"))
+
+    def stop(self) -> None:
+        """The window is closing: cancel the run and wait (bounded) for its thread."""
+        self.rebuild_timer.stop()
+        self.query.stop()
+
+    @Slot(int, object)
+    def _on_event(self, _gen: int, outcome) -> None:
+        self.outcomes[outcome.node.name] = outcome
+        self.node_table.update_node(outcome)
+        if outcome.state.value == "done":
+            self.rebuild_timer.start()
+        self._show_summary()
+
+    @Slot(int, object)
+    def _on_finished(self, _gen: int, outcomes) -> None:
+        for o in outcomes:  # the last word of each node (cancelled ones that never ran, too)
+            if self.outcomes.get(o.node.name) is not o:
+                self.outcomes[o.node.name] = o
+                self.node_table.update_node(o)
+        self.rebuild_timer.stop()
+        self._final = True
+        self._rebuild()
+
+    def _ordered(self) -> list:
+        return [self.outcomes[n.name] for n in self.nodes if n.name in self.outcomes]
+
+    def _rebuild(self) -> None:
+        """Merge the answers so far into digest rows on the job pool (a fleet's inventories can hold
+        millions of entries); one merge at a time, the latest answers win."""
+        if self._merging:
+            self._merge_again = True
+            return
+        self._merging = True
+        self._merge_again = False
+        gen = self.query.generation
+        done = [o for o in self._ordered() if o.ok]
+
+        def merge(_job):
+            from store.fleet.queries import blob_rows, node_rows
+            names = [o.node.name for o in done]
+            rows = blob_rows(done)
+            return names, rows, node_rows(done), sum(1 for r in rows if len(r["nodes"]) < len(names))
+
+        def landed(result) -> None:
+            self._merging = False
+            if gen == self.query.generation:
+                names, rows, per_node, drift = result
+                self.digests.set_inventory(names, rows)
+                self.node_table.set_unique(per_node)
+                self.drift_count = drift
+            self._merged()
+
+        def failed(error) -> None:  # a bug in a summary: say so, keep the node rows
+            self._merging = False
+            log.error("merging the fleet's answers failed: %s", error)
+            self._merged()
+
+        self.runner.start("merge fleet answers", merge, on_done=landed, on_error=failed)
+
+    def _merged(self) -> None:
+        if self._merge_again:
+            self._rebuild()
+            return
+        self._show_summary()
+        if self._final and not self.query.running:
+            self._final = False
+            self._update_actions()
+            self.queryFinished.emit()
+
+    def _show_summary(self) -> None:
+        states = [getattr(self.outcomes.get(n.name), "state", None) for n in self.nodes]
+        values = [s.value if s is not None else "queued" for s in states]
+        done, failed = values.count("done"), values.count("failed")
+        rows, drift = self.digests.all_rows, self.drift_count
+        text = self.tr("{done} of {n} nodes answered, {failed} failed; {digests} digests, {drift} not on every "
+                       "answering node").format(done=done, n=len(self.nodes), failed=failed, digests=len(rows),
+                                                drift=drift)
+        if self.running:
+            text = self.tr("Querying… {summary}").format(summary=text)
+        self.summary.setText(text)
+
+    def _update_actions(self) -> None:
+        self.refresh_action.setEnabled(self.refresh_command.enabled())
+        self.cancel_action.setEnabled(self.cancel_command.enabled())
+
+    # -- which nodes hold the selected digest ------------------------------------------
+    def select_digest(self, digest: str) -> bool:
+        for i in range(self.digests.rowCount()):
+            if self.digests.row_at(i)["digest"] == digest:
+                self.digest_view.selectRow(i)
+                return True
+        return False
+
+    def selected_digest(self) -> str | None:
+        rows = self.digest_view.selectionModel().selectedRows()
+        return rows[0].data(DIGEST_ROLE) if rows else None
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_digest_selected(self, *_args) -> None:
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        rows = self.digest_view.selectionModel().selectedRows()
+        if not rows:
+            self.node_table.highlight(set())
+            self.details.clear()
+            return
+        row = self.digests.row_at(rows[0].row())
+        absent = self.digests.absent(row)
+        failed = [(o.node.name, o.reason or o.state.value) for o in self._ordered() if not o.ok]
+        lines = [row["digest"],
+                 self.tr("Present on {n}:").format(n=len(row["nodes"])), *[f"  {n}" for n in row["nodes"]],
+                 self.tr("Absent on {n}:").format(n=len(absent)), *[f"  {n}" for n in absent]]
+        if failed:
+            lines += [self.tr("Not known (the node did not answer) {n}:").format(n=len(failed)),
+                      *[f"  {n}: {why}" for n, why in failed]]
+        self.details.setPlainText("\n".join(lines))
+        self.node_table.highlight(set(row["nodes"]))
+
+
+__all__ = ["FleetTab"]

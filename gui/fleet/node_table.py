@@ -1,0 +1,136 @@
+"""The Fleet tab's node table: one row per node, named as the fleet file writes it.
+
+State (queued, connecting, listing, done, failed with the reason, cancelled), a progress bar
+while the node runs (busy, with the running blob count, since a listing has no known total),
+then its blob count, bytes and ingests, stalled ones flagged.  Rows change as each node's
+events arrive; no row waits for another.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QProgressBar, QTreeWidget, QTreeWidgetItem, QWidget
+
+from .. import fmt
+
+NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, INGESTS, REASON = range(8)
+FAILED_COLOR = QColor("#b3261e")
+HOLDS_COLOR = QColor("#d7ecd9")
+RUNNING = ("queued", "connecting", "listing")
+
+
+class NodeTable(QTreeWidget):
+    """See the module doc."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("fleetNodeView")
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setHeaderLabels([self.tr("Node"), self.tr("State"), self.tr("Progress"), self.tr("Blobs"),
+                              self.tr("Bytes"), self.tr("Only here"), self.tr("Ingests"), self.tr("Reason")])
+        for col, width in ((NAME, 260), (STATE, 80), (PROGRESS, 110), (BLOBS, 70), (BYTES, 90), (UNIQUE, 120),
+                           (INGESTS, 100)):
+            self.setColumnWidth(col, width)
+        self.items: dict[str, QTreeWidgetItem] = {}
+        self.bars: dict[str, QProgressBar] = {}
+        self.states: dict[str, str] = {}
+        self.stalled_after = timedelta(minutes=15)
+
+    def state_text(self, state: str) -> str:
+        return {"queued": self.tr("queued"), "connecting": self.tr("connecting"), "listing": self.tr("listing"),
+                "done": self.tr("done"), "failed": self.tr("failed"), "cancelled": self.tr("cancelled")}.get(state, state)
+
+    def set_nodes(self, names: list[str]) -> None:
+        self.clear()
+        self.items.clear()
+        self.bars.clear()
+        self.states.clear()
+        for name in names:
+            item = QTreeWidgetItem([name, self.state_text("queued")] + [""] * (REASON - STATE))
+            item.setToolTip(NAME, name)
+            for col in (BLOBS, BYTES, UNIQUE, INGESTS):
+                item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.addTopLevelItem(item)
+            bar = QProgressBar(self)
+            bar.setObjectName("fleetNodeProgress")
+            bar.setRange(0, 0)  # busy: a listing has no known total
+            bar.setTextVisible(True)
+            bar.setFormat("")
+            self.setItemWidget(item, PROGRESS, bar)
+            self.items[name] = item
+            self.bars[name] = bar
+            self.states[name] = "queued"
+
+    def update_node(self, outcome) -> None:
+        """Show one ``NodeOutcome``."""
+        name = outcome.node.name
+        item = self.items.get(name)
+        if item is None:
+            return
+        state = outcome.state.value
+        self.states[name] = state
+        item.setText(STATE, self.state_text(state))
+        bar = self.bars.get(name)
+        if state in RUNNING:
+            if bar is not None and outcome.count:
+                bar.setFormat(self.tr("{n} blobs").format(n=f"{outcome.count:,}"))
+            return
+        if bar is not None:  # finished: the bar gives way to the figures
+            self.removeItemWidget(item, PROGRESS)
+            self.bars.pop(name, None)
+        item.setText(PROGRESS, self.tr("{s:.1f} s").format(s=outcome.seconds) if outcome.seconds else "")
+        if state == "done":
+            inv = outcome.result
+            item.setText(BLOBS, f"{len(inv.blobs):,}")
+            item.setText(BYTES, fmt.size(inv.blob_bytes))
+            now = datetime.now(timezone.utc)
+            stalled = [s for s in inv.ingests if now - s.updated_at >= self.stalled_after]
+            text = str(len(inv.ingests))
+            if stalled:
+                text = self.tr("{n} ({stalled} stalled)").format(n=len(inv.ingests), stalled=len(stalled))
+                item.setForeground(INGESTS, QBrush(FAILED_COLOR))
+                item.setToolTip(INGESTS, "\n".join(s.ref for s in stalled))
+            item.setText(INGESTS, text)
+            item.setText(REASON, "")
+        else:
+            reason = outcome.reason or state
+            item.setText(REASON, reason)
+            item.setToolTip(REASON, reason)
+            if state == "failed":
+                for col in (STATE, REASON):
+                    item.setForeground(col, QBrush(FAILED_COLOR))
+
+    def set_unique(self, rows: list[dict]) -> None:
+        """Blobs and bytes no other answering node holds (``queries.node_rows``), per node."""
+        for row in rows:
+            item = self.items.get(row["node"])
+            if item is not None:
+                item.setText(UNIQUE, self.tr("{n} · {size}").format(n=f"{row['unique_count']:,}",
+                                                                     size=fmt.size(row["unique_bytes"])))
+                item.setToolTip(UNIQUE, self.tr("{n} blobs ({size}) that no other answering node holds").format(
+                    n=f"{row['unique_count']:,}", size=fmt.exact_size(row["unique_bytes"])))
+
+    def highlight(self, names: set[str]) -> None:
+        """Mark the rows of ``names`` (the nodes holding the selected digest); the others plain."""
+        for name, item in self.items.items():
+            on = name in names
+            font = QFont(item.font(NAME))
+            font.setBold(on)
+            for col in range(self.columnCount()):
+                item.setFont(col, font)
+                item.setBackground(col, QBrush(HOLDS_COLOR) if on else QBrush())
+
+    def highlighted(self) -> list[str]:
+        return [name for name, item in self.items.items() if item.font(NAME).bold()]
+
+    def row_texts(self, name: str) -> dict[str, str]:
+        item = self.items[name]
+        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "ingests", "reason")
+        return {k: item.text(i) for i, k in enumerate(keys)}
+
+
+__all__ = ["NodeTable"]
