@@ -409,7 +409,6 @@ ZH_CN = {
     "Not known (the node did not answer) {n}:": "未知（节点未应答）{n} 个：",
     "Node": "节点",
     "Bytes": "字节数",
-    "Ingests": "写入任务",
     "Reason": "原因",
     "Only here": "仅此节点",
     "Double-click a node to browse its store in the Blobs tab": "双击节点，在 Blob 标签页中浏览其存储",

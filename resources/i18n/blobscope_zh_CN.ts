@@ -665,7 +665,7 @@ Verification failed: the content does not match its digest.</source>
     </message>
     <message>
         <source>Ingests</source>
-        <translation>写入任务</translation>
+        <translation>写入</translation>
     </message>
     <message>
         <source>Metadata</source>
@@ -1467,7 +1467,7 @@ Verification failed: the content does not match its digest.</source>
     </message>
     <message>
         <source>Ingests</source>
-        <translation>写入任务</translation>
+        <translation>写入</translation>
     </message>
     <message>
         <source>Reason</source>
