@@ -139,14 +139,14 @@ def test_gui_imports_only_public_names_of_store():
     assert bad == []
 
 
-def _private_calls_from_outside(package: str) -> list[str]:
+def _private_calls_from_outside(package: str, base: Path = REPO) -> list[str]:
     """``x._name(...)`` where x is not self/cls: a class's private method called by someone else.
 
     A class may call a private method it defines itself on another instance or on its class
     (``other._seek()``, ``Cache._create(db)`` inside that class); anyone else may not.
     """
     bad = []
-    for path in sorted((REPO / package).rglob("*.py")):
+    for path in sorted((base / package).rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
 
         def scan(node: ast.AST, own: set[str], where: str, path: Path = path) -> None:
@@ -162,7 +162,7 @@ def _private_calls_from_outside(package: str) -> list[str]:
                     is_super = isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
                         and value.func.id == "super"
                     if receiver not in ("self", "cls", "os", "sys") and not is_super:
-                        bad.append(f"{path.relative_to(REPO)}:{child.lineno}: {ast.unparse(child.func)} "
+                        bad.append(f"{path.relative_to(base)}:{child.lineno}: {ast.unparse(child.func)} "
                                    f"(in {where})")
                 scan(child, own, where)
 
@@ -170,20 +170,18 @@ def _private_calls_from_outside(package: str) -> list[str]:
     return bad
 
 
-def test_the_private_call_finder_finds_one():
+def test_the_private_call_finder_finds_one(tmp_path):
+    # a probe in a tree of its own: writing it into store/ raced every test that reads the tree
     import textwrap
-    tmp = REPO / "store" / "_house_probe_tmp.py"
-    try:
-        tmp.write_text(textwrap.dedent("""
-            class A:
-                def _mine(self): pass
-                def ok(self, other): other._mine(); self._x()
-            def bad(a): a._mine()
-        """))
-        found = [b for b in _private_calls_from_outside("store") if "_house_probe_tmp" in b]
-        assert found == ["store/_house_probe_tmp.py:5: a._mine (in module level)"]
-    finally:
-        tmp.unlink()
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "_house_probe_tmp.py").write_text(textwrap.dedent("""
+        class A:
+            def _mine(self): pass
+            def ok(self, other): other._mine(); self._x()
+        def bad(a): a._mine()
+    """))
+    found = _private_calls_from_outside("store", tmp_path)
+    assert found == ["store/_house_probe_tmp.py:5: a._mine (in module level)"]
 
 
 def test_no_private_method_is_called_from_outside_its_class():
