@@ -22,10 +22,19 @@ class ReferrerIndex:
         if self._index is None:
             from store.graph import content_ref_name  # containerd's GC rules for the key
             idx: dict[str, list[tuple[str, str]]] = {}
-            for r in self._blobs.all_rows():
-                for k, v in r.labels.items():
-                    if content_ref_name(k) is not None:
-                        idx.setdefault(v, []).append((r.digest, k))
+            # the label sets that name content (few, shared by many blobs), then the rows that have one
+            cols = self._blobs.columns
+            refs = {lid: [(k, v) for k, v in labels.items() if content_ref_name(k) is not None]
+                    for lid, labels in enumerate(cols.tables.label_sets)}
+            refs = {lid: kv for lid, kv in refs.items() if kv}
+            if refs:
+                alive, lids = cols.alive, cols.lids
+                for rid in range(cols.n):
+                    kv = refs.get(lids[rid])
+                    if kv is not None and alive[rid]:
+                        digest = cols.digest_of(rid)
+                        for k, v in kv:
+                            idx.setdefault(v, []).append((digest, k))
             self._index = idx
         return self._index
 
