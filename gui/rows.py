@@ -6,6 +6,8 @@ the row is made, so sorting 100k rows is one ``list.sort(key=...)``.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections.abc import Mapping, Sequence
 
@@ -15,6 +17,16 @@ from . import fmt
 
 GC_ROOT = "containerd.io/gc.root"
 GC_REF_CONTENT = "containerd.io/gc.ref.content"
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def digest_key(digest: str) -> tuple[bytes, bool]:
+    """(32-byte key, is a plain sha256 digest whose key is its raw value)."""
+    if len(digest) == 71 and digest.startswith("sha256:") and _HEX64.fullmatch(digest, 7):
+        return bytes.fromhex(digest[7:]), True
+    return hashlib.sha256(b"other:" + digest.encode()).digest(), False
 
 
 def labels_text(labels: dict[str, str]) -> str:
@@ -31,7 +43,7 @@ class BlobRow:
     """
 
     __slots__ = ("digest", "size", "created_ns", "updated_ns", "labels", "labels_text",
-                 "_media_type", "_verified", "_haystack", "_bound", "_rid", "__weakref__")
+                 "_media_type", "_verified", "_haystack", "_bound", "_rid", "key", "__weakref__")
 
     def __init__(self, digest: str, size: int, created_ns: int, updated_ns: int,
                  labels: dict[str, str], media_type: str = ""):
@@ -46,10 +58,15 @@ class BlobRow:
         self._haystack: str | None = None
         self._bound = None  # the columns this row is a view of (set by gui/blobs/columns.py)
         self._rid = -1
+        # (32-byte digest key, plain sha256?) for the blobs model's index, worked out where the
+        # row is made: on the scanner thread, not on the GUI thread that appends it
+        self.key: tuple[bytes, bool] | None = None
 
     @classmethod
     def from_info(cls, info) -> "BlobRow":
-        return cls(info.digest, info.size, info.created_ns, info.updated_ns, dict(info.labels))
+        row = cls(info.digest, info.size, info.created_ns, info.updated_ns, dict(info.labels))
+        row.key = digest_key(row.digest)
+        return row
 
     def bind(self, columns, rid: int) -> None:
         """Make this row a view of row ``rid`` of ``columns`` (media type and verification live there)."""

@@ -14,6 +14,7 @@ import logging
 import time
 import weakref
 from array import array
+from itertools import compress
 from operator import attrgetter
 from typing import Callable, Container, Iterable, Iterator
 
@@ -53,6 +54,7 @@ SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
 # Above this many changed rows the model resets instead of moving rows one by one.
 _INCREMENTAL_LIMIT = 256
 SYNC_ROWS = 20_000      # up to this many rows a filter or sort runs on the spot
+REMOVE_CHUNK = 10_000   # digests a big removal takes out per event-loop turn
 RESORT_DELAY_MS = 300   # rows added while sorted are re-sorted (in the background) this much later
 
 
@@ -89,6 +91,12 @@ class BlobTableModel(RowTableModel):
         self._resort.setSingleShot(True)
         self._resort.setInterval(RESORT_DELAY_MS)
         self._resort.timeout.connect(lambda: self._request(layout=True))
+        self._removing: list[str] = []   # digests of a big removal still to take out
+        self._removed: list[int] = []    # their row numbers taken out so far
+        self._drain = QTimer(self)
+        self._drain.setSingleShot(True)
+        self._drain.setInterval(0)
+        self._drain.timeout.connect(self._drain_removals)
 
     # ---- Qt model interface
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
@@ -232,10 +240,12 @@ class BlobTableModel(RowTableModel):
 
     # ---- filtering and sorting
     def set_filter(self, predicate: Callable[[BlobRow], bool] | Query | None) -> None:
+        self._flush_removals()
         self._query = as_query(predicate)
         self._request(layout=False)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._flush_removals()
         self._sort_col = column if column in self.SORT_KEYS else -1
         self._sort_order = order
         self._request(layout=True)
@@ -313,6 +323,8 @@ class BlobTableModel(RowTableModel):
     # ---- feeding
     def clear(self) -> None:
         self._gen += 1
+        self._drain.stop()
+        self._removing, self._removed = [], []
         if self._job is not None:
             self._job.cancel()
             self._job = None
@@ -333,23 +345,23 @@ class BlobTableModel(RowTableModel):
     def append_rows(self, rows: list[BlobRow]) -> None:
         """A batch of a first scan (or new blobs): rows appear at once, at the end (sorted in
         a moment later, in the background, if a sort is active)."""
+        self._flush_removals()
         cols = self._cols
-        find = cols.find
-        known = [r for r in rows if find(r.digest) >= 0]
+        find = cols.find_row
+        known: list[BlobRow] = []
+        fresh: list[BlobRow] = []
+        for r in rows:
+            (fresh if find(r) < 0 else known).append(r)
         if known:  # e.g. importing content that is already there: update the row in place
             self.replace_rows(known, emit_totals=False)
-            rows = [r for r in rows if find(r.digest) < 0]
+        if len({r.digest for r in fresh}) < len(fresh):  # a digest twice in one batch: the last wins
+            fresh = list({r.digest: r for r in fresh}.values())
         query = self._query
-        add = cols.add
-        visible = []
-        seen = set()
-        for r in rows:
-            if r.digest in seen:
-                continue
-            seen.add(r.digest)
-            rid = add(r)
-            if query is None or query(r):
-                visible.append(rid)
+        rids = cols.add_many(fresh)
+        if query is None:
+            visible = list(rids)
+        else:
+            visible = [rid for rid, r in zip(rids, fresh) if query(r)]
         if visible:
             self._show(visible)
         self.totalsChanged.emit()
@@ -379,6 +391,7 @@ class BlobTableModel(RowTableModel):
 
     def apply_changes(self, removed: list[str], added: list[BlobRow], changed: list[BlobRow]) -> None:
         """Apply a rescan's differences (``rows.diff_rows``, on the scanner thread)."""
+        self._flush_removals()
         if not (removed or added or changed):
             return
         if len(removed) + len(added) + len(changed) > _INCREMENTAL_LIMIT:
@@ -409,7 +422,8 @@ class BlobTableModel(RowTableModel):
         order = self._order
         keep = array("l")
         for a in range(0, len(order), view.CHUNK):
-            keep.extend(r for r in order[a:a + view.CHUNK] if alive[r])
+            part = order[a:a + view.CHUNK]
+            keep.extend(compress(part, map(alive.__getitem__, part)))
         if len(keep) == len(order):
             return
         self.beginResetModel()
@@ -418,8 +432,49 @@ class BlobTableModel(RowTableModel):
         self.endResetModel()
 
     def remove_digests(self, digests: Iterable[str], *, emit_totals: bool = True) -> None:
+        """Blobs gone.  Above ``REMOVE_CHUNK`` digests (a Delete of 100k selected rows) they go a
+        chunk per event-loop turn and the table drops them in one reset at the end, so the GUI
+        thread never spends long on it; any other change first finishes a removal under way."""
+        digests = list(digests)
+        if len(digests) > REMOVE_CHUNK or self._removing:
+            self._removing.extend(digests)
+            if not self._drain.isActive():
+                self._drain.start()
+            return
+        self._remove_now(digests, emit_totals=emit_totals)
+
+    def _drain_removals(self) -> None:
+        chunk, self._removing = self._removing[:REMOVE_CHUNK], self._removing[REMOVE_CHUNK:]
         cols = self._cols
-        gone = [rid for rid in map(cols.remove, list(digests)) if rid >= 0]
+        self._removed.extend(rid for rid in map(cols.remove, chunk) if rid >= 0)
+        if self._removing:
+            self._drain.start()
+            return
+        gone, self._removed = self._removed, []
+        if gone:
+            self._hide_dead_at(gone)
+        self.totalsChanged.emit()
+
+    def _flush_removals(self) -> None:
+        """Finish a removal under way before anything else changes the rows."""
+        if self._removing or self._removed:
+            self._drain.stop()
+            cols = self._cols
+            self._removed.extend(rid for rid in map(cols.remove, self._removing) if rid >= 0)
+            self._removing = []
+            gone, self._removed = self._removed, []
+            if gone:
+                self._hide_dead_at(gone)
+            self.totalsChanged.emit()
+
+    @property
+    def removing(self) -> bool:
+        """Rows of a big removal are still being taken out."""
+        return bool(self._removing)
+
+    def _remove_now(self, digests: list[str], *, emit_totals: bool) -> None:
+        cols = self._cols
+        gone = [rid for rid in map(cols.remove, digests) if rid >= 0]
         if not gone:
             return
         where = self._where
@@ -444,7 +499,8 @@ class BlobTableModel(RowTableModel):
             alive = self._cols.alive
             keep = array("l")
             for a in range(0, len(order), view.CHUNK):
-                keep.extend(r for r in order[a:a + view.CHUNK] if alive[r])
+                part = order[a:a + view.CHUNK]
+                keep.extend(compress(part, map(alive.__getitem__, part)))
         else:
             positions = sorted(where[r] for r in gone if r < len(where) and where[r] >= 0)
             if not positions:
@@ -464,6 +520,7 @@ class BlobTableModel(RowTableModel):
 
     def replace_rows(self, rows: Iterable[BlobRow], *, emit_totals: bool = True) -> None:
         """New versions of known blobs (labels edited, verification done)."""
+        self._flush_removals()
         self._replace(list(rows), keep_media=True, keep_verified=False)
         if emit_totals:
             self.totalsChanged.emit()

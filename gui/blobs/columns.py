@@ -21,30 +21,20 @@ per entry plus a string).
 
 from __future__ import annotations
 
-import hashlib
-import re
 from array import array
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from ..rows import BlobRow, labels_text
+from ..rows import BlobRow, digest_key, labels_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
 STRIDE = 32
 SHA256 = "sha256:"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _EMPTY, _TOMB = -1, -2
 _VERIFIED = {None: 0, True: 1, False: 2}
 _VERIFIED_BACK = (None, True, False)
-
-
-def digest_key(digest: str) -> tuple[bytes, bool]:
-    """(32-byte key, is a plain sha256 digest whose key is its raw value)."""
-    if len(digest) == 71 and digest.startswith(SHA256) and _HEX64.fullmatch(digest, 7):
-        return bytes.fromhex(digest[7:]), True
-    return hashlib.sha256(b"other:" + digest.encode()).digest(), False
 
 
 class DigestIndex:
@@ -193,6 +183,14 @@ class _Reader:
         other = self.others.get(rid) if self.others else None
         return other if other is not None else SHA256 + self.digests[rid * STRIDE:(rid + 1) * STRIDE].hex()
 
+    def digests_of(self, rids) -> list[str]:
+        """The digest text of each row number (one comprehension, no call per row)."""
+        keys, others = self.digests, self.others
+        out = [SHA256 + keys[r * STRIDE:(r + 1) * STRIDE].hex() for r in rids]
+        if others:
+            out = [others.get(r, d) for r, d in zip(rids, out)]
+        return out
+
     def find(self, digest: str) -> int:
         """The live row of ``digest``, or -1."""
         key, _plain = digest_key(digest)
@@ -257,9 +255,18 @@ class BlobColumns(_Reader):
         self.total_bytes = 0
         self.version = 0        # bumped on every change: a snapshot of an older version is stale
 
+    def find_row(self, row: BlobRow) -> int:
+        """The live row number of ``row``'s digest, or -1 (its key is worked out once)."""
+        if row.key is None:
+            row.key = digest_key(row.digest)
+        rid = self.index.find(row.key[0], self.digests)
+        return rid if rid >= 0 and self.alive[rid] else -1
+
     def add(self, row: BlobRow) -> int:
         """Append a row for a digest not present; its row number."""
-        key, plain = digest_key(row.digest)
+        if row.key is None:
+            row.key = digest_key(row.digest)
+        key, plain = row.key
         rid = self.n
         self.digests += key
         if not plain:
@@ -277,6 +284,32 @@ class BlobColumns(_Reader):
         self.total_bytes += row.size
         self.version += 1
         return rid
+
+    def add_many(self, rows: list[BlobRow]) -> range:
+        """Append rows for digests not present and not repeated (a scan's batch): the columns grow
+        by one ``extend`` each, only the index takes a Python step per row.  Their row numbers."""
+        start = self.n
+        keys = [r.key or digest_key(r.digest) for r in rows]
+        self.digests += b"".join([k[0] for k in keys])
+        for rid, (r, k) in enumerate(zip(rows, keys), start):
+            if not k[1]:
+                self.others[rid] = r.digest
+        self.sizes.extend([r.size for r in rows])
+        self.created.extend([r.created_ns for r in rows])
+        self.updated.extend([r.updated_ns for r in rows])
+        label_id, media_id = self.tables.label_id, self.tables.media_id
+        self.lids.extend([label_id(r.labels, r.labels_text) if r.labels else 0 for r in rows])
+        self.mids.extend([media_id(m) if (m := r.media_type) else 0 for r in rows])
+        self.verified.extend(bytes([_VERIFIED[r.verified] for r in rows]))
+        self.alive.extend(b"\x01" * len(rows))
+        insert, digests = self.index.insert, self.digests
+        for rid, k in enumerate(keys, start):
+            insert(k[0], rid, digests)
+        self.n += len(rows)
+        self.count += len(rows)
+        self.total_bytes += sum([r.size for r in rows])
+        self.version += 1
+        return range(start, self.n)
 
     def update(self, rid: int, row: BlobRow, *, keep_media: bool, keep_verified: bool) -> None:
         """New content for a known blob (labels edited, a rescan saw it change)."""

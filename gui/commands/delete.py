@@ -25,7 +25,7 @@ class DeleteBlobs(Command):
         root_sets = {lid for lid, labels in enumerate(cols.tables.label_sets) if GC_ROOT in labels}
         roots = [rid for rid in rids if cols.lids[rid] in root_sets] if root_sets else []
         refs = ctx.referrers.index()
-        digests = [cols.digest_of(rid) for rid in rids]
+        digests = cols.digests_of(rids)
         chosen = set(digests)
         referenced = []
         for d in digests if refs else ():

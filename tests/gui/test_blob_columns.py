@@ -12,7 +12,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from gui.blobs.blob_model import SORT_KEYS, BlobTableModel
 from gui.blobs.columns import BlobColumns
 from gui.blobs.filtering import FilterError, PlainQuery, Query, compile_filter
-from gui.rows import BlobRow
+from gui.rows import BlobRow, digest_key
 from store import filters
 
 NS = 1_000_000_000
@@ -225,6 +225,8 @@ def test_a_row_costs_a_bounded_number_of_bytes():
     """Columns hold a blob in well under 200 bytes (a BlobRow object with its strings and labels
     dict took about 1 KiB): measured with tracemalloc over 50k rows sharing a few label sets."""
     rows = [BlobRow(f"sha256:{i:064x}", i, i * NS, i * NS, {"app": "web"} if i % 2 else {}) for i in range(50_000)]
+    for r in rows:
+        r.key = digest_key(r.digest)  # as the scanner thread makes them
     tracemalloc.start()
     try:
         before = tracemalloc.take_snapshot()
@@ -288,3 +290,32 @@ def test_the_window_refuses_a_pathological_filter_and_keeps_its_rows(qtbot, make
     qtbot.waitUntil(lambda: win.filter_error.isVisible(), timeout=3000)
     assert "exponential time" in win.filter_error.text()
     assert win.blob_model.rowCount() == 2
+
+
+def test_a_big_removal_goes_in_chunks_and_lands_in_one_reset(qtbot):
+    from gui.blobs import blob_model
+    m = BlobTableModel()
+    rows = [BlobRow(f"sha256:{i:064x}", i, 0, 0, {}) for i in range(blob_model.REMOVE_CHUNK * 2 + 500)]
+    m.append_rows(rows)
+    resets = []
+    m.modelReset.connect(lambda: resets.append(m.rowCount()))
+    gone = [r.digest for r in rows[::2]] + [r.digest for r in rows[1:2000:2]]
+    m.remove_digests(gone)
+    assert m.removing  # the rest goes on later event-loop turns
+    qtbot.waitUntil(lambda: not m.removing, timeout=10000)
+    qtbot.wait(10)
+    left = {r.digest for r in rows} - set(gone)
+    assert set(shown(m)) == left and m.total_count == len(left)
+    assert resets == [len(left)]
+    assert m.total_bytes == sum(r.size for r in rows if r.digest in left)
+
+
+def test_a_change_during_a_big_removal_finishes_it_first(qtbot):
+    from gui.blobs import blob_model
+    m = BlobTableModel()
+    rows = [BlobRow(f"sha256:{i:064x}", i, 0, 0, {}) for i in range(blob_model.REMOVE_CHUNK * 2)]
+    m.append_rows(rows)
+    m.remove_digests([r.digest for r in rows])
+    again = rows[5]
+    m.append_rows([again])  # removed and committed again before the removal drained
+    assert not m.removing and shown(m) == [again.digest] and m.total_count == 1
