@@ -6,6 +6,7 @@ The details pane lists these parents before the image graph exists; Delete warns
 
 from __future__ import annotations
 
+from itertools import compress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,13 +29,15 @@ class ReferrerIndex:
                     for lid, labels in enumerate(cols.tables.label_sets)}
             refs = {lid: kv for lid, kv in refs.items() if kv}
             if refs:
-                alive, lids = cols.alive, cols.lids
-                for rid in range(cols.n):
-                    kv = refs.get(lids[rid])
-                    if kv is not None and alive[rid]:
-                        digest = cols.digest_of(rid)
-                        for k, v in kv:
-                            idx.setdefault(v, []).append((digest, k))
+                # the rows that carry one: a C-level pass over the label-set column, no Python step per row
+                has = bytearray(len(cols.tables.label_sets))
+                for lid in refs:
+                    has[lid] = 1
+                lids, alive = cols.lids, cols.alive
+                rids = [rid for rid in compress(range(cols.n), map(has.__getitem__, lids)) if alive[rid]]
+                for rid, digest in zip(rids, cols.digests_of(rids)):
+                    for k, v in refs[lids[rid]]:
+                        idx.setdefault(v, []).append((digest, k))
             self._index = idx
         return self._index
 
