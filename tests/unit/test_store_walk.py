@@ -244,3 +244,15 @@ def test_scan_ingests_is_list_statuses_and_broken_ingests_in_one_pass(store):
     # filters apply to the good ingests only, as list_statuses(*filters); damaged entries stay listed
     assert store.scan_ingests("ref==other") == ([], broken)
     assert store.scan_ingests("ref==good") == (good, broken) == (store.list_statuses("ref==good"), broken)
+
+
+def test_sorted_names_is_lexical_order_in_groups(monkeypatch):
+    """A big directory is sorted in groups (no single long sort holding the GIL): same order."""
+    import random
+
+    from store import local
+    monkeypatch.setattr(local, "SORT_IN_ONE", 10)
+    rng = random.Random(7)
+    names = ["".join(rng.choice("0123456789abcdef") for _ in range(rng.choice((1, 2, 64)))) for _ in range(5000)]
+    names += ["", "A", "zz", "é", "a", "ab", "ab"]
+    assert local.sorted_names(list(names)) == sorted(names)
