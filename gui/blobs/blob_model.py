@@ -299,7 +299,11 @@ class BlobTableModel(RowTableModel):
         if snap.n != cols.n or snap.version != cols.version:
             # rows changed while the worker ran: drop the dead, add the new, and look again
             alive = cols.alive
-            order = array("l", (r for r in order if alive[r]))
+            kept = array("l")
+            for a in range(0, len(order), view.CHUNK):
+                part = order[a:a + view.CHUNK]
+                kept.extend(compress(part, map(alive.__getitem__, part)))
+            order = kept
             query = self._query
             order.extend(rid for rid in range(snap.n, cols.n)
                          if alive[rid] and (query is None or query(cols.row(rid))))
@@ -396,6 +400,9 @@ class BlobTableModel(RowTableModel):
             return
         if len(removed) + len(added) + len(changed) > _INCREMENTAL_LIMIT:
             cols = self._cols
+            if len(removed) > REMOVE_CHUNK:  # a chunk per event-loop turn, after the rest
+                self.remove_digests(removed, emit_totals=False)
+                removed = []
             for d in removed:
                 cols.remove(d)
             for r in changed:

@@ -319,3 +319,22 @@ def test_a_change_during_a_big_removal_finishes_it_first(qtbot):
     again = rows[5]
     m.append_rows([again])  # removed and committed again before the removal drained
     assert not m.removing and shown(m) == [again.digest] and m.total_count == 1
+
+
+def test_a_rescan_removing_many_keeps_filter_and_sort(qtbot, background_model):
+    from gui.blobs import blob_model
+    m = background_model
+    rows = [BlobRow(f"sha256:{i:064x}", (i * 37) % 1000, 0, 0, {"k": "v"} if i % 3 else {})
+            for i in range(blob_model.REMOVE_CHUNK * 2 + 300)]
+    m.append_rows(rows[:-300])
+    m.sort(1, Qt.SortOrder.DescendingOrder)
+    m.set_filter(compile_filter("k=v"))
+    settle(qtbot, m)
+    gone = [r.digest for r in rows[:blob_model.REMOVE_CHUNK + 500]]
+    m.apply_changes(gone, rows[-300:], [])
+    qtbot.waitUntil(lambda: not m.removing and not m.busy and not m._resort.isActive(), timeout=20000)
+    settle(qtbot, m)
+    left = [r for r in rows[blob_model.REMOVE_CHUNK + 500:] if r.labels]
+    assert set(shown(m)) == {r.digest for r in left}
+    sizes = [m.row_at(i).size for i in range(m.rowCount())]
+    assert sizes == sorted(sizes, reverse=True)
