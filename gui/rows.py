@@ -133,7 +133,21 @@ class BlobRow:
 def diff_rows(base: Mapping[str, "BlobRow"], rows: list["BlobRow"]
               ) -> tuple[list[str], list["BlobRow"], list["BlobRow"]]:
     """(digests gone, rows new, rows whose content changed) of a scan against ``base`` (digest -> row;
-    the blobs model's ``rows_by_digest()`` snapshot compares in place without making rows)."""
+    the blobs model's ``rows_by_digest()`` snapshot compares in place without making rows).
+
+    ``rows`` is emptied: the rows that did not change are freed a chunk at a time, because
+    freeing a million of them at once is one C call that holds the GIL (and the GUI) for a second.
+    """
+    try:
+        return _diff(base, rows)
+    finally:
+        while rows:
+            del rows[-4096:]
+            time.sleep(0)
+
+
+def _diff(base: Mapping[str, "BlobRow"], rows: list["BlobRow"]
+          ) -> tuple[list[str], list["BlobRow"], list["BlobRow"]]:
     new = {r.digest: r for r in rows}
     same = getattr(base, "same_content", None)  # a columns snapshot: (digest, row) -> True/False/None
     if same is not None:

@@ -459,7 +459,13 @@ class BlobTableModel(RowTableModel):
             return
         gone, self._removed = self._removed, []
         if gone:
-            self._hide_dead_at(gone)
+            if self._cols.n > self.sync_rows:
+                # the worker works out the rows left (its snapshot has them dead): no pass over a
+                # million rows here; until it lands the removed rows still show what they were
+                self._where = None
+                self._request(layout=False)
+            else:
+                self._hide_dead_at(gone)
         self.totalsChanged.emit()
 
     def _flush_removals(self) -> None:

@@ -302,7 +302,7 @@ def test_a_big_removal_goes_in_chunks_and_lands_in_one_reset(qtbot):
     gone = [r.digest for r in rows[::2]] + [r.digest for r in rows[1:2000:2]]
     m.remove_digests(gone)
     assert m.removing  # the rest goes on later event-loop turns
-    qtbot.waitUntil(lambda: not m.removing, timeout=10000)
+    qtbot.waitUntil(lambda: not m.removing and not m.busy, timeout=10000)
     qtbot.wait(10)
     left = {r.digest for r in rows} - set(gone)
     assert set(shown(m)) == left and m.total_count == len(left)
