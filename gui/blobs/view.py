@@ -69,6 +69,10 @@ def sort_order(snap: ColumnsSnapshot, column: int, descending: bool, check: Chec
     shift = max(1, n.bit_length())
     mask = (1 << shift) - 1
     keys = _keys(snap, column)
+    if column == COL_DIGEST and not snap.others:
+        out = _sort_digests(keys, n, shift, mask, descending, check)
+        snap.cache[(column, descending)] = out
+        return out
     runs: list[list[int]] = []
     for a in range(0, n, CHUNK):
         check()
@@ -92,11 +96,33 @@ def sort_order(snap: ColumnsSnapshot, column: int, descending: bool, check: Chec
             merged.append(runs[-1])
         runs = merged
     flat = runs[0] if runs else []
+    runs = []
     out = array("l")
     for a in range(0, len(flat), CHUNK):
         check()
         out.extend([v & mask for v in flat[a:a + CHUNK]])
+    while flat:  # freed from the end a chunk at a time: no long deallocation holding the GIL
+        del flat[-CHUNK:]
+        check()
     snap.cache[(column, descending)] = out
+    return out
+
+
+def _sort_digests(keys, n: int, shift: int, mask: int, descending: bool, check: Check) -> array:
+    """Digests are uniform: 256 buckets by their first byte, each a short sort, visited in order
+    (the final merge of a million 256-bit keys would be one long C call)."""
+    top = 8 * STRIDE - 8
+    buckets: list[list[int]] = [[] for _ in range(256)]
+    for a in range(0, n, CHUNK):
+        check()
+        for i, k in enumerate(keys(a, min(n, a + CHUNK)), a):
+            buckets[k >> top].append(((-k if descending else k) << shift) | i)
+    out = array("l")
+    for b in (reversed(buckets) if descending else buckets):
+        check()
+        b.sort()
+        out.extend([v & mask for v in b])
+        b.clear()  # a million ints freed at once would hold the GIL for tens of ms
     return out
 
 
