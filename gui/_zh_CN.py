@@ -53,6 +53,11 @@ ZH_CN = {
     "This filter cannot be used: {reason}": "无法使用此筛选条件：{reason}",
     "This filter cannot be used: {selector} is not a valid regular expression.":
         "无法使用此筛选条件：{selector} 不是有效的正则表达式。",
+    "This filter cannot be used: {selector} could take exponential time to match ({reason}); "
+    "write it without the nested repetition.":
+        "无法使用此筛选条件：{selector} 的匹配可能耗费指数级时间（{reason}）；请改写以去掉嵌套的重复。",
+    "Filtering and sorting {n} blobs… the table shows the previous result until then.":
+        "正在筛选并排序 {n} 个 Blob…在此之前表格显示上一次的结果。",
     "Importing": "正在导入",
     "Cancel keeps what was written as an ingest; importing the same file again resumes it.":
         "取消后，已写入的数据会保留为一个写入任务；再次导入同一文件即可继续。",

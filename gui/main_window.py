@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, QItemSelectionModel, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILTER_DELAY_MS = 150   # typing in the filter box re-filters at most this often
+FILTER_BUSY_MS = 400    # a background filter or sort running longer than this is shown under the box
 PREVIEW_DELAY_MS = 80   # moving the selection quickly reads only the blob it stops on
 CLASSIFY_DELAY_MS = 1000
 
@@ -87,6 +88,14 @@ class _Table(QTableView):
         hh.setSortIndicatorShown(True)
         hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def setModel(self, model) -> None:  # noqa: N802 - Qt's name
+        super().setModel(model)
+        # The header paints each section asking the view's selection whether the whole column
+        # is selected: three Python calls per selected row and column, seconds for 100k selected
+        # rows at every repaint.  Sorting does not select columns, so the header gets a selection
+        # of its own that stays empty.
+        self.horizontalHeader().setSelectionModel(QItemSelectionModel(model, self))
 
 
 class MainWindow(QMainWindow):
@@ -206,6 +215,11 @@ class MainWindow(QMainWindow):
         self.filter_error.setStyleSheet("color: #b3261e;")
         self.filter_error.setWordWrap(True)
         self.filter_error.hide()
+        self.filter_status = QLabel(self)  # a filter or sort of many rows still under way
+        self.filter_status.setObjectName("filterStatus")
+        self.filter_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.filter_status.setStyleSheet("color: palette(mid);")
+        self.filter_status.hide()
 
         self.blob_view = _Table("blobView", self)
         self.blob_view.setModel(self.blob_model)
@@ -231,6 +245,7 @@ class MainWindow(QMainWindow):
         bl.setContentsMargins(0, 0, 0, 0)
         bl.addWidget(self.filter_edit)
         bl.addWidget(self.filter_error)
+        bl.addWidget(self.filter_status)
         bl.addWidget(self.blob_view)
 
         ingests_panel = QWidget(self)
@@ -270,6 +285,9 @@ class MainWindow(QMainWindow):
         self.filter_timer = QTimer(self)
         self.filter_timer.setSingleShot(True)
         self.filter_timer.setInterval(FILTER_DELAY_MS)
+        self.filter_busy_timer = QTimer(self)  # says so when a filter takes long (the old rows stay)
+        self.filter_busy_timer.setSingleShot(True)
+        self.filter_busy_timer.setInterval(FILTER_BUSY_MS)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -462,6 +480,8 @@ class MainWindow(QMainWindow):
         self.filter_edit.textChanged.connect(lambda _t: self.filter_timer.start())
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.filter_timer.timeout.connect(self.apply_filter)
+        self.blob_model.viewBusy.connect(self._on_view_busy)
+        self.filter_busy_timer.timeout.connect(self._show_filter_busy)
 
     # ------------------------------------------------------------------ store lifecycle
     def open_store(self, path: str) -> None:
@@ -548,7 +568,7 @@ class MainWindow(QMainWindow):
         # either listed or reported, never lost between the listing and the watch
         self._update_watch()
         # a rescan is compared with the model on the scanner thread: 100k rows never stall this one
-        self.scanner.rescan(base=None if streaming else self.blob_model.rows_by_digest())
+        self.scanner.rescan(base=None if streaming else self.blob_model.rows_by_digest())  # type: ignore[arg-type]  # a Mapping
 
     @Slot(object)
     def _on_blobs_diff(self, diff) -> None:
@@ -588,10 +608,15 @@ class MainWindow(QMainWindow):
         if self._classify_job is not None:
             self._classify_job.cancel()
         store = self.store
-        todo = [(r.digest, r.size) for r in self.blob_model.all_rows() if not r.media_type]
-        if store is None or not todo:
+        snap = self.blob_model.columns_snapshot()
+        if store is None or not snap.count:
             self.mediaTypesDone.emit()
             return
+
+        def work(j):
+            # the rows without a media type, listed on the worker: a million rows never stall this thread
+            todo = [(snap.digest_of(rid), snap.sizes[rid]) for rid in snap.live_rids() if not snap.mids[rid]]
+            return operations.classify_media_types(store, todo, j)
 
         def finished(types=None):
             if self._classify_job is job:
@@ -605,7 +630,7 @@ class MainWindow(QMainWindow):
             if not isinstance(error, errors.Cancelled):
                 log.warning("recognising media types failed: %s", error)
 
-        job = self.runner.start("media types", lambda j: operations.classify_media_types(store, todo, j),
+        job = self.runner.start("media types", work,
                                 on_partial=self._on_media_types, on_done=finished,
                                 on_error=failed)
         self._classify_job = job
@@ -812,8 +837,23 @@ class MainWindow(QMainWindow):
             return
         self.filter_error.hide()
         self.filter_error.setText("")
-        self.blob_model.set_filter(predicate)
+        self.blob_model.set_filter(predicate)  # on a worker for a big store; the old rows stay until then
         self._on_totals()
+
+    def _on_view_busy(self, busy: bool) -> None:
+        if busy:
+            if not self.filter_busy_timer.isActive() and not self.filter_status.isVisible():
+                self.filter_busy_timer.start()
+        else:
+            self.filter_busy_timer.stop()
+            self.filter_status.hide()
+
+    def _show_filter_busy(self) -> None:
+        if self.blob_model.busy:
+            self.filter_status.setText(self.tr("Filtering and sorting {n} blobs… the table shows the "
+                                               "previous result until then.").format(
+                n=f"{self.blob_model.total_count:,}"))
+            self.filter_status.show()
 
     def clear_filter(self) -> None:
         self.filter_edit.clear()
@@ -887,6 +927,7 @@ class MainWindow(QMainWindow):
         self.sources_ui.shutdown()
         self.watcher.stop()
         self.scanner.stop()
+        self.blob_model.shutdown()
         self.runner.wait(30_000)
         self.log_dock.detach()
 

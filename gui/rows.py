@@ -6,8 +6,10 @@ the row is made, so sorting 100k rows is one ``list.sort(key=...)``.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from store.timestamps import as_ns
 
@@ -17,15 +19,31 @@ GC_ROOT = "containerd.io/gc.root"
 GC_REF_CONTENT = "containerd.io/gc.ref.content"
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def digest_key(digest: str) -> tuple[bytes, bool]:
+    """(32-byte key, is a plain sha256 digest whose key is its raw value)."""
+    if len(digest) == 71 and digest.startswith("sha256:") and _HEX64.fullmatch(digest, 7):
+        return bytes.fromhex(digest[7:]), True
+    return hashlib.sha256(b"other:" + digest.encode()).digest(), False
+
+
 def labels_text(labels: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
 class BlobRow:
-    """One committed blob as the blobs table shows it."""
+    """One committed blob as the blobs table shows it.
+
+    The scanner and the operations make free-standing rows; the blobs model keeps no row objects
+    (gui/blobs/columns.py holds its columns) and hands out rows *bound* to its columns: their
+    ``media_type`` and ``verified`` read and write the model's column, so what a caller learns
+    about a blob lands in the table.
+    """
 
     __slots__ = ("digest", "size", "created_ns", "updated_ns", "labels", "labels_text",
-                 "media_type", "verified", "_haystack")
+                 "_media_type", "_verified", "_haystack", "_bound", "_rid", "key", "__weakref__")
 
     def __init__(self, digest: str, size: int, created_ns: int, updated_ns: int,
                  labels: dict[str, str], media_type: str = ""):
@@ -35,13 +53,51 @@ class BlobRow:
         self.updated_ns = updated_ns
         self.labels = labels
         self.labels_text = labels_text(labels) if labels else ""
-        self.media_type = media_type
-        self.verified: bool | None = None  # None: not checked, True: matches, False: mismatch
+        self._media_type = media_type
+        self._verified: bool | None = None  # None: not checked, True: matches, False: mismatch
         self._haystack: str | None = None
+        self._bound = None  # the columns this row is a view of (set by gui/blobs/columns.py)
+        self._rid = -1
+        # (32-byte digest key, plain sha256?) for the blobs model's index, worked out where the
+        # row is made: on the scanner thread, not on the GUI thread that appends it
+        self.key: tuple[bytes, bool] | None = None
 
     @classmethod
     def from_info(cls, info) -> "BlobRow":
-        return cls(info.digest, info.size, info.created_ns, info.updated_ns, dict(info.labels))
+        row = cls(info.digest, info.size, info.created_ns, info.updated_ns, dict(info.labels))
+        row.key = digest_key(row.digest)
+        return row
+
+    def bind(self, columns, rid: int) -> None:
+        """Make this row a view of row ``rid`` of ``columns`` (media type and verification live there)."""
+        self._bound = columns
+        self._rid = rid
+
+    @property
+    def media_type(self) -> str:
+        b = self._bound
+        return self._media_type if b is None else b.media_of(self._rid)
+
+    @media_type.setter
+    def media_type(self, value: str) -> None:
+        b = self._bound
+        if b is None:
+            self._media_type = value
+        else:
+            b.set_media(self._rid, value)
+
+    @property
+    def verified(self) -> bool | None:
+        b = self._bound
+        return self._verified if b is None else b.verified_of(self._rid)
+
+    @verified.setter
+    def verified(self, value: bool | None) -> None:
+        b = self._bound
+        if b is None:
+            self._verified = value
+        else:
+            b.set_verified(self._rid, value)
 
     @property
     def short(self) -> str:
@@ -74,12 +130,42 @@ class BlobRow:
         return f"BlobRow({self.digest!r}, {self.size})"
 
 
-def diff_rows(base: dict[str, "BlobRow"], rows: list["BlobRow"]) -> tuple[list[str], list["BlobRow"], list["BlobRow"]]:
-    """(digests gone, rows new, rows whose content changed) of a scan against ``base`` (digest -> row)."""
+def diff_rows(base: Mapping[str, "BlobRow"], rows: list["BlobRow"]
+              ) -> tuple[list[str], list["BlobRow"], list["BlobRow"]]:
+    """(digests gone, rows new, rows whose content changed) of a scan against ``base`` (digest -> row;
+    the blobs model's ``rows_by_digest()`` snapshot compares in place without making rows).
+
+    ``rows`` is emptied: the rows that did not change are freed a chunk at a time, because
+    freeing a million of them at once is one C call that holds the GIL (and the GUI) for a second.
+    """
+    try:
+        return _diff(base, rows)
+    finally:
+        while rows:
+            del rows[-4096:]
+            time.sleep(0)
+
+
+def _diff(base: Mapping[str, "BlobRow"], rows: list["BlobRow"]
+          ) -> tuple[list[str], list["BlobRow"], list["BlobRow"]]:
     new = {r.digest: r for r in rows}
+    same = getattr(base, "same_content", None)  # a columns snapshot: (digest, row) -> True/False/None
+    if same is not None:
+        removed = [d for d in base if d not in new]
+        added: list[BlobRow] = []
+        changed: list[BlobRow] = []
+        for i, (d, r) in enumerate(new.items()):
+            verdict = same(d, r)
+            if verdict is None:
+                added.append(r)
+            elif not verdict:
+                changed.append(r)
+            if not i & 1023:
+                time.sleep(0)
+        return removed, added, changed
     removed = [d for d in base if d not in new]
-    added: list[BlobRow] = []
-    changed: list[BlobRow] = []
+    added = []
+    changed = []
     for i, (d, r) in enumerate(new.items()):
         old = base.get(d)
         if old is None:

@@ -357,6 +357,11 @@ class Selector(Filter):
         return regex is not None and regex.search(value) is not None
 
     @property
+    def regex(self) -> "re.Pattern[str] | None":
+        """The compiled pattern of a ``~=`` selector (None for another operator or an invalid one)."""
+        return _compile(self.value) if self.op == "~=" else None
+
+    @property
     def regex_valid(self) -> bool:
         """False for a ``~=`` selector whose pattern can never match (invalid regex)."""
         return self.op != "~=" or _compile(self.value) is not None

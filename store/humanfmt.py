@@ -6,6 +6,8 @@ nanoseconds, the form containerd writes.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Mapping
 
@@ -70,6 +72,27 @@ def labels_text(labels: Mapping[str, str] | None, *, empty: str = "-") -> str:
     if not labels:
         return empty
     return ",".join(f"{printable(k)}={printable(labels[k])}" for k in sorted(labels))
+
+
+def table_lines(rows: Iterable[list[str]], *, gap: int = 3, sample: int = 1000,
+                min_widths: Sequence[int] = ()) -> Iterator[str]:
+    """:func:`table` a line at a time, holding at most ``sample`` rows: the column widths are
+    those of the first ``sample`` rows (header included) or ``min_widths``, whichever is wider,
+    so a short listing reads exactly as :func:`table` and a million rows stream in bounded memory."""
+    it = iter(rows)
+    head = list(itertools.islice(it, sample))
+    if not head:
+        return
+    columns = list(zip(*head))
+    widths = [max(max(map(len, col)), min_widths[i] if i < len(min_widths) else 0) + gap
+              for i, col in enumerate(columns[:-1])]
+    if len(head) < sample:  # everything is here: exactly table()'s widths
+        widths = [max(map(len, col)) + gap for col in columns[:-1]]
+    template = "".join(f"{{:<{w}}}" for w in widths) + "{}"
+    for r in head:
+        yield template.format(*r) + "\n"
+    for r in it:
+        yield template.format(*r) + "\n"
 
 
 def table(rows: list[list[str]], *, gap: int = 3) -> str:

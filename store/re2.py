@@ -26,14 +26,18 @@ are RE2 but are not translated: they raise :class:`Unsupported` too.  tests/unit
 containerd's own Go code.
 
 The result runs on Python's backtracking engine, not on RE2's linear-time one:
-a pathological pattern (``(a*)*b``) on a long value can be slow.
+a pathological pattern (``(a*)*b``) on a long value can take exponential time, and ``re``
+holds the GIL while it matches, so every thread of the process waits.
+:func:`backtracking_risk` names the usual shapes of such patterns (a repetition inside a
+repetition that can consume the same characters, or alternatives inside a repetition that can
+start alike) so a caller can refuse them before matching anything.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["Unsupported", "translate"]
+__all__ = ["Unsupported", "backtracking_risk", "translate"]
 
 
 class Unsupported(Exception):
@@ -266,3 +270,172 @@ def translate(pattern: str) -> str:
         raise Unsupported("missing closing )")
     out.append(")" * len(groups[0][1]))
     return "".join(out)
+
+
+# ---------------------------------------------------------------------------- backtracking risk
+# Character sets as (negated, chars): (False, {97}) is "a", (True, set()) is any character.
+_ANY: tuple[bool, frozenset] = (True, frozenset())
+_NONE: tuple[bool, frozenset] = (False, frozenset())
+
+
+def _union(a, b):
+    if not a[0] and not b[0]:
+        return (False, a[1] | b[1])
+    if a[0] and b[0]:
+        return (True, a[1] & b[1])
+    neg, pos = (a, b) if a[0] else (b, a)
+    return (True, neg[1] - pos[1])
+
+
+def _overlap(a, b) -> bool:
+    if a[0] and b[0]:
+        return True
+    if not a[0] and not b[0]:
+        return bool(a[1] & b[1])
+    neg, pos = (a, b) if a[0] else (b, a)
+    return bool(pos[1] - neg[1])
+
+
+def backtracking_risk(pattern: str) -> str | None:
+    """Why matching RE2 ``pattern`` with Python's ``re`` may take exponential time, or None.
+
+    A heuristic over the translated pattern's parse tree: it finds ``(a+)+``, ``(a*)*``,
+    ``(\\w+\\s?)+``, ``(.*,)+`` and ``(a|ab)*`` but lets ``(ab+)+``, ``([^,]+,)+`` and
+    ``(foo|bar)+`` through.  An invalid pattern has no risk (it never matches).
+    """
+    try:
+        from re import _constants as c  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+        tree = _parser.parse(translate(pattern))
+    except (Unsupported, re.error, ImportError, RecursionError, OverflowError):
+        return None
+    repeats = {c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)}
+    categories = {
+        c.CATEGORY_DIGIT: (False, frozenset(range(48, 58))),
+        c.CATEGORY_SPACE: (False, frozenset(b" \t\n\r\f\v")),
+        c.CATEGORY_WORD: (False, frozenset(b"0123456789_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")),
+    }
+
+    def in_set(items):
+        out = _NONE
+        negate = False
+        for op, av in items:
+            if op is c.NEGATE:
+                negate = True
+            elif op is c.LITERAL:
+                out = _union(out, (False, frozenset([av])))
+            elif op is c.RANGE and av[1] - av[0] <= 1024:
+                out = _union(out, (False, frozenset(range(av[0], av[1] + 1))))
+            elif op is c.CATEGORY and av in categories:
+                out = _union(out, categories[av])
+            else:
+                return _ANY
+        if negate:
+            return (True, out[1]) if not out[0] else _ANY
+        return out
+
+    def atom_set(op, av):
+        if op is c.LITERAL:
+            return (False, frozenset([av]))
+        if op is c.NOT_LITERAL:
+            return (True, frozenset([av]))
+        if op is c.IN:
+            return in_set(av)
+        return _ANY  # ANY, CATEGORY outside a class, ...
+
+    def nullable(seq) -> bool:
+        return all(item_nullable(op, av) for op, av in seq)
+
+    def item_nullable(op, av) -> bool:
+        if op in repeats:
+            return av[0] == 0 or nullable(av[2])
+        if op is c.SUBPATTERN:
+            return nullable(av[3])
+        if op is c.BRANCH:
+            return any(nullable(alt) for alt in av[1])
+        return op in (c.AT, c.ASSERT, c.ASSERT_NOT)
+
+    def first(seq):
+        out = _NONE
+        for op, av in seq:
+            if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+                continue
+            if op in repeats:
+                out = _union(out, first(av[2]))
+            elif op is c.SUBPATTERN:
+                out = _union(out, first(av[3]))
+            elif op is c.BRANCH:
+                for alt in av[1]:
+                    out = _union(out, first(alt))
+            else:
+                out = _union(out, atom_set(op, av))
+            if not item_nullable(op, av):
+                break
+        return out
+
+    def chars(seq):
+        out = _NONE
+        for op, av in seq:
+            if op in repeats:
+                out = _union(out, chars(av[2]))
+            elif op is c.SUBPATTERN:
+                out = _union(out, chars(av[3]))
+            elif op is c.BRANCH:
+                for alt in av[1]:
+                    out = _union(out, chars(alt))
+            elif op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+                continue
+            else:
+                out = _union(out, atom_set(op, av))
+        return out
+
+    def inner(seq, follow):
+        """Problems inside the body of a repetition; ``follow`` is what may come after ``seq``
+        (for the body itself: the start of the next iteration)."""
+        for i, (op, av) in enumerate(seq):
+            rest = seq[i + 1:]
+            after = first(rest)
+            if nullable(rest):
+                after = _union(after, follow)
+            if op in repeats and av[1] > 1 and _overlap(chars(av[2]), after):
+                return "a repetition inside a repetition that can take the same characters"
+            if op is c.SUBPATTERN:
+                found = inner(av[3], after)
+                if found:
+                    return found
+            if op is c.BRANCH:
+                alts = av[1]
+                firsts = [first(alt) for alt in alts]
+                empty = [nullable(alt) for alt in alts]
+                for j, a in enumerate(firsts):
+                    if any(_overlap(a, b) for b in firsts[j + 1:]) or (
+                            empty[j] and (sum(empty) > 1 or any(
+                                _overlap(b, after) for k, b in enumerate(firsts) if k != j))):
+                        return "alternatives inside a repetition that can match the same text"
+                for alt in alts:
+                    found = inner(alt, after)
+                    if found:
+                        return found
+        return None
+
+    def walk(seq):
+        for op, av in seq:
+            if op in repeats:
+                if av[1] > 1:
+                    found = inner(list(av[2]), first(av[2]))
+                    if found:
+                        return found
+                found = walk(av[2])
+            elif op is c.SUBPATTERN:
+                found = walk(av[3])
+            elif op is c.BRANCH:
+                found = next((f for f in map(walk, av[1]) if f), None)
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                found = walk(av[1])
+            else:
+                found = None
+            if found:
+                return found
+        return None
+
+    return walk(tree)

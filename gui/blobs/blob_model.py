@@ -1,25 +1,48 @@
-"""The blobs table: a QAbstractTableModel over a plain list of BlobRow.
+"""The blobs table: a QAbstractTableModel over column arrays (gui/blobs/columns.py).
 
-Sorting and filtering live here, on precomputed keys, so 100k rows sort with one
-``list.sort`` instead of a Python ``lessThan`` per comparison.
+The visible rows are an ``array('l')`` of row numbers.  Filtering and sorting run on a worker
+thread over an immutable snapshot of the columns (gui/blobs/view.py); each request carries a
+generation number, a newer request cancels the older one and a result of an older generation is
+dropped, and the result is swapped in as one model reset (a filter) or one layout change that
+keeps the selection (a sort).  A small table (``sync_rows`` rows or fewer) is filtered and sorted
+on the spot: a few milliseconds, and the view never shows a half-way state.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import weakref
+from array import array
+from itertools import compress
 from operator import attrgetter
-from typing import Callable, Container, Iterable
+from typing import Callable, Container, Iterable, Iterator
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
 
 from .. import fmt
+from ..jobs import Job, JobRunner
 from ..kinds import kind_icon, kind_of
 from ..rows import BlobRow
+from . import view
+from .columns import BlobColumns, ColumnsSnapshot, SnapshotRows
+from .filtering import Query, as_query
 from .table_model import RowTableModel
+from .view import COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_UPDATED
 
 log = logging.getLogger(__name__)
 
-COL_DIGEST, COL_SIZE, COL_MEDIA, COL_LABELS, COL_CREATED, COL_UPDATED = range(6)
+__all__ = ["BlobTableModel", "COL_CREATED", "COL_DIGEST", "COL_LABELS", "COL_MEDIA", "COL_SIZE",
+           "COL_UPDATED", "SORT_KEYS"]
+
 SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
     COL_DIGEST: attrgetter("digest"),
     COL_SIZE: attrgetter("size"),
@@ -30,225 +53,551 @@ SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
 }
 # Above this many changed rows the model resets instead of moving rows one by one.
 _INCREMENTAL_LIMIT = 256
+SYNC_ROWS = 20_000      # up to this many rows a filter or sort runs on the spot
+REMOVE_CHUNK = 10_000   # digests a big removal takes out per event-loop turn
+RESORT_DELAY_MS = 300   # rows added while sorted are re-sorted (in the background) this much later
+
+
+class _Cancelled(Exception):
+    pass
 
 
 class BlobTableModel(RowTableModel):
-    """All blobs (``all_rows``) and the visible, filtered and sorted subset."""
+    """All blobs (columns) and the visible, filtered and sorted subset (``_order``)."""
 
     SORT_KEYS = SORT_KEYS
     totalsChanged = Signal()
+    viewBusy = Signal(bool)   # a background filter or sort started (True) or landed/was dropped (False)
+    viewApplied = Signal()    # a background result is in the table
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._all: dict[str, BlobRow] = {}
-        self._rows: list[BlobRow] = []
-        self._filter: Callable[[BlobRow], bool] | None = None
+        self._cols = BlobColumns()
+        self._order = array("l")
+        self._where: array | None = array("l")  # row number -> visible position (None: work it out)
+        self._query: Query | None = None
         self._headers = [self.tr("Digest"), self.tr("Size"), self.tr("Media type"),
                          self.tr("Labels"), self.tr("Created"), self.tr("Updated")]
-        self.total_bytes = 0
+        self._views: weakref.WeakValueDictionary[int, BlobRow] = weakref.WeakValueDictionary()
+        self._snap: ColumnsSnapshot | None = None
+        self._gen = 0
+        self._job: Job | None = None
+        self._job_started = 0.0
+        self.sync_rows = SYNC_ROWS
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._runner = JobRunner(self, pool=self._pool)
+        self._resort = QTimer(self)
+        self._resort.setSingleShot(True)
+        self._resort.setInterval(RESORT_DELAY_MS)
+        self._resort.timeout.connect(lambda: self._request(layout=True))
+        self._removing: list[str] = []   # digests of a big removal still to take out
+        self._removed: list[int] = []    # their row numbers taken out so far
+        self._drain = QTimer(self)
+        self._drain.setSingleShot(True)
+        self._drain.setInterval(0)
+        self._drain.timeout.connect(self._drain_removals)
 
     # ---- Qt model interface
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._order)
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        row = self._rows[index.row()]
+        cols = self._cols
+        rid = self._order[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_DIGEST:
-                return row.short
+                return fmt.short_digest(cols.digest_of(rid))
             if col == COL_SIZE:
-                return fmt.size(row.size)
+                return fmt.size(cols.sizes[rid])
             if col == COL_CREATED:
-                return fmt.local_time(row.created_ns)
+                return fmt.local_time(cols.created[rid])
             if col == COL_UPDATED:
-                return fmt.local_time(row.updated_ns)
+                return fmt.local_time(cols.updated[rid])
             if col == COL_MEDIA:
-                return row.media_type or "—"
+                return cols.media_of(rid) or "—"
             if col == COL_LABELS:
-                return row.labels_text
+                return cols.labels_text_of(rid)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_DIGEST:
-                if row.verified is False:
+                if cols.verified_of(rid) is False:
                     return self.tr("{digest}\nVerification failed: the content does not match "
-                                   "its digest.").format(digest=row.digest)
-                return row.digest
+                                   "its digest.").format(digest=cols.digest_of(rid))
+                return cols.digest_of(rid)
             if col == COL_SIZE:
-                return fmt.exact_size(row.size)
-            if col == COL_LABELS and row.labels:
-                return "\n".join(f"{k}={v}" for k, v in sorted(row.labels.items()))
+                return fmt.exact_size(cols.sizes[rid])
+            labels = cols.labels_of(rid)
+            if col == COL_LABELS and labels:
+                return "\n".join(f"{k}={v}" for k, v in sorted(labels.items()))
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and row.verified is False:
+        if role == Qt.ItemDataRole.ForegroundRole and cols.verified_of(rid) is False:
             from PySide6.QtGui import QColor
             return QColor(200, 30, 30)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_MEDIA:
-            return kind_icon(kind_of(row.media_type, row.size))
-        if role == Qt.ItemDataRole.DecorationRole and col == COL_DIGEST and row.verified is not None:
-            from ..resources import icon
-            return icon("verify-ok" if row.verified else "verify-bad")
+            return kind_icon(kind_of(cols.media_of(rid), cols.sizes[rid]))
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_DIGEST:
+            verified = cols.verified_of(rid)
+            if verified is not None:
+                from ..resources import icon
+                return icon("verify-ok" if verified else "verify-bad")
         return None
+
+    # ---- rows as objects (made on demand, bound to the columns)
+    def _view(self, rid: int) -> BlobRow:
+        r = self._views.get(rid)
+        if r is None or r._bound is not self._cols:
+            r = self._cols.row(rid)
+            self._views[rid] = r
+        return r
+
+    def row_at(self, row: int) -> BlobRow:
+        """The blob shown at visible row ``row``."""
+        return self._view(self._order[row])
+
+    def rid_at(self, row: int) -> int:
+        return self._order[row]
+
+    def rids_in(self, top: int, bottom: int) -> array:
+        """Row numbers of visible rows ``top..bottom`` (inclusive), one slice."""
+        return self._order[top:bottom + 1]
+
+    def _positions(self) -> array:
+        if self._where is None:
+            self._where = view.positions(self._order, self._cols.n)
+        return self._where
 
     def row_for(self, digest: str) -> int:
         """Visible row number of a digest, or -1."""
-        item = self._all.get(digest)
-        if item is None:
+        rid = self._cols.find(digest)
+        if rid < 0:
             return -1
-        try:
-            return self._rows.index(item)
-        except ValueError:
-            return -1
+        if self._where is None:
+            try:
+                return self._order.index(rid)
+            except ValueError:
+                return -1
+        return self._where[rid] if rid < len(self._where) else -1
 
-    def visible_rows_of(self, digests: Container[str]) -> list[int]:
-        """Visible row numbers of ``digests``, ascending (one pass, for selecting thousands at once)."""
-        return [i for i, r in enumerate(self._rows) if r.digest in digests]
+    def visible_rows_of(self, digests: Container[str] | Iterable[str]) -> list[int]:
+        """Visible row numbers of ``digests``, ascending (for selecting thousands at once)."""
+        find = self._cols.find
+        where = self._positions()
+        rows = []
+        for d in digests:  # type: ignore[union-attr]
+            rid = find(d)
+            if rid >= 0 and rid < len(where) and where[rid] >= 0:
+                rows.append(where[rid])
+        rows.sort()
+        return rows
 
     def get(self, digest: str) -> BlobRow | None:
-        return self._all.get(digest)
+        rid = self._cols.find(digest)
+        return None if rid < 0 else self._view(rid)
 
-    def all_rows(self) -> Iterable[BlobRow]:
-        return self._all.values()
+    def all_rows(self) -> Iterator[BlobRow]:
+        """Every blob (made one at a time; a worker should iterate :meth:`snapshot` instead)."""
+        cols = self._cols
+        return (self._view(rid) for rid in cols.live_rids())
+
+    def snapshot(self) -> SnapshotRows:
+        """Every blob as an immutable sequence of rows, safe to read on any thread."""
+        return self._snapshot().rows()
+
+    def columns_snapshot(self) -> ColumnsSnapshot:
+        return self._snapshot()
+
+    def _snapshot(self) -> ColumnsSnapshot:
+        snap = self._snap
+        if snap is None or snap.version != self._cols.version or snap.n != self._cols.n:
+            snap = self._snap = self._cols.snapshot()
+        return snap
+
+    def total_rows_of(self, rids: Iterable[int]) -> int:
+        return sum(map(self._cols.sizes.__getitem__, rids))
 
     @property
     def total_count(self) -> int:
-        return len(self._all)
+        return self._cols.count
+
+    @property
+    def total_bytes(self) -> int:
+        return self._cols.total_bytes
+
+    @property
+    def columns(self) -> BlobColumns:
+        return self._cols
+
+    @property
+    def busy(self) -> bool:
+        """A background filter or sort is under way."""
+        return self._job is not None
 
     # ---- filtering and sorting
-    def set_filter(self, predicate: Callable[[BlobRow], bool] | None) -> None:
-        self._filter = predicate
-        self.beginResetModel()
-        self._rows = self._visible(self._all.values())
-        self._sort_in_place()
-        self.endResetModel()
+    def set_filter(self, predicate: Callable[[BlobRow], bool] | Query | None) -> None:
+        self._flush_removals()
+        self._query = as_query(predicate)
+        self._request(layout=False)
 
-    def _visible(self, rows: Iterable[BlobRow]) -> list[BlobRow]:
-        pred = self._filter
-        return list(rows) if pred is None else [r for r in rows if pred(r)]
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._flush_removals()
+        self._sort_col = column if column in self.SORT_KEYS else -1
+        self._sort_order = order
+        self._request(layout=True)
+
+    def _sort_in_place(self) -> None:  # RowTableModel's hook: sorting goes through _request here
+        self._request(layout=True)
+
+    def _request(self, *, layout: bool) -> None:
+        """Work out the visible rows again: at once for a small table, else on the worker."""
+        self._resort.stop()
+        self._gen += 1
+        gen = self._gen
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+        snap = self._snapshot()
+        query, column = self._query, self._sort_col
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        if snap.n <= self.sync_rows:
+            order, where = view.compute(snap, query, column, descending)
+            self._apply(order, where, snap, layout=layout)
+            return
+
+        def work(job: Job):
+            def check():
+                if job.cancelled or gen != self._gen:
+                    raise _Cancelled()
+            return view.compute(snap, query, column, descending, check)
+
+        def done(result):
+            if gen != self._gen:
+                return  # a newer keystroke or sort: this result is stale
+            self._job = None
+            self.viewBusy.emit(False)
+            self._apply(*result, snap, layout=layout)
+            self.viewApplied.emit()
+
+        def failed(error):
+            if gen == self._gen:
+                self._job = None
+                self.viewBusy.emit(False)
+                if not isinstance(error, _Cancelled):
+                    log.error("filtering the blobs failed: %s", error)
+
+        self._job_started = time.monotonic()
+        self._job = self._runner.start("filter blobs", work, on_done=done, on_error=failed)
+        self.viewBusy.emit(True)
+
+    def _apply(self, order: array, where: array, snap: ColumnsSnapshot, *, layout: bool) -> None:
+        cols = self._cols
+        if snap.n != cols.n or snap.version != cols.version:
+            # rows changed while the worker ran: drop the dead, add the new, and look again
+            alive = cols.alive
+            kept = array("l")
+            for a in range(0, len(order), view.CHUNK):
+                part = order[a:a + view.CHUNK]
+                kept.extend(compress(part, map(alive.__getitem__, part)))
+            order = kept
+            query = self._query
+            order.extend(rid for rid in range(snap.n, cols.n)
+                         if alive[rid] and (query is None or query(cols.row(rid))))
+            where = view.positions(order, cols.n)
+            self._resort.start()
+        if layout and self.persistentIndexList():
+            self.layoutAboutToBeChanged.emit()
+            old_order = self._order
+            persistent = [p for p in self.persistentIndexList() if p.isValid() and p.row() < len(old_order)]
+            new_pos = [where[old_order[p.row()]] if old_order[p.row()] < len(where) else -1 for p in persistent]
+            self._order, self._where = order, where
+            self.changePersistentIndexList(
+                persistent, [self.index(pos, p.column()) if pos >= 0 else QModelIndex()
+                             for p, pos in zip(persistent, new_pos)])
+            self.layoutChanged.emit()
+        else:
+            self.beginResetModel()
+            self._order, self._where = order, where
+            self.endResetModel()
 
     # ---- feeding
     def clear(self) -> None:
+        self._gen += 1
+        self._drain.stop()
+        self._removing, self._removed = [], []
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+            self.viewBusy.emit(False)
+        self._resort.stop()
         self.beginResetModel()
-        self._all = {}
-        self._rows = []
-        self.total_bytes = 0
+        self._cols = BlobColumns()
+        self._snap = None
+        self._order = array("l")
+        self._where = array("l")
         self.endResetModel()
         self.totalsChanged.emit()
 
+    def _bind(self, row: BlobRow, rid: int) -> None:
+        row.bind(self._cols, rid)
+        self._views[rid] = row
+
     def append_rows(self, rows: list[BlobRow]) -> None:
-        """A batch of a first scan (or new blobs): rows appear at once, sorted in if a sort is active."""
-        known = [r for r in rows if r.digest in self._all]
+        """A batch of a first scan (or new blobs): rows appear at once, at the end (sorted in
+        a moment later, in the background, if a sort is active)."""
+        self._flush_removals()
+        cols = self._cols
+        find = cols.find_row
+        known: list[BlobRow] = []
+        fresh: list[BlobRow] = []
+        for r in rows:
+            (fresh if find(r) < 0 else known).append(r)
         if known:  # e.g. importing content that is already there: update the row in place
             self.replace_rows(known, emit_totals=False)
-        fresh = [r for r in rows if r.digest not in self._all]
-        for r in fresh:
-            self._all[r.digest] = r
-            self.total_bytes += r.size
-        visible = self._visible(fresh)
+        if len({r.digest for r in fresh}) < len(fresh):  # a digest twice in one batch: the last wins
+            fresh = list({r.digest: r for r in fresh}.values())
+        query = self._query
+        rids = cols.add_many(fresh)
+        if query is None:
+            visible = list(rids)
+        else:
+            visible = [rid for rid, r in zip(rids, fresh) if query(r)]
         if visible:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(visible) - 1)
-            self._rows.extend(visible)
-            self.endInsertRows()
-            if self._sort_col >= 0:
-                self.layoutAboutToBeChanged.emit()
-                self._sort_in_place()
-                self.layoutChanged.emit()
+            self._show(visible)
         self.totalsChanged.emit()
 
-    def rows_by_digest(self) -> dict[str, BlobRow]:
-        """A copy of every row by digest (the base a scanner-thread rescan diffs against)."""
-        return dict(self._all)
+    def _show(self, rids: list[int]) -> None:
+        """Append these row numbers to the visible rows; re-sort later if a sort is active."""
+        first = len(self._order)
+        self.beginInsertRows(QModelIndex(), first, first + len(rids) - 1)
+        self._order.extend(rids)
+        where = self._where
+        if where is not None:
+            n = self._cols.n
+            if len(where) < n:
+                where.extend(array("l", [-1]) * (n - len(where)))
+            for p, rid in enumerate(rids, first):
+                where[rid] = p
+        self.endInsertRows()
+        if self._sort_col >= 0:
+            if self._cols.n <= self.sync_rows:
+                self._request(layout=True)
+            elif not self._resort.isActive():
+                self._resort.start()
+
+    def rows_by_digest(self) -> ColumnsSnapshot:
+        """Every row by digest: an immutable snapshot (the base a scanner-thread rescan diffs against)."""
+        return self._snapshot()
 
     def apply_changes(self, removed: list[str], added: list[BlobRow], changed: list[BlobRow]) -> None:
-        """Apply a rescan's differences (``rows.diff_rows``, on the scanner thread); rows that did
-        not change stay the same objects."""
+        """Apply a rescan's differences (``rows.diff_rows``, on the scanner thread)."""
+        self._flush_removals()
         if not (removed or added or changed):
             return
-        for r in changed:  # keep what the GUI learned about a row that did not change on disk
-            old = self._all.get(r.digest)
-            if old is None:
-                continue
-            r.media_type = r.media_type or old.media_type
-            if r.size == old.size and r.updated_ns == old.updated_ns:
-                r.verified = old.verified
         if len(removed) + len(added) + len(changed) > _INCREMENTAL_LIMIT:
-            new = dict(self._all)
+            cols = self._cols
+            if len(removed) > REMOVE_CHUNK:  # a chunk per event-loop turn, after the rest
+                self.remove_digests(removed, emit_totals=False)
+                removed = []
             for d in removed:
-                new.pop(d, None)
-            for r in added:
-                new[r.digest] = r
+                cols.remove(d)
             for r in changed:
-                new[r.digest] = r
-            self.beginResetModel()
-            self._all = new
-            self._rows = self._visible(new.values())
-            self._sort_in_place()
-            self.endResetModel()
-            self.total_bytes = sum(r.size for r in new.values())
+                rid = cols.find(r.digest)
+                if rid >= 0:
+                    cols.update(rid, r, keep_media=True, keep_verified=True)
+            for r in added:
+                rid = cols.find(r.digest)
+                if rid >= 0:
+                    cols.update(rid, r, keep_media=True, keep_verified=False)
+                else:
+                    cols.add(r)
+            self._hide_dead()
+            self._request(layout=False)
             self.totalsChanged.emit()
-        else:  # each keeps total_bytes; append_rows emits totalsChanged once for all three
+        else:  # append_rows emits totalsChanged once for all three
             self.remove_digests(removed, emit_totals=False)
-            self.replace_rows(changed, emit_totals=False)
+            self._replace(changed, keep_media=True, keep_verified=True)
             self.append_rows(added)
 
+    def _hide_dead(self) -> None:
+        """Drop dead rows from the visible ones now (one reset), before a fresh result lands."""
+        alive = self._cols.alive
+        order = self._order
+        keep = array("l")
+        for a in range(0, len(order), view.CHUNK):
+            part = order[a:a + view.CHUNK]
+            keep.extend(compress(part, map(alive.__getitem__, part)))
+        if len(keep) == len(order):
+            return
+        self.beginResetModel()
+        self._order = keep
+        self._where = None
+        self.endResetModel()
+
     def remove_digests(self, digests: Iterable[str], *, emit_totals: bool = True) -> None:
-        gone = [self._all.pop(d) for d in list(digests) if d in self._all]
+        """Blobs gone.  Above ``REMOVE_CHUNK`` digests (a Delete of 100k selected rows) they go a
+        chunk per event-loop turn and the table drops them in one reset at the end, so the GUI
+        thread never spends long on it; any other change first finishes a removal under way."""
+        digests = list(digests)
+        if len(digests) > REMOVE_CHUNK or self._removing:
+            self._removing.extend(digests)
+            if not self._drain.isActive():
+                self._drain.start()
+            return
+        self._remove_now(digests, emit_totals=emit_totals)
+
+    def _drain_removals(self) -> None:
+        chunk, self._removing = self._removing[:REMOVE_CHUNK], self._removing[REMOVE_CHUNK:]
+        cols = self._cols
+        self._removed.extend(rid for rid in map(cols.remove, chunk) if rid >= 0)
+        if self._removing:
+            self._drain.start()
+            return
+        gone, self._removed = self._removed, []
+        if gone:
+            if self._cols.n > self.sync_rows:
+                # the worker works out the rows left (its snapshot has them dead): no pass over a
+                # million rows here; until it lands the removed rows still show what they were
+                self._where = None
+                self._request(layout=False)
+            else:
+                self._hide_dead_at(gone)
+        self.totalsChanged.emit()
+
+    def _flush_removals(self) -> None:
+        """Finish a removal under way before anything else changes the rows."""
+        if self._removing or self._removed:
+            self._drain.stop()
+            cols = self._cols
+            self._removed.extend(rid for rid in map(cols.remove, self._removing) if rid >= 0)
+            self._removing = []
+            gone, self._removed = self._removed, []
+            if gone:
+                self._hide_dead_at(gone)
+            self.totalsChanged.emit()
+
+    @property
+    def removing(self) -> bool:
+        """Rows of a big removal are still being taken out."""
+        return bool(self._removing)
+
+    def _remove_now(self, digests: list[str], *, emit_totals: bool) -> None:
+        cols = self._cols
+        gone = [rid for rid in map(cols.remove, digests) if rid >= 0]
         if not gone:
             return
-        gone_ids = {id(r) for r in gone}
-        if len(gone) > _INCREMENTAL_LIMIT:
-            # one reset: each single-row removal costs O(rows + selection ranges), so deleting
-            # 5 000 selected blobs one by one froze the window for over a second
-            self.beginResetModel()
-            self._rows = [r for r in self._rows if id(r) not in gone_ids]
-            self.endResetModel()
+        where = self._where
+        if len(gone) > _INCREMENTAL_LIMIT or where is None:
+            self._hide_dead_at(gone)
         else:
-            positions = [i for i, r in enumerate(self._rows) if id(r) in gone_ids]
+            positions = sorted(where[r] for r in gone if r < len(where) and where[r] >= 0)
             for i in reversed(positions):
                 self.beginRemoveRows(QModelIndex(), i, i)
-                del self._rows[i]
+                del self._order[i]
                 self.endRemoveRows()
-        self.total_bytes -= sum(r.size for r in gone)
+            if positions:
+                self._where = None  # positions after the first removed one moved up
         if emit_totals:
             self.totalsChanged.emit()
+
+    def _hide_dead_at(self, gone: list[int]) -> None:
+        """Remove dead rows from the visible order with one reset: slices between their positions."""
+        where = self._where
+        order = self._order
+        if where is None:
+            alive = self._cols.alive
+            keep = array("l")
+            for a in range(0, len(order), view.CHUNK):
+                part = order[a:a + view.CHUNK]
+                keep.extend(compress(part, map(alive.__getitem__, part)))
+        else:
+            positions = sorted(where[r] for r in gone if r < len(where) and where[r] >= 0)
+            if not positions:
+                return
+            keep = array("l")
+            prev = 0
+            for p in positions:
+                keep.extend(order[prev:p])
+                prev = p + 1
+            keep.extend(order[prev:])
+        # one reset: each single-row removal costs O(rows + selection ranges), so deleting
+        # 5 000 selected blobs one by one froze the window for over a second
+        self.beginResetModel()
+        self._order = keep
+        self._where = None
+        self.endResetModel()
 
     def replace_rows(self, rows: Iterable[BlobRow], *, emit_totals: bool = True) -> None:
         """New versions of known blobs (labels edited, verification done)."""
-        rows = [r for r in rows if r.digest in self._all]
-        if not rows:
-            return
-        pos = {id(r): i for i, r in enumerate(self._rows)}
-        last = self.columnCount() - 1
-        for r in rows:
-            old = self._all[r.digest]
-            self._all[r.digest] = r
-            self.total_bytes += r.size - old.size
-            i = pos.get(id(old))
-            if i is None:
-                continue
-            self._rows[i] = r
-            self.dataChanged.emit(self.index(i, 0), self.index(i, last))
-        if self._filter is not None:  # an edit can make a row stop matching the filter
-            self.set_filter(self._filter)
+        self._flush_removals()
+        self._replace(list(rows), keep_media=True, keep_verified=False)
         if emit_totals:
             self.totalsChanged.emit()
 
+    def _replace(self, rows: list[BlobRow], *, keep_media: bool, keep_verified: bool) -> None:
+        cols = self._cols
+        query = self._query
+        last = self.columnCount() - 1
+        hide: list[int] = []
+        show: list[int] = []
+        for r in rows:
+            rid = cols.find(r.digest)
+            if rid < 0:
+                continue
+            cols.update(rid, r, keep_media=keep_media, keep_verified=keep_verified)
+            self._bind(r, rid)
+            pos = self.row_for(r.digest)
+            matches = query is None or query(r)
+            if pos >= 0:
+                if matches:
+                    self.dataChanged.emit(self.index(pos, 0), self.index(pos, last))
+                else:  # an edit can make a row stop matching the filter
+                    hide.append(rid)
+            elif matches:
+                show.append(rid)
+        if hide:
+            for rid in hide:
+                i = self.row_for(cols.digest_of(rid))
+                if i >= 0:
+                    self.beginRemoveRows(QModelIndex(), i, i)
+                    del self._order[i]
+                    self._where = None
+                    self.endRemoveRows()
+        if show:
+            self._show(show)
+        elif rows and self._sort_col >= 0:
+            if cols.n <= self.sync_rows:
+                self._request(layout=True)
+            else:
+                self._resort.start()
+
     def set_media_types(self, types: dict[str, str]) -> None:
         """Media types learned later (previews, the OCI graph) fill the column in place."""
+        cols = self._cols
         for d, mt in types.items():
-            r = self._all.get(d)
-            if r is not None and mt:
-                r.media_type = mt
+            rid = cols.find(d)
+            if rid >= 0 and mt:
+                cols.set_media(rid, mt)
         if self._sort_col == COL_MEDIA:
-            self.sort(self._sort_col, self._sort_order)
-        if self._rows:
-            self.dataChanged.emit(self.index(0, COL_MEDIA), self.index(len(self._rows) - 1, COL_MEDIA))
+            self._request(layout=True)
+        if self._order:
+            self.dataChanged.emit(self.index(0, COL_MEDIA), self.index(len(self._order) - 1, COL_MEDIA))
 
     def mark_verified(self, results: dict[str, bool]) -> None:
+        cols = self._cols
         for d, ok in results.items():
-            r = self._all.get(d)
-            if r is not None:
-                r.verified = ok
-        if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1))
+            rid = cols.find(d)
+            if rid >= 0:
+                cols.set_verified(rid, ok)
+        if self._order:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._order) - 1, self.columnCount() - 1))
+
+    def shutdown(self, msecs: int = 10_000) -> None:
+        """Stop the filter worker (the window closes or the application quits)."""
+        self._gen += 1
+        self._resort.stop()
+        self._runner.wait(msecs)

@@ -55,11 +55,15 @@ class Selection:
         self._clear_filter = clear_filter
 
     def blob_rows(self) -> list[BlobRow]:
-        rows: list[BlobRow] = []
+        columns = self._blobs.columns
+        return [columns.row(rid) for rid in self.blob_rids()]
+
+    def blob_rids(self) -> list[int]:
+        """Row numbers (gui/blobs/columns.py) of the selected blobs: one slice per selection range."""
+        rids: list[int] = []
         for rng in self._blob_view.selectionModel().selection():  # type: ignore[attr-defined]  # iterable in PySide6
-            for i in range(rng.top(), rng.bottom() + 1):
-                rows.append(self._blobs.row_at(i))
-        return rows
+            rids.extend(self._blobs.rids_in(rng.top(), rng.bottom()))
+        return rids
 
     def blob_count(self) -> int:
         return sum(r.height() for r in self._blob_view.selectionModel().selection())  # type: ignore[attr-defined]

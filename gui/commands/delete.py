@@ -16,31 +16,38 @@ class DeleteBlobs(Command):
 
     def trigger(self) -> None:
         ctx = self.ctx
-        rows = ctx.selection.blob_rows()
-        if not rows or self.store is None or not self.allowed():
+        rids = ctx.selection.blob_rids()
+        if not rids or self.store is None or not self.allowed():
             return
-        total = sum(r.size for r in rows)
-        chosen = {r.digest for r in rows}
-        roots = [r for r in rows if GC_ROOT in r.labels]
+        # worked out from the columns (gui/blobs/columns.py): 100k selected blobs make no row objects
+        cols = ctx.blobs.columns
+        total = ctx.blobs.total_rows_of(rids)
+        root_sets = {lid for lid, labels in enumerate(cols.tables.label_sets) if GC_ROOT in labels}
+        roots = [rid for rid in rids if cols.lids[rid] in root_sets] if root_sets else []
         refs = ctx.referrers.index()
-        referenced = [(r, [p for p, _k in refs.get(r.digest, []) if p not in chosen]) for r in rows]
-        referenced = [(r, ps) for r, ps in referenced if ps]
-        text = self.tr("Delete {n} blob(s), {size} in total?").format(n=len(rows), size=fmt.size(total))
+        digests = cols.digests_of(rids)
+        chosen = set(digests)
+        referenced = []
+        for d in digests if refs else ():
+            parents = [p for p, _k in refs.get(d, ()) if p not in chosen]
+            if parents:
+                referenced.append((d, parents))
+        text = self.tr("Delete {n} blob(s), {size} in total?").format(n=len(rids), size=fmt.size(total))
         notes = [self.tr("This cannot be undone.")]
         if roots:
             notes.append(self.tr("{n} of them are garbage-collection roots (containerd.io/gc.root): "
-                                 "{list}").format(n=len(roots), list=", ".join(r.short for r in roots[:5])))
+                                 "{list}").format(n=len(roots), list=", ".join(
+                                     fmt.short_digest(cols.digest_of(r)) for r in roots[:5])))
         if referenced:
             notes.append(self.tr("{n} of them are referenced by other blobs' "
                                  "containerd.io/gc.ref.content labels, which will then point at "
                                  "missing content: {list}").format(
-                n=len(referenced), list=", ".join(f"{r.short} ← {fmt.short_digest(ps[0])}"
-                                                  for r, ps in referenced[:5])))
+                n=len(referenced), list=", ".join(f"{fmt.short_digest(d)} ← {fmt.short_digest(ps[0])}"
+                                                  for d, ps in referenced[:5])))
         if not ctx.dialogs.confirm(ctx.parent, self.tr("Delete blobs"), text, "\n\n".join(notes),
                                    ok_text=self.tr("Delete")):
             return
         store = self.store
-        digests = [r.digest for r in rows]
 
         def done(result: operations.BatchResult):
             ctx.blobs.remove_digests(result.done)

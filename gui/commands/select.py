@@ -37,6 +37,7 @@ class SelectUnreferenced(Command):
     def __init__(self, ctx: CommandContext, graph: ImageGraph):
         super().__init__(ctx)
         self.graph = graph
+        self._pending: list[str] = []
 
     def enabled(self) -> bool:
         return self.store is not None and self.graph.graph is not None
@@ -48,7 +49,9 @@ class SelectUnreferenced(Command):
             ctx.report.status(self.tr("The image graph is still being built; try again in a moment."), 5000)
             return
         m = ctx.blobs
-        wanted = {d: r for d in map(str, graph.reclaimable()) if (r := m.get(d)) is not None}
+        cols = m.columns
+        # row numbers straight from the columns: a million blobs, 100k unreferenced, no row objects
+        wanted = [d for d in map(str, graph.reclaimable()) if cols.find(d) >= 0]
         if not wanted:
             ctx.selection.clear_blobs()
             ctx.report.status(self.tr("No unreferenced blobs: every blob is reachable from an image "
@@ -58,7 +61,24 @@ class SelectUnreferenced(Command):
         if len(rows) < len(wanted):
             ctx.selection.clear_filter()  # the filter hides some of them
             rows = m.visible_rows_of(wanted)
+        if not rows:  # the filter is being cleared on a worker: select once the rows are back
+            m.viewApplied.connect(self._select_later)
+            self._pending = wanted
+            return
+        self._select(rows, wanted)
+
+    def _select_later(self) -> None:
+        m = self.ctx.blobs
+        m.viewApplied.disconnect(self._select_later)
+        wanted, self._pending = self._pending, []
+        rows = m.visible_rows_of(wanted)
+        if rows:
+            self._select(rows, wanted)
+
+    def _select(self, rows: list[int], wanted: list[str]) -> None:
+        ctx = self.ctx
+        cols = ctx.blobs.columns
         ctx.selection.select_blob_rows(rows)
-        size = sum(r.size for r in wanted.values())
+        size = sum(cols.sizes[cols.find(d)] for d in wanted)
         ctx.report.status(self.tr("Selected {n} unreferenced blob(s), {size}. Delete removes them.")
                           .format(n=len(rows), size=fmt.size(size)), 15000)

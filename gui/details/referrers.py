@@ -6,6 +6,7 @@ The details pane lists these parents before the image graph exists; Delete warns
 
 from __future__ import annotations
 
+from itertools import compress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,10 +23,21 @@ class ReferrerIndex:
         if self._index is None:
             from store.graph import content_ref_name  # containerd's GC rules for the key
             idx: dict[str, list[tuple[str, str]]] = {}
-            for r in self._blobs.all_rows():
-                for k, v in r.labels.items():
-                    if content_ref_name(k) is not None:
-                        idx.setdefault(v, []).append((r.digest, k))
+            # the label sets that name content (few, shared by many blobs), then the rows that have one
+            cols = self._blobs.columns
+            refs = {lid: [(k, v) for k, v in labels.items() if content_ref_name(k) is not None]
+                    for lid, labels in enumerate(cols.tables.label_sets)}
+            refs = {lid: kv for lid, kv in refs.items() if kv}
+            if refs:
+                # the rows that carry one: a C-level pass over the label-set column, no Python step per row
+                has = bytearray(len(cols.tables.label_sets))
+                for lid in refs:
+                    has[lid] = 1
+                lids, alive = cols.lids, cols.alive
+                rids = [rid for rid in compress(range(cols.n), map(has.__getitem__, lids)) if alive[rid]]
+                for rid, digest in zip(rids, cols.digests_of(rids)):
+                    for k, v in refs[lids[rid]]:
+                        idx.setdefault(v, []).append((digest, k))
             self._index = idx
         return self._index
 

@@ -82,7 +82,7 @@ class ImageGraph(QObject):
             return
         if self._job is not None:
             self._job.cancel()
-        rows = list(self._blobs.all_rows())  # the scan's rows: the graph walks nothing again
+        rows = self._blobs.snapshot()  # the scan's rows, immutable: the graph walks nothing again
         known, self.known_types = self.known_types, None
         self._label.setText(self.tr("Building the image graph…"))
 

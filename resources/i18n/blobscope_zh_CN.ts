@@ -844,6 +844,10 @@ Verification failed: the content does not match its digest.</source>
         <source>This filter cannot be used: {selector} is not a valid regular expression.</source>
         <translation>无法使用此筛选条件：{selector} 不是有效的正则表达式。</translation>
     </message>
+    <message>
+        <source>This filter cannot be used: {selector} could take exponential time to match ({reason}); write it without the nested repetition.</source>
+        <translation>无法使用此筛选条件：{selector} 的匹配可能耗费指数级时间（{reason}）；请改写以去掉嵌套的重复。</translation>
+    </message>
 </context>
 <context>
     <name>FleetTab</name>
@@ -1429,6 +1433,10 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Could not read this blob: {error}</source>
         <translation>无法读取此 Blob：{error}</translation>
+    </message>
+    <message>
+        <source>Filtering and sorting {n} blobs… the table shows the previous result until then.</source>
+        <translation>正在筛选并排序 {n} 个 Blob…在此之前表格显示上一次的结果。</translation>
     </message>
     <message>
         <source>{n} blobs, {size}</source>

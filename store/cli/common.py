@@ -175,6 +175,16 @@ class Context:
         json.dump(value, self.out, indent=2, ensure_ascii=True)
         self.out.write("\n")
 
+    def json_stream(self, values) -> None:
+        """A JSON list written element by element as :meth:`json` writes a list, holding one at a time."""
+        encode = json.JSONEncoder(ensure_ascii=True).encode
+        write = self.out.write
+        sep = "[\n  "
+        for v in values:
+            write(sep + encode(v))
+            sep = ",\n  "
+        write("[]\n" if sep.startswith("[") else "\n]\n")
+
 
 # --------------------------------------------------------------------------------------------
 # helpers for several subcommands
@@ -214,7 +224,7 @@ def parse_digest(text: str) -> Digest:
 def age_memo():
     """Ages for this one listing, remembered per whole second (100k rows share few distinct ages)."""
     now = datetime.now(timezone.utc)
-    text_of = functools.cache(lambda seconds: humanfmt.age(now - timedelta(seconds=seconds), now))
+    text_of = functools.lru_cache(4096)(lambda seconds: humanfmt.age(now - timedelta(seconds=seconds), now))
     return lambda when: text_of(int((now - when).total_seconds()))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import logging
 import sys
 import time
@@ -14,6 +15,10 @@ from ..verify import verify_many
 from .common import Context, age_memo, command, label_pairs, parse_digest
 
 log = logging.getLogger(__name__)
+
+# Widest digest (sha256), size ("1023 Bytes") and age ("11 months, 30 days") a listing can show:
+# past its first rows a long listing is aligned to these without having seen the rest.
+LS_WIDTHS = (71, 10, 18)
 
 
 def _info_json(info) -> dict:
@@ -43,17 +48,19 @@ def cmd_ls(args, ctx: Context) -> int:
     store = ctx.store
     # only a directory store can hold files that are not blobs
     infos = store.walk(*args.filters, strays=strays) if hasattr(store, "blobs_root") else store.walk(*args.filters)
+    # every form streams: a million blobs are printed as they are walked, never held in a list
     if args.json:
-        ctx.json([_info_json(i) for i in infos])
+        ctx.json_stream(_info_json(i) for i in infos)
     elif args.quiet:
         for info in infos:
             ctx.print(str(info.digest))
     else:
-        size, age = functools.cache(humanfmt.size), age_memo()  # per listing: few distinct sizes
-        rows = [["DIGEST", "SIZE", "AGE", "LABELS"]]
-        rows += [[str(i.digest), size(i.size), age(i.created_at), humanfmt.labels_text(i.labels)]
-                 for i in infos]
-        ctx.out.write(humanfmt.table(rows))
+        size, age = functools.lru_cache(4096)(humanfmt.size), age_memo()  # few distinct sizes
+        rows = itertools.chain([["DIGEST", "SIZE", "AGE", "LABELS"]], (
+            [str(i.digest), size(i.size), age(i.created_at), humanfmt.labels_text(i.labels)] for i in infos))
+        write = ctx.out.write
+        for line in humanfmt.table_lines(rows, min_widths=LS_WIDTHS):
+            write(line)
     if strays:
         for s in strays:
             log.info("not a blob: %s (%s)", s.path, s.reason)

@@ -286,3 +286,15 @@ def test_catastrophic_backtracking_shapes_are_kept_as_re2_accepts_them():
     assert re2.translate("(a*)*b") == "(a*)*b"
     assert search("^(a*)*b$", "aaab") and not search("^(a*)*b$", "aaa")
     assert re2.translate("(a|aa)+$") == "(a|aa)+(?:\\Z)"
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(a*)*b", r"(\w+\s?)+$", "(.*,)+x", "(a|aa)+$", "(x|x)*y",
+                                     r"(?:\d+)+x", "((ab)*)*c", "(x+x+)+y", "(?i)(A+)+"])
+def test_backtracking_risk_names_exponential_shapes(pattern):
+    assert re2.backtracking_risk(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["^sha256:ab", "(foo|bar)+", "([^,]+,)+", "(ab+)+", "web$", "(a|b)*",
+                                     "(a|ab)*c", ".*foo.*", "(", "a**"])
+def test_backtracking_risk_lets_linear_and_invalid_patterns_through(pattern):
+    assert re2.backtracking_risk(pattern) is None

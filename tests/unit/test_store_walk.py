@@ -258,3 +258,14 @@ def test_ingest_entry_reads_one_entry_as_scan_ingests_lists_it(store):
     for bad in ("", "..", ".", "../ingest", "a/b"):
         with pytest.raises(errors.InvalidArgument):
             store.ingest_entry(bad)
+
+def test_sorted_names_is_lexical_order_in_groups(monkeypatch):
+    """A big directory is sorted in groups (no single long sort holding the GIL): same order."""
+    import random
+
+    from store import local
+    monkeypatch.setattr(local, "SORT_IN_ONE", 10)
+    rng = random.Random(7)
+    names = ["".join(rng.choice("0123456789abcdef") for _ in range(rng.choice((1, 2, 64)))) for _ in range(5000)]
+    names += ["", "A", "zz", "é", "a", "ab", "ab"]
+    assert local.sorted_names(list(names)) == sorted(names)

@@ -1,0 +1,455 @@
+"""The blobs table's rows as columns: a million blobs in a few tens of bytes each.
+
+One Python object per blob (digest string, labels dict, text, ...) costs about 1 KiB; here a
+row is a position ``rid`` in flat arrays:
+
+* the digest as 32 raw bytes in one ``bytearray`` (sha256; another algorithm keeps its text
+  in a side table and 32 bytes of its hash as the key);
+* size, created and updated times in ``array('q')``;
+* labels as an index into a table of distinct label sets (most blobs share theirs: none, or a
+  few gc labels) with their text; media types as an index into a table of distinct strings;
+* verification and liveness as one byte each.
+
+Rows are appended and marked dead, never moved, so a ``rid`` stays valid until :meth:`BlobColumns`
+is replaced (a new store).  A digest finds its row through :class:`DigestIndex`, an open-addressing
+hash table of row numbers in an ``array('q')`` (8 bytes a slot, instead of a dict's ~100 bytes
+per entry plus a string).
+
+:class:`ColumnsSnapshot` is an immutable copy that worker threads filter and sort
+(gui/blobs/view.py) while the GUI thread goes on changing the live columns.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from ..rows import BlobRow, digest_key, labels_text
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+STRIDE = 32
+SHA256 = "sha256:"
+_EMPTY, _TOMB = -1, -2
+_VERIFIED = {None: 0, True: 1, False: 2}
+_VERIFIED_BACK = (None, True, False)
+
+
+class DigestIndex:
+    """Digest key -> row number: open addressing with linear probing over ``array('q')`` tables.
+
+    256 shards, each growing on its own, so a growth rehashes 1/256 of the rows (a few ms at a
+    million) instead of stalling the GUI thread for all of them at once.
+    """
+
+    SHARDS = 256
+
+    def __init__(self, shards: list[array] | None = None, used: list[int] | None = None):
+        if shards is None:
+            shards = [array("q", [_EMPTY]) * 16 for _ in range(self.SHARDS)]
+            used = [0] * self.SHARDS
+        self.shards = shards
+        self.used = used if used is not None else [0] * self.SHARDS  # live entries and tombstones
+        self.shared = [False] * self.SHARDS  # a copy holds this shard too: copy it before a change
+
+    def copy(self) -> "DigestIndex":
+        """A frozen copy, copy-on-write: the shards are copied only when this index changes them."""
+        self.shared = [True] * self.SHARDS
+        return DigestIndex(list(self.shards), list(self.used))
+
+    def _own(self, s: int) -> array:
+        if self.shared[s]:
+            self.shards[s] = array("q", self.shards[s])
+            self.shared[s] = False
+        return self.shards[s]
+
+    def nbytes(self) -> int:
+        return sum(8 * len(t) for t in self.shards)
+
+    def find(self, key: bytes, keys: bytes | bytearray) -> int:
+        h = hash(key)
+        table = self.shards[h & 255]
+        mask = len(table) - 1
+        slot = (h >> 8) & mask
+        while True:
+            rid = table[slot]
+            if rid == _EMPTY:
+                return -1
+            if rid >= 0 and keys[rid * STRIDE:(rid + 1) * STRIDE] == key:
+                return rid
+            slot = (slot + 1) & mask
+
+    def insert(self, key: bytes, rid: int, keys: bytearray) -> None:
+        """Add a key known to be absent (``keys`` already holds it at ``rid``)."""
+        h = hash(key)
+        s = h & 255
+        table = self._own(s)
+        if (self.used[s] + 1) * 3 > len(table) * 2:
+            table = self._grow(s, keys)
+        mask = len(table) - 1
+        slot = (h >> 8) & mask
+        while table[slot] >= 0:
+            slot = (slot + 1) & mask
+        if table[slot] == _EMPTY:
+            self.used[s] += 1
+        table[slot] = rid
+
+    def remove(self, key: bytes, keys: bytearray) -> int:
+        h = hash(key)
+        table = self._own(h & 255)
+        mask = len(table) - 1
+        slot = (h >> 8) & mask
+        while True:
+            rid = table[slot]
+            if rid == _EMPTY:
+                return -1
+            if rid >= 0 and keys[rid * STRIDE:(rid + 1) * STRIDE] == key:
+                table[slot] = _TOMB
+                return rid
+            slot = (slot + 1) & mask
+
+    def _grow(self, s: int, keys: bytearray) -> array:
+        live = [rid for rid in self.shards[s] if rid >= 0]
+        size = len(self.shards[s])
+        while size < len(live) * 4:
+            size *= 2
+        table = array("q", [_EMPTY]) * size
+        mask = size - 1
+        for rid in live:
+            slot = (hash(bytes(keys[rid * STRIDE:(rid + 1) * STRIDE])) >> 8) & mask
+            while table[slot] != _EMPTY:
+                slot = (slot + 1) & mask
+            table[slot] = rid
+        self.shards[s] = table
+        self.shared[s] = False
+        self.used[s] = len(live)
+        return table
+
+
+class _Tables:
+    """Distinct label sets and media types, shared by the columns and their snapshots.
+
+    Only ever appended to (an index handed out stays valid), so a snapshot may keep a reference
+    and read the first entries it knows of.  Label dicts in here are never changed.
+    """
+
+    def __init__(self):
+        self.label_sets: list[dict[str, str]] = [{}]
+        self.label_texts: list[str] = [""]
+        self.label_ids: dict[tuple, int] = {(): 0}
+        self.media: list[str] = [""]
+        self.media_ids: dict[str, int] = {"": 0}
+
+    def label_id(self, labels: dict[str, str], text: str | None = None) -> int:
+        if not labels:
+            return 0
+        key = tuple(sorted(labels.items()))
+        lid = self.label_ids.get(key)
+        if lid is None:
+            lid = len(self.label_sets)
+            self.label_ids[key] = lid
+            self.label_sets.append(dict(labels))
+            self.label_texts.append(text if text is not None else labels_text(labels))
+        return lid
+
+    def media_id(self, media_type: str) -> int:
+        mid = self.media_ids.get(media_type)
+        if mid is None:
+            mid = len(self.media)
+            self.media_ids[media_type] = mid
+            self.media.append(media_type)
+        return mid
+
+
+class _Reader:
+    """What the live columns and a snapshot both answer about a row."""
+
+    digests: bytes | bytearray
+    sizes: array
+    created: array
+    updated: array
+    lids: array
+    mids: array
+    verified: bytes | bytearray
+    alive: bytes | bytearray
+    others: dict[int, str]
+    index: DigestIndex
+    tables: _Tables
+    n: int
+
+    def digest_of(self, rid: int) -> str:
+        other = self.others.get(rid) if self.others else None
+        return other if other is not None else SHA256 + self.digests[rid * STRIDE:(rid + 1) * STRIDE].hex()
+
+    def digests_of(self, rids) -> list[str]:
+        """The digest text of each row number (one comprehension, no call per row)."""
+        keys, others = self.digests, self.others
+        out = [SHA256 + keys[r * STRIDE:(r + 1) * STRIDE].hex() for r in rids]
+        if others:
+            out = [others.get(r, d) for r, d in zip(rids, out)]
+        return out
+
+    def find(self, digest: str) -> int:
+        """The live row of ``digest``, or -1."""
+        key, _plain = digest_key(digest)
+        rid = self.index.find(key, self.digests)
+        return rid if rid >= 0 and rid < self.n and self.alive[rid] else -1
+
+    def media_of(self, rid: int) -> str:
+        return self.tables.media[self.mids[rid]]
+
+    def verified_of(self, rid: int) -> bool | None:
+        return _VERIFIED_BACK[self.verified[rid]]
+
+    def labels_of(self, rid: int) -> dict[str, str]:
+        return self.tables.label_sets[self.lids[rid]]
+
+    def labels_text_of(self, rid: int) -> str:
+        return self.tables.label_texts[self.lids[rid]]
+
+    def row(self, rid: int) -> BlobRow:
+        """A row object bound to these columns (labels copied: the caller may keep or change them)."""
+        lid = self.lids[rid]
+        t = self.tables
+        r = BlobRow.__new__(BlobRow)
+        r.digest = self.digest_of(rid)
+        r.size = self.sizes[rid]
+        r.created_ns = self.created[rid]
+        r.updated_ns = self.updated[rid]
+        r.labels = dict(t.label_sets[lid])
+        r.labels_text = t.label_texts[lid]
+        r._media_type = ""
+        r._verified = None
+        r._haystack = None
+        r.bind(self, rid)
+        return r
+
+    def live_rids(self) -> Iterator[int]:
+        alive = self.alive
+        return (rid for rid in range(self.n) if alive[rid])
+
+
+class BlobColumns(_Reader):
+    """The live rows (GUI thread only)."""
+
+    digests: bytearray
+    verified: bytearray
+    alive: bytearray
+
+    def __init__(self):
+        self.digests = bytearray()
+        self.sizes = array("q")
+        self.created = array("q")
+        self.updated = array("q")
+        self.lids = array("i")
+        self.mids = array("i")
+        self.verified = bytearray()
+        self.alive = bytearray()
+        self.others = {}
+        self.index = DigestIndex()
+        self.tables = _Tables()
+        self.n = 0
+        self.count = 0          # live rows
+        self.total_bytes = 0
+        self.version = 0        # bumped on every change: a snapshot of an older version is stale
+
+    def find_row(self, row: BlobRow) -> int:
+        """The live row number of ``row``'s digest, or -1 (its key is worked out once)."""
+        if row.key is None:
+            row.key = digest_key(row.digest)
+        rid = self.index.find(row.key[0], self.digests)
+        return rid if rid >= 0 and self.alive[rid] else -1
+
+    def add(self, row: BlobRow) -> int:
+        """Append a row for a digest not present; its row number."""
+        if row.key is None:
+            row.key = digest_key(row.digest)
+        key, plain = row.key
+        rid = self.n
+        self.digests += key
+        if not plain:
+            self.others[rid] = row.digest
+        self.sizes.append(row.size)
+        self.created.append(row.created_ns)
+        self.updated.append(row.updated_ns)
+        self.lids.append(self.tables.label_id(row.labels, row.labels_text))
+        self.mids.append(self.tables.media_id(row.media_type or ""))
+        self.verified.append(_VERIFIED[row.verified])
+        self.alive.append(1)
+        self.index.insert(key, rid, self.digests)
+        self.n += 1
+        self.count += 1
+        self.total_bytes += row.size
+        self.version += 1
+        return rid
+
+    def add_many(self, rows: list[BlobRow]) -> range:
+        """Append rows for digests not present and not repeated (a scan's batch): the columns grow
+        by one ``extend`` each, only the index takes a Python step per row.  Their row numbers."""
+        start = self.n
+        keys = [r.key or digest_key(r.digest) for r in rows]
+        self.digests += b"".join([k[0] for k in keys])
+        for rid, (r, k) in enumerate(zip(rows, keys), start):
+            if not k[1]:
+                self.others[rid] = r.digest
+        self.sizes.extend([r.size for r in rows])
+        self.created.extend([r.created_ns for r in rows])
+        self.updated.extend([r.updated_ns for r in rows])
+        label_id, media_id = self.tables.label_id, self.tables.media_id
+        self.lids.extend([label_id(r.labels, r.labels_text) if r.labels else 0 for r in rows])
+        self.mids.extend([media_id(m) if (m := r.media_type) else 0 for r in rows])
+        self.verified.extend(bytes([_VERIFIED[r.verified] for r in rows]))
+        self.alive.extend(b"\x01" * len(rows))
+        insert, digests = self.index.insert, self.digests
+        for rid, k in enumerate(keys, start):
+            insert(k[0], rid, digests)
+        self.n += len(rows)
+        self.count += len(rows)
+        self.total_bytes += sum([r.size for r in rows])
+        self.version += 1
+        return range(start, self.n)
+
+    def update(self, rid: int, row: BlobRow, *, keep_media: bool, keep_verified: bool) -> None:
+        """New content for a known blob (labels edited, a rescan saw it change)."""
+        self.total_bytes += row.size - self.sizes[rid]
+        if keep_verified and not (row.size == self.sizes[rid] and row.updated_ns == self.updated[rid]):
+            keep_verified = False
+        self.sizes[rid] = row.size
+        self.created[rid] = row.created_ns
+        self.updated[rid] = row.updated_ns
+        self.lids[rid] = self.tables.label_id(row.labels, row.labels_text)
+        media = row.media_type
+        if media or not keep_media:
+            self.mids[rid] = self.tables.media_id(media or "")
+        if not keep_verified:
+            self.verified[rid] = _VERIFIED[row.verified]
+        self.version += 1
+
+    def remove(self, digest: str) -> int:
+        """Mark the row of ``digest`` dead; its row number, or -1 when unknown."""
+        key, _plain = digest_key(digest)
+        rid = self.index.remove(key, self.digests)
+        if rid < 0:
+            return -1
+        self.alive[rid] = 0
+        self.count -= 1
+        self.total_bytes -= self.sizes[rid]
+        self.version += 1
+        return rid
+
+    def set_media(self, rid: int, media_type: str) -> None:
+        self.mids[rid] = self.tables.media_id(media_type or "")
+        self.version += 1
+
+    def set_verified(self, rid: int, ok: bool | None) -> None:
+        self.verified[rid] = _VERIFIED[ok]
+        self.version += 1
+
+    def snapshot(self) -> "ColumnsSnapshot":
+        return ColumnsSnapshot(self)
+
+    def nbytes(self) -> int:
+        """Bytes the columns and the index hold (not the shared label/media tables)."""
+        arrays = (self.sizes, self.created, self.updated, self.lids, self.mids)
+        return len(self.digests) + len(self.verified) + len(self.alive) + self.index.nbytes() + sum(
+            a.itemsize * len(a) for a in arrays)
+
+
+class ColumnsSnapshot(_Reader, Mapping[str, BlobRow]):
+    """An immutable copy of the columns (a few memcpy), safe to read from any thread.
+
+    As a Mapping it is digest -> row (rows made on demand), what a rescan diffs against.
+    As a sequence (``rows()``) it gives every live row, for the image graph's worker.
+    """
+
+    digests: bytes
+    verified: bytes
+    alive: bytes
+
+    def __init__(self, cols: BlobColumns):
+        self.digests = bytes(cols.digests)
+        self.sizes = array("q", cols.sizes)
+        self.created = array("q", cols.created)
+        self.updated = array("q", cols.updated)
+        self.lids = array("i", cols.lids)
+        self.mids = array("i", cols.mids)
+        self.verified = bytes(cols.verified)
+        self.alive = bytes(cols.alive)
+        self.others = dict(cols.others)
+        self.index = cols.index.copy()
+        t = _Tables()  # frozen views of the shared, append-only tables
+        t.label_sets = list(cols.tables.label_sets)
+        t.label_texts = list(cols.tables.label_texts)
+        t.media = list(cols.tables.media)
+        self.tables = t
+        self.n = cols.n
+        self.count = cols.count
+        self.version = cols.version
+        self.total_bytes = cols.total_bytes
+        self.cache: dict = {}  # sort orders and the like, worked out once by whichever worker asks first
+
+    # ---- a snapshot's rows are read-only
+    def set_media(self, rid: int, media_type: str) -> None:
+        raise TypeError("a snapshot of the blobs is read-only")
+
+    set_verified = set_media
+
+    # ---- Mapping[str, BlobRow]
+    def __getitem__(self, digest: str) -> BlobRow:
+        rid = self.find(digest)
+        if rid < 0:
+            raise KeyError(digest)
+        return self.row(rid)
+
+    def __contains__(self, digest: object) -> bool:
+        return isinstance(digest, str) and self.find(digest) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return (self.digest_of(rid) for rid in self.live_rids())
+
+    def __len__(self) -> int:
+        return self.count
+
+    def same_content(self, digest: str, row: BlobRow) -> bool | None:
+        """None when ``digest`` is not here, else whether ``row`` has the same size, times and labels."""
+        rid = self.find(digest)
+        if rid < 0:
+            return None
+        return (self.sizes[rid] == row.size and self.updated[rid] == row.updated_ns
+                and self.created[rid] == row.created_ns and self.labels_of(rid) == row.labels)
+
+    def rows(self) -> "SnapshotRows":
+        return SnapshotRows(self)
+
+
+class SnapshotRows:
+    """Every live row of a snapshot as a sequence of :class:`BlobRow` (made on access, for workers)."""
+
+    def __init__(self, snap: ColumnsSnapshot):
+        self._snap = snap
+        self._live: array | None = None  # worked out on first use (on the worker that reads it)
+
+    @property
+    def _rids(self) -> array:
+        if self._live is None:
+            alive = self._snap.alive
+            self._live = array("l", (rid for rid in range(self._snap.n) if alive[rid]))
+        return self._live
+
+    def __len__(self) -> int:
+        return self._snap.count
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._snap.row(rid) for rid in self._rids[i]]
+        return self._snap.row(self._rids[i])
+
+    def __iter__(self) -> Iterator[BlobRow]:
+        row = self._snap.row
+        return (row(rid) for rid in self._rids)
+
+
+def rows_of(cols: _Reader, rids: Iterable[int]) -> list[BlobRow]:
+    return [cols.row(rid) for rid in rids]

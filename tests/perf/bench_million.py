@@ -1,0 +1,351 @@
+"""The window on a million blobs: listing, filtering, sorting, deleting, memory, stalls.
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_million.py [N ...]``
+(default 100000 and 1000000) or ``pytest -m perf -s tests/perf/test_bench_million.py``
+(sizes from BLOBSCOPE_BENCH_SIZES, e.g. ``100000,1000000``).
+
+The store is built once per size and kept under ``$BLOBSCOPE_BENCH_CACHE`` (default
+``~/.cache/blobscope-bench``): N tiny blobs written straight into containerd's layout
+(``blobs/sha256/<hex>``, mode 0444, correct digests) and 1 % of them labelled
+(``containerd.io/gc.root`` and a unique ``bench/index``).  What the Delete step removes is put
+back afterwards, so the next run finds the same store.
+
+Each figure is printed with its ratio to a floor measured in the same run (issue 12, design.md §8):
+
+* fully listed: a bare ``os.scandir`` + ``stat`` of ``blobs/sha256`` plus reading every label;
+* filter keystroke to updated view (after the typing delay), plain text and containerd syntax:
+  a bare Python loop over the same rows (precomputed strings, one ``in`` / one regex search each);
+* the longest GUI-thread stall, per phase: a 10 ms QTimer heartbeat's longest late beat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+_REPO = Path(__file__).resolve().parents[2]
+if str(_REPO) not in sys.path:
+    sys.path.insert(0, str(_REPO))
+
+LABELLED = 0.01           # share of blobs with labels
+DELETE = 100_000          # rows selected and deleted (capped at a tenth of the store)
+GC_ROOT = "containerd.io/gc.root"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("BLOBSCOPE_BENCH_CACHE") or Path.home() / ".cache" / "blobscope-bench")
+
+
+def blob(i: int) -> tuple[str, bytes]:
+    data = b"blobscope bench %d\n" % i
+    return hashlib.sha256(data).hexdigest(), data
+
+
+def labels_of(i: int) -> dict[str, str]:
+    return {GC_ROOT: "2026-12-01T00:00:00Z", "bench/index": str(i)}
+
+
+def ensure_store(n: int) -> Path:
+    """The cached store of ``n`` blobs (built, or repaired after a Delete step); its root."""
+    root = cache_dir() / f"store-{n}" / "content"
+    blobs = root / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+    present = set(os.listdir(blobs))
+    labelled = max(1, int(n * LABELLED))
+    missing_labels = []
+    t = time.perf_counter()
+    written = 0
+    for i in range(n):
+        hexd, data = blob(i)
+        if hexd in present:
+            continue
+        fd = os.open(blobs / hexd, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        written += 1
+        if i < labelled:
+            missing_labels.append(i)
+    db = root / "labels.db"
+    if not db.exists():
+        missing_labels = list(range(labelled))
+    if missing_labels:
+        from store import LocalStore
+        LocalStore(root).labels.get("sha256:" + "0" * 64)  # the store creates its schema
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE IF NOT EXISTS labels (digest TEXT NOT NULL, key TEXT NOT NULL, "
+                     "value TEXT NOT NULL, PRIMARY KEY (digest, key)) WITHOUT ROWID")
+        with conn:
+            conn.executemany("INSERT OR REPLACE INTO labels VALUES (?, ?, ?)", [
+                ("sha256:" + blob(i)[0], k, v) for i in missing_labels for k, v in labels_of(i).items()])
+        conn.close()
+    if written:
+        print(f"wrote {written} blobs and {len(missing_labels)} label sets in {time.perf_counter() - t:.1f} s",
+              file=sys.stderr)
+    return root
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def floor_listing(root: Path) -> float:
+    """A bare scandir + stat of blobs/sha256 and reading every label: what a listing cannot beat."""
+    from store.labels import LabelStore
+    t = time.perf_counter()
+    count = 0
+    with os.scandir(root / "blobs" / "sha256") as it:
+        for e in it:
+            e.stat(follow_symlinks=False)
+            count += 1
+    LabelStore(root / "labels.db", read_only=True).all()
+    return time.perf_counter() - t
+
+
+FILTERS = (("plain", "bench/index=1"), ("plain_digest", "abc"),
+           ("syntax", 'labels."bench/index"~=^12'), ("syntax_digest", "digest~=^sha256:ab"))
+
+
+def _floor_rows(root: Path) -> dict:
+    """The filters' floors: a bare Python loop over the same rows (built first, not timed)."""
+    from store import LocalStore
+    rows = [(str(i.digest), i.labels) for i in LocalStore(root).walk()]
+    haystacks = [(d + "\n" + ", ".join(f"{k}={v}" for k, v in sorted(lab.items()))).lower() for d, lab in rows]
+    values = [lab.get("bench/index") for _d, lab in rows]
+    rx12, rxab = re.compile("^12"), re.compile("^sha256:ab")
+    loops = {
+        "plain": lambda: [h for h in haystacks if "bench/index=1" in h],
+        "plain_digest": lambda: [h for h in haystacks if "abc" in h],
+        "syntax": lambda: [v for v in values if v is not None and rx12.search(v)],
+        "syntax_digest": lambda: [d for d, _lab in rows if rxab.search(d)],
+    }
+    out = {}
+    for name, loop in loops.items():
+        best = None
+        for _ in range(3):
+            t = time.perf_counter()
+            got = len(loop())
+            took = time.perf_counter() - t
+            best = took if best is None else min(best, took)
+        out[name] = (best, got)
+    return out
+
+
+def filter_floors(root: Path) -> dict:
+    import subprocess
+    proc = subprocess.run([sys.executable, __file__, "--floors", str(root)], capture_output=True, text=True,
+                          check=True)
+    return json.loads(proc.stdout)
+
+
+class Heartbeat:
+    """A 10 ms QTimer; the longest late beat per phase is the longest GUI-thread stall."""
+
+    def __init__(self):
+        from PySide6.QtCore import QElapsedTimer, QTimer
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.last = 0
+        self.worst = 0.0
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._beat)
+        self.timer.start()
+
+    def _beat(self):
+        now = self.clock.elapsed()
+        self.worst = max(self.worst, now - self.last - 10)
+        self.last = now
+
+    def phase(self) -> None:
+        self.last = self.clock.elapsed()
+        self.worst = 0.0
+
+    def stop(self) -> float:
+        return round(self.worst, 1)
+
+
+def spin(app, until, timeout: float) -> bool:
+    deadline = time.perf_counter() + timeout
+    while not until():
+        if time.perf_counter() > deadline:
+            return False
+        app.processEvents()
+        time.sleep(0.001)
+    return True
+
+
+def measure(root: Path, n: int) -> dict:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui.blobs.blob_model import COL_DIGEST, COL_SIZE
+    from gui.context import AppContext
+    from gui.main_window import FILTER_DELAY_MS, MainWindow
+    from tests.gui.conftest import ScriptedDialogs
+
+    result: dict = {"blobs": n}
+    floors = [floor_listing(root) for _ in range(2)]
+    result["floor_listing_s"] = round(min(floors), 3)
+
+    app = QApplication.instance() or QApplication([])
+    rss_before = rss_mib()
+    settings = QSettings(str(root.parent / "bench-settings.ini"), QSettings.Format.IniFormat)
+    dialogs = ScriptedDialogs()
+    window = MainWindow(AppContext(settings=settings, dialogs=dialogs))
+    window.resize(1280, 800)
+    window.classify_timer.setInterval(3_600_000)  # media types and the graph are other benchmarks
+    model = window.blob_model
+    marks: dict[str, float] = {}
+    model.rowsInserted.connect(lambda *a: marks.setdefault("first_rows", time.perf_counter()))
+    window.scanFinished.connect(lambda: marks.setdefault("full", time.perf_counter()))
+    window.show()
+    app.processEvents()
+    beat = Heartbeat()
+
+    # ---- listing
+    beat.phase()
+    t0 = time.perf_counter()
+    window.open_store(str(root))
+    assert spin(app, lambda: "full" in marks, 600), "the listing did not finish"
+    app.processEvents()
+    result["first_rows_s"] = round(marks["first_rows"] - t0, 3)
+    result["fully_listed_s"] = round(marks["full"] - t0, 3)
+    result["fully_listed_vs_floor"] = round(result["fully_listed_s"] / result["floor_listing_s"], 2)
+    result["stall_listing_ms"] = beat.stop()
+    assert model.total_count == n, model.total_count
+    result["rss_listed_mib"] = round(rss_mib(), 1)
+    # the watch sees the listing's own label read (labels.db-wal) and rescans once: let it land
+    t = time.perf_counter()
+    spin(app, lambda: not window.scanner.busy and not window._dirty, 600)
+    spin(app, lambda: False, 0.5)
+    spin(app, lambda: not window.scanner.busy, 600)
+    result["rescan_after_listing_s"] = round(time.perf_counter() - t, 3)
+    result["rss_after_rescan_mib"] = round(rss_mib(), 1)
+    result["columns_bytes_per_row"] = round(model.columns.nbytes() / n, 1)
+
+    # ---- filtering: keystroke (through the typing delay) to the updated view
+    floors = filter_floors(root)  # in a child process: its rows never weigh on this one's RSS
+
+    def keystroke(text: str) -> tuple[float, int]:
+        applied = []
+        model.modelReset.connect(lambda: applied.append(time.perf_counter()))
+        t = time.perf_counter()
+        window.filter_edit.setText(text)
+        assert spin(app, lambda: applied and not model.busy, 120), text
+        window.blob_view.viewport().repaint()
+        model.modelReset.disconnect()
+        model.modelReset.connect(window._on_totals)
+        model.modelReset.connect(window.update_actions)
+        return time.perf_counter() - t - FILTER_DELAY_MS / 1000, model.rowCount()
+
+    for name, text in FILTERS:
+        beat.phase()
+        took, rows = keystroke(text)
+        floor_s, want = floors[name]
+        result[f"filter_{name}_s"] = round(took, 3)
+        result[f"filter_{name}_floor_s"] = round(floor_s, 3)
+        result[f"filter_{name}_vs_floor"] = round(took / floor_s, 2)
+        result[f"filter_{name}_rows"] = rows
+        result[f"stall_filter_{name}_ms"] = beat.stop()
+        assert rows == want, (name, rows, want)
+    beat.phase()
+    keystroke("")
+    result["stall_filter_clear_ms"] = beat.stop()
+    result["rss_filtered_mib"] = round(rss_mib(), 1)
+
+    # ---- sorting: the click on the header to the new order in the view
+    for name, col in (("size", COL_SIZE), ("digest", COL_DIGEST)):
+        beat.phase()
+        t = time.perf_counter()
+        window.blob_view.sortByColumn(col, window.blob_view.horizontalHeader().sortIndicatorOrder())
+        assert spin(app, lambda: not model.busy, 300)
+        window.blob_view.viewport().repaint()
+        result[f"sort_{name}_s"] = round(time.perf_counter() - t, 3)
+        result[f"stall_sort_{name}_ms"] = beat.stop()
+    window.blob_view.sortByColumn(-1, window.blob_view.horizontalHeader().sortIndicatorOrder())
+    spin(app, lambda: not model.busy, 300)
+    result["rss_sorted_mib"] = round(rss_mib(), 1)
+
+    # ---- Delete of many selected rows (put back afterwards by ensure_store)
+    k = min(DELETE, n // 10)
+    beat.phase()
+    t = time.perf_counter()
+    window.selection.select_blob_rows(list(range(k)))
+    app.processEvents()
+    result["select_rows"] = window.selection.blob_count()
+    result["select_s"] = round(time.perf_counter() - t, 3)
+    result["stall_select_ms"] = beat.stop()
+    dialogs.answer("confirm", True)
+    removed_at: list[float] = []
+    deleting = [0.0]
+    window.runner.jobFinished.connect(lambda name: deleting.__setitem__(0, time.perf_counter())
+                                      if name == "delete" else None)
+    model.totalsChanged.connect(lambda: removed_at.append(time.perf_counter() - deleting[0])
+                                if deleting[0] and model.total_count == n - k and not removed_at else None)
+    beat.phase()
+    t = time.perf_counter()
+    window.action_map["actionDelete"].trigger()
+    assert spin(app, lambda: model.total_count == n - k, 900), model.total_count
+    window.blob_view.viewport().repaint()
+    result["delete_s"] = round(time.perf_counter() - t, 3)
+    result["delete_model_update_ms"] = round(removed_at[0] * 1000, 1) if removed_at else None
+    result["stall_delete_ms"] = beat.stop()
+    result["delete_rows"] = k
+
+    result["load_average"] = os.getloadavg()[0]
+    result["rss_mib"] = round(rss_mib(), 1)
+    result["rss_peak_mib"] = round(peak_rss_mib(), 1)
+    result["rss_growth_mib"] = round(rss_mib() - rss_before, 1)
+    window.close()
+    app.processEvents()
+    return result
+
+
+def run(n: int) -> dict:
+    t = time.perf_counter()
+    root = ensure_store(n)
+    build_s = time.perf_counter() - t
+    from store import LocalStore
+    sum(1 for _ in LocalStore(root).walk())  # a warm page cache, as when a store is opened again
+    result = measure(root, n)
+    result["store_ready_s"] = round(build_s, 1)
+    ensure_store(n)  # put back what Delete removed
+    out = _REPO / "tests" / "_artifacts"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"bench_million_{n}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--floors"]:
+        print(json.dumps(_floor_rows(Path(argv[1]))))
+        return 0
+    sizes = [int(a) for a in argv] or [100_000, 1_000_000]
+    for n in sizes:
+        print(json.dumps(run(n), indent=2), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
