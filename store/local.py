@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 _SMALL_BLOB = 1 << 20  # read whole in one call when verifying
 _HEX_DIGITS = "0123456789abcdef"
-_WALK_CHUNK = 4096  # blobs listed between two hand-outs: the first rows still come at once
+_WALK_CHUNK = 1024  # blobs listed between two hand-outs: the first rows still come at once
 _new_digest = str.__new__  # names already checked by walk skip Digest's re-validation
 T = TypeVar("T")
 
