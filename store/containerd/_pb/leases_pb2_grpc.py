@@ -50,6 +50,11 @@ class LeasesStub:
                 request_serializer=store_dot_containerd_dot___pb_dot_leases__pb2.ListRequest.SerializeToString,
                 response_deserializer=store_dot_containerd_dot___pb_dot_leases__pb2.ListResponse.FromString,
                 _registered_method=True)
+        self.ListResources = channel.unary_unary(
+                '/containerd.services.leases.v1.Leases/ListResources',
+                request_serializer=store_dot_containerd_dot___pb_dot_leases__pb2.ListResourcesRequest.SerializeToString,
+                response_deserializer=store_dot_containerd_dot___pb_dot_leases__pb2.ListResourcesResponse.FromString,
+                _registered_method=True)
 
 
 class LeasesServicer:
@@ -73,6 +78,12 @@ class LeasesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListResources(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LeasesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -90,6 +101,11 @@ def add_LeasesServicer_to_server(servicer, server):
                     servicer.List,
                     request_deserializer=store_dot_containerd_dot___pb_dot_leases__pb2.ListRequest.FromString,
                     response_serializer=store_dot_containerd_dot___pb_dot_leases__pb2.ListResponse.SerializeToString,
+            ),
+            'ListResources': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListResources,
+                    request_deserializer=store_dot_containerd_dot___pb_dot_leases__pb2.ListResourcesRequest.FromString,
+                    response_serializer=store_dot_containerd_dot___pb_dot_leases__pb2.ListResourcesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -173,6 +189,33 @@ class Leases:
             '/containerd.services.leases.v1.Leases/List',
             store_dot_containerd_dot___pb_dot_leases__pb2.ListRequest.SerializeToString,
             store_dot_containerd_dot___pb_dot_leases__pb2.ListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListResources(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/containerd.services.leases.v1.Leases/ListResources',
+            store_dot_containerd_dot___pb_dot_leases__pb2.ListResourcesRequest.SerializeToString,
+            store_dot_containerd_dot___pb_dot_leases__pb2.ListResourcesResponse.FromString,
             options,
             channel_credentials,
             insecure,
