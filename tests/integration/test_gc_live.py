@@ -188,3 +188,40 @@ def test_leases_rm_releases_what_the_next_gc_frees(world):
     assert predicted == measured == len(b"a blob only a lease keeps\n") * 50
     assert ("blob", NS, h["leased"]) not in inventory(d).items
     assert os.path.exists(d.root)
+
+
+def test_rm_orphan_deletes_exactly_the_orphan_dir_of_a_stopped_copy(world, tmp_path):
+    sc, _h = world
+    d = sc.daemon
+    snaps = d.root / "io.containerd.snapshotter.v1.overlayfs" / "snapshots"
+    with_record = sorted(p.name for p in snaps.iterdir())[0]
+    r = blobctl("--root", str(d.root), "snapshots", "rm-orphan", with_record, "--force")
+    assert r.returncode == 1 and "running containerd" in r.stderr  # the live root: refused
+    d.stop()
+    copy = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(d.root), str(copy)], check=True)
+    d.start()
+    csnaps = copy / "io.containerd.snapshotter.v1.overlayfs" / "snapshots"
+    orphan = csnaps / "9999"
+    (orphan / "fs").mkdir(parents=True)
+    (orphan / "fs" / "data").write_bytes(b"x" * 20000)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("keep")
+    (csnaps / "9998").symlink_to(outside)
+    before = sorted(p.name for p in csnaps.iterdir())
+    r = blobctl("--root", str(copy), "snapshots", "rm-orphan", with_record, "--force")
+    assert r.returncode == 1 and "has a record" in r.stderr
+    r = blobctl("--root", str(copy), "snapshots", "rm-orphan", "9998", "--force")
+    assert r.returncode == 1 and "symbolic link" in r.stderr
+    r = blobctl("--root", str(copy), "snapshots", "rm-orphan", "../../x", "--force")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    r = blobctl("--root", str(copy), "snapshots", "rm-orphan", "9999")
+    assert r.returncode == 1 and "--force" in r.stderr and "bytes" in r.stderr
+    assert sorted(p.name for p in csnaps.iterdir()) == before
+    size = usage_of_many([orphan])[str(orphan)].bytes
+    r = blobctl("--root", str(copy), "snapshots", "rm-orphan", "overlayfs/9999", "--force")
+    assert r.returncode == 0, r.stderr
+    assert f"{size} bytes freed" in r.stdout
+    assert sorted(p.name for p in csnaps.iterdir()) == [n for n in before if n != "9999"]
+    assert (outside / "keep").read_text() == "keep"
