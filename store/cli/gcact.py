@@ -197,8 +197,8 @@ def confirm(ctx: Context, question: str, *, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise CliError("nothing was changed: there is no terminal to confirm on; give --yes to go ahead in a script")
-    ctx.out.write(f"{question} [y/N] ")
-    ctx.out.flush()
+    ctx.err.write(f"{question} [y/N] ")
+    ctx.err.flush()
     answer = sys.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
         raise CliError("nothing was changed (not confirmed)")
@@ -208,47 +208,67 @@ def collect(args, ctx: Context) -> int:
     """``gc`` without --dry-run through a daemon: predict, confirm, ask for a pass, measure."""
     if _namespaces(ctx):
         raise CliError("a GC pass spans every namespace: drop -n (the prediction and the pass cover them all)")
+    as_json = bool(getattr(args, "json", False))
+    say = ctx.note if as_json else ctx.print  # with --json, stdout carries only the JSON object
+    root = _measure_root(ctx)
     before = _live(ctx, None)
     run = gcmod.dry_run(before.metadata, snapshot_bytes=before.snapshot_bytes)
     totals = run.totals()
-    ctx.print(f"containerd at {humanfmt.printable(ctx.address or '')} ({LIVE_NOTE})")
-    ctx.print("the next GC pass would delete:")
+    say(f"containerd at {humanfmt.printable(ctx.address or '')} ({LIVE_NOTE})")
+    say("the next GC pass would delete:")
     for kind in gcmod.KINDS:
         t = totals[kind]
-        ctx.print(f"  {kind}s: {t['collect_count']} of {t['count']} records, {humanfmt.size(t['collect_bytes'])}")
-    ctx.print(f"predicted to be freed on disk: {humanfmt.size(run.reclaimable_bytes)} ({run.reclaimable_bytes} bytes"
-              "; at least: files without a record may go too)")
-    root = _measure_root(ctx)
+        say(f"  {kind}s: {t['collect_count']} of {t['count']} records, {humanfmt.size(t['collect_bytes'])}")
+    say(f"predicted to be freed on disk: {humanfmt.size(run.reclaimable_bytes)} ({run.reclaimable_bytes} bytes"
+        "; at least: files without a record may go too)")
     confirm(ctx, f"Ask containerd for a GC pass now, freeing about {humanfmt.size(run.reclaimable_bytes)}?",
             yes=bool(getattr(args, "yes", False)))
     du_before = _du(root)
     sizes = {(v.kind, v.namespace, v.id): v.bytes for v in run.verdicts}
-    store = ctx.daemon()
+    # the throw-away lease goes in a namespace that exists (a lease in a new one would create it)
+    names = [ns.name for ns in before.metadata.namespaces]
+    base = ctx.daemon()
     try:
+        store = base.with_namespace(names[0]) if names else base
         lease = store.create_lease(expire=None, lease_id=f"blobscope-gc-{secrets.token_hex(6)}")
         store.delete_lease(lease, sync=True)  # the delete's sync option waits for the pass it triggers
     finally:
-        store.close()
+        base.close()
     du_after = _du(root)
     after = _live(ctx, None)
     left = {(v.kind, v.namespace, v.id) for v in gcmod.dry_run(after.metadata).verdicts}
     gone = set(sizes) - left
     freed = _record_bytes(gone, sizes, left)
     predicted_gone = {(v.kind, v.namespace, v.id) for v in run.verdicts if v.collect}
+    unexpected = sorted(gone - predicted_gone)
+    kept = sorted(predicted_gone - gone)
+    du_freed = du_before - du_after if du_before is not None and du_after is not None else None
+    if as_json:
+        ctx.json({
+            "address": ctx.address,
+            "predicted": {k: {"records": totals[k]["collect_count"], "bytes": totals[k]["collect_bytes"]}
+                          for k in gcmod.KINDS},
+            "predicted_bytes": run.reclaimable_bytes,
+            "measured": {k: {"records": sum(1 for g in gone if g[0] == k), "bytes": freed[k]} for k in gcmod.KINDS},
+            "measured_bytes": sum(freed.values()),
+            "du_root": str(root) if root is not None else None,
+            "du_freed_bytes": du_freed,
+            "deleted_unpredicted": [{"kind": k, "namespace": n, "id": i} for k, n, i in unexpected],
+            "predicted_not_deleted": [{"kind": k, "namespace": n, "id": i} for k, n, i in kept],
+        })
+        return 0
     rows = [["", "PREDICTED", "MEASURED"]]
     for kind in gcmod.KINDS:
         t = totals[kind]
         n_gone = sum(1 for k in gone if k[0] == kind)
         rows.append([f"{kind}s deleted", str(t["collect_count"]), str(n_gone)])
     rows.append(["bytes of deleted records", str(run.reclaimable_bytes), str(sum(freed.values()))])
-    if du_before is not None and du_after is not None:
+    if du_freed is not None:
         rows.append([f"disk freed (du of {humanfmt.printable(str(root))})", str(run.reclaimable_bytes),
-                     str(du_before - du_after)])
+                     str(du_freed)])
     ctx.out.write(humanfmt.table(rows))
     if root is None:
         ctx.print("(give --measure with the daemon's root to measure the freed disk with du as well)")
-    unexpected = sorted(gone - predicted_gone)
-    kept = sorted(predicted_gone - gone)
     if unexpected or kept:
         ctx.print(f"differences from the prediction (the live picture moved, or a record changed meanwhile): "
                   f"{len(unexpected)} deleted unpredicted, {len(kept)} predicted but still there")

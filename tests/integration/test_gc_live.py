@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import shutil
 import subprocess
@@ -119,6 +120,38 @@ def test_live_why_names_the_release_action(world):
     assert f"label {h['rooted']} {GC_ROOT}=" in r.stdout
 
 
+def test_the_label_hint_removes_gc_root_through_the_daemon(world):
+    sc, h = world
+    addr = sc.daemon.address
+    blob = sc.ingest_blob(NS, b"rooted, then released by the hint\n")
+    sc.label_content(NS, blob, {GC_ROOT: "by hand"})
+    r = blobctl("-a", addr, "-n", NS, "why", blob)
+    (hint,) = [line for line in r.stdout.splitlines() if "to release" in line]
+    command = hint.split(": ", 2)[2].split()
+    assert command[:5] == ["blobctl", "-a", addr, "-n", NS] and command[5] == "label"
+    r = blobctl(*command[1:])
+    assert r.returncode == 0, r.stderr
+    (row,) = [x for x in live_rows(addr, "-n", NS) if x["id"] == blob]
+    assert row["collect"] and row["why"] == []
+
+
+def test_gc_on_a_terminal_answered_no_changes_nothing(world):
+    sc, _h = world
+    d = sc.daemon
+    before, passes = inventory(d).items, gc_passes(d, since_start=False)
+    master, slave = pty.openpty()
+    try:
+        os.write(master, b"n\n")
+        r = blobctl("-a", d.address, "gc", stdin=slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert r.returncode == 1 and "[y/N]" in r.stderr and "not confirmed" in r.stderr
+    assert "predicted to be freed on disk" in r.stdout
+    assert inventory(d).items == before
+    assert gc_passes(d, since_start=False) == passes
+
+
 def test_live_leases_ls_has_resources(world):
     sc, h = world
     r = blobctl("-a", sc.daemon.address, "-n", NS, "leases", "ls", "--json")
@@ -182,10 +215,14 @@ def test_leases_rm_releases_what_the_next_gc_frees(world):
     assert r.returncode == 0, r.stderr
     rows = {(r["kind"], r["id"]): r for r in live_rows(d.address, "-n", NS)}
     assert rows[("blob", h["leased"])]["collect"]
-    r = blobctl("-a", d.address, "gc", "--yes")
+    r = blobctl("-a", d.address, "gc", "--yes", "--json")
     assert r.returncode == 0, r.stderr
-    predicted, measured = _measured(r.stdout)
-    assert predicted == measured == len(b"a blob only a lease keeps\n") * 50
+    out = json.loads(r.stdout)
+    print(json.dumps(out, indent=1))
+    size = len(b"a blob only a lease keeps\n") * 50  # the hint-released blob went in the pass before
+    assert out["predicted_bytes"] == out["measured_bytes"] == size
+    assert out["predicted"]["blob"] == out["measured"]["blob"] == {"records": 1, "bytes": size}
+    assert out["deleted_unpredicted"] == out["predicted_not_deleted"] == []
     assert ("blob", NS, h["leased"]) not in inventory(d).items
     assert os.path.exists(d.root)
 
