@@ -131,11 +131,20 @@ def lease_rm(args, ctx: Context) -> int:
                        "never written")
     if not args.ids:
         raise CliError("leases rm needs the id of a lease (blobctl leases ls lists them)")
+    live = _live(ctx, [ctx.namespace])
+    uses = {u.lease.id: u for u in gcmod.lease_usage(live.metadata, snapshot_bytes=live.snapshot_bytes)}
+    missing = [lid for lid in args.ids if lid not in uses]
+    if missing:
+        raise CliError(f"nothing was changed: namespace {humanfmt.printable(ctx.namespace)} has no lease "
+                       f"{', '.join(humanfmt.printable(m) for m in missing)}")
     store = ctx.daemon()
     try:
         for lid in args.ids:
+            u = uses[lid]
             store.delete_lease(lid, sync=args.sync)
-            ctx.print(f"lease {humanfmt.printable(lid)} deleted" + (" (GC pass done)" if args.sync else ""))
+            when = "freed by the pass that just ran" if args.sync else "freed by the next GC pass"
+            ctx.print(f"lease {humanfmt.printable(lid)} deleted; what only it kept: {u.only_records} records, "
+                      f"{humanfmt.size(u.only_bytes)} ({u.only_bytes} bytes), {when}")
     finally:
         store.close()
     return 0

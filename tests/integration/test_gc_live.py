@@ -231,8 +231,11 @@ def test_leases_rm_releases_what_the_next_gc_frees(world):
     d = sc.daemon
     rows = {(r["kind"], r["id"]): r for r in live_rows(d.address, "-n", NS)}
     assert not rows[("blob", h["leased"])]["collect"]
+    r = blobctl("-a", d.address, "-n", NS, "leases", "rm", "hold", "no-such-lease")
+    assert r.returncode == 1 and "no-such-lease" in r.stderr
     r = blobctl("-a", d.address, "-n", NS, "leases", "rm", "hold")
     assert r.returncode == 0, r.stderr
+    assert "what only it kept: 1 records, 1.3 kB (1300 bytes), freed by the next GC pass" in r.stdout
     rows = {(r["kind"], r["id"]): r for r in live_rows(d.address, "-n", NS)}
     assert rows[("blob", h["leased"])]["collect"]
     r = blobctl("-a", d.address, "gc", "--yes", "--json")
