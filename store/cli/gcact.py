@@ -9,6 +9,7 @@ dry run (:func:`store.disk.gc.dry_run`) predicts the pass.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -187,17 +188,26 @@ def gc_arguments(p) -> None:
                    help="without --dry-run, through a daemon: ask for the pass without a question (for scripts)")
     p.add_argument("--measure", metavar="ROOT",
                    help="without --dry-run: the daemon's root directory, to measure the freed disk with du "
-                        "before and after the pass (only read)")
+                        "before and after the pass (only read; default: the root the daemon names, if readable)")
 
 
 def _measure_root(ctx: Context) -> Path | None:
+    """``--measure ROOT``, else the root the daemon's introspection names when it is readable here."""
     given = getattr(ctx.args, "measure", None)
-    if not given:
+    if given:
+        root = Path(given).expanduser()
+        if not (root / CONTENT_DIR).is_dir():
+            raise CliError(f"--measure {given}: not a containerd root (there is no {CONTENT_DIR} in it)")
+        return root
+    from .. import errors
+    from ..containerd.introspection import daemon_root
+    try:
+        found = daemon_root(ctx.address or "", tls=ctx.tls())
+    except errors.ContentError:  # an old daemon, or introspection not allowed: measure by records only
         return None
-    root = Path(given).expanduser()
-    if not (root / CONTENT_DIR).is_dir():
-        raise CliError(f"--measure {given}: not a containerd root (there is no {CONTENT_DIR} in it)")
-    return root
+    if found is None or not os.access(found / CONTENT_DIR, os.R_OK | os.X_OK):
+        return None  # another machine's path (tcp://), or not ours to read
+    return found
 
 
 def confirm(ctx: Context, question: str, *, yes: bool) -> None:
@@ -277,7 +287,7 @@ def collect(args, ctx: Context) -> int:
                      str(du_freed)])
     ctx.out.write(humanfmt.table(rows))
     if root is None:
-        ctx.print("(give --measure with the daemon's root to measure the freed disk with du as well)")
+        ctx.print("(the daemon's root is not readable here: give --measure ROOT to measure the freed disk with du)")
     if unexpected or kept:
         ctx.print(f"differences from the prediction (the live picture moved, or a record changed meanwhile): "
                   f"{len(unexpected)} deleted unpredicted, {len(kept)} predicted but still there")

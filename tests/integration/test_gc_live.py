@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -246,6 +247,9 @@ def test_leases_rm_releases_what_the_next_gc_frees(world):
     assert out["predicted_bytes"] == out["measured_bytes"] == size
     assert out["predicted"]["blob"] == out["measured"]["blob"] == {"records": 1, "bytes": size}
     assert out["deleted_unpredicted"] == out["predicted_not_deleted"] == []
+    # no --measure: the daemon's introspection named its root, readable here, so du measured too
+    assert Path(out["du_root"]).resolve() == d.root.resolve()
+    assert out["du_freed_bytes"] >= size
     assert ("blob", NS, h["leased"]) not in inventory(d).items
     assert os.path.exists(d.root)
 
