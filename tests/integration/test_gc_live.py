@@ -21,6 +21,7 @@ import pytest
 
 from store.disk.du import usage_of_many
 from store.disk.owners import Ownership
+from tests.support.gc_live import differences, live_rows, live_vs_copy
 from tests.support.gc_scenarios import (
     GC_ROOT,
     REPO,
@@ -29,7 +30,6 @@ from tests.support.gc_scenarios import (
     gc_passes,
     inventory,
     new_daemon,
-    predict,
 )
 
 pytestmark = pytest.mark.integration
@@ -77,42 +77,15 @@ def world(tmp_path_factory):
     d.close()
 
 
-def _expiry(step: str) -> int:
-    from store.timestamps import parse_rfc3339
-    return parse_rfc3339(step.rsplit("(expires ", 1)[1].rstrip(")"))
-
-
-def live_rows(addr: str, *extra: str) -> list[dict]:
-    r = blobctl("-a", addr, *extra, "gc", "--dry-run", "--json")
-    assert r.returncode == 0, r.stderr
-    assert "live" in r.stderr  # the header says the picture moves
-    return json.loads(r.stdout)
-
-
 def test_live_dry_run_equals_offline_on_a_copy(world, tmp_path):
     sc, h = world
-    d = sc.daemon
-    live = live_rows(d.address)
-    d.stop()
     copy = tmp_path / "root"
-    subprocess.run(["cp", "-a", str(d.root), str(copy)], check=True)
-    d.start()
-    offline = predict(copy)
-    by = {(r["kind"], r["namespace"], r["id"]): r for r in offline}
-    lv = {(r["kind"], r["namespace"], r["id"]): r for r in live}
-    assert set(lv) == set(by)
-    assert {k: r["collect"] for k, r in lv.items()} == {k: r["collect"] for k, r in by.items()}
-    for k, r in lv.items():
-        if k[0] in ("blob",):
-            assert r["bytes"] == by[k]["bytes"], k
-        if not r["collect"]:
-            if k[0] == "ingest" and r["why"][0].startswith(f"ingest {k[2]} (expires"):
-                # live, an unleased ingest's expiry is started_at + 24 h; meta.db's expireat was set
-                # by the daemon a moment apart, when it opened the writer (docs/blobctl.md)
-                lt, ot = (_expiry(x["why"][0]) for x in (r, by[k]))
-                assert abs(ot - lt) < 1_000_000_000, (r["why"], by[k]["why"])
-            else:
-                assert r["why"][0] == by[k]["why"][0], k  # the same root keeps it
+    live, offline = live_vs_copy(sc.daemon, copy)
+    assert differences(live, offline) == []
+    flipped = [dict(r, collect=not r["collect"]) if r["kind"] == "blob" else r for r in live]
+    assert len(differences(flipped, offline)) == sum(1 for r in live if r["kind"] == "blob")  # it can fail
+    assert {r["kind"] for r in live} == {"blob", "snapshot", "lease", "ingest"}
+    assert {r["namespace"] for r in live} == {NS, NS2}
     # what an offline copy can tell beyond the live one: the snapshot sizes, as du counts them
     gone_snaps = [r for r in offline if r["kind"] == "snapshot" and r["collect"]]
     assert {r["id"] for r in gone_snaps} >= {f"overlayfs/{c}" for c in h["old-chain"][1:]}
