@@ -233,6 +233,8 @@ def collect(args, ctx: Context) -> int:
     before = _live(ctx, None)
     run = gcmod.dry_run(before.metadata, snapshot_bytes=before.snapshot_bytes)
     totals = run.totals()
+    for p in before.problems[:20]:
+        ctx.note(f"warning: {humanfmt.printable(p)}")
     say(f"containerd at {humanfmt.printable(ctx.address or '')} ({LIVE_NOTE})")
     say("the next GC pass would delete:")
     for kind in gcmod.KINDS:
