@@ -18,12 +18,14 @@ from ..containerd_root import METADATA_DB, root_of
 from ..disk import gc as gcmod
 from ..disk.metadata import Metadata, load_root, parse_go_rfc3339, paused_gc
 from ..timestamps import Timestamp
+from . import gcact
 from .common import CliError, Context, UsageError, command, refuse_live_root
 
 
 def snapshot_sizes(root: Path, meta: Metadata) -> Mapping[tuple[str, str], int]:
-    """Disk usage per (snapshotter, backend snapshot name); empty until the snapshotters are read."""
-    return {}
+    """Disk usage per (snapshotter, backend snapshot name), from each snapshotter's own metadata.db."""
+    from ..disk.owners import snapshot_sizes as sizes
+    return sizes(root, meta)
 
 
 def _load(ctx: Context) -> tuple[Path, Metadata]:
@@ -91,9 +93,10 @@ def _gc_arguments(p):
                    help="print a JSON list: one {kind, namespace, id, collect, bytes, why} per blob, snapshot, "
                         "lease and ingest")
     _at_argument(p)
+    gcact.gc_arguments(p)
 
 
-@command("gc", help="predict containerd's garbage collection (--dry-run) on a containerd root",
+@command("gc", help="predict containerd's garbage collection (--dry-run); through a daemon, ask for a pass",
          arguments=_gc_arguments)
 def cmd_gc(args, ctx: Context) -> int:
     with paused_gc(freeze=True):  # a short-lived process: no collector passes over 100k records
@@ -102,11 +105,13 @@ def cmd_gc(args, ctx: Context) -> int:
 
 def _gc(args, ctx: Context) -> int:
     if not args.dry_run:
-        raise CliError("blobctl gc on a root only predicts: give --dry-run (collecting is the daemon's job; "
-                       "asking a running daemon for a pass is not available yet)")
+        if ctx.address:
+            return gcact.collect(args, ctx)
+        raise CliError("blobctl gc on a root only predicts: give --dry-run (there is no daemon to ask for a pass, "
+                       "and nothing is deleted behind a daemon's back; give -a SOCKET to ask a running one)")
     now = _at(args)
-    root, meta = _load(ctx)
-    run = gcmod.dry_run(meta, now_ns=now, snapshot_bytes=snapshot_sizes(root, meta))
+    meta, sizes = gcact.records(ctx, _load, snapshot_sizes)
+    run = gcmod.dry_run(meta, now_ns=now, snapshot_bytes=sizes)
     only = _namespace_filter(ctx)
     verdicts = [v for v in run.verdicts if only is None or v.namespace == only]
     _note_problems(ctx, run.problems)
@@ -156,15 +161,17 @@ def cmd_why(args, ctx: Context) -> int:
 def _why(args, ctx: Context) -> int:
     if not args.what:
         raise CliError("give a digest, <snapshotter>/<key>, a lease id or an ingest ref")
+    if args.what.startswith(("/", "./", "../")):
+        return gcact.why_path(args, ctx, _load)
     now = _at(args)
-    root, meta = _load(ctx)
-    run = gcmod.dry_run(meta, now_ns=now, snapshot_bytes=snapshot_sizes(root, meta))
+    meta, sizes = gcact.records(ctx, _load, snapshot_sizes)
+    run = gcmod.dry_run(meta, now_ns=now, snapshot_bytes=sizes)
     found = run.find(args.what, namespace=_namespace_filter(ctx))
     if not found:
         only = _namespace_filter(ctx)
         where = f"namespace {only}" if only else "any namespace"
         raise CliError(f"no blob, snapshot, lease or ingest is named {humanfmt.printable(args.what)!r} in {where} "
-                       f"of {root}")
+                       f"of {meta.source}")
     limit = None if args.all else WHY_ROOTS + 1  # one more than shown tells that there are more
     chains = [run.every_chain(v, limit=limit) for v in found]
     if args.json:
@@ -179,8 +186,10 @@ def _why(args, ctx: Context) -> int:
             ctx.print(f"{head}: collectable by the next GC pass (nothing references it from a root)")
         else:
             ctx.print(f"{head}: alive")
+            hints = gcact.release_hints(run, v, ctx)
             for n, step in enumerate(v.why, 1):
                 ctx.print(f"  {n}. {step}")
+            gcact.print_hint(ctx, hints, v.why[0], "     ")
             truncated = not args.all and len(every) > WHY_ROOTS
             others = [c for c in (every if args.all else every[:WHY_ROOTS]) if c[0] != v.why[0]]
             if others:
@@ -190,6 +199,7 @@ def _why(args, ctx: Context) -> int:
                     ctx.print(f"  - {chain[0]}")
                     for n, step in enumerate(chain[1:], 2):
                         ctx.print(f"      {n}. {step}")
+                    gcact.print_hint(ctx, hints, chain[0], "       ")
                 if truncated:
                     ctx.print("  (--all shows every root)")
         for p in v.problems:
@@ -200,7 +210,9 @@ def _why(args, ctx: Context) -> int:
 # -- leases ----------------------------------------------------------------------------------
 
 def _leases_arguments(p):
-    p.add_argument("action", nargs="?", choices=["ls"], default="ls", help="what to do (ls: list them)")
+    p.add_argument("action", nargs="?", choices=["ls", "rm"], default="ls",
+                   help="what to do (ls: list them; rm ID: delete a lease through the daemon)")
+    gcact.lease_rm_arguments(p)
     p.add_argument("--json", action="store_true", help="print a JSON list")
     _at_argument(p)
 
@@ -233,9 +245,11 @@ def cmd_leases(args, ctx: Context) -> int:
 
 
 def _leases(args, ctx: Context) -> int:
+    if args.action == "rm":
+        return gcact.lease_rm(args, ctx)
     now = _at(args)
-    root, meta = _load(ctx)
-    uses = gcmod.lease_usage(meta, now_ns=now, snapshot_bytes=snapshot_sizes(root, meta))
+    meta, sizes = gcact.records(ctx, _load, snapshot_sizes)
+    uses = gcmod.lease_usage(meta, now_ns=now, snapshot_bytes=sizes)
     only = _namespace_filter(ctx)
     uses = [u for u in uses if only is None or u.lease.namespace == only]
     if args.json:

@@ -51,7 +51,11 @@ def _owners(r: SnapshotRow) -> str:
 # -- snapshots ls ------------------------------------------------------------------------------
 
 def _snapshots_arguments(p):
-    p.add_argument("action", choices=["ls"], help="ls: list every snapshot of every snapshotter")
+    p.add_argument("action", choices=["ls", "rm-orphan"],
+                   help="ls: list every snapshot of every snapshotter; rm-orphan [SNAPSHOTTER/]ID --force: delete "
+                        "an orphaned snapshots/<id> directory of a stopped root")
+    from .orphans import orphan_arguments
+    orphan_arguments(p)
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per snapshot")
     p.add_argument("--snapshotter", action="append", metavar="NAME",
                    help="through a daemon: the snapshotters to list (default: overlayfs and native, those it has)")
@@ -119,6 +123,9 @@ def _live_rows(args, ctx: Context) -> list[dict]:
 @command("snapshots", help="list a containerd root's snapshots: size, chain size, owners, orphans",
          arguments=_snapshots_arguments)
 def cmd_snapshots(args, ctx: Context) -> int:
+    if args.action == "rm-orphan":
+        from .orphans import orphan_rm
+        return orphan_rm(args, ctx)
     if ctx.address:
         live = _live_rows(args, ctx)
         if args.json:

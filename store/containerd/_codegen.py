@@ -19,7 +19,8 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROTO_DIR = PACKAGE_DIR / "proto"
 VIRTUAL = "store/containerd/_pb"
-PROTOS = ("content.proto", "leases.proto", "namespaces.proto", "snapshots.proto", "images.proto", "containers.proto")
+PROTOS = ("content.proto", "leases.proto", "namespaces.proto", "snapshots.proto", "images.proto", "containers.proto",
+          "introspection.proto")
 
 
 def generate(out_root: Path) -> list[Path]:

@@ -424,9 +424,18 @@ class ContainerdStore:
     def list_leases(self) -> list[str]:
         return sorted(lease.id for lease in self._list_leases())
 
+    def lease_records(self) -> list[tuple[str, Timestamp | None, dict[str, str]]]:
+        """Every lease of this namespace as (id, created, labels), in the daemon's order."""
+        out = []
+        for lease in self._list_leases():
+            ts = lease.created_at
+            created = Timestamp.from_ns(ts.seconds * 1_000_000_000 + ts.nanos) if ts.seconds or ts.nanos else None
+            out.append((lease.id, created, dict(lease.labels)))
+        return out
+
     def lease_resources(self, lease_id: str) -> list[tuple[str, str]]:
-        """``(type, id)`` of what the lease keeps: ``("content", digest)``, ``("ingests", ref)``,
-        ``("snapshots/<snapshotter>", key)``...; NotFound if there is no such lease."""
+        """What the lease holds, as (type, id): type ``content`` (a digest), ``ingests`` (a ref) or
+        ``snapshots/<snapshotter>`` (a key), as containerd's leases service names them."""
         resp = self._unary(self._leases.ListResources, leases_pb2.ListResourcesRequest(id=lease_id),
                            f"listing the resources of lease {lease_id}")
         return [(r.type, r.id) for r in resp.resources]

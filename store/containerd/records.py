@@ -6,7 +6,7 @@ container's id, image, snapshotter and snapshot key.  Read only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 
@@ -30,6 +30,7 @@ class ContainerRecord:
     image: str
     snapshotter: str
     snapshot_key: str
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 class RecordsClient:
@@ -67,7 +68,7 @@ class RecordsClient:
                                              metadata=[(_rpc.NAMESPACE_KEY, self.namespace)])
         except grpc.RpcError as exc:
             raise _rpc.translate(exc, self.address, "list containers") from None
-        return [ContainerRecord(c.id, c.image, c.snapshotter, c.snapshot_key) for c in response.containers]
+        return [ContainerRecord(c.id, c.image, c.snapshotter, c.snapshot_key, dict(c.labels)) for c in response.containers]
 
 
 __all__ = ["ContainerRecord", "ImageRecord", "RecordsClient"]

@@ -543,4 +543,4 @@ def _lease_usage(meta: Metadata, now: int, snapshot_bytes: Mapping[tuple[str, st
     return out
 
 
-__all__ = ["CONTAINERD_VERSION", "CONTENT", "SNAPSHOT", "LEASE", "INGEST", "IMAGE", "CONTAINER", "DryRun", "Graph", "LeaseUse", "Marks", "Verdict", "KINDS", "dry_run", "lease_usage"]
+__all__ = ["CONTAINERD_VERSION", "FLAT", "CONTENT", "SNAPSHOT", "LEASE", "INGEST", "IMAGE", "CONTAINER", "DryRun", "Graph", "LeaseUse", "Marks", "Verdict", "KINDS", "dry_run", "lease_usage"]

@@ -145,9 +145,12 @@ def test_cli_refusals(oracle, tmp_path, capsys):
     assert main(["--root", str(plain), "gc", "--dry-run"]) == 1
     _, err = capsys.readouterr()
     assert "is not a containerd root" in err
-    assert main(["-a", "/nonexistent.sock", "leases", "ls"]) == 1
+    assert main(["-a", "/nonexistent.sock", "leases", "ls"]) == 1  # through a daemon: one that is not there
     _, err = capsys.readouterr()
-    assert "--root" in err
+    assert "cannot reach containerd at /nonexistent.sock" in err and "Traceback" not in err
+    assert main(["--root", str(root), "gc"]) == 1  # collecting needs a daemon
+    _, err = capsys.readouterr()
+    assert "--dry-run" in err and "nothing is deleted" in err
     # A root whose meta.db is locked (a running daemon) is refused before anything is copied.
     db = root / "io.containerd.metadata.v1.bolt" / "meta.db"
     before = db.read_bytes()
@@ -181,6 +184,7 @@ def test_cli_outputs(oracle, tmp_path, capsys, monkeypatch):
         f"blob {D2} (namespace default, 20 Bytes): alive",
         "  1. image x:1",
         f"  2. content {D2} via label containerd.io/gc.ref.content.extra",
+        "     to release: remove image x:1 (not Blobscope's): ctr -n default images rm x:1",
     ]
     assert main(["--root", str(root), "why", "overlayfs/base"]) == 0
     out, _ = capsys.readouterr()
@@ -188,10 +192,12 @@ def test_cli_outputs(oracle, tmp_path, capsys, monkeypatch):
         "snapshot overlayfs/base (namespace default, 0 Bytes): alive",
         "  1. lease l1 (expires 2999-01-01T00:00:00Z)",
         "  2. snapshot overlayfs/base (held by the lease)",
+        "     to release: remove lease l1: blobctl -a SOCKET -n default leases rm l1",
         "  also kept by 1 other root; all of them must go before it is collected:",
         "  - container c1",
         "      2. snapshot overlayfs/c1 (the container's snapshotKey)",
         "      3. snapshot overlayfs/base (parent)",
+        "       to release: remove container c1 (not Blobscope's): ctr -n default containers rm c1",
     ]
     assert main(["--root", str(root), "why", "--json", "overlayfs/base"]) == 0
     (row,) = json.loads(capsys.readouterr()[0])
