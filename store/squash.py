@@ -229,13 +229,6 @@ class _Stacker:
             else:
                 normal.append(e)
         below = {e.path: _lookup(self.root, e.path) is not None for e in normal}
-        for d in opaque:
-            node = _lookup(self.root, d)
-            if node is None or node.children is None:
-                continue  # an opaque marker in a directory new in this layer hides nothing
-            for name, hidden in sorted(node.children.items()):
-                self._deleted(report, posixpath.join(d, name) if d else name, hidden)
-            node.children = {}
         for target, own in whiteouts:
             head, _, name = target.rpartition("/")
             parent = _lookup(self.root, head)
@@ -245,6 +238,13 @@ class _Stacker:
                 continue
             del parent.children[name]
             self._deleted(report, target, child)
+        for d in opaque:
+            node = _lookup(self.root, d)
+            if node is None or node.children is None:
+                continue  # an opaque marker in a directory new in this layer hides nothing
+            for name, hidden in sorted(node.children.items()):
+                self._deleted(report, posixpath.join(d, name) if d else name, hidden)
+            node.children = {}
         for e in normal:
             self._add(report, e, below[e.path])
 

@@ -121,11 +121,13 @@ def test_whiteouts_of_nothing_unsafe_names_and_replaced_directories(store):
 
 def test_whiteout_of_a_directory_hides_its_bytes_and_same_layer_entries_survive(store):
     m = image(store, tar_of(("d/x", b"1" * 100), ("d/y/z", b"2" * 50), ("keep", b"k")),
-              tar_of(("d/new", b"3" * 9), ("d/.wh..wh..opq", b""), (".wh.keep", b""), ("keep", b"K" * 2)))
+              tar_of(("d/new", b"3" * 9), ("d/.wh..wh..opq", b""), ("d/.wh.x", b""), (".wh.keep", b""),
+                     ("keep", b"K" * 2)))
     a = squash.analyse(store, imagepick.resolve(store, m))
     assert {p for p, _ in a.files()} == {"d", "d/new", "keep"}
     assert a.layers[1].deleted == 3 and a.layers[1].deleted_bytes == 151
     assert a.wasted_bytes == 151 and a.find("keep").size == 2
+    assert a.problem_count == 0  # a whiteout inside the opaque directory deletes from below too
     assert {(c.path, c.change) for c in a.layers[1].changes} >= {("d/x", "deleted"), ("d/y", "deleted"),
                                                                   ("keep", "deleted"), ("keep", "modified")}
 
