@@ -155,7 +155,7 @@ def main() -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in times.items():
         emit(what=k, median_s=med[k], runs=",".join(f"{x:.2f}" for x in v))
-    print(f"\n| what | median | ratio to the tarfile floor |\n|---|---|---|")
+    print("\n| what | median | ratio to the tarfile floor |\n|---|---|---|")
     print(f"| bare gzip+tarfile pass (floor) | {med['floor']:.2f} s | 1.00x |")
     print(f"| store.squash.analyse | {med['ours']:.2f} s | {med['ours'] / med['floor']:.2f}x |")
     if dive:  # not on this machine; kept so a machine with dive measures it in the same run
