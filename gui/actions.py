@@ -38,6 +38,9 @@ SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
                                  QT_TRANSLATE_NOOP("Actions", "Select the blobs no image or gc.root label reaches (reclaimable)"), False),
     "actionBrowseLayer": (QT_TRANSLATE_NOOP("Actions", "&Browse Layer Files…"), "browse-layer", "Ctrl+B",
                           QT_TRANSLATE_NOOP("Actions", "List the files inside the selected layer and preview their text"), False),
+    "actionImageLayers": (QT_TRANSLATE_NOOP("Actions", "Image &Layers…"), "browse-layer", "Ctrl+Shift+L",
+                          QT_TRANSLATE_NOOP("Actions", "Show the selected image's layers: each one's changes, the "
+                                                       "squashed files, wasted space and efficiency"), False),
     "actionQuit": (QT_TRANSLATE_NOOP("Actions", "&Quit"), "", QKeySequence.StandardKey.Quit,
                    QT_TRANSLATE_NOOP("Actions", "Close Blobscope"), False),
     "actionAbout": (QT_TRANSLATE_NOOP("Actions", "&About Blobscope"), "", "",

@@ -316,6 +316,7 @@ class MainWindow(QMainWindow):
         tools_menu = mb.addMenu(self.tr("&Tools"))
         tools_menu.addAction(a["actionVerify"])
         tools_menu.addAction(a["actionBrowseLayer"])
+        tools_menu.addAction(a["actionImageLayers"])
         help_menu = mb.addMenu(self.tr("&Help"))
         help_menu.addAction(a["actionAbout"])
 
@@ -373,7 +374,8 @@ class MainWindow(QMainWindow):
             select_blob=select,
             select_unreferenced=cmd.SelectUnreferenced(ctx, self.image_graph),
             browse_layer=browse,
-            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select))
+            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select),
+            image_layers=cmd.ExploreImageLayers(ctx, self.image_graph))
 
     def _connect(self) -> None:
         a = self.action_map
@@ -791,7 +793,7 @@ class MainWindow(QMainWindow):
     def _blob_menu(self, pos) -> None:
         menu = QMenu(self)
         for name in ("actionCopyDigest", "actionEditLabels", "actionExport", "actionVerify",
-                     "actionBrowseLayer", None, "actionDelete"):
+                     "actionBrowseLayer", "actionImageLayers", None, "actionDelete"):
             if name is None:
                 menu.addSeparator()
             else:

@@ -16,6 +16,7 @@ from .base import Command, CommandContext, Reporter, Selection, Translated
 from .clipboard import CopyDigests
 from .delete import DeleteBlobs
 from .export import ExportBlob
+from .image_layers import ExploreImageLayers
 from .importer import ImportFiles
 from .labels import EditLabels
 from .layers import BrowseLayer, OpenBlob
@@ -49,6 +50,7 @@ class Commands(Translated):
     select_unreferenced: SelectUnreferenced
     browse_layer: BrowseLayer
     open_blob: OpenBlob
+    image_layers: ExploreImageLayers
 
     def with_actions(self) -> list[Command]:
         """The commands behind a QAction, in the order above."""
@@ -77,5 +79,5 @@ class Commands(Translated):
 
 
 __all__ = ["About", "AbortIngests", "BrowseLayer", "Command", "CommandContext", "Commands", "CopyDigests",
-           "DeleteBlobs", "EditLabels", "ExportBlob", "ImportFiles", "OpenBlob", "OpenStore", "OpenTarget",
+           "DeleteBlobs", "EditLabels", "ExploreImageLayers", "ExportBlob", "ImportFiles", "OpenBlob", "OpenStore", "OpenTarget",
            "RecentStores", "Refresh", "Reporter", "SelectBlob", "SelectUnreferenced", "Selection", "Verify"]

@@ -122,7 +122,7 @@ def ours(root: Path, manifest: str) -> squash.Analysis:
 def floor(paths: list[Path]) -> int:
     n = 0
     for p in paths:
-        with open(p, "rb") as f, gzip.GzipFile(fileobj=f) as z, tarfile.open(fileobj=z, mode="r|") as tar:
+        with open(p, "rb", buffering=1 << 20) as f, gzip.GzipFile(fileobj=f) as z, tarfile.open(fileobj=z, mode="r|") as tar:
             for _m in tar:
                 n += 1
     return n
