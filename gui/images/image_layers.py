@@ -209,6 +209,7 @@ class ImageLayersDialog(QDialog):
                                                              deleted=x.deleted, db=fmt.size(x.deleted_bytes)))
                 self.layer_list.setItem(r, c, item)
         self.layer_list.resizeColumnsToContents()
+        self.layer_list.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         if a.layers:
             self.layer_list.setCurrentCell(0, 0)
         else:

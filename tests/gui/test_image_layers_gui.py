@@ -75,3 +75,17 @@ def test_the_dialog_shows_layers_changes_and_the_squashed_image(qtbot, make_wind
     assert not act.isEnabled()
     dlg.close()
     wait_jobs(qtbot, win)
+
+
+def test_the_image_layers_screenshot_is_rendered(qtbot):
+    from pathlib import Path
+
+    from PySide6.QtGui import QImage
+
+    from gui.screenshots import save_layer_views
+    out = Path(__file__).resolve().parents[1] / "_artifacts" / "screenshots"
+    saved = save_layer_views(out, "en")
+    assert [p.name for p in saved] == ["screenshot-image-layers.png"]
+    img = QImage(str(saved[0]))
+    assert not img.isNull() and img.width() > 300
+    assert len({img.pixel(x, y) for x in range(0, img.width(), 5) for y in range(0, img.height(), 5)}) > 10
