@@ -327,6 +327,7 @@ ZH_CN = {
         "新增 {added} 个（{ab}），修改 {modified} 个（{mb}），删除 {deleted} 个（{db}）",
     "The squashed image: every path, with the layer it comes from": "合并后的镜像：每个路径及其来源层",
     "Layer {i}: its changes against the layers below": "第 {i} 层：相对于下面各层的变更",
+    "Show as a tree": "以树形显示",
 }
 
 

@@ -152,7 +152,7 @@ def save_graph_views(outdir, lang: str = "en", suffix: str = "") -> list:
         win.commands.select_blob.run(layer.digest)
         win.commands.browse_layer.trigger()
         dlg = win.commands.browse_layer.dialog
-        _wait(lambda: dlg.finished_listing)
+        _wait(lambda: dlg.finished_listing and dlg.tree_ready)
         dlg.select_path("etc/os-release")
         _wait(lambda: "NAME=" in dlg.preview.toPlainText())
         saved.append(_save(dlg, outdir / f"screenshot-layer{suffix}.png"))

@@ -12,7 +12,6 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from .. import fmt
-from .layer_browser import type_text
 
 COL_NAME, COL_CHANGE, COL_TYPE, COL_SIZE, COL_LAYER = range(5)
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -70,6 +69,33 @@ def layer_tree(analysis, index: int) -> TreeItem:
         parent.children.append(item)
         if ch.type == "dir":
             dirs[ch.path] = item
+    return _finish(root)
+
+
+def entries_tree(entries: list) -> TreeItem:
+    """One layer's tar entries (``store.layers.LayerEntry``) as a tree; a whiteout is shown as the
+    deletion of the name it hides (its ``path`` stays the whiteout's own, for the preview)."""
+    root = TreeItem("", "", "dir", 0, "", -1, None)
+    dirs: dict[str, TreeItem] = {"": root}
+    for e in entries:
+        if not e.path:
+            continue
+        head, _, name = e.path.rpartition("/")
+        parent = _dir(dirs, head, -1)
+        if e.whiteout:
+            target = name[len(".wh."):]
+            label = target if target != ".wh..opq" else name
+            item = TreeItem(label, e.path, e.type, 0, "deleted" if target != ".wh..opq" else "", -1, parent)
+            parent.children.append(item)
+            continue
+        mine = dirs.get(e.path)
+        if mine is not None:  # made earlier to hold entries below it
+            mine.type = e.type
+            continue
+        item = TreeItem(name, e.path, e.type, e.size, "", -1, parent)
+        parent.children.append(item)
+        if e.type == "dir":
+            dirs[e.path] = item
     return _finish(root)
 
 
@@ -189,6 +215,7 @@ class ChangeTreeModel(QAbstractItemModel):
             if col == COL_CHANGE:
                 return self.change_text(item.change)
             if col == COL_TYPE:
+                from .layer_browser import type_text  # here: layer_browser imports this module
                 return type_text(item.type)
             if col == COL_SIZE:
                 return fmt.size(item.size) if item.type != "symlink" else ""

@@ -796,6 +796,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>层 {digest}</translation>
     </message>
     <message>
+        <source>Show as a tree</source>
+        <translation>以树形显示</translation>
+    </message>
+    <message>
         <source>Stop</source>
         <translation>停止</translation>
     </message>

@@ -89,3 +89,42 @@ def test_the_image_layers_screenshot_is_rendered(qtbot):
     img = QImage(str(saved[0]))
     assert not img.isNull() and img.width() > 300
     assert len({img.pixel(x, y) for x in range(0, img.width(), 5) for y in range(0, img.height(), 5)}) > 10
+
+
+def test_one_layer_browser_shows_a_tree_with_whiteouts_marked(qtbot, qtmodeltester, make_window, store, layered):
+    from gui.images.change_tree import entries_tree
+    from gui.images.layer_browser import LayerBrowserDialog
+    from store import layers
+    layout, manifest = layered
+    import_layout(store, layout)
+    digests = [str(x.digest) for x in imagepick.resolve(store, manifest).layers]
+    m = ChangeTreeModel()
+    m.set_root(entries_tree(layers.list_layer(store, digests[0])[0]))
+    qtmodeltester.check(m, force_py=True)
+    assert m.rowCount(m.find("keep")) == 2 and m.find("keep/hl").isValid()
+
+    win = make_window(store.root)
+    dlg = LayerBrowserDialog(store, digests[0], win.runner, win)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.start()
+    qtbot.waitUntil(lambda: dlg.tree_ready, timeout=15000)
+    assert dlg.stack.currentWidget() is dlg.tree and dlg.as_tree.isChecked()
+    assert dlg.select_path("/d/x")
+    assert dlg.tree.currentIndex().data() == "x"
+    qtbot.waitUntil(lambda: dlg.preview.toPlainText() == "x" * 300, timeout=10000)
+    dlg.as_tree.setChecked(False)  # the list, the same path still selected
+    assert dlg.stack.currentWidget() is dlg.view
+    assert dlg.model.entry(dlg.view.currentIndex().row()).path == "d/x"
+    dlg.close()
+
+    dlg = LayerBrowserDialog(store, digests[2], win.runner, win)  # the layer that whites out b
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.start()
+    qtbot.waitUntil(lambda: dlg.tree_ready, timeout=15000)
+    b = dlg.tree_model.find("b")
+    assert b.isValid() and b.siblingAtColumn(COL_CHANGE).data() == "deleted"
+    assert ".wh.b" in dlg.model.paths()  # the list keeps the archive's own names
+    dlg.close()
+    wait_jobs(qtbot, win)
