@@ -357,6 +357,7 @@ class MainWindow(QMainWindow):
         labels = cmd.EditLabels(ctx)
         browse = cmd.BrowseLayer(ctx, self.image_graph)
         select = cmd.SelectBlob(ctx)
+        image_layers = cmd.ExploreImageLayers(ctx, self.image_graph)
         return cmd.Commands(
             opener=cmd.OpenTarget(ctx, use=lambda store, target: self.set_store(store, target=target),
                                   failed=self.storeFailed.emit),
@@ -374,8 +375,9 @@ class MainWindow(QMainWindow):
             select_blob=select,
             select_unreferenced=cmd.SelectUnreferenced(ctx, self.image_graph),
             browse_layer=browse,
-            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select),
-            image_layers=cmd.ExploreImageLayers(ctx, self.image_graph))
+            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select,
+                                   images=image_layers),
+            image_layers=image_layers)
 
     def _connect(self) -> None:
         a = self.action_map

@@ -76,6 +76,18 @@ def test_the_dialog_shows_layers_changes_and_the_squashed_image(qtbot, make_wind
     dlg.close()
     wait_jobs(qtbot, win)
 
+    # Enter on the image in the Images tab opens its layers too
+    from PySide6.QtTest import QTest
+    win.view_tabs.setCurrentWidget(win.images_view)
+    assert win.images_view.reveal(manifest)
+    win.images_view.view.setFocus()
+    QTest.keyClick(win.images_view.view, Qt.Key.Key_Return)
+    again = win.commands.image_layers.dialog
+    assert again is not None and again is not dlg and again.digest == manifest
+    qtbot.waitUntil(lambda: again.shown == (0, False), timeout=20000)
+    again.close()
+    wait_jobs(qtbot, win)
+
 
 def test_the_image_layers_screenshot_is_rendered(qtbot):
     from pathlib import Path

@@ -206,3 +206,20 @@ def test_cli_ci_exit_code_like_dive(layered, run):
     assert rc == 1 and "between 0 and 1" in err
     rc, _, err = run("--root", root, "layers", manifest, "--ci", "--highest-wasted-bytes", "lots")
     assert rc == 1 and "is not a size" in err
+
+
+def test_memory_holds_paths_and_sizes_not_file_contents(store):
+    import os
+    import tracemalloc
+    big = tar_of(*((f"big/{i}", os.urandom(8 << 20)) for i in range(4)))  # 32 MiB of incompressible files
+    m = image(store, gzip.compress(big, compresslevel=1, mtime=0), tar_of(("big/.wh.0", b"")))
+    del big
+    resolved = imagepick.resolve(store, m)
+    tracemalloc.start()
+    try:
+        a = squash.analyse(store, resolved)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (a.total_bytes, a.wasted_bytes) == (32 << 20, 8 << 20)
+    assert peak < 4 << 20, f"peak {peak} bytes while reading 32 MiB of files"
