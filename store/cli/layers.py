@@ -14,7 +14,8 @@ CI_FAILED = 1
 
 def _arguments(p) -> None:
     p.add_argument("image", metavar="IMAGE",
-                   help="an index or manifest digest, an unambiguous hex prefix, or an image name of the store")
+                   help="an index or manifest digest, an unambiguous hex prefix, or an image name (the image "
+                        "records of a containerd root or daemon, else the store's ref.name annotations)")
     p.add_argument("--platform", metavar="OS/ARCH", help="with an index: this platform (default: the host's, "
                    "else the index's first manifest)")
     p.add_argument("--json", action="store_true", help="print one JSON object (see docs/blobctl.md)")
@@ -46,12 +47,32 @@ def parse_size(text: str) -> int:
     return int(value * _UNITS[unit])
 
 
-def find_image(store, text: str) -> Digest:
-    """A digest given whole; else a hex prefix or an image name, looked up in the store's image graph."""
+def record_names(store, ctx) -> dict[str, str]:
+    """Image name -> target digest from containerd's image records: ``meta.db`` of an offline root's
+    namespace, or the daemon's Images service; empty for a plain content store."""
+    owner = getattr(store, "containerd_root", None)
+    if owner is not None:
+        from ..disk.metadata import read_metadata
+        ns = read_metadata(owner.metadata).namespace(store.namespace)
+        return {i.name: i.target_digest for i in (ns.images if ns else ()) if i.target_digest}
+    if ctx.address and not ctx.ssh:
+        from ..containerd.records import RecordsClient
+        with RecordsClient(ctx.address, ctx.namespace, tls=ctx.tls()) as client:
+            return {i.name: i.target for i in client.images()}
+    return {}
+
+
+def find_image(store, text: str, ctx=None) -> Digest:
+    """A digest given whole; else an image record's name (a containerd root or daemon), else a hex
+    prefix or an image name looked up in the store's image graph."""
     try:
         return Digest(text)
     except errors.InvalidArgument:
         pass
+    if ctx is not None:
+        target = record_names(store, ctx).get(text)
+        if target:
+            return Digest(target)
     from .graph import open_graph, resolve
     g = open_graph(store)
     named = sorted({r.digest for r in g.image_roots() if g.image_name(r.digest) == text})
@@ -106,7 +127,7 @@ def cmd_layers(args, ctx) -> int:
         raise CliError(f"--lowest-efficiency must be between 0 and 1, not {args.lowest_efficiency:g}")
     highest = parse_size(args.highest_wasted_bytes) if args.highest_wasted_bytes is not None else None
     store = ctx.store
-    image = imagepick.resolve(store, find_image(store, args.image), platform=args.platform)
+    image = imagepick.resolve(store, find_image(store, args.image, ctx), platform=args.platform)
     a = squash.analyse(store, image, keep_changes=bool(args.changes))
     failure = ci_failure(a, args.lowest_efficiency, highest) if args.ci else None
     if args.json:
