@@ -96,7 +96,7 @@ def text_lines(a: squash.Analysis) -> list[str]:
                      f"{x.added} ({humanfmt.size(x.added_bytes)})",
                      f"{x.modified} ({humanfmt.size(x.modified_bytes)})",
                      f"{x.deleted} ({humanfmt.size(x.deleted_bytes)})" + ("  DAMAGED" if x.error else "")])
-    lines.append(humanfmt.table(rows))
+    lines.append(humanfmt.table(rows).rstrip("\n"))
     lines += ["",
               f"files in all layers: {humanfmt.size(a.total_bytes)}",
               f"squashed image:      {humanfmt.size(a.squashed_bytes)} in {a.root.count() - 1:,} paths",
