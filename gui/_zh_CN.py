@@ -328,6 +328,7 @@ ZH_CN = {
     "The squashed image: every path, with the layer it comes from": "合并后的镜像：每个路径及其来源层",
     "Layer {i}: its changes against the layers below": "第 {i} 层：相对于下面各层的变更",
     "Show as a tree": "以树形显示",
+    "By dive's own formula: efficiency {efficiency}, wasted {wasted}": "按 dive 自己的算法：效率 {efficiency}，浪费 {wasted}",
 }
 
 

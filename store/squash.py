@@ -17,6 +17,14 @@ Definitions (docs/blobctl.md, ``blobctl layers``):
   ``wasted_bytes == total_bytes - squashed_bytes``;
 * ``efficiency``: ``1 - wasted_bytes / total_bytes`` (1.0 for an image without file bytes).
 
+dive's own figures are computed in the same pass (``dive_efficiency``, ``dive_wasted_bytes``), by
+the rules of dive's ``filetree/efficiency.go`` (facts, not its code): every leaf of each layer's
+own tree (an entry with no entry below it in that layer) is one version of its path, a whiteout
+one of the path it deletes, sized 0 for a file and the file bytes below it for a directory;
+opaque markers are ignored, as dive ignores them.  ``dive_wasted_bytes`` sums *every* version of
+the paths seen more than once (the version still shown too); ``dive_efficiency`` is the sum over
+paths of their smallest version divided by the sum of all versions.
+
 Damage never stops the analysis: a layer that is missing, not a tar, or damaged part-way keeps
 what was read before the damage and is flagged; a whiteout of a path that does not exist
 below, a hard link to nothing and an absolute or ``..`` name (clamped to the root) are flagged.
@@ -124,6 +132,8 @@ class Analysis:
     wasted_bytes: int = 0
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
+    dive_efficiency: float = 1.0
+    dive_wasted_bytes: int = 0
 
     @property
     def squashed_bytes(self) -> int:
@@ -158,7 +168,8 @@ class Analysis:
                    "squashed_paths": self.root.count() - 1,
                    "wasted_bytes": self.wasted_bytes, "efficiency": round(self.efficiency, 6),
                    "complete": self.complete, "problems": list(self.problems),
-                   "problem_count": self.problem_count}
+                   "problem_count": self.problem_count,
+                   "dive": {"efficiency": round(self.dive_efficiency, 6), "wasted_bytes": self.dive_wasted_bytes}}
         if files:
             d["files"] = [{"path": p, "type": n.type, "size": n.size, "layer": n.layer} for p, n in self.files()]
         return d
@@ -185,6 +196,42 @@ class _Stacker:
         self.wasted = 0
         self.problems: list[str] = []
         self.problem_count = 0
+        self.versions: dict[str, list[int]] = {}  # dive's rules: path -> [count, cumulative, smallest]
+
+    def version(self, path: str, size: int) -> None:
+        v = self.versions.get(path)
+        if v is None:
+            self.versions[path] = [1, size, size]
+        else:
+            v[0] += 1
+            v[1] += size
+            if size < v[2]:
+                v[2] = size
+
+    def dive_figures(self) -> tuple[float, int]:
+        """dive's efficiency score and wasted bytes over the versions seen."""
+        smallest = cumulative = wasted = 0
+        for count, cum, low in self.versions.values():
+            smallest += low
+            cumulative += cum
+            if count > 1:
+                wasted += cum
+        return (1.0 if cumulative == 0 else smallest / cumulative), wasted
+
+    def _dive_versions(self, normal: list[layers.LayerEntry], whiteouts: list[tuple[str, str]]) -> None:
+        """One version per leaf of this layer's own tree, before the layer is applied."""
+        inner: set[str] = set()
+        for path in [e.path for e in normal] + [own for _t, own in whiteouts]:
+            head = path.rpartition("/")[0]
+            while head and head not in inner:
+                inner.add(head)
+                head = head.rpartition("/")[0]
+        for e in normal:
+            if e.path not in inner:
+                self.version(e.path, e.size)
+        for target, _own in whiteouts:
+            below = _lookup(self.root, target)
+            self.version(target, below.file_bytes() if below is not None and below.children is not None else 0)
 
     def problem(self, text: str) -> None:
         self.problem_count += 1
@@ -229,6 +276,7 @@ class _Stacker:
             else:
                 normal.append(e)
         below = {e.path: _lookup(self.root, e.path) is not None for e in normal}
+        self._dive_versions(normal, whiteouts)
         for target, own in whiteouts:
             head, _, name = target.rpartition("/")
             parent = _lookup(self.root, head)
@@ -326,8 +374,9 @@ def analyse(store: ContentStore, image: ImageLayers, *, keep_changes: bool = Tru
         reports.append(report)
     if progress is not None:
         progress(count, count)
+    dive_efficiency, dive_wasted = st.dive_figures()
     return Analysis(str(image.image), str(image.manifest), image.platform, reports, st.root,
-                    st.total, st.wasted, st.problems, st.problem_count)
+                    st.total, st.wasted, st.problems, st.problem_count, dive_efficiency, dive_wasted)
 
 
 __all__ = ["ADDED", "DELETED", "MODIFIED", "Analysis", "Change", "LayerReport", "Node", "analyse"]

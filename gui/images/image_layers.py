@@ -186,6 +186,8 @@ class ImageLayersDialog(QDialog):
             efficiency=f"{a.efficiency * 100:.1f} %")
         if a.platform:
             text = a.platform + " · " + text
+        text += "\n" + self.tr("By dive's own formula: efficiency {efficiency}, wasted {wasted}").format(
+            efficiency=f"{a.dive_efficiency * 100:.1f} %", wasted=fmt.size(a.dive_wasted_bytes))
         if a.problem_count:
             text += "\n" + self.tr("{n} problems; the first: {first}").format(n=a.problem_count, first=a.problems[0])
         self.summary.setText(text)

@@ -532,6 +532,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>所有层中的文件 {total} · 合并后的镜像 {squashed} · 浪费 {wasted} · 效率 {efficiency}</translation>
     </message>
     <message>
+        <source>By dive's own formula: efficiency {efficiency}, wasted {wasted}</source>
+        <translation>按 dive 自己的算法：效率 {efficiency}，浪费 {wasted}</translation>
+    </message>
+    <message>
         <source>{n} problems; the first: {first}</source>
         <translation>{n} 个问题；第一个：{first}</translation>
     </message>

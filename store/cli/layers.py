@@ -27,6 +27,8 @@ def _arguments(p) -> None:
                    help="with --ci: the lowest efficiency allowed, 0 to 1 (default 0.9)")
     p.add_argument("--highest-wasted-bytes", metavar="SIZE", default=None,
                    help="with --ci: the most wasted bytes allowed (e.g. 20MB, 1.5GiB; default: not checked)")
+    p.add_argument("--dive-figures", action="store_true",
+                   help="with --ci: judge dive's own efficiency and wasted bytes (see docs/blobctl.md), not ours")
 
 
 _UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
@@ -101,19 +103,24 @@ def text_lines(a: squash.Analysis) -> list[str]:
               f"files in all layers: {humanfmt.size(a.total_bytes)}",
               f"squashed image:      {humanfmt.size(a.squashed_bytes)} in {a.root.count() - 1:,} paths",
               f"wasted:              {humanfmt.size(a.wasted_bytes)}",
-              f"efficiency:          {a.efficiency * 100:.2f} %"]
+              f"efficiency:          {a.efficiency * 100:.2f} %",
+              f"dive's figures:      efficiency {a.dive_efficiency * 100:.2f} %, "
+              f"wasted {humanfmt.size(a.dive_wasted_bytes)}"]
     if a.problem_count:
         lines.append(f"problems ({a.problem_count}):")
         lines += [f"  {humanfmt.printable(p)}" for p in a.problems]
     return lines
 
 
-def ci_failure(a: squash.Analysis, lowest: float, highest_wasted: int | None) -> str | None:
-    """Why the image fails dive's CI rules, in one line; ``None`` when it passes."""
-    if a.efficiency < lowest:
-        return f"efficiency {a.efficiency:.4f} is below the lowest allowed, {lowest:g}"
-    if highest_wasted is not None and a.wasted_bytes > highest_wasted:
-        return (f"wasted bytes {a.wasted_bytes} ({humanfmt.size(a.wasted_bytes)}) are above the highest "
+def ci_failure(a: squash.Analysis, lowest: float, highest_wasted: int | None, *, dive: bool = False) -> str | None:
+    """Why the image fails dive's CI rules, in one line; ``None`` when it passes.  ``dive``: judge
+    dive's own figures rather than ours."""
+    efficiency, wasted = (a.dive_efficiency, a.dive_wasted_bytes) if dive else (a.efficiency, a.wasted_bytes)
+    whose = "dive's " if dive else ""
+    if efficiency < lowest:
+        return f"{whose}efficiency {efficiency:.4f} is below the lowest allowed, {lowest:g}"
+    if highest_wasted is not None and wasted > highest_wasted:
+        return (f"{whose}wasted bytes {wasted} ({humanfmt.size(wasted)}) are above the highest "
                 f"allowed, {highest_wasted}")
     if not a.complete:
         return "a layer could not be read whole; the figures are incomplete"
@@ -129,12 +136,13 @@ def cmd_layers(args, ctx) -> int:
     store = ctx.store
     image = imagepick.resolve(store, find_image(store, args.image, ctx), platform=args.platform)
     a = squash.analyse(store, image, keep_changes=bool(args.changes))
-    failure = ci_failure(a, args.lowest_efficiency, highest) if args.ci else None
+    failure = ci_failure(a, args.lowest_efficiency, highest, dive=args.dive_figures) if args.ci else None
     if args.json:
         doc = a.to_json(changes=args.changes, files=args.files)
         if args.ci:
             doc["ci"] = {"pass": failure is None, "reason": failure or "",
-                         "lowest_efficiency": args.lowest_efficiency, "highest_wasted_bytes": highest}
+                         "lowest_efficiency": args.lowest_efficiency, "highest_wasted_bytes": highest,
+                         "figures": "dive" if args.dive_figures else "blobscope"}
         ctx.json(doc)
     else:
         for line in text_lines(a):

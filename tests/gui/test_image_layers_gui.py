@@ -62,6 +62,7 @@ def test_the_dialog_shows_layers_changes_and_the_squashed_image(qtbot, make_wind
     assert dlg.layer_list.item(3, 3).text() == "+1  ~0  −2"
     s = dlg.summary.text()
     assert f"wasted {fmt.size(2000)}" in s and "efficiency 51.5 %" in s
+    assert f"By dive's own formula: efficiency 39.3 %, wasted {fmt.size(3500)}" in s
     assert dlg.model.find("keep/hl").isValid()
     dlg.layer_list.setCurrentCell(2, 0)
     qtbot.waitUntil(lambda: dlg.shown == (2, False), timeout=10000)

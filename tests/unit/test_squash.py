@@ -55,6 +55,10 @@ def test_hand_computed_changes_wasted_bytes_and_efficiency(layered):
     changes = {(c.path, c.change) for c in a.layers[3].changes}
     assert changes == {("d/x", "deleted"), ("d/y", "deleted"), ("d/n", "added")}
     assert a.find("/a").layer == 1 and a.find("d/n").layer == 3 and a.find("b") is None
+    # dive's rules: versions per path (a: 1000, 2000; b: 500 and its whiteout, 0; d/x 300, d/y 200,
+    # keep/hl 50, keep/z 0 (a hard link), d/n 70; the opaque marker ignored):
+    # smallest 1000+300+200+50+0+0+70 = 1620 of 4120; wasted every version of a and b: 3000 + 500
+    assert a.dive_efficiency == pytest.approx(1620 / 4120) and a.dive_wasted_bytes == 3500
 
 
 # --- hand-made layers: the odd cases ------------------------------------------------------------
@@ -198,7 +202,10 @@ def test_cli_ci_exit_code_like_dive(layered, run):
     assert err.strip() == "blobctl: ci: FAIL: efficiency 0.5146 is below the lowest allowed, 0.9"
     rc, out, err = run("--root", root, "layers", manifest, "--ci", "--lowest-efficiency", "0.5", "--json")
     assert rc == 0 and json.loads(out)["ci"] == {"pass": True, "reason": "", "lowest_efficiency": 0.5,
-                                                  "highest_wasted_bytes": None}
+                                                  "highest_wasted_bytes": None, "figures": "blobscope"}
+    assert json.loads(out)["dive"] == {"efficiency": 0.393204, "wasted_bytes": 3500}
+    rc, out, err = run("--root", root, "layers", manifest, "--ci", "--lowest-efficiency", "0.5", "--dive-figures")
+    assert rc == 1 and err.strip() == "blobctl: ci: FAIL: dive's efficiency 0.3932 is below the lowest allowed, 0.5"
     rc, _, err = run("--root", root, "layers", manifest, "--ci", "--lowest-efficiency", "0.5",
                      "--highest-wasted-bytes", "1KB")
     assert rc == 1 and "wasted bytes 2000" in err and "above the highest allowed, 1000" in err
