@@ -440,6 +440,32 @@ ZH_CN = {
     "{target}: use unix://, tcp:// or ssh:// addresses, a directory or a fleet file.":
         "{target}：请使用 unix://、tcp:// 或 ssh:// 地址、目录或集群文件。",
     "Choose a fleet file (ssh:// lines, INI or YAML inventory)": "选择集群文件（ssh:// 行、INI 或 YAML 清单）",
+
+    # image layers as dive shows them (gui/images/image_layers.py, change_tree.py)
+    "Image &Layers…": "镜像层(&L)…",
+    "Show the selected image's layers: each one's changes, the squashed files, wasted space and efficiency":
+        "显示所选镜像的各层：每层的变更、合并后的文件、浪费的空间和效率",
+    "Change": "变更",
+    "Layer": "层",
+    "Changes": "变更",
+    "#": "#",
+    "added": "新增",
+    "modified": "修改",
+    "deleted": "删除",
+    "Layers of {image}": "{image} 的各层",
+    "Show the whole image (squashed)": "显示整个镜像（合并后）",
+    "Reading the layers…": "正在读取各层…",
+    "Stopped; nothing is shown.": "已停止；不显示任何内容。",
+    "Could not read the layers of {digest}: {error}": "无法读取 {digest} 的各层：{error}",
+    "Files in all layers {total} · squashed image {squashed} · wasted {wasted} · efficiency {efficiency}":
+        "所有层中的文件 {total} · 合并后的镜像 {squashed} · 浪费 {wasted} · 效率 {efficiency}",
+    "{n} problems; the first: {first}": "{n} 个问题；第一个：{first}",
+    "{added} added ({ab}), {modified} modified ({mb}), {deleted} deleted ({db})":
+        "新增 {added} 个（{ab}），修改 {modified} 个（{mb}），删除 {deleted} 个（{db}）",
+    "The squashed image: every path, with the layer it comes from": "合并后的镜像：每个路径及其来源层",
+    "Layer {i}: its changes against the layers below": "第 {i} 层：相对于下面各层的变更",
+    "Show as a tree": "以树形显示",
+    "By dive's own formula: efficiency {efficiency}, wasted {wasted}": "按 dive 自己的算法：效率 {efficiency}，浪费 {wasted}",
 }
 
 

@@ -44,6 +44,9 @@ SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
     "actionCopyWhyChain": (QT_TRANSLATE_NOOP("Actions", "Copy &Why-Chain"), "copy", "Ctrl+Shift+Y",
                            QT_TRANSLATE_NOOP("Actions", "Copy why the selected Disk item is alive, from a root, "
                                                         "one link a line"), False),
+    "actionImageLayers": (QT_TRANSLATE_NOOP("Actions", "Image &Layers…"), "browse-layer", "Ctrl+Shift+L",
+                          QT_TRANSLATE_NOOP("Actions", "Show the selected image's layers: each one's changes, the "
+                                                       "squashed files, wasted space and efficiency"), False),
     "actionQuit": (QT_TRANSLATE_NOOP("Actions", "&Quit"), "", QKeySequence.StandardKey.Quit,
                    QT_TRANSLATE_NOOP("Actions", "Close Blobscope"), False),
     "actionAbout": (QT_TRANSLATE_NOOP("Actions", "&About Blobscope"), "", "",

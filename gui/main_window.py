@@ -341,6 +341,7 @@ class MainWindow(QMainWindow):
         tools_menu = mb.addMenu(self.tr("&Tools"))
         tools_menu.addAction(a["actionVerify"])
         tools_menu.addAction(a["actionBrowseLayer"])
+        tools_menu.addAction(a["actionImageLayers"])
         help_menu = mb.addMenu(self.tr("&Help"))
         help_menu.addAction(a["actionAbout"])
 
@@ -413,6 +414,7 @@ class MainWindow(QMainWindow):
         labels = cmd.EditLabels(ctx)
         browse = cmd.BrowseLayer(ctx, self.image_graph)
         select = cmd.SelectBlob(ctx)
+        image_layers = cmd.ExploreImageLayers(ctx, self.image_graph)
         return cmd.Commands(
             opener=cmd.OpenTarget(ctx, use=lambda store, target: self.set_store(store, target=target),
                                   failed=self.storeFailed.emit),
@@ -430,7 +432,9 @@ class MainWindow(QMainWindow):
             select_blob=select,
             select_unreferenced=cmd.SelectUnreferenced(ctx, self.image_graph),
             browse_layer=browse,
-            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select),
+            open_blob=cmd.OpenBlob(ctx, self.image_graph, browse=browse, labels=labels, select=select,
+                                   images=image_layers),
+            image_layers=image_layers,
             analyse_disk=cmd.AnalyseDisk(ctx, self.disk, show_tab=lambda: self.view_tabs.setCurrentWidget(self.disk_tab)),
             copy_why=cmd.CopyWhyChain(ctx, self.disk))
 
@@ -876,7 +880,7 @@ class MainWindow(QMainWindow):
     def _blob_menu(self, pos) -> None:
         menu = QMenu(self)
         for name in ("actionCopyDigest", "actionEditLabels", "actionExport", "actionVerify",
-                     "actionBrowseLayer", None, "actionDelete"):
+                     "actionBrowseLayer", "actionImageLayers", None, "actionDelete"):
             if name is None:
                 menu.addSeparator()
             else:

@@ -152,10 +152,35 @@ def save_graph_views(outdir, lang: str = "en", suffix: str = "") -> list:
         win.commands.select_blob.run(layer.digest)
         win.commands.browse_layer.trigger()
         dlg = win.commands.browse_layer.dialog
-        _wait(lambda: dlg.finished_listing)
+        _wait(lambda: dlg.finished_listing and dlg.tree_ready)
         dlg.select_path("etc/os-release")
         _wait(lambda: "NAME=" in dlg.preview.toPlainText())
         saved.append(_save(dlg, outdir / f"screenshot-layer{suffix}.png"))
+        dlg.close()
+    return saved
+
+
+def save_layer_views(outdir, lang: str = "en", suffix: str = "") -> list:
+    """Render Image Layers on a small image whose layers rewrite, white out and hide files."""
+    from store.local import LocalStore
+
+    from .images.layers_demo import add_layered_image
+    saved = []
+    with _demo_window(outdir, lang, growing=False) as (win, demo, outdir):
+        manifest = str(add_layered_image(LocalStore(demo.root)))
+        built = []
+        win.graphBuilt.connect(lambda: built.append(True))
+        win.show()
+        win.open_store(str(demo.root))
+        _wait(lambda: bool(built) and win.runner.active == 0)
+        win.commands.select_blob.run(manifest)
+        dlg = win.commands.image_layers.open(manifest)
+        assert dlg is not None
+        _wait(lambda: dlg.shown == (0, False))
+        dlg.layer_list.setCurrentCell(2, 0)
+        _wait(lambda: dlg.shown == (2, False))
+        dlg.tree.setCurrentIndex(dlg.model.find("var/cache/apt/pkgcache.bin"))
+        saved.append(_save(dlg, outdir / f"screenshot-image-layers{suffix}.png"))
         dlg.close()
     return saved
 
@@ -167,5 +192,6 @@ if __name__ == "__main__":
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     target = sys.argv[1] if len(sys.argv) > 1 else "docs"
     for lang, suffix in (("en", ""), ("zh_CN", "-zh_CN")):
-        for path in save_all(target, lang, suffix) + save_graph_views(target, lang, suffix):
+        for path in save_all(target, lang, suffix) + save_graph_views(target, lang, suffix) + \
+                save_layer_views(target, lang, suffix):
             print(path)

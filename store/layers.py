@@ -54,6 +54,7 @@ class LayerEntry:
     gid: int
     linkname: str = ""
     whiteout: bool = False   # an overlay whiteout: ".wh.<name>" deletes <name> from lower layers
+    unsafe: bool = False     # the archive named it absolutely or climbing out with "..": ``path`` is clamped
 
     def to_json(self) -> dict:
         d = {"path": self.path, "type": self.type, "size": self.size, "mode": oct(self.mode),
@@ -62,6 +63,8 @@ class LayerEntry:
             d["linkname"] = self.linkname
         if self.whiteout:
             d["whiteout"] = True
+        if self.unsafe:
+            d["unsafe"] = True
         return d
 
 
@@ -125,11 +128,27 @@ def _decompressed(reader, cancel, digest: str):
     raise NotALayer(f"blob {digest} is not a layer: it is neither a tar archive nor gzip or zstd data")
 
 
+def unsafe_name(name: str) -> bool:
+    """True for a tar name that is absolute or climbs above the root with ``..``."""
+    if name.startswith("/"):
+        return True
+    depth = 0
+    for part in name.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
 def _entry(m: tarfile.TarInfo) -> LayerEntry:
     path = normalise(m.name)
     base = posixpath.basename(path)
     return LayerEntry(path, _TYPES.get(m.type, "other"), m.size if m.isreg() else 0, m.mode,
-                      int(m.mtime), m.uid, m.gid, m.linkname, base.startswith(".wh."))
+                      int(m.mtime), m.uid, m.gid, m.linkname, base.startswith(".wh."),
+                      unsafe_name(m.name))
 
 
 def _open_tar(store, digest, cancel):
@@ -226,4 +245,4 @@ def read_layer_file(store, digest, path: str, *, max_bytes: int = PREVIEW_LIMIT,
 
 
 __all__ = ["LayerEntry", "LayerFile", "NotALayer", "iter_layer", "list_layer", "read_layer_file",
-           "looks_like_text", "normalise"]
+           "looks_like_text", "normalise", "unsafe_name"]

@@ -17,6 +17,7 @@ from .clipboard import CopyDigests
 from .delete import DeleteBlobs
 from .disk import AnalyseDisk, CopyWhyChain
 from .export import ExportBlob
+from .image_layers import ExploreImageLayers
 from .importer import ImportFiles
 from .labels import EditLabels
 from .layers import BrowseLayer, OpenBlob
@@ -52,6 +53,7 @@ class Commands(Translated):
     open_blob: OpenBlob
     analyse_disk: AnalyseDisk
     copy_why: CopyWhyChain
+    image_layers: ExploreImageLayers
 
     def with_actions(self) -> list[Command]:
         """The commands behind a QAction, in the order above."""
@@ -80,5 +82,5 @@ class Commands(Translated):
 
 
 __all__ = ["About", "AbortIngests", "AnalyseDisk", "CopyWhyChain", "BrowseLayer", "Command", "CommandContext", "Commands", "CopyDigests",
-           "DeleteBlobs", "EditLabels", "ExportBlob", "ImportFiles", "OpenBlob", "OpenStore", "OpenTarget",
+           "DeleteBlobs", "EditLabels", "ExploreImageLayers", "ExportBlob", "ImportFiles", "OpenBlob", "OpenStore", "OpenTarget",
            "RecentStores", "Refresh", "Reporter", "SelectBlob", "SelectUnreferenced", "Selection", "Verify"]

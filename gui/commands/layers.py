@@ -1,5 +1,6 @@
 """actionBrowseLayer: the file list of the one selected layer; and opening a blob (double-click
-or Enter), which browses a layer and edits the labels of anything else."""
+or Enter), which browses a layer and edits the labels of anything else; in the Images tab an
+image (index or manifest) opens its Image Layers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .base import Command, CommandContext
 
 if TYPE_CHECKING:
     from ..images.image_graph import ImageGraph
+    from .image_layers import ExploreImageLayers
     from .labels import EditLabels
     from .select import SelectBlob
 
@@ -47,9 +49,10 @@ class OpenBlob(Command):
     """Double-click or Enter on a blob: a layer opens its file list; anything else its labels."""
 
     def __init__(self, ctx: CommandContext, graph: ImageGraph, browse: BrowseLayer, labels: EditLabels,
-                 select: SelectBlob):
+                 select: SelectBlob, images: ExploreImageLayers | None = None):
         super().__init__(ctx)
         self.graph, self._browse, self._labels, self._select = graph, browse, labels, select
+        self._images = images
 
     def trigger(self) -> None:
         rows = self.ctx.selection.blob_rows()
@@ -59,8 +62,11 @@ class OpenBlob(Command):
             self._labels.trigger()
 
     def from_images(self, digest: str) -> None:
-        """Double-click in the Images tab: a layer opens its files; anything else is only selected."""
+        """Double-click in the Images tab: a layer opens its files, an image its layers; anything
+        else is only selected."""
         if self._select.run(digest):
             row = self.ctx.blobs.get(digest)
             if row is not None and self.graph.is_layer(row):
                 self._browse.trigger()
+            elif self._images is not None and self._images.enabled():
+                self._images.trigger()

@@ -1,5 +1,7 @@
-"""A layer's file list (tar entries, streamed in batches from the gzip/zstd/plain blob) and a
-plain-text preview of one file inside it.  Both read on the window's job runner."""
+"""A layer's files (tar entries, streamed in batches from the gzip/zstd/plain blob): listed in
+archive order while they arrive, then shown as a tree of directories (built on the job runner;
+"Show as a tree" switches back to the list), and a plain-text preview of one file inside it.
+Everything is read on the window's job runner."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -18,7 +21,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableView,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -104,6 +109,9 @@ class LayerEntriesModel(RowTableModel):
     def entry(self, row: int):
         return self._rows[row]
 
+    def entries(self) -> list:
+        return list(self._rows)
+
     def paths(self) -> list[str]:
         return [e.path for e in self._rows]
 
@@ -140,6 +148,11 @@ class LayerBrowserDialog(QDialog):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         top.addWidget(self.status, 1)
+        self.as_tree = QCheckBox(self.tr("Show as a tree"), self)
+        self.as_tree.setObjectName("layerTreeToggle")
+        self.as_tree.setChecked(True)
+        self.as_tree.toggled.connect(lambda _on: self._show_tree_or_list())
+        top.addWidget(self.as_tree)
         self.stop_button = QPushButton(self.tr("Stop"), self)
         self.stop_button.setObjectName("layerStop")
         self.stop_button.clicked.connect(self.stop)
@@ -176,8 +189,21 @@ class LayerBrowserDialog(QDialog):
         pl.setContentsMargins(0, 0, 0, 0)
         pl.addWidget(self.preview_title)
         pl.addWidget(self.preview, 1)
+        from .change_tree import COL_NAME, ChangeTreeModel
+        self.tree_model = ChangeTreeModel(self)
+        self.tree = QTreeView(self)
+        self.tree.setObjectName("layerTree")
+        self.tree.setModel(self.tree_model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setColumnHidden(4, True)  # the layer column: this is one layer
+        self.tree.header().setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setStretchLastSection(False)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.tree)
         split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(self.view)
+        split.addWidget(self.stack)
         split.addWidget(preview_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
@@ -187,6 +213,10 @@ class LayerBrowserDialog(QDialog):
         layout.addWidget(buttons)
 
         self.view.selectionModel().currentRowChanged.connect(self._on_current)
+        self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
+        self._by_path: dict = {}
+        self._tree_job: Job | None = None
+        self.tree_ready = False
         self._list_job: Job | None = None
         self._preview_job: Job | None = None
         self._preview_path: str | None = None
@@ -197,6 +227,8 @@ class LayerBrowserDialog(QDialog):
     # ---- listing
     def start(self) -> None:
         self.model.clear()
+        self.tree_ready = False
+        self.stack.setCurrentWidget(self.view)
         self.finished_listing = False
         self.error = None
         self.status.setText(self.tr("Reading the layer…"))
@@ -223,6 +255,7 @@ class LayerBrowserDialog(QDialog):
         self.stop_button.setEnabled(False)
         self.status.setText(self.tr("{n} entries, {size} in files.").format(
             n=f"{count:,}", size=fmt.size(self.model.total_bytes)))
+        self._build_tree()
 
     def _on_list_failed(self, job, error) -> None:
         if job is not self._list_job:
@@ -233,11 +266,54 @@ class LayerBrowserDialog(QDialog):
         if isinstance(error, errors.Cancelled):
             self.status.setText(self.tr("Stopped after {n} entries; the list is incomplete.").format(
                 n=f"{self.model.rowCount():,}"))
+            self._build_tree()
             return
         self.error = str(error)
         log.warning("listing layer %s failed: %s", self.digest, error)
         self.status.setText(self.tr("Could not list the files of layer {digest}: {error}").format(
             digest=self.digest, error=error))
+
+    # ---- the tree
+    def _build_tree(self) -> None:
+        """Build the tree of what was listed on the job runner; it replaces the list when it lands."""
+        from .change_tree import entries_tree
+        entries = self.model.entries()
+        self._by_path = {e.path: e for e in entries}
+        job: Job
+        job = self.runner.start(f"tree of layer {self.digest}", lambda _j: entries_tree(entries),
+                                on_done=lambda root: self._on_tree(job, root),
+                                on_error=lambda e: log.warning("building the tree of %s failed: %s", self.digest, e))
+        self._tree_job = job
+
+    def _on_tree(self, job, root) -> None:
+        if job is not self._tree_job:
+            return
+        self._tree_job = None
+        self.tree_model.set_root(root)
+        self.tree_ready = True
+        self.tree.setColumnHidden(1, not any(e.whiteout for e in self._by_path.values()))  # the Change column
+        if root.count() <= 500:
+            self.tree.expandAll()
+        else:
+            self.tree.expandToDepth(0)
+        self._show_tree_or_list()
+
+    def _show_tree_or_list(self) -> None:
+        """The tree when it is wanted and built; the list otherwise. The selected path carries over."""
+        want = self.tree if self.as_tree.isChecked() and self.tree_ready else self.view
+        if self.stack.currentWidget() is want:
+            return
+        self.stack.setCurrentWidget(want)
+        if self._preview_path is not None:
+            self.select_path(self._preview_path)
+
+    def _on_tree_current(self, current: QModelIndex, _previous=None) -> None:
+        from .change_tree import PATH_ROLE
+        entry = self._by_path.get(current.data(PATH_ROLE)) if current.isValid() else None
+        if entry is None and current.isValid():  # a directory the archive did not list itself
+            self._preview_entry(None, "/" + str(current.data(PATH_ROLE)))
+            return
+        self._preview_entry(entry)
 
     def stop(self) -> None:
         """Stop the listing (what was listed stays) and any preview being read."""
@@ -254,6 +330,14 @@ class LayerBrowserDialog(QDialog):
 
     # ---- preview
     def select_path(self, path: str) -> bool:
+        """Select ``path`` in the view shown (the tree or the list); False when the layer has none."""
+        if self.stack.currentWidget() is self.tree:
+            index = self.tree_model.find(path)
+            if not index.isValid():
+                return False
+            self.tree.scrollTo(index)
+            self.tree.setCurrentIndex(index)
+            return True
         try:
             row = self.model.paths().index(path.lstrip("/"))
         except ValueError:
@@ -262,14 +346,20 @@ class LayerBrowserDialog(QDialog):
         return True
 
     def _on_current(self, current: QModelIndex, _previous=None) -> None:
+        self._preview_entry(self.model.entry(current.row()) if current.isValid() else None)
+
+    def _preview_entry(self, entry, title: str = "") -> None:
+        if entry is not None and entry.path == self._preview_path and \
+                (self._preview_job is not None or self.preview.toPlainText()):
+            return  # the same path, selected again in the other view: its preview stands
         if self._preview_job is not None:
             self._preview_job.cancel()
             self._preview_job = None
-        if not current.isValid():
+        if entry is None:
+            self._preview_path = None
             self.preview.setPlainText("")
-            self.preview_title.setText("")
+            self.preview_title.setText(title)
             return
-        entry = self.model.entry(current.row())
         self._preview_path = entry.path
         self.preview_title.setText(f"/{entry.path}" + (f"  ({fmt.size(entry.size)})" if entry.type == "file" else ""))
         if entry.type not in ("file", "hardlink"):

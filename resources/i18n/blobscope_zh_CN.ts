@@ -194,6 +194,14 @@ containerd 内容存储浏览器。
         <translation>跳转到筛选框</translation>
     </message>
     <message>
+        <source>Image &amp;Layers…</source>
+        <translation>镜像层(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Show the selected image's layers: each one's changes, the squashed files, wasted space and efficiency</source>
+        <translation>显示所选镜像的各层：每层的变更、合并后的文件、浪费的空间和效率</translation>
+    </message>
+    <message>
         <source>Close Blobscope</source>
         <translation>关闭 Blobscope</translation>
     </message>
@@ -240,6 +248,41 @@ containerd 内容存储浏览器。
 Verification failed: the content does not match its digest.</source>
         <translation>{digest}
 校验失败：内容与其摘要不符。</translation>
+    </message>
+</context>
+<context>
+    <name>ChangeTreeModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>变更</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>added</source>
+        <translation>新增</translation>
+    </message>
+    <message>
+        <source>modified</source>
+        <translation>修改</translation>
+    </message>
+    <message>
+        <source>deleted</source>
+        <translation>删除</translation>
     </message>
 </context>
 <context>
@@ -952,6 +995,73 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>ImageLayersDialog</name>
+    <message>
+        <source>Layers of {image}</source>
+        <translation>{image} 的各层</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Changes</source>
+        <translation>变更</translation>
+    </message>
+    <message>
+        <source>Show the whole image (squashed)</source>
+        <translation>显示整个镜像（合并后）</translation>
+    </message>
+    <message>
+        <source>Reading the layers…</source>
+        <translation>正在读取各层…</translation>
+    </message>
+    <message>
+        <source>Stopped; nothing is shown.</source>
+        <translation>已停止；不显示任何内容。</translation>
+    </message>
+    <message>
+        <source>Could not read the layers of {digest}: {error}</source>
+        <translation>无法读取 {digest} 的各层：{error}</translation>
+    </message>
+    <message>
+        <source>Files in all layers {total} · squashed image {squashed} · wasted {wasted} · efficiency {efficiency}</source>
+        <translation>所有层中的文件 {total} · 合并后的镜像 {squashed} · 浪费 {wasted} · 效率 {efficiency}</translation>
+    </message>
+    <message>
+        <source>By dive's own formula: efficiency {efficiency}, wasted {wasted}</source>
+        <translation>按 dive 自己的算法：效率 {efficiency}，浪费 {wasted}</translation>
+    </message>
+    <message>
+        <source>{n} problems; the first: {first}</source>
+        <translation>{n} 个问题；第一个：{first}</translation>
+    </message>
+    <message>
+        <source>{added} added ({ab}), {modified} modified ({mb}), {deleted} deleted ({db})</source>
+        <translation>新增 {added} 个（{ab}），修改 {modified} 个（{mb}），删除 {deleted} 个（{db}）</translation>
+    </message>
+    <message>
+        <source>The squashed image: every path, with the layer it comes from</source>
+        <translation>合并后的镜像：每个路径及其来源层</translation>
+    </message>
+    <message>
+        <source>Layer {i}: its changes against the layers below</source>
+        <translation>第 {i} 层：相对于下面各层的变更</translation>
+    </message>
+</context>
+<context>
     <name>ImagesPanel</name>
     <message>
         <source>No image graph yet.</source>
@@ -1197,6 +1307,10 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Layer {digest}</source>
         <translation>层 {digest}</translation>
+    </message>
+    <message>
+        <source>Show as a tree</source>
+        <translation>以树形显示</translation>
     </message>
     <message>
         <source>Stop</source>

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 #: Modules imported (when they exist) before the parser is built, so their :func:`.common.command`
 #: decorators run; a missing dependency of one only takes its own commands away.
-_EXTENSIONS = ("store.cli.graph", "store.cli.disk", "store.cli.snapshots")
+_EXTENSIONS = ("store.cli.graph", "store.cli.disk", "store.cli.snapshots", "store.cli.layers")
 #: The order of the subcommands in ``blobctl --help`` (the order of the usage text); commands not
 #: named here (extensions) follow in the order they were registered.
 HELP_ORDER = ("ls", "active", "get", "ingest", "import", "rm", "label", "abort", "verify", "du",
