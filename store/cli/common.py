@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import humanfmt, paths
-from ..containerd_root import kind_of, live_daemon
+from ..containerd_root import METADATA_DB, kind_of, live_daemon, root_of
 from ..digest import Digest
 
 log = logging.getLogger(__name__)
@@ -215,6 +215,25 @@ def _refuse_live_root(root: Path, *, force: bool) -> None:
 def refuse_live_root(root: Path) -> None:
     """CliError naming the daemon's socket when a running containerd owns ``root``."""
     _refuse_live_root(root, force=False)
+
+
+def stopped_containerd_root(ctx: "Context", *, address_hint: str) -> Path:
+    """The containerd root ``--root`` names (it or a directory below it), checked to be one and
+    refused while its daemon runs: its files must not be read behind the daemon's back.
+    ``address_hint`` ends the message given when ``-a`` was used instead."""
+    if ctx.address:
+        raise CliError(f"this reads a containerd root's files (--root DIR); through a daemon (--address) "
+                       f"{address_hint}")
+    given = ctx.root
+    if not given.is_dir():
+        raise CliError(f"there is no directory {given}; give --root with a containerd root "
+                       "(the directory holding io.containerd.metadata.v1.bolt)")
+    root = root_of(given)
+    if root is None:
+        raise CliError(f"{given} is not a containerd root: there is no {METADATA_DB} in it (give the "
+                       "directory that holds io.containerd.metadata.v1.bolt, e.g. /var/lib/containerd)")
+    refuse_live_root(root)  # the message names its socket
+    return root
 
 
 def parse_digest(text: str) -> Digest:

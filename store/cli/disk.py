@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Mapping
 
 from .. import humanfmt
-from ..containerd_root import METADATA_DB, root_of
 from ..disk import gc as gcmod
 from ..disk.metadata import Metadata, load_root, parse_go_rfc3339, paused_gc
 from ..timestamps import Timestamp
 from . import gcact
-from .common import CliError, Context, UsageError, command, refuse_live_root
+from .common import CliError, Context, UsageError, command, stopped_containerd_root
 
 
 def snapshot_sizes(root: Path, meta: Metadata) -> Mapping[tuple[str, str], int]:
@@ -30,18 +29,7 @@ def snapshot_sizes(root: Path, meta: Metadata) -> Mapping[tuple[str, str], int]:
 
 def _load(ctx: Context) -> tuple[Path, Metadata]:
     """The containerd root of ``--root`` and its records (from a private copy of meta.db)."""
-    if ctx.address:
-        raise CliError("this works on a containerd root (--root DIR) for now; through a daemon "
-                       "(--address) it is not available yet")
-    given = ctx.root
-    if not given.is_dir():
-        raise CliError(f"there is no directory {given}; give --root with a containerd root "
-                       "(the directory holding io.containerd.metadata.v1.bolt)")
-    root = root_of(given)
-    if root is None:
-        raise CliError(f"{given} is not a containerd root: there is no {METADATA_DB} in it (give the "
-                       "directory that holds io.containerd.metadata.v1.bolt, e.g. /var/lib/containerd)")
-    refuse_live_root(root)  # its files must not be read behind its back; the message names its socket
+    root = stopped_containerd_root(ctx, address_hint="it is not available yet")
     return root, load_root(root)
 
 

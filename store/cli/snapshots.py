@@ -10,26 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import humanfmt
-from ..containerd_root import METADATA_DB, root_of
 from ..disk import df as dfmod
 from ..disk.owners import Layer, Ownership, PathOwner, SnapshotRow
-from .common import CliError, Context, command, refuse_live_root
+from .common import CliError, Context, command, stopped_containerd_root
 
 
 def open_root(ctx: Context) -> Ownership:
     """The containerd root of ``--root``, read offline; refused while its daemon runs."""
-    if ctx.address:
-        raise CliError("this reads a containerd root's files (--root DIR); through a daemon (--address) "
-                       "it is not available yet")
-    given = ctx.root
-    if not given.is_dir():
-        raise CliError(f"there is no directory {given}; give --root with a containerd root "
-                       "(the directory holding io.containerd.metadata.v1.bolt)")
-    root = root_of(given)
-    if root is None:
-        raise CliError(f"{given} is not a containerd root: there is no {METADATA_DB} in it (give the "
-                       "directory that holds io.containerd.metadata.v1.bolt, e.g. /var/lib/containerd)")
-    refuse_live_root(root)  # its files must not be read behind its back
+    root = stopped_containerd_root(ctx, address_hint="it is not available yet")
     own = Ownership(root)
     for problem in own.problems:
         ctx.note(f"warning: {humanfmt.printable(problem)}")
