@@ -416,6 +416,7 @@ ZH_CN = {
     "Bytes": "字节数",
     "Reason": "原因",
     "Only here": "仅此节点",
+    "Snapshots": "快照",
     "Double-click a node to browse its store in the Blobs tab": "双击节点，在 Blob 标签页中浏览其存储",
     "The containerd namespace asked on every node (Refresh applies a change)":
         "在每个节点上查询的 containerd 命名空间（更改后点“刷新”生效）",
@@ -430,6 +431,8 @@ ZH_CN = {
     "{n} blobs": "{n} 个 Blob",
     "{s:.1f} s": "{s:.1f} 秒",
     "{n} ({stalled} stalled)": "{n}（{stalled} 个停滞）",
+    "The node's daemon did not tell its snapshots": "该节点的守护进程未提供其快照信息",
+    "{n} snapshots using {size} (ctr snapshots usage)": "{n} 个快照，占用 {size}（ctr snapshots usage）",
     "Could not open the fleet file {path}.": "无法打开集群文件 {path}。",
     "Fleet": "集群",
     "/path/to/store, unix:///run/containerd/containerd.sock, tcp://host:port, ssh://user@host or a fleet file":

@@ -2,7 +2,7 @@
 
 State (queued, connecting, listing, done, failed with the reason, cancelled), a progress bar
 while the node runs (busy, with the running blob count, since a listing has no known total),
-then its blob count, bytes and ingests, stalled ones flagged.  Rows change as each node's
+then its blob count, bytes, snapshots (count and bytes) and ingests, stalled ones flagged.  Rows change as each node's
 events arrive; no row waits for another.
 """
 
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QProgressBar, QTreeWidget, QTreeWidgetItem, QWidge
 
 from .. import fmt
 
-NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, INGESTS, REASON = range(8)
+NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS, REASON = range(9)
 FAILED_COLOR = QColor("#b3261e")
 HOLDS_COLOR = QColor("#d7ecd9")
 RUNNING = ("queued", "connecting", "listing")
@@ -31,9 +31,10 @@ class NodeTable(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setHeaderLabels([self.tr("Node"), self.tr("State"), self.tr("Progress"), self.tr("Blobs"),
-                              self.tr("Bytes"), self.tr("Only here"), self.tr("Ingests"), self.tr("Reason")])
+                              self.tr("Bytes"), self.tr("Only here"), self.tr("Snapshots"), self.tr("Ingests"),
+                              self.tr("Reason")])
         for col, width in ((NAME, 260), (STATE, 80), (PROGRESS, 110), (BLOBS, 70), (BYTES, 90), (UNIQUE, 120),
-                           (INGESTS, 100)):
+                           (SNAPSHOTS, 110), (INGESTS, 100)):
             self.setColumnWidth(col, width)
         self.items: dict[str, QTreeWidgetItem] = {}
         self.bars: dict[str, QProgressBar] = {}
@@ -52,7 +53,7 @@ class NodeTable(QTreeWidget):
         for name in names:
             item = QTreeWidgetItem([name, self.state_text("queued")] + [""] * (REASON - STATE))
             item.setToolTip(NAME, name)
-            for col in (BLOBS, BYTES, UNIQUE, INGESTS):
+            for col in (BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.addTopLevelItem(item)
             bar = QProgressBar(self)
@@ -87,6 +88,14 @@ class NodeTable(QTreeWidget):
             inv = outcome.result
             item.setText(BLOBS, f"{len(inv.blobs):,}")
             item.setText(BYTES, fmt.size(inv.blob_bytes))
+            snaps = getattr(inv, "snapshots", None)
+            if snaps is None:
+                item.setText(SNAPSHOTS, "-")
+                item.setToolTip(SNAPSHOTS, self.tr("The node's daemon did not tell its snapshots"))
+            else:
+                item.setText(SNAPSHOTS, self.tr("{n} · {size}").format(n=f"{snaps[0]:,}", size=fmt.size(snaps[1])))
+                item.setToolTip(SNAPSHOTS, self.tr("{n} snapshots using {size} (ctr snapshots usage)").format(
+                    n=f"{snaps[0]:,}", size=fmt.exact_size(snaps[1])))
             now = datetime.now(timezone.utc)
             stalled = [s for s in inv.ingests if now - s.updated_at >= self.stalled_after]
             text = str(len(inv.ingests))
@@ -129,7 +138,7 @@ class NodeTable(QTreeWidget):
 
     def row_texts(self, name: str) -> dict[str, str]:
         item = self.items[name]
-        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "ingests", "reason")
+        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "snapshots", "ingests", "reason")
         return {k: item.text(i) for i, k in enumerate(keys)}
 
 

@@ -1600,6 +1600,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>仅此节点</translation>
     </message>
     <message>
+        <source>Snapshots</source>
+        <translation>快照</translation>
+    </message>
+    <message>
         <source>queued</source>
         <translation>排队中</translation>
     </message>
@@ -1630,6 +1634,14 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>{s:.1f} s</source>
         <translation>{s:.1f} 秒</translation>
+    </message>
+    <message>
+        <source>The node's daemon did not tell its snapshots</source>
+        <translation>该节点的守护进程未提供其快照信息</translation>
+    </message>
+    <message>
+        <source>{n} snapshots using {size} (ctr snapshots usage)</source>
+        <translation>{n} 个快照，占用 {size}（ctr snapshots usage）</translation>
     </message>
     <message>
         <source>{n} ({stalled} stalled)</source>
