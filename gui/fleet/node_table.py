@@ -3,7 +3,8 @@
 State (queued, connecting, listing, done, failed with the reason, cancelled), a progress bar
 while the node runs (busy, with the running blob count, since a listing has no known total),
 then its blob count, bytes, snapshots (count and bytes) and ingests, stalled ones flagged.  Rows change as each node's
-events arrive; no row waits for another.
+events arrive; no row waits for another.  The last column keeps each node's part in the last
+action on the fleet (planning, executing, then done / failed with the reason / skipped).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import QProgressBar, QTreeWidget, QTreeWidgetItem, QWidge
 
 from .. import fmt
 
-NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS, REASON = range(9)
+NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS, REASON, RESULT = range(10)
 FAILED_COLOR = QColor("#b3261e")
 HOLDS_COLOR = QColor("#d7ecd9")
 RUNNING = ("queued", "connecting", "listing")
@@ -32,14 +33,37 @@ class NodeTable(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setHeaderLabels([self.tr("Node"), self.tr("State"), self.tr("Progress"), self.tr("Blobs"),
                               self.tr("Bytes"), self.tr("Only here"), self.tr("Snapshots"), self.tr("Ingests"),
-                              self.tr("Reason")])
+                              self.tr("Reason"), self.tr("Last action")])
+        self.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         for col, width in ((NAME, 260), (STATE, 80), (PROGRESS, 110), (BLOBS, 70), (BYTES, 90), (UNIQUE, 120),
-                           (SNAPSHOTS, 110), (INGESTS, 100)):
+                           (SNAPSHOTS, 110), (INGESTS, 100), (REASON, 220)):
             self.setColumnWidth(col, width)
         self.items: dict[str, QTreeWidgetItem] = {}
         self.bars: dict[str, QProgressBar] = {}
         self.states: dict[str, str] = {}
         self.stalled_after = timedelta(minutes=15)
+        self.results: dict[str, tuple[str, str]] = {}  # node -> (state, text) of the last action
+
+    def action_state_text(self, state: str) -> str:
+        return {"planning": self.tr("planning…"), "planned": self.tr("planned"), "executing": self.tr("executing…"),
+                "done": self.tr("done"), "failed": self.tr("failed"), "skipped": self.tr("skipped"),
+                "cancelled": self.tr("cancelled")}.get(state, state)
+
+    def show_action(self, name: str, state: str, text: str = "") -> None:
+        """One node's part in the last action on the fleet (kept across a refresh)."""
+        self.results[name] = (state, text)
+        item = self.items.get(name)
+        if item is None:
+            return
+        shown = self.action_state_text(state) + (f": {text}" if text else "")
+        item.setText(RESULT, shown)
+        item.setToolTip(RESULT, shown)
+        item.setForeground(RESULT, QBrush(FAILED_COLOR) if state == "failed" else QBrush())
+
+    def selected_nodes(self) -> list[str]:
+        """The selected rows' node names, in the fleet's order."""
+        chosen = {id(i) for i in self.selectedItems()}
+        return [name for name, item in self.items.items() if id(item) in chosen]
 
     def state_text(self, state: str) -> str:
         return {"queued": self.tr("queued"), "connecting": self.tr("connecting"), "listing": self.tr("listing"),
@@ -65,6 +89,8 @@ class NodeTable(QTreeWidget):
             self.items[name] = item
             self.bars[name] = bar
             self.states[name] = "queued"
+            if name in self.results:
+                self.show_action(name, *self.results[name])
 
     def update_node(self, outcome) -> None:
         """Show one ``NodeOutcome``."""
@@ -138,7 +164,7 @@ class NodeTable(QTreeWidget):
 
     def row_texts(self, name: str) -> dict[str, str]:
         item = self.items[name]
-        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "snapshots", "ingests", "reason")
+        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "snapshots", "ingests", "reason", "result")
         return {k: item.text(i) for i, k in enumerate(keys)}
 
 
