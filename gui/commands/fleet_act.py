@@ -50,7 +50,7 @@ class FleetActCommand(FleetCommand):
         try:
             action = make()
         except errors.ContentError as exc:
-            self.host.report_error(str(exc))
+            self.host.report_error(exc.message or str(exc))
             return
         self.host.act(action)
 

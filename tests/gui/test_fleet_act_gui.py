@@ -6,6 +6,8 @@ through the tunnel that changed it."""
 
 from __future__ import annotations
 
+import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -142,3 +144,93 @@ def test_a_node_with_a_changed_host_key_is_listed_as_not_touched_and_keeps_the_b
         win.shutdown()
     with ContainerdStore(lab.daemons[2].address) as s:
         s.delete(digest)
+
+
+def age_ingest(daemon, ref: str, by: timedelta) -> None:
+    """Make ingest ``ref`` look idle for ``by`` (its updatedat file and data mtime moved back)."""
+    for d in (daemon.content_root / "ingest").iterdir():
+        if (d / "ref").read_text().split("/", 2)[-1] == ref:
+            when = datetime.now(timezone.utc) - by
+            (d / "updatedat").write_text(when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+            os.utime(d / "data", (when.timestamp(), when.timestamp()))
+            return
+    raise AssertionError(f"no ingest {ref} on {daemon.address}")
+
+
+def refs(daemon) -> set[str]:
+    with ContainerdStore(daemon.address) as s:
+        return {st.ref for st in s.list_statuses()}
+
+
+def act(qtbot, tab, action) -> None:
+    with qtbot.waitSignal(tab.queryFinished, timeout=90000):
+        action.trigger()
+
+
+def test_import_abort_stalled_and_remove_lease_from_the_tab(qtbot, make_window, settings, dialogs, lab, tmp_path):
+    win, tab, names = open_tab(qtbot, make_window, settings, lab, tmp_path)
+    try:
+        # import a file on nodes 1 and 2 (chosen in the file dialog)
+        f = tmp_path / "payload.bin"
+        f.write_bytes(b"imported from the Fleet tab\n" * 100)
+        digest = str(Digest.from_bytes(f.read_bytes()))
+        tab.node_table.clearSelection()
+        for n in names[1:]:
+            tab.node_table.items[n].setSelected(True)
+        dialogs.answer("open_files", [str(f)])
+        dialogs.answer("confirm", True)
+        act(qtbot, tab, tab.import_action)
+        assert holders(lab, digest) == [False, True, True]
+        detail = [a for k, a in dialogs.asked if k == "confirm"][-1][2]
+        from gui import fmt
+        size = fmt.exact_size(f.stat().st_size)
+        assert detail.splitlines() == [f"{n}: {size} (1 steps)" for n in names[1:]]  # node 0 was not selected
+        assert [r.state for r in tab.last_results] == ["done", "done"]
+        assert all(lab.daemons[i].content_ls()[digest]["labels"].get("containerd.io/gc.root") for i in (1, 2))
+
+        # abort the stalled ingests: only the one idle for an hour, on every node (none selected)
+        with ContainerdStore(lab.daemons[0].address) as s:
+            for ref in ("old-pull", "fresh-pull"):
+                w = s.writer(ref, total=100)
+                w.write(b"0123456789")
+                w.close()
+        age_ingest(lab.daemons[0], "old-pull", timedelta(hours=1))
+        tab.node_table.clearSelection()
+        dialogs.answer("confirm", True)
+        act(qtbot, tab, tab.abort_action)
+        assert refs(lab.daemons[0]) == {"fresh-pull"}
+        assert [r.state for r in tab.last_results] == ["done", "skipped", "skipped"]
+        with ContainerdStore(lab.daemons[0].address) as s:
+            s.abort("fresh-pull")
+
+        # remove a lease, its id typed, on nodes 0 and 1
+        for d in lab.daemons[:2]:
+            d.ctr("leases", "create", "--id", "tab-lease")
+        for n in names:
+            tab.node_table.items[n].setSelected(n in names[:2])
+        dialogs.answer("text", "tab-lease")
+        dialogs.answer("confirm", True)
+        act(qtbot, tab, tab.lease_action)
+        assert ["tab-lease" in d.ctr("leases", "ls", "-q").stdout.split() for d in lab.daemons] == [False] * 3
+        assert [r.state for r in tab.last_results] == ["done", "done"]
+
+        # Cancel while the plan runs: no confirmation is asked, nothing changes
+        asked = len(dialogs.asked)
+        tab.node_table.clearSelection()
+        assert tab.select_digest(digest) and tab.delete_action.isEnabled()
+        tab.delete_action.trigger()
+        assert tab.cancel_action.isEnabled()
+        tab.cancel_action.trigger()
+        qtbot.waitUntil(lambda: not tab.acting, timeout=60000)
+        assert len(dialogs.asked) == asked and holders(lab, digest) == [False, True, True]
+        assert {tab.node_table.results[n][0] for n in names} <= {"cancelled", "failed", "skipped"}
+
+        # bad input: an empty lease id is a one-line error and starts nothing
+        dialogs.answer("text", "   ")
+        tab.lease_action.trigger()
+        assert not tab.acting and dialogs.errors[-1] == "a lease id must be a non-empty printable string"
+    finally:
+        win.shutdown()
+    for i in (1, 2):
+        with ContainerdStore(lab.daemons[i].address) as s:
+            s.delete(digest)
