@@ -62,6 +62,18 @@ FLEET_SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool
                           QT_TRANSLATE_NOOP("Actions", "Stop the query: nodes still running are dropped"), False),
     "actionFleetDrift": (QT_TRANSLATE_NOOP("Actions", "Drift only"), "filter", "",
                          QT_TRANSLATE_NOOP("Actions", "Only digests present on some nodes and not on others"), False),
+    "actionFleetDelete": (QT_TRANSLATE_NOOP("Actions", "Delete on Nodes…"), "delete", "",
+                          QT_TRANSLATE_NOOP("Actions", "Delete the selected digests on the selected nodes (all nodes "
+                                                       "when none is selected), after one confirmation"), True),
+    "actionFleetAbort": (QT_TRANSLATE_NOOP("Actions", "Abort Stalled…"), "abort", "",
+                         QT_TRANSLATE_NOOP("Actions", "Abort the ingests idle for 15 minutes or more on the selected "
+                                                      "nodes, after one confirmation"), True),
+    "actionFleetImport": (QT_TRANSLATE_NOOP("Actions", "Import on Nodes…"), "import", "",
+                          QT_TRANSLATE_NOOP("Actions", "Import a file on the selected nodes, after one confirmation"),
+                          True),
+    "actionFleetLeaseRm": (QT_TRANSLATE_NOOP("Actions", "Remove Lease…"), "", "",
+                           QT_TRANSLATE_NOOP("Actions", "Remove a lease by id on the selected nodes, after one "
+                                                        "confirmation"), True),
 }
 
 

@@ -7,7 +7,7 @@ a global, and the Qt dialogs never use native windows that a test cannot reach.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 
 class DialogService:
@@ -27,6 +27,15 @@ class DialogService:
             box.button(QMessageBox.StandardButton.Ok).setText(ok_text)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Ok
+
+    def ask_text(self, parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
+        """One line typed by the person, or None when cancelled."""
+        dlg = QInputDialog(parent)
+        dlg.setObjectName("askTextDialog")
+        dlg.setWindowTitle(title)
+        dlg.setLabelText(label)
+        dlg.setTextValue(text)
+        return dlg.textValue() if dlg.exec() else None
 
     def error(self, parent: QWidget | None, title: str, text: str, detail: str = "") -> None:
         box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, parent)

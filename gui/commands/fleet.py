@@ -21,6 +21,9 @@ class FleetHost(Protocol):
 
     @property
     def running(self) -> bool: ...
+
+    @property
+    def acting(self) -> bool: ...
     def load(self, path: str) -> None: ...
     def cancel_query(self) -> None: ...
     def address_of(self, name: str) -> str | None: ...
@@ -61,12 +64,13 @@ class RefreshFleet(FleetCommand):
 
 
 class CancelFleet(FleetCommand):
-    """Stop the run: running nodes have their tunnel closed, queued ones are not started."""
+    """Stop the run (or the action being planned or executed): running nodes have their tunnel closed,
+    queued ones are not started; a node's write is given time to stop by itself first."""
 
     action = "actionFleetCancel"
 
     def enabled(self) -> bool:
-        return self.host.running
+        return self.host.running or self.host.acting
 
     def trigger(self) -> None:
         if self.enabled():

@@ -28,8 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .. import fmt
 from ..actions import FLEET_SPECS, make_actions
 from ..commands.fleet import CancelFleet, OpenFleet, OpenFleetNode, RefreshFleet
+from ..commands.fleet_act import AbortStalledOnNodes, DeleteOnNodes, ImportOnNodes, PlanText, RemoveLeaseOnNodes
+from ..dialogs import DialogService
+from .acting import EXECUTE, FleetActing
 from .digest_model import DIGEST_ROLE, DigestTableModel
 from .node_table import NodeTable
 from .query import FleetQuery
@@ -46,7 +50,7 @@ class FleetTab(QWidget):
     loadFailed = Signal(str)
 
     def __init__(self, runner, ssh_options: Callable[[], object], parent: QWidget | None = None, *,
-                 open_address: Callable[[str, str], None] | None = None):
+                 open_address: Callable[[str, str], None] | None = None, dialogs: DialogService | None = None):
         super().__init__(parent)
         self.setObjectName("fleetTab")
         self.runner = runner  # the window's JobRunner: reads the fleet file
@@ -65,6 +69,17 @@ class FleetTab(QWidget):
         self.refresh_command = RefreshFleet(self)
         self.cancel_command = CancelFleet(self)
         self.open_node_command = OpenFleetNode(self, open_address or (lambda _a, _n: None))
+        self.dialogs = dialogs or DialogService()
+        self.acting_run = FleetActing(self)
+        self.acting_run.nodeEvent.connect(self._on_act_event)
+        self.acting_run.planned.connect(self._on_planned)
+        self.acting_run.executed.connect(self._on_executed)
+        self.delete_command = DeleteOnNodes(self)
+        self.abort_command = AbortStalledOnNodes(self)
+        self.import_command = ImportOnNodes(self)
+        self.lease_command = RemoveLeaseOnNodes(self)
+        self.last_plan = None     # the FleetPlan of the last action (shown in its confirmation)
+        self.last_results: list = []
 
         self.toolbar = QToolBar(self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -73,6 +88,11 @@ class FleetTab(QWidget):
         self.cancel_action = self._add(actions["actionFleetCancel"], self.cancel_command.trigger)
         self.drift_action = self._add(actions["actionFleetDrift"], self._on_drift)
         self.drift_action.setCheckable(True)
+        self.toolbar.addSeparator()
+        self.delete_action = self._add(actions["actionFleetDelete"], self.delete_command.trigger)
+        self.abort_action = self._add(actions["actionFleetAbort"], self.abort_command.trigger)
+        self.import_action = self._add(actions["actionFleetImport"], self.import_command.trigger)
+        self.lease_action = self._add(actions["actionFleetLeaseRm"], self.lease_command.trigger)
         self.namespace_box = QComboBox(self)
         self.namespace_box.setObjectName("fleetNamespaceBox")
         self.namespace_box.setEditable(True)
@@ -105,12 +125,13 @@ class FleetTab(QWidget):
         self.node_table = NodeTable(self)
         self.node_table.setToolTip(self.tr("Double-click a node to browse its store in the Blobs tab"))
         self.node_table.itemActivated.connect(lambda item, _col: self.open_node_command.trigger(item.text(0)))
+        self.node_table.itemSelectionChanged.connect(self._update_actions)
         self.digests = DigestTableModel(self)
         self.digest_view = QTableView(self)
         self.digest_view.setObjectName("fleetDigestView")
         self.digest_view.setModel(self.digests)
         self.digest_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.digest_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.digest_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.digest_view.verticalHeader().hide()
         self.digest_view.horizontalHeader().setStretchLastSection(True)
         self.digest_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
@@ -214,12 +235,121 @@ class FleetTab(QWidget):
 
     def cancel_query(self) -> None:
         self.query.cancel()
+        if self.acting_run.running:
+            self.acting_run.cancel()
         self.summary.setText(self.tr("Cancelling…"))
 
     def stop(self) -> None:
-        """The window is closing: cancel the run and wait (bounded) for its thread."""
+        """The window is closing: cancel the runs and wait (bounded) for their threads."""
         self.rebuild_timer.stop()
         self.query.stop()
+        self.acting_run.stop()
+
+    # -- acting on the selected nodes (docs/fleet.md §7-8) -----------------------------
+    @property
+    def acting(self) -> bool:
+        """An action is being planned or executed (or waits for its confirmation)."""
+        return self.acting_run.running or self._confirming
+
+    _confirming = False
+
+    def has_nodes(self) -> bool:
+        return bool(self.nodes)
+
+    def target_nodes(self) -> list:
+        """The selected nodes, or every node of the fleet when none is selected."""
+        chosen = set(self.node_table.selected_nodes())
+        return [n for n in self.nodes if n.name in chosen] or list(self.nodes)
+
+    def parent_widget(self) -> QWidget:
+        return self
+
+    def report_error(self, text: str) -> None:
+        log.error("%s", text)
+        self.dialogs.error(self, self.tr("Fleet"), text)
+
+    def act(self, action) -> None:
+        """Plan ``action`` on the target nodes (read-only), then confirm once, then execute."""
+        nodes = self.target_nodes()
+        self.last_plan, self.last_results = None, []
+        log.info("fleet: planning %s on %d nodes", action.describe(), len(nodes))
+        for n in nodes:
+            self.node_table.show_action(n.name, "planning")
+        self.acting_run.plan(nodes, action, ssh=self.ssh_options(), namespace=self.namespace)
+        self.summary.setText(self.tr("Planning {action} on {n} nodes…").format(action=action.describe(),
+                                                                              n=len(nodes)))
+        self._update_actions()
+
+    @Slot(str, object)
+    def _on_act_event(self, phase: str, outcome) -> None:
+        state = outcome.state.value
+        if state in ("queued", "connecting", "listing"):
+            self.node_table.show_action(outcome.node.name, "executing" if phase == EXECUTE else "planning",
+                                        self.node_table.state_text(state))
+
+    @Slot(object)
+    def _on_planned(self, plan) -> None:
+        if plan is None:
+            self.report_error(self.tr("Planning the action failed (see the log); nothing was changed"))
+            self._acted()
+            return
+        self.last_plan = plan
+        for p in plan.nodes:
+            if not p.ok:
+                self.node_table.show_action(p.node.name, "failed", self.tr("not changed: {why}").format(why=p.reason))
+            elif not p.steps:
+                self.node_table.show_action(p.node.name, "skipped", self.tr("nothing to do"))
+            else:
+                self.node_table.show_action(p.node.name, "planned", fmt.exact_size(p.bytes))
+        if self.acting_run.cancelled:
+            self._not_executed(plan, self.tr("cancelled"))
+            return
+        text, detail = PlanText().confirmation(plan)
+        if not plan.ready:
+            log.info("fleet: %s: nothing to do\n%s", plan.action.describe(), detail)
+            self.dialogs.info(self, self.tr("Nothing to do"), text + "\n\n" + detail)
+            self._acted()
+            return
+        self._confirming = True
+        try:
+            yes = self.dialogs.confirm(self, self.tr("Act on the fleet"), text, detail,
+                                       self.tr("Change {n} nodes").format(n=len(plan.ready)))
+        finally:
+            self._confirming = False
+        if not yes:
+            self._not_executed(plan, self.tr("not confirmed"))
+            return
+        log.info("fleet: %s on %d nodes", plan.action.describe(), len(plan.ready))
+        for p in plan.ready:
+            self.node_table.show_action(p.node.name, "executing")
+        self.acting_run.execute(plan, ssh=self.ssh_options(), namespace=self.namespace)
+        self._update_actions()
+
+    def _not_executed(self, plan, why: str) -> None:
+        log.info("fleet: %s %s: nothing was changed", plan.action.describe(), why)
+        for p in plan.ready:
+            self.node_table.show_action(p.node.name, "cancelled", self.tr("nothing was changed"))
+        self._acted()
+
+    @Slot(object)
+    def _on_executed(self, results) -> None:
+        if results is None:
+            self.report_error(self.tr("The action failed (see the log)"))
+            self._acted(refresh=True)
+            return
+        self.last_results = list(results)
+        for r in results:
+            text = f"{r.reason}" if r.state != "done" else fmt.exact_size(r.bytes)
+            self.node_table.show_action(r.node.name, r.state, text or "")
+            level = logging.WARNING if r.state == "failed" else logging.INFO
+            log.log(level, "fleet: %s: %s%s", r.node.name, r.state, f" ({r.reason})" if r.reason else "")
+        self._acted(refresh=True)
+
+    def _acted(self, *, refresh: bool = False) -> None:
+        self._update_actions()
+        self._show_summary()
+        if refresh and self.fleet_path:  # what changed shows in the figures
+            self.load(self.fleet_path)
 
     @Slot(int, object)
     def _on_event(self, _gen: int, outcome) -> None:
@@ -300,6 +430,9 @@ class FleetTab(QWidget):
     def _update_actions(self) -> None:
         self.refresh_action.setEnabled(self.refresh_command.enabled())
         self.cancel_action.setEnabled(self.cancel_command.enabled())
+        for act, command in ((self.delete_action, self.delete_command), (self.abort_action, self.abort_command),
+                             (self.import_action, self.import_command), (self.lease_action, self.lease_command)):
+            act.setEnabled(command.enabled())
 
     # -- which nodes hold the selected digest ------------------------------------------
     def select_digest(self, digest: str) -> bool:
@@ -313,9 +446,14 @@ class FleetTab(QWidget):
         rows = self.digest_view.selectionModel().selectedRows()
         return rows[0].data(DIGEST_ROLE) if rows else None
 
+    def selected_digests(self) -> list[str]:
+        return [r.data(DIGEST_ROLE) for r in sorted(self.digest_view.selectionModel().selectedRows(),
+                                                     key=lambda r: r.row())]
+
     @Slot(QItemSelection, QItemSelection)
     def _on_digest_selected(self, *_args) -> None:
         self._show_selected()
+        self._update_actions()
 
     def _show_selected(self) -> None:
         rows = self.digest_view.selectionModel().selectedRows()

@@ -2,8 +2,9 @@
 
 State (queued, connecting, listing, done, failed with the reason, cancelled), a progress bar
 while the node runs (busy, with the running blob count, since a listing has no known total),
-then its blob count, bytes and ingests, stalled ones flagged.  Rows change as each node's
-events arrive; no row waits for another.
+then its blob count, bytes, snapshots (count and bytes) and ingests, stalled ones flagged.  Rows change as each node's
+events arrive; no row waits for another.  The last column keeps each node's part in the last
+action on the fleet (planning, executing, then done / failed with the reason / skipped).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import QProgressBar, QTreeWidget, QTreeWidgetItem, QWidge
 
 from .. import fmt
 
-NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, INGESTS, REASON = range(8)
+NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS, REASON, RESULT = range(10)
 FAILED_COLOR = QColor("#b3261e")
 HOLDS_COLOR = QColor("#d7ecd9")
 RUNNING = ("queued", "connecting", "listing")
@@ -31,14 +32,38 @@ class NodeTable(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setHeaderLabels([self.tr("Node"), self.tr("State"), self.tr("Progress"), self.tr("Blobs"),
-                              self.tr("Bytes"), self.tr("Only here"), self.tr("Ingests"), self.tr("Reason")])
+                              self.tr("Bytes"), self.tr("Only here"), self.tr("Snapshots"), self.tr("Ingests"),
+                              self.tr("Reason"), self.tr("Last action")])
+        self.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         for col, width in ((NAME, 260), (STATE, 80), (PROGRESS, 110), (BLOBS, 70), (BYTES, 90), (UNIQUE, 120),
-                           (INGESTS, 100)):
+                           (SNAPSHOTS, 110), (INGESTS, 100), (REASON, 220)):
             self.setColumnWidth(col, width)
         self.items: dict[str, QTreeWidgetItem] = {}
         self.bars: dict[str, QProgressBar] = {}
         self.states: dict[str, str] = {}
         self.stalled_after = timedelta(minutes=15)
+        self.results: dict[str, tuple[str, str]] = {}  # node -> (state, text) of the last action
+
+    def action_state_text(self, state: str) -> str:
+        return {"planning": self.tr("planning…"), "planned": self.tr("planned"), "executing": self.tr("executing…"),
+                "done": self.tr("done"), "failed": self.tr("failed"), "skipped": self.tr("skipped"),
+                "cancelled": self.tr("cancelled")}.get(state, state)
+
+    def show_action(self, name: str, state: str, text: str = "") -> None:
+        """One node's part in the last action on the fleet (kept across a refresh)."""
+        self.results[name] = (state, text)
+        item = self.items.get(name)
+        if item is None:
+            return
+        shown = self.action_state_text(state) + (f": {text}" if text else "")
+        item.setText(RESULT, shown)
+        item.setToolTip(RESULT, shown)
+        item.setForeground(RESULT, QBrush(FAILED_COLOR) if state == "failed" else QBrush())
+
+    def selected_nodes(self) -> list[str]:
+        """The selected rows' node names, in the fleet's order."""
+        chosen = {id(i) for i in self.selectedItems()}
+        return [name for name, item in self.items.items() if id(item) in chosen]
 
     def state_text(self, state: str) -> str:
         return {"queued": self.tr("queued"), "connecting": self.tr("connecting"), "listing": self.tr("listing"),
@@ -52,7 +77,7 @@ class NodeTable(QTreeWidget):
         for name in names:
             item = QTreeWidgetItem([name, self.state_text("queued")] + [""] * (REASON - STATE))
             item.setToolTip(NAME, name)
-            for col in (BLOBS, BYTES, UNIQUE, INGESTS):
+            for col in (BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.addTopLevelItem(item)
             bar = QProgressBar(self)
@@ -64,6 +89,8 @@ class NodeTable(QTreeWidget):
             self.items[name] = item
             self.bars[name] = bar
             self.states[name] = "queued"
+            if name in self.results:
+                self.show_action(name, *self.results[name])
 
     def update_node(self, outcome) -> None:
         """Show one ``NodeOutcome``."""
@@ -87,6 +114,14 @@ class NodeTable(QTreeWidget):
             inv = outcome.result
             item.setText(BLOBS, f"{len(inv.blobs):,}")
             item.setText(BYTES, fmt.size(inv.blob_bytes))
+            snaps = getattr(inv, "snapshots", None)
+            if snaps is None:
+                item.setText(SNAPSHOTS, "-")
+                item.setToolTip(SNAPSHOTS, self.tr("The node's daemon did not tell its snapshots"))
+            else:
+                item.setText(SNAPSHOTS, self.tr("{n} · {size}").format(n=f"{snaps[0]:,}", size=fmt.size(snaps[1])))
+                item.setToolTip(SNAPSHOTS, self.tr("{n} snapshots using {size} (ctr snapshots usage)").format(
+                    n=f"{snaps[0]:,}", size=fmt.exact_size(snaps[1])))
             now = datetime.now(timezone.utc)
             stalled = [s for s in inv.ingests if now - s.updated_at >= self.stalled_after]
             text = str(len(inv.ingests))
@@ -129,7 +164,7 @@ class NodeTable(QTreeWidget):
 
     def row_texts(self, name: str) -> dict[str, str]:
         item = self.items[name]
-        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "ingests", "reason")
+        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "snapshots", "ingests", "reason", "result")
         return {k: item.text(i) for i, k in enumerate(keys)}
 
 

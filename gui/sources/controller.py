@@ -348,7 +348,7 @@ class SourcesController(QObject):
         w = self.window
         if self.fleet_tab is None:
             self.fleet_tab = FleetTab(w.runner, lambda: ssh_options(w.ctx.settings), w,
-                                     open_address=self._open_node)
+                                     open_address=self._open_node, dialogs=w.ctx.dialogs)
             self.fleet_tab.loadFailed.connect(
                 lambda why: self.reporter.error(self.tr("Could not open the fleet file {path}.").format(
                     path=self.fleet_tab.fleet_path if self.fleet_tab else path), why))

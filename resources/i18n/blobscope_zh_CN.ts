@@ -138,6 +138,38 @@ containerd 内容存储浏览器。
         <translation>仅显示存在于部分节点而非全部节点的摘要</translation>
     </message>
     <message>
+        <source>Delete on Nodes…</source>
+        <translation>在节点上删除…</translation>
+    </message>
+    <message>
+        <source>Delete the selected digests on the selected nodes (all nodes when none is selected), after one confirmation</source>
+        <translation>确认一次后，在所选节点（未选择时为全部节点）上删除所选摘要</translation>
+    </message>
+    <message>
+        <source>Abort Stalled…</source>
+        <translation>中止停滞写入…</translation>
+    </message>
+    <message>
+        <source>Abort the ingests idle for 15 minutes or more on the selected nodes, after one confirmation</source>
+        <translation>确认一次后，在所选节点上中止空闲 15 分钟及以上的写入</translation>
+    </message>
+    <message>
+        <source>Import on Nodes…</source>
+        <translation>在节点上导入…</translation>
+    </message>
+    <message>
+        <source>Import a file on the selected nodes, after one confirmation</source>
+        <translation>确认一次后，在所选节点上导入一个文件</translation>
+    </message>
+    <message>
+        <source>Remove Lease…</source>
+        <translation>移除租约…</translation>
+    </message>
+    <message>
+        <source>Remove a lease by id on the selected nodes, after one confirmation</source>
+        <translation>确认一次后，按 ID 在所选节点上移除租约</translation>
+    </message>
+    <message>
         <source>Select the blobs no image or gc.root label reaches (reclaimable)</source>
         <translation>选择没有任何镜像或 gc.root 标签可达的 Blob（可回收）</translation>
     </message>
@@ -943,6 +975,54 @@ Verification failed: the content does not match its digest.</source>
         <translation>正在取消…</translation>
     </message>
     <message>
+        <source>Fleet</source>
+        <translation>集群</translation>
+    </message>
+    <message>
+        <source>Planning {action} on {n} nodes…</source>
+        <translation>正在 {n} 个节点上规划：{action}…</translation>
+    </message>
+    <message>
+        <source>Planning the action failed (see the log); nothing was changed</source>
+        <translation>规划操作失败（见日志）；未做任何更改</translation>
+    </message>
+    <message>
+        <source>not changed: {why}</source>
+        <translation>未更改：{why}</translation>
+    </message>
+    <message>
+        <source>nothing to do</source>
+        <translation>无需操作</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Nothing to do</source>
+        <translation>无需操作</translation>
+    </message>
+    <message>
+        <source>Act on the fleet</source>
+        <translation>对节点群执行操作</translation>
+    </message>
+    <message>
+        <source>Change {n} nodes</source>
+        <translation>更改 {n} 个节点</translation>
+    </message>
+    <message>
+        <source>not confirmed</source>
+        <translation>未确认</translation>
+    </message>
+    <message>
+        <source>nothing was changed</source>
+        <translation>未做任何更改</translation>
+    </message>
+    <message>
+        <source>The action failed (see the log)</source>
+        <translation>操作失败（见日志）</translation>
+    </message>
+    <message>
         <source>{done} of {n} nodes answered, {failed} failed; {digests} digests, {drift} not on every answering node</source>
         <translation>{n} 个节点中 {done} 个已应答，{failed} 个失败；共 {digests} 个摘要，其中 {drift} 个并非所有应答节点都有</translation>
     </message>
@@ -1148,6 +1228,17 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Importing {path} failed.</source>
         <translation>导入 {path} 失败。</translation>
+    </message>
+</context>
+<context>
+    <name>ImportOnNodes</name>
+    <message>
+        <source>Import a file on the selected nodes</source>
+        <translation>在所选节点上导入文件</translation>
+    </message>
+    <message>
+        <source>Choose one file: a fleet import takes one file at a time</source>
+        <translation>请选择一个文件：节点群导入一次只接受一个文件</translation>
     </message>
 </context>
 <context>
@@ -1600,6 +1691,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>仅此节点</translation>
     </message>
     <message>
+        <source>Snapshots</source>
+        <translation>快照</translation>
+    </message>
+    <message>
         <source>queued</source>
         <translation>排队中</translation>
     </message>
@@ -1616,8 +1711,28 @@ Verification failed: the content does not match its digest.</source>
         <translation>完成</translation>
     </message>
     <message>
+        <source>Last action</source>
+        <translation>上次操作</translation>
+    </message>
+    <message>
+        <source>planning…</source>
+        <translation>规划中…</translation>
+    </message>
+    <message>
+        <source>planned</source>
+        <translation>已规划</translation>
+    </message>
+    <message>
+        <source>executing…</source>
+        <translation>执行中…</translation>
+    </message>
+    <message>
         <source>failed</source>
         <translation>失败</translation>
+    </message>
+    <message>
+        <source>skipped</source>
+        <translation>已跳过</translation>
     </message>
     <message>
         <source>cancelled</source>
@@ -1630,6 +1745,14 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>{s:.1f} s</source>
         <translation>{s:.1f} 秒</translation>
+    </message>
+    <message>
+        <source>The node's daemon did not tell its snapshots</source>
+        <translation>该节点的守护进程未提供其快照信息</translation>
+    </message>
+    <message>
+        <source>{n} snapshots using {size} (ctr snapshots usage)</source>
+        <translation>{n} 个快照，占用 {size}（ctr snapshots usage）</translation>
     </message>
     <message>
         <source>{n} ({stalled} stalled)</source>
@@ -1664,6 +1787,29 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Check that the directory exists and that you may read it.</source>
         <translation>请检查该目录是否存在，以及您是否有读取权限。</translation>
+    </message>
+</context>
+<context>
+    <name>PlanText</name>
+    <message>
+        <source>{action} on {n} of {total} nodes ({size} in all)?</source>
+        <translation>在 {total} 个节点中的 {n} 个上执行：{action}（共 {size}）？</translation>
+    </message>
+    <message>
+        <source>{node}: {size} ({steps} steps)</source>
+        <translation>{node}：{size}（{steps} 步）</translation>
+    </message>
+    <message>
+        <source>{node}: nothing to do ({why})</source>
+        <translation>{node}：无需操作（{why}）</translation>
+    </message>
+    <message>
+        <source>nothing matches</source>
+        <translation>没有匹配项</translation>
+    </message>
+    <message>
+        <source>{node}: will not be touched: {why}</source>
+        <translation>{node}：不会被改动：{why}</translation>
     </message>
 </context>
 <context>
@@ -1746,6 +1892,17 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>from: {sources}</source>
         <translation>来源：{sources}</translation>
+    </message>
+</context>
+<context>
+    <name>RemoveLeaseOnNodes</name>
+    <message>
+        <source>Remove a lease</source>
+        <translation>移除租约</translation>
+    </message>
+    <message>
+        <source>Lease id to remove on the selected nodes:</source>
+        <translation>要在所选节点上移除的租约 ID：</translation>
     </message>
 </context>
 <context>

@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     helps = {"ls": "every digest, its size and the nodes that hold it",
              "where": "which nodes hold DIGEST (present, absent, failed)",
-             "df": "per node: blobs, bytes, bytes no other node holds, ingests (stalled ones flagged)",
+             "df": "per node: blobs, bytes, bytes no other node holds, snapshot bytes, ingests (stalled ones flagged)",
              "diff": "digests present on some nodes and not on others (drift)"}
     for name in COMMANDS:
         p = sub.add_parser(name, help=helps[name], description=helps[name])
@@ -287,9 +287,11 @@ def _report_df(args, out: _Output, outcomes, _digest) -> int:
     if args.json:
         out.json({"nodes": rows, "failed": queries.failures(outcomes)})
         return 0
-    table = [["NODE", "BLOBS", "SIZE", "UNIQUE", "INGESTS", "STALLED"]]
+    table = [["NODE", "BLOBS", "SIZE", "UNIQUE", "SNAPSHOTS", "INGESTS", "STALLED"]]
     table += [[r["node"], humanfmt.count(r["blob_count"]), humanfmt.size(r["blob_bytes"]),
-               humanfmt.size(r["unique_bytes"]), humanfmt.count(r["ingest_count"]),
+               humanfmt.size(r["unique_bytes"]),
+               "-" if r["snapshot_bytes"] is None else humanfmt.size(r["snapshot_bytes"]),
+               humanfmt.count(r["ingest_count"]),
                ",".join(s["ref"] for s in r["stalled_ingests"]) or "-"] for r in rows]
     out.out.write(humanfmt.table(table))
     return 0

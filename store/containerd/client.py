@@ -30,6 +30,7 @@ from . import _rpc
 from ._convert import info_from_pb, info_to_pb, status_from_pb
 from ._pb import content_pb2, content_pb2_grpc, leases_pb2, leases_pb2_grpc, namespaces_pb2, namespaces_pb2_grpc
 from .reader import ContainerdReaderAt
+from .snapshots import SnapshotsClient
 from .writer import CHUNK, GC_ROOT, ContainerdWriter
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,11 @@ class ContainerdStore:
     def _view(self, namespace: str, lease: str | None) -> "ContainerdStore":
         return ContainerdStore(self.address, namespace, lease=lease, gc_root=self.gc_root, timeout=self.timeout,
                                tls=self._tls, read_only=self.read_only, _channel=self._channel)
+
+    def snapshots(self) -> SnapshotsClient:
+        """The daemon's Snapshots service over this store's connection, in its namespace (read only;
+        closing the client leaves the connection open)."""
+        return SnapshotsClient(self.address, self.namespace, timeout=self.timeout, channel=self._channel)
 
     def reconnect(self) -> None:
         """Drop the connection and open a new one (after the daemon moved or restarted)."""

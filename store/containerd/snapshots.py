@@ -48,15 +48,19 @@ class SnapshotsClient:
     """The Snapshots service of the daemon at ``address``, in ``namespace``."""
 
     def __init__(self, address: str, namespace: str = "default", *, tls: _rpc.TLSConfig | None = None,
-                 timeout: float = DEFAULT_TIMEOUT):
+                 timeout: float = DEFAULT_TIMEOUT, channel: grpc.Channel | None = None):
+        """``channel``: an open connection to share (``ContainerdStore.snapshots()``); closing this
+        client then leaves it open."""
         self.address = address
         self.namespace = _rpc.validate_namespace(namespace)
         self.timeout = timeout
-        self._channel = _rpc.open_channel(address, tls)
+        self._owns_channel = channel is None
+        self._channel = channel if channel is not None else _rpc.open_channel(address, tls)
         self._stub = snapshots_pb2_grpc.SnapshotsStub(self._channel)
 
     def close(self) -> None:
-        self._channel.close()
+        if self._owns_channel:
+            self._channel.close()
 
     def __enter__(self) -> "SnapshotsClient":
         return self
@@ -110,4 +114,17 @@ class SnapshotsClient:
         return True
 
 
-__all__ = ["LiveSnapshot", "SnapshotsClient", "KINDS"]
+def usage_total(client: SnapshotsClient, snapshotters: tuple[str, ...] = ("overlayfs", "native")) -> tuple[int, int]:
+    """(count, bytes) of every snapshot of ``snapshotters`` the daemon serves, in the client's
+    namespace: the sum of ``ctr snapshots usage`` over ``ctr snapshots ls``."""
+    count = nbytes = 0
+    for name in snapshotters:
+        if not client.has(name):
+            continue
+        for snap in client.list(name):
+            count += 1
+            nbytes += client.usage(name, snap.key)[0]
+    return count, nbytes
+
+
+__all__ = ["LiveSnapshot", "SnapshotsClient", "KINDS", "usage_total"]

@@ -8,12 +8,14 @@ take the outcomes in the fleet's order and name nodes exactly as the fleet file 
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from .. import errors
+from ..containerd.snapshots import usage_total
 from ..digest import Digest
 from ..types import Status
 from .runner import NodeOutcome, NodeQuery
@@ -25,6 +27,7 @@ DEFAULT_MAX_BLOBS = 2_000_000
 #: An ingest not written to for this long is flagged as stalled.
 DEFAULT_STALLED_AFTER = timedelta(minutes=15)
 _PROGRESS_EVERY = 5000
+log = logging.getLogger(__name__)
 
 
 class TooManyBlobs(errors.FailedPrecondition):
@@ -37,14 +40,18 @@ class NodeInventory:
 
     blobs: dict[str, int]
     ingests: list[Status]
+    #: (count, bytes) of the namespace's snapshots (``ctr snapshots usage`` summed), or None when the
+    #: node's daemon does not answer the Snapshots service (not a failure of the node).
+    snapshots: tuple[int, int] | None = None
 
     @property
     def blob_bytes(self) -> int:
         return sum(self.blobs.values())
 
 
-def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS):
-    """A task listing a node's blobs and ingests; more than ``max_blobs`` blobs fails the node."""
+def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS, snapshots: bool = True):
+    """A task listing a node's blobs and ingests (and, with ``snapshots``, the count and bytes of the
+    namespace's snapshots); more than ``max_blobs`` blobs fails the node."""
     def task(q: NodeQuery) -> NodeInventory:
         blobs: dict[str, int] = {}
         intern = sys.intern  # one string per digest across the fleet
@@ -59,8 +66,24 @@ def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS):
             if len(blobs) // _PROGRESS_EVERY != (len(blobs) - len(batch)) // _PROGRESS_EVERY:
                 q.progress(len(blobs))
         q.progress(len(blobs))
-        return NodeInventory(blobs=blobs, ingests=q.store.list_statuses())
+        ingests = q.store.list_statuses()
+        return NodeInventory(blobs=blobs, ingests=ingests, snapshots=_snapshot_usage(q) if snapshots else None)
     return task
+
+
+def _snapshot_usage(q: NodeQuery) -> tuple[int, int] | None:
+    """The namespace's snapshot count and bytes through the node's store connection; None when the
+    daemon does not serve them (a lost tunnel or a cancel still fails the node)."""
+    client = q.store.snapshots()
+    try:
+        return usage_total(client)
+    except (errors.Unavailable, errors.Cancelled):
+        raise
+    except errors.ContentError as exc:
+        log.debug("%s: no snapshot figures: %s", q.node.name, exc)
+        return None
+    finally:
+        client.close()
 
 
 def holds_task(digest: Digest | str):
@@ -113,7 +136,8 @@ def blob_rows(outcomes: Sequence[NodeOutcome]) -> list[dict]:
 
 def node_rows(outcomes: Sequence[NodeOutcome], *, stalled_after: timedelta = DEFAULT_STALLED_AFTER,
               now: datetime | None = None) -> list[dict]:
-    """Per answering node: blob count and bytes, ingests (stalled ones listed), bytes no other node holds."""
+    """Per answering node: blob count and bytes, ingests (stalled ones listed), bytes no other node holds,
+    snapshot count and bytes (None where the node did not tell them)."""
     now = now or datetime.now(timezone.utc)
     ok = [o for o in outcomes if o.ok]
     count: dict[str, int] = {}
@@ -133,6 +157,8 @@ def node_rows(outcomes: Sequence[NodeOutcome], *, stalled_after: timedelta = DEF
             "unique_bytes": sum(unique),
             "ingest_count": len(inv.ingests),
             "ingest_bytes": sum(s.offset for s in inv.ingests),
+            "snapshot_count": inv.snapshots[0] if inv.snapshots is not None else None,
+            "snapshot_bytes": inv.snapshots[1] if inv.snapshots is not None else None,
             "stalled_ingests": [{"ref": s.ref, "offset": s.offset, "total": s.total,
                                  "updated_at": s.updated_at.isoformat().replace("+00:00", "Z")} for s in stalled],
         })

@@ -26,7 +26,7 @@ class ScriptedDialogs:
 
     def __init__(self):
         self.answers: dict[str, list] = {"confirm": [], "open_files": [], "save_file": [],
-                                         "open_directory": [], "edit_labels": []}
+                                         "open_directory": [], "edit_labels": [], "text": []}
         self.asked: list[tuple[str, tuple]] = []
         self.errors: list[str] = []
         self.infos: list[str] = []
@@ -42,6 +42,9 @@ class ScriptedDialogs:
 
     def confirm(self, parent, title, text, detail="", ok_text=""):
         return self._next("confirm", (title, text, detail))
+
+    def ask_text(self, parent, title, label, text=""):
+        return self._next("text", (title, label))
 
     def error(self, parent, title, text, detail=""):
         self.errors.append(text + ("\n" + detail if detail else ""))

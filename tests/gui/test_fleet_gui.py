@@ -109,6 +109,7 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     for i, name in enumerate(names):
         row = nodes.row_texts(name)
         assert row["blobs"] == f"{len(truth[i]):,}" and row["reason"] == ""
+        assert row["snapshots"] == "0 · 0 Bytes"  # no image unpacked (ctr snapshots usage: none)
     assert nodes.row_texts(names[0])["unique"] == f"1 · {len(ONLY0)} Bytes"  # the blob no other node has
     assert nodes.row_texts(names[1])["unique"] == f"1 · {len(ONLY1)} Bytes"
     assert nodes.row_texts(names[0])["ingests"] == "0"

@@ -95,7 +95,8 @@ class ContainerdDaemon:
 
     def __init__(self, tmp_path: os.PathLike | str, *, name: str = "containerd",
                  start_timeout: float = 30.0, extra_config: str = "",
-                 gc_scheduler: dict[str, str] | None = None) -> None:
+                 gc_scheduler: dict[str, str] | None = None, disabled_plugins: tuple[str, ...] = ()) -> None:
+        """``disabled_plugins``: plugin IDs disabled besides CRI (a daemon without a service)."""
         self.base = Path(tmp_path, name).resolve()
         for bad in _FORBIDDEN:
             if self.base == bad or bad in self.base.parents:
@@ -115,6 +116,7 @@ class ContainerdDaemon:
         self.ttrpc_address = self.address + ".ttrpc"
         self.start_timeout = start_timeout
         self.extra_config = extra_config
+        self.disabled_plugins = ("io.containerd.grpc.v1.cri", *disabled_plugins)
         # Keys of [plugins."io.containerd.gc.v1.scheduler"], as TOML values ('"0s"', "0", "1e-9").
         self.gc_scheduler = {"startup_delay": '"0s"', **(gc_scheduler or {})}
         self._proc: subprocess.Popen | None = None
@@ -138,7 +140,7 @@ class ContainerdDaemon:
                 "version = 2",
                 f'root = "{self.root}"',
                 f'state = "{self.state}"',
-                'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+                "disabled_plugins = [" + ", ".join(f'"{p}"' for p in self.disabled_plugins) + "]",
                 "",
                 "[grpc]",
                 f'  address = "{self.address}"',
