@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 from . import gc as gcmod
 from .live_gc import LiveMetadata, live_metadata
@@ -79,8 +79,10 @@ def predict(address: str, *, tls=None) -> Prediction:
     return Prediction(live, run, record_bytes(collect, sizes, set(sizes) - collect))
 
 
-def run_pass(address: str, prediction: Prediction, *, tls=None) -> PassResult:
-    """Ask the daemon for one pass and wait for it; what went, beside ``prediction``."""
+def run_pass(address: str, prediction: Prediction, *, tls=None,
+             after_pass: Callable[[], None] | None = None) -> PassResult:
+    """Ask the daemon for one pass and wait for it; what went, beside ``prediction``.
+    ``after_pass`` runs as soon as the pass is done (``blobctl gc`` measures the disk there)."""
     from ..containerd.client import ContainerdStore
 
     sizes, predicted_gone = _keys(prediction.run)
@@ -92,6 +94,8 @@ def run_pass(address: str, prediction: Prediction, *, tls=None) -> PassResult:
         base.delete_lease(lease, sync=True)
     finally:
         base.close()
+    if after_pass is not None:
+        after_pass()
     after = live_metadata(address, None, tls=tls, usage=False)
     left = {(v.kind, v.namespace, v.id) for v in gcmod.dry_run(after.metadata).verdicts}
     gone = set(sizes) - left

@@ -3,7 +3,8 @@
 has expired, and an orphaned snapshot directory.  The daemon is stopped and its root opened
 offline; the treemap and the tree must show every item in its right state, a click on the map
 selects the tree row and shows the why chain, a click on a link selects the item it names.
-While the daemon runs, the tab says why it cannot show a live daemon's disk."""
+The daemon's actions are off with their reason; the orphaned directory is deleted from the tab
+after one question (cancelled first: nothing changes).  The live tab: test_disk_live_gui.py."""
 
 from __future__ import annotations
 
