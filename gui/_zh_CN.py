@@ -495,6 +495,7 @@ ZH_CN = {
     "Only through a running daemon: open its address (unix:// or ssh://) to do this.":
         "只能通过运行中的守护进程进行：请打开其地址（unix:// 或 ssh://）。",
     "Reading the daemon's records and snapshot usage…": "正在读取守护进程的记录和快照用量…",
+    "Reading the images' manifests and configs…": "正在读取镜像的清单和配置…",
     "a running containerd (process {pid}, {address}) owns this root": "运行中的 containerd（进程 {pid}，{address}）占用此根目录",
     "This source has no directory and no daemon address whose disk use Blobscope can read.":
         "此来源既没有目录，也没有 Blobscope 可读取其磁盘用量的守护进程地址。",

@@ -42,6 +42,7 @@ class DiskAnalysis(QObject):
             "files": self.tr("Measuring content and ingests…"),
             "snapshots": self.tr("Measuring snapshots (du)… content is shown already"),
             "live-records": self.tr("Reading the daemon's records and snapshot usage…"),
+            "owners": self.tr("Reading the images' manifests and configs…"),
         }
 
     @property

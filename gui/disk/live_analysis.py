@@ -7,9 +7,9 @@ gives; the dry run runs on it unchanged.  What the daemon does not tell is fille
 - a blob's bytes are its recorded size (no file is read: the root may be another machine's);
 - a snapshot has no directory; its bytes are the daemon's Usage, its owners are the
   containers whose snapshotKey it is (and their parents), the leases that list it, and the
-  image its dry-run chain starts at;
-- images reaching a blob are those its chain starts at (one root; every root is found on
-  selection, as on a root).
+  images whose layer chain it is (store/disk/live.py: manifests and configs read through the
+  content service, by chain ID or the unpacker's ``containerd.io/snapshot.ref``);
+- the images reaching a blob come from the same reads.
 
 The picture moves while it is read (a pull or a pass in between): the tab says so.
 """
@@ -20,22 +20,15 @@ from pathlib import Path
 from typing import Callable
 
 from store.disk import gc
+from store.disk.live import LiveOwners, live_owners
 from store.disk.live_gc import backend_name, live_metadata
-from store.disk.metadata import Metadata
+from store.disk.metadata import Metadata, Namespace
 from store.disk.owners import SnapshotRow
 
 from . import states
 from .disk_tree import DiskFacts, DiskTree, build_tree
 
 LIVE_STEPS = 3
-
-
-def _chain_root(v: gc.Verdict | None, word: str) -> str | None:
-    """The name of the ``word`` record (``image``, ``container``) a chain starts at, if it does."""
-    if v is None or v.collect or not v.why:
-        return None
-    first, _sep, rest = v.why[0].partition(" ")
-    return rest.split(" ", 1)[0] if first == word and rest else None
 
 
 def _chain(parent: dict[tuple[str, str], str], sn: str, key: str) -> list[str]:
@@ -50,10 +43,13 @@ def _chain(parent: dict[tuple[str, str], str], sn: str, key: str) -> list[str]:
     return out
 
 
-def snapshot_rows(meta: Metadata, run: gc.DryRun, sizes: dict[tuple[str, str], int]) -> list[SnapshotRow]:
-    """One row per snapshot the daemon lists, in the states the offline rows use."""
+def snapshot_rows(meta: Metadata, run: gc.DryRun, sizes: dict[tuple[str, str], int],
+                  owners: dict[str, LiveOwners] | None = None) -> list[SnapshotRow]:
+    """One row per snapshot the daemon lists, in the states the offline rows use; ``owners`` per
+    namespace (store/disk/live.py) names their images and layers."""
     rows: list[SnapshotRow] = []
     for ns in meta.namespaces:
+        own_of = (owners or {}).get(ns.name, LiveOwners())
         parent: dict[tuple[str, str], str] = {(s.snapshotter, s.key): s.parent for s in ns.snapshots}
         containers: dict[tuple[str, str], list[str]] = {}
         for c in ns.containers:
@@ -70,10 +66,10 @@ def snapshot_rows(meta: Metadata, run: gc.DryRun, sizes: dict[tuple[str, str], i
         for s in ns.snapshots:
             k = (s.snapshotter, s.key)
             v = run.verdict("snapshot", ns.name, f"{s.snapshotter}/{s.key}")
-            image = _chain_root(v, "image")
+            images = tuple(f"{ns.name}/{name}" for name in own_of.images.get(k, ()))
             if k in by_container:
                 state = states.IN_USE
-            elif image is not None:
+            elif images:
                 state = states.IMAGE
             elif k in by_lease:
                 state = states.LEASE
@@ -85,9 +81,22 @@ def snapshot_rows(meta: Metadata, run: gc.DryRun, sizes: dict[tuple[str, str], i
             chain_bytes = nbytes + sum(own.get((s.snapshotter, p), 0) for p in _chain(parent, *k)[1:])
             rows.append(SnapshotRow(
                 s.snapshotter, None, Path(s.snapshotter) / s.key, nbytes, chain_bytes, ns.name, s.key,
-                (f"{ns.name}/{image}",) if image else (), tuple(sorted(containers.get(k, ()))),
-                tuple(sorted(leases.get(k, ()))), None, state, (), s.labels, (s.created_at, s.updated_at)))
+                images, tuple(sorted(containers.get(k, ()))),
+                tuple(sorted(leases.get(k, ()))), own_of.layers.get(k), state, (), s.labels, (s.created_at, s.updated_at)))
     return rows
+
+
+def _owners(address: str, tls, ns: Namespace) -> LiveOwners:
+    """The images of ``ns``'s snapshots and blobs, from its manifests and configs (worker)."""
+    from store.containerd.client import ContainerdStore
+    from store.containerd.records import RecordsClient
+
+    store = ContainerdStore(address, ns.name, lease=None, tls=tls, read_only=True)
+    try:
+        with RecordsClient(address, ns.name, tls=tls) as records:
+            return live_owners(store, records, {(s.snapshotter, s.key): s for s in ns.snapshots})
+    finally:
+        store.close()
 
 
 def analyse_live(address: str, *, tls=None, progress: Callable[[int, str], None],
@@ -102,18 +111,22 @@ def analyse_live(address: str, *, tls=None, progress: Callable[[int, str], None]
     progress(1, "dry-run")
     meta = live.metadata
     run = gc.dry_run(meta, snapshot_bytes=live.snapshot_bytes)
-    progress(2, "files")
+    progress(2, "owners")
+    owners = {ns.name: _owners(address, tls, ns) for ns in meta.namespaces if ns.images or ns.containers}
+    if cancelled():
+        raise errors.Cancelled("the disk analysis was stopped")
     blob_bytes: dict[str, int] = {}
     image_blobs: dict[str, list[str]] = {}
     for ns in meta.namespaces:
+        own = owners.get(ns.name)
         for b in ns.blobs:
             blob_bytes.setdefault(b.digest, b.size)
-            image = _chain_root(run.verdict("blob", ns.name, b.digest), "image")
-            if image is not None:
-                image_blobs.setdefault(b.digest, []).append(f"{ns.name}/{image}")
+            for name in own.blobs.get(b.digest, ()) if own is not None else ():
+                image_blobs.setdefault(b.digest, []).append(f"{ns.name}/{name}")
+    problems = list(live.problems) + [p for own in owners.values() for p in own.problems]
     facts = DiskFacts(f"containerd at {address}", meta=meta, run=run, blob_files=blob_bytes,
-                      image_blobs=image_blobs, problems=list(live.problems), live=True)
-    facts.snapshot_rows = snapshot_rows(meta, run, live.snapshot_bytes)
+                      image_blobs=image_blobs, problems=problems, live=True)
+    facts.snapshot_rows = snapshot_rows(meta, run, live.snapshot_bytes, owners)
     return build_tree(facts)
 
 

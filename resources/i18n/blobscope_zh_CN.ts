@@ -608,6 +608,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>正在读取守护进程的记录和快照用量…</translation>
     </message>
     <message>
+        <source>Reading the images' manifests and configs…</source>
+        <translation>正在读取镜像的清单和配置…</translation>
+    </message>
+    <message>
         <source>a running containerd (process {pid}, {address}) owns this root</source>
         <translation>运行中的 containerd（进程 {pid}，{address}）占用此根目录</translation>
     </message>

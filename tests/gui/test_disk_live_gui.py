@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 NS = "default"
 APP = ImageSpec("example.org/live/app:1", ("base", "app"))
 OLD = ImageSpec("example.org/live/old:1", ("base", "old"))
+KEPT = ImageSpec("example.org/live/kept:1", ("base", "kept"))  # no container: its own snapshot is "image only"
 ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parents[1] / "_artifacts" / "screenshots"
 
 
@@ -41,6 +42,8 @@ def test_live_disk_tab_acts_through_the_daemon(qtbot, make_window, dialogs, tmp_
         sc.workdir.mkdir()
         sc.import_image(NS, APP)
         sc.import_image(NS, OLD)
+        sc.import_image(NS, KEPT)
+        kept_chain = sc.image_chain(NS, KEPT.name)
         old_chain = sc.image_chain(NS, OLD.name)
         sc.remove_image(NS, OLD.name)  # its own layer and snapshot: collectable
         sc.create_container(NS, APP.name, "c-app")
@@ -68,6 +71,14 @@ def test_live_disk_tab_acts_through_the_daemon(qtbot, make_window, dialogs, tmp_
         for key in app_chain:
             assert state(f"snapshot:default:overlayfs/{key}") == states.IN_USE  # parents of c-app's
         assert state(f"snapshot:default:overlayfs/{old_chain[-1]}") == states.COLLECTABLE
+        assert state(f"snapshot:default:overlayfs/{kept_chain[-1]}") == states.IMAGE
+        # images by name, read from the manifests through the daemon: the shared base layer has both
+        base = dict(tree.find(f"snapshot:default:overlayfs/{app_chain[0]}").details)
+        assert set(base["images"]) == {f"default/{APP.name}", f"default/{KEPT.name}"}
+        assert dict(tree.find("snapshot:default:overlayfs/c-app").details)["containers"] == ("default/c-app",)
+        app_blobs = [n for n in tree.by_ident.values()
+                     if n.ident.startswith("blob:") and f"default/{APP.name}" in dict(n.details).get("images", ())]
+        assert len(app_blobs) >= 4 and all(n.state == states.IMAGE for n in app_blobs)  # index/manifest, config, layers
         assert state(f"blob:{leased}") == states.LEASE
         assert state(f"blob:{rooted}") == states.OTHER
         assert state("lease:default:hold") == states.LEASE
