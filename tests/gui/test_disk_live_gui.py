@@ -1,7 +1,8 @@
 """The Disk tab on a running private daemon (its GC runs only when asked): the tree read through
 the daemon's services, every item in its state; then acting from the tab: cancelling changes
-nothing, removing a lease and running a garbage collection from the tab frees the blob only that
-lease held (``ctr content ls``), and the measured figure shown equals the predicted one."""
+nothing, removing a lease and a gc.root label then running a garbage collection from the tab
+frees the blobs only they held (``ctr content ls``), and the measured figure shown equals the
+predicted one."""
 
 from __future__ import annotations
 
@@ -142,6 +143,18 @@ def test_live_disk_tab_acts_through_the_daemon(qtbot, make_window, dialogs, tmp_
         assert "hold" not in sc.ctr("leases", "ls", namespace=NS)
         assert leased in _content(sc)  # no pass yet
         assert tab.tree.find(f"blob:{leased}").state == states.COLLECTABLE
+
+        # remove the gc.root label of the other blob, from its why-chain
+        tab.select_ident(f"blob:{rooted}")
+        assert tab.details.links()[0][0] == f"content {rooted} labelled {GC_ROOT}"
+        shown = tab.tree
+        dialogs.answer("confirm", True)
+        a["actionRemoveGcRoot"].trigger()
+        qtbot.waitUntil(lambda: tab.tree is not shown and not win.disk.running, timeout=60000)
+        wait_jobs(qtbot, win, timeout=30000)
+        assert "24 B" in dialogs.asked[-1][1][1]
+        assert GC_ROOT not in sc.ctr("content", "ls", namespace=NS)
+        assert tab.tree.find(f"blob:{rooted}").state == states.COLLECTABLE
         predicted_tree = tab.tree.reclaimable_bytes
 
         # run a collection from the tab: the blob goes, measured equals predicted
@@ -151,11 +164,12 @@ def test_live_disk_tab_acts_through_the_daemon(qtbot, make_window, dialogs, tmp_
         result = win.commands.run_gc.last_result
         assert result is not None
         assert result.measured == result.predicted
-        assert result.predicted["blob"][1] >= 50 * len(b"a blob only a lease keeps\n")
+        assert result.predicted["blob"][1] >= 50 * len(b"a blob only a lease keeps\n") + 24
         assert not result.deleted_unpredicted and not result.predicted_not_deleted
         assert dialogs.infos[-1].startswith("Garbage collection done: measured ")
-        assert leased not in _content(sc) and rooted in _content(sc)
-        assert gc_passes(d) == passes + 1
+        assert leased not in _content(sc) and rooted not in _content(sc)
+        assert set(_content(sc)) < before
+        assert gc_passes(d) == passes + 1  # the pass asked for, and none before it
         assert predicted_tree is not None and predicted_tree > 0
         qtbot.waitUntil(lambda: not win.disk.running and tab.tree.find(f"blob:{leased}") is None, timeout=60000)
         wait_jobs(qtbot, win, timeout=30000)
