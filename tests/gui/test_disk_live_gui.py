@@ -55,6 +55,22 @@ def test_live_disk_tab_acts_through_the_daemon(qtbot, make_window, dialogs, tmp_
         sc.lease_add(NS, "hold", "content", leased)
         app_chain = sc.image_chain(NS, APP.name)
 
+        # the running daemon's root read as files (the socket offered and declined): its meta.db is
+        # locked, nothing is analysed, and deleting an orphaned directory is off, saying why
+        orphan = d.root / "io.containerd.snapshotter.v1.overlayfs" / "snapshots" / "999"
+        (orphan / "fs").mkdir(parents=True)
+        dialogs.answer("confirm", False)
+        files = make_window(d.root)
+        assert dialogs.asked[-1][1][0] == "containerd is running"
+        files.view_tabs.setCurrentWidget(files.disk_tab)
+        qtbot.waitUntil(lambda: "could not be analysed" in files.disk_tab.status.text(), timeout=30000)
+        act = files.action_map["actionDeleteOrphanDir"]
+        assert not act.isEnabled() and "running containerd" in act.toolTip(), act.toolTip()
+        act.trigger()  # off: nothing asked, nothing deleted
+        assert orphan.is_dir() and not dialogs.answers["confirm"]
+        wait_jobs(qtbot, files)
+        files.shutdown()
+
         win = make_window(d.address)
         _analysed(qtbot, win)
         tab = win.disk_tab
