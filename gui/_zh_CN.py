@@ -501,6 +501,81 @@ ZH_CN = {
     "Layer {i}: its changes against the layers below": "第 {i} 层：相对于下面各层的变更",
     "Show as a tree": "以树形显示",
     "By dive's own formula: efficiency {efficiency}, wasted {wasted}": "按 dive 自己的算法：效率 {efficiency}，浪费 {wasted}",
+    # the Disk tab's actions (gui/commands/disk_actions.py) and its live analysis
+    "Remove &Lease…": "移除租约(&L)…",
+    "End the selected lease (or the one keeping the selected item) through the running daemon":
+        "通过运行中的守护进程结束所选租约（或保留所选项目的租约）",
+    "Remove &gc.root Label…": "移除 gc.root 标签(&G)…",
+    "Remove containerd.io/gc.root from the blob the selected item's chain starts at, through the running daemon":
+        "通过运行中的守护进程，从所选项目引用链起点的 Blob 上移除 containerd.io/gc.root",
+    "Run &Garbage Collection Now…": "立即执行垃圾回收(&G)…",
+    "Ask the running daemon for a garbage collection: the freed bytes are predicted first and measured after":
+        "请求运行中的守护进程执行垃圾回收：先预测将释放的字节数，之后再实际测量",
+    "Delete &Orphaned Snapshot Directory…": "删除孤立快照目录(&O)…",
+    "Delete a snapshot directory no record names, on a stopped containerd root":
+        "在已停止的 containerd 根目录中删除没有任何记录指向的快照目录",
+    "A running daemon's snapshot directories are never deleted behind its back; open its root once it is stopped.":
+        "绝不会绕过运行中的守护进程删除其快照目录；请在其停止后打开其根目录。",
+    "Only an offline containerd root has snapshot directories to delete.": "只有离线的 containerd 根目录才有可删除的快照目录。",
+    "Nothing is deleted from this root: {reason}; stop it first.": "不会从此根目录删除任何内容：{reason}；请先停止它。",
+    "Select an orphaned snapshot directory (one its snapshotter has no record of).":
+        "请选择一个孤立的快照目录（其快照器没有它的记录）。",
+    "Delete the orphaned snapshot directory {path} ({size})? No {sn} record names it; this cannot be undone.":
+        "删除孤立的快照目录 {path}（{size}）？没有任何 {sn} 记录指向它；此操作无法撤销。",
+    "Delete orphaned snapshot directory": "删除孤立快照目录",
+    "Nothing was changed.": "未做任何更改。",
+    "Deleted {path}: {size} freed.": "已删除 {path}：释放了 {size}。",
+    "Deleting {path} failed.": "删除 {path} 失败。",
+    "The directory cannot be deleted.": "无法删除该目录。",
+    "Only through a running daemon: open its address (unix:// or ssh://) to do this.":
+        "只能通过运行中的守护进程进行：请打开其地址（unix:// 或 ssh://）。",
+    "Reading the daemon's records and snapshot usage…": "正在读取守护进程的记录和快照用量…",
+    "Reading the images' manifests and configs…": "正在读取镜像的清单和配置…",
+    "a running containerd (process {pid}, {address}) owns this root": "运行中的 containerd（进程 {pid}，{address}）占用此根目录",
+    "This source has no directory and no daemon address whose disk use Blobscope can read.":
+        "此来源既没有目录，也没有 Blobscope 可读取其磁盘用量的守护进程地址。",
+    "Analyse Disk (F6) reads the records of containerd at {address} through its services.":
+        "分析磁盘（F6）通过服务读取位于 {address} 的 containerd 的记录。",
+    "live: the picture can move. Read through the daemon service by service while it runs; a pull, a delete or a garbage collection meanwhile can change it. Leases and gc.root labels can be removed and a collection asked for from the item's menu.":
+        "实时：画面可能变化。在守护进程运行时逐个服务读取；期间的拉取、删除或垃圾回收都可能改变它。可以从项目菜单中移除租约和 gc.root 标签，或请求执行回收。",
+    "An offline containerd root: only an orphaned snapshot directory can be deleted here, and only while no daemon runs on the root. Leases and gc.root labels are removed through a running daemon.":
+        "离线的 containerd 根目录：此处只能删除孤立的快照目录，且仅当没有守护进程在此根目录上运行时。租约和 gc.root 标签需通过运行中的守护进程移除。",
+    "live:": "实时：",
+    "The selected item's chain does not start at a blob labelled containerd.io/gc.root.":
+        "所选项目的引用链并非始于带有 containerd.io/gc.root 标签的 Blob。",
+    "Remove the label containerd.io/gc.root from blob {digest} ({size}) in namespace {ns}? Unless something else keeps it, the next garbage collection frees it and what only it references.":
+        "从命名空间 {ns} 中的 Blob {digest}（{size}）上移除 containerd.io/gc.root 标签？除非还有其他东西保留它，下一次垃圾回收将释放它以及只被它引用的内容。",
+    "Remove gc.root label": "移除 gc.root 标签",
+    "Label containerd.io/gc.root removed from {digest}.": "已从 {digest} 移除 containerd.io/gc.root 标签。",
+    "Removing the label of {digest} failed.": "移除 {digest} 的标签失败。",
+    "Select a lease, or an item whose chain starts at a lease (an expired lease goes with the next collection anyway).":
+        "请选择一个租约，或引用链始于租约的项目（过期的租约会在下一次回收时被移除）。",
+    "Remove lease {lease} in namespace {ns}? What only it keeps, {n} record(s) of {size}, is freed by the next garbage collection.":
+        "移除命名空间 {ns} 中的租约 {lease}？只被它保留的 {n} 条记录（{size}）将在下一次垃圾回收时释放。",
+    "Remove lease": "移除租约",
+    "Lease {lease} removed; {size} is freed by the next garbage collection.": "已移除租约 {lease}；下一次垃圾回收将释放 {size}。",
+    "Removing lease {lease} failed.": "移除租约 {lease} 失败。",
+    "Reading what lease {lease} keeps failed.": "读取租约 {lease} 保留的内容失败。",
+    "blobs": "Blob",
+    "snapshots": "快照",
+    "leases": "租约",
+    "ingests": "写入",
+    "{kind}: {n} record(s), {size}": "{kind}：{n} 条记录，{size}",
+    "Ask containerd for a garbage collection now? The dry run predicts it frees {size}:":
+        "现在请求 containerd 执行垃圾回收？模拟运行预测将释放 {size}：",
+    "Every namespace is collected. The picture is live: a pull or a delete meanwhile can change what goes.":
+        "所有命名空间都会被回收。画面是实时的：期间的拉取或删除可能改变被回收的内容。",
+    "Run garbage collection": "执行垃圾回收",
+    "Collect": "回收",
+    "The garbage collection failed.": "垃圾回收失败。",
+    "{kind}: predicted {p_n} record(s), {p_size}; measured {m_n} record(s), {m_size}":
+        "{kind}：预测 {p_n} 条记录，{p_size}；实测 {m_n} 条记录，{m_size}",
+    "Garbage collection done: measured {measured} freed, predicted {predicted}.":
+        "垃圾回收完成：实测释放 {measured}，预测 {predicted}。",
+    "{n} record(s) differ from the prediction: the live picture moved meanwhile.":
+        "{n} 条记录与预测不同：期间实时画面发生了变化。",
+    "Garbage collection": "垃圾回收",
+    "Predicting the garbage collection failed.": "预测垃圾回收失败。",
 }
 
 

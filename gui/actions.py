@@ -44,6 +44,18 @@ SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
     "actionCopyWhyChain": (QT_TRANSLATE_NOOP("Actions", "Copy &Why-Chain"), "copy", "Ctrl+Shift+Y",
                            QT_TRANSLATE_NOOP("Actions", "Copy why the selected Disk item is alive, from a root, "
                                                         "one link a line"), False),
+    "actionRemoveLease": (QT_TRANSLATE_NOOP("Actions", "Remove &Lease…"), "delete", "",
+                          QT_TRANSLATE_NOOP("Actions", "End the selected lease (or the one keeping the selected item) "
+                                                       "through the running daemon"), True),
+    "actionRemoveGcRoot": (QT_TRANSLATE_NOOP("Actions", "Remove &gc.root Label…"), "labels", "",
+                           QT_TRANSLATE_NOOP("Actions", "Remove containerd.io/gc.root from the blob the selected "
+                                                        "item's chain starts at, through the running daemon"), True),
+    "actionRunGc": (QT_TRANSLATE_NOOP("Actions", "Run &Garbage Collection Now…"), "refresh", "",
+                    QT_TRANSLATE_NOOP("Actions", "Ask the running daemon for a garbage collection: the freed bytes "
+                                                 "are predicted first and measured after"), True),
+    "actionDeleteOrphanDir": (QT_TRANSLATE_NOOP("Actions", "Delete &Orphaned Snapshot Directory…"), "delete", "",
+                              QT_TRANSLATE_NOOP("Actions", "Delete a snapshot directory no record names, on a "
+                                                           "stopped containerd root"), False),
     "actionImageLayers": (QT_TRANSLATE_NOOP("Actions", "Image &Layers…"), "browse-layer", "Ctrl+Shift+L",
                           QT_TRANSLATE_NOOP("Actions", "Show the selected image's layers: each one's changes, the "
                                                        "squashed files, wasted space and efficiency"), False),

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QToolButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -342,6 +341,9 @@ class MainWindow(QMainWindow):
         tools_menu.addAction(a["actionVerify"])
         tools_menu.addAction(a["actionBrowseLayer"])
         tools_menu.addAction(a["actionImageLayers"])
+        tools_menu.addSeparator()
+        for disk_action in ("actionRemoveLease", "actionRemoveGcRoot", "actionDeleteOrphanDir", "actionRunGc"):
+            tools_menu.addAction(a[disk_action])
         help_menu = mb.addMenu(self.tr("&Help"))
         help_menu.addAction(a["actionAbout"])
 
@@ -380,18 +382,30 @@ class MainWindow(QMainWindow):
                                  closing=lambda: self._closing, parent=self)
         self.storeOpened.connect(lambda _root: self._disk_store_changed())
         self.view_tabs.currentChanged.connect(lambda _i: self._disk_tab_shown())
-        for widget in (self.disk_tab.view, self.disk_tab.treemap):
+        for widget in (self.disk_tab.view, self.disk_tab.treemap, self.disk_tab.details.chain):
             widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             widget.customContextMenuRequested.connect(lambda pos, w=widget: self._disk_menu(w, pos))
 
     def _disk_menu(self, widget: QWidget, pos) -> None:
         if widget is self.disk_tab.treemap:
             self.disk_tab.select_node(self.disk_tab.treemap.node_at(pos.x(), pos.y()))
-        menu = QMenu(self)
-        menu.addAction(self.action_map["actionCopyWhyChain"])
-        menu.addAction(self.action_map["actionAnalyseDisk"])
-        target = widget.viewport() if isinstance(widget, QTreeView) else widget
+        menu = self.disk_menu()
+        target = widget.viewport() if isinstance(widget, QAbstractItemView) else widget
         menu.popup(target.mapToGlobal(pos))
+
+    def disk_menu(self) -> QMenu:
+        """The Disk tab's menu for the selected item; a disabled action's tooltip says why."""
+        menu = QMenu(self)
+        menu.setObjectName("diskMenu")
+        menu.setToolTipsVisible(True)
+        menu.addAction(self.action_map["actionCopyWhyChain"])
+        menu.addSeparator()
+        for name in ("actionRemoveLease", "actionRemoveGcRoot", "actionDeleteOrphanDir", "actionRunGc"):
+            menu.addAction(self.action_map[name])
+        menu.addSeparator()
+        menu.addAction(self.action_map["actionAnalyseDisk"])
+        menu.aboutToHide.connect(menu.deleteLater)
+        return menu
 
     def _disk_store_changed(self) -> None:
         self.disk.reset()
@@ -436,7 +450,11 @@ class MainWindow(QMainWindow):
                                    images=image_layers),
             image_layers=image_layers,
             analyse_disk=cmd.AnalyseDisk(ctx, self.disk, show_tab=lambda: self.view_tabs.setCurrentWidget(self.disk_tab)),
-            copy_why=cmd.CopyWhyChain(ctx, self.disk))
+            copy_why=cmd.CopyWhyChain(ctx, self.disk),
+            remove_lease=cmd.RemoveLease(ctx, self.disk),
+            remove_gc_root=cmd.RemoveGcRoot(ctx, self.disk),
+            run_gc=cmd.RunGarbageCollection(ctx, self.disk),
+            delete_orphan=cmd.DeleteOrphanDir(ctx, self.disk))
 
     def _connect(self) -> None:
         a = self.action_map

@@ -16,6 +16,7 @@ from .base import Command, CommandContext, Reporter, Selection, Translated
 from .clipboard import CopyDigests
 from .delete import DeleteBlobs
 from .disk import AnalyseDisk, CopyWhyChain
+from .disk_actions import DeleteOrphanDir, RemoveGcRoot, RemoveLease, RunGarbageCollection
 from .export import ExportBlob
 from .image_layers import ExploreImageLayers
 from .importer import ImportFiles
@@ -53,6 +54,10 @@ class Commands(Translated):
     open_blob: OpenBlob
     analyse_disk: AnalyseDisk
     copy_why: CopyWhyChain
+    remove_lease: RemoveLease
+    remove_gc_root: RemoveGcRoot
+    run_gc: RunGarbageCollection
+    delete_orphan: DeleteOrphanDir
     image_layers: ExploreImageLayers
 
     def with_actions(self) -> list[Command]:
@@ -73,7 +78,11 @@ class Commands(Translated):
         for command in self.with_actions():
             assert command.action is not None
             act = actions[command.action]
-            if command.writes and read_only:
+            why_not = command.disabled_reason()  # the command's own reason first: it says more
+            if why_not:
+                act.setEnabled(False)
+                act.setToolTip(why_not)
+            elif command.writes and read_only:
                 act.setEnabled(False)
                 act.setToolTip(self.tr("The store is read-only: {reason}").format(reason=reason))
             else:
@@ -81,6 +90,7 @@ class Commands(Translated):
                 act.setToolTip(act.property("baseToolTip"))
 
 
-__all__ = ["About", "AbortIngests", "AnalyseDisk", "CopyWhyChain", "BrowseLayer", "Command", "CommandContext", "Commands", "CopyDigests",
+__all__ = ["About", "AbortIngests", "AnalyseDisk", "CopyWhyChain", "DeleteOrphanDir", "RemoveGcRoot", "RemoveLease",
+           "RunGarbageCollection", "BrowseLayer", "Command", "CommandContext", "Commands", "CopyDigests",
            "DeleteBlobs", "EditLabels", "ExploreImageLayers", "ExportBlob", "ImportFiles", "OpenBlob", "OpenStore", "OpenTarget",
            "RecentStores", "Refresh", "Reporter", "SelectBlob", "SelectUnreferenced", "Selection", "Verify"]

@@ -184,6 +184,10 @@ class Command(Translated):
         """Whether the action makes sense for the current store and selection (read-only aside)."""
         return True
 
+    def disabled_reason(self) -> str:
+        """When not :meth:`enabled`, why (the action's tooltip says it); "" keeps the usual tooltip."""
+        return ""
+
     @property
     def writes(self) -> bool:
         return self.action is not None and writes(self.action)

@@ -22,7 +22,7 @@ from store.disk.du import DiskUsage
 from .disk_tree import DiskFacts, DiskTree, build_tree
 
 # what a store offers the tab
-ROOT, PLAIN, NONE = "root", "plain", "none"
+ROOT, PLAIN, LIVE, NONE = "root", "plain", "live", "none"
 STEPS = 5
 
 
@@ -30,7 +30,19 @@ STEPS = 5
 class Target:
     kind: str  # ROOT, PLAIN or NONE
     path: Path | None  # the containerd root, or the plain store's directory
-    reason: str = ""  # for NONE: why nothing can be shown ("live" or "no-directory")
+    reason: str = ""  # for NONE: why nothing can be shown ("no-store" or "live")
+    address: str = ""  # for LIVE: the socket the daemon's services answer on (an ssh node's tunnel end)
+    shown: str = ""  # for LIVE: the address as the person opened it
+
+
+def _daemon_address(store) -> str:
+    """The socket a running daemon's store talks to: an ``ssh://`` node's local tunnel end, else its address."""
+    tunnel = getattr(store, "tunnel", None)
+    local = getattr(tunnel, "local_address", None)
+    if local:
+        return str(local)
+    address = getattr(store, "address", None)
+    return str(address) if address else ""
 
 
 def disk_target(store) -> Target:
@@ -43,6 +55,9 @@ def disk_target(store) -> Target:
         return Target(ROOT, Path(root))
     directory = getattr(store, "root", None)
     if directory is None or not Path(str(directory)).is_dir():
+        address = _daemon_address(store)
+        if address and hasattr(store, "list_namespaces"):
+            return Target(LIVE, None, address=address, shown=str(getattr(store, "address", address)))
         return Target(NONE, None, "live")
     found = containerd_root.root_of(str(directory))
     if found is not None:  # a root whose meta.db the opener could not use still has its files
@@ -90,6 +105,9 @@ def _check(cancelled: Callable[[], bool]) -> None:
 def analyse(target: Target, *, progress: Callable[[int, str], None], partial: Callable[[DiskTree], None],
             cancelled: Callable[[], bool] = lambda: False) -> DiskTree:
     """The whole tree of ``target`` (worker thread); ``progress(step, what)`` with step < :data:`STEPS`."""
+    if target.kind == LIVE:
+        from .live_analysis import analyse_live
+        return analyse_live(target.address, progress=progress, cancelled=cancelled)
     if target.kind == PLAIN:
         assert target.path is not None
         progress(2, "files")
@@ -136,4 +154,4 @@ def analyse(target: Target, *, progress: Callable[[int, str], None], partial: Ca
     return build_tree(facts)
 
 
-__all__ = ["Target", "disk_target", "analyse", "blob_files", "ingest_dirs", "ROOT", "PLAIN", "NONE", "STEPS"]
+__all__ = ["Target", "disk_target", "analyse", "blob_files", "ingest_dirs", "ROOT", "PLAIN", "LIVE", "NONE", "STEPS"]

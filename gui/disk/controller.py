@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from store import errors
+from store import containerd_root, errors
 
 from .. import fmt
 from . import analysis
 from .disk_tab import DiskTab
 from .disk_tree import DiskTree
+from .live_analysis import LIVE_STEPS
 
 if TYPE_CHECKING:
     from ..jobs import Job, JobRunner
@@ -34,15 +35,37 @@ class DiskAnalysis(QObject):
         self._job: Job | None = None
         self.target = analysis.Target(analysis.NONE, None, "no-store")
         self.analysed_store: object | None = None  # the store the shown tree (or the running job) is of
+        #: for an offline root: why nothing may be deleted from it now (a running daemon owns it), or ""
+        self.root_busy = ""
         self._steps = {
             "metadata": self.tr("Reading meta.db…"), "dry-run": self.tr("Predicting the garbage collector…"),
             "files": self.tr("Measuring content and ingests…"),
             "snapshots": self.tr("Measuring snapshots (du)… content is shown already"),
+            "live-records": self.tr("Reading the daemon's records and snapshot usage…"),
+            "owners": self.tr("Reading the images' manifests and configs…"),
         }
 
     @property
     def running(self) -> bool:
         return self._job is not None
+
+    @property
+    def live(self) -> bool:
+        return self.target.kind == analysis.LIVE
+
+    def label(self) -> str:
+        """What is analysed, for messages: the root's path or the daemon's address."""
+        return self.target.shown if self.live else str(self.target.path)
+
+    def check_root(self) -> None:
+        """Whether a running containerd owns the offline root shown (one lock probe of its meta.db)."""
+        self.root_busy = ""
+        if self.target.kind == analysis.ROOT and self.target.path is not None:
+            running = containerd_root.live_daemon(self.target.path)
+            if running is not None:
+                pid, address = running
+                self.root_busy = self.tr("a running containerd (process {pid}, {address}) owns this root").format(
+                    pid=pid or "?", address=address or "?")
 
     def can_analyse(self) -> bool:
         return self.target.kind != analysis.NONE and not self._closing()
@@ -55,22 +78,29 @@ class DiskAnalysis(QObject):
         self.analysed_store = None
         self.tab.set_progress(None)
         self.target = analysis.disk_target(self._store())
+        self.check_root()
         kind = self.target.kind
         if kind == analysis.NONE:
             if self.target.reason == "live":
-                text = self.tr("A running daemon is open: its disk can only be read from its root directory. "
-                               "Stop the daemon (or copy its root) and open the root to see where its disk space "
-                               "went; live disk views come later.")
+                text = self.tr("This source has no directory and no daemon address whose disk use Blobscope "
+                               "can read.")
             else:
                 text = self.tr("Open a containerd root to see where its disk space went.")
             self.tab.show_message(text)
             self.tab.set_notice("")
+        elif kind == analysis.LIVE:
+            self.tab.show_message(self.tr("Analyse Disk (F6) reads the records of containerd at {address} "
+                                          "through its services.").format(address=self.label()))
+            self.tab.set_notice(self.tr("live: the picture can move. Read through the daemon service by service "
+                                        "while it runs; a pull, a delete or a garbage collection meanwhile can "
+                                        "change it. Leases and gc.root labels can be removed and a collection "
+                                        "asked for from the item's menu."))
         else:
             self.tab.show_message(self.tr("Analyse Disk (F6) measures {path}.").format(path=str(self.target.path)))
             if kind == analysis.ROOT:
-                self.tab.set_notice(self.tr("An offline containerd root is read-only: nothing can be deleted from "
-                                            "here. Removing leases, gc.root labels or orphaned snapshots will come "
-                                            "with the live actions."))
+                self.tab.set_notice(self.tr("An offline containerd root: only an orphaned snapshot directory can be "
+                                            "deleted here, and only while no daemon runs on the root. Leases and "
+                                            "gc.root labels are removed through a running daemon."))
             else:
                 self.tab.set_notice(self.tr("A plain Blobscope store has no containerd metadata: only its content "
                                             "and ingests are shown, without owners."))
@@ -89,8 +119,9 @@ class DiskAnalysis(QObject):
             self._job.cancel()
         target = self.target
         self.analysed_store = store
-        self.tab.set_progress(0, analysis.STEPS)
-        self.tab.status.setText(self.tr("Analysing {path}…").format(path=str(target.path)))
+        steps = LIVE_STEPS if target.kind == analysis.LIVE else analysis.STEPS
+        self.tab.set_progress(0, steps)
+        self.tab.status.setText(self.tr("Analysing {path}…").format(path=self.label()))
 
         def work(job):
             return analysis.analyse(target, progress=lambda step, what: job.partial(("step", step, what)),
@@ -101,7 +132,7 @@ class DiskAnalysis(QObject):
             if job is not self._job or store is not self._store():
                 return
             if value[0] == "step":
-                self.tab.set_progress(value[1], analysis.STEPS)
+                self.tab.set_progress(value[1], steps)
                 self.tab.status.setText(self._steps.get(value[2], ""))
             else:
                 self._show(value[1], complete=False)
@@ -111,6 +142,7 @@ class DiskAnalysis(QObject):
                 return  # a newer analysis or another store: stale
             self._job = None
             self.tab.set_progress(None)
+            self.check_root()
             self._show(tree, complete=True)
             self.changed.emit()
 
@@ -140,6 +172,8 @@ class DiskAnalysis(QObject):
                     size=fmt.size(tree.reclaimable_bytes))
             if tree.problems:
                 text += " " + self.tr("{n} problem(s): {first}").format(n=len(tree.problems), first=tree.problems[0])
+            if tree.live:
+                text = self.tr("live:") + " " + text
             self.tab.status.setText(text)
         self.treeShown.emit(complete)
 

@@ -99,6 +99,7 @@ class DiskTree:
     problems: list[str] = field(default_factory=list)
     reclaimable_bytes: int | None = None
     run: DryRun | None = None  # for every root that keeps an item (DryRun.every_chain, on a worker)
+    live: bool = False  # of a running daemon: the picture can move
 
     def find(self, ident: str) -> DiskNode | None:
         return self.by_ident.get(ident)
@@ -147,6 +148,7 @@ class DiskFacts:
     ingest_dirs: dict[str, int] = field(default_factory=dict)  # ingest/<name> -> bytes
     metadata_files: list[tuple[str, int]] = field(default_factory=list)  # relative path, bytes
     plain: bool = False  # a Blobscope store: no containerd metadata at all
+    live: bool = False  # a running daemon's records (gui/disk/live_analysis.py): no directories
     problems: list[str] = field(default_factory=list)
 
 
@@ -247,13 +249,16 @@ def _add_content(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
 
 
 def _snapshot_label(r: SnapshotRow) -> str:
-    rid = r.record.id if r.record is not None else r.directory.name
+    if r.record is not None:
+        rid = r.record.id
+    else:  # a live snapshot (its key; the daemon tells no directory) or an orphan directory
+        rid = _short(r.key) if r.key else r.directory.name
     if r.containers:
         return f"{rid} · {r.containers[0].split('/', 1)[-1]}"
     if r.images:
         image = r.images[0].split("/", 1)[-1]
         return f"{rid} · {image}" + (f" #{r.layer.index}" if r.layer is not None else "")
-    return f"{rid} · {r.key}" if r.key else str(rid)
+    return f"{rid} · {r.key}" if r.key and r.record is not None else str(rid)
 
 
 def _add_snapshots(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
@@ -274,7 +279,7 @@ def _add_snapshots(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
         else:
             ident, v = f"snapdir:{r.snapshotter}:{r.directory.name}", None
         details: list[tuple[str, Detail]] = [("key", r.key or (rec.key if rec else "")),
-                                             ("directory", str(r.directory))]
+                                             ("directory", "" if facts.live else str(r.directory))]
         if rec is not None:
             details += [("snapshot-kind", rec.kind), ("parent", rec.parent)]
         details += [("chain-bytes", str(r.chain_bytes)), ("images", _join(r.images)),
@@ -306,7 +311,9 @@ def _add_ingests(root: DiskNode, facts: DiskFacts, by: dict[str, DiskNode],
             nbytes = left.pop(dirname, ing.offset or 0)
             v = _first(verdicts, "ingest", f"{ns.name}\0{ing.ref}")
             ident = f"ingest:{ns.name}:{ing.ref}"
-            details: list[tuple[str, Detail]] = [("ref", ing.ref), ("directory", f"ingest/{dirname}")]
+            details: list[tuple[str, Detail]] = [("ref", ing.ref)]
+            if not facts.live:
+                details.append(("directory", f"ingest/{dirname}"))
             if ing.expected:
                 details.append(("expected", ing.expected))
             node = _in_ns(top, groups, ns.name).add(DiskNode(
@@ -447,7 +454,7 @@ def _build(facts: DiskFacts) -> DiskTree:
         c.row = i
     problems = list(facts.problems) + (list(facts.run.problems) if facts.run is not None else [])
     return DiskTree(root, by, facts.snapshot_rows is not None or facts.plain, problems,
-                    facts.run.reclaimable_bytes if facts.run is not None else None, facts.run)
+                    facts.run.reclaimable_bytes if facts.run is not None else None, facts.run, live=facts.live)
 
 
 __all__ = ["DiskNode", "DiskTree", "DiskFacts", "build_tree", "link_target", "PAGE", "CONTENT", "SNAPSHOTS", "INGESTS",

@@ -114,6 +114,38 @@ containerd 内容存储浏览器。
         <translation>复制所选磁盘项目为何仍被保留（从根开始，每行一环）</translation>
     </message>
     <message>
+        <source>Remove &amp;Lease…</source>
+        <translation>移除租约(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>End the selected lease (or the one keeping the selected item) through the running daemon</source>
+        <translation>通过运行中的守护进程结束所选租约（或保留所选项目的租约）</translation>
+    </message>
+    <message>
+        <source>Remove &amp;gc.root Label…</source>
+        <translation>移除 gc.root 标签(&amp;G)…</translation>
+    </message>
+    <message>
+        <source>Remove containerd.io/gc.root from the blob the selected item's chain starts at, through the running daemon</source>
+        <translation>通过运行中的守护进程，从所选项目引用链起点的 Blob 上移除 containerd.io/gc.root</translation>
+    </message>
+    <message>
+        <source>Run &amp;Garbage Collection Now…</source>
+        <translation>立即执行垃圾回收(&amp;G)…</translation>
+    </message>
+    <message>
+        <source>Ask the running daemon for a garbage collection: the freed bytes are predicted first and measured after</source>
+        <translation>请求运行中的守护进程执行垃圾回收：先预测将释放的字节数，之后再实际测量</translation>
+    </message>
+    <message>
+        <source>Delete &amp;Orphaned Snapshot Directory…</source>
+        <translation>删除孤立快照目录(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Delete a snapshot directory no record names, on a stopped containerd root</source>
+        <translation>在已停止的 containerd 根目录中删除没有任何记录指向的快照目录</translation>
+    </message>
+    <message>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -433,6 +465,53 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>DeleteOrphanDir</name>
+    <message>
+        <source>A running daemon's snapshot directories are never deleted behind its back; open its root once it is stopped.</source>
+        <translation>绝不会绕过运行中的守护进程删除其快照目录；请在其停止后打开其根目录。</translation>
+    </message>
+    <message>
+        <source>Only an offline containerd root has snapshot directories to delete.</source>
+        <translation>只有离线的 containerd 根目录才有可删除的快照目录。</translation>
+    </message>
+    <message>
+        <source>Nothing is deleted from this root: {reason}; stop it first.</source>
+        <translation>不会从此根目录删除任何内容：{reason}；请先停止它。</translation>
+    </message>
+    <message>
+        <source>Select an orphaned snapshot directory (one its snapshotter has no record of).</source>
+        <translation>请选择一个孤立的快照目录（其快照器没有它的记录）。</translation>
+    </message>
+    <message>
+        <source>Delete the orphaned snapshot directory {path} ({size})? No {sn} record names it; this cannot be undone.</source>
+        <translation>删除孤立的快照目录 {path}（{size}）？没有任何 {sn} 记录指向它；此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Delete orphaned snapshot directory</source>
+        <translation>删除孤立快照目录</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Nothing was changed.</source>
+        <translation>未做任何更改。</translation>
+    </message>
+    <message>
+        <source>Deleted {path}: {size} freed.</source>
+        <translation>已删除 {path}：释放了 {size}。</translation>
+    </message>
+    <message>
+        <source>Deleting {path} failed.</source>
+        <translation>删除 {path} 失败。</translation>
+    </message>
+    <message>
+        <source>The directory cannot be deleted.</source>
+        <translation>无法删除该目录。</translation>
+    </message>
+</context>
+<context>
     <name>DetailsPane</name>
     <message>
         <source>Digest:</source>
@@ -523,9 +602,17 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>DiskAction</name>
+    <message>
+        <source>Only through a running daemon: open its address (unix:// or ssh://) to do this.</source>
+        <translation>只能通过运行中的守护进程进行：请打开其地址（unix:// 或 ssh://）。</translation>
+    </message>
+</context>
+<context>
     <name>DiskAnalysis</name>
     <message>
         <source>Reading meta.db…</source>
+        <extracomment>for an offline root: why nothing may be deleted from it now (a running daemon owns it), or ""</extracomment>
         <translation>正在读取 meta.db…</translation>
     </message>
     <message>
@@ -541,10 +628,6 @@ Verification failed: the content does not match its digest.</source>
         <translation>正在测量快照（du）…内容已显示</translation>
     </message>
     <message>
-        <source>A running daemon is open: its disk can only be read from its root directory. Stop the daemon (or copy its root) and open the root to see where its disk space went; live disk views come later.</source>
-        <translation>当前打开的是正在运行的守护进程：只能从其根目录读取磁盘占用。请停止守护进程（或复制其根目录）后打开该根目录，查看磁盘空间的去向；在线磁盘视图将在以后提供。</translation>
-    </message>
-    <message>
         <source>Open a containerd root to see where its disk space went.</source>
         <translation>打开一个 containerd 根目录，查看其磁盘空间的去向。</translation>
     </message>
@@ -553,8 +636,32 @@ Verification failed: the content does not match its digest.</source>
         <translation>“分析磁盘”（F6）将测量 {path}。</translation>
     </message>
     <message>
-        <source>An offline containerd root is read-only: nothing can be deleted from here. Removing leases, gc.root labels or orphaned snapshots will come with the live actions.</source>
-        <translation>离线的 containerd 根目录是只读的：此处无法删除任何内容。删除租约、gc.root 标签或孤立快照的功能将随在线操作一起提供。</translation>
+        <source>Reading the daemon's records and snapshot usage…</source>
+        <translation>正在读取守护进程的记录和快照用量…</translation>
+    </message>
+    <message>
+        <source>Reading the images' manifests and configs…</source>
+        <translation>正在读取镜像的清单和配置…</translation>
+    </message>
+    <message>
+        <source>a running containerd (process {pid}, {address}) owns this root</source>
+        <translation>运行中的 containerd（进程 {pid}，{address}）占用此根目录</translation>
+    </message>
+    <message>
+        <source>This source has no directory and no daemon address whose disk use Blobscope can read.</source>
+        <translation>此来源既没有目录，也没有 Blobscope 可读取其磁盘用量的守护进程地址。</translation>
+    </message>
+    <message>
+        <source>Analyse Disk (F6) reads the records of containerd at {address} through its services.</source>
+        <translation>分析磁盘（F6）通过服务读取位于 {address} 的 containerd 的记录。</translation>
+    </message>
+    <message>
+        <source>live: the picture can move. Read through the daemon service by service while it runs; a pull, a delete or a garbage collection meanwhile can change it. Leases and gc.root labels can be removed and a collection asked for from the item's menu.</source>
+        <translation>实时：画面可能变化。在守护进程运行时逐个服务读取；期间的拉取、删除或垃圾回收都可能改变它。可以从项目菜单中移除租约和 gc.root 标签，或请求执行回收。</translation>
+    </message>
+    <message>
+        <source>An offline containerd root: only an orphaned snapshot directory can be deleted here, and only while no daemon runs on the root. Leases and gc.root labels are removed through a running daemon.</source>
+        <translation>离线的 containerd 根目录：此处只能删除孤立的快照目录，且仅当没有守护进程在此根目录上运行时。租约和 gc.root 标签需通过运行中的守护进程移除。</translation>
     </message>
     <message>
         <source>A plain Blobscope store has no containerd metadata: only its content and ingests are shown, without owners.</source>
@@ -583,6 +690,10 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>{n} problem(s): {first}</source>
         <translation>{n} 个问题：{first}</translation>
+    </message>
+    <message>
+        <source>live:</source>
+        <translation>实时：</translation>
     </message>
 </context>
 <context>
@@ -1683,16 +1794,16 @@ Verification failed: the content does not match its digest.</source>
         <translation>写入</translation>
     </message>
     <message>
+        <source>Snapshots</source>
+        <translation>快照</translation>
+    </message>
+    <message>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
         <source>Only here</source>
         <translation>仅此节点</translation>
-    </message>
-    <message>
-        <source>Snapshots</source>
-        <translation>快照</translation>
     </message>
     <message>
         <source>queued</source>
@@ -1895,6 +2006,72 @@ Verification failed: the content does not match its digest.</source>
     </message>
 </context>
 <context>
+    <name>RemoveGcRoot</name>
+    <message>
+        <source>The selected item's chain does not start at a blob labelled containerd.io/gc.root.</source>
+        <translation>所选项目的引用链并非始于带有 containerd.io/gc.root 标签的 Blob。</translation>
+    </message>
+    <message>
+        <source>Remove the label containerd.io/gc.root from blob {digest} ({size}) in namespace {ns}? Unless something else keeps it, the next garbage collection frees it and what only it references.</source>
+        <translation>从命名空间 {ns} 中的 Blob {digest}（{size}）上移除 containerd.io/gc.root 标签？除非还有其他东西保留它，下一次垃圾回收将释放它以及只被它引用的内容。</translation>
+    </message>
+    <message>
+        <source>Remove gc.root label</source>
+        <translation>移除 gc.root 标签</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Nothing was changed.</source>
+        <translation>未做任何更改。</translation>
+    </message>
+    <message>
+        <source>Label containerd.io/gc.root removed from {digest}.</source>
+        <translation>已从 {digest} 移除 containerd.io/gc.root 标签。</translation>
+    </message>
+    <message>
+        <source>Removing the label of {digest} failed.</source>
+        <translation>移除 {digest} 的标签失败。</translation>
+    </message>
+</context>
+<context>
+    <name>RemoveLease</name>
+    <message>
+        <source>Select a lease, or an item whose chain starts at a lease (an expired lease goes with the next collection anyway).</source>
+        <translation>请选择一个租约，或引用链始于租约的项目（过期的租约会在下一次回收时被移除）。</translation>
+    </message>
+    <message>
+        <source>Remove lease {lease} in namespace {ns}? What only it keeps, {n} record(s) of {size}, is freed by the next garbage collection.</source>
+        <translation>移除命名空间 {ns} 中的租约 {lease}？只被它保留的 {n} 条记录（{size}）将在下一次垃圾回收时释放。</translation>
+    </message>
+    <message>
+        <source>Remove lease</source>
+        <translation>移除租约</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Nothing was changed.</source>
+        <translation>未做任何更改。</translation>
+    </message>
+    <message>
+        <source>Lease {lease} removed; {size} is freed by the next garbage collection.</source>
+        <translation>已移除租约 {lease}；下一次垃圾回收将释放 {size}。</translation>
+    </message>
+    <message>
+        <source>Removing lease {lease} failed.</source>
+        <translation>移除租约 {lease} 失败。</translation>
+    </message>
+    <message>
+        <source>Reading what lease {lease} keeps failed.</source>
+        <translation>读取租约 {lease} 保留的内容失败。</translation>
+    </message>
+</context>
+<context>
     <name>RemoveLeaseOnNodes</name>
     <message>
         <source>Remove a lease</source>
@@ -1910,6 +2087,73 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Blobscope</source>
         <translation>Blobscope</translation>
+    </message>
+</context>
+<context>
+    <name>RunGarbageCollection</name>
+    <message>
+        <source>blobs</source>
+        <translation>Blob</translation>
+    </message>
+    <message>
+        <source>snapshots</source>
+        <translation>快照</translation>
+    </message>
+    <message>
+        <source>leases</source>
+        <translation>租约</translation>
+    </message>
+    <message>
+        <source>ingests</source>
+        <translation>写入</translation>
+    </message>
+    <message>
+        <source>{kind}: {n} record(s), {size}</source>
+        <translation>{kind}：{n} 条记录，{size}</translation>
+    </message>
+    <message>
+        <source>Ask containerd for a garbage collection now? The dry run predicts it frees {size}:</source>
+        <translation>现在请求 containerd 执行垃圾回收？模拟运行预测将释放 {size}：</translation>
+    </message>
+    <message>
+        <source>Every namespace is collected. The picture is live: a pull or a delete meanwhile can change what goes.</source>
+        <translation>所有命名空间都会被回收。画面是实时的：期间的拉取或删除可能改变被回收的内容。</translation>
+    </message>
+    <message>
+        <source>Run garbage collection</source>
+        <translation>执行垃圾回收</translation>
+    </message>
+    <message>
+        <source>Collect</source>
+        <translation>回收</translation>
+    </message>
+    <message>
+        <source>Nothing was changed.</source>
+        <translation>未做任何更改。</translation>
+    </message>
+    <message>
+        <source>The garbage collection failed.</source>
+        <translation>垃圾回收失败。</translation>
+    </message>
+    <message>
+        <source>{kind}: predicted {p_n} record(s), {p_size}; measured {m_n} record(s), {m_size}</source>
+        <translation>{kind}：预测 {p_n} 条记录，{p_size}；实测 {m_n} 条记录，{m_size}</translation>
+    </message>
+    <message>
+        <source>Garbage collection done: measured {measured} freed, predicted {predicted}.</source>
+        <translation>垃圾回收完成：实测释放 {measured}，预测 {predicted}。</translation>
+    </message>
+    <message>
+        <source>{n} record(s) differ from the prediction: the live picture moved meanwhile.</source>
+        <translation>{n} 条记录与预测不同：期间实时画面发生了变化。</translation>
+    </message>
+    <message>
+        <source>Garbage collection</source>
+        <translation>垃圾回收</translation>
+    </message>
+    <message>
+        <source>Predicting the garbage collection failed.</source>
+        <translation>预测垃圾回收失败。</translation>
     </message>
 </context>
 <context>

@@ -10,7 +10,6 @@ dry run (:func:`store.disk.gc.dry_run`) predicts the pass.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Callable, Mapping
@@ -153,22 +152,6 @@ def lease_rm(args, ctx: Context) -> int:
 
 # -- gc on a live daemon ------------------------------------------------------------------------
 
-def _record_bytes(gone: set[tuple[str, str, str]], sizes: Mapping[tuple[str, str, str], int],
-                  left: set[tuple[str, str, str]]) -> dict[str, int]:
-    """Bytes per kind of the records that disappeared; a blob still recorded elsewhere keeps its file."""
-    left_digests = {k[2] for k in left if k[0] == "blob"}
-    out = {k: 0 for k in gcmod.KINDS}
-    counted: set[str] = set()
-    for key in gone:
-        kind, _ns, rid = key
-        if kind == "blob":
-            if rid in left_digests or rid in counted:
-                continue
-            counted.add(rid)
-        out[kind] += sizes.get(key, 0)
-    return out
-
-
 def _du(root: Path | None) -> int | None:
     if root is None:
         return None
@@ -224,16 +207,20 @@ def confirm(ctx: Context, question: str, *, yes: bool) -> None:
 
 
 def collect(args, ctx: Context) -> int:
-    """``gc`` without --dry-run through a daemon: predict, confirm, ask for a pass, measure."""
+    """``gc`` without --dry-run through a daemon: predict, confirm, ask for a pass, measure
+    (store/disk/gc_pass.py, as the Disk tab's Run Garbage Collection does)."""
+    from ..disk import gc_pass
     if _namespaces(ctx):
         raise CliError("a GC pass spans every namespace: drop -n (the prediction and the pass cover them all)")
+    if ctx.ssh:
+        raise CliError("gc through an ssh:// node is not available; give the node's socket (unix:// or tcp://)")
     as_json = bool(getattr(args, "json", False))
     say = ctx.note if as_json else ctx.print  # with --json, stdout carries only the JSON object
     root = _measure_root(ctx)
-    before = _live(ctx, None)
-    run = gcmod.dry_run(before.metadata, snapshot_bytes=before.snapshot_bytes)
+    prediction = gc_pass.predict(ctx.address or "", tls=ctx.tls())
+    run = prediction.run
     totals = run.totals()
-    for p in before.problems[:20]:
+    for p in prediction.live.problems[:20]:
         ctx.note(f"warning: {humanfmt.printable(p)}")
     say(f"containerd at {humanfmt.printable(ctx.address or '')} ({LIVE_NOTE})")
     say("the next GC pass would delete:")
@@ -245,33 +232,19 @@ def collect(args, ctx: Context) -> int:
     confirm(ctx, f"Ask containerd for a GC pass now, freeing about {humanfmt.size(run.reclaimable_bytes)}?",
             yes=bool(getattr(args, "yes", False)))
     du_before = _du(root)
-    sizes = {(v.kind, v.namespace, v.id): v.bytes for v in run.verdicts}
-    # the throw-away lease goes in a namespace that exists (a lease in a new one would create it)
-    names = [ns.name for ns in before.metadata.namespaces]
-    base = ctx.daemon()
-    try:
-        store = base.with_namespace(names[0]) if names else base
-        lease = store.create_lease(expire=None, lease_id=f"blobscope-gc-{secrets.token_hex(6)}")
-        store.delete_lease(lease, sync=True)  # the delete's sync option waits for the pass it triggers
-    finally:
-        base.close()
-    du_after = _du(root)
-    after = _live(ctx, None)
-    left = {(v.kind, v.namespace, v.id) for v in gcmod.dry_run(after.metadata).verdicts}
-    gone = set(sizes) - left
-    freed = _record_bytes(gone, sizes, left)
-    predicted_gone = {(v.kind, v.namespace, v.id) for v in run.verdicts if v.collect}
-    unexpected = sorted(gone - predicted_gone)
-    kept = sorted(predicted_gone - gone)
-    du_freed = du_before - du_after if du_before is not None and du_after is not None else None
+    du_after: list[int | None] = []
+    result = gc_pass.run_pass(ctx.address or "", prediction, tls=ctx.tls(),
+                              after_pass=lambda: du_after.append(_du(root)))
+    unexpected, kept = result.deleted_unpredicted, result.predicted_not_deleted
+    du_freed = du_before - du_after[0] if du_before is not None and du_after and du_after[0] is not None else None
     if as_json:
         ctx.json({
             "address": ctx.address,
             "predicted": {k: {"records": totals[k]["collect_count"], "bytes": totals[k]["collect_bytes"]}
                           for k in gcmod.KINDS},
             "predicted_bytes": run.reclaimable_bytes,
-            "measured": {k: {"records": sum(1 for g in gone if g[0] == k), "bytes": freed[k]} for k in gcmod.KINDS},
-            "measured_bytes": sum(freed.values()),
+            "measured": {k: {"records": result.measured[k][0], "bytes": result.measured[k][1]} for k in gcmod.KINDS},
+            "measured_bytes": result.measured_bytes,
             "du_root": str(root) if root is not None else None,
             "du_freed_bytes": du_freed,
             "deleted_unpredicted": [{"kind": k, "namespace": n, "id": i} for k, n, i in unexpected],
@@ -280,10 +253,8 @@ def collect(args, ctx: Context) -> int:
         return 0
     rows = [["", "PREDICTED", "MEASURED"]]
     for kind in gcmod.KINDS:
-        t = totals[kind]
-        n_gone = sum(1 for k in gone if k[0] == kind)
-        rows.append([f"{kind}s deleted", str(t["collect_count"]), str(n_gone)])
-    rows.append(["bytes of deleted records", str(run.reclaimable_bytes), str(sum(freed.values()))])
+        rows.append([f"{kind}s deleted", str(totals[kind]["collect_count"]), str(result.measured[kind][0])])
+    rows.append(["bytes of deleted records", str(run.reclaimable_bytes), str(result.measured_bytes)])
     if du_freed is not None:
         rows.append([f"disk freed (du of {humanfmt.printable(str(root))})", str(run.reclaimable_bytes),
                      str(du_freed)])

@@ -24,11 +24,12 @@ _MAX_JSON = 8 << 20
 
 @dataclass
 class LiveOwners:
-    """(snapshotter, key) -> its images, containers and layer, for one namespace."""
+    """(snapshotter, key) -> its images, containers and layer, for one namespace; and each blob's images."""
 
     images: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     containers: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     layers: dict[tuple[str, str], Layer] = field(default_factory=dict)
+    blobs: dict[str, list[str]] = field(default_factory=dict)  # digest -> names of the images reaching it
     problems: list[str] = field(default_factory=list)
 
 
@@ -68,6 +69,8 @@ def live_owners(store, records, snapshots: Mapping[tuple[str, str], object]) -> 
     for image in records.images():
         info = resolve_image(records.namespace, image.name, image.target, read_json, present, labels_of)
         out.problems.extend(info.problems)
+        for digest in info.blobs:
+            out.blobs.setdefault(digest, []).append(image.name)
         for layers in info.layers:
             for layer in layers:
                 by_chain.setdefault(layer.chain_id, []).append((image.name, layer))

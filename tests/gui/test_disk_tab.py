@@ -155,7 +155,13 @@ def test_the_tab_on_a_plain_store_shows_its_content(qtbot, make_window, store):
     from PySide6.QtWidgets import QApplication
     menu = QApplication.activePopupWidget()
     assert menu is not None
-    assert [a.objectName() for a in menu.actions()] == ["actionCopyWhyChain", "actionAnalyseDisk"]
+    assert [a.objectName() for a in menu.actions() if not a.isSeparator()] == [
+        "actionCopyWhyChain", "actionRemoveLease", "actionRemoveGcRoot", "actionDeleteOrphanDir", "actionRunGc",
+        "actionAnalyseDisk"]
+    # a plain store: nothing to act on, each disk action says why
+    for name in ("actionRemoveLease", "actionRemoveGcRoot", "actionRunGc", "actionDeleteOrphanDir"):
+        act = win.action_map[name]
+        assert not act.isEnabled() and act.toolTip(), name
     menu.close()
     assert not win.details.isVisible()  # the blob details give the tab their room
     win.view_tabs.setCurrentIndex(0)
