@@ -49,7 +49,14 @@ def kill(proc: subprocess.Popen, out: list | None = None) -> bool:
     alive = proc.poll() is None
     if alive:
         os.kill(proc.pid, signal.SIGKILL)
-    stdout, _ = proc.communicate(timeout=60)
+    if out is not None and proc.stdout is not None:
+        # Read the rest through the same buffered reader a caller's readline() used: communicate()
+        # reads the raw descriptor, and the lines that reader had already pulled in were lost
+        # (an acknowledged label update then looked like one that was never acknowledged).
+        stdout = proc.stdout.read()
+        proc.communicate(timeout=60)
+    else:
+        stdout, _ = proc.communicate(timeout=60)
     if out is not None:
         out.append(stdout)
     return alive
