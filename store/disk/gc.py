@@ -31,6 +31,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple
 from .. import humanfmt
 from ..timestamps import Timestamp
 from .metadata import (
+    HAND_OVER_MASK,
     LABEL_GC_EXPIRE,
     LABEL_GC_ROOT,
     Blob,
@@ -191,7 +192,9 @@ class Graph:
             for ing in ns.ingests:
                 if ing.expire_at is not None and ing.expire_at.ns >= now_ns:
                     yield (INGEST, n, ing.ref)
-            for b in ns.blobs:
+            for i, b in enumerate(ns.blobs):
+                if not i & HAND_OVER_MASK:
+                    time.sleep(0)  # see metadata.HAND_OVER
                 if b.labels and LABEL_GC_ROOT in b.labels:
                     yield (CONTENT, n, b.digest)
             for c in ns.containers:
@@ -279,7 +282,11 @@ class Graph:
             queue.append(node)
         refs = self.refs
         popleft, append = queue.popleft, queue.append
+        sleep, i = time.sleep, 0
         while queue:
+            i += 1
+            if not i & HAND_OVER_MASK:
+                sleep(0)  # see metadata.HAND_OVER
             node = popleft()
             for target, how in refs(node):
                 if target in via:
@@ -442,9 +449,12 @@ def _dry_run(meta: Metadata, now: int, snapshot_bytes: Mapping[tuple[str, str], 
     kept_backends: set[tuple[str, str]] = set()
     gone_backends: dict[tuple[str, str], int] = {}
     reclaim = 0
+    sleep = time.sleep
     for ns in meta.namespaces:
         n = ns.name
-        for b in ns.blobs:
+        for i, b in enumerate(ns.blobs):
+            if not i & HAND_OVER_MASK:
+                sleep(0)  # see metadata.HAND_OVER
             chain = why(CONTENT, n, b.digest)
             if chain is None:
                 add(Verdict("blob", n, b.digest, True, b.size, (), b.problems))
@@ -452,7 +462,9 @@ def _dry_run(meta: Metadata, now: int, snapshot_bytes: Mapping[tuple[str, str], 
             else:
                 add(Verdict("blob", n, b.digest, False, b.size, chain, b.problems))
                 kept_digests.add(b.digest)
-        for s in ns.snapshots:
+        for i, s in enumerate(ns.snapshots):
+            if not i & HAND_OVER_MASK:
+                sleep(0)
             chain = why(SNAPSHOT, n, s.id)
             size = graph.snapshot_size(s)
             add(Verdict("snapshot", n, s.id, chain is None, size, chain or (), s.problems))

@@ -25,6 +25,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -36,6 +37,13 @@ from ..timestamps import Timestamp
 LABEL_GC_EXPIRE = "containerd.io/gc.expire"
 LABEL_GC_FLAT = "containerd.io/gc.flat"
 LABEL_GC_ROOT = "containerd.io/gc.root"
+
+# The per-record loops over 100k records hand the GIL over every HAND_OVER records
+# (``if not i & HAND_OVER_MASK: time.sleep(0)``, about 1 µs): a GUI worker running them would
+# otherwise keep it for the interpreter's whole switch interval (5 ms) each time the GUI thread
+# asks, once per Qt call it makes.  A single-threaded blobctl pays about 0.5 ms per 100k records.
+HAND_OVER = 256
+HAND_OVER_MASK = HAND_OVER - 1
 
 Labels = Mapping[str, str]
 
@@ -174,22 +182,31 @@ class Metadata:
         return None
 
 
+# A block that leaves this many more container objects alive is frozen out of the collector
+# (as the GUI's scanner, image graph and disk tree do with theirs).
+FREEZE_ABOVE = 100_000
+
+
 @contextlib.contextmanager
-def paused_gc(*, freeze: bool = False) -> Iterator[None]:
+def paused_gc(*, freeze: bool | None = None) -> Iterator[None]:
     """Python's cycle collector off while a whole meta.db becomes records (or is walked).
 
     The records hold no cycles, but reading 100k of them allocates millions of objects, and
     every collection in between would traverse the live ones again.  With ``freeze`` (for a
     short-lived process such as blobctl), what exists at the end is moved out of the
     collector's sight (``gc.freeze``) instead of being scanned once more when it is enabled
-    again; refcounting still frees it.
+    again; refcounting still frees it.  By default (``None``) that happens when the block left
+    :data:`FREEZE_ABOVE` more objects alive: the first collection after it would otherwise walk
+    them all with the GIL held, a 100-350 ms stall of a GUI thread while a worker reads a 100k
+    root (tests/perf/bench_disk_worker.py).  ``False`` never freezes.
     """
     was = pygc.isenabled()
+    before = pygc.get_count()[0]
     pygc.disable()
     try:
         yield
     finally:
-        if freeze:
+        if freeze or (freeze is None and pygc.get_count()[0] - before >= FREEZE_ABOVE):
             pygc.freeze()
         if was:
             pygc.enable()
@@ -309,7 +326,9 @@ def parse_go_rfc3339(text: str) -> int:
 def _images(ns: str, bucket: bolt.Bucket | None) -> Iterator[Image]:
     if bucket is None:
         return
-    for key, rec in bucket.subtrees():
+    for i, (key, rec) in enumerate(bucket.subtrees()):
+        if not i & HAND_OVER_MASK:
+            time.sleep(0)
         name = _text(key)
         what = f"image {name}"
         problems: list[str] = []
@@ -341,7 +360,9 @@ def _snapshots(ns: str, bucket: bolt.Bucket | None) -> Iterator[Snapshot]:
         return
     for sn_key, per in bucket.buckets():
         snapshotter = _text(sn_key)
-        for key, rec in per.subtrees():
+        for i, (key, rec) in enumerate(per.subtrees()):
+            if not i & HAND_OVER_MASK:
+                time.sleep(0)
             skey = _text(key)
             what = f"snapshot {snapshotter}/{skey}"
             problems: list[str] = []
@@ -356,7 +377,10 @@ def _blobs(ns: str, bucket: bolt.Bucket | None) -> Iterator[Blob]:
     if bucket is None:
         return
     go_time_ns, go_varint, BoltError = bolt.go_time_ns, bolt.go_varint, bolt.BoltError
-    for key, rec in bucket.subtrees():
+    sleep = time.sleep
+    for i, (key, rec) in enumerate(bucket.subtrees()):
+        if not i & HAND_OVER_MASK:
+            sleep(0)
         digest = key.decode("utf-8", "surrogateescape")
         try:
             size_raw, created, updated = rec.get(b"size"), rec.get(b"createdat"), rec.get(b"updatedat")
@@ -404,7 +428,9 @@ def _ingests(ns: str, bucket: bolt.Bucket | None, ingest_root: Path | None) -> I
 def _leases(ns: str, bucket: bolt.Bucket | None) -> Iterator[Lease]:
     if bucket is None:
         return
-    for key, rec in bucket.subtrees():
+    for i, (key, rec) in enumerate(bucket.subtrees()):
+        if not i & HAND_OVER_MASK:
+            time.sleep(0)
         lid = _text(key)
         problems: list[str] = []
         labels = _labels(rec.get(b"labels"))
@@ -475,5 +501,5 @@ def load_root(root: os.PathLike | str, *, allow_locked: bool = False) -> Metadat
 
 
 __all__ = ["Blob", "Container", "Image", "Ingest", "Lease", "Metadata", "Namespace", "Snapshot", "paused_gc",
-           "LABEL_GC_EXPIRE", "LABEL_GC_FLAT", "LABEL_GC_ROOT", "load_root", "parse_go_rfc3339",
+           "FREEZE_ABOVE", "HAND_OVER", "HAND_OVER_MASK", "LABEL_GC_EXPIRE", "LABEL_GC_FLAT", "LABEL_GC_ROOT", "load_root", "parse_go_rfc3339",
            "read_metadata"]

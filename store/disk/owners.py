@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -369,7 +370,9 @@ class Ownership:
         labels_of: dict[tuple[str, str], Mapping[str, str]] = {}
         times_of: dict[tuple[str, str], tuple[Timestamp | None, Timestamp | None]] = {}
         for ns in self.meta.namespaces:
-            for s in ns.snapshots:
+            for i, s in enumerate(ns.snapshots):
+                if not i & metadata.HAND_OVER_MASK:
+                    time.sleep(0)
                 if s.name:
                     user_of[(s.snapshotter, s.name)] = (ns.name, s.key)
                     labels_of[(s.snapshotter, s.name)] = s.labels
@@ -398,7 +401,9 @@ class Ownership:
             if view.name not in self._measured:
                 self._measure(view)
             direct: dict[str, dict] = {}
-            for rec in view.records.values():
+            for i, rec in enumerate(view.records.values()):
+                if not i & metadata.HAND_OVER_MASK:
+                    time.sleep(0)  # see metadata.HAND_OVER
                 ns_key = user_of.get((view.name, rec.key))
                 if ns_key is None and (parsed := snaps.parse_backend_key(rec.key)):
                     ns_key = (parsed[0], parsed[2])
@@ -421,7 +426,9 @@ class Ownership:
                 for target, holders in ((used_by_container, d["containers"]), (used_by_lease, d["leases"])):
                     if holders:
                         target.update(r.key for r in view.chain(bkey))
-            for rec in view.records.values():
+            for i, rec in enumerate(view.records.values()):
+                if not i & metadata.HAND_OVER_MASK:
+                    time.sleep(0)
                 d = direct[rec.key]
                 chain = view.chain(rec.key)
                 own = self.own_bytes(view, rec.directory, rec.key) if _measurable(rec) else 0
