@@ -1,4 +1,5 @@
-"""``blobctl snapshots ls``, ``df`` and ``owner PATH`` on a stopped containerd root (``--root``).
+"""``blobctl snapshots ls``, ``df`` and ``owner PATH`` on a stopped containerd root (``--root``);
+``snapshots ls`` and ``df`` through a daemon too (``-a``; :mod:`store.disk.live_df` for ``df``).
 
 Snapshots come from each snapshotter's own ``metadata.db`` (:mod:`store.disk.snapshotter`), sizes
 from their directories (:mod:`store.disk.du`), owners from ``meta.db`` and the images' configs
