@@ -16,74 +16,17 @@ The picture moves while it is read (a pull or a pass in between): the tab says s
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 from store.disk import gc
 from store.disk.live import LiveOwners, live_owners
-from store.disk.live_gc import backend_name, live_metadata
-from store.disk.metadata import Metadata, Namespace
-from store.disk.owners import SnapshotRow
+from store.disk.live_df import snapshot_rows
+from store.disk.live_gc import live_metadata
+from store.disk.metadata import Namespace
 
-from . import states
 from .disk_tree import DiskFacts, DiskTree, build_tree
 
 LIVE_STEPS = 3
-
-
-def _chain(parent: dict[tuple[str, str], str], sn: str, key: str) -> list[str]:
-    """``key`` and its parents (a loop or a missing parent ends the chain)."""
-    out: list[str] = []
-    seen: set[str] = set()
-    at: str | None = key
-    while at and at not in seen and (sn, at) in parent:
-        seen.add(at)
-        out.append(at)
-        at = parent[(sn, at)]
-    return out
-
-
-def snapshot_rows(meta: Metadata, run: gc.DryRun, sizes: dict[tuple[str, str], int],
-                  owners: dict[str, LiveOwners] | None = None) -> list[SnapshotRow]:
-    """One row per snapshot the daemon lists, in the states the offline rows use; ``owners`` per
-    namespace (store/disk/live.py) names their images and layers."""
-    rows: list[SnapshotRow] = []
-    for ns in meta.namespaces:
-        own_of = (owners or {}).get(ns.name, LiveOwners())
-        parent: dict[tuple[str, str], str] = {(s.snapshotter, s.key): s.parent for s in ns.snapshots}
-        containers: dict[tuple[str, str], list[str]] = {}
-        for c in ns.containers:
-            if c.snapshotter:
-                containers.setdefault((c.snapshotter, c.snapshot_key), []).append(f"{ns.name}/{c.id}")
-        leases: dict[tuple[str, str], list[str]] = {}
-        for lease in ns.leases:
-            for sn, key in lease.snapshots:
-                leases.setdefault((sn, key), []).append(f"{ns.name}/{lease.id}")
-        by_container = {(sn, k) for (sn, key) in containers for k in _chain(parent, sn, key)}
-        by_lease = {(sn, k) for (sn, key) in leases for k in _chain(parent, sn, key)}
-        own = {(s.snapshotter, s.key): sizes.get((s.snapshotter, backend_name(ns.name, s.key)), 0)
-               for s in ns.snapshots}
-        for s in ns.snapshots:
-            k = (s.snapshotter, s.key)
-            v = run.verdict("snapshot", ns.name, f"{s.snapshotter}/{s.key}")
-            images = tuple(f"{ns.name}/{name}" for name in own_of.images.get(k, ()))
-            if k in by_container:
-                state = states.IN_USE
-            elif images:
-                state = states.IMAGE
-            elif k in by_lease:
-                state = states.LEASE
-            elif v is not None and v.collect:
-                state = states.COLLECTABLE
-            else:
-                state = states.OTHER
-            nbytes = own[k]
-            chain_bytes = nbytes + sum(own.get((s.snapshotter, p), 0) for p in _chain(parent, *k)[1:])
-            rows.append(SnapshotRow(
-                s.snapshotter, None, Path(s.snapshotter) / s.key, nbytes, chain_bytes, ns.name, s.key,
-                images, tuple(sorted(containers.get(k, ()))),
-                tuple(sorted(leases.get(k, ()))), own_of.layers.get(k), state, (), s.labels, (s.created_at, s.updated_at)))
-    return rows
 
 
 def _owners(address: str, tls, ns: Namespace) -> LiveOwners:
@@ -130,4 +73,4 @@ def analyse_live(address: str, *, tls=None, progress: Callable[[int, str], None]
     return build_tree(facts)
 
 
-__all__ = ["LIVE_STEPS", "analyse_live", "snapshot_rows"]
+__all__ = ["LIVE_STEPS", "analyse_live"]

@@ -1,4 +1,5 @@
-"""``blobctl snapshots ls``, ``df`` and ``owner PATH`` on a stopped containerd root (``--root``).
+"""``blobctl snapshots ls``, ``df`` and ``owner PATH`` on a stopped containerd root (``--root``);
+``snapshots ls`` and ``df`` through a daemon too (``-a``; :mod:`store.disk.live_df` for ``df``).
 
 Snapshots come from each snapshotter's own ``metadata.db`` (:mod:`store.disk.snapshotter`), sizes
 from their directories (:mod:`store.disk.du`), owners from ``meta.db`` and the images' configs
@@ -12,7 +13,7 @@ from pathlib import Path
 from .. import humanfmt
 from ..disk import df as dfmod
 from ..disk.owners import Layer, Ownership, PathOwner, SnapshotRow
-from .common import CliError, Context, command, stopped_containerd_root
+from .common import Context, command, stopped_containerd_root
 
 
 def open_root(ctx: Context) -> Ownership:
@@ -164,73 +165,31 @@ def _df_arguments(p):
                      help="print node_exporter textfile-collector metrics (blobscope_disk_bytes{kind,state}, …)")
 
 
-def _live_df(ctx: Context) -> dict:
-    """What a daemon tells about one namespace: its blobs, ingests, snapshots and leases."""
-    from .. import api
-    from ..containerd.snapshots import SnapshotsClient
-
-    store = ctx.daemon(gc_root=False)
-    try:
-        figures = api.usage(store)
-        leases = len(store.list_leases())
-    finally:
-        store.close()
-    snapshotters = []
-    with SnapshotsClient(ctx.address or "", ctx.namespace, tls=ctx.tls()) as client:
-        for name in ("overlayfs", "native"):
-            if not client.has(name):
-                continue
-            kinds: dict[str, int] = {}
-            nbytes = 0
-            for snap in client.list(name):
-                kinds[snap.kind] = kinds.get(snap.kind, 0) + 1
-                nbytes += client.usage(name, snap.key)[0]
-            snapshotters.append({"name": name, "count": sum(kinds.values()), "bytes": nbytes, "kinds": kinds})
-    return {
-        "address": ctx.address, "namespace": ctx.namespace,
-        "content": {"count": figures["blob_count"], "bytes": figures["blob_bytes"]},
-        "ingests": {"count": figures["ingest_count"], "bytes": figures["ingest_bytes"]},
-        "snapshots": {"count": sum(s["count"] for s in snapshotters), "bytes": sum(s["bytes"] for s in snapshotters),
-                      "snapshotters": snapshotters},
-        "leases": {"count": leases},
-    }
-
-
 @command("df", help="where a containerd root's disk goes: content, snapshots, ingests, leases, metadata, "
                     "reclaimable, and per image", arguments=_df_arguments)
 def cmd_df(args, ctx: Context) -> int:
     if ctx.address:
-        if args.prometheus:
-            raise CliError("df --prometheus reads a containerd root (--root DIR); through a daemon use --json")
-        live = _live_df(ctx)
-        if args.json:
-            ctx.json(live)
-            return 0
-        rows = [["", "COUNT", "SIZE", "BYTES"]]
-        for kind in ("content", "snapshots", "ingests"):
-            rows.append([kind, humanfmt.count(live[kind]["count"]), humanfmt.size(live[kind]["bytes"]),
-                         str(live[kind]["bytes"])])
-        rows.append(["leases", humanfmt.count(live["leases"]["count"]), "-", "-"])
-        ctx.out.write(humanfmt.table(rows))
-        ctx.print(f"namespace {humanfmt.printable(ctx.namespace)} of the daemon at {humanfmt.printable(ctx.address or '')}: "
-                  "bytes as the daemon reports them (blob sizes, snapshot usage); owners, states and what GC "
-                  "would free need --root")
-        return 0
-    own = open_root(ctx)
-    rep = dfmod.report(own)
+        from ..disk import live_df
+
+        rep = live_df.report(ctx.address, ctx.namespace if ctx.namespace_given else None, tls=ctx.tls())
+        ctx.note(f"df of the daemon at {humanfmt.printable(ctx.address)} (live): blob bytes are recorded sizes, "
+                 "snapshot bytes the daemon's Usage; orphan directories and metadata sizes need --root")
+    else:
+        rep = dfmod.report(open_root(ctx))
     if args.json:
         ctx.json(rep.to_json())
         return 0
     if args.prometheus:
         ctx.out.write(dfmod.prometheus(rep))
         return 0
+    metadata = ("-", "-") if rep.metadata_bytes is None else (humanfmt.size(rep.metadata_bytes), str(rep.metadata_bytes))
     rows = [["", "COUNT", "SIZE", "BYTES"],
             ["content", humanfmt.count(rep.content_count), humanfmt.size(rep.content_bytes), str(rep.content_bytes)],
             ["snapshots", humanfmt.count(rep.snapshot_count), humanfmt.size(rep.snapshot_bytes), str(rep.snapshot_bytes)],
             ["ingests", humanfmt.count(rep.ingest_count), humanfmt.size(rep.ingest_bytes), str(rep.ingest_bytes)],
             ["leases (only they hold)", humanfmt.count(rep.lease_count), humanfmt.size(rep.lease_only_bytes),
              str(rep.lease_only_bytes)],
-            ["metadata", "-", humanfmt.size(rep.metadata_bytes), str(rep.metadata_bytes)],
+            ["metadata", "-", *metadata],
             ["reclaimable by GC", "-", humanfmt.size(rep.reclaimable_bytes), str(rep.reclaimable_bytes)]]
     ctx.out.write(humanfmt.table(rows))
     ctx.print()

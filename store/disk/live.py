@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .. import errors
-from .owners import LABEL_SNAPSHOT_REF, Layer, resolve_image
+from .owners import LABEL_SNAPSHOT_REF, ImageInfo, Layer, resolve_image, unrecorded_name, unrecorded_tops
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +30,19 @@ class LiveOwners:
     containers: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     layers: dict[tuple[str, str], Layer] = field(default_factory=dict)
     blobs: dict[str, list[str]] = field(default_factory=dict)  # digest -> names of the images reaching it
+    resolved: list[ImageInfo] = field(default_factory=list)  # every image, with its blobs and layers
     problems: list[str] = field(default_factory=list)
 
 
-def live_owners(store, records, snapshots: Mapping[tuple[str, str], object]) -> LiveOwners:
+def live_owners(store, records, snapshots: Mapping[tuple[str, str], object],
+                blob_labels: Mapping[str, Mapping[str, str]] | None = None) -> LiveOwners:
     """Owners of ``snapshots`` ((snapshotter, key) -> a LiveSnapshot with ``labels``).
 
     ``store`` is a :class:`store.containerd.ContainerdStore` of the namespace (content reads),
-    ``records`` a :class:`store.containerd.records.RecordsClient` of the same namespace.
+    ``records`` a :class:`store.containerd.records.RecordsClient` of the same namespace.  Given
+    ``blob_labels`` (digest -> labels of the namespace's blobs), the manifests and indexes no
+    image record reaches and no blob references are images too, named as offline
+    (:func:`.owners.unrecorded_name`).
     """
     out = LiveOwners()
     present = {str(info.digest) for info in store.walk()}
@@ -66,14 +71,23 @@ def live_owners(store, records, snapshots: Mapping[tuple[str, str], object]) -> 
             return {}
 
     by_chain: dict[str, list[tuple[str, Layer]]] = {}
-    for image in records.images():
-        info = resolve_image(records.namespace, image.name, image.target, read_json, present, labels_of)
+    found = [resolve_image(records.namespace, image.name, image.target, read_json, present, labels_of)
+             for image in records.images()]
+    if blob_labels is not None:
+        reached = set().union(*(info.blobs for info in found))
+        for d in unrecorded_tops(blob_labels.items(), reached):
+            info = resolve_image(records.namespace, unrecorded_name(read_json(d, []), d), d, read_json, present,
+                                 labels_of)
+            info.recorded = False
+            found.append(info)
+    for info in found:
+        out.resolved.append(info)
         out.problems.extend(info.problems)
         for digest in info.blobs:
-            out.blobs.setdefault(digest, []).append(image.name)
+            out.blobs.setdefault(digest, []).append(info.name)
         for layers in info.layers:
             for layer in layers:
-                by_chain.setdefault(layer.chain_id, []).append((image.name, layer))
+                by_chain.setdefault(layer.chain_id, []).append((info.name, layer))
     for (sn, key), snap in snapshots.items():
         owners = by_chain.get(key) or by_chain.get(getattr(snap, "labels", {}).get(LABEL_SNAPSHOT_REF, ""), [])
         if owners:

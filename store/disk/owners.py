@@ -31,7 +31,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from .. import errors
 from ..containerd_root import CONTENT_DIR
@@ -139,6 +139,33 @@ def resolve_image(ns: str, name: str, target: str, read_json: Callable[[str, lis
     return info
 
 
+def unrecorded_tops(blobs: Iterable[tuple[str, Mapping[str, str]]], reached: set[str]) -> list[str]:
+    """Of ``blobs`` ((digest, labels) of one namespace), the manifests and indexes (by their
+    ``gc.ref.content`` labels) that no other blob references and no image in ``reached`` reaches."""
+    referenced: set[str] = set()
+    tops: list[str] = []
+    for digest, labels in blobs:
+        is_top = False
+        for k, v in labels.items():
+            if k.startswith("containerd.io/gc.ref.content."):
+                referenced.add(v)
+                is_top = is_top or k == "containerd.io/gc.ref.content.config" \
+                    or k.startswith("containerd.io/gc.ref.content.m.")
+        if is_top:
+            tops.append(digest)
+    return [d for d in tops if d not in referenced and d not in reached]
+
+
+def unrecorded_name(doc: dict | None, digest: str) -> str:
+    """The name of an image found without a record: its annotations' name, else its digest."""
+    doc = doc or {}
+    names = [doc.get("annotations")] + [m.get("annotations") for m in doc.get("manifests") or []
+                                        if isinstance(m, dict)]
+    name = next((a[k] for a in names if isinstance(a, dict) for k in (LABEL_REF_NAME, LABEL_IMAGE_NAME)
+                 if isinstance(a.get(k), str)), digest)
+    return f"{name} (no image record)"
+
+
 @dataclass(frozen=True)
 class SnapshotRow:
     """A snapshot (or an orphan directory) with its disk usage and owners."""
@@ -198,11 +225,42 @@ class ImageSpace:
     shared_bytes: int
     unique_bytes: int
     recorded: bool = True
+    blob_bytes: int = 0  # of total_bytes, the blobs' (recorded sizes); the rest is the snapshots'
 
     def to_json(self) -> dict:
         return {"namespace": self.namespace, "name": self.name, "recorded": self.recorded,
                 "blobs": self.blob_count, "snapshots": self.snapshot_count, "total_bytes": self.total_bytes,
-                "shared_bytes": self.shared_bytes, "unique_bytes": self.unique_bytes}
+                "shared_bytes": self.shared_bytes, "unique_bytes": self.unique_bytes,
+                "blob_bytes": self.blob_bytes, "snapshot_bytes": self.total_bytes - self.blob_bytes}
+
+
+def image_space(images: Iterable[ImageInfo], blob_sizes: Mapping[str, int], rows: Iterable[SnapshotRow]) -> list[ImageSpace]:
+    """Per image, its blobs (``blob_sizes``: recorded sizes) and the snapshots of ``rows`` naming
+    it, counted together: total, shared with another image, unique to it."""
+    images = list(images)
+    snaps_of: dict[str, list[SnapshotRow]] = {}
+    for r in rows:
+        for image in r.images:
+            snaps_of.setdefault(image, []).append(r)
+    items_of: dict[str, dict[tuple[str, ...], int]] = {}
+    users: dict[tuple[str, ...], int] = {}
+    for im in images:
+        ident = f"{im.namespace}/{im.name}"
+        items: dict[tuple[str, ...], int] = {("blob", d): blob_sizes.get(d, 0) for d in im.blobs}
+        items.update({("snapshot", r.snapshotter, r.record.key if r.record else f"{r.namespace}/{r.key}"): r.bytes
+                      for r in snaps_of.get(ident, []) if r.record is not None or r.key})
+        items_of[ident] = items
+        for k in items:
+            users[k] = users.get(k, 0) + 1
+    out = []
+    for im in images:
+        items = items_of[f"{im.namespace}/{im.name}"]
+        total = sum(items.values())
+        unique = sum(v for k, v in items.items() if users[k] == 1)
+        out.append(ImageSpace(im.namespace, im.name, sum(1 for k in items if k[0] == "blob"),
+                              sum(1 for k in items if k[0] == "snapshot"), total, total - unique, unique,
+                              im.recorded, sum(v for k, v in items.items() if k[0] == "blob")))
+    return out
 
 
 @dataclass(frozen=True)
@@ -307,26 +365,9 @@ class Ownership:
         """Manifests and indexes that no image record and no other blob reaches (an image deleted
         while a label or lease keeps its blobs), named by their annotations, else their digest."""
         reached = set().union(*(im.blobs for im in self.images if im.namespace == ns.name))
-        referenced, tops = set(), []
-        for b in ns.blobs:
-            is_top = False
-            for k, v in b.labels.items():
-                if k.startswith("containerd.io/gc.ref.content."):
-                    referenced.add(v)
-                    is_top = is_top or k == "containerd.io/gc.ref.content.config" \
-                        or k.startswith("containerd.io/gc.ref.content.m.")
-            if is_top:
-                tops.append(b.digest)
         out = []
-        for d in tops:
-            if d in referenced or d in reached:
-                continue
-            doc = self._read_json(d, []) or {}
-            names = [doc.get("annotations")] + [m.get("annotations") for m in doc.get("manifests") or []
-                                                if isinstance(m, dict)]
-            name = next((a[k] for a in names if isinstance(a, dict) for k in (LABEL_REF_NAME, LABEL_IMAGE_NAME)
-                         if isinstance(a.get(k), str)), d)
-            info = self._image(ns.name, f"{name} (no image record)", d)
+        for d in unrecorded_tops(((b.digest, b.labels) for b in ns.blobs), reached):
+            info = self._image(ns.name, unrecorded_name(self._read_json(d, []), d), d)
             info.recorded = False
             out.append(info)
         return out
@@ -497,30 +538,7 @@ class Ownership:
         for ns in self.meta.namespaces:
             for b in ns.blobs:
                 sizes.setdefault(b.digest, b.size)
-        rows = self.snapshot_rows()
-        snaps_of: dict[str, list[SnapshotRow]] = {}
-        for r in rows:
-            for image in r.images:
-                snaps_of.setdefault(image, []).append(r)
-        items_of: dict[str, dict[tuple[str, ...], int]] = {}
-        users: dict[tuple[str, ...], int] = {}
-        for im in self.images:
-            ident = f"{im.namespace}/{im.name}"
-            items: dict[tuple[str, ...], int] = {("blob", d): sizes.get(d, 0) for d in im.blobs}
-            items.update({("snapshot", r.snapshotter, r.record.key): r.bytes
-                          for r in snaps_of.get(ident, []) if r.record is not None})
-            items_of[ident] = items
-            for k in items:
-                users[k] = users.get(k, 0) + 1
-        out = []
-        for im in self.images:
-            items = items_of[f"{im.namespace}/{im.name}"]
-            total = sum(items.values())
-            unique = sum(v for k, v in items.items() if users[k] == 1)
-            out.append(ImageSpace(im.namespace, im.name, sum(1 for k in items if k[0] == "blob"),
-                                  sum(1 for k in items if k[0] == "snapshot"), total, total - unique, unique,
-                                  im.recorded))
-        return out
+        return image_space(self.images, sizes, self.snapshot_rows())
 
     # -- a host path -------------------------------------------------------------------------
 
@@ -617,4 +635,4 @@ def _relative(path: Path, root: Path) -> Path | None:
     return None
 
 
-__all__ = ["resolve_image", "snapshot_sizes", "Ownership", "SnapshotRow", "ImageSpace", "PathOwner", "Layer", "ImageInfo", "chain_ids"]
+__all__ = ["resolve_image", "image_space", "unrecorded_tops", "unrecorded_name", "snapshot_sizes", "Ownership", "SnapshotRow", "ImageSpace", "PathOwner", "Layer", "ImageInfo", "chain_ids"]

@@ -298,5 +298,9 @@ def test_df_through_the_daemon(world):
     ls, usage = world["live"][("default", "overlayfs")]
     (ovl,) = [s for s in doc["snapshots"]["snapshotters"] if s["name"] == "overlayfs"]
     assert ovl["count"] == len(ls) and ovl["bytes"] == sum(usage.values())
-    assert ovl["kinds"] == {"committed": 3, "active": 2}
-    assert doc["leases"]["count"] == 0
+    # -n default: that namespace's figures, states as offline (c1's chain is in use, b's top an image's)
+    states = {(s["kind"], s["state"]): s["count"] for s in doc["states"]}
+    assert states[("snapshot", "in_use")] == 3 and states[("snapshot", "image")] == 1
+    assert states[("content", "image")] == blobs
+    assert {(i["namespace"], i["name"]) for i in doc["images"]} == {("default", A), ("default", B)}
+    assert doc["leases"]["count"] == 0 and doc["metadata"]["bytes"] is None

@@ -104,6 +104,80 @@ def test_live_dry_run_equals_offline_on_a_copy(world, tmp_path):
     assert h["old-chain"][-1] in r.stdout
 
 
+def _metrics(text: str) -> dict[str, list[tuple[dict[str, str], int]]]:
+    """Prometheus text exposition: each family's HELP and TYPE lines before its samples."""
+    families: dict[str, list[tuple[dict[str, str], int]]] = {}
+    helped: set[str] = set()
+    typed: set[str] = set()
+    for line in text.splitlines():
+        if m := re.fullmatch(r"# HELP (\w+) \S.*", line):
+            helped.add(m.group(1))
+            continue
+        if m := re.fullmatch(r"# TYPE (\w+) gauge", line):
+            assert m.group(1) in helped, line
+            typed.add(m.group(1))
+            families[m.group(1)] = []
+            continue
+        m = re.fullmatch(r'(\w+)\{((?:\w+="(?:[^"\\]|\\.)*",?)*)\} (\d+)', line)
+        assert m, f"not a sample line: {line!r}"
+        assert m.group(1) in typed, f"a sample before its HELP/TYPE: {line!r}"
+        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2)))
+        families[m.group(1)].append((labels, int(m.group(3))))
+    return families
+
+
+def test_live_df_equals_offline_df_of_a_copy(world, tmp_path):
+    sc, h = world
+    d = sc.daemon
+    runs = [blobctl("-a", d.address, "df", *extra) for extra in (["--json"], ["--prometheus"])]
+    for r in runs:
+        assert r.returncode == 0 and "live" in r.stderr, r.stderr
+    live, prom = json.loads(runs[0].stdout), runs[1].stdout
+    live_gc, offline_gc = live_vs_copy(d, tmp_path / "root")
+    r = blobctl("--root", str(tmp_path / "root"), "df", "--json")
+    assert r.returncode == 0, r.stderr
+    off = json.loads(r.stdout)
+    assert (live["root"], live["address"], live["namespace"]) == (None, d.address, None)
+    assert live["metadata"]["bytes"] is None and off["metadata"]["bytes"] > 0
+    # content: counts and recorded bytes by state; the states are the offline ones
+    for key in ("count", "recorded_bytes"):
+        assert live["content"][key] == off["content"][key]
+    def states(doc: dict, kind: str, *keys: str) -> dict:
+        return {s["state"]: tuple(s[k] for k in keys) for s in doc["states"] if s["kind"] == kind}
+    assert states(live, "content", "count", "recorded_bytes") == states(off, "content", "count", "recorded_bytes")
+    assert {"image", "lease", "collectable", "other"} <= set(states(live, "content"))
+    assert live["content"]["bytes"] == live["content"]["recorded_bytes"]
+    # snapshots: the same states (bytes are Usage live, du offline)
+    known = {k: v for k, v in states(off, "snapshot", "count").items() if k != "not_understood"}  # a directory
+    assert states(live, "snapshot", "count") == known
+    assert {"in_use", "image"} <= set(states(live, "snapshot"))
+    assert live["snapshots"]["count"] == off["snapshots"]["count"]
+    assert [s["name"] for s in live["snapshots"]["snapshotters"]] == \
+        [s["name"] for s in off["snapshots"]["snapshotters"] if s["understood"]]
+    # leases and ingests
+    assert live["leases"] == off["leases"] and live["leases"]["only_bytes"] > 0
+    assert live["ingests"]["count"] == off["ingests"]["count"] == 2
+    # reclaimable: the same records; only the collected snapshots' bytes are measured apart
+    def snap_gone(rows: list[dict]) -> int:
+        return sum(x["bytes"] for x in rows if x["kind"] == "snapshot" and x["collect"])
+    assert snap_gone(live_gc) > 0
+    assert live["reclaimable_bytes"] - snap_gone(live_gc) == off["reclaimable_bytes"] - snap_gone(offline_gc) > 0
+    # per image: the same images (with the deleted one, found by its manifest), blobs and snapshots
+    def images(doc: dict) -> dict:
+        return {(i["namespace"], i["name"]): (i["recorded"], i["blobs"], i["blob_bytes"], i["snapshots"])
+                for i in doc["images"]}
+    assert images(live) == images(off)
+    assert {(ns, rec) for (ns, _), (rec, *_rest) in images(live).items()} == {(NS, True), (NS, False)}
+    # --prometheus: the offline metric names, every family with HELP and TYPE, the address as label
+    fams = _metrics(prom)
+    r = blobctl("--root", str(tmp_path / "root"), "df", "--prometheus")
+    assert set(fams) == set(_metrics(r.stdout)) >= {"blobscope_disk_bytes", "blobscope_disk_reclaimable_bytes"}
+    got = {(lab["kind"], lab["state"]): v for lab, v in fams["blobscope_disk_items"]}
+    assert got[("content", "collectable")] == states(live, "content", "count")["collectable"][0]
+    assert all(lab["address"] == d.address for fam in fams.values() for lab, _v in fam)
+    assert fams["blobscope_disk_reclaimable_bytes"] == [({"address": d.address}, live["reclaimable_bytes"])]
+
+
 def test_live_why_names_the_release_action(world):
     sc, h = world
     r = blobctl("-a", sc.daemon.address, "-n", NS, "why", h["leased"])
