@@ -18,7 +18,7 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from store import errors
+from store import LocalStore, errors
 from store.ingest import BrokenIngest
 
 from .changes import DiskChanges
@@ -35,7 +35,7 @@ FREEZE_ABOVE = 20000     # stores this big get their rows frozen out of the cycl
 class ScanWorker(QObject):
     """Lives on the scanner thread; every slot runs there, every signal carries plain data."""
 
-    blobsBatch = Signal(int, object)        # generation, list[BlobRow]
+    blobsBatch = Signal(int, object)        # generation, list[BlobRow] or (a local store's first scan) a BlobBatch
     blobsDone = Signal(int, int)            # generation, blob count
     ingestsListed = Signal(int, object)     # generation, list[IngestRow]
     failed = Signal(int, str)               # generation, message
@@ -98,6 +98,8 @@ class ScanWorker(QObject):
             root = getattr(store, "root", None)
             if root is not None and not os.path.isdir(root):
                 self.storeMissing.emit(gen, str(root))  # the listing below comes out empty; the window says why
+            if base is None and isinstance(store, LocalStore):  # not a wrapper that changes its walk
+                return self._scan_columns(gen, store)
             count = 0
             batch: list[BlobRow] = []  # a rescan (base given) keeps every row for the diff instead
             limit = self.first_batch
@@ -128,6 +130,25 @@ class ScanWorker(QObject):
         except Exception as e:  # noqa: BLE001 - every failure becomes a message for the user
             log.exception("scan of %s failed", getattr(store, "root", store))
             self.failed.emit(gen, str(e) or type(e).__name__)
+        return count
+
+    def _scan_columns(self, gen: int, store) -> int:
+        """A first scan of a local store: batches of columns in directory order, no row object per
+        blob (the model sorts its view), the first batch after ``first_batch`` directory entries."""
+        count = 0
+        for batch in store.walk_batches(first=self.first_batch, size=self.batch):
+            if self._stale(gen):
+                log.debug("scan %d cancelled after %d blobs", gen, count)
+                self.cancelled.emit(gen)
+                return count
+            count += len(batch)
+            self.blobsBatch.emit(gen, batch)
+            time.sleep(0)  # hand the GIL to the GUI thread, which has a batch to append
+        if self._stale(gen):
+            self.cancelled.emit(gen)
+            return count
+        self.blobsDone.emit(gen, count)
+        self._list_ingests(gen, store)
         return count
 
     @Slot(int, object)
@@ -242,7 +263,7 @@ class _ScanThread(QThread):
 class StoreScanner(QObject):
     """GUI-thread side: starts scans, forwards only current-generation results."""
 
-    blobsBatch = Signal(object)        # list[BlobRow]
+    blobsBatch = Signal(object)        # list[BlobRow], or store.blob_batches.BlobBatch (columns)
     blobsDone = Signal(int)
     ingestsListed = Signal(object)     # list[IngestRow]
     failed = Signal(str)

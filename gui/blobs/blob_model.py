@@ -28,6 +28,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from store.blob_batches import BlobBatch
+
 from .. import fmt
 from ..jobs import Job, JobRunner
 from ..kinds import kind_icon, kind_of
@@ -346,9 +348,12 @@ class BlobTableModel(RowTableModel):
         row.bind(self._cols, rid)
         self._views[rid] = row
 
-    def append_rows(self, rows: list[BlobRow]) -> None:
+    def append_rows(self, rows: list[BlobRow] | BlobBatch) -> None:
         """A batch of a first scan (or new blobs): rows appear at once, at the end (sorted in
         a moment later, in the background, if a sort is active)."""
+        if isinstance(rows, BlobBatch):
+            self.append_batch(rows)
+            return
         self._flush_removals()
         cols = self._cols
         find = cols.find_row
@@ -366,6 +371,29 @@ class BlobTableModel(RowTableModel):
             visible = list(rids)
         else:
             visible = [rid for rid, r in zip(rids, fresh) if query(r)]
+        if visible:
+            self._show(visible)
+        self.totalsChanged.emit()
+
+    def append_batch(self, batch: BlobBatch) -> None:
+        """A batch of columns from a first scan (store/blob_batches.py): appended as columns with
+        no row object per blob, shown with one insert (sorted later, in the background)."""
+        self._flush_removals()
+        cols = self._cols
+        rids, dups = cols.add_batch(batch)
+        if dups:  # already here (an update by name was faster): the listing's values win
+            rows = []
+            for rid, _old in dups:
+                row = cols.row(rid)
+                row.bind(None, -1)
+                rows.append(row)
+            self.replace_rows(rows, emit_totals=False)
+        query = self._query
+        alive = cols.alive
+        if query is None and not dups:
+            visible = list(rids)
+        else:
+            visible = [rid for rid in rids if alive[rid] and (query is None or query(cols.row(rid)))]
         if visible:
             self._show(visible)
         self.totalsChanged.emit()
