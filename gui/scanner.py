@@ -59,20 +59,22 @@ class ScanWorker(QObject):
     def _stale(self, gen: int) -> bool:
         return gen != self.latest
 
-    @Slot(int, object)
-    def scan(self, gen: int, store) -> None:
-        """A first scan: rows go out in batches as they are listed."""
-        self._run(gen, store, None)
-
     @Slot(int, object, object)
-    def scan_against(self, gen: int, store, base: dict) -> None:
+    def scan(self, gen: int, store, ready=None) -> None:
+        """A first scan: rows go out in batches as they are listed (once ``ready`` is set)."""
+        self._run(gen, store, None, ready)
+
+    @Slot(int, object, object, object)
+    def scan_against(self, gen: int, store, base: dict, ready=None) -> None:
         """A rescan that sends only what differs from ``base`` (digest -> BlobRow, a copy of the model).
 
         Comparing 100k rows costs 100+ ms; done here, the GUI thread only applies the changes.
         """
-        self._run(gen, store, base)
+        self._run(gen, store, base, ready)
 
-    def _run(self, gen: int, store, base: dict | None) -> None:
+    def _run(self, gen: int, store, base: dict | None, ready=None) -> None:
+        if ready is not None and not ready.wait(10):
+            log.warning("the store's watch was not in place after 10 s; listing anyway")
         if self._stale(gen):
             self.cancelled.emit(gen)
             return
@@ -272,9 +274,9 @@ class StoreScanner(QObject):
     blobsUpdated = Signal(object)      # (digests gone, rows as they are now) of update()
     ingestsUpdated = Signal(object)    # (ingest names read, rows of those still there) of update()
     rescanNeeded = Signal(str)         # why an update could not tell: only a full rescan can
-    _scanRequested = Signal(int, object)
+    _scanRequested = Signal(int, object, object)
     _updateRequested = Signal(int, object, object)
-    _diffScanRequested = Signal(int, object, object)
+    _diffScanRequested = Signal(int, object, object, object)
     _pollRequested = Signal(int, object)
 
     def __init__(self, parent: QObject | None = None):
@@ -308,8 +310,10 @@ class StoreScanner(QObject):
         self.store = store
         self.cancel()
 
-    def rescan(self, base: dict | None = None) -> int:
+    def rescan(self, base: dict | None = None, ready=None) -> int:
         """Start a new scan; any running one stops and its results are dropped.
+
+        ``ready`` (a ``threading.Event``): the listing starts once it is set (the watch is in).
 
         With ``base`` (digest -> BlobRow, a copy) no batches are sent: one ``blobsDiff`` says
         what changed, computed on the scanner thread.
@@ -319,9 +323,9 @@ class StoreScanner(QObject):
         self.busy = True
         if self.store is not None:
             if base is None:
-                self._scanRequested.emit(self.generation, self.store)
+                self._scanRequested.emit(self.generation, self.store, ready)
             else:
-                self._diffScanRequested.emit(self.generation, self.store, base)
+                self._diffScanRequested.emit(self.generation, self.store, base, ready)
         return self.generation
 
     def poll_ingests(self) -> None:

@@ -391,14 +391,14 @@ class BlobTableModel(RowTableModel):
         query = self._query
         alive = cols.alive
         if query is None and not dups:
-            visible = list(rids)
+            visible: range | list[int] = rids
         else:
             visible = [rid for rid in rids if alive[rid] and (query is None or query(cols.row(rid)))]
         if visible:
             self._show(visible)
         self.totalsChanged.emit()
 
-    def _show(self, rids: list[int]) -> None:
+    def _show(self, rids: list[int] | range) -> None:
         """Append these row numbers to the visible rows; re-sort later if a sort is active."""
         first = len(self._order)
         self.beginInsertRows(QModelIndex(), first, first + len(rids) - 1)
@@ -408,8 +408,11 @@ class BlobTableModel(RowTableModel):
             n = self._cols.n
             if len(where) < n:
                 where.extend(array("l", [-1]) * (n - len(where)))
-            for p, rid in enumerate(rids, first):
-                where[rid] = p
+            if isinstance(rids, range) and rids.step == 1:  # a scan's batch: one slice assignment
+                where[rids.start:rids.stop] = array("l", range(first, first + len(rids)))
+            else:
+                for p, rid in enumerate(rids, first):
+                    where[rid] = p
         self.endInsertRows()
         if self._sort_col >= 0:
             if self._cols.n <= self.sync_rows:

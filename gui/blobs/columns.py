@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 STRIDE = 32
 SHA256 = "sha256:"
 _EMPTY, _TOMB = -1, -2
+EARLY_GROWTH = 4  # rows a scan batch may rehash early (per row it adds): see DigestIndex._grow_early
 _VERIFIED = {None: 0, True: 1, False: 2}
 _VERIFIED_BACK = (None, True, False)
 
@@ -117,6 +118,7 @@ class DigestIndex:
                 if (used[s] + c) * 3 > len(shards[s]) * 2:
                     self._grow(s, keys, extra=c)
                 used[s] += c  # less the duplicates and reused tombstones, below
+        self._grow_early(keys, budget=EARLY_GROWTH * (stop - start))
         masks = [len(t) - 1 for t in shards]
         dups: list[tuple[int, int]] = []
         for rid, h in zip(range(start, stop), hashes):
@@ -161,6 +163,23 @@ class DigestIndex:
                 table[slot] = _TOMB
                 return rid
             slot = (slot + 1) & mask
+
+    def _grow_early(self, keys: bytearray, budget: int) -> None:
+        """Grow the fullest shards past half full, rehashing at most ``budget`` rows.
+
+        Keys spread evenly, so the shards all fill at the same pace and would all cross the growth
+        threshold within a few batches: at a million rows that was 90 ms of rehashing in one batch
+        on the GUI thread.  Growing a few of them a little early, batch after batch, spreads it.
+        """
+        shards, used = self.shards, self.used
+        full = [s for s in range(self.SHARDS) if used[s] * 2 > len(shards[s]) and used[s] > 64]
+        full.sort(key=lambda s: used[s] / len(shards[s]), reverse=True)
+        for s in full:
+            if budget < used[s]:
+                break
+            budget -= used[s]
+            self._own(s)
+            self._grow(s, keys)
 
     def _grow(self, s: int, keys: bytearray, extra: int = 0) -> array:
         """Rehash shard ``s`` into a table with room for its live keys and ``extra`` more."""
