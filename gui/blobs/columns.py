@@ -179,7 +179,7 @@ class DigestIndex:
                 break
             budget -= used[s]
             self._own(s)
-            self._grow(s, keys)
+            self._grow(s, keys, extra=used[s])  # as big as the growth it replaces: no extra rehashing
 
     def _grow(self, s: int, keys: bytearray, extra: int = 0) -> array:
         """Rehash shard ``s`` into a table with room for its live keys and ``extra`` more."""
