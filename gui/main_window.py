@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -588,9 +589,10 @@ class MainWindow(QMainWindow):
         self._held = DiskChanges()  # what it named is in the listing about to start
         # the watch goes in before the scan request is queued: a change after this point is
         # either listed or reported, never lost between the listing and the watch
-        self._update_watch()
+        ready = self._update_watch()  # set once blobs/<alg> is watched: the listing waits for it
         # a rescan is compared with the model on the scanner thread: 100k rows never stall this one
-        self.scanner.rescan(base=None if streaming else self.blob_model.rows_by_digest())  # type: ignore[arg-type]  # a Mapping
+        self.scanner.rescan(base=None if streaming else self.blob_model.rows_by_digest(),  # type: ignore[arg-type]  # a Mapping
+                            ready=ready)
 
     @Slot(object)
     def _on_blobs_diff(self, diff) -> None:
@@ -663,16 +665,18 @@ class MainWindow(QMainWindow):
         if current in types and types[current]:
             self.details.media_type.setText(types[current])
 
-    def _update_watch(self) -> None:
-        """Watch the store's directories afresh, on this thread and at once (a few inotify calls).
+    def _update_watch(self) -> threading.Event | None:
+        """Watch the store's directories afresh: at once, but blobs/<alg> on the watcher's thread
+        (gui/watcher.py); what comes back is set once those are in, and the listing waits for it.
 
         Done in a pool job it landed after the listing, and a commit in between was never seen.
         """
         store = self.store
         root = getattr(store, "root", None)  # only a store with a directory can be watched
         if store is None or self._closing or not root:
-            return
+            return None
         self.watcher.watch_store(Path(str(root)))
+        return self.watcher.ready
 
     @Slot(str)
     def _on_store_missing(self, root: str) -> None:

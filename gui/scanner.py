@@ -18,7 +18,7 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from store import errors
+from store import LocalStore, errors
 from store.ingest import BrokenIngest
 
 from .changes import DiskChanges
@@ -35,7 +35,7 @@ FREEZE_ABOVE = 20000     # stores this big get their rows frozen out of the cycl
 class ScanWorker(QObject):
     """Lives on the scanner thread; every slot runs there, every signal carries plain data."""
 
-    blobsBatch = Signal(int, object)        # generation, list[BlobRow]
+    blobsBatch = Signal(int, object)        # generation, list[BlobRow] or (a local store's first scan) a BlobBatch
     blobsDone = Signal(int, int)            # generation, blob count
     ingestsListed = Signal(int, object)     # generation, list[IngestRow]
     failed = Signal(int, str)               # generation, message
@@ -59,20 +59,22 @@ class ScanWorker(QObject):
     def _stale(self, gen: int) -> bool:
         return gen != self.latest
 
-    @Slot(int, object)
-    def scan(self, gen: int, store) -> None:
-        """A first scan: rows go out in batches as they are listed."""
-        self._run(gen, store, None)
-
     @Slot(int, object, object)
-    def scan_against(self, gen: int, store, base: dict) -> None:
+    def scan(self, gen: int, store, ready=None) -> None:
+        """A first scan: rows go out in batches as they are listed (once ``ready`` is set)."""
+        self._run(gen, store, None, ready)
+
+    @Slot(int, object, object, object)
+    def scan_against(self, gen: int, store, base: dict, ready=None) -> None:
         """A rescan that sends only what differs from ``base`` (digest -> BlobRow, a copy of the model).
 
         Comparing 100k rows costs 100+ ms; done here, the GUI thread only applies the changes.
         """
-        self._run(gen, store, base)
+        self._run(gen, store, base, ready)
 
-    def _run(self, gen: int, store, base: dict | None) -> None:
+    def _run(self, gen: int, store, base: dict | None, ready=None) -> None:
+        if ready is not None and not ready.wait(10):
+            log.warning("the store's watch was not in place after 10 s; listing anyway")
         if self._stale(gen):
             self.cancelled.emit(gen)
             return
@@ -98,6 +100,8 @@ class ScanWorker(QObject):
             root = getattr(store, "root", None)
             if root is not None and not os.path.isdir(root):
                 self.storeMissing.emit(gen, str(root))  # the listing below comes out empty; the window says why
+            if base is None and isinstance(store, LocalStore):  # not a wrapper that changes its walk
+                return self._scan_columns(gen, store)
             count = 0
             batch: list[BlobRow] = []  # a rescan (base given) keeps every row for the diff instead
             limit = self.first_batch
@@ -128,6 +132,25 @@ class ScanWorker(QObject):
         except Exception as e:  # noqa: BLE001 - every failure becomes a message for the user
             log.exception("scan of %s failed", getattr(store, "root", store))
             self.failed.emit(gen, str(e) or type(e).__name__)
+        return count
+
+    def _scan_columns(self, gen: int, store) -> int:
+        """A first scan of a local store: batches of columns in directory order, no row object per
+        blob (the model sorts its view), the first batch after ``first_batch`` directory entries."""
+        count = 0
+        for batch in store.walk_batches(first=self.first_batch, size=self.batch):
+            if self._stale(gen):
+                log.debug("scan %d cancelled after %d blobs", gen, count)
+                self.cancelled.emit(gen)
+                return count
+            count += len(batch)
+            self.blobsBatch.emit(gen, batch)
+            time.sleep(0)  # hand the GIL to the GUI thread, which has a batch to append
+        if self._stale(gen):
+            self.cancelled.emit(gen)
+            return count
+        self.blobsDone.emit(gen, count)
+        self._list_ingests(gen, store)
         return count
 
     @Slot(int, object)
@@ -242,7 +265,7 @@ class _ScanThread(QThread):
 class StoreScanner(QObject):
     """GUI-thread side: starts scans, forwards only current-generation results."""
 
-    blobsBatch = Signal(object)        # list[BlobRow]
+    blobsBatch = Signal(object)        # list[BlobRow], or store.blob_batches.BlobBatch (columns)
     blobsDone = Signal(int)
     ingestsListed = Signal(object)     # list[IngestRow]
     failed = Signal(str)
@@ -251,9 +274,9 @@ class StoreScanner(QObject):
     blobsUpdated = Signal(object)      # (digests gone, rows as they are now) of update()
     ingestsUpdated = Signal(object)    # (ingest names read, rows of those still there) of update()
     rescanNeeded = Signal(str)         # why an update could not tell: only a full rescan can
-    _scanRequested = Signal(int, object)
+    _scanRequested = Signal(int, object, object)
     _updateRequested = Signal(int, object, object)
-    _diffScanRequested = Signal(int, object, object)
+    _diffScanRequested = Signal(int, object, object, object)
     _pollRequested = Signal(int, object)
 
     def __init__(self, parent: QObject | None = None):
@@ -287,8 +310,10 @@ class StoreScanner(QObject):
         self.store = store
         self.cancel()
 
-    def rescan(self, base: dict | None = None) -> int:
+    def rescan(self, base: dict | None = None, ready=None) -> int:
         """Start a new scan; any running one stops and its results are dropped.
+
+        ``ready`` (a ``threading.Event``): the listing starts once it is set (the watch is in).
 
         With ``base`` (digest -> BlobRow, a copy) no batches are sent: one ``blobsDiff`` says
         what changed, computed on the scanner thread.
@@ -298,9 +323,9 @@ class StoreScanner(QObject):
         self.busy = True
         if self.store is not None:
             if base is None:
-                self._scanRequested.emit(self.generation, self.store)
+                self._scanRequested.emit(self.generation, self.store, ready)
             else:
-                self._diffScanRequested.emit(self.generation, self.store, base)
+                self._diffScanRequested.emit(self.generation, self.store, base, ready)
         return self.generation
 
     def poll_ingests(self) -> None:

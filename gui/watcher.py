@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 from inotify_simple import INotify
@@ -48,6 +49,7 @@ LABEL_FILES = ("labels.db", "labels.db-wal")
 class StoreWatcher(QObject):
     changed = Signal(object)  # DiskChanges, coalesced
     pollIngests = Signal()    # time to re-read ingest progress
+    _algsAdded = Signal(int, object)  # generation, [(alg, wd or -1, OSError or None)] from the adder thread
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -56,6 +58,14 @@ class StoreWatcher(QObject):
         self._wds: dict[int, tuple[str, str]] = {}  # watch descriptor -> (kind, path)
         self._root: Path | None = None
         self._installed = False  # the first watches are in: a directory that cannot be watched now is new
+        # blobs/<alg> watches are added on a short-lived thread: inotify_add_watch on a directory of
+        # a million entries takes ~80 ms in the kernel (it marks every cached child dentry)
+        self._gen = 0
+        self._adder: threading.Thread | None = None
+        self._early: list[tuple[int, int, str]] = []  # events of watches the adder has not handed over yet
+        self.ready = threading.Event()  # set once the blobs/<alg> watches are in the kernel
+        self.ready.set()
+        self._algsAdded.connect(self._on_algs_added)
         self._pending = DiskChanges()
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
@@ -90,7 +100,7 @@ class StoreWatcher(QObject):
         self._installed = False
         ok = self._add("root", self._root)
         if ok and self._add("blobs", self._root / "blobs"):
-            self._add_alg_dirs()
+            self._add_alg_dirs_aside()
         if ok:
             self._add("ingest", self._root / "ingest")
         self._installed = True
@@ -125,6 +135,54 @@ class StoreWatcher(QObject):
                 found.append(name)
         return found
 
+    def _add_alg_dirs_aside(self) -> None:
+        """Watch every blobs/<alg> on a thread; ``ready`` is set once they are in the kernel (a
+        listing waits for it), and events that arrive before the GUI learns their watch descriptor
+        are kept in ``_early`` and replayed then."""
+        assert self._ino is not None and self._root is not None
+        self._gen += 1
+        gen, ino, blobs = self._gen, self._ino, self._root / "blobs"
+        ready = self.ready = threading.Event()
+
+        def add() -> None:
+            got: list[tuple[str, int, OSError | None]] = []
+            try:
+                for name in sorted(os.listdir(blobs)):
+                    if name in ALGORITHMS:
+                        try:
+                            got.append((name, ino.add_watch(blobs / name, MASKS["alg"]), None))
+                        except (FileNotFoundError, NotADirectoryError):
+                            pass
+                        except OSError as e:
+                            got.append((name, -1, e))
+            except OSError:
+                pass  # blobs/ went away: its own watch reports that
+            finally:
+                ready.set()
+                try:
+                    self._algsAdded.emit(gen, got)
+                except RuntimeError:
+                    pass  # the watcher is gone (window closed)
+
+        self._adder = threading.Thread(target=add, name="blobscope-watch", daemon=True)
+        self._adder.start()
+
+    def _on_algs_added(self, gen: int, got: list) -> None:
+        if gen != self._gen or self._ino is None or self._root is None:
+            return
+        for name, wd, err in got:
+            path = self._root / "blobs" / name
+            if err is not None:
+                log.warning("cannot watch %s (%s); changes in it are seen on F5 only", path, err.strerror or err)
+            else:
+                self._wds[wd] = ("alg", str(path))
+        self._adder = None
+        early, self._early = self._early, []
+        for ev in early:
+            self._event(*ev)
+        if self._pending and self.enabled and not self._coalesce.isActive():
+            self._coalesce.start()
+
     def watched(self) -> list[str]:
         return sorted(path for _kind, path in self._wds.values())
 
@@ -141,6 +199,11 @@ class StoreWatcher(QObject):
         self._close()
 
     def _close(self) -> None:
+        if self._adder is not None:
+            self._adder.join(10)  # its INotify is closed below: let it finish with it first
+            self._adder = None
+        self._gen += 1
+        self._early = []
         if self._notifier is not None:
             self._notifier.setEnabled(False)
             self._notifier.deleteLater()
@@ -173,6 +236,8 @@ class StoreWatcher(QObject):
             return
         where = self._wds.get(wd)
         if where is None:
+            if self._adder is not None:
+                self._early.append((wd, mask, name))  # maybe a blobs/<alg> watch not handed over yet
             return  # a watch of an earlier store, or one already lost
         kind, path = where
         if mask & _LOST:

@@ -28,6 +28,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from store.blob_batches import BlobBatch
+
 from .. import fmt
 from ..jobs import Job, JobRunner
 from ..kinds import kind_icon, kind_of
@@ -346,9 +348,12 @@ class BlobTableModel(RowTableModel):
         row.bind(self._cols, rid)
         self._views[rid] = row
 
-    def append_rows(self, rows: list[BlobRow]) -> None:
+    def append_rows(self, rows: list[BlobRow] | BlobBatch) -> None:
         """A batch of a first scan (or new blobs): rows appear at once, at the end (sorted in
         a moment later, in the background, if a sort is active)."""
+        if isinstance(rows, BlobBatch):
+            self.append_batch(rows)
+            return
         self._flush_removals()
         cols = self._cols
         find = cols.find_row
@@ -370,7 +375,30 @@ class BlobTableModel(RowTableModel):
             self._show(visible)
         self.totalsChanged.emit()
 
-    def _show(self, rids: list[int]) -> None:
+    def append_batch(self, batch: BlobBatch) -> None:
+        """A batch of columns from a first scan (store/blob_batches.py): appended as columns with
+        no row object per blob, shown with one insert (sorted later, in the background)."""
+        self._flush_removals()
+        cols = self._cols
+        rids, dups = cols.add_batch(batch)
+        if dups:  # already here (an update by name was faster): the listing's values win
+            rows = []
+            for rid, _old in dups:
+                row = cols.row(rid)
+                row.bind(None, -1)
+                rows.append(row)
+            self.replace_rows(rows, emit_totals=False)
+        query = self._query
+        alive = cols.alive
+        if query is None and not dups:
+            visible: range | list[int] = rids
+        else:
+            visible = [rid for rid in rids if alive[rid] and (query is None or query(cols.row(rid)))]
+        if visible:
+            self._show(visible)
+        self.totalsChanged.emit()
+
+    def _show(self, rids: list[int] | range) -> None:
         """Append these row numbers to the visible rows; re-sort later if a sort is active."""
         first = len(self._order)
         self.beginInsertRows(QModelIndex(), first, first + len(rids) - 1)
@@ -380,8 +408,11 @@ class BlobTableModel(RowTableModel):
             n = self._cols.n
             if len(where) < n:
                 where.extend(array("l", [-1]) * (n - len(where)))
-            for p, rid in enumerate(rids, first):
-                where[rid] = p
+            if isinstance(rids, range) and rids.step == 1:  # a scan's batch: one slice assignment
+                where[rids.start:rids.stop] = array("l", range(first, first + len(rids)))
+            else:
+                for p, rid in enumerate(rids, first):
+                    where[rid] = p
         self.endInsertRows()
         if self._sort_col >= 0:
             if self._cols.n <= self.sync_rows:

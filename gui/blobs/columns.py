@@ -30,9 +30,12 @@ from ..rows import BlobRow, digest_key, labels_text
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from store.blob_batches import BlobBatch
+
 STRIDE = 32
 SHA256 = "sha256:"
 _EMPTY, _TOMB = -1, -2
+EARLY_GROWTH = 4  # rows a scan batch may rehash early (per row it adds): see DigestIndex._grow_early
 _VERIFIED = {None: 0, True: 1, False: 2}
 _VERIFIED_BACK = (None, True, False)
 
@@ -96,6 +99,57 @@ class DigestIndex:
             self.used[s] += 1
         table[slot] = rid
 
+    def insert_absent_many(self, keys: bytearray, start: int, stop: int) -> list[tuple[int, int]]:
+        """Index rows ``start..stop-1`` (their keys already in ``keys``) unless their key is indexed
+        already: those come back as (new row, row already holding the key).
+
+        A scan's batch: the keys are hashed in one pass, each shard grown once for all its new
+        keys, and a key that lands on an empty slot (nearly all) costs one probe and no compare.
+        """
+        block = bytes(keys[start * STRIDE:stop * STRIDE])
+        hashes = list(map(hash, [block[i:i + STRIDE] for i in range(0, len(block), STRIDE)]))
+        counts = [0] * self.SHARDS
+        for h in hashes:
+            counts[h & 255] += 1
+        shards, used = self.shards, self.used
+        for s, c in enumerate(counts):
+            if c:
+                self._own(s)
+                if (used[s] + c) * 3 > len(shards[s]) * 2:
+                    self._grow(s, keys, extra=c)
+                used[s] += c  # less the duplicates and reused tombstones, below
+        self._grow_early(keys, budget=EARLY_GROWTH * (stop - start))
+        masks = [len(t) - 1 for t in shards]
+        dups: list[tuple[int, int]] = []
+        for rid, h in zip(range(start, stop), hashes):
+            table = shards[h & 255]
+            slot = (h >> 8) & masks[h & 255]
+            if table[slot] == _EMPTY:
+                table[slot] = rid
+                continue
+            mask = masks[h & 255]
+            key = block[(rid - start) * STRIDE:(rid - start + 1) * STRIDE]
+            free = -1
+            while True:
+                old = table[slot]
+                if old == _EMPTY:
+                    break
+                if old == _TOMB:
+                    if free < 0:
+                        free = slot
+                elif keys[old * STRIDE:(old + 1) * STRIDE] == key:
+                    dups.append((rid, old))
+                    used[h & 255] -= 1
+                    break
+                slot = (slot + 1) & mask
+            if old == _EMPTY:
+                if free >= 0:
+                    table[free] = rid
+                    used[h & 255] -= 1
+                else:
+                    table[slot] = rid
+        return dups
+
     def remove(self, key: bytes, keys: bytearray) -> int:
         h = hash(key)
         table = self._own(h & 255)
@@ -110,10 +164,28 @@ class DigestIndex:
                 return rid
             slot = (slot + 1) & mask
 
-    def _grow(self, s: int, keys: bytearray) -> array:
+    def _grow_early(self, keys: bytearray, budget: int) -> None:
+        """Grow the fullest shards past half full, rehashing at most ``budget`` rows.
+
+        Keys spread evenly, so the shards all fill at the same pace and would all cross the growth
+        threshold within a few batches: at a million rows that was 90 ms of rehashing in one batch
+        on the GUI thread.  Growing a few of them a little early, batch after batch, spreads it.
+        """
+        shards, used = self.shards, self.used
+        full = [s for s in range(self.SHARDS) if used[s] * 2 > len(shards[s]) and used[s] > 64]
+        full.sort(key=lambda s: used[s] / len(shards[s]), reverse=True)
+        for s in full:
+            if budget < used[s]:
+                break
+            budget -= used[s]
+            self._own(s)
+            self._grow(s, keys, extra=used[s])  # as big as the growth it replaces: no extra rehashing
+
+    def _grow(self, s: int, keys: bytearray, extra: int = 0) -> array:
+        """Rehash shard ``s`` into a table with room for its live keys and ``extra`` more."""
         live = [rid for rid in self.shards[s] if rid >= 0]
         size = len(self.shards[s])
-        while size < len(live) * 4:
+        while size < (len(live) + extra) * 4:
             size *= 2
         table = array("q", [_EMPTY]) * size
         mask = size - 1
@@ -310,6 +382,41 @@ class BlobColumns(_Reader):
         self.total_bytes += sum([r.size for r in rows])
         self.version += 1
         return range(start, self.n)
+
+    def add_batch(self, batch: BlobBatch) -> tuple[range, list[tuple[int, int]]]:
+        """Append a scan's batch of columns (store/blob_batches.py) without a row object per blob.
+
+        Its row numbers, and (row, row already there) for each blob whose digest was present: that
+        new row is left dead (the caller updates the old one, e.g. a blob the watch reported first).
+        """
+        start, m = self.n, len(batch)
+        if batch.alg == "sha256":
+            self.digests += bytes.fromhex("".join(batch.names))
+        else:
+            digests = batch.digests()
+            self.digests += b"".join([digest_key(d)[0] for d in digests])
+            self.others.update(zip(range(start, start + m), digests))
+        self.sizes.extend(batch.sizes)
+        self.created.extend(batch.created_ns)
+        self.updated.extend(batch.updated_ns)
+        lids = array("i", bytes(4 * m))
+        if batch.labels:
+            label_id = self.tables.label_id
+            for i, labels in batch.labels.items():
+                lids[i] = label_id(labels)
+        self.lids.extend(lids)
+        self.mids.extend(array("i", bytes(4 * m)))
+        self.verified.extend(bytes(m))
+        self.alive.extend(b"\x01" * m)
+        self.n += m
+        dups = self.index.insert_absent_many(self.digests, start, self.n)
+        for rid, _old in dups:
+            self.alive[rid] = 0
+        live = m - len(dups)
+        self.count += live
+        self.total_bytes += sum(batch.sizes) - sum([self.sizes[rid] for rid, _old in dups])
+        self.version += 1
+        return range(start, self.n), dups
 
     def update(self, rid: int, row: BlobRow, *, keep_media: bool, keep_verified: bool) -> None:
         """New content for a known blob (labels edited, a rescan saw it change)."""

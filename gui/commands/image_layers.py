@@ -20,10 +20,10 @@ class ExploreImageLayers(Command):
         self.dialog: ImageLayersDialog | None = None  # the one open, if any
 
     def _image(self) -> str | None:
-        rows = self.ctx.selection.blob_rows()
         g = self.graph.graph
-        if len(rows) != 1 or g is None:
+        if g is None or self.ctx.selection.blob_count() != 1:  # count first: 100k selected rows made 100k rows
             return None
+        rows = self.ctx.selection.blob_rows()
         return rows[0].digest if g.kind(rows[0].digest) in ("index", "manifest") else None
 
     def enabled(self) -> bool:

@@ -1,7 +1,7 @@
 """The window on a million blobs: listing, filtering, sorting, deleting, memory, stalls.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_million.py [N ...]``
-(default 100000 and 1000000) or ``pytest -m perf -s tests/perf/test_bench_million.py``
+(default 100000 and 1000000; ``--listing`` stops after the listing) or ``pytest -m perf -s tests/perf/test_bench_million.py``
 (sizes from BLOBSCOPE_BENCH_SIZES, e.g. ``100000,1000000``).
 
 The store is built once per size and kept under ``$BLOBSCOPE_BENCH_CACHE`` (default
@@ -195,7 +195,7 @@ def spin(app, until, timeout: float) -> bool:
     return True
 
 
-def measure(root: Path, n: int) -> dict:
+def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -243,6 +243,10 @@ def measure(root: Path, n: int) -> dict:
     result["rescan_after_listing_s"] = round(time.perf_counter() - t, 3)
     result["rss_after_rescan_mib"] = round(rss_mib(), 1)
     result["columns_bytes_per_row"] = round(model.columns.nbytes() / n, 1)
+    if listing_only:
+        window.close()
+        app.processEvents()
+        return result
 
     # ---- filtering: keystroke (through the typing delay) to the updated view
     floors = filter_floors(root)  # in a child process: its rows never weigh on this one's RSS
@@ -322,13 +326,13 @@ def measure(root: Path, n: int) -> dict:
     return result
 
 
-def run(n: int) -> dict:
+def run(n: int, listing_only: bool = False) -> dict:
     t = time.perf_counter()
     root = ensure_store(n)
     build_s = time.perf_counter() - t
     from store import LocalStore
     sum(1 for _ in LocalStore(root).walk())  # a warm page cache, as when a store is opened again
-    result = measure(root, n)
+    result = measure(root, n, listing_only)
     result["store_ready_s"] = round(build_s, 1)
     ensure_store(n)  # put back what Delete removed
     out = _REPO / "tests" / "_artifacts"
@@ -341,9 +345,10 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--floors"]:
         print(json.dumps(_floor_rows(Path(argv[1]))))
         return 0
-    sizes = [int(a) for a in argv] or [100_000, 1_000_000]
+    listing_only = "--listing" in argv  # only open the store and list it (quick, while tuning)
+    sizes = [int(a) for a in argv if a != "--listing"] or [100_000, 1_000_000]
     for n in sizes:
-        print(json.dumps(run(n), indent=2), flush=True)
+        print(json.dumps(run(n, listing_only), indent=2), flush=True)
     return 0
 
 
