@@ -14,6 +14,7 @@ reported (``walk(strays=...)`` reports them).
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from array import array
@@ -27,6 +28,8 @@ from .gcpause import paused_gc
 from .types import WalkInfo
 
 _HEX_DIGITS = "0123456789abcdef"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,8 +79,13 @@ def blob_batches(blobs_root: Path, all_labels: dict[str, dict[str, str]], *,
         labelled = {d[len(prefix):]: lab for d, lab in all_labels.items() if d.startswith(prefix)}
         try:
             dir_fd = os.open(blobs_root / alg, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError:
-            continue  # gone, or unreadable: walk reports the latter as a stray, a listing goes on
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # gone since it was listed
+        except OSError as exc:
+            # as walk() does: one unreadable algorithm directory must not hide the rest; say so, go on
+            log.warning("%s cannot be read (%s); the blobs in it are not listed", blobs_root / alg,
+                        (exc.strerror or str(exc)).lower())
+            continue
         try:
             yield from _batches(alg, dir_fd, labelled, first, size)
         finally:
