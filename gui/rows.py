@@ -29,6 +29,9 @@ def digest_key(digest: str) -> tuple[bytes, bool]:
     return hashlib.sha256(b"other:" + digest.encode()).digest(), False
 
 
+_NS_MIN, _NS_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def labels_text(labels: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
@@ -49,8 +52,10 @@ class BlobRow:
                  labels: dict[str, str], media_type: str = ""):
         self.digest = str(digest)
         self.size = size
-        self.created_ns = created_ns
-        self.updated_ns = updated_ns
+        # The columns keep times in 64-bit arrays; a time outside them (Go's zero time, which a
+        # meta.db record without createdat decodes to) is shown as unknown, like 0 (fmt.local_time).
+        self.created_ns = created_ns if _NS_MIN <= created_ns <= _NS_MAX else 0
+        self.updated_ns = updated_ns if _NS_MIN <= updated_ns <= _NS_MAX else 0
         self.labels = labels
         self.labels_text = labels_text(labels) if labels else ""
         self._media_type = media_type

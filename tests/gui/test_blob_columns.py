@@ -338,3 +338,21 @@ def test_a_rescan_removing_many_keeps_filter_and_sort(qtbot, background_model):
     assert set(shown(m)) == {r.digest for r in left}
     sizes = [m.row_at(i).size for i in range(m.rowCount())]
     assert sizes == sorted(sizes, reverse=True)
+
+
+def test_a_time_outside_64_bits_is_shown_as_unknown(qtbot):
+    """A meta.db blob record without createdat decodes to Go's zero time (year 1), which no
+    64-bit column holds: the row still lands, with that time shown as unknown, not a crash."""
+    from datetime import datetime, timezone
+
+    from gui.blobs.blob_model import COL_CREATED, COL_UPDATED
+    from store import Digest, Info
+    zero = datetime(1, 1, 1, tzinfo=timezone.utc)
+    later = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    info = Info(Digest.from_bytes(b"x"), 1, zero, later, {})
+    assert info.created_ns < -(1 << 63)  # the case: out of an int64's range
+    m = BlobTableModel()
+    m.append_rows([BlobRow.from_info(info)])
+    assert m.rowCount() == 1
+    assert m.data(m.index(0, COL_CREATED)) == "—"
+    assert m.data(m.index(0, COL_UPDATED)).startswith("2026-01-0")
