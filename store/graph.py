@@ -477,16 +477,18 @@ class Graph:
                         platform=plat, annotations=self._annotations.get((parent, d), {}) if parent else {})
 
     def image_names(self, digest) -> tuple[str, ...]:
-        """The image records' names of ``digest`` (``extra_roots``), else the name the annotations of
-        a descriptor pointing at it give, else those of the descriptors it lists (an index naming its
-        manifests, as an OCI layout's ``index.json`` does), by :func:`store.imagenames.annotated_name`;
-        else ().  (A document's own annotations are not kept by the media-type cache.)"""
+        """The image records' names of ``digest`` (``extra_roots``), else the name its own annotations
+        give, else those of a descriptor pointing at it, else those of the descriptors it lists (an
+        index naming its manifests, as an OCI layout's ``index.json`` does), each by
+        :func:`store.imagenames.annotated_name`; else ()."""
         d = Digest(digest)
         names = tuple(n for n in self._names.get(d, ()) if n)
         if names:
             return names
         ann = self._annotations
-        name = annotated_name(ann.get((e.parent, d)) for e in self._parents.get(d, ())) \
+        ct = self.types.get(d)
+        name = (ct.name if ct is not None else "") \
+            or annotated_name(ann.get((e.parent, d)) for e in self._parents.get(d, ())) \
             or annotated_name(ann.get((d, e.child)) for e in self._children.get(d, ()))
         return (name,) if name else ()
 

@@ -108,3 +108,21 @@ def test_cli_tree_and_du_show_the_names(root, capsys):
     # a record's name finds the image for `blobctl layers` too
     assert cli.main(["--root", str(path), "layers", RECORDS[1], "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["image"] == d["idx"]
+
+
+def test_an_index_named_by_its_own_annotation_also_from_the_cache(tmp_path):
+    s = LocalStore(tmp_path / "content")
+    b = Builder(s)
+    m, n, _ = b.image("amd64", [b.layer("x")])
+    idx = b.put(json.dumps({"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": [
+        b.desc(oci.OCI_MANIFEST, m, n)], "annotations": {REF_NAME: "docker.io/library/own:1"}}).encode())
+    cache = oci.MediaTypeCache(tmp_path / "cache.db")
+    try:
+        first = G.load_graph(s, cache)
+        assert cache.get(idx) is not None and cache.get(idx).name == "docker.io/library/own:1"
+        again = G.load_graph(s, cache)  # every type from the cache now
+    finally:
+        cache.close()
+    for g in (first, again):
+        assert g.image(idx).names == ("docker.io/library/own:1",)
+        assert g.image_name(m) == ""  # a manifest is not named by the index listing it
