@@ -40,11 +40,12 @@ import logging
 import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
-from . import errors, oci
+from . import errors, imagenames, oci
 from .digest import Digest
 from .gcpause import paused_gc
+from .imagenames import annotated_name
 from .oci import ContentType, Kind, Platform
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ BREF_CONTENT = "containerd.io/gc.bref.content"
 REF_SNAPSHOT = "containerd.io/gc.ref.snapshot."
 UNCOMPRESSED = "containerd.io/uncompressed"
 DISTRIBUTION_SOURCE = "containerd.io/distribution.source."
-REF_NAME = "org.opencontainers.image.ref.name"
+REF_NAME = imagenames.REF_NAME
 
 # Edge sources, in the order a person should see them.
 FROM_LABEL = "label"          # containerd.io/gc.ref.content* on the parent
@@ -187,7 +188,7 @@ class ImageSpace:
     """One image (a root index or manifest) and the bytes it holds."""
 
     digest: Digest
-    name: str                    # image name when known (ref.name annotation / image record), else ""
+    name: str                    # its first name (image record, else annotation: see store.imagenames), else ""
     media_type: str
     kind: str
     platforms: tuple[str, ...]
@@ -196,12 +197,13 @@ class ImageSpace:
     shared: int                  # of which also reached by at least one other image
     unique: int                  # total - shared: what deleting only this image would free
     missing: int                 # referenced blobs that are not in the store
+    names: tuple[str, ...] = ()  # every name: ``name`` is the first
 
     def to_json(self) -> dict:
-        return {"digest": str(self.digest), "name": self.name, "mediaType": self.media_type,
-                "kind": self.kind, "platforms": list(self.platforms), "blobs": self.blob_count,
-                "total": self.total, "shared": self.shared, "unique": self.unique,
-                "missing": self.missing}
+        return {"digest": str(self.digest), "name": self.name, "names": list(self.names),
+                "mediaType": self.media_type, "kind": self.kind, "platforms": list(self.platforms),
+                "blobs": self.blob_count, "total": self.total, "shared": self.shared,
+                "unique": self.unique, "missing": self.missing}
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,7 @@ class Graph:
     """
 
     def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: tuple, *,
-                 extra_roots: Mapping[Digest, str] | None, declared: dict, platforms: dict,
+                 extra_roots: Mapping[Digest, str | Sequence[str]] | None, declared: dict, platforms: dict,
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
                  descriptor_sizes: dict):
         self.sizes: dict[Digest, int] = sizes
@@ -272,7 +274,10 @@ class Graph:
         self._lock = threading.Lock()
         self._image_space: dict[Digest, ImageSpace] | None = None
         self._image_shared_bytes = 0  # bytes reached by two images or more, set with _image_space
-        self.roots: dict[Digest, Root] = self._find_roots(dict(extra_roots or {}))
+        self._names: dict[Digest, tuple[str, ...]] = {
+            Digest(d): (names,) if isinstance(names, str) else tuple(names)
+            for d, names in (extra_roots or {}).items()}
+        self.roots: dict[Digest, Root] = self._find_roots()
         self.reachable: frozenset[Digest] = frozenset(self._mark())
 
     # --- roots and reachability -----------------------------------------------------------
@@ -280,10 +285,11 @@ class Graph:
         ct = self.types.get(d)
         return ct is not None and ct.is_image
 
-    def _find_roots(self, extra: dict) -> dict[Digest, Root]:
+    def _find_roots(self) -> dict[Digest, Root]:
         reasons: dict[Digest, list[str]] = defaultdict(list)
-        for d, name in extra.items():
-            reasons[Digest(d)].append(f"image {name}" if name else "image")
+        extra = self._names
+        for d, names in extra.items():
+            reasons[d].extend([f"image {n}" for n in names if n] or ["image"])
         self._top_level: set[Digest] = set(reasons)
         for d, ct in self.types.items():
             if not ct.is_image or d not in self.sizes:
@@ -470,16 +476,26 @@ class Graph:
         return TreeNode(d, name, self.media_type(d), self.kind(d), self.size(d), d in self.sizes,
                         platform=plat, annotations=self._annotations.get((parent, d), {}) if parent else {})
 
-    def image_name(self, digest) -> str:
+    def image_names(self, digest) -> tuple[str, ...]:
+        """The image records' names of ``digest`` (``extra_roots``), else the name its own annotations
+        give, else those of a descriptor pointing at it, else those of the descriptors it lists (an
+        index naming its manifests, as an OCI layout's ``index.json`` does), each by
+        :func:`store.imagenames.annotated_name`; else ()."""
         d = Digest(digest)
-        r = self.roots.get(d)
-        if r is not None and r.reason.startswith("image "):
-            return r.reason[len("image "):].split(", ")[0]
-        for e in self._parents.get(d, ()):
-            name = self._annotations.get((e.parent, d), {}).get(REF_NAME)
-            if name:
-                return name
-        return ""
+        names = tuple(n for n in self._names.get(d, ()) if n)
+        if names:
+            return names
+        ann = self._annotations
+        ct = self.types.get(d)
+        name = (ct.name if ct is not None else "") \
+            or annotated_name(ann.get((e.parent, d)) for e in self._parents.get(d, ())) \
+            or annotated_name(ann.get((d, e.child)) for e in self._children.get(d, ()))
+        return (name,) if name else ()
+
+    def image_name(self, digest) -> str:
+        """The first of :meth:`image_names`, or ''."""
+        names = self.image_names(digest)
+        return names[0] if names else ""
 
     def _images(self) -> dict[Digest, ImageSpace]:
         with self._lock:
@@ -516,8 +532,9 @@ class Graph:
                     ct = self.types.get(x)
                     if ct is not None and ct.kind == Kind.CONFIG and ct.platform and str(ct.platform) not in plats:
                         plats.append(str(ct.platform))
-            out[d] = ImageSpace(d, self.image_name(d), self.media_type(d), self.kind(d), tuple(plats),
-                                len(present), total, shared, total - shared, len(cl) - len(present))
+            names = self.image_names(d)
+            out[d] = ImageSpace(d, names[0] if names else "", self.media_type(d), self.kind(d), tuple(plats),
+                                len(present), total, shared, total - shared, len(cl) - len(present), names)
         return out
 
     def space(self) -> StoreSpace:
@@ -549,15 +566,16 @@ def _edge_order(e: Edge):
 
 
 def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
-                extra_roots: Mapping[str, str] | None = None,
+                extra_roots: Mapping[str, str | Sequence[str]] | None = None,
                 ingest_count: int = 0, ingest_bytes: int = 0,
                 cancel: Callable[[], bool] | None = None) -> Graph:
     """Build the graph from one walk's :class:`Info` records and the blobs' content types.
 
     ``infos`` may be any records with ``digest``, ``size`` and ``labels`` (the GUI's rows).
 
-    ``extra_roots`` maps digests to image names (containerd's image records) that are
-    roots whether or not anything references them.
+    ``extra_roots`` maps digests to the names of the image records pointing at them (one name,
+    or a list: :func:`store.imagenames.recorded_names`); they are roots whether or not anything
+    references them, and those names win over annotations.
     """
     with paused_gc():
         return _build_graph(infos, types, extra_roots=extra_roots, ingest_count=ingest_count,
@@ -658,7 +676,7 @@ def _build_graph(infos, types, *, extra_roots, ingest_count, ingest_bytes, cance
 def load_graph(store, cache: oci.MediaTypeCache | None = None, *,
                infos: Iterable | None = None,
                known: Mapping[str, oci.ContentType] | None = None,
-               extra_roots: Mapping[str, str] | None = None,
+               extra_roots: Mapping[str, str | Sequence[str]] | None = None,
                cancel: Callable[[], bool] | None = None,
                progress: Callable[[int, int], None] | None = None,
                processes: str | None = None, prune: bool = False) -> Graph:

@@ -31,6 +31,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 from . import errors
 from .digest import Digest
 from .gcpause import paused_gc
+from .imagenames import annotated_name
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ JSON_LIMIT = 4 * 1024 * 1024
 # How much compressed input we are willing to inflate to find a tar header (bombs stay cheap).
 _DECOMPRESS_INPUT_LIMIT = 256 * 1024
 # Bump when the sniffing rules change, so cached answers from older rules are recomputed.
-SNIFF_VERSION = 1
+# 2: an index's or manifest's own image name annotation is kept (ContentType.name).
+SNIFF_VERSION = 2
 
 
 class Kind(str, enum.Enum):
@@ -222,6 +224,7 @@ class ContentType:
     artifact_type: str = ""
     platform: Platform | None = None
     note: str = ""
+    name: str = ""  # an index's or manifest's own image name annotation (store.imagenames.annotated_name)
 
     @property
     def is_image(self) -> bool:
@@ -238,6 +241,8 @@ class ContentType:
             d["platform"] = self.platform.to_json()
         if self.note:
             d["note"] = self.note
+        if self.name:
+            d["name"] = self.name
         return d
 
 
@@ -418,7 +423,7 @@ def classify_json(doc) -> ContentType:
         descs += _subject(doc, problems)
         mt = DOCKER_MANIFEST_LIST if declared == DOCKER_MANIFEST_LIST else OCI_INDEX
         return ContentType(mt, Kind.INDEX, tuple(descs), artifact_type=_str(doc.get("artifactType")),
-                           note=_problems_note(problems))
+                           note=_problems_note(problems), name=annotated_name([doc.get("annotations")]))
 
     if declared == OCI_ARTIFACT_MANIFEST and isinstance(doc.get("blobs", []), list):
         descs = _descriptors(doc.get("blobs", []), "blob", problems) + _subject(doc, problems)
@@ -436,7 +441,7 @@ def classify_json(doc) -> ContentType:
         if not artifact and config_type and config_type not in CONFIG_TYPES:
             artifact = config_type  # OCI 1.1: the config media type names the artifact
         return ContentType(mt, Kind.MANIFEST, tuple(descs), artifact_type=artifact,
-                           note=_problems_note(problems))
+                           note=_problems_note(problems), name=annotated_name([doc.get("annotations")]))
 
     if doc.get("schemaVersion") == 1 and isinstance(doc.get("fsLayers"), list):
         layers = [{"digest": x.get("blobSum"), "size": -1} for x in doc["fsLayers"] if isinstance(x, dict)]
@@ -529,11 +534,12 @@ def _content_type_from_row(media_type: str, kind: str, detail: str | None,
     d = json.loads(detail)
     return ContentType(media_type, Kind(kind),
                        tuple(Descriptor.from_json(x, digests) for x in d.get("descriptors", ())),
-                       d.get("artifactType", ""), Platform.from_json(d.get("platform")), d.get("note", ""))
+                       d.get("artifactType", ""), Platform.from_json(d.get("platform")), d.get("note", ""),
+                       d.get("name", ""))
 
 
 def _row_detail(ct: ContentType) -> str | None:
-    if not (ct.descriptors or ct.artifact_type or ct.platform is not None or ct.note):
+    if not (ct.descriptors or ct.artifact_type or ct.platform is not None or ct.note or ct.name):
         return None  # most blobs (layers, binaries): nothing beyond the media type and kind
     d = ct.to_json()
     d.pop("mediaType")

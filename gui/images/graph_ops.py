@@ -56,7 +56,8 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | None = None)
 
     ``known``: content types already recognised (the media-type job's result), used as they are.
     """
-    from store import graph, oci
+    from store import graph, imagenames, oci
+    names = imagenames.recorded_names(store)  # the image records (meta.db or the daemon): names win
     try:
         cache = oci.MediaTypeCache.for_store(store)
     except Exception as e:  # noqa: BLE001 - without a cache the graph is still built, only slower
@@ -71,8 +72,8 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | None = None)
     try:
         # The rows are the whole store as the last scan listed it: the cache forgets every other
         # digest (blobs deleted since).  Blobs left to recognise are read by spawned processes.
-        g = graph.load_graph(store, cache, infos=_records(rows, job), known=known, cancel=lambda: job.cancelled,
-                             progress=lambda done, total: job.progress(done, total),
+        g = graph.load_graph(store, cache, infos=_records(rows, job), known=known, extra_roots=names,
+                             cancel=lambda: job.cancelled, progress=lambda done, total: job.progress(done, total),
                              processes=WORKER_START, prune=True)
         g.images()  # the per-image space, computed here rather than on first use
     finally:

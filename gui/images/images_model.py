@@ -155,6 +155,8 @@ class ImagesTreeModel(QAbstractItemModel):
             tip = str(n.digest)
             if not n.present:
                 tip += "\n" + self.tr("Referenced, but not in the store.")
+            if space is not None and space.names:
+                tip = "\n".join(space.names) + "\n" + tip
             if space is not None:
                 tip += "\n" + self.tr("{n} blobs: {total} in total, {shared} shared with other images, "
                                       "{unique} only in this one").format(

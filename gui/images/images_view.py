@@ -47,7 +47,8 @@ class ImagesPanel(QWidget):
         hh = self.view.header()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(False)
-        for col, width in ((COL_NAME, 250), (COL_DIGEST, 100), (COL_MEDIA, 120), (COL_SIZE, 75),
+        # the name column fits a registry name with its tag (docker.io/library/x:1.0); media types elide anyway
+        for col, width in ((COL_NAME, 300), (COL_DIGEST, 100), (COL_MEDIA, 70), (COL_SIZE, 75),
                            (COL_TOTAL, 70), (COL_SHARED, 65), (COL_UNIQUE, 70)):
             self.view.setColumnWidth(col, width)
         self.view.setMinimumHeight(36)  # a small window stays small; the tree scrolls

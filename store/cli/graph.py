@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 from typing import Callable
 
-from .. import errors, humanfmt, oci
+from .. import errors, humanfmt, imagenames, oci
 from .. import graph as graph_mod
 from ..digest import Digest
 from .common import DU_FIGURES, command
@@ -35,7 +35,8 @@ def open_graph(store, *, cancel: Callable[[], bool] | None = None) -> graph_mod.
     cache = oci.MediaTypeCache.for_store(store)
     processes = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     try:
-        return graph_mod.load_graph(store, cache, cancel=cancel, processes=processes, prune=True)
+        return graph_mod.load_graph(store, cache, extra_roots=imagenames.recorded_names(store), cancel=cancel,
+                                    processes=processes, prune=True)
     finally:
         cache.close()
 
@@ -91,8 +92,8 @@ def tree_lines(g: graph_mod.Graph, digest: Digest | None = None) -> list[str]:
     for top in _tops(g, digest):
         t = g.tree(top)
         head = _node_line(t)
-        name = g.image_name(top)
-        lines.append(f"{head}  [{name}]" if name else head)
+        names = g.image_names(top)
+        lines.append(f"{head}  [{', '.join(names)}]" if names else head)
         _branch(t.children, "", lines)
     return lines
 
@@ -121,6 +122,7 @@ def cmd_tree(args, ctx) -> int:
         for d in _tops(g, digest):
             t = g.tree(d).to_json()
             t["image"] = g.image_name(d)
+            t["names"] = list(g.image_names(d))
             doc.append(t)
         ctx.json(doc if digest is None else doc[0])
         return 0
@@ -193,7 +195,7 @@ class ImageRows(list):
             return "none"
         lines = [f"{'IMAGE':<14} {'TOTAL':>10} {'SHARED':>10} {'UNIQUE':>10} {'BLOBS':>6}  NAME / PLATFORMS"]
         for i in self:
-            extra = i["name"] or ", ".join(i["platforms"])
+            extra = ", ".join(i["names"]) or ", ".join(i["platforms"])
             if i["missing"]:
                 extra += f" ({i['missing']} missing)"
             lines.append(f"{Digest(i['digest']).short(12):<14} {human_size(i['total']):>10} "

@@ -50,18 +50,11 @@ def parse_size(text: str) -> int:
 
 
 def record_names(store, ctx) -> dict[str, str]:
-    """Image name -> target digest from containerd's image records: ``meta.db`` of an offline root's
-    namespace, or the daemon's Images service; empty for a plain content store."""
-    owner = getattr(store, "containerd_root", None)
-    if owner is not None:
-        from ..disk.metadata import read_metadata
-        ns = read_metadata(owner.metadata).namespace(store.namespace)
-        return {i.name: i.target_digest for i in (ns.images if ns else ()) if i.target_digest}
-    if ctx.address and not ctx.ssh:
-        from ..containerd.records import RecordsClient
-        with RecordsClient(ctx.address, ctx.namespace, tls=ctx.tls()) as client:
-            return {i.name: i.target for i in client.images()}
-    return {}
+    """Image name -> target digest from containerd's image records (:func:`store.imagenames.recorded_names`:
+    ``meta.db`` of a containerd root, or the daemon's Images service); empty for a plain content store."""
+    del ctx  # the store knows where its records are
+    from ..imagenames import recorded_names
+    return {name: target for target, names in recorded_names(store).items() for name in names}
 
 
 def find_image(store, text: str, ctx=None) -> Digest:

@@ -30,6 +30,7 @@ from . import _rpc
 from ._convert import info_from_pb, info_to_pb, status_from_pb
 from ._pb import content_pb2, content_pb2_grpc, leases_pb2, leases_pb2_grpc, namespaces_pb2, namespaces_pb2_grpc
 from .reader import ContainerdReaderAt
+from .records import ImageRecord, RecordsClient
 from .snapshots import SnapshotsClient
 from .writer import CHUNK, GC_ROOT, ContainerdWriter
 
@@ -139,6 +140,11 @@ class ContainerdStore:
         """The daemon's Snapshots service over this store's connection, in its namespace (read only;
         closing the client leaves the connection open)."""
         return SnapshotsClient(self.address, self.namespace, timeout=self.timeout, channel=self._channel)
+
+    def image_records(self) -> list[ImageRecord]:
+        """The image records of this store's namespace, over this store's connection."""
+        with RecordsClient(self.address, self.namespace, timeout=self.timeout, channel=self._channel) as rc:
+            return rc.images()
 
     def reconnect(self) -> None:
         """Drop the connection and open a new one (after the daemon moved or restarted)."""

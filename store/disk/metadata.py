@@ -485,6 +485,15 @@ def _read_metadata(meta: bolt.ContainerdMetadata, content_root: os.PathLike | st
     return Metadata(tuple(out), str(getattr(meta.db, "original", meta.db.path)), version)
 
 
+def read_images(meta: bolt.ContainerdMetadata, namespace: str) -> list[Image]:
+    """The image records of one namespace of an open ``meta.db`` (none when the namespace does not exist)."""
+    want = namespace.encode()
+    for raw, nsb in meta.namespace_buckets():
+        if raw == want:
+            return list(_images(namespace, dict(nsb.buckets()).get(b"images")))
+    return []
+
+
 def load_root(root: os.PathLike | str, *, allow_locked: bool = False) -> Metadata:
     """The records of the containerd root ``root`` (the directory holding ``io.containerd.metadata.v1.bolt``).
 
@@ -502,4 +511,4 @@ def load_root(root: os.PathLike | str, *, allow_locked: bool = False) -> Metadat
 
 __all__ = ["Blob", "Container", "Image", "Ingest", "Lease", "Metadata", "Namespace", "Snapshot", "paused_gc",
            "FREEZE_ABOVE", "HAND_OVER", "HAND_OVER_MASK", "LABEL_GC_EXPIRE", "LABEL_GC_FLAT", "LABEL_GC_ROOT", "load_root", "parse_go_rfc3339",
-           "read_metadata"]
+           "read_images", "read_metadata"]

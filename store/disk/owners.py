@@ -35,6 +35,7 @@ from typing import Callable, Iterable, Mapping
 
 from .. import errors
 from ..containerd_root import CONTENT_DIR
+from ..imagenames import IMAGE_NAME, REF_NAME, annotated_name
 from ..timestamps import Timestamp
 from . import gc, metadata
 from . import snapshotter as snaps
@@ -46,8 +47,8 @@ log = logging.getLogger(__name__)
 LABEL_UNCOMPRESSED = "containerd.io/uncompressed"
 LABEL_SNAPSHOT_REF = "containerd.io/snapshot.ref"
 LABEL_GC_REF_SNAPSHOT = "containerd.io/gc.ref.snapshot."
-LABEL_REF_NAME = "org.opencontainers.image.ref.name"  # an annotation, on a manifest or its descriptor
-LABEL_IMAGE_NAME = "io.containerd.image.name"
+LABEL_REF_NAME = REF_NAME  # an annotation, on a manifest or its descriptor
+LABEL_IMAGE_NAME = IMAGE_NAME
 _MAX_JSON = 8 << 20  # a manifest, index or config larger than this is not read
 
 # Snapshot and blob states (df, --prometheus), in the order they are decided.
@@ -161,9 +162,7 @@ def unrecorded_name(doc: dict | None, digest: str) -> str:
     doc = doc or {}
     names = [doc.get("annotations")] + [m.get("annotations") for m in doc.get("manifests") or []
                                         if isinstance(m, dict)]
-    name = next((a[k] for a in names if isinstance(a, dict) for k in (LABEL_REF_NAME, LABEL_IMAGE_NAME)
-                 if isinstance(a.get(k), str)), digest)
-    return f"{name} (no image record)"
+    return f"{annotated_name(names) or digest} (no image record)"
 
 
 @dataclass(frozen=True)

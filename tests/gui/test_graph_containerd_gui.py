@@ -23,12 +23,17 @@ def _open(qtbot, make_window, target):
     return win
 
 
-def _check_window(qtbot, win, want) -> None:
+def _check_window(qtbot, win, want, names) -> None:
+    from PySide6.QtCore import Qt
+
     from gui.images.images_model import DIGEST_ROLE
     model = win.images_view.model
     assert model.image_count() == 1
     top = model.index(0, 0)
     assert top.data(DIGEST_ROLE) == want.index
+    # the root row is named as `ctr images ls` names it (the image record), not by its digest
+    assert top.data() == f"{names[0]}  [linux/amd64, linux/arm64]"
+    assert top.data(Qt.ItemDataRole.ToolTipRole).splitlines()[:len(names) + 1] == [*names, want.index]
     for r, arch in enumerate(("amd64", "arm64")):
         m = model.index(r, 0, top)
         assert m.data() == f"m.{r}  linux/{arch}" and m.data(DIGEST_ROLE) == want.manifests[arch]
@@ -59,10 +64,12 @@ def test_images_and_references_of_a_ctr_import_live_and_offline(qtbot, make_wind
     want = describe_layout(archive.parent / "layout")
     with ContainerdDaemon(tmp_path) as daemon:
         daemon.ctr("images", "import", "--all-platforms", str(archive))
+        names = sorted(daemon.ctr("images", "ls", "-q").stdout.split())
+        assert names == [NAME]
         win = _open(qtbot, make_window, daemon.address)
-        _check_window(qtbot, win, want)
+        _check_window(qtbot, win, want, names)
         win.shutdown()
         daemon.stop()
         win = _open(qtbot, make_window, daemon.root)
         assert win.store.read_only
-        _check_window(qtbot, win, want)
+        _check_window(qtbot, win, want, names)

@@ -516,3 +516,34 @@ def test_a_cold_store_is_recognised_by_spawned_workers_from_the_qt_process(qtbot
     assert len(rows) == 400 and all(rows.values())
     assert sum(mt == MT_MANIFEST for mt in rows.values()) == 24
     assert sum(mt == MT_LAYER for mt in rows.values()) == 96  # the gzip tar layers of the pool
+
+
+def test_images_tab_names_roots_by_records_else_annotations(qtbot, make_window, tmp_path, layout):
+    """An offline containerd root where two image records name the index: the row shows the first
+    name and its tooltip lists both; a plain directory with no record shows the short digest."""
+    from tests.support import boltfile
+    want = describe_layout(layout)
+    records = ["example.org/fixture/busybox:1.0", "example.org/fixture/busybox:latest"]
+    root = tmp_path / "root"
+    s = LocalStore(root / "io.containerd.content.v1.content")
+    import_layout(s, layout)
+    stamp = {b"createdat": boltfile.go_time(1_700_000_000), b"updatedat": boltfile.go_time(1_700_000_000)}
+    blobs = {str(i.digest).encode(): {b"size": boltfile.varint(i.size), **stamp} for i in s.walk()}
+    target = {b"digest": want.index.encode(), b"mediatype": MT_INDEX.encode()}
+    (root / "io.containerd.metadata.v1.bolt").mkdir()
+    boltfile.write(root / "io.containerd.metadata.v1.bolt" / "meta.db", {b"version": b"\x06", b"v1": {b"default": {
+        b"images": {name.encode(): {b"target": target} for name in reversed(records)},
+        b"content": {b"blob": blobs}}}})
+    win = open_with_graph(qtbot, make_window, root)
+    top = win.images_view.model.index(0, 0)
+    assert top.data(TREE_DIGEST) == want.index
+    assert top.data() == f"{records[0]}  [linux/amd64, linux/arm64]"
+    assert top.data(Qt.ItemDataRole.ToolTipRole).splitlines()[:3] == [*records, want.index]
+    win.shutdown()
+    # the same blobs in a plain directory: no record, no annotation on a stored descriptor
+    plain = LocalStore(tmp_path / "plain")
+    import_layout(plain, layout)
+    win = open_with_graph(qtbot, make_window, plain.root)
+    top = win.images_view.model.index(0, 0)
+    assert top.data() == f"{fmt.short_digest(want.index)}  [linux/amd64, linux/arm64]"
+    assert top.data(Qt.ItemDataRole.ToolTipRole).splitlines()[0] == want.index

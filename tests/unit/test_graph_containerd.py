@@ -7,6 +7,8 @@ store/graph.py and store/oci.py.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from store import graph as G
@@ -70,3 +72,30 @@ def test_ctr_images_import_live_and_offline(tmp_path, monkeypatch):
         with OfflineContainerdRoot(daemon.root) as offline:
             store = offline.store("default")
             _check(G.load_graph(store, oci.MediaTypeCache(None)), want)
+
+
+def test_blobctl_tree_names_images_as_ctr_images_ls(tmp_path, monkeypatch, capsys):
+    """Two records (an import and a ``ctr images tag``) name one index: ``tree --json`` lists both,
+    through the daemon and from its stopped root; ``du --json`` too."""
+    from store import cli
+    from store.imagenames import recorded_names
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("CONTAINERD_NAMESPACE", raising=False)
+    archive = make_oci_image(tmp_path / "img", NAME, platforms=("amd64", "arm64"))
+    want = describe_layout(archive.parent / "layout")
+    with ContainerdDaemon(tmp_path) as daemon:
+        daemon.ctr("images", "import", "--all-platforms", str(archive))
+        daemon.ctr("images", "tag", NAME, "example.org/fixture/graph:latest")
+        names = sorted(daemon.ctr("images", "ls", "-q").stdout.split())
+        assert len(names) == 2
+        with ContainerdStore(daemon.address) as live:
+            assert recorded_names(live) == {want.index: names}
+        for where in (["-a", daemon.address], ["--root", str(daemon.root)]):
+            if where[0] == "--root":
+                daemon.stop()
+            assert cli.main([*where, "tree", "--json"]) == 0
+            [doc] = json.loads(capsys.readouterr().out)
+            assert (doc["digest"], doc["image"], doc["names"]) == (want.index, names[0], names)
+            assert cli.main([*where, "du", "--json"]) == 0
+            [row] = json.loads(capsys.readouterr().out)["images"]
+            assert (row["name"], row["names"]) == (names[0], names)
