@@ -8,10 +8,25 @@ Change column, and the colour of the name (deleted names are also struck through
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from .. import fmt
+
+
+def type_text(kind: str) -> str:
+    """A tar entry type as the user reads it (translated)."""
+    names = {
+        "file": QCoreApplication.translate("LayerEntries", "file"),
+        "dir": QCoreApplication.translate("LayerEntries", "directory"),
+        "symlink": QCoreApplication.translate("LayerEntries", "symlink"),
+        "hardlink": QCoreApplication.translate("LayerEntries", "hard link"),
+        "char": QCoreApplication.translate("LayerEntries", "char device"),
+        "block": QCoreApplication.translate("LayerEntries", "block device"),
+        "fifo": QCoreApplication.translate("LayerEntries", "fifo"),
+    }
+    return names.get(kind, kind)
+
 
 COL_NAME, COL_CHANGE, COL_TYPE, COL_SIZE, COL_LAYER = range(5)
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -215,7 +230,6 @@ class ChangeTreeModel(QAbstractItemModel):
             if col == COL_CHANGE:
                 return self.change_text(item.change)
             if col == COL_TYPE:
-                from .layer_browser import type_text  # here: layer_browser imports this module
                 return type_text(item.type)
             if col == COL_SIZE:
                 return fmt.size(item.size) if item.type != "symlink" else ""

@@ -32,26 +32,12 @@ from .. import fmt
 from ..blobs.table_model import RowTableModel
 from ..jobs import Job
 from . import graph_ops
+from .change_tree import type_text
 
 log = logging.getLogger(__name__)
 
 COL_PATH, COL_TYPE, COL_SIZE, COL_MODE, COL_MTIME = range(5)
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def type_text(kind: str) -> str:
-    """A tar entry type as the user reads it (translated)."""
-    from PySide6.QtCore import QCoreApplication
-    names = {
-        "file": QCoreApplication.translate("LayerEntries", "file"),
-        "dir": QCoreApplication.translate("LayerEntries", "directory"),
-        "symlink": QCoreApplication.translate("LayerEntries", "symlink"),
-        "hardlink": QCoreApplication.translate("LayerEntries", "hard link"),
-        "char": QCoreApplication.translate("LayerEntries", "char device"),
-        "block": QCoreApplication.translate("LayerEntries", "block device"),
-        "fifo": QCoreApplication.translate("LayerEntries", "fifo"),
-    }
-    return names.get(kind, kind)
 
 
 class LayerEntriesModel(RowTableModel):
