@@ -103,6 +103,32 @@ def open_channel(address: str, tls: TLSConfig | None = None) -> grpc.Channel:
     return grpc.secure_channel(target, creds, options=options)
 
 
+class ServiceClient:
+    """A client of one daemon service in one namespace: its own connection, or one it shares.
+
+    ``channel``: an open connection to share (a ``ContainerdStore``'s); closing this client then
+    leaves it open.  Subclasses make their stubs on ``self._channel``.
+    """
+
+    def __init__(self, address: str, namespace: str = "default", *, tls: TLSConfig | None = None,
+                 timeout: float = 30.0, channel: grpc.Channel | None = None):
+        self.address = address
+        self.namespace = validate_namespace(namespace)
+        self.timeout = timeout
+        self._owns_channel = channel is None
+        self._channel = channel if channel is not None else open_channel(address, tls)
+
+    def close(self) -> None:
+        if self._owns_channel:
+            self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def _read(path: str | None) -> bytes | None:
     if path is None:
         return None

@@ -33,30 +33,14 @@ class ContainerRecord:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-class RecordsClient:
+class RecordsClient(_rpc.ServiceClient):
     """The Images and Containers services of the daemon at ``address``, in ``namespace``."""
 
     def __init__(self, address: str, namespace: str = "default", *, tls: _rpc.TLSConfig | None = None,
                  timeout: float = DEFAULT_TIMEOUT, channel: grpc.Channel | None = None):
-        """``channel``: an open connection to share (``ContainerdStore.image_records()``); closing
-        this client then leaves it open."""
-        self.address = address
-        self.namespace = _rpc.validate_namespace(namespace)
-        self.timeout = timeout
-        self._owns_channel = channel is None
-        self._channel = channel if channel is not None else _rpc.open_channel(address, tls)
+        super().__init__(address, namespace, tls=tls, timeout=timeout, channel=channel)
         self._images = images_pb2_grpc.ImagesStub(self._channel)
         self._containers = containers_pb2_grpc.ContainersStub(self._channel)
-
-    def close(self) -> None:
-        if self._owns_channel:
-            self._channel.close()
-
-    def __enter__(self) -> "RecordsClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def images(self) -> list[ImageRecord]:
         try:

@@ -44,29 +44,13 @@ def _time(ts) -> Timestamp | None:
     return Timestamp.from_ns(ts.seconds * 1_000_000_000 + ts.nanos)
 
 
-class SnapshotsClient:
+class SnapshotsClient(_rpc.ServiceClient):
     """The Snapshots service of the daemon at ``address``, in ``namespace``."""
 
     def __init__(self, address: str, namespace: str = "default", *, tls: _rpc.TLSConfig | None = None,
                  timeout: float = DEFAULT_TIMEOUT, channel: grpc.Channel | None = None):
-        """``channel``: an open connection to share (``ContainerdStore.snapshots()``); closing this
-        client then leaves it open."""
-        self.address = address
-        self.namespace = _rpc.validate_namespace(namespace)
-        self.timeout = timeout
-        self._owns_channel = channel is None
-        self._channel = channel if channel is not None else _rpc.open_channel(address, tls)
+        super().__init__(address, namespace, tls=tls, timeout=timeout, channel=channel)
         self._stub = snapshots_pb2_grpc.SnapshotsStub(self._channel)
-
-    def close(self) -> None:
-        if self._owns_channel:
-            self._channel.close()
-
-    def __enter__(self) -> "SnapshotsClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def _md(self):
         return [(_rpc.NAMESPACE_KEY, self.namespace)]
