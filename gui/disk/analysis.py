@@ -17,7 +17,7 @@ from typing import Callable
 from store import containerd_root, errors
 from store.disk import gc, metadata, owners
 from store.disk import snapshotter as snaps
-from store.disk.du import DiskUsage
+from store.disk.du import DiskUsage, blob_entries
 
 from .disk_tree import DiskFacts, DiskTree, build_tree
 
@@ -71,21 +71,8 @@ def _allocated(st: os.stat_result) -> int:
 
 def blob_files(content_root: Path) -> dict[str, int]:
     """digest -> allocated bytes of every file under ``blobs/<alg>/`` (links and directories skipped)."""
-    out: dict[str, int] = {}
-    base = content_root / "blobs"
-    try:
-        algs = [e for e in os.scandir(base) if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return out
-    for alg in algs:
-        try:
-            with os.scandir(alg.path) as it:
-                for e in it:
-                    if e.is_file(follow_symlinks=False):
-                        out[f"{alg.name}:{e.name}"] = _allocated(e.stat(follow_symlinks=False))
-        except OSError:
-            continue
-    return out
+    return {digest: _allocated(e.stat(follow_symlinks=False))
+            for digest, e in blob_entries(content_root) if e.is_file(follow_symlinks=False)}
 
 
 def ingest_dirs(content_root: Path, usage: DiskUsage) -> dict[str, int]:

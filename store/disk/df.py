@@ -24,6 +24,7 @@ from typing import Mapping
 
 from ..containerd_root import METADATA_DB
 from . import gc
+from .du import blob_entries
 from .metadata import Metadata
 from .owners import (
     STATE_COLLECTABLE,
@@ -90,17 +91,7 @@ class Report:
 
 
 def _blob_files(content_root: Path) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    base = content_root / "blobs"
-    try:
-        algs = [e for e in os.scandir(base) if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return out
-    for alg in algs:
-        with os.scandir(alg.path) as it:
-            for e in it:
-                out[f"{alg.name}:{e.name}"] = Path(e.path)
-    return out
+    return {digest: Path(e.path) for digest, e in blob_entries(content_root)}
 
 
 def tally(rep: Report, *, meta: Metadata, run: gc.DryRun, blobs: Mapping[str, tuple[int, int]],

@@ -30,7 +30,7 @@ import shutil
 import stat
 import subprocess
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,24 @@ class DiskUsage:
         return blocks, inodes, errors
 
 
+def blob_entries(content_root: os.PathLike | str) -> Iterator[tuple[str, os.DirEntry]]:
+    """``(digest, entry)`` for every name under ``blobs/<alg>/`` of a content root, links not
+    followed; an algorithm directory that cannot be listed is skipped (``df`` and the Disk tab
+    count what they can read)."""
+    base = os.path.join(os.fspath(content_root), "blobs")
+    try:
+        algs = [e for e in os.scandir(base) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for alg in algs:
+        try:
+            with os.scandir(alg.path) as it:
+                for e in it:
+                    yield f"{alg.name}:{e.name}", e
+        except OSError:
+            continue
+
+
 def disk_usage(path: os.PathLike | str) -> Usage:
     """``du -sx PATH`` of one path in a run of its own."""
     return DiskUsage().of(path)
@@ -171,4 +189,4 @@ def usage_of_many(paths: Iterable[os.PathLike | str], *, engine: str = "auto") -
     return out
 
 
-__all__ = ["DiskUsage", "Usage", "disk_usage", "usage_of_many", "gnu_du"]
+__all__ = ["DiskUsage", "Usage", "blob_entries", "disk_usage", "usage_of_many", "gnu_du"]
