@@ -20,17 +20,11 @@ from gui.fleet.settings import set_ssh_config
 from store import Digest
 from store.containerd import ContainerdStore
 from tests.support.sshd import FleetLab
+from tests.support.sshd import put_blob as put
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts" / "fleet"
-
-
-def put(daemon, data: bytes, tmp: Path) -> str:
-    f = tmp / Digest.from_bytes(data).encoded
-    f.write_bytes(data)
-    with ContainerdStore(daemon.address) as s:
-        return str(s.import_file(f).digest)
 
 
 @pytest.fixture(scope="module")

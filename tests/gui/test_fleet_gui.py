@@ -5,7 +5,6 @@ each daemon's own ``ctr content ls``.  The machine's sshd, keys and ~/.ssh are n
 
 from __future__ import annotations
 
-import os
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -18,19 +17,13 @@ from store import Digest
 from store.containerd import ContainerdStore
 from store.fleet import SshOptions
 from tests.gui.conftest import blob_digests, wait_jobs
-from tests.support.sshd import FleetLab, free_port
+from tests.support.sshd import FleetLab, free_port, ssh_clients
+from tests.support.sshd import put_blob as put
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts" / "fleet"
 SHARED, ONLY0, ONLY1 = b"on every node", b"only on node 0", b"only on node 1, and longer"
-
-
-def put(daemon, data: bytes, tmp: Path) -> str:
-    f = tmp / Digest.from_bytes(data).encoded
-    f.write_bytes(data)
-    with ContainerdStore(daemon.address) as s:
-        return str(s.import_file(f).digest)
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +41,7 @@ def lab(tmp_path_factory):
 
 
 def ssh_processes(lab) -> list[str]:
-    """ssh clients of this run still alive (found by our private config path in their command line)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = Path("/proc", pid, "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if cmd and cmd[0].endswith(b"ssh") and str(lab.client.config).encode() in cmd:
-            found.append(pid)
-    return found
+    return ssh_clients(lab.client.config)
 
 
 def run_fleet(qtbot, win, fleet: Path, *, stalled_after=None):

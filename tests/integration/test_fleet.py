@@ -5,28 +5,19 @@ its own private containerd (tests/support/sshd.py); answers checked against each
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from store import Digest
 from store.cli import main
 from store.containerd import ContainerdStore
-from tests.support.sshd import FleetLab
+from tests.support.sshd import FleetLab, ssh_clients
+from tests.support.sshd import put_blob as put
 
 pytestmark = pytest.mark.integration
 
 SHARED, ONLY0, ONLY1 = b"on every node", b"only on node 0", b"only on node 1, and longer"
-
-
-def put(daemon, data: bytes, tmp: Path) -> str:
-    """A blob on ``daemon`` kept by gc.root (written through its own socket, not the tunnel)."""
-    f = tmp / Digest.from_bytes(data).encoded
-    f.write_bytes(data)
-    with ContainerdStore(daemon.address) as s:
-        return str(s.import_file(f).digest)
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +42,7 @@ def run(capsys, *argv):
 
 
 def ssh_processes(lab) -> list[str]:
-    """ssh clients of this run still alive (found by our private config path in their command line)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = Path("/proc", pid, "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if cmd and cmd[0].endswith(b"ssh") and str(lab.client.config).encode() in cmd:
-            found.append(pid)
-    return found
+    return ssh_clients(lab.client.config)
 
 
 def test_where_ls_df_diff_match_each_daemons_own_listing(lab, tmp_path, capsys):

@@ -20,7 +20,7 @@ import pytest
 from store import Digest
 from store.cli import main
 from store.containerd import ContainerdStore
-from tests.support.sshd import FleetLab
+from tests.support.sshd import FleetLab, ssh_clients
 
 pytestmark = pytest.mark.integration
 
@@ -59,15 +59,7 @@ def cfg(lab, path):
 
 
 def ssh_processes(lab) -> list[str]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = Path("/proc", pid, "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if cmd and cmd[0].endswith(b"ssh") and str(lab.client.config).encode() in cmd:
-            found.append(pid)
-    return found
+    return ssh_clients(lab.client.config)
 
 
 def test_rm_on_a_selection_deletes_on_exactly_those_nodes(lab, fleet, tmp_path, capsys):

@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from store import Digest
 from store.containerd import ContainerdStore
 from store.fleet import NodeState, SshOptions, actions, read_fleet
 from tests.support.sshd import FleetLab
+from tests.support.sshd import put_blob as put
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def put(daemon, data: bytes, tmp: Path) -> str:
-    f = tmp / Digest.from_bytes(data).encoded
-    f.write_bytes(data)
-    with ContainerdStore(daemon.address) as s:
-        return str(s.import_file(f).digest)
 
 
 @pytest.fixture

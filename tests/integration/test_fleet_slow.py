@@ -18,36 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from store import Digest
 from store.cli import main
-from store.containerd import ContainerdStore
 from store.fleet import FleetRunner, NodeState, SshOptions, queries, read_fleet
 from tests.support.sshd import FleetLab, free_port
+from tests.support.sshd import put_blob as put
+from tests.support.sshd import ssh_clients as ssh_processes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 HEALTHY = 8
 CHANGED_KEY, STOPPED, KILLED = 8, 9, 10
-
-
-def put(daemon, data: bytes, tmp: Path) -> str:
-    f = tmp / Digest.from_bytes(data).encoded
-    f.write_bytes(data)
-    with ContainerdStore(daemon.address) as s:
-        return str(s.import_file(f).digest)
-
-
-def ssh_processes(config: Path) -> list[str]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = Path("/proc", pid, "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if cmd and cmd[0].endswith(b"ssh") and str(config).encode() in cmd:
-            found.append(pid)
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -312,3 +312,26 @@ class FleetLab:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def put_blob(daemon, data: bytes, tmp: Path) -> str:
+    """A blob on ``daemon`` kept by gc.root, written through its own socket (not a tunnel)."""
+    from store import Digest
+    from store.containerd import ContainerdStore
+    f = tmp / Digest.from_bytes(data).encoded
+    f.write_bytes(data)
+    with ContainerdStore(daemon.address) as s:
+        return str(s.import_file(f).digest)
+
+
+def ssh_clients(config: Path) -> list[str]:
+    """Pids of the ssh clients still alive that use ``config`` (a test run's private ssh_config)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path("/proc", pid, "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"ssh") and str(config).encode() in cmd:
+            found.append(pid)
+    return found
