@@ -574,7 +574,7 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
     ``infos`` may be any records with ``digest``, ``size`` and ``labels`` (the GUI's rows).
 
     ``extra_roots`` maps digests to the names of the image records pointing at them (one name,
-    or a list: :func:`store.imagenames.recorded_names`); they are roots whether or not anything
+    or a list: :func:`store.disk.image_records.recorded_names`); they are roots whether or not anything
     references them, and those names win over annotations.
     """
     with paused_gc():

@@ -56,8 +56,9 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | None = None)
 
     ``known``: content types already recognised (the media-type job's result), used as they are.
     """
-    from store import graph, imagenames, oci
-    names = imagenames.recorded_names(store)  # the image records (meta.db or the daemon): names win
+    from store import graph, oci
+    from store.disk import image_records
+    names = image_records.recorded_names(store)  # the image records (meta.db or the daemon): names win
     try:
         cache = oci.MediaTypeCache.for_store(store)
     except Exception as e:  # noqa: BLE001 - without a cache the graph is still built, only slower

@@ -13,9 +13,10 @@ import logging
 import multiprocessing
 from typing import Callable
 
-from .. import errors, humanfmt, imagenames, oci
+from .. import errors, humanfmt, oci
 from .. import graph as graph_mod
 from ..digest import Digest
+from ..disk import image_records
 from .common import DU_FIGURES, command
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def open_graph(store, *, cancel: Callable[[], bool] | None = None) -> graph_mod.
     cache = oci.MediaTypeCache.for_store(store)
     processes = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     try:
-        return graph_mod.load_graph(store, cache, extra_roots=imagenames.recorded_names(store), cancel=cancel,
+        return graph_mod.load_graph(store, cache, extra_roots=image_records.recorded_names(store), cancel=cancel,
                                     processes=processes, prune=True)
     finally:
         cache.close()

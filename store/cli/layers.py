@@ -50,10 +50,10 @@ def parse_size(text: str) -> int:
 
 
 def record_names(store, ctx) -> dict[str, str]:
-    """Image name -> target digest from containerd's image records (:func:`store.imagenames.recorded_names`:
+    """Image name -> target digest from containerd's image records (:func:`store.disk.image_records.recorded_names`:
     ``meta.db`` of a containerd root, or the daemon's Images service); empty for a plain content store."""
     del ctx  # the store knows where its records are
-    from ..imagenames import recorded_names
+    from ..disk.image_records import recorded_names
     return {name: target for target, names in recorded_names(store).items() for name in names}
 
 

@@ -78,7 +78,7 @@ def test_blobctl_tree_names_images_as_ctr_images_ls(tmp_path, monkeypatch, capsy
     """Two records (an import and a ``ctr images tag``) name one index: ``tree --json`` lists both,
     through the daemon and from its stopped root; ``du --json`` too."""
     from store import cli
-    from store.imagenames import recorded_names
+    from store.disk.image_records import recorded_names
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("CONTAINERD_NAMESPACE", raising=False)
     archive = make_oci_image(tmp_path / "img", NAME, platforms=("amd64", "arm64"))

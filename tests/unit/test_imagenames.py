@@ -13,7 +13,8 @@ from test_graph import Builder  # noqa: E402  (same directory; pytest puts it on
 from store import LocalStore, cli, oci
 from store import graph as G
 from store.containerd.offline import OfflineContainerdRoot
-from store.imagenames import IMAGE_NAME, REF_NAME, annotated_name, recorded_names
+from store.disk.image_records import recorded_names
+from store.imagenames import IMAGE_NAME, REF_NAME, annotated_name
 from tests.support import boltfile
 
 CONTENT = "io.containerd.content.v1.content"
