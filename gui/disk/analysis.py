@@ -9,15 +9,14 @@ No Qt here: the caller's job supplies progress, partial results and cancellation
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from store import containerd_root, errors
 from store.disk import gc, metadata, owners
-from store.disk import snapshotter as snaps
-from store.disk.du import DiskUsage, blob_entries
+from store.disk.du import DiskUsage
+from store.disk.files import blob_files, ingest_dirs, metadata_files
 
 from .disk_tree import DiskFacts, DiskTree, build_tree
 
@@ -65,25 +64,6 @@ def disk_target(store) -> Target:
     return Target(PLAIN, Path(str(directory)))
 
 
-def _allocated(st: os.stat_result) -> int:
-    return st.st_blocks * 512
-
-
-def blob_files(content_root: Path) -> dict[str, int]:
-    """digest -> allocated bytes of every file under ``blobs/<alg>/`` (links and directories skipped)."""
-    return {digest: _allocated(e.stat(follow_symlinks=False))
-            for digest, e in blob_entries(content_root) if e.is_file(follow_symlinks=False)}
-
-
-def ingest_dirs(content_root: Path, usage: DiskUsage) -> dict[str, int]:
-    base = content_root / "ingest"
-    try:
-        names = [e.name for e in os.scandir(base) if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return {}
-    return {n: usage.of(base / n).bytes for n in names}
-
-
 def _check(cancelled: Callable[[], bool]) -> None:
     if cancelled():
         raise errors.Cancelled("the disk analysis was stopped")
@@ -119,16 +99,9 @@ def analyse(target: Target, *, progress: Callable[[int, str], None], partial: Ca
     for im in own.images:
         for d in im.blobs:
             image_blobs.setdefault(d, []).append(f"{im.namespace}/{im.name}")
-    metadata_files: list[tuple[str, int]] = []
-    db = root / containerd_root.METADATA_DB
-    if db.is_file():
-        metadata_files.append((str(containerd_root.METADATA_DB), _allocated(db.stat())))
-    for view in own.views:
-        sdb = view.directory / snaps.METADATA_FILE
-        if sdb.is_file() and not sdb.is_symlink():
-            metadata_files.append((f"{view.directory.name}/{snaps.METADATA_FILE}", _allocated(sdb.stat())))
     facts = DiskFacts(str(root), meta=meta, run=run, blob_files=blob_files(content), image_blobs=image_blobs,
-                      ingest_dirs=ingest_dirs(content, usage), metadata_files=metadata_files,
+                      ingest_dirs=ingest_dirs(content, usage),
+                      metadata_files=metadata_files(root, [v.directory for v in own.views]),
                       problems=list(own.problems))
     _check(cancelled)
     partial(build_tree(facts))
@@ -141,4 +114,4 @@ def analyse(target: Target, *, progress: Callable[[int, str], None], partial: Ca
     return build_tree(facts)
 
 
-__all__ = ["Target", "disk_target", "analyse", "blob_files", "ingest_dirs", "ROOT", "PLAIN", "LIVE", "NONE", "STEPS"]
+__all__ = ["Target", "disk_target", "analyse", "ROOT", "PLAIN", "LIVE", "NONE", "STEPS"]
