@@ -210,10 +210,13 @@ class FleetSession:
     # -- refresh -----------------------------------------------------------------------
 
     def refresh(self, asked: Iterable[str] = (), *, everything: bool = False,
-                on_event: Callable[[NodeOutcome], None] | None = None) -> RefreshResult:
+                on_event: Callable[[NodeOutcome], None] | None = None,
+                on_plan: Callable[[dict[str, Why]], None] | None = None) -> RefreshResult:
         """List the nodes that need it (see the module doc) and return every node's outcome.
 
-        ``on_event`` gets the listed nodes' progress as the runner reports it (worker threads).
+        ``on_plan`` gets why each node is listed (or not) once the cached listings are up to date,
+        before any node is contacted; ``on_event`` gets the listed nodes' progress as the runner
+        reports it (worker threads).
         Blocks until the listed nodes are done; :meth:`cancel` from another thread stops it.
         """
         if self._closed.is_set():
@@ -235,6 +238,8 @@ class FleetSession:
                     w.ready.clear()  # the lender waits for the restarted watch
                     w.state = Watch.STARTING
                     w.restart.set()
+        if on_plan is not None:
+            on_plan(why)
         listed = [n for n in self.nodes if why[n.name] is not Why.UNCHANGED]
         if listed:
             runner: FleetRunner = FleetRunner(listed, self._listing, ssh=self.ssh, namespace=self.namespace,
