@@ -233,11 +233,8 @@ class FleetSession:
                         applied[node.name] = sorted(w.deleted)
                         self._cache[node.name] = _without(self._cache[node.name], w.deleted)
                         w.deleted = set()
-                elif w.state is Watch.STALE or (w.state is not Watch.STARTING and w.tunnel is not None
-                                                and not w.tunnel.alive):
-                    w.ready.clear()  # the lender waits for the restarted watch
-                    w.state = Watch.STARTING
-                    w.restart.set()
+                else:
+                    self._restart(w)
         if on_plan is not None:
             on_plan(why)
         listed = [n for n in self.nodes if why[n.name] is not Why.UNCHANGED]
@@ -257,6 +254,29 @@ class FleetSession:
                 self._runner = None
         outcomes = [self._cache[n.name] for n in self.nodes]
         return RefreshResult(outcomes=outcomes, why=why, applied=applied)
+
+    def rewatch(self, names: Iterable[str] | None = None) -> list[str]:
+        """Start again the watches (of ``names``, or all) whose stream is down; returns their names.
+        A refresh does this for the nodes it lists; ``blobctl watch`` every few seconds."""
+        wanted = None if names is None else set(names)
+        restarted = []
+        with self._lock:
+            for name, w in self._watches.items():
+                if (wanted is None or name in wanted) and self._restart(w):
+                    restarted.append(name)
+        return restarted
+
+    def _restart(self, w: _NodeWatch) -> bool:
+        """(Under the lock.)  Wake a watch whose stream or tunnel is down; the lender waits for it."""
+        if self._closed.is_set():
+            return False
+        tunnel_dead = w.state is not Watch.STARTING and w.tunnel is not None and not w.tunnel.alive
+        if w.state is not Watch.STALE and not tunnel_dead:
+            return False
+        w.ready.clear()
+        w.state = Watch.STARTING
+        w.restart.set()
+        return True
 
     def cancel(self) -> None:
         """Stop the refresh that runs (any thread); the watches go on."""

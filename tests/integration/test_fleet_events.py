@@ -5,8 +5,13 @@ containerd daemons (tests/support/sshd.py); what is listed is checked against ea
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,10 +22,11 @@ from store.errors import InvalidArgument
 from store.fleet import SshOptions, read_fleet
 from store.fleet.session import FleetSession, Watch, WatchEvent, Why
 from tests.support.images import make_oci_image
-from tests.support.sshd import FleetLab, ssh_clients
+from tests.support.sshd import FleetLab, free_port, ssh_clients
 from tests.support.sshd import put_blob as put
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
 
 
 def wait_for(cond, what: str, timeout: float = 20.0) -> None:
@@ -174,3 +180,33 @@ def test_a_stopped_daemon_makes_its_node_stale_and_it_is_listed_in_full(tmp_path
             wait_for(lambda: session.watch_state(b)[0] is Watch.WATCHING, "B watched again")
             assert session.refresh().listed == []
         assert ssh_clients(lab.client.config) == []
+
+
+def test_blobctl_watch_prints_each_nodes_events_until_ctrl_c(lab, tmp_path):
+    fleet = tmp_path / "fleet.txt"
+    names = lab.write_fleet(fleet)
+    dead = f"ssh://root@127.0.0.1:{free_port()}/run/containerd/containerd.sock"  # nothing listens there
+    fleet.write_text(fleet.read_text() + dead + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "store", "--fleet", str(fleet), "--ssh-config",
+                             str(lab.client.config), "watch", "--retry", "600"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[dict] = []
+    reader = threading.Thread(target=lambda: lines.extend(json.loads(x) for x in proc.stdout), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: {(x["node"], x["watch"]) for x in lines} >= {*((n, "watching") for n in names),
+                                                                        (dead, "stale")}, "every stream up or down")
+        assert "Connection refused" in next(x["reason"] for x in lines if x["node"] == dead)
+        gone = put(lab.daemons[2], b"to be deleted while watched", tmp_path)
+        with ContainerdStore(lab.daemons[2].address) as s:
+            s.delete(gone)
+        wait_for(lambda: any(x.get("digest") == gone for x in lines), "the delete on node 2")
+        event = next(x for x in lines if x.get("digest") == gone)
+        assert event["node"] == names[2] and event["topic"] == CONTENT_DELETE and event["namespace"] == "default"
+        assert len(ssh_clients(lab.client.config)) == 3
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err
+    wait_for(lambda: ssh_clients(lab.client.config) == [], "every tunnel closed", timeout=10)
+    assert not [x for x in lines if x.get("digest") and x["digest"] != gone]  # a commit printed nothing
