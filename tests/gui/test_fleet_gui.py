@@ -267,11 +267,24 @@ def test_refresh_lists_only_changed_nodes_and_refresh_all_or_selected_the_others
     def shown(name: str) -> set[str]:
         return {model.row_at(i)["digest"] for i in range(model.rowCount()) if name in model.row_at(i)["nodes"]}
 
+    deleted = "blob deleted: applied at the next refresh"
+    # containerd does not acknowledge a subscription: delete probe blobs until node 1's stream shows one
+    for k in range(100):
+        probe = put(lab.daemons[1], f"probe {k}".encode(), tmp_path)
+        with ContainerdStore(lab.daemons[1].address) as s:
+            s.delete(probe)
+        try:
+            qtbot.waitUntil(lambda: nodes.row_texts(b)["refresh"] == deleted, timeout=500)
+            break
+        except qtbot.TimeoutError:
+            continue
+    refreshed(tab.refresh_action)
+    assert nodes.row_texts(b)["refresh"] == "unchanged: not contacted"
+
     # a blob deleted on node 1: its stream says so, and Refresh contacts nobody
     with ContainerdStore(lab.daemons[1].address) as s:
         s.delete(doomed)
-    qtbot.waitUntil(lambda: nodes.row_texts(b)["refresh"] == "blob deleted: applied at the next refresh",
-                    timeout=30000)
+    qtbot.waitUntil(lambda: nodes.row_texts(b)["refresh"] == deleted, timeout=30000)
     refreshed(tab.refresh_action)
     assert nodes.refreshes == {a: "unchanged", b: "unchanged"}
     assert [nodes.row_texts(n)["state"] for n in (a, b)] == ["unchanged", "unchanged"]

@@ -21,8 +21,9 @@ from store.containerd.events import CONTENT_DELETE, EventsClient, filters
 from store.errors import InvalidArgument
 from store.fleet import SshOptions, read_fleet
 from store.fleet.session import FleetSession, Watch, WatchEvent, Why
+from tests.support.containerd import ContainerdDaemon
 from tests.support.images import make_oci_image
-from tests.support.sshd import FleetLab, free_port, ssh_clients
+from tests.support.sshd import FleetLab, SshServer, free_port, ssh_clients
 from tests.support.sshd import put_blob as put
 
 pytestmark = pytest.mark.integration
@@ -38,6 +39,22 @@ def wait_for(cond, what: str, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
+def until_live(daemon, tmp: Path, seen_digests) -> None:
+    """Delete probe blobs on ``daemon`` until one's /content/delete is seen: the subscription has
+    reached the daemon (containerd does not acknowledge one, so a sent subscription may still miss
+    an event for a moment, docs/fleet.md §9).  ``seen_digests()``: the deleted digests seen so far."""
+    for i in range(200):
+        probe = put(daemon, f"probe {i} {time.monotonic()}".encode(), tmp)
+        with ContainerdStore(daemon.address) as s:
+            s.delete(probe)
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            if probe in seen_digests():
+                return
+            time.sleep(0.02)
+    raise AssertionError("no probe delete was ever seen")
+
+
 class Seen:
     """What the watches reported, from their threads."""
 
@@ -48,6 +65,10 @@ class Seen:
     def __call__(self, report: WatchEvent) -> None:
         with self.lock:
             self.reports.append(report)
+
+    def digests(self, name: str) -> set[str]:
+        with self.lock:
+            return {r.event.digest for r in self.reports if r.node.name == name and r.event and r.event.digest}
 
     def topics(self, name: str) -> list[str]:
         with self.lock:
@@ -78,16 +99,17 @@ def test_the_events_client_sees_a_delete_in_its_namespace_and_no_commit(lab, tmp
                    ((stream, seen), (quiet, []))]
         for t in threads:
             t.start()
-        time.sleep(0.2)  # the subscriptions reach the daemon (a missed event fails the test below)
+        until_live(d, tmp_path, lambda: {e.digest for e in seen})
+        probes = len(seen)
         digest = put(d, b"written, then deleted", tmp_path)  # a commit: containerd publishes nothing
         with ContainerdStore(d.address) as s:
             s.delete(digest)
-        wait_for(lambda: seen, "the /content/delete event")
+        wait_for(lambda: len(seen) > probes, "the /content/delete event")
         stream.cancel()
         quiet.cancel()
         for t in threads:
             t.join(10)
-    assert [(e.topic, e.namespace, e.digest) for e in seen] == [(CONTENT_DELETE, "default", digest)]
+    assert [(e.topic, e.namespace, e.digest) for e in seen[probes:]] == [(CONTENT_DELETE, "default", digest)]
     assert not any(t.is_alive() for t in threads)
 
 
@@ -110,6 +132,9 @@ def test_a_refresh_lists_only_what_changed_or_was_asked(lab, tmp_path):
         for i, o in enumerate(first.outcomes):
             assert listing(o) == set(lab.daemons[i].content_ls())
         wait_for(lambda: all(session.watch_state(n)[0] is Watch.WATCHING for n in (a, b, c)), "three watches up")
+        for i in (1, 2):
+            until_live(lab.daemons[i], tmp_path, lambda name=(a, b, c)[i]: seen.digests(name))
+        session.refresh()  # the probes' deletes applied
         tunnels = sorted(ssh_clients(lab.client.config))
         assert len(tunnels) == 3  # one ssh per node: the watch's tunnel also carried the listing
 
@@ -122,7 +147,7 @@ def test_a_refresh_lists_only_what_changed_or_was_asked(lab, tmp_path):
         gone = str(Digest.from_bytes(b"only on node 1"))
         with ContainerdStore(lab.daemons[1].address) as s:
             s.delete(gone)
-        wait_for(lambda: CONTENT_DELETE in seen.topics(b), "B's /content/delete")
+        wait_for(lambda: gone in seen.digests(b), "B's /content/delete")
         after_delete = session.refresh()
         assert after_delete.listed == [] and after_delete.applied == {b: [gone]}
         assert listing(after_delete.outcomes[1]) == set(lab.daemons[1].content_ls())
@@ -179,7 +204,54 @@ def test_a_stopped_daemon_makes_its_node_stale_and_it_is_listed_in_full(tmp_path
             assert back.why[b] is Why.FAILED and listing(back.outcomes[1]) == set(lab.daemons[1].content_ls())
             wait_for(lambda: session.watch_state(b)[0] is Watch.WATCHING, "B watched again")
             assert session.refresh().listed == []
+
+            # A's sshd killed: the tunnel ends, A is stale and its listing fails, alone
+            port = lab.servers[0].port
+            lab.servers[0].kill()
+            wait_for(lambda: session.watch_state(a)[0] is Watch.STALE, "A marked stale")
+            assert "SSH connection ended" in (session.watch_state(a)[1] or "")
+            result = session.refresh()
+            assert result.why == {a: Why.STALE, b: Why.UNCHANGED}
+            assert result.outcomes[0].kind == "unreachable" and result.outcomes[1].ok
+            lab.servers[0].start(port=port)
+            back = session.refresh()
+            assert back.why == {a: Why.FAILED, b: Why.UNCHANGED}
+            assert listing(back.outcomes[0]) == set(lab.daemons[0].content_ls())
+            wait_for(lambda: session.watch_state(a)[0] is Watch.WATCHING, "A watched again")
+            assert session.listings == {a: 2, b: 3}  # without its sshd, A never got as far as a listing
         assert ssh_clients(lab.client.config) == []
+
+
+def test_bounds_unwatched_nodes_and_a_daemon_without_events_are_listed_every_time(lab, tmp_path):
+    noevents = ContainerdDaemon(tmp_path, name="noev", disabled_plugins=("io.containerd.grpc.v1.events",)).start()
+    server = SshServer(tmp_path, lab.client.authorized_keys, name="sshd-noev").start()
+    known = lab.client.known_hosts.read_bytes()
+    lab.client.trust(server)
+    try:
+        put(noevents, b"on the node without events", tmp_path)
+        fleet = tmp_path / "fleet.txt"
+        a, b, c = lab.write_fleet(fleet)
+        quiet = f"ssh://root@127.0.0.1:{server.port}{noevents.address}"
+        fleet.write_text(fleet.read_text() + quiet + "\n")
+        with FleetSession(read_fleet(fleet), ssh=SshOptions(config=str(lab.client.config)), max_watched=2) as session:
+            session.refresh()
+            wait_for(lambda: session.watch_state(a)[0] is Watch.WATCHING, "A watched")
+            assert session.watch_state(c)[0] is Watch.UNWATCHED and session.watch_state(quiet)[0] is Watch.UNWATCHED
+            assert len(ssh_clients(lab.client.config)) == 2  # the unwatched nodes' tunnels closed after listing
+            again = session.refresh()
+            assert again.why == {a: Why.UNCHANGED, b: Why.UNCHANGED, c: Why.UNWATCHED, quiet: Why.UNWATCHED}
+        with FleetSession(read_fleet(fleet), ssh=SshOptions(config=str(lab.client.config))) as session:
+            first = session.refresh()
+            assert all(o.ok for o in first.outcomes)
+            wait_for(lambda: session.watch_state(quiet)[0] is Watch.UNSUPPORTED, "no Events service")
+            assert "Events" in (session.watch_state(quiet)[1] or "")
+            again = session.refresh()
+            assert again.why[quiet] is Why.UNSUPPORTED and again.listed == [quiet]
+            assert listing(again.outcomes[3]) == set(noevents.content_ls())
+    finally:
+        lab.client.known_hosts.write_bytes(known)
+        server.stop()
+        noevents.stop()
 
 
 def test_blobctl_watch_prints_each_nodes_events_until_ctrl_c(lab, tmp_path):
@@ -197,6 +269,8 @@ def test_blobctl_watch_prints_each_nodes_events_until_ctrl_c(lab, tmp_path):
         wait_for(lambda: {(x["node"], x["watch"]) for x in lines} >= {*((n, "watching") for n in names),
                                                                         (dead, "stale")}, "every stream up or down")
         assert "Connection refused" in next(x["reason"] for x in lines if x["node"] == dead)
+        until_live(lab.daemons[2], tmp_path, lambda: {x.get("digest") for x in lines if x["node"] == names[2]})
+        probes = {x["digest"] for x in lines if x.get("digest")}
         gone = put(lab.daemons[2], b"to be deleted while watched", tmp_path)
         with ContainerdStore(lab.daemons[2].address) as s:
             s.delete(gone)
@@ -209,4 +283,4 @@ def test_blobctl_watch_prints_each_nodes_events_until_ctrl_c(lab, tmp_path):
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
     wait_for(lambda: ssh_clients(lab.client.config) == [], "every tunnel closed", timeout=10)
-    assert not [x for x in lines if x.get("digest") and x["digest"] != gone]  # a commit printed nothing
+    assert not [x for x in lines if x.get("digest") not in (None, gone, *probes)]  # a commit printed nothing
