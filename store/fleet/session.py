@@ -333,7 +333,11 @@ class FleetSession:
     def _watch(self, w: _NodeWatch) -> None:
         try:
             while not self._closed.is_set():
-                self._watch_once(w)
+                try:
+                    self._watch_once(w)
+                except Exception as exc:  # noqa: BLE001 - a bug here is this node's stale stream, not a crash
+                    log.exception("watching %s failed", w.node.name)
+                    self._set(w, Watch.STALE, f"internal error: {type(exc).__name__}: {exc}")
                 w.ready.set()
                 # wait for a refresh to want the stream back (or the session to close)
                 while not self._closed.is_set() and not w.restart.wait(0.2):

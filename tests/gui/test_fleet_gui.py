@@ -305,5 +305,18 @@ def test_refresh_lists_only_changed_nodes_and_refresh_all_or_selected_the_others
     refreshed(tab.refresh_all_action)
     assert nodes.refreshes == {a: "all", b: "all"}
     assert [shown(a), shown(b)] == [set(d.content_ls()) for d in lab.daemons]
+
+    # node 1's daemon stops: its row says its stream is down, and Refresh lists it (and fails it)
+    lab.daemons[1].stop()
+    try:
+        qtbot.waitUntil(lambda: nodes.row_texts(b)["refresh"].startswith("event stream down"), timeout=30000)
+        refreshed(tab.refresh_action)
+        assert nodes.refreshes == {a: "unchanged", b: "stale"} and nodes.states[b] == "failed"
+        assert "containerd not running" in nodes.row_texts(b)["reason"]
+    finally:
+        lab.daemons[1].start()
+    refreshed(tab.refresh_action)
+    assert nodes.refreshes == {a: "unchanged", b: "failed"} and nodes.states[b] == "done"
+    assert nodes.row_texts(b)["reason"] == "" and shown(b) == set(lab.daemons[1].content_ls())
     win.shutdown()
     assert ssh_processes(lab) == []
