@@ -68,7 +68,7 @@ class FleetTab(QWidget):
         self.query.nodeEvent.connect(self._on_event)
         self.query.finished.connect(self._on_finished)
         self.query.planned.connect(self._on_planned_refresh)
-        self.query.watched.connect(self.node_table_watch)
+        self.query.watched.connect(self._on_watch)
         self._asked: list[str] = []      # the next run: the nodes asked for, or all of them
         self._everything = False
         self._shown_namespace: str | None = None  # the namespace the rows show
@@ -367,7 +367,8 @@ class FleetTab(QWidget):
     def _on_executed(self, results) -> None:
         if results is None:
             self.report_error(self.tr("The action failed (see the log)"))
-            self._acted(refresh=True)
+            plan = self.last_plan  # what it may have changed before it failed: asked for again
+            self._acted(refresh=True, asked=[p.node.name for p in plan.ready] if plan is not None else [])
             return
         self.last_results = list(results)
         acted = [r.node.name for r in results]
@@ -392,7 +393,7 @@ class FleetTab(QWidget):
             self.node_table.show_refresh(name, reason)
 
     @Slot(object)
-    def node_table_watch(self, report) -> None:
+    def _on_watch(self, report) -> None:
         """A node's event stream said something between runs (a change, or that it went down)."""
         self.node_table.show_watch(report.node.name, report.watch.value, report.event.topic if report.event else None,
                                    report.reason)
