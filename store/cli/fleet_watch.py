@@ -15,7 +15,8 @@ import queue
 import time
 from typing import Callable
 
-from ..containerd.events import CHANGE_TOPICS
+from .. import errors
+from ..containerd.events import CHANGE_TOPICS, filters
 from ..fleet.inventory import Node
 from ..fleet.session import FleetSession, WatchEvent
 from ..fleet.tunnel import SshOptions
@@ -42,6 +43,11 @@ def run(args: argparse.Namespace, nodes: list[Node], ssh: SshOptions, namespace:
     """Watch until Ctrl-C (KeyboardInterrupt reaches the caller, every tunnel closed) or ``--max-events``."""
     if args.retry <= 0 or (args.max_events is not None and args.max_events < 1):
         raise UsageError("--retry and --max-events must be positive")
+    topics = tuple(args.topic or CHANGE_TOPICS)
+    try:
+        filters(topics, namespace)  # a bad topic is one line here, not a stale stream per node
+    except errors.InvalidArgument as exc:
+        raise UsageError(f"--topic: {exc.message}") from None
     lines: "queue.Queue[WatchEvent]" = queue.Queue(MAX_QUEUED)
     dropped = 0
 
@@ -54,7 +60,7 @@ def run(args: argparse.Namespace, nodes: list[Node], ssh: SshOptions, namespace:
 
     events = 0
     session = FleetSession(nodes, ssh=ssh, namespace=namespace, on_watch=on_watch,
-                           topics=tuple(args.topic or CHANGE_TOPICS), max_watched=len(nodes))
+                           topics=topics, max_watched=len(nodes))
     try:
         next_retry = time.monotonic() + args.retry
         while args.max_events is None or events < args.max_events:

@@ -284,3 +284,16 @@ def test_blobctl_watch_prints_each_nodes_events_until_ctrl_c(lab, tmp_path):
     assert proc.returncode == 130 and "interrupted" in err
     wait_for(lambda: ssh_clients(lab.client.config) == [], "every tunnel closed", timeout=10)
     assert not [x for x in lines if x.get("digest") not in (None, gone, *probes)]  # a commit printed nothing
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--topic", "content/"], "--topic: event topic 'content/' must start with '/'"),
+    (["--retry", "0"], "--retry and --max-events must be positive"),
+])
+def test_blobctl_watch_usage_errors_contact_no_node(tmp_path, capsys, argv, says):
+    from store.cli import main
+    fleet = tmp_path / "fleet.txt"
+    fleet.write_text(f"ssh://root@127.0.0.1:{free_port()}/run/containerd/containerd.sock\n")
+    assert main(["--fleet", str(fleet), "watch", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"blobctl: {says}") and err.count("\n") == 1
