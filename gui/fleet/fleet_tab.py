@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QSplitter,
     QTableView,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -95,9 +97,18 @@ class FleetTab(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         actions = make_actions(self, FLEET_SPECS)
         self.refresh_action = self._add(actions["actionFleetRefresh"], self.refresh_command.trigger)
-        self.refresh_selected_action = self._add(actions["actionFleetRefreshSelected"],
-                                                 self.refresh_selected_command.trigger)
-        self.refresh_all_action = self._add(actions["actionFleetRefreshAll"], self.refresh_all_command.trigger)
+        # Refresh Selected and Refresh All: the Refresh button's menu (the toolbar keeps its width)
+        self.refresh_selected_action = actions["actionFleetRefreshSelected"]
+        self.refresh_all_action = actions["actionFleetRefreshAll"]
+        self.refresh_menu = QMenu(self)
+        for act, command in ((self.refresh_selected_action, self.refresh_selected_command),
+                             (self.refresh_all_action, self.refresh_all_command)):
+            act.triggered.connect(lambda _checked=False, c=command: c.trigger())
+            self.refresh_menu.addAction(act)
+        self.refresh_action.setMenu(self.refresh_menu)
+        button = self.toolbar.widgetForAction(self.refresh_action)
+        if isinstance(button, QToolButton):
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.cancel_action = self._add(actions["actionFleetCancel"], self.cancel_command.trigger)
         self.drift_action = self._add(actions["actionFleetDrift"], self._on_drift)
         self.drift_action.setCheckable(True)
