@@ -69,7 +69,15 @@ SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
 # their commands are in gui/commands/fleet.py.  None writes to a node.
 FLEET_SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool]] = {
     "actionFleetRefresh": (QT_TRANSLATE_NOOP("Actions", "Refresh"), "refresh", "",
-                           QT_TRANSLATE_NOOP("Actions", "Query every node of the fleet file again"), False),
+                           QT_TRANSLATE_NOOP("Actions", "Query again the nodes whose daemon reported a change or "
+                                                        "whose event stream is down; the others keep their listing"),
+                           False),
+    "actionFleetRefreshSelected": (QT_TRANSLATE_NOOP("Actions", "Refresh Selected"), "refresh", "",
+                                   QT_TRANSLATE_NOOP("Actions", "Query the selected nodes again, whatever their "
+                                                                "events said"), False),
+    "actionFleetRefreshAll": (QT_TRANSLATE_NOOP("Actions", "Refresh All"), "refresh", "",
+                              QT_TRANSLATE_NOOP("Actions", "Query every node of the fleet file again (a blob written "
+                                                           "on a node publishes no event)"), False),
     "actionFleetCancel": (QT_TRANSLATE_NOOP("Actions", "Cancel"), "abort", "",
                           QT_TRANSLATE_NOOP("Actions", "Stop the query: nodes still running are dropped"), False),
     "actionFleetDrift": (QT_TRANSLATE_NOOP("Actions", "Drift only"), "filter", "",

@@ -1,4 +1,5 @@
-"""The Fleet tab's actions as commands (design.md §5.3): open a fleet file, refresh, cancel.
+"""The Fleet tab's actions as commands (design.md §5.3): open a fleet file, refresh (what changed,
+the selected nodes, or all), cancel.
 
 They act on a :class:`FleetHost` (the tab), never on the window; the tab's QActions call
 :meth:`trigger`, and :meth:`enabled` decides their state after every change of the run.
@@ -6,7 +7,7 @@ They act on a :class:`FleetHost` (the tab), never on the window; the tab's QActi
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, Sequence
 
 from .base import Translated
 
@@ -25,6 +26,8 @@ class FleetHost(Protocol):
     @property
     def acting(self) -> bool: ...
     def load(self, path: str) -> None: ...
+    def refresh(self, asked: Sequence[str] = (), *, everything: bool = False) -> None: ...
+    def selected_node_names(self) -> list[str]: ...
     def cancel_query(self) -> None: ...
     def address_of(self, name: str) -> str | None: ...
 
@@ -51,7 +54,10 @@ class OpenFleet(FleetCommand):
 
 
 class RefreshFleet(FleetCommand):
-    """Read the fleet file again and query every node (a run still going is cancelled first)."""
+    """Read the fleet file again and query the nodes that need it: those whose daemon reported a change
+    since their last listing, whose event stream is down, or that never answered; the others keep their
+    listing (a run still going is cancelled first).  docs/fleet.md §9: a blob written on a node publishes
+    no event, hence Refresh All and Refresh Selected."""
 
     action = "actionFleetRefresh"
 
@@ -60,7 +66,30 @@ class RefreshFleet(FleetCommand):
 
     def trigger(self) -> None:
         if self.enabled():
-            self.host.load(self.host.fleet_path or "")
+            self.host.refresh([])
+
+
+class RefreshAllFleet(RefreshFleet):
+    """Query every node of the fleet file again, changed or not."""
+
+    action = "actionFleetRefreshAll"
+
+    def trigger(self) -> None:
+        if self.enabled():
+            self.host.refresh([], everything=True)
+
+
+class RefreshSelectedFleet(RefreshFleet):
+    """Query the selected nodes again (and any that changed), whatever their events said."""
+
+    action = "actionFleetRefreshSelected"
+
+    def enabled(self) -> bool:
+        return super().enabled() and bool(self.host.selected_node_names())
+
+    def trigger(self) -> None:
+        if self.enabled():
+            self.host.refresh(self.host.selected_node_names())
 
 
 class CancelFleet(FleetCommand):
@@ -90,4 +119,5 @@ class OpenFleetNode(FleetCommand):
             self.open_address(address, self.host.namespace)
 
 
-__all__ = ["FleetHost", "FleetCommand", "OpenFleet", "RefreshFleet", "CancelFleet", "OpenFleetNode"]
+__all__ = ["FleetHost", "FleetCommand", "OpenFleet", "RefreshFleet", "RefreshAllFleet", "RefreshSelectedFleet",
+           "CancelFleet", "OpenFleetNode"]

@@ -4,13 +4,15 @@ Top: the nodes (``node_table.py``); middle: every digest with its size and the n
 (``digest_model.py``), filtered by text, by the drift toggle and by scope (shared by every node /
 unique to one); bottom: for the selected digest, the nodes that hold it, lack it or did not
 answer, and those rows highlighted above.  The fleet file is read on the job pool and the nodes
-are queried by a ``FleetQuery`` (a thread of its own); nothing here waits on a node.
+are queried by a ``FleetQuery`` (a thread of its own); nothing here waits on a node.  The query
+keeps each node's tunnel and event stream open, so Refresh lists only the nodes that changed (or
+whose stream is down); Refresh Selected and Refresh All ask the others too (docs/fleet.md §9).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Sequence
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
@@ -20,17 +22,19 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QSplitter,
     QTableView,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import fmt
 from ..actions import FLEET_SPECS, make_actions
-from ..commands.fleet import CancelFleet, OpenFleet, OpenFleetNode, RefreshFleet
+from ..commands.fleet import CancelFleet, OpenFleet, OpenFleetNode, RefreshAllFleet, RefreshFleet, RefreshSelectedFleet
 from ..commands.fleet_act import AbortStalledOnNodes, DeleteOnNodes, ImportOnNodes, PlanText, RemoveLeaseOnNodes
 from ..dialogs import DialogService
 from .acting import EXECUTE, FleetActing
@@ -65,8 +69,16 @@ class FleetTab(QWidget):
         self.query = FleetQuery(self)
         self.query.nodeEvent.connect(self._on_event)
         self.query.finished.connect(self._on_finished)
+        self.query.planned.connect(self._on_planned_refresh)
+        self.query.watched.connect(self._on_watch)
+        self._asked: list[str] = []      # the next run: the nodes asked for, or all of them
+        self._everything = False
+        self._shown_namespace: str | None = None  # the namespace the rows show
+        self.why: dict[str, str] = {}    # why each node was (or was not) listed by the last run
         self.open_command = OpenFleet(self)
         self.refresh_command = RefreshFleet(self)
+        self.refresh_all_command = RefreshAllFleet(self)
+        self.refresh_selected_command = RefreshSelectedFleet(self)
         self.cancel_command = CancelFleet(self)
         self.open_node_command = OpenFleetNode(self, open_address or (lambda _a, _n: None))
         self.dialogs = dialogs or DialogService()
@@ -85,6 +97,18 @@ class FleetTab(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         actions = make_actions(self, FLEET_SPECS)
         self.refresh_action = self._add(actions["actionFleetRefresh"], self.refresh_command.trigger)
+        # Refresh Selected and Refresh All: the Refresh button's menu (the toolbar keeps its width)
+        self.refresh_selected_action = actions["actionFleetRefreshSelected"]
+        self.refresh_all_action = actions["actionFleetRefreshAll"]
+        self.refresh_menu = QMenu(self)
+        for act, command in ((self.refresh_selected_action, self.refresh_selected_command),
+                             (self.refresh_all_action, self.refresh_all_command)):
+            act.triggered.connect(lambda _checked=False, c=command: c.trigger())
+            self.refresh_menu.addAction(act)
+        self.refresh_action.setMenu(self.refresh_menu)
+        button = self.toolbar.widgetForAction(self.refresh_action)
+        if isinstance(button, QToolButton):
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.cancel_action = self._add(actions["actionFleetCancel"], self.cancel_command.trigger)
         self.drift_action = self._add(actions["actionFleetDrift"], self._on_drift)
         self.drift_action.setCheckable(True)
@@ -215,16 +239,35 @@ class FleetTab(QWidget):
 
         self.runner.start(f"read fleet {path}", lambda job: read_fleet(path), on_done=self.start, on_error=failed)
 
+    def refresh(self, asked: Sequence[str] = (), *, everything: bool = False) -> None:
+        """Read the fleet file again, then query the nodes that changed, those in ``asked``, or all."""
+        if self.fleet_path is None:
+            return
+        self._asked, self._everything = list(asked), everything
+        self.load(self.fleet_path)
+
+    def selected_node_names(self) -> list[str]:
+        return self.node_table.selected_nodes()
+
     def start(self, nodes: list) -> None:
-        """Query ``nodes`` (``store.fleet.Node``) now, replacing what is shown."""
+        """Query ``nodes`` (``store.fleet.Node``) now.  The same nodes in the same namespace keep their
+        rows, and only those that changed (or were asked for) are listed again; otherwise the rows are
+        replaced and every node is listed."""
+        asked, everything = self._asked, self._everything
+        self._asked, self._everything = [], False
+        names = [n.name for n in nodes]
+        same = names == [n.name for n in self.nodes] and self.namespace == self._shown_namespace
         self.nodes = list(nodes)
-        self.outcomes = {}
-        self.node_table.set_nodes([n.name for n in self.nodes])
-        self.digests.set_inventory([], [])
-        self.drift_count = 0
+        if not same:
+            self.outcomes = {}
+            self.node_table.set_nodes(names)
+            self.digests.set_inventory([], [])
+            self.drift_count = 0
+            self.details.clear()
+        self._shown_namespace = self.namespace
         self._final = False
-        self.details.clear()
-        self.query.start(self.nodes, ssh=self.ssh_options(), namespace=self.namespace)
+        self.query.start(self.nodes, ssh=self.ssh_options(), namespace=self.namespace,
+                         asked=[a for a in asked if a in names], everything=everything)
         self._show_summary()
         self._update_actions()
 
@@ -335,26 +378,41 @@ class FleetTab(QWidget):
     def _on_executed(self, results) -> None:
         if results is None:
             self.report_error(self.tr("The action failed (see the log)"))
-            self._acted(refresh=True)
+            plan = self.last_plan  # what it may have changed before it failed: asked for again
+            self._acted(refresh=True, asked=[p.node.name for p in plan.ready] if plan is not None else [])
             return
         self.last_results = list(results)
+        acted = [r.node.name for r in results]
         for r in results:
             text = f"{r.reason}" if r.state != "done" else fmt.exact_size(r.bytes)
             self.node_table.show_action(r.node.name, r.state, text or "")
             level = logging.WARNING if r.state == "failed" else logging.INFO
             log.log(level, "fleet: %s: %s%s", r.node.name, r.state, f" ({r.reason})" if r.reason else "")
-        self._acted(refresh=True)
+        self._acted(refresh=True, asked=acted)
 
-    def _acted(self, *, refresh: bool = False) -> None:
+    def _acted(self, *, refresh: bool = False, asked: Sequence[str] = ()) -> None:
         self._update_actions()
         self._show_summary()
         if refresh and self.fleet_path:  # what changed shows in the figures
-            self.load(self.fleet_path)
+            self.refresh(asked)  # an import publishes no event: the nodes acted on are asked for
+
+    @Slot(int, object)
+    def _on_planned_refresh(self, _gen: int, why: dict) -> None:
+        """Which nodes this run lists (and why) and which keep their listing."""
+        self.why = dict(why)
+        for name, reason in why.items():
+            self.node_table.show_refresh(name, reason)
+
+    @Slot(object)
+    def _on_watch(self, report) -> None:
+        """A node's event stream said something between runs (a change, or that it went down)."""
+        self.node_table.show_watch(report.node.name, report.watch.value, report.event.topic if report.event else None,
+                                   report.reason)
 
     @Slot(int, object)
     def _on_event(self, _gen: int, outcome) -> None:
         self.outcomes[outcome.node.name] = outcome
-        self.node_table.update_node(outcome)
+        self.node_table.update_node(outcome, unchanged=self.why.get(outcome.node.name) == "unchanged")
         if outcome.state.value == "done":
             self.rebuild_timer.start()
         self._show_summary()
@@ -364,7 +422,7 @@ class FleetTab(QWidget):
         for o in outcomes:  # the last word of each node (cancelled ones that never ran, too)
             if self.outcomes.get(o.node.name) is not o:
                 self.outcomes[o.node.name] = o
-                self.node_table.update_node(o)
+                self.node_table.update_node(o, unchanged=self.why.get(o.node.name) == "unchanged")
         self.rebuild_timer.stop()
         self._final = True
         self._rebuild()
@@ -429,6 +487,8 @@ class FleetTab(QWidget):
 
     def _update_actions(self) -> None:
         self.refresh_action.setEnabled(self.refresh_command.enabled())
+        self.refresh_all_action.setEnabled(self.refresh_all_command.enabled())
+        self.refresh_selected_action.setEnabled(self.refresh_selected_command.enabled())
         self.cancel_action.setEnabled(self.cancel_command.enabled())
         for act, command in ((self.delete_action, self.delete_command), (self.abort_action, self.abort_command),
                              (self.import_action, self.import_command), (self.lease_action, self.lease_command)):

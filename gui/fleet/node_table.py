@@ -4,7 +4,9 @@ State (queued, connecting, listing, done, failed with the reason, cancelled), a 
 while the node runs (busy, with the running blob count, since a listing has no known total),
 then its blob count, bytes, snapshots (count and bytes) and ingests, stalled ones flagged.  Rows change as each node's
 events arrive; no row waits for another.  The last column keeps each node's part in the last
-action on the fleet (planning, executing, then done / failed with the reason / skipped).
+action on the fleet (planning, executing, then done / failed with the reason / skipped), and the
+next one why the last refresh listed the node again or left it "unchanged" (not contacted), then
+what its event stream said since (a change, a delete, or that it is down: docs/fleet.md §9).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import QProgressBar, QTreeWidget, QTreeWidgetItem, QWidge
 
 from .. import fmt
 
-NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS, REASON, RESULT = range(10)
+NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS, REASON, RESULT, REFRESH = range(11)
 FAILED_COLOR = QColor("#b3261e")
 HOLDS_COLOR = QColor("#d7ecd9")
 RUNNING = ("queued", "connecting", "listing")
@@ -33,14 +35,15 @@ class NodeTable(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setHeaderLabels([self.tr("Node"), self.tr("State"), self.tr("Progress"), self.tr("Blobs"),
                               self.tr("Bytes"), self.tr("Only here"), self.tr("Snapshots"), self.tr("Ingests"),
-                              self.tr("Reason"), self.tr("Last action")])
+                              self.tr("Reason"), self.tr("Last action"), self.tr("Refresh")])
         self.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         for col, width in ((NAME, 260), (STATE, 80), (PROGRESS, 110), (BLOBS, 70), (BYTES, 90), (UNIQUE, 120),
-                           (SNAPSHOTS, 110), (INGESTS, 100), (REASON, 220)):
+                           (SNAPSHOTS, 110), (INGESTS, 100), (REASON, 220), (RESULT, 160)):
             self.setColumnWidth(col, width)
         self.items: dict[str, QTreeWidgetItem] = {}
         self.bars: dict[str, QProgressBar] = {}
         self.states: dict[str, str] = {}
+        self.refreshes: dict[str, str] = {}  # node -> why the last run listed it (or "unchanged")
         self.stalled_after = timedelta(minutes=15)
         self.results: dict[str, tuple[str, str]] = {}  # node -> (state, text) of the last action
 
@@ -60,6 +63,57 @@ class NodeTable(QTreeWidget):
         item.setToolTip(RESULT, shown)
         item.setForeground(RESULT, QBrush(FAILED_COLOR) if state == "failed" else QBrush())
 
+    def refresh_text(self, why: str) -> str:
+        return {"new": self.tr("listed: new"), "failed": self.tr("listed: failed last time"),
+                "changed": self.tr("listed: changed"), "stale": self.tr("listed: event stream was down"),
+                "unsupported": self.tr("listed: the daemon sends no events"),
+                "unwatched": self.tr("listed: not watched"), "asked": self.tr("listed: asked"),
+                "all": self.tr("listed: refresh all"),
+                "unchanged": self.tr("unchanged: not contacted")}.get(why, why)
+
+    def show_refresh(self, name: str, why: str) -> None:
+        """Why the run lists ``name`` again, or that it keeps its listing (``why`` is a session.Why value)."""
+        item = self.items.get(name)
+        if item is None:
+            return
+        self.refreshes[name] = why
+        item.setText(REFRESH, self.refresh_text(why))
+        item.setToolTip(REFRESH, item.text(REFRESH))
+        item.setForeground(REFRESH, QBrush())
+        if why != "unchanged":
+            self._ensure_bar(item, name)
+
+    def show_watch(self, name: str, watch: str, topic: str | None, reason: str | None) -> None:
+        """What a node's event stream said since the last run (shown until the next one)."""
+        item = self.items.get(name)
+        if item is None:
+            return
+        if topic == "/content/delete":
+            text = self.tr("blob deleted: applied at the next refresh")
+        elif topic:
+            text = self.tr("changed ({topic}): listed at the next refresh").format(topic=topic)
+        elif watch == "stale":
+            text = self.tr("event stream down: listed at the next refresh ({why})").format(why=reason or "")
+        elif watch == "unsupported":
+            text = self.tr("no events from this daemon: listed at every refresh")
+        else:
+            return
+        item.setText(REFRESH, text)
+        item.setToolTip(REFRESH, text)
+        item.setForeground(REFRESH, QBrush(FAILED_COLOR) if watch == "stale" else QBrush())
+
+    def _ensure_bar(self, item: QTreeWidgetItem, name: str) -> None:
+        if name in self.bars:
+            return
+        item.setText(PROGRESS, "")
+        bar = QProgressBar(self)
+        bar.setObjectName("fleetNodeProgress")
+        bar.setRange(0, 0)  # busy: a listing has no known total
+        bar.setTextVisible(True)
+        bar.setFormat("")
+        self.setItemWidget(item, PROGRESS, bar)
+        self.bars[name] = bar
+
     def selected_nodes(self) -> list[str]:
         """The selected rows' node names, in the fleet's order."""
         chosen = {id(i) for i in self.selectedItems()}
@@ -67,40 +121,38 @@ class NodeTable(QTreeWidget):
 
     def state_text(self, state: str) -> str:
         return {"queued": self.tr("queued"), "connecting": self.tr("connecting"), "listing": self.tr("listing"),
-                "done": self.tr("done"), "failed": self.tr("failed"), "cancelled": self.tr("cancelled")}.get(state, state)
+                "done": self.tr("done"), "failed": self.tr("failed"), "cancelled": self.tr("cancelled"),
+                "unchanged": self.tr("unchanged")}.get(state, state)
 
     def set_nodes(self, names: list[str]) -> None:
         self.clear()
         self.items.clear()
         self.bars.clear()
         self.states.clear()
+        self.refreshes.clear()
         for name in names:
             item = QTreeWidgetItem([name, self.state_text("queued")] + [""] * (REASON - STATE))
             item.setToolTip(NAME, name)
             for col in (BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.addTopLevelItem(item)
-            bar = QProgressBar(self)
-            bar.setObjectName("fleetNodeProgress")
-            bar.setRange(0, 0)  # busy: a listing has no known total
-            bar.setTextVisible(True)
-            bar.setFormat("")
-            self.setItemWidget(item, PROGRESS, bar)
             self.items[name] = item
-            self.bars[name] = bar
+            self._ensure_bar(item, name)
             self.states[name] = "queued"
             if name in self.results:
                 self.show_action(name, *self.results[name])
 
-    def update_node(self, outcome) -> None:
-        """Show one ``NodeOutcome``."""
+    def update_node(self, outcome, *, unchanged: bool = False) -> None:
+        """Show one ``NodeOutcome`` (``unchanged``: a cached one, the node was not contacted)."""
         name = outcome.node.name
         item = self.items.get(name)
         if item is None:
             return
         state = outcome.state.value
         self.states[name] = state
-        item.setText(STATE, self.state_text(state))
+        item.setText(STATE, self.state_text("unchanged" if unchanged and state == "done" else state))
+        if state in RUNNING:
+            self._ensure_bar(item, name)
         bar = self.bars.get(name)
         if state in RUNNING:
             if bar is not None and outcome.count:
@@ -109,7 +161,10 @@ class NodeTable(QTreeWidget):
         if bar is not None:  # finished: the bar gives way to the figures
             self.removeItemWidget(item, PROGRESS)
             self.bars.pop(name, None)
-        item.setText(PROGRESS, self.tr("{s:.1f} s").format(s=outcome.seconds) if outcome.seconds else "")
+        item.setText(PROGRESS, self.tr("{s:.1f} s").format(s=outcome.seconds) if outcome.seconds and not unchanged
+                     else "")
+        for col in (STATE, REASON):
+            item.setForeground(col, QBrush())
         if state == "done":
             inv = outcome.result
             item.setText(BLOBS, f"{len(inv.blobs):,}")
@@ -164,7 +219,8 @@ class NodeTable(QTreeWidget):
 
     def row_texts(self, name: str) -> dict[str, str]:
         item = self.items[name]
-        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "snapshots", "ingests", "reason", "result")
+        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "snapshots", "ingests", "reason", "result",
+                "refresh")
         return {k: item.text(i) for i, k in enumerate(keys)}
 
 

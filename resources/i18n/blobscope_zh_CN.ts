@@ -150,8 +150,24 @@ containerd 内容存储浏览器。
         <translation>刷新</translation>
     </message>
     <message>
-        <source>Query every node of the fleet file again</source>
-        <translation>重新查询集群文件中的每个节点</translation>
+        <source>Query again the nodes whose daemon reported a change or whose event stream is down; the others keep their listing</source>
+        <translation>重新查询守护进程报告了变化或事件流已中断的节点；其余节点保留其列表</translation>
+    </message>
+    <message>
+        <source>Refresh Selected</source>
+        <translation>刷新所选</translation>
+    </message>
+    <message>
+        <source>Query the selected nodes again, whatever their events said</source>
+        <translation>重新查询所选节点，不论其事件如何</translation>
+    </message>
+    <message>
+        <source>Refresh All</source>
+        <translation>全部刷新</translation>
+    </message>
+    <message>
+        <source>Query every node of the fleet file again (a blob written on a node publishes no event)</source>
+        <translation>重新查询集群文件中的每个节点（在节点上写入 Blob 不会发布事件）</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -1826,6 +1842,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>上次操作</translation>
     </message>
     <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
         <source>planning…</source>
         <translation>规划中…</translation>
     </message>
@@ -1848,6 +1868,62 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>cancelled</source>
         <translation>已取消</translation>
+    </message>
+    <message>
+        <source>listed: new</source>
+        <translation>已列出：新节点</translation>
+    </message>
+    <message>
+        <source>listed: failed last time</source>
+        <translation>已列出：上次失败</translation>
+    </message>
+    <message>
+        <source>listed: changed</source>
+        <translation>已列出：有变化</translation>
+    </message>
+    <message>
+        <source>listed: event stream was down</source>
+        <translation>已列出：事件流曾中断</translation>
+    </message>
+    <message>
+        <source>listed: the daemon sends no events</source>
+        <translation>已列出：守护进程不发送事件</translation>
+    </message>
+    <message>
+        <source>listed: not watched</source>
+        <translation>已列出：未监视</translation>
+    </message>
+    <message>
+        <source>listed: asked</source>
+        <translation>已列出：按要求</translation>
+    </message>
+    <message>
+        <source>listed: refresh all</source>
+        <translation>已列出：全部刷新</translation>
+    </message>
+    <message>
+        <source>unchanged: not contacted</source>
+        <translation>未变化：未联系节点</translation>
+    </message>
+    <message>
+        <source>blob deleted: applied at the next refresh</source>
+        <translation>Blob 已删除：下次刷新时应用</translation>
+    </message>
+    <message>
+        <source>changed ({topic}): listed at the next refresh</source>
+        <translation>有变化（{topic}）：下次刷新时列出</translation>
+    </message>
+    <message>
+        <source>event stream down: listed at the next refresh ({why})</source>
+        <translation>事件流中断：下次刷新时列出（{why}）</translation>
+    </message>
+    <message>
+        <source>no events from this daemon: listed at every refresh</source>
+        <translation>该守护进程不发送事件：每次刷新都列出</translation>
+    </message>
+    <message>
+        <source>unchanged</source>
+        <translation>未变化</translation>
     </message>
     <message>
         <source>{n} blobs</source>

@@ -25,7 +25,7 @@ from ..digest import Digest
 from ..fleet import actions, inventory, queries
 from ..fleet.runner import DEFAULT_NODE_TIMEOUT, DEFAULT_WORKERS, FleetRunner, NodeOutcome, NodeState
 from ..fleet.tunnel import SshOptions
-from . import fleet_actions
+from . import fleet_actions, fleet_watch
 from .common import NAMESPACE_ENV, PROG, UsageError
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "where":
             p.add_argument("digest", metavar="DIGEST")
     fleet_actions.add_parsers(sub, _options, _Parser)
+    fleet_watch.add_parser(sub, _options, _Parser)
     return parser
 
 
@@ -120,6 +121,8 @@ def main(argv: list[str], stdout, stderr, setup_logging: Callable[[int, object],
                              on_event=on_event)
         old_term = _raise_on_sigterm()
         try:
+            if args.command == "watch":
+                return fleet_watch.run(args, nodes, ssh, namespace, stdout)
             if fleet_actions.is_action(args.command):
                 def make_plan(action: actions.Action) -> actions.FleetPlan:
                     plan = actions.make_plan(nodes, action, **runner_kwargs)

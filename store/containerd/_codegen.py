@@ -20,7 +20,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROTO_DIR = PACKAGE_DIR / "proto"
 VIRTUAL = "store/containerd/_pb"
 PROTOS = ("content.proto", "leases.proto", "namespaces.proto", "snapshots.proto", "images.proto", "containers.proto",
-          "introspection.proto")
+          "introspection.proto", "events.proto")
 
 
 def generate(out_root: Path) -> list[Path]:

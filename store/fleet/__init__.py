@@ -2,7 +2,8 @@
 
 ``address`` (``ssh://`` node addresses), ``inventory`` (fleet files), ``tunnel`` (one ``ssh -L``),
 ``node`` (a ContainerdStore through a tunnel), ``runner`` (a bounded pool, per-node events),
-``queries`` (what is asked of each node and the fleet summaries).  Pure Python, no Qt; see
+``queries`` (what is asked of each node and the fleet summaries), ``session`` (an open view: kept
+tunnels, each node's event stream, refreshes of what changed).  Pure Python, no Qt; see
 docs/fleet.md.
 """
 

@@ -71,6 +71,9 @@ class NodeQuery:
 
 #: ``task(query) -> result``: what to do on one node (see ``queries.py``).
 Task = Callable[[NodeQuery], T]
+#: ``lend(node, cancelled) -> an open Tunnel`` kept open after the task, or None for the runner to
+#: open (and close) its own; it raises the node's SshFailure when its tunnel failed (``session.py``).
+Lend = Callable[[Node, Callable[[], bool]], "Tunnel | None"]
 
 
 @dataclass
@@ -88,7 +91,7 @@ class FleetRunner(Generic[T]):
                  namespace: str = "default", workers: int = DEFAULT_WORKERS,
                  node_timeout: float = DEFAULT_NODE_TIMEOUT,
                  on_event: Callable[[NodeOutcome], None] | None = None, read_only: bool = True,
-                 cancel_grace: float = 0.0):
+                 cancel_grace: float = 0.0, lend: "Lend | None" = None):
         if workers < 1:
             raise errors.InvalidArgument(f"workers must be at least 1, not {workers}")
         if node_timeout <= 0:
@@ -105,6 +108,9 @@ class FleetRunner(Generic[T]):
         # ingest and ends its lease) before its tunnel is closed under it.
         self.cancel_grace = max(0.0, cancel_grace)
         self._cancelled_at: float | None = None
+        # A lender of tunnels already open (session.py keeps one per watched node): the runner uses a
+        # lent tunnel and leaves it open after the task; it still closes it on timeout or cancel.
+        self.lend = lend
         self.outcomes: dict[str, NodeOutcome] = {n.name: NodeOutcome(n) for n in self.nodes}
         self._cancel = threading.Event()
         self._lock = threading.Lock()
@@ -203,12 +209,17 @@ class FleetRunner(Generic[T]):
         with self._lock:
             self._running[node.name] = r
         self._set(node, NodeState.CONNECTING)
-        tunnel = Tunnel(node.address, self.ssh)
-        r.tunnel = tunnel
-        store: ContainerdStore | None = None
         stop = lambda: self._cancel.is_set() or r.timed_out  # noqa: E731
+        tunnel: Tunnel | None = None
+        lent = False
+        store: ContainerdStore | None = None
         try:
-            tunnel.open(cancel=stop)
+            if self.lend is not None:
+                tunnel = r.tunnel = self.lend(node, stop)
+                lent = tunnel is not None
+            if tunnel is None:
+                tunnel = r.tunnel = Tunnel(node.address, self.ssh)
+                tunnel.open(cancel=stop)
             store = ContainerdStore(tunnel.local_address, self.namespace, read_only=self.read_only,
                                     timeout=max(1.0, min(30.0, self.node_timeout)))
             store.address = str(node.address)  # messages name the node, not the private socket
@@ -225,9 +236,10 @@ class FleetRunner(Generic[T]):
         finally:
             if store is not None:
                 store.close()
-            tunnel.close()
+            if tunnel is not None and not lent:
+                tunnel.close()
 
-    def _failure(self, node: Node, r: _Running, tunnel: Tunnel, exc: BaseException) -> tuple[NodeState, str, str]:
+    def _failure(self, node: Node, r: _Running, tunnel: Tunnel | None, exc: BaseException) -> tuple[NodeState, str, str]:
         if r.timed_out:
             return NodeState.FAILED, (f"{node.address}: timeout: no complete answer within {self.node_timeout:g} s "
                                       "(the node or its daemon hangs)"), "timeout"
@@ -238,7 +250,7 @@ class FleetRunner(Generic[T]):
         if isinstance(exc, errors.Cancelled):
             return NodeState.CANCELLED, exc.message or "cancelled", "cancelled"
         if isinstance(exc, errors.ContentError):
-            explained = explain_failure(tunnel, exc)
+            explained = explain_failure(tunnel, exc) if tunnel is not None else exc
             if isinstance(explained, SshFailure):
                 return NodeState.FAILED, explained.message, explained.reason
             kind = getattr(exc, "fleet_kind", "daemon")

@@ -147,7 +147,9 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     qtbot.waitUntil(lambda: not tab.running and set(nodes.states.values()) <= {"done", "failed"}, timeout=60000)
     assert [nodes.row_texts(n)["blobs"] for n in names] == ["0", "0"] and model.rowCount() == 0
     wait_jobs(qtbot, win)
-    assert len(ssh_processes(lab)) == 1  # only node-b's, which the Blobs tab shows
+    # node-b's, which the Blobs tab shows, and the fleet view's own, one per answering node: kept
+    # open (with each node's event stream) between refreshes, docs/fleet.md §9
+    assert len(ssh_processes(lab)) == 1 + len(names)
     win.shutdown()
     assert ssh_processes(lab) == []  # every tunnel was torn down
     saved = settings.value(SSH_CONFIG_KEY)
@@ -244,3 +246,77 @@ def test_fleet_tab_in_chinese_renders_its_screenshot(qtbot, make_window, setting
         render(qtbot, win, tab, ARTIFACTS / "screenshot-fleet-zh_CN.png")
     finally:
         i18n.install(QApplication.instance(), "en")
+
+
+def test_refresh_lists_only_changed_nodes_and_refresh_all_or_selected_the_others(
+        qtbot, make_window, settings, lab, tmp_path):
+    fleet = tmp_path / "fleet.txt"
+    a, b = lab.write_fleet(fleet)
+    doomed = put(lab.daemons[1], b"on node 1 until the fleet view is open", tmp_path)
+    set_ssh_config(settings, str(lab.client.config))
+    win = make_window(tmp_path / "store")
+    tab = run_fleet(qtbot, win, fleet)
+    nodes, model = tab.node_table, tab.digests
+    assert nodes.refreshes == {a: "new", b: "new"}
+
+    def refreshed(action) -> None:
+        with qtbot.waitSignal(tab.queryFinished, timeout=60000):
+            action.trigger()
+        assert not tab.running and set(nodes.states.values()) <= {"done", "failed"}
+
+    def shown(name: str) -> set[str]:
+        return {model.row_at(i)["digest"] for i in range(model.rowCount()) if name in model.row_at(i)["nodes"]}
+
+    deleted = "blob deleted: applied at the next refresh"
+    # containerd does not acknowledge a subscription: delete probe blobs until node 1's stream shows one
+    for k in range(100):
+        probe = put(lab.daemons[1], f"probe {k}".encode(), tmp_path)
+        with ContainerdStore(lab.daemons[1].address) as s:
+            s.delete(probe)
+        try:
+            qtbot.waitUntil(lambda: nodes.row_texts(b)["refresh"] == deleted, timeout=500)
+            break
+        except qtbot.TimeoutError:
+            continue
+    refreshed(tab.refresh_action)
+    assert nodes.row_texts(b)["refresh"] == "unchanged: not contacted"
+
+    # a blob deleted on node 1: its stream says so, and Refresh contacts nobody
+    with ContainerdStore(lab.daemons[1].address) as s:
+        s.delete(doomed)
+    qtbot.waitUntil(lambda: nodes.row_texts(b)["refresh"] == deleted, timeout=30000)
+    refreshed(tab.refresh_action)
+    assert nodes.refreshes == {a: "unchanged", b: "unchanged"}
+    assert [nodes.row_texts(n)["state"] for n in (a, b)] == ["unchanged", "unchanged"]
+    assert shown(b) == set(lab.daemons[1].content_ls()) and doomed not in shown(b)
+    assert nodes.row_texts(b)["blobs"] == f"{len(lab.daemons[1].content_ls()):,}"
+
+    # a blob written on node 0 publishes no event: Refresh does not see it, Refresh Selected does
+    quiet = put(lab.daemons[0], b"committed on node 0 without an event", tmp_path)
+    refreshed(tab.refresh_action)
+    assert nodes.refreshes[a] == "unchanged" and quiet not in shown(a)
+    assert not tab.refresh_selected_action.isEnabled()  # no node selected
+    nodes.items[a].setSelected(True)
+    assert tab.refresh_selected_action.isEnabled()
+    refreshed(tab.refresh_selected_action)
+    assert nodes.refreshes == {a: "asked", b: "unchanged"}
+    assert nodes.row_texts(a)["state"] == "done" and nodes.row_texts(a)["refresh"] == "listed: asked"
+    assert shown(a) == set(lab.daemons[0].content_ls()) and quiet in shown(a)
+    refreshed(tab.refresh_all_action)
+    assert nodes.refreshes == {a: "all", b: "all"}
+    assert [shown(a), shown(b)] == [set(d.content_ls()) for d in lab.daemons]
+
+    # node 1's daemon stops: its row says its stream is down, and Refresh lists it (and fails it)
+    lab.daemons[1].stop()
+    try:
+        qtbot.waitUntil(lambda: nodes.row_texts(b)["refresh"].startswith("event stream down"), timeout=30000)
+        refreshed(tab.refresh_action)
+        assert nodes.refreshes == {a: "unchanged", b: "stale"} and nodes.states[b] == "failed"
+        assert "containerd not running" in nodes.row_texts(b)["reason"]
+    finally:
+        lab.daemons[1].start()
+    refreshed(tab.refresh_action)
+    assert nodes.refreshes == {a: "unchanged", b: "failed"} and nodes.states[b] == "done"
+    assert nodes.row_texts(b)["reason"] == "" and shown(b) == set(lab.daemons[1].content_ls())
+    win.shutdown()
+    assert ssh_processes(lab) == []
