@@ -49,7 +49,8 @@ class FleetQuery(QObject):
         self.generation += 1
         gen = self.generation
         runner: FleetRunner[Any] = FleetRunner(
-            nodes, inventory_task(), ssh=ssh, namespace=namespace, workers=workers, node_timeout=node_timeout,
+            nodes, inventory_task(images=True, reclaimable=True), ssh=ssh, namespace=namespace, workers=workers,
+            node_timeout=node_timeout,
             on_event=lambda outcome: self._event.emit(gen, outcome))
         self._runner = runner
 
