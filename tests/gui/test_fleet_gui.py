@@ -207,6 +207,9 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     saved = settings.value(SSH_CONFIG_KEY)
     assert saved == str(lab.client.config)  # a path, nothing else of ssh's is kept
     assert not any("key" in k.lower() for k in settings.allKeys() if k.startswith("fleet/"))
+    key_line = lab.client.key.read_text().split("\n", 1)[1].splitlines()[0]  # the private key's bytes
+    assert not any("PRIVATE KEY" in str(settings.value(k)) or key_line in str(settings.value(k))
+                   for k in settings.allKeys())
 
 
 def test_a_node_that_never_answers_blocks_nobody_and_cancel_stops_it(qtbot, make_window, settings, lab, tmp_path):
