@@ -68,7 +68,7 @@ def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS, snapshots: bool = True
     def task(q: NodeQuery) -> NodeInventory:
         blobs: dict[str, int] = {}
         intern = sys.intern  # one string per digest across the fleet
-        for batch in q.store.walk_sizes():
+        for batch in _listing(q):
             if q.cancelled():
                 raise errors.Cancelled(f"listing {q.node.name} was cancelled")
             for digest, size in batch:
@@ -119,6 +119,21 @@ def _reclaimable(q: NodeQuery) -> tuple[int | None, str | None]:
     except errors.ContentError as exc:
         return None, "the GC dry run cannot run: " + _optional(q, "GC dry run", exc)
     return run.reclaimable_bytes, None
+
+
+class NotContainerd(errors.FailedPrecondition):
+    fleet_kind = "daemon"
+
+
+def _listing(q: NodeQuery):
+    """The node's List in the daemon's batches; a gRPC server without containerd's Content service
+    (another program's socket) is said to be one, in one line."""
+    try:
+        yield from q.store.walk_sizes()
+    except errors.NotImplementedErr as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise NotContainerd(f"{q.node.address}: the remote socket answers gRPC but is not containerd's (no content "
+                            f"service: {reason})") from None
 
 
 def _snapshot_usage(q: NodeQuery) -> tuple[int, int] | None:

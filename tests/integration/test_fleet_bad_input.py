@@ -142,3 +142,26 @@ def read_fleet_text(line: str):
         p = Path(d, "fleet.txt")
         p.write_text(line + "\n")
         return read_fleet(p)
+
+
+def test_a_grpc_server_that_is_not_containerd_fails_that_node_with_one_line(lab, tmp_path):
+    """A remote socket that speaks gRPC, but serves none of containerd's services."""
+    path = str(tmp_path / "other.sock")
+    other = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    other.add_insecure_port(f"unix:{path}")
+    other.start()
+    try:
+        fleet = tmp_path / "fleet.txt"
+        stranger = lab.address(1, socket_path=path)
+        fleet.write_text(f"{lab.address(0)}\n{stranger}\n")
+        outcomes = FleetRunner(read_fleet(fleet), queries.inventory_task(images=True, reclaimable=True),
+                               ssh=SshOptions(config=str(lab.client.config))).run()
+        assert outcomes[0].ok and outcomes[0].result.reclaimable is not None
+        failed = outcomes[1]
+        assert (failed.state, failed.kind) == (NodeState.FAILED, "daemon"), failed.reason
+        assert failed.reason.startswith("the remote socket answers gRPC but is not containerd's (no content "
+                                        "service: "), failed.reason
+        assert "\n" not in failed.reason
+    finally:
+        other.stop(grace=None)
+    assert ssh_clients(lab.client.config) == []
