@@ -336,7 +336,7 @@ def _report_diff(args, out: _Output, outcomes, _digest) -> int:
                    " ".join(f"{n}={d}" for n, d in r["targets"].items())] for r in images]
         out.print()
         out.out.write(humanfmt.table(table))
-    else:
+    elif len(images_failed) < len(_ok_names(outcomes)):
         out.note("every answering node has the same image names on the same digests")
     for name, reason in images_failed.items():
         out.note(f"{name}: images not compared: {reason}")

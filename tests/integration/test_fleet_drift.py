@@ -16,7 +16,7 @@ import pytest
 
 from store.cli import main
 from tests.support.gc_scenarios import DEBUG_CONFIG, REPO, SCHEDULER, ImageSpec, Scenario
-from tests.support.sshd import FleetLab, ssh_clients
+from tests.support.sshd import FleetLab, put_blob, ssh_clients
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +127,39 @@ def test_reclaimable_bytes_per_node_are_what_the_next_gc_pass_frees(lab, tmp_pat
     rc, out, _ = run(capsys, *cfg, "df", "--json")  # after the passes, nothing is left to collect
     assert [r["reclaimable_bytes"] for r in json.loads(out)["nodes"]] == [0, 0, 0]
     assert ssh_clients(lab.client.config) == []
+
+
+def test_a_daemon_without_the_images_service_is_left_out_of_image_drift_and_said_so(lab, tmp_path, capsys):
+    from tests.support.containerd import ContainerdDaemon
+    from tests.support.sshd import SshServer
+
+    daemon = ContainerdDaemon(tmp_path, name="noimages", disabled_plugins=("io.containerd.grpc.v1.images",)).start()
+    server = SshServer(tmp_path, lab.client.authorized_keys, name="sshd-noimages").start()
+    known = lab.client.known_hosts.read_bytes()
+    lab.client.trust(server)
+    try:
+        assert daemon.ctr("images", "ls", check=False).returncode != 0  # really not served
+        put_blob(daemon, LOOSE, tmp_path)  # a namespace with something in it for the dry run to read
+        fleet = tmp_path / "fleet.txt"
+        names = lab.write_fleet(fleet)
+        blind = f"ssh://root@127.0.0.1:{server.port}{daemon.address}"
+        fleet.write_text(fleet.read_text() + blind + "\n")
+        cfg = ("--fleet", fleet, "--ssh-config", lab.client.config)
+        rc, out, err = run(capsys, *cfg, "diff", "--json")
+        assert (rc, err) == (0, ""), err
+        doc = json.loads(out)
+        assert doc["failed"] == {} and doc["nodes"] == [*names, blind]  # answered: its blobs are compared
+        assert list(doc["images_failed"]) == [blind] and doc["images_failed"][blind]
+        app = next(r for r in doc["images"] if r["name"] == APP1.name)
+        assert app["absent"] == [names[2]]  # not the blind node: it could not tell
+        assert all(blind not in r["present"] + r["absent"] for r in doc["images"])
+        rc, out, err = run(capsys, *cfg, "diff")
+        assert rc == 0 and f"blobctl: {blind}: images not compared: " in err
+        # its GC dry run needs the image records too: unknown, with the reason, not 0
+        rc, out, err = run(capsys, *cfg, "df", "--json")
+        row = next(r for r in json.loads(out)["nodes"] if r["node"] == blind)
+        assert rc == 0 and row["reclaimable_bytes"] is None and row["reclaimable_error"]
+    finally:
+        lab.client.known_hosts.write_bytes(known)
+        server.stop()
+        daemon.stop()
