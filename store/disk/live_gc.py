@@ -82,9 +82,12 @@ def live_metadata(address: str, namespaces: list[str] | None = None, *, tls=None
 
 
 def live_metadata_of(store, namespaces: list[str] | None = None, *,
-                     snapshotters: tuple[str, ...] = SNAPSHOTTERS, usage: bool = True) -> LiveMetadata:
+                     snapshotters: tuple[str, ...] = SNAPSHOTTERS, usage: bool = True,
+                     max_blobs: int | None = None) -> LiveMetadata:
     """:func:`live_metadata` over an open ``ContainerdStore``'s connection (every service asked
-    through it: a fleet node's tunnel, say); the store is left open."""
+    through it: a fleet node's tunnel, say); the store is left open.  More than ``max_blobs``
+    content records over all namespaces raise :class:`errors.FailedPrecondition` as soon as they
+    are seen, so one daemon cannot take all memory."""
     source = f"containerd at {store.address}"
     out = LiveMetadata(Metadata((), source=source))
     names = sorted(namespaces) if namespaces else store.list_namespaces()
@@ -94,12 +97,23 @@ def live_metadata_of(store, namespaces: list[str] | None = None, *,
     finally:
         probe.close()
     out.snapshotters = served
-    built = [_namespace(store.with_namespace(name), name, served, out, usage) for name in names]
+    seen = [0]  # content records read so far, every namespace
+    built = [_namespace(store.with_namespace(name), name, served, out, usage, max_blobs, seen) for name in names]
     out.metadata = Metadata(tuple(built), source=source)
     return out
 
 
-def _namespace(store, name: str, served, out: LiveMetadata, usage: bool) -> Namespace:
+def _bounded(infos, max_blobs: int | None, seen: list[int], address: str):
+    for info in infos:
+        seen[0] += 1
+        if max_blobs is not None and seen[0] > max_blobs:
+            raise errors.FailedPrecondition(f"{address}: more than {max_blobs:,} content records over all namespaces; "
+                                            "reading stopped there so one daemon cannot take all memory")
+        yield info
+
+
+def _namespace(store, name: str, served, out: LiveMetadata, usage: bool, max_blobs: int | None = None,
+               seen: list[int] | None = None) -> Namespace:
     # leases first: what they hold decides how ingests expire
     leases: list[Lease] = []
     leased_ingests: set[str] = set()
@@ -140,7 +154,8 @@ def _namespace(store, name: str, served, out: LiveMetadata, usage: bool) -> Name
                            for c in records.containers())
 
     blobs = tuple(Blob(name, str(info.digest), info.size, dict(info.labels), _ns_of(info.created_at),
-                       _ns_of(info.updated_at)) for info in store.walk())
+                       _ns_of(info.updated_at))
+                  for info in _bounded(store.walk(), max_blobs, seen if seen is not None else [0], store.address))
 
     statuses: list[Ingest] = []
     guessed = 0

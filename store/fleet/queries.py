@@ -84,7 +84,7 @@ def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS, snapshots: bool = True
         if images:
             inv.images, inv.images_error = _image_names(q)
         if reclaimable:
-            inv.reclaimable, inv.reclaimable_error = _reclaimable(q)
+            inv.reclaimable, inv.reclaimable_error = _reclaimable(q, max_blobs)
         return inv
     return task
 
@@ -107,12 +107,13 @@ def _image_names(q: NodeQuery) -> tuple[dict[str, str] | None, str | None]:
         return None, _optional(q, "image records", exc)
 
 
-def _reclaimable(q: NodeQuery) -> tuple[int | None, str | None]:
-    """What the node's next GC pass would collect: the live dry run over the node's connection."""
+def _reclaimable(q: NodeQuery, max_blobs: int) -> tuple[int | None, str | None]:
+    """What the node's next GC pass would collect: the live dry run over the node's connection
+    (reading at most ``max_blobs`` content records over all its namespaces)."""
     if q.cancelled():
         raise errors.Cancelled(f"{q.node.name}: cancelled")
     try:
-        live = live_metadata_of(q.store)
+        live = live_metadata_of(q.store, max_blobs=max_blobs)
         run = gc.dry_run(live.metadata, snapshot_bytes=live.snapshot_bytes)
     except (errors.Unavailable, errors.Cancelled):
         raise

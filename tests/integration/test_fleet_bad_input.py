@@ -165,3 +165,21 @@ def test_a_grpc_server_that_is_not_containerd_fails_that_node_with_one_line(lab,
     finally:
         other.stop(grace=None)
     assert ssh_clients(lab.client.config) == []
+
+
+def test_the_dry_run_is_bounded_too_over_every_namespace(lab, tmp_path):
+    """The inventory reads one namespace; the GC dry run reads all: --max-blobs bounds both."""
+    from store.containerd import ContainerdStore
+    f = tmp_path / "elsewhere.bin"
+    f.write_bytes(b"a blob in another namespace of node 0")
+    with ContainerdStore(lab.daemons[0].address, "elsewhere") as s:
+        s.import_file(f)
+    fleet = tmp_path / "fleet.txt"
+    fleet.write_text(lab.address(0) + "\n")
+    ssh = SshOptions(config=str(lab.client.config))
+    [small] = FleetRunner(read_fleet(fleet), queries.inventory_task(max_blobs=1, reclaimable=True), ssh=ssh).run()
+    assert small.ok and len(small.result.blobs) == 1  # the default namespace fits
+    assert small.result.reclaimable is None
+    assert "more than 1 content records over all namespaces" in small.result.reclaimable_error
+    [enough] = FleetRunner(read_fleet(fleet), queries.inventory_task(max_blobs=2, reclaimable=True), ssh=ssh).run()
+    assert enough.ok and enough.result.reclaimable == 0 and enough.result.reclaimable_error is None
