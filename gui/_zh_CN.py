@@ -596,6 +596,24 @@ ZH_CN = {
         "{n} 条记录与预测不同：期间实时画面发生了变化。",
     "Garbage collection": "垃圾回收",
     "Predicting the garbage collection failed.": "预测垃圾回收失败。",
+    # fleet: reclaimable bytes, image drift by name, import labels
+    "Reclaimable": "可回收",
+    "Unknown: {why}": "未知：{why}",
+    "not asked": "未查询",
+    "{size} that the node's next garbage collection would free (every namespace counted)":
+        "该节点下一次垃圾回收将释放的 {size}（计入所有命名空间）",
+    "Target digests": "目标摘要",
+    "same: {digest}": "相同：{digest}",
+    "Image Drift": "镜像差异",
+    "Image names present on some nodes and not on others, or on different digests on different nodes":
+        "仅存在于部分节点、或在不同节点上指向不同摘要的镜像名称",
+    "Filter image names…": "筛选镜像名称…",
+    "{n} image names are on some nodes and not on others, or on different digests.":
+        "{n} 个镜像名称仅存在于部分节点，或指向不同的摘要。",
+    "The name points at {n} different digests.": "该名称指向 {n} 个不同的摘要。",
+    "Labels of the imported blob": "导入 Blob 的标签",
+    "Labels to give the blob on every selected node (containerd.io/gc.root is added anyway); none is fine.":
+        "在每个所选节点上为该 Blob 设置的标签（无论如何都会添加 containerd.io/gc.root）；可以不设。",
 }
 
 

@@ -82,6 +82,9 @@ FLEET_SPECS: dict[str, tuple[Any, str, str | QKeySequence.StandardKey, Any, bool
                           QT_TRANSLATE_NOOP("Actions", "Stop the query: nodes still running are dropped"), False),
     "actionFleetDrift": (QT_TRANSLATE_NOOP("Actions", "Drift only"), "filter", "",
                          QT_TRANSLATE_NOOP("Actions", "Only digests present on some nodes and not on others"), False),
+    "actionFleetImages": (QT_TRANSLATE_NOOP("Actions", "Image Drift"), "", "",
+                          QT_TRANSLATE_NOOP("Actions", "Image names present on some nodes and not on others, or on "
+                                                       "different digests on different nodes"), False),
     "actionFleetDelete": (QT_TRANSLATE_NOOP("Actions", "Delete on Nodes…"), "delete", "",
                           QT_TRANSLATE_NOOP("Actions", "Delete the selected digests on the selected nodes (all nodes "
                                                        "when none is selected), after one confirmation"), True),

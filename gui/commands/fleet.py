@@ -1,5 +1,5 @@
 """The Fleet tab's actions as commands (design.md §5.3): open a fleet file, refresh (what changed,
-the selected nodes, or all), cancel.
+the selected nodes, or all), cancel, and show image drift (names on some nodes and not on others).
 
 They act on a :class:`FleetHost` (the tab), never on the window; the tab's QActions call
 :meth:`trigger`, and :meth:`enabled` decides their state after every change of the run.
@@ -30,6 +30,7 @@ class FleetHost(Protocol):
     def selected_node_names(self) -> list[str]: ...
     def cancel_query(self) -> None: ...
     def address_of(self, name: str) -> str | None: ...
+    def show_images(self, on: bool) -> None: ...
 
 
 class FleetCommand(Translated):
@@ -119,5 +120,15 @@ class OpenFleetNode(FleetCommand):
             self.open_address(address, self.host.namespace)
 
 
+class ShowImageDrift(FleetCommand):
+    """One click: the image names present on some nodes and not on others, or on different target
+    digests on different nodes (the table of digests again when clicked off)."""
+
+    action = "actionFleetImages"
+
+    def trigger(self, on: bool = True) -> None:
+        self.host.show_images(on)
+
+
 __all__ = ["FleetHost", "FleetCommand", "OpenFleet", "RefreshFleet", "RefreshAllFleet", "RefreshSelectedFleet",
-           "CancelFleet", "OpenFleetNode"]
+           "CancelFleet", "OpenFleetNode", "ShowImageDrift"]

@@ -83,7 +83,8 @@ class AbortStalledOnNodes(FleetActCommand):
 
 
 class ImportOnNodes(FleetActCommand):
-    """Import one local file (chosen in a file dialog) on the selected nodes."""
+    """Import one local file (chosen in a file dialog) on the selected nodes, with the labels given in
+    the label editor that follows (none: only ``containerd.io/gc.root``; Cancel there: no import)."""
 
     action = "actionFleetImport"
 
@@ -96,8 +97,14 @@ class ImportOnNodes(FleetActCommand):
         if len(files) > 1:
             self.host.report_error(self.tr("Choose one file: a fleet import takes one file at a time"))
             return
+        labels = self.host.dialogs.edit_labels(
+            self.host.parent_widget(), self.tr("Labels of the imported blob"), {},
+            self.tr("Labels to give the blob on every selected node (containerd.io/gc.root is added anyway); "
+                    "none is fine."))
+        if labels is None:
+            return
         from store.fleet.actions import ImportFile
-        self._start(lambda: ImportFile(files[0]))
+        self._start(lambda: ImportFile(files[0], labels=labels or None))
 
 
 class RemoveLeaseOnNodes(FleetActCommand):

@@ -2,11 +2,13 @@
 
 Top: the nodes (``node_table.py``); middle: every digest with its size and the nodes holding it
 (``digest_model.py``), filtered by text, by the drift toggle and by scope (shared by every node /
-unique to one); bottom: for the selected digest, the nodes that hold it, lack it or did not
-answer, and those rows highlighted above.  The fleet file is read on the job pool and the nodes
-are queried by a ``FleetQuery`` (a thread of its own); nothing here waits on a node.  The query
-keeps each node's tunnel and event stream open, so Refresh lists only the nodes that changed (or
-whose stream is down); Refresh Selected and Refresh All ask the others too (docs/fleet.md §9).
+unique to one) -- or, one click on *Image Drift*, the image names on some nodes and not on others
+or on different digests (``image_model.py``); bottom: for the selected digest or image, the nodes
+that hold it, lack it or did not answer, and those rows highlighted above.  The fleet file is read
+on the job pool and the nodes are queried by a ``FleetQuery`` (a thread of its own); nothing here
+waits on a node.  The query keeps each node's tunnel and event stream open, so Refresh lists only
+the nodes that changed (or whose stream is down); Refresh Selected and Refresh All ask the others
+too (docs/fleet.md §9).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
     QPlainTextEdit,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QToolBar,
     QToolButton,
@@ -34,11 +38,20 @@ from PySide6.QtWidgets import (
 
 from .. import fmt
 from ..actions import FLEET_SPECS, make_actions
-from ..commands.fleet import CancelFleet, OpenFleet, OpenFleetNode, RefreshAllFleet, RefreshFleet, RefreshSelectedFleet
+from ..commands.fleet import (
+    CancelFleet,
+    OpenFleet,
+    OpenFleetNode,
+    RefreshAllFleet,
+    RefreshFleet,
+    RefreshSelectedFleet,
+    ShowImageDrift,
+)
 from ..commands.fleet_act import AbortStalledOnNodes, DeleteOnNodes, ImportOnNodes, PlanText, RemoveLeaseOnNodes
 from ..dialogs import DialogService
 from .acting import EXECUTE, FleetActing
 from .digest_model import DIGEST_ROLE, DigestTableModel
+from .image_model import ImageDriftModel
 from .node_table import NodeTable
 from .query import FleetQuery
 
@@ -81,6 +94,7 @@ class FleetTab(QWidget):
         self.refresh_selected_command = RefreshSelectedFleet(self)
         self.cancel_command = CancelFleet(self)
         self.open_node_command = OpenFleetNode(self, open_address or (lambda _a, _n: None))
+        self.images_command = ShowImageDrift(self)
         self.dialogs = dialogs or DialogService()
         self.acting_run = FleetActing(self)
         self.acting_run.nodeEvent.connect(self._on_act_event)
@@ -112,6 +126,10 @@ class FleetTab(QWidget):
         self.cancel_action = self._add(actions["actionFleetCancel"], self.cancel_command.trigger)
         self.drift_action = self._add(actions["actionFleetDrift"], self._on_drift)
         self.drift_action.setCheckable(True)
+        self.images_action = actions["actionFleetImages"]
+        self.images_action.setCheckable(True)
+        self.images_action.triggered.connect(lambda checked=False: self.images_command.trigger(checked))
+        self.toolbar.addAction(self.images_action)
         self.toolbar.addSeparator()
         self.delete_action = self._add(actions["actionFleetDelete"], self.delete_command.trigger)
         self.abort_action = self._add(actions["actionFleetAbort"], self.abort_command.trigger)
@@ -135,17 +153,23 @@ class FleetTab(QWidget):
         self.filter_edit.setPlaceholderText(self.tr("Filter digests…"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._on_filter_text)
-        caption = QLabel(self.tr("Namespace:"), self)
-        caption.setContentsMargins(12, 0, 4, 0)
-        self.toolbar.addWidget(caption)
-        self.toolbar.addWidget(self.namespace_box)
-        self.toolbar.addSeparator()
-        self.toolbar.addWidget(self.scope_box)
-        self.toolbar.addWidget(self.filter_edit)
+        # the namespace, scope and filter get a row of their own: beside the acting buttons they were
+        # pushed behind the toolbar's overflow arrow at 1360 px (and more so in longer languages)
+        self.filter_bar = QWidget(self)
+        self.filter_bar.setObjectName("fleetFilterBar")
+        bar = QHBoxLayout(self.filter_bar)
+        bar.setContentsMargins(6, 2, 6, 2)
+        caption = QLabel(self.tr("Namespace:"), self.filter_bar)
+        bar.addWidget(caption)
+        bar.addWidget(self.namespace_box)
+        bar.addSpacing(12)
+        bar.addWidget(self.scope_box)
+        bar.addWidget(self.filter_edit, 1)
 
         self.summary = QLabel(self.tr("Open a fleet file with Sources…"), self)
         self.summary.setObjectName("fleetSummary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setContentsMargins(6, 0, 6, 0)
         self.node_table = NodeTable(self)
         self.node_table.setToolTip(self.tr("Double-click a node to browse its store in the Blobs tab"))
         self.node_table.itemActivated.connect(lambda item, _col: self.open_node_command.trigger(item.text(0)))
@@ -166,13 +190,32 @@ class FleetTab(QWidget):
         self.digest_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.digest_view.selectionModel().selectionChanged.connect(self._on_digest_selected)
         self.digests.modelReset.connect(self._show_selected)
+        self.images = ImageDriftModel(self)
+        self.image_view = QTableView(self)
+        self.image_view.setObjectName("fleetImageView")
+        self.image_view.setModel(self.images)
+        self.image_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.image_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.image_view.verticalHeader().hide()
+        self.image_view.horizontalHeader().setStretchLastSection(True)
+        self.image_view.setColumnWidth(0, 260)
+        self.image_view.setColumnWidth(2, 200)
+        self.image_view.setColumnWidth(3, 160)
+        self.image_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.image_view.setWordWrap(False)
+        self.image_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.image_view.selectionModel().selectionChanged.connect(lambda *_a: self._show_selected())
+        self.images.modelReset.connect(self._show_selected)
+        self.middle = QStackedWidget(self)
+        self.middle.addWidget(self.digest_view)
+        self.middle.addWidget(self.image_view)
         self.details = QPlainTextEdit(self)
         self.details.setObjectName("fleetDetails")
         self.details.setReadOnly(True)
         self.details.setPlaceholderText(self.tr("Select a digest to see which nodes hold it."))
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.node_table)
-        split.addWidget(self.digest_view)
+        split.addWidget(self.middle)
         split.addWidget(self.details)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
@@ -180,6 +223,7 @@ class FleetTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
 
@@ -204,6 +248,20 @@ class FleetTab(QWidget):
     @Slot(str)
     def _on_filter_text(self, text: str) -> None:
         self.digests.set_filter(text=text)
+        self.images.set_filter(text)
+
+    @property
+    def showing_images(self) -> bool:
+        return self.middle.currentWidget() is self.image_view
+
+    def show_images(self, on: bool) -> None:
+        """The image drift table (``on``) or the digest table in the middle; the toggle follows."""
+        self.images_action.setChecked(on)
+        self.middle.setCurrentWidget(self.image_view if on else self.digest_view)
+        self.filter_edit.setPlaceholderText(self.tr("Filter image names…") if on else self.tr("Filter digests…"))
+        self.drift_action.setEnabled(not on)
+        self.scope_box.setEnabled(not on)
+        self._show_selected()
 
     # -- running -------------------------------------------------------------------------
     @property
@@ -262,6 +320,7 @@ class FleetTab(QWidget):
             self.outcomes = {}
             self.node_table.set_nodes(names)
             self.digests.set_inventory([], [])
+            self.images.set_rows([], {})
             self.drift_count = 0
             self.details.clear()
         self._shown_namespace = self.namespace
@@ -442,16 +501,18 @@ class FleetTab(QWidget):
         done = [o for o in self._ordered() if o.ok]
 
         def merge(_job):
-            from store.fleet.queries import blob_rows, node_rows
+            from store.fleet.queries import blob_rows, image_drift, image_failures, node_rows
             names = [o.node.name for o in done]
             rows = blob_rows(done)
-            return names, rows, node_rows(done), sum(1 for r in rows if len(r["nodes"]) < len(names))
+            return (names, rows, node_rows(done), sum(1 for r in rows if len(r["nodes"]) < len(names)),
+                    image_drift(done), image_failures(done))
 
         def landed(result) -> None:
             self._merging = False
             if gen == self.query.generation:
-                names, rows, per_node, drift = result
+                names, rows, per_node, drift, images, images_failed = result
                 self.digests.set_inventory(names, rows)
+                self.images.set_rows(images, images_failed)
                 self.node_table.set_unique(per_node)
                 self.drift_count = drift
             self._merged()
@@ -515,7 +576,39 @@ class FleetTab(QWidget):
         self._show_selected()
         self._update_actions()
 
+    def select_image(self, name: str) -> bool:
+        for i in range(self.images.rowCount()):
+            if self.images.row_at(i)["name"] == name:
+                self.image_view.selectRow(i)
+                return True
+        return False
+
+    def _show_selected_image(self) -> None:
+        rows = self.image_view.selectionModel().selectedRows()
+        failed = [(o.node.name, o.reason or o.state.value) for o in self._ordered() if not o.ok]
+        failed += list(self.images.failed.items())
+        if not rows:
+            self.node_table.highlight(set())
+            self.details.setPlainText(self.tr("{n} image names are on some nodes and not on others, or on different "
+                                              "digests.").format(n=self.images.rowCount()))
+            return
+        row = self.images.row_at(rows[0].row())
+        lines = [row["name"], self.tr("Present on {n}:").format(n=len(row["present"])),
+                 *[f"  {n}: {row['targets'][n]}" for n in row["present"]],
+                 self.tr("Absent on {n}:").format(n=len(row["absent"])), *[f"  {n}" for n in row["absent"]]]
+        if not row["same_target"]:
+            lines.append(self.tr("The name points at {n} different digests.").format(
+                n=len(set(row["targets"].values()))))
+        if failed:
+            lines += [self.tr("Not known (the node did not answer) {n}:").format(n=len(failed)),
+                      *[f"  {n}: {why}" for n, why in failed]]
+        self.details.setPlainText("\n".join(lines))
+        self.node_table.highlight(set(row["present"]))
+
     def _show_selected(self) -> None:
+        if self.showing_images:
+            self._show_selected_image()
+            return
         rows = self.digest_view.selectionModel().selectedRows()
         if not rows:
             self.node_table.highlight(set())

@@ -2,7 +2,9 @@
 
 State (queued, connecting, listing, done, failed with the reason, cancelled), a progress bar
 while the node runs (busy, with the running blob count, since a listing has no known total),
-then its blob count, bytes, snapshots (count and bytes) and ingests, stalled ones flagged.  Rows change as each node's
+then its blob count, bytes, bytes only it holds, reclaimable bytes (what its next GC pass would
+collect: the live dry run through its tunnel; "-" with the reason when that cannot run),
+snapshots (count and bytes) and ingests, stalled ones flagged.  Rows change as each node's
 events arrive; no row waits for another.  The last column keeps each node's part in the last
 action on the fleet (planning, executing, then done / failed with the reason / skipped), and the
 next one why the last refresh listed the node again or left it "unchanged" (not contacted), then
@@ -19,7 +21,7 @@ from PySide6.QtWidgets import QProgressBar, QTreeWidget, QTreeWidgetItem, QWidge
 
 from .. import fmt
 
-NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS, REASON, RESULT, REFRESH = range(11)
+NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, RECLAIMABLE, SNAPSHOTS, INGESTS, REASON, RESULT, REFRESH = range(12)
 FAILED_COLOR = QColor("#b3261e")
 HOLDS_COLOR = QColor("#d7ecd9")
 RUNNING = ("queued", "connecting", "listing")
@@ -34,11 +36,11 @@ class NodeTable(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setHeaderLabels([self.tr("Node"), self.tr("State"), self.tr("Progress"), self.tr("Blobs"),
-                              self.tr("Bytes"), self.tr("Only here"), self.tr("Snapshots"), self.tr("Ingests"),
-                              self.tr("Reason"), self.tr("Last action"), self.tr("Refresh")])
+                              self.tr("Bytes"), self.tr("Only here"), self.tr("Reclaimable"), self.tr("Snapshots"),
+                              self.tr("Ingests"), self.tr("Reason"), self.tr("Last action"), self.tr("Refresh")])
         self.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         for col, width in ((NAME, 260), (STATE, 80), (PROGRESS, 110), (BLOBS, 70), (BYTES, 90), (UNIQUE, 120),
-                           (SNAPSHOTS, 110), (INGESTS, 100), (REASON, 220), (RESULT, 160)):
+                           (RECLAIMABLE, 100), (SNAPSHOTS, 110), (INGESTS, 100), (REASON, 220), (RESULT, 160)):
             self.setColumnWidth(col, width)
         self.items: dict[str, QTreeWidgetItem] = {}
         self.bars: dict[str, QProgressBar] = {}
@@ -133,7 +135,7 @@ class NodeTable(QTreeWidget):
         for name in names:
             item = QTreeWidgetItem([name, self.state_text("queued")] + [""] * (REASON - STATE))
             item.setToolTip(NAME, name)
-            for col in (BLOBS, BYTES, UNIQUE, SNAPSHOTS, INGESTS):
+            for col in (BLOBS, BYTES, UNIQUE, RECLAIMABLE, SNAPSHOTS, INGESTS):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.addTopLevelItem(item)
             self.items[name] = item
@@ -177,6 +179,7 @@ class NodeTable(QTreeWidget):
                 item.setText(SNAPSHOTS, self.tr("{n} · {size}").format(n=f"{snaps[0]:,}", size=fmt.size(snaps[1])))
                 item.setToolTip(SNAPSHOTS, self.tr("{n} snapshots using {size} (ctr snapshots usage)").format(
                     n=f"{snaps[0]:,}", size=fmt.exact_size(snaps[1])))
+            self._show_reclaimable(item, inv)
             now = datetime.now(timezone.utc)
             stalled = [s for s in inv.ingests if now - s.updated_at >= self.stalled_after]
             text = str(len(inv.ingests))
@@ -193,6 +196,17 @@ class NodeTable(QTreeWidget):
             if state == "failed":
                 for col in (STATE, REASON):
                     item.setForeground(col, QBrush(FAILED_COLOR))
+
+    def _show_reclaimable(self, item: QTreeWidgetItem, inv) -> None:
+        nbytes = getattr(inv, "reclaimable", None)
+        if nbytes is None:
+            why = getattr(inv, "reclaimable_error", None) or self.tr("not asked")
+            item.setText(RECLAIMABLE, "-")
+            item.setToolTip(RECLAIMABLE, self.tr("Unknown: {why}").format(why=why))
+        else:
+            item.setText(RECLAIMABLE, fmt.size(nbytes))
+            item.setToolTip(RECLAIMABLE, self.tr("{size} that the node's next garbage collection would free "
+                                                 "(every namespace counted)").format(size=fmt.exact_size(nbytes)))
 
     def set_unique(self, rows: list[dict]) -> None:
         """Blobs and bytes no other answering node holds (``queries.node_rows``), per node."""
@@ -219,8 +233,8 @@ class NodeTable(QTreeWidget):
 
     def row_texts(self, name: str) -> dict[str, str]:
         item = self.items[name]
-        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "snapshots", "ingests", "reason", "result",
-                "refresh")
+        keys = ("node", "state", "progress", "blobs", "bytes", "unique", "reclaimable", "snapshots", "ingests", "reason",
+                "result", "refresh")
         return {k: item.text(i) for i, k in enumerate(keys)}
 
 

@@ -53,6 +53,7 @@ class FleetQuery(QObject):
               node_timeout: float = 120.0, asked: Sequence[str] = (), everything: bool = False) -> int:
         """Refresh ``nodes`` (``store.fleet.Node``): those that changed or are ``asked`` for, or all
         with ``everything``; a run still going is cancelled first.  Returns the generation."""
+        from store.fleet.queries import inventory_task
         from store.fleet.session import FleetSession, Why
 
         self.cancel()
@@ -64,7 +65,8 @@ class FleetQuery(QObject):
         if self._key != key or self.session is None:
             old, self.session, self._key = self.session, None, key
             self.session = FleetSession(nodes, ssh=ssh, namespace=namespace, workers=workers,
-                                        node_timeout=node_timeout)
+                                        node_timeout=node_timeout,
+                                        task=inventory_task(images=True, reclaimable=True))
             self.session.on_watch = lambda report, s=self.session: self._watch.emit(s, report)
         session = self.session
         self._runner = session

@@ -186,6 +186,14 @@ containerd 内容存储浏览器。
         <translation>仅显示存在于部分节点而非全部节点的摘要</translation>
     </message>
     <message>
+        <source>Image Drift</source>
+        <translation>镜像差异</translation>
+    </message>
+    <message>
+        <source>Image names present on some nodes and not on others, or on different digests on different nodes</source>
+        <translation>仅存在于部分节点、或在不同节点上指向不同摘要的镜像名称</translation>
+    </message>
+    <message>
         <source>Delete on Nodes…</source>
         <translation>在节点上删除…</translation>
     </message>
@@ -1090,6 +1098,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>选择一个摘要，查看哪些节点持有它。</translation>
     </message>
     <message>
+        <source>Filter image names…</source>
+        <translation>筛选镜像名称…</translation>
+    </message>
+    <message>
         <source>Reading {path}…</source>
         <translation>正在读取 {path}…</translation>
     </message>
@@ -1158,6 +1170,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>正在查询… {summary}</translation>
     </message>
     <message>
+        <source>{n} image names are on some nodes and not on others, or on different digests.</source>
+        <translation>{n} 个镜像名称仅存在于部分节点，或指向不同的摘要。</translation>
+    </message>
+    <message>
         <source>Present on {n}:</source>
         <translation>存在于 {n} 个节点：</translation>
     </message>
@@ -1166,8 +1182,39 @@ Verification failed: the content does not match its digest.</source>
         <translation>缺失于 {n} 个节点：</translation>
     </message>
     <message>
+        <source>The name points at {n} different digests.</source>
+        <translation>该名称指向 {n} 个不同的摘要。</translation>
+    </message>
+    <message>
         <source>Not known (the node did not answer) {n}:</source>
         <translation>未知（节点未应答）{n} 个：</translation>
+    </message>
+</context>
+<context>
+    <name>ImageDriftModel</name>
+    <message>
+        <source>Image</source>
+        <translation>镜像</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>节点数</translation>
+    </message>
+    <message>
+        <source>Present on</source>
+        <translation>存在于</translation>
+    </message>
+    <message>
+        <source>Absent on</source>
+        <translation>缺失于</translation>
+    </message>
+    <message>
+        <source>Target digests</source>
+        <translation>目标摘要</translation>
+    </message>
+    <message>
+        <source>same: {digest}</source>
+        <translation>相同：{digest}</translation>
     </message>
 </context>
 <context>
@@ -1366,6 +1413,14 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Choose one file: a fleet import takes one file at a time</source>
         <translation>请选择一个文件：节点群导入一次只接受一个文件</translation>
+    </message>
+    <message>
+        <source>Labels of the imported blob</source>
+        <translation>导入 Blob 的标签</translation>
+    </message>
+    <message>
+        <source>Labels to give the blob on every selected node (containerd.io/gc.root is added anyway); none is fine.</source>
+        <translation>在每个所选节点上为该 Blob 设置的标签（无论如何都会添加 containerd.io/gc.root）；可以不设。</translation>
     </message>
 </context>
 <context>
@@ -1838,6 +1893,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>完成</translation>
     </message>
     <message>
+        <source>Reclaimable</source>
+        <translation>可回收</translation>
+    </message>
+    <message>
         <source>Last action</source>
         <translation>上次操作</translation>
     </message>
@@ -1948,6 +2007,18 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>{n} · {size}</source>
         <translation>{n} · {size}</translation>
+    </message>
+    <message>
+        <source>not asked</source>
+        <translation>未查询</translation>
+    </message>
+    <message>
+        <source>Unknown: {why}</source>
+        <translation>未知：{why}</translation>
+    </message>
+    <message>
+        <source>{size} that the node's next garbage collection would free (every namespace counted)</source>
+        <translation>该节点下一次垃圾回收将释放的 {size}（计入所有命名空间）</translation>
     </message>
     <message>
         <source>{n} blobs ({size}) that no other answering node holds</source>

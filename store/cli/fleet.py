@@ -75,13 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     helps = {"ls": "every digest, its size and the nodes that hold it",
              "where": "which nodes hold DIGEST (present, absent, failed)",
-             "df": "per node: blobs, bytes, bytes no other node holds, snapshot bytes, ingests (stalled ones flagged)",
-             "diff": "digests present on some nodes and not on others (drift)"}
+             "df": "per node: blobs, bytes, bytes no other node holds, reclaimable bytes, snapshot bytes, ingests "
+                   "(stalled ones flagged)",
+             "diff": "digests, and image names, present on some nodes and not on others (drift); an image name "
+                     "on different digests on different nodes is drift too"}
     for name in COMMANDS:
         p = sub.add_parser(name, help=helps[name], description=helps[name])
         _options(p, top=False)
         if name == "where":
             p.add_argument("digest", metavar="DIGEST")
+        if name == "ls":
+            scope = p.add_mutually_exclusive_group()
+            scope.add_argument("--shared", dest="scope", action="store_const", const="shared", default="all",
+                               help="only the digests every answering node holds")
+            scope.add_argument("--unique", dest="scope", action="store_const", const="unique", default="all",
+                               help="only the digests exactly one answering node holds")
+        if name == "df":
+            p.add_argument("--no-reclaimable", dest="reclaimable", action="store_false", default=True,
+                           help="skip the GC dry run of each node (reclaimable bytes: null)")
     fleet_actions.add_parsers(sub, _options, _Parser)
     fleet_watch.add_parser(sub, _options, _Parser)
     return parser
@@ -109,7 +120,9 @@ def main(argv: list[str], stdout, stderr, setup_logging: Callable[[int, object],
         validate_namespace(namespace)
         ssh = SshOptions(config=args.ssh_config, connect_timeout=args.connect_timeout,
                          open_timeout=max(args.connect_timeout * 3, 30.0))
-        task = queries.holds_task(digest) if digest is not None else queries.inventory_task(max_blobs=args.max_blobs)
+        task = queries.holds_task(digest) if digest is not None else queries.inventory_task(
+            max_blobs=args.max_blobs, images=args.command in ("ls", "diff"),
+            reclaimable=args.command == "df" and args.reclaimable)
         progress = _Progress(stderr, len(nodes)) if _is_tty(stderr) else None
 
         def on_event(o: NodeOutcome) -> None:
@@ -273,10 +286,12 @@ def _report_where(args, out: _Output, outcomes, digest) -> int:
 
 
 def _report_ls(args, out: _Output, outcomes, _digest) -> int:
-    rows = queries.blob_rows(outcomes)
     total = len(_ok_names(outcomes))
+    rows = queries.scope_rows(queries.blob_rows(outcomes), total, args.scope)
     if args.json:
-        out.json({"nodes": _ok_names(outcomes), "failed": queries.failures(outcomes), "blobs": rows})
+        out.json({"nodes": _ok_names(outcomes), "failed": queries.failures(outcomes), "blobs": rows,
+                  "scope": args.scope, "images": queries.image_rows(outcomes),
+                  "images_failed": queries.image_failures(outcomes)})
         return 0
     table = [["DIGEST", "SIZE", "NODES", "ON"]]
     table += [[r["digest"], humanfmt.size(r["size"]), f"{len(r['nodes'])}/{total}", ",".join(r["nodes"])]
@@ -290,26 +305,44 @@ def _report_df(args, out: _Output, outcomes, _digest) -> int:
     if args.json:
         out.json({"nodes": rows, "failed": queries.failures(outcomes)})
         return 0
-    table = [["NODE", "BLOBS", "SIZE", "UNIQUE", "SNAPSHOTS", "INGESTS", "STALLED"]]
+    table = [["NODE", "BLOBS", "SIZE", "UNIQUE", "RECLAIMABLE", "SNAPSHOTS", "INGESTS", "STALLED"]]
     table += [[r["node"], humanfmt.count(r["blob_count"]), humanfmt.size(r["blob_bytes"]),
                humanfmt.size(r["unique_bytes"]),
+               "-" if r["reclaimable_bytes"] is None else humanfmt.size(r["reclaimable_bytes"]),
                "-" if r["snapshot_bytes"] is None else humanfmt.size(r["snapshot_bytes"]),
                humanfmt.count(r["ingest_count"]),
                ",".join(s["ref"] for s in r["stalled_ingests"]) or "-"] for r in rows]
     out.out.write(humanfmt.table(table))
+    for r in rows:
+        if r["reclaimable_error"]:
+            out.note(f"{r['node']}: reclaimable bytes unknown: {r['reclaimable_error']}")
     return 0
 
 
 def _report_diff(args, out: _Output, outcomes, _digest) -> int:
     rows = queries.drift(outcomes)
+    images = queries.image_drift(outcomes)
+    images_failed = queries.image_failures(outcomes)
     if args.json:
-        out.json({"nodes": _ok_names(outcomes), "failed": queries.failures(outcomes), "blobs": rows})
+        out.json({"nodes": _ok_names(outcomes), "failed": queries.failures(outcomes), "blobs": rows,
+                  "images": images, "images_failed": images_failed})
         return 0
     table = [["DIGEST", "SIZE", "PRESENT", "ABSENT"]]
     table += [[r["digest"], humanfmt.size(r["size"]), ",".join(r["present"]), ",".join(r["absent"])] for r in rows]
     out.out.write(humanfmt.table(table))
     if not rows:
         out.note("every answering node holds the same blobs")
+    if images:
+        table = [["IMAGE", "PRESENT", "ABSENT", "TARGETS"]]
+        table += [[r["name"], ",".join(r["present"]) or "-", ",".join(r["absent"]) or "-",
+                   "same" if r["same_target"] else
+                   " ".join(f"{n}={d}" for n, d in r["targets"].items())] for r in images]
+        out.print()
+        out.out.write(humanfmt.table(table))
+    elif len(images_failed) < len(_ok_names(outcomes)):
+        out.note("every answering node has the same image names on the same digests")
+    for name, reason in images_failed.items():
+        out.note(f"{name}: images not compared: {reason}")
     return 0
 
 

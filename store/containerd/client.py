@@ -141,9 +141,14 @@ class ContainerdStore:
         closing the client leaves the connection open)."""
         return SnapshotsClient(self.address, self.namespace, timeout=self.timeout, channel=self._channel)
 
+    def records(self) -> RecordsClient:
+        """The daemon's Images and Containers services over this store's connection, in its namespace
+        (read only; closing the client leaves the connection open)."""
+        return RecordsClient(self.address, self.namespace, timeout=self.timeout, channel=self._channel)
+
     def image_records(self) -> list[ImageRecord]:
         """The image records of this store's namespace, over this store's connection."""
-        with RecordsClient(self.address, self.namespace, timeout=self.timeout, channel=self._channel) as rc:
+        with self.records() as rc:
             return rc.images()
 
     def reconnect(self) -> None:

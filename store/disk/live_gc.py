@@ -73,28 +73,47 @@ def live_metadata(address: str, namespaces: list[str] | None = None, *, tls=None
                   snapshotters: tuple[str, ...] = SNAPSHOTTERS, usage: bool = True) -> LiveMetadata:
     """The GC's records of the daemon at ``address``, for ``namespaces`` (None: every namespace)."""
     from ..containerd.client import ContainerdStore
-    from ..containerd.records import RecordsClient
-    from ..containerd.snapshots import SnapshotsClient
 
-    out = LiveMetadata(Metadata((), source=f"containerd at {address}"))
     store = ContainerdStore(address, "default", lease=None, tls=tls, read_only=True)
     try:
-        names = sorted(namespaces) if namespaces else store.list_namespaces()
-        with SnapshotsClient(address, "default", tls=tls) as probe:
-            served = tuple(sn for sn in snapshotters if probe.has(sn))
-        out.snapshotters = served
-        built = []
-        for name in names:
-            built.append(_namespace(address, tls, store.with_namespace(name), name, served, out, usage,
-                                    RecordsClient, SnapshotsClient))
+        return live_metadata_of(store, namespaces, snapshotters=snapshotters, usage=usage)
     finally:
         store.close()
-    out.metadata = Metadata(tuple(built), source=f"containerd at {address}")
+
+
+def live_metadata_of(store, namespaces: list[str] | None = None, *,
+                     snapshotters: tuple[str, ...] = SNAPSHOTTERS, usage: bool = True,
+                     max_blobs: int | None = None) -> LiveMetadata:
+    """:func:`live_metadata` over an open ``ContainerdStore``'s connection (every service asked
+    through it: a fleet node's tunnel, say); the store is left open.  More than ``max_blobs``
+    content records over all namespaces raise :class:`errors.FailedPrecondition` as soon as they
+    are seen, so one daemon cannot take all memory."""
+    source = f"containerd at {store.address}"
+    out = LiveMetadata(Metadata((), source=source))
+    names = sorted(namespaces) if namespaces else store.list_namespaces()
+    probe = store.with_namespace("default").snapshots()
+    try:
+        served = tuple(sn for sn in snapshotters if probe.has(sn))
+    finally:
+        probe.close()
+    out.snapshotters = served
+    seen = [0]  # content records read so far, every namespace
+    built = [_namespace(store.with_namespace(name), name, served, out, usage, max_blobs, seen) for name in names]
+    out.metadata = Metadata(tuple(built), source=source)
     return out
 
 
-def _namespace(address, tls, store, name: str, served, out: LiveMetadata, usage: bool,
-               RecordsClient, SnapshotsClient) -> Namespace:
+def _bounded(infos, max_blobs: int | None, seen: list[int], address: str):
+    for info in infos:
+        seen[0] += 1
+        if max_blobs is not None and seen[0] > max_blobs:
+            raise errors.FailedPrecondition(f"{address}: more than {max_blobs:,} content records over all namespaces; "
+                                            "reading stopped there so one daemon cannot take all memory")
+        yield info
+
+
+def _namespace(store, name: str, served, out: LiveMetadata, usage: bool, max_blobs: int | None = None,
+               seen: list[int] | None = None) -> Namespace:
     # leases first: what they hold decides how ingests expire
     leases: list[Lease] = []
     leased_ingests: set[str] = set()
@@ -128,14 +147,15 @@ def _namespace(address, tls, store, name: str, served, out: LiveMetadata, usage:
         leases.append(Lease(name, lid, created.ns if created is not None else None, labels, tuple(content),
                             tuple(snaps), tuple(ingests), expire_ns, LABEL_GC_FLAT in labels, tuple(problems)))
 
-    with RecordsClient(address, name, tls=tls) as records:
+    with store.records() as records:
         images = tuple(Image(name, im.name, im.target or None, im.media_type, 0, im.labels)
                        for im in records.images())
         containers = tuple(Container(name, c.id, c.image, c.snapshotter, c.snapshot_key, c.labels)
                            for c in records.containers())
 
     blobs = tuple(Blob(name, str(info.digest), info.size, dict(info.labels), _ns_of(info.created_at),
-                       _ns_of(info.updated_at)) for info in store.walk())
+                       _ns_of(info.updated_at))
+                  for info in _bounded(store.walk(), max_blobs, seen if seen is not None else [0], store.address))
 
     statuses: list[Ingest] = []
     guessed = 0
@@ -154,7 +174,7 @@ def _namespace(address, tls, store, name: str, served, out: LiveMetadata, usage:
             "24 h from their start); one opened under a lease that has since ended has no expiry, and the "
             "next pass collects it (the daemon does not tell which)")
     snapshots: list[Snapshot] = []
-    with SnapshotsClient(address, name, tls=tls) as client:
+    with store.snapshots() as client:
         for sn in served:
             for s in client.list(sn):
                 backend = backend_name(name, s.key)
@@ -169,4 +189,4 @@ def _namespace(address, tls, store, name: str, served, out: LiveMetadata, usage:
     return Namespace(name, {}, images, containers, tuple(leases), blobs, tuple(statuses), tuple(snapshots))
 
 
-__all__ = ["INGEST_EXPIRE_NS", "LiveMetadata", "SNAPSHOTTERS", "backend_name", "live_metadata"]
+__all__ = ["INGEST_EXPIRE_NS", "LiveMetadata", "SNAPSHOTTERS", "backend_name", "live_metadata", "live_metadata_of"]

@@ -1,9 +1,11 @@
 """What is asked of each node, and how the answers of a fleet are put together.
 
 Tasks (for :class:`.runner.FleetRunner`): :func:`inventory_task` lists a node's blobs (bounded by
-``max_blobs``) and ingests; :func:`holds_task` asks one node for one digest (one small call, no
-listing).  The summaries -- :func:`where`, :func:`blob_rows`, :func:`node_rows`, :func:`drift` --
-take the outcomes in the fleet's order and name nodes exactly as the fleet file writes them.
+``max_blobs``) and ingests, and on request its image records and the bytes its next GC pass would
+collect; :func:`holds_task` asks one node for one digest (one small call, no listing).  The
+summaries -- :func:`where`, :func:`blob_rows`, :func:`node_rows`, :func:`drift`, :func:`image_rows`,
+:func:`image_drift` -- take the outcomes in the fleet's order and name nodes exactly as the fleet
+file writes them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Sequence
 from .. import errors
 from ..containerd.snapshots import usage_total
 from ..digest import Digest
+from ..disk import gc
+from ..disk.live_gc import live_metadata_of
 from ..types import Status
 from .runner import NodeOutcome, NodeQuery
 
@@ -43,19 +47,28 @@ class NodeInventory:
     #: (count, bytes) of the namespace's snapshots (``ctr snapshots usage`` summed), or None when the
     #: node's daemon does not answer the Snapshots service (not a failure of the node).
     snapshots: tuple[int, int] | None = None
+    #: image name -> target digest in the namespace, or None (not asked, or see ``images_error``)
+    images: dict[str, str] | None = None
+    images_error: str | None = None
+    #: bytes the node's next GC pass would collect, every namespace counted (the live dry run,
+    #: ``store.disk.live_gc``), or None (not asked, or see ``reclaimable_error``): never a guessed 0
+    reclaimable: int | None = None
+    reclaimable_error: str | None = None
 
     @property
     def blob_bytes(self) -> int:
         return sum(self.blobs.values())
 
 
-def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS, snapshots: bool = True):
+def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS, snapshots: bool = True, images: bool = False,
+                   reclaimable: bool = False):
     """A task listing a node's blobs and ingests (and, with ``snapshots``, the count and bytes of the
-    namespace's snapshots); more than ``max_blobs`` blobs fails the node."""
+    namespace's snapshots; with ``images``, its image records; with ``reclaimable``, what the next GC
+    pass would collect); more than ``max_blobs`` blobs fails the node."""
     def task(q: NodeQuery) -> NodeInventory:
         blobs: dict[str, int] = {}
         intern = sys.intern  # one string per digest across the fleet
-        for batch in q.store.walk_sizes():
+        for batch in _listing(q):
             if q.cancelled():
                 raise errors.Cancelled(f"listing {q.node.name} was cancelled")
             for digest, size in batch:
@@ -67,8 +80,61 @@ def inventory_task(*, max_blobs: int = DEFAULT_MAX_BLOBS, snapshots: bool = True
                 q.progress(len(blobs))
         q.progress(len(blobs))
         ingests = q.store.list_statuses()
-        return NodeInventory(blobs=blobs, ingests=ingests, snapshots=_snapshot_usage(q) if snapshots else None)
+        inv = NodeInventory(blobs=blobs, ingests=ingests, snapshots=_snapshot_usage(q) if snapshots else None)
+        if images:
+            inv.images, inv.images_error = _image_names(q)
+        if reclaimable:
+            inv.reclaimable, inv.reclaimable_error = _reclaimable(q, max_blobs)
+        return inv
     return task
+
+
+def _optional(q: NodeQuery, what: str, exc: errors.ContentError) -> str:
+    """The one-line reason a figure the node's daemon would not give is missing (a lost tunnel or a
+    cancel still fails the node: the caller re-raises those)."""
+    reason = " ".join(str(exc).split())[:300]
+    log.debug("%s: no %s: %s", q.node.name, what, reason)
+    return reason
+
+
+def _image_names(q: NodeQuery) -> tuple[dict[str, str] | None, str | None]:
+    """Image name -> target digest of the node's namespace (the Images service through its tunnel)."""
+    try:
+        return {sys.intern(r.name): sys.intern(r.target) for r in q.store.image_records()}, None
+    except (errors.Unavailable, errors.Cancelled):
+        raise
+    except errors.ContentError as exc:
+        return None, _optional(q, "image records", exc)
+
+
+def _reclaimable(q: NodeQuery, max_blobs: int) -> tuple[int | None, str | None]:
+    """What the node's next GC pass would collect: the live dry run over the node's connection
+    (reading at most ``max_blobs`` content records over all its namespaces)."""
+    if q.cancelled():
+        raise errors.Cancelled(f"{q.node.name}: cancelled")
+    try:
+        live = live_metadata_of(q.store, max_blobs=max_blobs)
+        run = gc.dry_run(live.metadata, snapshot_bytes=live.snapshot_bytes)
+    except (errors.Unavailable, errors.Cancelled):
+        raise
+    except errors.ContentError as exc:
+        return None, "the GC dry run cannot run: " + _optional(q, "GC dry run", exc)
+    return run.reclaimable_bytes, None
+
+
+class NotContainerd(errors.FailedPrecondition):
+    fleet_kind = "daemon"
+
+
+def _listing(q: NodeQuery):
+    """The node's List in the daemon's batches; a gRPC server without containerd's Content service
+    (another program's socket) is said to be one, in one line."""
+    try:
+        yield from q.store.walk_sizes()
+    except errors.NotImplementedErr as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise NotContainerd(f"{q.node.address}: the remote socket answers gRPC but is not containerd's (no content "
+                            f"service: {reason})") from None
 
 
 def _snapshot_usage(q: NodeQuery) -> tuple[int, int] | None:
@@ -137,7 +203,8 @@ def blob_rows(outcomes: Sequence[NodeOutcome]) -> list[dict]:
 def node_rows(outcomes: Sequence[NodeOutcome], *, stalled_after: timedelta = DEFAULT_STALLED_AFTER,
               now: datetime | None = None) -> list[dict]:
     """Per answering node: blob count and bytes, ingests (stalled ones listed), bytes no other node holds,
-    snapshot count and bytes (None where the node did not tell them)."""
+    snapshot count and bytes, reclaimable bytes (None where the node did not tell them; for
+    reclaimable bytes ``reclaimable_error`` says why)."""
     now = now or datetime.now(timezone.utc)
     ok = [o for o in outcomes if o.ok]
     count: dict[str, int] = {}
@@ -159,6 +226,8 @@ def node_rows(outcomes: Sequence[NodeOutcome], *, stalled_after: timedelta = DEF
             "ingest_bytes": sum(s.offset for s in inv.ingests),
             "snapshot_count": inv.snapshots[0] if inv.snapshots is not None else None,
             "snapshot_bytes": inv.snapshots[1] if inv.snapshots is not None else None,
+            "reclaimable_bytes": inv.reclaimable,
+            "reclaimable_error": inv.reclaimable_error if inv.reclaimable is None else None,
             "stalled_ingests": [{"ref": s.ref, "offset": s.offset, "total": s.total,
                                  "updated_at": s.updated_at.isoformat().replace("+00:00", "Z")} for s in stalled],
         })
@@ -178,5 +247,60 @@ def drift(outcomes: Sequence[NodeOutcome]) -> list[dict]:
     return rows
 
 
+def _image_nodes(outcomes: Sequence[NodeOutcome]) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The answering nodes that told their image records, in fleet order, and name -> {node: target}."""
+    told: list[str] = []
+    by_name: dict[str, dict[str, str]] = {}
+    for o in outcomes:
+        if not o.ok:
+            continue
+        images = _inventory(o).images
+        if images is None:
+            continue
+        told.append(o.node.name)
+        for name, target in images.items():
+            by_name.setdefault(name, {})[o.node.name] = target
+    return told, by_name
+
+
+def image_failures(outcomes: Sequence[NodeOutcome]) -> dict[str, str]:
+    """``{node: reason}`` of the answering nodes whose image records could not be read."""
+    return {o.node.name: _inventory(o).images_error or "image records not asked"
+            for o in outcomes if o.ok and _inventory(o).images is None}
+
+
+def image_rows(outcomes: Sequence[NodeOutcome]) -> list[dict]:
+    """Per image name (sorted): ``{"name", "present", "absent", "targets": {node: digest}, "same_target"}``
+    over the nodes that told their image records (fleet order)."""
+    told, by_name = _image_nodes(outcomes)
+    rows = []
+    for name in sorted(by_name):
+        targets = by_name[name]
+        rows.append({"name": name, "present": [n for n in told if n in targets],
+                     "absent": [n for n in told if n not in targets],
+                     "targets": {n: targets[n] for n in told if n in targets},
+                     "same_target": len(set(targets.values())) == 1})
+    return rows
+
+
+def image_drift(outcomes: Sequence[NodeOutcome]) -> list[dict]:
+    """Image names on some nodes and not on others, or on different target digests on different nodes
+    (:func:`image_rows`' rows that are not the same everywhere)."""
+    return [r for r in image_rows(outcomes) if r["absent"] or not r["same_target"]]
+
+
+def scope_rows(rows: list[dict], node_count: int, scope: str) -> list[dict]:
+    """:func:`blob_rows` rows held by every one of ``node_count`` answering nodes (``shared``), by exactly
+    one (``unique``), or all of them (``all``)."""
+    if scope == "shared":
+        return [r for r in rows if len(r["nodes"]) == node_count]
+    if scope == "unique":
+        return [r for r in rows if len(r["nodes"]) == 1]
+    if scope == "all":
+        return rows
+    raise errors.InvalidArgument(f"scope must be all, shared or unique, not {scope!r}")
+
+
 __all__ = ["inventory_task", "holds_task", "NodeInventory", "TooManyBlobs", "where", "blob_rows", "node_rows",
-           "drift", "failures", "DEFAULT_MAX_BLOBS", "DEFAULT_STALLED_AFTER"]
+           "drift", "failures", "image_rows", "image_drift", "image_failures", "scope_rows", "DEFAULT_MAX_BLOBS",
+           "DEFAULT_STALLED_AFTER"]

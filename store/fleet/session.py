@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Callable, Iterable, Sequence
 
@@ -433,7 +433,7 @@ def _without(outcome: NodeOutcome, deleted: set[str]) -> NodeOutcome:
     if not isinstance(inv, NodeInventory):
         return outcome
     blobs = {d: s for d, s in inv.blobs.items() if d not in deleted}
-    kept = NodeInventory(blobs=blobs, ingests=inv.ingests, snapshots=inv.snapshots)
+    kept = replace(inv, blobs=blobs)  # its images, snapshots and reclaimable figure kept
     return NodeOutcome(node=outcome.node, state=outcome.state, count=len(blobs), result=kept,
                        reason=outcome.reason, kind=outcome.kind, seconds=outcome.seconds)
 

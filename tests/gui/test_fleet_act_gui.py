@@ -172,9 +172,16 @@ def test_import_abort_stalled_and_remove_lease_from_the_tab(qtbot, make_window, 
         for n in names[1:]:
             tab.node_table.items[n].setSelected(True)
         dialogs.answer("open_files", [str(f)])
+        dialogs.answer("edit_labels", None)  # Cancel in the label editor: nothing is planned
+        tab.import_action.trigger()
+        assert not tab.acting and holders(lab, digest) == [False, False, False]
+        dialogs.answer("open_files", [str(f)])
+        dialogs.answer("edit_labels", {"example.org/team": "fleet-gui"})
         dialogs.answer("confirm", True)
         act(qtbot, tab, tab.import_action)
         assert holders(lab, digest) == [False, True, True]
+        assert all(lab.daemons[i].content_ls()[digest]["labels"].get("example.org/team") == "fleet-gui"
+                   for i in (1, 2))
         detail = [a for k, a in dialogs.asked if k == "confirm"][-1][2]
         from gui import fmt
         size = fmt.exact_size(f.stat().st_size)

@@ -24,6 +24,31 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts" / "fleet"
 SHARED, ONLY0, ONLY1 = b"on every node", b"only on node 0", b"only on node 1, and longer"
+# image records: app:1 names different blobs on the two nodes, only1:1 is on node 1 alone (drift);
+# base:1 is the same everywhere (not drift)
+IMAGES = ({"example.org/app:1": SHARED, "example.org/base:1": SHARED},
+          {"example.org/app:1": ONLY1, "example.org/base:1": SHARED, "example.org/only1:1": ONLY1})
+
+
+def name_image(daemon, name: str, data: bytes) -> None:
+    """An image record ``name`` -> the blob of ``data`` (the Images service's Create, as a pull ends;
+    our stubs are read-only, so the request is the Image message in field 1, sent as bytes)."""
+    import grpc
+
+    from store.containerd._pb import images_pb2
+    target = images_pb2.Descriptor(media_type="application/vnd.oci.image.manifest.v1+json",
+                                   digest=str(Digest.from_bytes(data)), size=len(data))
+    image = images_pb2.Image(name=name, target=target).SerializeToString()
+    n, length = len(image), b""
+    while True:  # the length as a protobuf varint
+        length += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
+        n >>= 7
+        if not n:
+            break
+    with grpc.insecure_channel(f"unix://{daemon.address}") as ch:
+        create = ch.unary_unary("/containerd.services.images.v1.Images/Create",
+                                request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        create(b"\x0a" + length + image, metadata=[("containerd-namespace", "default")], timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +62,9 @@ def lab(tmp_path_factory):
             w = s.writer("stalled-pull", total=100)
             w.write(b"0123456789")
             w.close()
+        for daemon, images in zip(lab.daemons, IMAGES):
+            for name, data in images.items():
+                name_image(daemon, name, data)
         yield lab
 
 
@@ -70,6 +98,12 @@ def render(qtbot, win, tab, path: Path) -> None:
     win.main_splitter.setSizes([1200, 160])  # the blob details pane has nothing to say about a fleet
     tab.node_table.setColumnWidth(0, 140)
     qtbot.wait(50)  # the new size laid out
+    # nothing pushed behind the toolbar's overflow arrow at this width, the filter row shown whole
+    hidden = [a.text() for a in tab.toolbar.actions()
+              if not a.isSeparator() and not tab.toolbar.widgetForAction(a).isVisible()]
+    assert hidden == []
+    for box in (tab.namespace_box, tab.scope_box, tab.filter_edit):
+        assert box.isVisible() and box.width() >= box.minimumSizeHint().width()
     path.parent.mkdir(parents=True, exist_ok=True)
     assert tab.grab().save(str(path))
     img = QImage(str(path))
@@ -98,6 +132,9 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     assert nodes.row_texts(names[1])["unique"] == f"1 · {len(ONLY1)} Bytes"
     assert nodes.row_texts(names[0])["ingests"] == "0"
     assert nodes.row_texts(names[1])["ingests"] == "1 (1 stalled)"
+    # every blob is a gc.root or an image's target, the ingest is not expired: the dry run collects nothing
+    assert [nodes.row_texts(n)["reclaimable"] for n in names] == ["0 Bytes", "0 Bytes"]
+    assert nodes.row_texts(dead)["reclaimable"] == ""
     assert nodes.bars == {}  # every progress bar gave way to the figures
 
     model = tab.digests
@@ -124,6 +161,29 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     assert f"Present on 1:\n  {names[1]}\nAbsent on 1:\n  {names[0]}\n" in details
     assert f"  {dead}: " in details  # not known: it did not answer
     render(qtbot, win, tab, ARTIFACTS / "screenshot-fleet.png")
+
+    # one click: image names on some nodes and not on others, or on different digests
+    tab.images_action.trigger()
+    assert tab.showing_images and tab.images_action.isChecked() and not tab.scope_box.isEnabled()
+    images = tab.images
+    truth_images = [{n: str(Digest.from_bytes(d)) for n, d in i.items()} for i in IMAGES]
+    assert [images.row_at(i)["name"] for i in range(images.rowCount())] == ["example.org/app:1",
+                                                                            "example.org/only1:1"]
+    app = images.row_at(0)
+    assert app["present"] == names and app["absent"] == [] and not app["same_target"]
+    assert app["targets"] == {n: t["example.org/app:1"] for n, t in zip(names, truth_images)}
+    assert (images.row_at(1)["present"], images.row_at(1)["absent"]) == ([names[1]], [names[0]])
+    assert tab.select_image("example.org/only1:1") and nodes.highlighted() == [names[1]]
+    assert f"Absent on 1:\n  {names[0]}\n" in tab.details.toPlainText()
+    assert tab.select_image("example.org/app:1")
+    assert "The name points at 2 different digests." in tab.details.toPlainText()
+    tab.filter_edit.setText("only1")
+    assert images.rowCount() == 1
+    tab.filter_edit.clear()
+    assert tab.select_image("example.org/app:1")
+    render(qtbot, win, tab, ARTIFACTS / "screenshot-fleet-images.png")
+    tab.images_action.trigger()  # back to the digests
+    assert not tab.showing_images and tab.scope_box.isEnabled()
 
     # a node, double-clicked, opens in the Blobs tab through its own tunnel
     with qtbot.waitSignal(win.scanFinished, timeout=60000):
@@ -155,6 +215,9 @@ def test_fleet_tab_fills_per_node_and_per_digest_like_each_daemon(qtbot, make_wi
     saved = settings.value(SSH_CONFIG_KEY)
     assert saved == str(lab.client.config)  # a path, nothing else of ssh's is kept
     assert not any("key" in k.lower() for k in settings.allKeys() if k.startswith("fleet/"))
+    key_line = lab.client.key.read_text().split("\n", 1)[1].splitlines()[0]  # the private key's bytes
+    assert not any("PRIVATE KEY" in str(settings.value(k)) or key_line in str(settings.value(k))
+                   for k in settings.allKeys())
 
 
 def test_a_node_that_never_answers_blocks_nobody_and_cancel_stops_it(qtbot, make_window, settings, lab, tmp_path):

@@ -76,14 +76,20 @@ def test_a_daemon_without_the_snapshots_service_gives_null_and_does_not_fail(lab
         assert doc["failed"] == {}
         rows = {r["node"]: r for r in doc["nodes"]}
         assert (rows[node]["snapshot_count"], rows[node]["snapshot_bytes"]) == (None, None)
+        # no snapshots seen, no GC dry run: unknown with the reason, never a made-up 0
+        assert rows[node]["reclaimable_bytes"] is None
+        assert rows[node]["reclaimable_error"].startswith("the GC dry run cannot run: ")
+        assert rows[lab.address(1)]["reclaimable_bytes"] is not None
+        assert rows[lab.address(1)]["reclaimable_error"] is None
         assert rows[node]["blob_count"] == len(daemon.content_ls())
         assert (rows[lab.address(1)]["snapshot_count"], rows[lab.address(1)]["snapshot_bytes"]) == (0, 0)
         rc = main(["--fleet", str(fleet), "--ssh-config", str(lab.client.config), "df"])
-        out, _err = capsys.readouterr()
+        out, err = capsys.readouterr()
         lines = out.splitlines()
         assert rc == 0 and lines[2].startswith(node) and lines[1].startswith(lab.address(1))
-        # "-" in SNAPSHOTS and STALLED for the node without the service, only in STALLED for the other
-        assert lines[2].split().count("-") == 2 and lines[1].split().count("-") == 1
+        # "-" in RECLAIMABLE, SNAPSHOTS and STALLED for the node without the service, only in STALLED for the other
+        assert lines[2].split().count("-") == 3 and lines[1].split().count("-") == 1
+        assert err == f"blobctl: {node}: reclaimable bytes unknown: {rows[node]['reclaimable_error']}\n"
     finally:
         lab.client.known_hosts.write_bytes(known)
         server.stop()

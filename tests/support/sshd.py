@@ -271,9 +271,10 @@ class FleetLab:
     """N nodes on loopback: each a private containerd behind its own sshd; one client; a fleet file."""
 
     def __init__(self, base: os.PathLike | str, count: int, *, user: str = "root",
-                 seed_root: Path | None = None) -> None:
+                 seed_root: Path | None = None, daemon_options: dict | None = None) -> None:
         """``seed_root``: a stopped daemon's root copied into each node's root before it starts
-        (the same blobs on every node without writing them N times)."""
+        (the same blobs on every node without writing them N times); ``daemon_options``: more
+        ``ContainerdDaemon`` arguments for every node (a GC scheduler, say)."""
         self.base = Path(base)
         self.client = SshClient(self.base)
         self.daemons: list[ContainerdDaemon] = []
@@ -281,7 +282,7 @@ class FleetLab:
         self.user = user
         try:
             for i in range(count):
-                daemon = ContainerdDaemon(self.base, name=f"ctrd{i}")
+                daemon = ContainerdDaemon(self.base, name=f"ctrd{i}", **(daemon_options or {}))
                 if seed_root is not None:
                     shutil.copytree(seed_root, daemon.root, symlinks=True)
                 self.daemons.append(daemon.start())
