@@ -600,8 +600,15 @@ ZH_CN = {
     "Reclaimable": "可回收",
     "Unknown: {why}": "未知：{why}",
     "not asked": "未查询",
-    "{size} that the node's next garbage collection would free (every namespace counted)":
-        "该节点下一次垃圾回收将释放的 {size}（计入所有命名空间）",
+    "{size} that the node's next garbage collection would free (every namespace counted), by the dry run of its "
+    "listing at {when}; leases ending and GC passes send no event: Refresh Selected runs it again":
+        "该节点下一次垃圾回收将释放的 {size}（计入所有命名空间），来自 {when} 列出时的模拟运行；"
+        "租约到期和垃圾回收不发送事件：“刷新所选”会重新运行",
+    "blobs were deleted (seen in its events)": "有 Blob 被删除（见于其事件）",
+    "{size} (stale)": "{size}（已过时）",
+    "Stale: {size} by the dry run of the listing at {when}; since then: {since}. Refresh Selected lists the node "
+    "and runs it again":
+        "已过时：{size} 来自 {when} 列出时的模拟运行；此后：{since}。“刷新所选”会重新列出该节点并重新运行",
     "Target digests": "目标摘要",
     "same: {digest}": "相同：{digest}",
     "Image Drift": "镜像差异",

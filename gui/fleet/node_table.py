@@ -3,7 +3,9 @@
 State (queued, connecting, listing, done, failed with the reason, cancelled), a progress bar
 while the node runs (busy, with the running blob count, since a listing has no known total),
 then its blob count, bytes, bytes only it holds, reclaimable bytes (what its next GC pass would
-collect: the live dry run through its tunnel; "-" with the reason when that cannot run),
+collect: the live dry run through its tunnel; "-" with the reason when that cannot run; "(stale)"
+once an event of the node arrived after its dry run, and still so when a refresh applies a delete
+without listing the node: docs/fleet.md §9),
 snapshots (count and bytes) and ingests, stalled ones flagged.  Rows change as each node's
 events arrive; no row waits for another.  The last column keeps each node's part in the last
 action on the fleet (planning, executing, then done / failed with the reason / skipped), and the
@@ -24,6 +26,7 @@ from .. import fmt
 NAME, STATE, PROGRESS, BLOBS, BYTES, UNIQUE, RECLAIMABLE, SNAPSHOTS, INGESTS, REASON, RESULT, REFRESH = range(12)
 FAILED_COLOR = QColor("#b3261e")
 HOLDS_COLOR = QColor("#d7ecd9")
+STALE_COLOR = QColor("#6b6b6b")
 RUNNING = ("queued", "connecting", "listing")
 
 
@@ -46,6 +49,9 @@ class NodeTable(QTreeWidget):
         self.bars: dict[str, QProgressBar] = {}
         self.states: dict[str, str] = {}
         self.refreshes: dict[str, str] = {}  # node -> why the last run listed it (or "unchanged")
+        self.reclaimable: dict[str, int] = {}  # node -> the reclaimable bytes shown
+        self.stale: set[str] = set()  # nodes whose shown reclaimable bytes are older than their news
+        self.measured: dict[str, datetime] = {}  # node -> when its shown figures were listed
         self.stalled_after = timedelta(minutes=15)
         self.results: dict[str, tuple[str, str]] = {}  # node -> (state, text) of the last action
 
@@ -103,6 +109,8 @@ class NodeTable(QTreeWidget):
         item.setText(REFRESH, text)
         item.setToolTip(REFRESH, text)
         item.setForeground(REFRESH, QBrush(FAILED_COLOR) if watch == "stale" else QBrush())
+        # any news can move what GC would free (and events say nothing of leases or GC passes)
+        self._stale_reclaimable(item, name, text)
 
     def _ensure_bar(self, item: QTreeWidgetItem, name: str) -> None:
         if name in self.bars:
@@ -132,6 +140,9 @@ class NodeTable(QTreeWidget):
         self.bars.clear()
         self.states.clear()
         self.refreshes.clear()
+        self.reclaimable.clear()
+        self.stale.clear()
+        self.measured.clear()
         for name in names:
             item = QTreeWidgetItem([name, self.state_text("queued")] + [""] * (REASON - STATE))
             item.setToolTip(NAME, name)
@@ -169,6 +180,8 @@ class NodeTable(QTreeWidget):
             item.setForeground(col, QBrush())
         if state == "done":
             inv = outcome.result
+            if not unchanged or name not in self.measured:
+                self.measured[name] = datetime.now().astimezone()
             item.setText(BLOBS, f"{len(inv.blobs):,}")
             item.setText(BYTES, fmt.size(inv.blob_bytes))
             snaps = getattr(inv, "snapshots", None)
@@ -179,7 +192,7 @@ class NodeTable(QTreeWidget):
                 item.setText(SNAPSHOTS, self.tr("{n} · {size}").format(n=f"{snaps[0]:,}", size=fmt.size(snaps[1])))
                 item.setToolTip(SNAPSHOTS, self.tr("{n} snapshots using {size} (ctr snapshots usage)").format(
                     n=f"{snaps[0]:,}", size=fmt.exact_size(snaps[1])))
-            self._show_reclaimable(item, inv)
+            self._show_reclaimable(item, name, inv)
             now = datetime.now(timezone.utc)
             stalled = [s for s in inv.ingests if now - s.updated_at >= self.stalled_after]
             text = str(len(inv.ingests))
@@ -197,16 +210,40 @@ class NodeTable(QTreeWidget):
                 for col in (STATE, REASON):
                     item.setForeground(col, QBrush(FAILED_COLOR))
 
-    def _show_reclaimable(self, item: QTreeWidgetItem, inv) -> None:
+    def _show_reclaimable(self, item: QTreeWidgetItem, name: str, inv) -> None:
         nbytes = getattr(inv, "reclaimable", None)
+        item.setForeground(RECLAIMABLE, QBrush())
+        self.stale.discard(name)
         if nbytes is None:
+            self.reclaimable.pop(name, None)
             why = getattr(inv, "reclaimable_error", None) or self.tr("not asked")
             item.setText(RECLAIMABLE, "-")
             item.setToolTip(RECLAIMABLE, self.tr("Unknown: {why}").format(why=why))
-        else:
-            item.setText(RECLAIMABLE, fmt.size(nbytes))
-            item.setToolTip(RECLAIMABLE, self.tr("{size} that the node's next garbage collection would free "
-                                                 "(every namespace counted)").format(size=fmt.exact_size(nbytes)))
+            return
+        self.reclaimable[name] = nbytes
+        item.setText(RECLAIMABLE, fmt.size(nbytes))
+        item.setToolTip(RECLAIMABLE, self.tr("{size} that the node's next garbage collection would free "
+                                             "(every namespace counted), by the dry run of its listing at {when}; "
+                                             "leases ending and GC passes send no event: Refresh Selected "
+                                             "runs it again").format(size=fmt.exact_size(nbytes),
+                                                                     when=self._measured_at(name)))
+        if getattr(inv, "reclaimable_stale", None):
+            self._stale_reclaimable(item, name, self.tr("blobs were deleted (seen in its events)"))
+
+    def _measured_at(self, name: str) -> str:
+        return self.measured[name].strftime("%H:%M:%S") if name in self.measured else "?"
+
+    def _stale_reclaimable(self, item: QTreeWidgetItem, name: str, since: str) -> None:
+        """Mark the shown reclaimable figure as older than what the node said since (until it is listed)."""
+        nbytes = self.reclaimable.get(name)
+        if nbytes is None:
+            return
+        self.stale.add(name)
+        item.setText(RECLAIMABLE, self.tr("{size} (stale)").format(size=fmt.size(nbytes)))
+        item.setForeground(RECLAIMABLE, QBrush(STALE_COLOR))
+        item.setToolTip(RECLAIMABLE, self.tr("Stale: {size} by the dry run of the listing at {when}; since then: "
+                                             "{since}. Refresh Selected lists the node and runs it again").format(
+            size=fmt.exact_size(nbytes), when=self._measured_at(name), since=since))
 
     def set_unique(self, rows: list[dict]) -> None:
         """Blobs and bytes no other answering node holds (``queries.node_rows``), per node."""

@@ -2005,6 +2005,22 @@ Verification failed: the content does not match its digest.</source>
         <translation>{n}（{stalled} 个停滞）</translation>
     </message>
     <message>
+        <source>{size} that the node's next garbage collection would free (every namespace counted), by the dry run of its listing at {when}; leases ending and GC passes send no event: Refresh Selected runs it again</source>
+        <translation>该节点下一次垃圾回收将释放的 {size}（计入所有命名空间），来自 {when} 列出时的模拟运行；租约到期和垃圾回收不发送事件：“刷新所选”会重新运行</translation>
+    </message>
+    <message>
+        <source>blobs were deleted (seen in its events)</source>
+        <translation>有 Blob 被删除（见于其事件）</translation>
+    </message>
+    <message>
+        <source>{size} (stale)</source>
+        <translation>{size}（已过时）</translation>
+    </message>
+    <message>
+        <source>Stale: {size} by the dry run of the listing at {when}; since then: {since}. Refresh Selected lists the node and runs it again</source>
+        <translation>已过时：{size} 来自 {when} 列出时的模拟运行；此后：{since}。“刷新所选”会重新列出该节点并重新运行</translation>
+    </message>
+    <message>
         <source>{n} · {size}</source>
         <translation>{n} · {size}</translation>
     </message>
@@ -2015,10 +2031,6 @@ Verification failed: the content does not match its digest.</source>
     <message>
         <source>Unknown: {why}</source>
         <translation>未知：{why}</translation>
-    </message>
-    <message>
-        <source>{size} that the node's next garbage collection would free (every namespace counted)</source>
-        <translation>该节点下一次垃圾回收将释放的 {size}（计入所有命名空间）</translation>
     </message>
     <message>
         <source>{n} blobs ({size}) that no other answering node holds</source>

@@ -54,6 +54,10 @@ class NodeInventory:
     #: ``store.disk.live_gc``), or None (not asked, or see ``reclaimable_error``): never a guessed 0
     reclaimable: int | None = None
     reclaimable_error: str | None = None
+    #: why ``reclaimable`` may be out of date, or None: a ``FleetSession`` that applies a node's
+    #: ``/content/delete`` events to its cached listing keeps the figure of the earlier dry run (the
+    #: dry run costs about as much as the listing it saves: docs/fleet.md §9)
+    reclaimable_stale: str | None = None
 
     @property
     def blob_bytes(self) -> int:
@@ -204,7 +208,8 @@ def node_rows(outcomes: Sequence[NodeOutcome], *, stalled_after: timedelta = DEF
               now: datetime | None = None) -> list[dict]:
     """Per answering node: blob count and bytes, ingests (stalled ones listed), bytes no other node holds,
     snapshot count and bytes, reclaimable bytes (None where the node did not tell them; for
-    reclaimable bytes ``reclaimable_error`` says why)."""
+    reclaimable bytes ``reclaimable_error`` says why, and ``reclaimable_stale`` why a figure kept from
+    an earlier dry run may be out of date)."""
     now = now or datetime.now(timezone.utc)
     ok = [o for o in outcomes if o.ok]
     count: dict[str, int] = {}
@@ -228,6 +233,7 @@ def node_rows(outcomes: Sequence[NodeOutcome], *, stalled_after: timedelta = DEF
             "snapshot_bytes": inv.snapshots[1] if inv.snapshots is not None else None,
             "reclaimable_bytes": inv.reclaimable,
             "reclaimable_error": inv.reclaimable_error if inv.reclaimable is None else None,
+            "reclaimable_stale": inv.reclaimable_stale if inv.reclaimable is not None else None,
             "stalled_ingests": [{"ref": s.ref, "offset": s.offset, "total": s.total,
                                  "updated_at": s.updated_at.isoformat().replace("+00:00", "Z")} for s in stalled],
         })

@@ -4,7 +4,10 @@ the nodes whose daemon said something changed.
 While a :class:`FleetSession` is open, every watched node has one long-lived thread that opens the
 node's tunnel (``ssh -L``, kept open between refreshes) and listens to its daemon's Events service
 (``store.containerd.events``).  An event marks the node *changed*, except ``/content/delete``, whose
-digest is taken out of the node's cached listing at the next refresh without asking the node.
+digest is taken out of the node's cached listing at the next refresh without asking the node; the
+listing's reclaimable bytes (the GC dry run, when the task runs it) are then kept but marked stale
+(``NodeInventory.reclaimable_stale``): running the dry run again costs about as much as listing the
+node, so a current figure takes a listing (asked for, or ``everything``).
 :meth:`FleetSession.refresh` then lists (through the same tunnels) only:
 
 * nodes never listed, or whose last listing failed;
@@ -47,6 +50,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_WATCHED = 256
 MAX_PENDING_DELETES = 100_000
+STALE_AFTER_DELETE = ("blobs were deleted since its GC dry run (seen in its events); the figure is that of "
+                      "its last listing until the node is listed again")
 _RETRY_WAIT = 0.05
 
 
@@ -433,7 +438,9 @@ def _without(outcome: NodeOutcome, deleted: set[str]) -> NodeOutcome:
     if not isinstance(inv, NodeInventory):
         return outcome
     blobs = {d: s for d, s in inv.blobs.items() if d not in deleted}
-    kept = replace(inv, blobs=blobs)  # its images, snapshots and reclaimable figure kept
+    kept = replace(inv, blobs=blobs)  # its images and snapshots kept
+    if inv.reclaimable is not None:  # the figure of the last dry run: what GC frees changed with it
+        kept.reclaimable_stale = STALE_AFTER_DELETE
     return NodeOutcome(node=outcome.node, state=outcome.state, count=len(blobs), result=kept,
                        reason=outcome.reason, kind=outcome.kind, seconds=outcome.seconds)
 
@@ -445,4 +452,4 @@ def _reason(node: Node, exc: BaseException) -> str:
 
 
 __all__ = ["FleetSession", "RefreshResult", "Watch", "WatchEvent", "Why", "DEFAULT_MAX_WATCHED",
-           "MAX_PENDING_DELETES", "NodeState"]
+           "MAX_PENDING_DELETES", "STALE_AFTER_DELETE", "NodeState"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
+from gui.fleet.node_table import RECLAIMABLE
 from gui.fleet.settings import SSH_CONFIG_KEY, set_ssh_config
 from store import Digest
 from store.containerd import ContainerdStore
@@ -321,6 +322,8 @@ def test_refresh_lists_only_changed_nodes_and_refresh_all_or_selected_the_others
     tab = run_fleet(qtbot, win, fleet)
     nodes, model = tab.node_table, tab.digests
     assert nodes.refreshes == {a: "new", b: "new"}
+    fresh = nodes.row_texts(b)["reclaimable"]  # the GC dry run of the first listing
+    assert fresh.endswith("Bytes") and nodes.stale == set()
 
     def refreshed(action) -> None:
         with qtbot.waitSignal(tab.queryFinished, timeout=60000):
@@ -341,8 +344,12 @@ def test_refresh_lists_only_changed_nodes_and_refresh_all_or_selected_the_others
             break
         except qtbot.TimeoutError:
             continue
+    assert nodes.stale == {b}  # a delete event: the figure is older than the node's news
     refreshed(tab.refresh_action)
     assert nodes.row_texts(b)["refresh"] == "unchanged: not contacted"
+    # the deletes applied without listing node 1: its dry run did not run again, its figure stays stale
+    assert nodes.row_texts(b)["reclaimable"] == f"{fresh} (stale)" and nodes.stale == {b}
+    assert "blobs were deleted" in nodes.items[b].toolTip(RECLAIMABLE)
 
     # a blob deleted on node 1: its stream says so, and Refresh contacts nobody
     with ContainerdStore(lab.daemons[1].address) as s:
@@ -365,8 +372,10 @@ def test_refresh_lists_only_changed_nodes_and_refresh_all_or_selected_the_others
     assert nodes.refreshes == {a: "asked", b: "unchanged"}
     assert nodes.row_texts(a)["state"] == "done" and nodes.row_texts(a)["refresh"] == "listed: asked"
     assert shown(a) == set(lab.daemons[0].content_ls()) and quiet in shown(a)
+    assert nodes.stale == {b}  # Refresh Selected listed node 0 alone
     refreshed(tab.refresh_all_action)
     assert nodes.refreshes == {a: "all", b: "all"}
+    assert nodes.stale == set() and nodes.row_texts(b)["reclaimable"] == fresh  # listed: dry run again
     assert [shown(a), shown(b)] == [set(d.content_ls()) for d in lab.daemons]
 
     # node 1's daemon stops: its row says its stream is down, and Refresh lists it (and fails it)

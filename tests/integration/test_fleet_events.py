@@ -20,7 +20,8 @@ from store.containerd import ContainerdStore
 from store.containerd.events import CONTENT_DELETE, EventsClient, filters
 from store.errors import InvalidArgument
 from store.fleet import SshOptions, read_fleet
-from store.fleet.session import FleetSession, Watch, WatchEvent, Why
+from store.fleet.queries import inventory_task, node_rows
+from store.fleet.session import STALE_AFTER_DELETE, FleetSession, Watch, WatchEvent, Why
 from tests.support.containerd import ContainerdDaemon
 from tests.support.images import make_oci_image
 from tests.support.sshd import FleetLab, SshServer, free_port, ssh_clients
@@ -179,6 +180,35 @@ def test_a_refresh_lists_only_what_changed_or_was_asked(lab, tmp_path):
 
         assert sorted(ssh_clients(lab.client.config)) == tunnels  # the same tunnels all along
     assert ssh_clients(lab.client.config) == []
+
+
+def test_a_delete_applied_from_events_keeps_the_reclaimable_figure_marked_stale(lab, tmp_path):
+    fleet = tmp_path / "fleet.txt"
+    a, b, c = lab.write_fleet(fleet)
+    d = lab.daemons[1]
+    seen = Seen()
+    with FleetSession(read_fleet(fleet), ssh=SshOptions(config=str(lab.client.config)), on_watch=seen,
+                      task=inventory_task(reclaimable=True)) as session:
+        first = {o.node.name: o for o in session.refresh().outcomes}
+        assert all(o.ok and o.result.reclaimable is not None and o.result.reclaimable_stale is None
+                   for o in first.values())
+        until_live(d, tmp_path, lambda: seen.digests(b))
+        doomed = put(d, b"on node 1 until its figure goes stale", tmp_path)
+        with ContainerdStore(d.address) as s:
+            s.delete(doomed)
+        wait_for(lambda: doomed in seen.digests(b), "the delete on node 1")
+        second = session.refresh()
+        assert second.why == {a: Why.UNCHANGED, b: Why.UNCHANGED, c: Why.UNCHANGED} and doomed in second.applied[b]
+        assert session.listings == {a: 1, b: 1, c: 1}  # nobody listed, no dry run ran again
+        now = {o.node.name: o.result for o in second.outcomes}
+        assert now[b].reclaimable == first[b].result.reclaimable and now[b].reclaimable_stale == STALE_AFTER_DELETE
+        assert now[a].reclaimable_stale is None and now[c].reclaimable_stale is None
+        assert set(now[b].blobs) == set(d.content_ls())
+        rows = {r["node"]: r for r in node_rows(second.outcomes)}
+        assert [rows[n]["reclaimable_stale"] for n in (a, b, c)] == [None, STALE_AFTER_DELETE, None]
+        third = {o.node.name: o.result for o in session.refresh([b]).outcomes}  # listed: the dry run again
+        assert session.listings == {a: 1, b: 2, c: 1} and third[b].reclaimable_stale is None
+        assert third[b].reclaimable is not None and third[b] is not now[b]
 
 
 def test_a_stopped_daemon_makes_its_node_stale_and_it_is_listed_in_full(tmp_path):
