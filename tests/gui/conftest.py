@@ -148,3 +148,14 @@ def select_digests(window, digests) -> None:
     if digests:
         sm.setCurrentIndex(window.blob_model.index(window.blob_model.row_for(str(list(digests)[-1])), 0),
                            QItemSelectionModel.SelectionFlag.NoUpdate)
+
+
+def fit_node_columns(table, *, name: int, reason: int = 200, refresh: int = 250) -> None:
+    """Size the Fleet node table's columns to their contents for a screenshot (headers included),
+    the node names, reasons and refresh notes capped at ``name``, ``reason`` and ``refresh`` pixels
+    (they elide)."""
+    from gui.fleet.node_table import NAME, REASON, REFRESH
+    for col in range(table.columnCount()):
+        table.resizeColumnToContents(col)
+    for col, cap in ((NAME, name), (REASON, reason), (REFRESH, refresh)):
+        table.setColumnWidth(col, min(table.columnWidth(col), cap))

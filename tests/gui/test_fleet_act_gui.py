@@ -19,6 +19,7 @@ from gui.dialogs import DialogService
 from gui.fleet.settings import set_ssh_config
 from store import Digest
 from store.containerd import ContainerdStore
+from tests.gui.conftest import fit_node_columns
 from tests.support.sshd import FleetLab
 from tests.support.sshd import put_blob as put
 
@@ -102,8 +103,7 @@ def test_delete_on_two_of_three_nodes_after_one_confirmation(qtbot, make_window,
     assert row["nodes"] == [names[2]]  # the refreshed inventory
     win.resize(1360, 860)
     win.main_splitter.setSizes([1200, 160])
-    for col, width in ((0, 150), (2, 50), (3, 50), (4, 70), (5, 90), (6, 90), (7, 60), (8, 60)):
-        tab.node_table.setColumnWidth(col, width)
+    fit_node_columns(tab.node_table, name=150)
     qtbot.wait(50)
     out = ARTIFACTS / "screenshot-fleet-acted.png"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from gui.fleet.settings import SSH_CONFIG_KEY, set_ssh_config
 from store import Digest
 from store.containerd import ContainerdStore
 from store.fleet import SshOptions
-from tests.gui.conftest import blob_digests, wait_jobs
+from tests.gui.conftest import blob_digests, fit_node_columns, wait_jobs
 from tests.support.sshd import FleetLab, free_port, ssh_clients
 from tests.support.sshd import put_blob as put
 
@@ -97,7 +97,7 @@ def write_inventory(lab, path: Path, dead_port: int) -> list[str]:
 def render(qtbot, win, tab, path: Path) -> None:
     win.resize(1360, 860)
     win.main_splitter.setSizes([1200, 160])  # the blob details pane has nothing to say about a fleet
-    tab.node_table.setColumnWidth(0, 140)
+    fit_node_columns(tab.node_table, name=140)
     qtbot.wait(50)  # the new size laid out
     # nothing pushed behind the toolbar's overflow arrow at this width, the filter row shown whole
     hidden = [a.text() for a in tab.toolbar.actions()
