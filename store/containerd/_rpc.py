@@ -112,16 +112,17 @@ class ServiceClient:
     """A client of one daemon service in one namespace: its own connection, or one it shares.
 
     ``channel``: an open connection to share (a ``ContainerdStore``'s); closing this client then
-    leaves it open.  Subclasses make their stubs on ``self._channel``.
+    leaves it open.  ``connect_timeout``: as for :func:`open_channel` (a socket forwarded by ssh).
+    Subclasses make their stubs on ``self._channel``.
     """
 
     def __init__(self, address: str, namespace: str = "default", *, tls: TLSConfig | None = None,
-                 timeout: float = 30.0, channel: grpc.Channel | None = None):
+                 timeout: float = 30.0, channel: grpc.Channel | None = None, connect_timeout: float | None = None):
         self.address = address
         self.namespace = validate_namespace(namespace)
         self.timeout = timeout
         self._owns_channel = channel is None
-        self._channel = channel if channel is not None else open_channel(address, tls)
+        self._channel = channel if channel is not None else open_channel(address, tls, connect_timeout=connect_timeout)
 
     def close(self) -> None:
         if self._owns_channel:

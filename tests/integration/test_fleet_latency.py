@@ -112,3 +112,14 @@ def test_blobctl_on_one_slow_node_answers(slow_node, capsys):
     listed = json.loads(capsys.readouterr().out)
     assert digest in json.dumps(listed)
     assert relay.accepted > before
+
+
+def test_a_service_client_of_its_own_through_the_tunnel_connects(slow_node, tmp_path):
+    """A client with its own channel (an events stream, a snapshots client) takes the same bound."""
+    lab, address, digest, relay = slow_node
+    from store.containerd.snapshots import SnapshotsClient
+    from store.fleet.address import parse
+    from store.fleet.tunnel import CONNECT_TIMEOUT, Tunnel
+    with Tunnel(parse(address), SshOptions(config=str(lab.client.config))) as tunnel:
+        with SnapshotsClient(tunnel.local_address, connect_timeout=CONNECT_TIMEOUT) as client:
+            assert client.has("native")
