@@ -78,7 +78,10 @@ def grpc_target(address: str) -> str:
     return address  # host:port
 
 
-def open_channel(address: str, tls: TLSConfig | None = None) -> grpc.Channel:
+def open_channel(address: str, tls: TLSConfig | None = None, *, connect_timeout: float | None = None) -> grpc.Channel:
+    """A channel to ``address``.  ``connect_timeout``: how long one connection attempt may take until
+    the daemon's HTTP/2 settings arrive (default 0.1 s, ample for a local socket; a socket forwarded
+    by ssh needs a channel open and an answer from the node, 1.5 round trips, so the fleet passes more)."""
     target = grpc_target(address)
     options: list[tuple[str, int | str]] = [
         ("grpc.max_receive_message_length", MAX_RECEIVE),
@@ -86,7 +89,9 @@ def open_channel(address: str, tls: TLSConfig | None = None) -> grpc.Channel:
         ("grpc.enable_http_proxy", 0),  # a local socket must never go through $http_proxy
         # Reconnect quickly after a daemon restart instead of gRPC's default of up to 2 minutes.
         ("grpc.initial_reconnect_backoff_ms", 100),
-        ("grpc.min_reconnect_backoff_ms", 100),
+        # gRPC also takes this as the shortest time one connection attempt is given (its connect
+        # deadline is the larger of this and the current backoff)
+        ("grpc.min_reconnect_backoff_ms", max(100, int((connect_timeout or 0) * 1000))),
         ("grpc.max_reconnect_backoff_ms", 1000),
     ]
     if target.startswith("unix://"):
@@ -107,16 +112,17 @@ class ServiceClient:
     """A client of one daemon service in one namespace: its own connection, or one it shares.
 
     ``channel``: an open connection to share (a ``ContainerdStore``'s); closing this client then
-    leaves it open.  Subclasses make their stubs on ``self._channel``.
+    leaves it open.  ``connect_timeout``: as for :func:`open_channel` (a socket forwarded by ssh).
+    Subclasses make their stubs on ``self._channel``.
     """
 
     def __init__(self, address: str, namespace: str = "default", *, tls: TLSConfig | None = None,
-                 timeout: float = 30.0, channel: grpc.Channel | None = None):
+                 timeout: float = 30.0, channel: grpc.Channel | None = None, connect_timeout: float | None = None):
         self.address = address
         self.namespace = validate_namespace(namespace)
         self.timeout = timeout
         self._owns_channel = channel is None
-        self._channel = channel if channel is not None else open_channel(address, tls)
+        self._channel = channel if channel is not None else open_channel(address, tls, connect_timeout=connect_timeout)
 
     def close(self) -> None:
         if self._owns_channel:

@@ -66,7 +66,7 @@ class ContainerdStore:
     def __init__(self, address: str, namespace: str = "default", *, lease: str | None = AUTO,
                  gc_root: bool = True, timeout: float = DEFAULT_TIMEOUT,
                  tls: _rpc.TLSConfig | None = None, read_only: bool = False,
-                 _channel: grpc.Channel | None = None):
+                 connect_timeout: float | None = None, _channel: grpc.Channel | None = None):
         self.address = address
         # Browse-only: a production node can be inspected with no risk of changing it.
         self.read_only = bool(read_only)
@@ -78,7 +78,10 @@ class ContainerdStore:
         self.timeout = timeout
         self._tls = tls
         self._owns_channel = _channel is None
-        self._channel = _channel if _channel is not None else _rpc.open_channel(address, tls)
+        # connect_timeout: see _rpc.open_channel (a socket forwarded by ssh needs more than a local one)
+        self.connect_timeout = connect_timeout
+        self._channel = _channel if _channel is not None else _rpc.open_channel(address, tls,
+                                                                                connect_timeout=connect_timeout)
         self._bind()
 
     def _bind(self) -> None:
@@ -156,7 +159,7 @@ class ContainerdStore:
         if not self._owns_channel:
             raise errors.FailedPrecondition("this view shares its connection; reconnect the store it came from")
         old = self._channel
-        self._channel = _rpc.open_channel(self.address, self._tls)
+        self._channel = _rpc.open_channel(self.address, self._tls, connect_timeout=self.connect_timeout)
         self._bind()
         old.close()
 

@@ -48,8 +48,10 @@ class SnapshotsClient(_rpc.ServiceClient):
     """The Snapshots service of the daemon at ``address``, in ``namespace``."""
 
     def __init__(self, address: str, namespace: str = "default", *, tls: _rpc.TLSConfig | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, channel: grpc.Channel | None = None):
-        super().__init__(address, namespace, tls=tls, timeout=timeout, channel=channel)
+                 timeout: float = DEFAULT_TIMEOUT, channel: grpc.Channel | None = None,
+                 connect_timeout: float | None = None):
+        super().__init__(address, namespace, tls=tls, timeout=timeout, channel=channel,
+                         connect_timeout=connect_timeout)
         self._stub = snapshots_pb2_grpc.SnapshotsStub(self._channel)
 
     def _md(self):

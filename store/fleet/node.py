@@ -14,7 +14,7 @@ from .. import errors
 from ..containerd import ContainerdStore
 from . import address as addr
 from .address import SshAddress
-from .tunnel import SshFailure, SshOptions, Tunnel, relevant_line
+from .tunnel import CONNECT_TIMEOUT, SshFailure, SshOptions, Tunnel, relevant_line
 
 
 class SshContainerdStore(ContainerdStore):
@@ -25,6 +25,7 @@ class SshContainerdStore(ContainerdStore):
         node = addr.parse(address) if isinstance(address, str) else address
         self.tunnel = Tunnel(node, ssh)
         self.tunnel.open(cancel)
+        kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT)
         try:
             super().__init__(self.tunnel.local_address, namespace, **kwargs)
         except BaseException:

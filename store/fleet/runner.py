@@ -24,7 +24,7 @@ from .. import errors
 from ..containerd import ContainerdStore
 from .inventory import Node
 from .node import explain_failure
-from .tunnel import SshFailure, SshOptions, Tunnel
+from .tunnel import CONNECT_TIMEOUT, SshFailure, SshOptions, Tunnel
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,8 @@ class FleetRunner(Generic[T]):
                 tunnel = r.tunnel = Tunnel(node.address, self.ssh)
                 tunnel.open(cancel=stop)
             store = ContainerdStore(tunnel.local_address, self.namespace, read_only=self.read_only,
-                                    timeout=max(1.0, min(30.0, self.node_timeout)))
+                                    timeout=max(1.0, min(30.0, self.node_timeout)),
+                                    connect_timeout=min(CONNECT_TIMEOUT, self.node_timeout))
             store.address = str(node.address)  # messages name the node, not the private socket
             self._set(node, NodeState.LISTING)
             result = self.task(NodeQuery(node, store, lambda n: self._set(node, NodeState.LISTING, count=n), stop))

@@ -119,8 +119,12 @@ def fingerprint(pub: Path) -> str:
 class SshServer:
     """One sshd on 127.0.0.1:``port``; see the module doc."""
 
-    def __init__(self, base: Path, authorized_keys: Path, *, name: str = "sshd") -> None:
+    def __init__(self, base: Path, authorized_keys: Path, *, name: str = "sshd",
+                 extra_config: tuple[str, ...] = ()) -> None:
+        """``extra_config``: more sshd_config lines (a benchmark's ``SetEnv``); :meth:`restart` applies
+        a changed one."""
         self.base = Path(base, name)
+        self.extra_config = tuple(extra_config)
         self.base.mkdir(parents=True, exist_ok=True)
         self.authorized_keys = authorized_keys
         self.host_key = keygen(self.base / "host_ed25519")
@@ -165,6 +169,7 @@ class SshServer:
             "PermitTTY no",
             "MaxStartups 100",
             "LogLevel INFO",
+            *self.extra_config,
             "",
         ]))
 
@@ -212,6 +217,11 @@ class SshServer:
                 pass
             time.sleep(0.05)
         return False
+
+    def restart(self) -> "SshServer":
+        """Stop and start again on the same port and host key (a changed ``extra_config``)."""
+        self.stop()
+        return self.start(port=self.port)
 
     def kill(self) -> None:
         """SIGKILL the listening sshd and every session it forked (a node whose sshd dies)."""
