@@ -44,7 +44,7 @@ from .inventory import Node
 from .node import explain_failure
 from .queries import NodeInventory, inventory_task
 from .runner import DEFAULT_NODE_TIMEOUT, DEFAULT_WORKERS, FleetRunner, NodeOutcome, NodeQuery, NodeState, Task
-from .tunnel import SshFailure, SshOptions, Tunnel
+from .tunnel import CONNECT_TIMEOUT, SshFailure, SshOptions, Tunnel
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +371,8 @@ class FleetSession:
                     w.tunnel, w.error = None, exc
                 self._set(w, Watch.STALE, _reason(w.node, exc))
                 return
-        client = EventsClient(tunnel.local_address, self.namespace)
+        # through ssh a connection needs round trips to the node: not gRPC's 100 ms default attempt
+        client = EventsClient(tunnel.local_address, self.namespace, connect_timeout=CONNECT_TIMEOUT)
         client.address = str(w.node.address)  # messages name the node, not the private socket
         try:
             stream = client.subscribe(self.topics)

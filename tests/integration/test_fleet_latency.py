@@ -123,3 +123,28 @@ def test_a_service_client_of_its_own_through_the_tunnel_connects(slow_node, tmp_
     with Tunnel(parse(address), SshOptions(config=str(lab.client.config))) as tunnel:
         with SnapshotsClient(tunnel.local_address, connect_timeout=CONNECT_TIMEOUT) as client:
             assert client.has("native")
+
+
+def test_a_far_nodes_event_stream_comes_up_and_reports_a_delete(slow_node, tmp_path):
+    """The fleet view's watch opens its own channel through the tunnel: it takes the same bound,
+    else the far node's stream fails at once and the node is re-listed on every refresh."""
+    lab, address, digest, relay = slow_node
+    from store.containerd import ContainerdStore
+    from store.fleet.session import FleetSession, Watch
+    from tests.integration.test_fleet_events import Seen, until_live
+    fleet = tmp_path / "fleet.txt"
+    fleet.write_text(address + "\n")
+    [node] = read_fleet(fleet)
+    seen = Seen()
+    with FleetSession([node], ssh=SshOptions(config=str(lab.client.config)), node_timeout=30,
+                      on_watch=seen) as session:
+        until_live(lab.daemons[0], tmp_path, lambda: seen.digests(node.name))
+        assert session.watch_state(node.name)[0] == Watch.WATCHING
+        gone = put(lab.daemons[0], b"deleted on a far node", tmp_path)
+        with ContainerdStore(lab.daemons[0].address) as s:
+            s.delete(gone)
+        deadline = time.monotonic() + 20
+        while gone not in seen.digests(node.name):
+            assert time.monotonic() < deadline, "the far node's /content/delete never arrived"
+            time.sleep(0.02)
+        assert session.watch_state(node.name)[0] == Watch.WATCHING
