@@ -584,6 +584,7 @@ class MainWindow(QMainWindow):
         self._scan_started = time.monotonic()
         if streaming:
             self.blob_model.clear()
+        self.image_graph.rebuild_next()  # a full listing (F5, a lost watch): the graph is built whole too
         self.scan_label.setText(self.tr("Scanning…"))
         self._scanning = True
         self._held = DiskChanges()  # what it named is in the listing about to start

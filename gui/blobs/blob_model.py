@@ -99,6 +99,9 @@ class BlobTableModel(RowTableModel):
         self._drain.setSingleShot(True)
         self._drain.setInterval(0)
         self._drain.timeout.connect(self._drain_removals)
+        # digests added, removed or changed since the image graph last took them (None: every row,
+        # after a listing or a clear): the graph is updated for these alone (gui/images)
+        self._changes: set[str] | None = None
 
     # ---- Qt model interface
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
@@ -326,8 +329,20 @@ class BlobTableModel(RowTableModel):
             self._order, self._where = order, where
             self.endResetModel()
 
+    # ---- what changed
+    def _note(self, digests: Iterable[str]) -> None:
+        if self._changes is not None:
+            self._changes.update(digests)
+
+    def take_changes(self) -> set[str] | None:
+        """The digests added, removed or changed since the last call; None when every row may
+        have (a listing, a clear): the caller starts from all of them."""
+        changes, self._changes = self._changes, set()
+        return changes
+
     # ---- feeding
     def clear(self) -> None:
+        self._changes = None
         self._gen += 1
         self._drain.stop()
         self._removing, self._removed = [], []
@@ -355,6 +370,7 @@ class BlobTableModel(RowTableModel):
             self.append_batch(rows)
             return
         self._flush_removals()
+        self._note(r.digest for r in rows)
         cols = self._cols
         find = cols.find_row
         known: list[BlobRow] = []
@@ -379,6 +395,7 @@ class BlobTableModel(RowTableModel):
         """A batch of columns from a first scan (store/blob_batches.py): appended as columns with
         no row object per blob, shown with one insert (sorted later, in the background)."""
         self._flush_removals()
+        self._changes = None  # a listing: the graph is built from every row
         cols = self._cols
         rids, dups = cols.add_batch(batch)
         if dups:  # already here (an update by name was faster): the listing's values win
@@ -427,6 +444,9 @@ class BlobTableModel(RowTableModel):
     def apply_changes(self, removed: list[str], added: list[BlobRow], changed: list[BlobRow]) -> None:
         """Apply a rescan's differences (``rows.diff_rows``, on the scanner thread)."""
         self._flush_removals()
+        self._note(removed)
+        self._note(r.digest for r in added)
+        self._note(r.digest for r in changed)
         if not (removed or added or changed):
             return
         if len(removed) + len(added) + len(changed) > _INCREMENTAL_LIMIT:
@@ -474,6 +494,7 @@ class BlobTableModel(RowTableModel):
         chunk per event-loop turn and the table drops them in one reset at the end, so the GUI
         thread never spends long on it; any other change first finishes a removal under way."""
         digests = list(digests)
+        self._note(digests)
         if len(digests) > REMOVE_CHUNK or self._removing:
             self._removing.extend(digests)
             if not self._drain.isActive():
@@ -570,6 +591,7 @@ class BlobTableModel(RowTableModel):
             self.totalsChanged.emit()
 
     def _replace(self, rows: list[BlobRow], *, keep_media: bool, keep_verified: bool) -> None:
+        self._note(r.digest for r in rows)
         cols = self._cols
         query = self._query
         last = self.columnCount() - 1
