@@ -233,7 +233,8 @@ class Graph:
     def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: tuple, *,
                  extra_roots: Mapping[Digest, str | Sequence[str]] | None, declared: dict, platforms: dict,
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
-                 descriptor_sizes: dict, adjacency: tuple[dict, dict] | None = None):
+                 descriptor_sizes: dict, adjacency: tuple[dict, dict] | None = None,
+                 images: Iterable[Digest] | None = None):
         self.sizes: dict[Digest, int] = sizes
         self.types: dict[Digest, ContentType] = types
         self._declared: dict[Digest, str] = declared
@@ -256,6 +257,9 @@ class Graph:
         self._names: dict[Digest, tuple[str, ...]] = {
             Digest(d): (names,) if isinstance(names, str) else tuple(names)
             for d, names in (extra_roots or {}).items()}
+        # the present indexes and manifests (given by the builder, which saw each type go by)
+        self._image_digests = (list(images) if images is not None
+                               else [d for d, ct in types.items() if ct.is_image and d in sizes])
         self.roots: dict[Digest, Root] = self._find_roots()
         self.reachable: frozenset[Digest] = frozenset(self._mark())
         self.facts: _Facts | None = None  # what it was built from, for updated()
@@ -320,9 +324,8 @@ class Graph:
         for d, names in extra.items():
             reasons[d].extend([f"image {n}" for n in names if n] or ["image"])
         self._top_level: set[Digest] = set(reasons)
-        for d, ct in self.types.items():
-            if not ct.is_image or d not in self.sizes:
-                continue
+        for d in self._image_digests:
+            ct = self.types[d]
             # An index/manifest that a present index/manifest lists is part of that image, not one itself.
             if any(e.parent != d and e.parent in self.sizes and self._is_image(e.parent)
                    for e in self._parents.get(d, ())):
@@ -697,7 +700,7 @@ class _Facts:
 
     __slots__ = ("sizes", "types", "edges", "uncompressed", "snapshots", "sources", "gc_root",
                  "label_problems", "type_problems", "declared", "desc_sizes", "declared_by", "size_by",
-                 "platforms", "annotations", "dirty")
+                 "platforms", "annotations", "images", "dirty")
 
     def __init__(self) -> None:
         self.sizes: dict[Digest, int] = {}
@@ -717,6 +720,7 @@ class _Facts:
         self.size_by: dict[Digest, Digest] = {}
         self.platforms: dict[tuple, Platform] = {}
         self.annotations: dict[tuple, dict] = {}
+        self.images: dict[Digest, None] = {}  # present indexes and manifests, in the order they came
         self.dirty: set[tuple] | None = None  # edge keys changed since copy() (None: not tracked)
 
     def copy(self) -> "_Facts":
@@ -789,6 +793,8 @@ class _Facts:
     def add_type(self, d: Digest, ct: ContentType) -> None:
         """``d``'s content type, and the edges and facts of its descriptors (a present blob)."""
         self.types[d] = ct
+        if ct.is_image:
+            self.images[d] = None
         if not ct.descriptors:
             return
         if ct.note:
@@ -831,6 +837,7 @@ class _Facts:
         """Take out ``d``'s content type and what its descriptors gave; the children whose declared
         media type or size may have come from it (:meth:`redeclare` them once every change is in)."""
         self.types.pop(d, None)
+        self.images.pop(d, None)
         self.type_problems.pop(d, None)
         listed: set[Digest] = set()
         for e in children:
@@ -865,7 +872,7 @@ class _Facts:
                   extra_roots={Digest(k): v for k, v in (extra_roots or {}).items()}, declared=self.declared,
                   platforms=self.platforms, annotations=self.annotations, problems=problems,
                   ingest_count=ingest_count, ingest_bytes=ingest_bytes, descriptor_sizes=self.desc_sizes,
-                  adjacency=adjacency)
+                  adjacency=adjacency, images=self.images)
         self.dirty = None
         g.facts = self
         return g
