@@ -55,6 +55,10 @@ SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
 }
 # Above this many changed rows the model resets instead of moving rows one by one.
 _INCREMENTAL_LIMIT = 256
+# rows removed one by one while their positions are not worked out: each is found by one C-level
+# scan of the visible rows (~10 ms at 1M), where the alternative is a Python pass over every row
+# and a reset that drops the selection (~100 ms at 1M)
+_INDEX_LIMIT = 8
 SYNC_ROWS = 20_000      # up to this many rows a filter or sort runs on the spot
 REMOVE_CHUNK = 10_000   # digests a big removal takes out per event-loop turn
 RESORT_DELAY_MS = 300   # rows added while sorted are re-sorted (in the background) this much later
@@ -543,10 +547,13 @@ class BlobTableModel(RowTableModel):
         if not gone:
             return
         where = self._where
-        if len(gone) > _INCREMENTAL_LIMIT or where is None:
+        if len(gone) > _INCREMENTAL_LIMIT or (where is None and len(gone) > _INDEX_LIMIT):
             self._hide_dead_at(gone)
         else:
-            positions = sorted(where[r] for r in gone if r < len(where) and where[r] >= 0)
+            if where is None:  # positions not worked out (a removal came just before): one C scan each
+                positions = sorted(p for p in map(self._index_of, gone) if p >= 0)
+            else:
+                positions = sorted(where[r] for r in gone if r < len(where) and where[r] >= 0)
             for i in reversed(positions):
                 self.beginRemoveRows(QModelIndex(), i, i)
                 del self._order[i]
@@ -555,6 +562,12 @@ class BlobTableModel(RowTableModel):
                 self._where = None  # positions after the first removed one moved up
         if emit_totals:
             self.totalsChanged.emit()
+
+    def _index_of(self, rid: int) -> int:
+        try:
+            return self._order.index(rid)
+        except ValueError:
+            return -1
 
     def _hide_dead_at(self, gone: list[int]) -> None:
         """Remove dead rows from the visible order with one reset: slices between their positions."""

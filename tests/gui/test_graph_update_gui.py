@@ -70,6 +70,8 @@ def test_an_outside_commit_delete_and_label_edit_update_the_graph_by_name(qtbot,
     # read by this process: the new manifest's head, and nothing else (the commit itself writes only)
     assert {name: n for name, n in opens.items()} == {m.encoded: 1}, opens
     assert canon(g1) == canon(G.load_graph(other, oci.MediaTypeCache(None)))
+    # the media-type pass looked at the new blob alone, and the table shows what it is
+    qtbot.waitUntil(lambda: win.blob_model.get(str(m)).media_type == oci.OCI_MANIFEST, timeout=10000)
 
     opens.clear()
     info = other.info(layer)
