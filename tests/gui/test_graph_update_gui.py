@@ -67,8 +67,9 @@ def test_an_outside_commit_delete_and_label_edit_update_the_graph_by_name(qtbot,
     assert win.image_graph.updates > built  # updated, not built
     assert m in g1.sizes and g1.kind(m) == "manifest" and m in g1.roots
     assert {e.child for e in g1.children(m)} == {config, layer}
-    # read by this process: the new manifest's head, and nothing else (the commit itself writes only)
-    assert {name: n for name, n in opens.items()} == {m.encoded: 1}, opens
+    # read by this process: the new manifest's head, and nothing else (the commit itself writes
+    # only); once, unless the media-type pass and the graph job both missed the cache at once
+    assert set(opens) == {m.encoded} and opens[m.encoded] <= 2, opens
     assert canon(g1) == canon(G.load_graph(other, oci.MediaTypeCache(None)))
     # the media-type pass looked at the new blob alone, and the table shows what it is
     qtbot.waitUntil(lambda: win.blob_model.get(str(m)).media_type == oci.OCI_MANIFEST, timeout=10000)
