@@ -233,7 +233,8 @@ class Graph:
     def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: tuple, *,
                  extra_roots: Mapping[Digest, str | Sequence[str]] | None, declared: dict, platforms: dict,
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
-                 descriptor_sizes: dict):
+                 descriptor_sizes: dict, adjacency: tuple[dict, dict] | None = None,
+                 images: Iterable[Digest] | None = None):
         self.sizes: dict[Digest, int] = sizes
         self.types: dict[Digest, ContentType] = types
         self._declared: dict[Digest, str] = declared
@@ -245,31 +246,10 @@ class Graph:
         self.ingest_count = ingest_count
         self.ingest_bytes = ingest_bytes
         self._uncompressed, self._snapshots, self._sources, self._gc_root = labels_info
-        self._children: dict[Digest, list[Edge]] = {}
-        self._parents: dict[Digest, list[Edge]] = {}
-        children, parents = self._children, self._parents
-        new_edge = object.__new__
-        # ``edges`` values are source bit masks (see _SOURCE_BIT); 100k edges are built here, so
-        # the frozen dataclass's __init__ (one object.__setattr__ a field) is skipped.
-        for (p, c, name), mask in edges.items():
-            e = new_edge(Edge)
-            e.__dict__.update(parent=p, child=c, name=name, sources=_SOURCES_OF_MASK[mask])
-            lst = children.get(p)
-            if lst is None:
-                children[p] = [e]
-            else:
-                lst.append(e)
-            lst = parents.get(c)
-            if lst is None:
-                parents[c] = [e]
-            else:
-                lst.append(e)
-        for lst in children.values():
-            if len(lst) > 1:
-                lst.sort(key=_edge_order)
-        for lst in parents.values():
-            if len(lst) > 1:
-                lst.sort(key=_parent_order)
+        if adjacency is not None:  # worked out from an earlier graph's (Graph.updated)
+            self._children, self._parents = adjacency
+        else:
+            self._children, self._parents = _adjacency(edges)
         self.edge_count = len(edges)
         self._lock = threading.Lock()
         self._image_space: dict[Digest, ImageSpace] | None = None
@@ -277,8 +257,61 @@ class Graph:
         self._names: dict[Digest, tuple[str, ...]] = {
             Digest(d): (names,) if isinstance(names, str) else tuple(names)
             for d, names in (extra_roots or {}).items()}
+        # the present indexes and manifests (given by the builder, which saw each type go by)
+        self._image_digests = (list(images) if images is not None
+                               else [d for d, ct in types.items() if ct.is_image and d in sizes])
         self.roots: dict[Digest, Root] = self._find_roots()
         self.reachable: frozenset[Digest] = frozenset(self._mark())
+        self.facts: _Facts | None = None  # what it was built from, for updated()
+
+    # --- a few blobs changed -------------------------------------------------------------------
+    def updated(self, store, cache: oci.MediaTypeCache | None, rows: Iterable, gone: Iterable, *,
+                known: Mapping[str, ContentType] | None = None,
+                extra_roots: Mapping[str, str | Sequence[str]] | None = None,
+                ingest_count: int | None = None, ingest_bytes: int | None = None,
+                cancel: Callable[[], bool] | None = None, processes: str | None = None) -> "Graph":
+        """This graph after a few blobs changed, in proportion to the change (design.md §5.2).
+
+        ``rows``: records (``digest``, ``size``, ``labels``) of blobs new or relabelled since;
+        ``gone``: digests no longer present.  Only blobs new to the graph are recognised
+        (:func:`oci.classify`: the cache, or a read of their heads); every other fact is this
+        graph's, so nothing else is read and nothing walked.  The result equals a full
+        :func:`build_graph` of the store as it is now (``extra_roots`` and the ingest figures
+        default to this graph's).  This graph is left as it was.
+        """
+        if self.facts is None:
+            raise errors.FailedPrecondition("this graph was not built from facts; build it again")
+        recs: dict[Digest, object] = {}
+        for r in rows:
+            d = r.digest
+            recs[d if isinstance(d, Digest) else Digest(d)] = r
+        dead = {x if isinstance(x, Digest) else Digest(x) for x in gone} - recs.keys()
+        new = self.facts.copy()
+        with paused_gc():
+            listed: set[Digest] = set()
+            for d in recs.keys() | dead:
+                kids, pars = self._children.get(d, ()), self._parents.get(d, ())
+                new.drop_labels(d, kids, pars)
+                if d in dead:
+                    listed |= new.drop_type(d, kids, pars)
+                    new.sizes.pop(d, None)
+            for child in listed:
+                new.redeclare(child, [e.parent for e in self._parents.get(child, ()) if e.parent not in dead])
+            todo = [r for d, r in recs.items() if d not in new.types]
+            if cancel is not None and cancel():
+                raise errors.Cancelled("updating the reference graph stopped")
+            types = oci.classify(store, todo, cache, known=known, cancel=cancel, processes=processes) if todo else {}
+            memo: dict[str, Digest] = {}
+            for d, r in recs.items():
+                new.sizes[d] = r.size  # type: ignore[attr-defined]
+                if r.labels:  # type: ignore[attr-defined]
+                    new.add_labels(d, r.labels, memo)  # type: ignore[attr-defined]
+            for d, ct in types.items():
+                if d in recs:
+                    new.add_type(d, ct)
+            return new.graph(self._names if extra_roots is None else extra_roots,
+                             self.ingest_count if ingest_count is None else ingest_count,
+                             self.ingest_bytes if ingest_bytes is None else ingest_bytes, prev=self)
 
     # --- roots and reachability -----------------------------------------------------------
     def _is_image(self, d: Digest) -> bool:
@@ -291,9 +324,8 @@ class Graph:
         for d, names in extra.items():
             reasons[d].extend([f"image {n}" for n in names if n] or ["image"])
         self._top_level: set[Digest] = set(reasons)
-        for d, ct in self.types.items():
-            if not ct.is_image or d not in self.sizes:
-                continue
+        for d in self._image_digests:
+            ct = self.types[d]
             # An index/manifest that a present index/manifest lists is part of that image, not one itself.
             if any(e.parent != d and e.parent in self.sizes and self._is_image(e.parent)
                    for e in self._parents.get(d, ())):
@@ -548,6 +580,61 @@ class Graph:
             image_count=image_count, image_shared_bytes=self._image_shared_bytes)
 
 
+def _new_edge(key: tuple, mask: int) -> Edge:
+    # 100k edges are built at once, so the frozen dataclass's __init__ (one object.__setattr__
+    # a field) is skipped
+    e = object.__new__(Edge)
+    e.__dict__.update(parent=key[0], child=key[1], name=key[2], sources=_SOURCES_OF_MASK[mask])
+    return e
+
+
+def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, list[Edge]], dict[Digest, list[Edge]]]:
+    """Children and parents lists of every digest, in the order a person should see them, from
+    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT)."""
+    children: dict[Digest, list[Edge]] = {}
+    parents: dict[Digest, list[Edge]] = {}
+    for key, mask in edges.items():
+        e = _new_edge(key, mask)
+        lst = children.get(key[0])
+        if lst is None:
+            children[key[0]] = [e]
+        else:
+            lst.append(e)
+        lst = parents.get(key[1])
+        if lst is None:
+            parents[key[1]] = [e]
+        else:
+            lst.append(e)
+    for lst in children.values():
+        if len(lst) > 1:
+            lst.sort(key=_edge_order)
+    for lst in parents.values():
+        if len(lst) > 1:
+            lst.sort(key=_parent_order)
+    return children, parents
+
+
+def _adjacency_after(prev: Graph, edges: dict[tuple, int], dirty: set[tuple]):
+    """``prev``'s children and parents lists with the edges of ``dirty`` (keys added, changed or
+    taken out since) made again: only the lists of their ends are touched."""
+    children, parents = dict(prev._children), dict(prev._parents)
+    made = {key: _new_edge(key, edges[key]) for key in dirty if key in edges}
+    for lists, end, order in ((children, 0, _edge_order), (parents, 1, _parent_order)):
+        by_end: dict[Digest, list[tuple]] = {}
+        for key in dirty:
+            by_end.setdefault(key[end], []).append(key)
+        for d, keys in by_end.items():
+            lst = [e for e in lists.get(d, ()) if (e.parent, e.child, e.name) not in dirty]
+            lst.extend(made[k] for k in keys if k in made)
+            if len(lst) > 1:
+                lst.sort(key=order)
+            if lst:
+                lists[d] = lst
+            else:
+                lists.pop(d, None)
+    return children, parents
+
+
 # Edge sources as bits while building, and each mask's sources in the order a person should see them.
 _SOURCE_ORDER = (FROM_MANIFEST, FROM_LABEL, FROM_BACKREF, FROM_SUBJECT)
 _SOURCE_BIT = {src: 1 << i for i, src in enumerate(_SOURCE_ORDER)}
@@ -583,94 +670,212 @@ def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
 
 
 def _build_graph(infos, types, *, extra_roots, ingest_count, ingest_bytes, cancel) -> Graph:
-    sizes: dict[Digest, int] = {}
-    edges: dict[tuple, int] = {}  # (parent, child, name) -> source bits
-    uncompressed: dict[Digest, Digest] = {}
-    snapshots: dict[Digest, list[SnapshotRef]] = {}
-    sources: dict[Digest, dict[str, list[str]]] = {}
-    gc_root: set[Digest] = set()
-    problems: list[str] = []
-
-    def add(parent, child, name, src):
-        key = (parent, child, name)
-        edges[key] = edges.get(key, 0) | _SOURCE_BIT[src]
-
+    facts = _Facts()
     infos = infos if isinstance(infos, list) else list(infos)
+    sizes = facts.sizes
     for info in infos:
         d = info.digest
         # Any record with .digest/.size/.labels will do (a GUI row holds a plain str digest).
         sizes[d if isinstance(d, Digest) else Digest(d)] = info.size
     memo: dict[str, Digest] = {d: d for d in sizes}  # label values mostly name present, validated blobs
-
-    def as_digest(d, key, value):
-        x = memo.get(value)
-        if x is not None:
-            return x
-        try:
-            x = memo[value] = Digest(value)
-            return x
-        except errors.InvalidArgument:
-            problems.append(f"blob {d} has label {key!r} whose value {value[:80]!r} is not a digest; "
-                            "the reference was ignored")
-            return None
-
     for n, info in enumerate(infos):
         if cancel is not None and n % 4096 == 0 and cancel():
             raise errors.Cancelled(f"building the reference graph stopped after {n} blobs")
-        labels = info.labels
-        if not labels:
-            continue
-        d = memo[info.digest]
+        if info.labels:
+            facts.add_labels(memo[info.digest], info.labels, memo)
+    for d, ct in types.items():
+        if d in sizes:
+            facts.add_type(d, ct)
+    return facts.graph(extra_roots, ingest_count, ingest_bytes)
+
+
+class _Facts:
+    """What a graph is made of, by the blob each fact comes from, so that a graph can be derived
+    for a few changed blobs (:meth:`Graph.updated`) without reading or walking the rest.
+
+    A label edge belongs to the blob whose labels name it (the parent of a ``gc.ref``, the child
+    of a ``gc.bref``), a descriptor edge to the manifest or index that lists it (the referrer for
+    ``subject``); so each blob's share can be taken out again through the graph's adjacency.
+    """
+
+    __slots__ = ("sizes", "types", "edges", "uncompressed", "snapshots", "sources", "gc_root",
+                 "label_problems", "type_problems", "declared", "desc_sizes", "declared_by", "size_by",
+                 "platforms", "annotations", "images", "dirty")
+
+    def __init__(self) -> None:
+        self.sizes: dict[Digest, int] = {}
+        self.types: dict[Digest, ContentType] = {}                # present blobs only
+        self.edges: dict[tuple, int] = {}                         # (parent, child, name) -> source bits
+        self.uncompressed: dict[Digest, Digest] = {}
+        self.snapshots: dict[Digest, list[SnapshotRef]] = {}
+        self.sources: dict[Digest, dict[str, list[str]]] = {}
+        self.gc_root: set[Digest] = set()
+        self.label_problems: dict[Digest, list[str]] = {}
+        self.type_problems: dict[Digest, str] = {}
+        # a child's declared media type and size come from the lowest parent digest that declares
+        # them, whatever the order blobs were listed or changed in
+        self.declared: dict[Digest, str] = {}
+        self.desc_sizes: dict[Digest, int] = {}
+        self.declared_by: dict[Digest, Digest] = {}
+        self.size_by: dict[Digest, Digest] = {}
+        self.platforms: dict[tuple, Platform] = {}
+        self.annotations: dict[tuple, dict] = {}
+        self.images: dict[Digest, None] = {}  # present indexes and manifests, in the order they came
+        self.dirty: set[tuple] | None = None  # edge keys changed since copy() (None: not tracked)
+
+    def copy(self) -> "_Facts":
+        """A copy whose dicts can change without touching this one's (values are replaced, never
+        edited), which notes the edges that change from here on."""
+        new = _Facts()
+        for name in self.__slots__:
+            if name != "dirty":
+                setattr(new, name, getattr(self, name).copy())
+        new.dirty = set()
+        return new
+
+    def _add_edge(self, parent: Digest, child: Digest, name: str, src: str) -> None:
+        key = (parent, child, name)
+        self.edges[key] = self.edges.get(key, 0) | _SOURCE_BIT[src]
+        if self.dirty is not None:
+            self.dirty.add(key)
+
+    def _drop_edge(self, parent: Digest, child: Digest, name: str, src: str) -> None:
+        key = (parent, child, name)
+        if self.dirty is not None:
+            self.dirty.add(key)
+        mask = self.edges.get(key, 0) & ~_SOURCE_BIT[src]
+        if mask:
+            self.edges[key] = mask
+        else:
+            self.edges.pop(key, None)
+
+    def add_labels(self, d: Digest, labels: Mapping[str, str], memo: dict[str, Digest]) -> None:
+        """The edges and facts ``d``'s labels give (containerd-store.md §5.2)."""
+        problems: list[str] = []
+
+        def as_digest(key, value):
+            x = memo.get(value)
+            if x is not None:
+                return x
+            try:
+                x = memo[value] = Digest(value)
+                return x
+            except errors.InvalidArgument:
+                problems.append(f"blob {d} has label {key!r} whose value {value[:80]!r} is not a digest; "
+                                "the reference was ignored")
+                return None
+
         for key, value in labels.items():
             if not key.startswith("containerd.io/"):
                 continue
             if key == GC_ROOT:
                 if value:
-                    gc_root.add(d)
+                    self.gc_root.add(d)
             elif key.startswith(REF_CONTENT):
                 name = content_ref_name(key)
-                if name is not None and (child := as_digest(d, key, value)) is not None:
-                    add(d, child, name, FROM_LABEL)
+                if name is not None and (child := as_digest(key, value)) is not None:
+                    self._add_edge(d, child, name, FROM_LABEL)
             elif key.startswith(BREF_CONTENT):
                 name = content_ref_name(key, BREF_CONTENT)
-                if name is not None and (parent := as_digest(d, key, value)) is not None:
-                    add(parent, d, name, FROM_BACKREF)
+                if name is not None and (parent := as_digest(key, value)) is not None:
+                    self._add_edge(parent, d, name, FROM_BACKREF)
             elif key.startswith(REF_SNAPSHOT):
                 rest = key[len(REF_SNAPSHOT):]
-                snapshots.setdefault(d, []).append(SnapshotRef(rest.split("/", 1)[0], value, key))
+                self.snapshots.setdefault(d, []).append(SnapshotRef(rest.split("/", 1)[0], value, key))
             elif key == UNCOMPRESSED:
-                if (u := as_digest(d, key, value)) is not None:
-                    uncompressed[d] = u
+                if (u := as_digest(key, value)) is not None:
+                    self.uncompressed[d] = u
             elif key.startswith(DISTRIBUTION_SOURCE):
-                sources.setdefault(d, {})[key[len(DISTRIBUTION_SOURCE):]] = [r for r in value.split(",") if r]
+                self.sources.setdefault(d, {})[key[len(DISTRIBUTION_SOURCE):]] = [r for r in value.split(",") if r]
+        if problems:
+            self.label_problems[d] = problems
 
-    declared: dict[Digest, str] = {}
-    platforms: dict[tuple, Platform] = {}
-    annotations: dict[tuple, dict] = {}
-    desc_sizes: dict[Digest, int] = {}
-    present_types = {d: ct for d, ct in types.items() if d in sizes}
-    for d, ct in present_types.items():
+    def add_type(self, d: Digest, ct: ContentType) -> None:
+        """``d``'s content type, and the edges and facts of its descriptors (a present blob)."""
+        self.types[d] = ct
+        if ct.is_image:
+            self.images[d] = None
         if not ct.descriptors:
-            continue
+            return
         if ct.note:
-            problems.append(f"blob {d} ({ct.media_type}): {ct.note}")
+            self.type_problems[d] = f"blob {d} ({ct.media_type}): {ct.note}"
         for desc in ct.descriptors:
             if desc.role == "subject":
-                add(desc.digest, d, "referrer", FROM_SUBJECT)
+                self._add_edge(desc.digest, d, "referrer", FROM_SUBJECT)
                 continue
-            add(d, desc.digest, desc.name, FROM_MANIFEST)
-            if desc.media_type:
-                declared.setdefault(desc.digest, desc.media_type)
-            if desc.size >= 0:
-                desc_sizes.setdefault(desc.digest, desc.size)
+            self._add_edge(d, desc.digest, desc.name, FROM_MANIFEST)
+            self._declare(d, desc)
             if desc.platform is not None:
-                platforms[(d, desc.digest)] = desc.platform
+                self.platforms[(d, desc.digest)] = desc.platform
             if desc.annotations:
-                annotations[(d, desc.digest)] = dict(desc.annotations)
-    return Graph(sizes, present_types, edges, (uncompressed, snapshots, sources, gc_root),
-              extra_roots={Digest(k): v for k, v in (extra_roots or {}).items()}, declared=declared,
-              platforms=platforms, annotations=annotations, problems=problems,
-              ingest_count=ingest_count, ingest_bytes=ingest_bytes, descriptor_sizes=desc_sizes)
+                self.annotations[(d, desc.digest)] = dict(desc.annotations)
+
+    def _declare(self, parent: Digest, desc) -> None:
+        child = desc.digest
+        if desc.media_type:
+            by = self.declared_by.get(child)
+            if by is None or parent < by:
+                self.declared[child], self.declared_by[child] = desc.media_type, parent
+        if desc.size >= 0:
+            by = self.size_by.get(child)
+            if by is None or parent < by:
+                self.desc_sizes[child], self.size_by[child] = desc.size, parent
+
+    def drop_labels(self, d: Digest, children: Iterable[Edge], parents: Iterable[Edge]) -> None:
+        """Take out what ``d``'s labels gave (its edges as the graph it was added to has them)."""
+        for e in children:
+            if FROM_LABEL in e.sources:
+                self._drop_edge(d, e.child, e.name, FROM_LABEL)
+        for e in parents:
+            if FROM_BACKREF in e.sources:
+                self._drop_edge(e.parent, d, e.name, FROM_BACKREF)
+        self.gc_root.discard(d)
+        for facts in (self.uncompressed, self.snapshots, self.sources, self.label_problems):
+            facts.pop(d, None)
+
+    def drop_type(self, d: Digest, children: Iterable[Edge], parents: Iterable[Edge]) -> set[Digest]:
+        """Take out ``d``'s content type and what its descriptors gave; the children whose declared
+        media type or size may have come from it (:meth:`redeclare` them once every change is in)."""
+        self.types.pop(d, None)
+        self.images.pop(d, None)
+        self.type_problems.pop(d, None)
+        listed: set[Digest] = set()
+        for e in children:
+            if FROM_MANIFEST in e.sources:
+                self._drop_edge(d, e.child, e.name, FROM_MANIFEST)
+                self.platforms.pop((d, e.child), None)
+                self.annotations.pop((d, e.child), None)
+                listed.add(e.child)
+        for e in parents:
+            if FROM_SUBJECT in e.sources:
+                self._drop_edge(e.parent, d, e.name, FROM_SUBJECT)
+        return listed
+
+    def redeclare(self, child: Digest, parents: Iterable[Digest]) -> None:
+        """``child``'s declared media type and size again, from the descriptors of ``parents``
+        still present (after a parent that declared them is gone)."""
+        for facts in (self.declared, self.desc_sizes, self.declared_by, self.size_by):
+            facts.pop(child, None)
+        for p in parents:
+            ct = self.types.get(p)
+            for desc in ct.descriptors if ct is not None else ():
+                if desc.digest == child and desc.role != "subject":
+                    self._declare(p, desc)
+
+    def graph(self, extra_roots, ingest_count: int, ingest_bytes: int, prev: Graph | None = None) -> Graph:
+        """The graph of these facts; ``prev``: the graph they were copied from (its lists are reused)."""
+        adjacency = _adjacency_after(prev, self.edges, self.dirty) if prev is not None and self.dirty is not None else None
+        problems = [text for texts in self.label_problems.values() for text in texts]
+        problems.extend(self.type_problems.values())
+        g = Graph(self.sizes, self.types, self.edges,
+                  (self.uncompressed, self.snapshots, self.sources, self.gc_root),
+                  extra_roots={Digest(k): v for k, v in (extra_roots or {}).items()}, declared=self.declared,
+                  platforms=self.platforms, annotations=self.annotations, problems=problems,
+                  ingest_count=ingest_count, ingest_bytes=ingest_bytes, descriptor_sizes=self.desc_sizes,
+                  adjacency=adjacency, images=self.images)
+        self.dirty = None
+        g.facts = self
+        return g
 
 
 def load_graph(store, cache: oci.MediaTypeCache | None = None, *,

@@ -146,35 +146,29 @@ class LabelStore:
         return result
 
     def _change(self, digest: str, replace: bool, labels: dict[str, str]) -> dict[str, str]:
+        return self._transaction(f"labels of {digest}", [(digest, labels)], replace)[0]
+
+    def _transaction(self, what: str, changes: list[tuple[str, dict[str, str]]], replace: bool) -> list[dict[str, str]]:
+        """Every change of ``changes`` in one ``BEGIN IMMEDIATE`` transaction; each digest's labels after."""
         if self.read_only:
-            raise errors.FailedPrecondition(f"labels of {digest} cannot be changed: the label store is read-only")
+            raise errors.FailedPrecondition(f"{what} cannot be changed: the label store is read-only")
         try:
             conn = self._conn(create=True)
             assert conn is not None  # create=True on a writable store always opens one
             conn.execute("BEGIN IMMEDIATE")
             try:
-                before = conn.execute("SELECT key, value FROM labels WHERE digest = ?", (digest,)).fetchall()
-                if replace:
-                    conn.execute("DELETE FROM labels WHERE digest = ?", (digest,))
-                for key, value in labels.items():
-                    if value:
-                        conn.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, ?)", (digest, key, value))
-                    elif not replace:
-                        conn.execute("DELETE FROM labels WHERE digest = ? AND key = ?", (digest, key))
-                rows = conn.execute("SELECT key, value FROM labels WHERE digest = ?", (digest,)).fetchall()
-                if sorted(rows) != sorted(before):
-                    _stamp(conn, digest)
+                after = [_apply(conn, digest, replace, labels or {}) for digest, labels in changes]
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise errors.Unknown(f"writing labels of {digest} to {self.path} failed: {exc}") from exc
+            raise errors.Unknown(f"writing {what} to {self.path} failed: {exc}") from exc
         except UnicodeEncodeError:
             # a key to delete skips validate(); SQLite cannot hold it, so it cannot be stored either
-            raise errors.InvalidArgument(f"labels of {digest}: keys and values must be valid UTF-8 text") from None
-        return dict(rows)
+            raise errors.InvalidArgument(f"{what}: keys and values must be valid UTF-8 text") from None
+        return after
 
     def set(self, digest: str, labels: dict[str, str]) -> dict[str, str]:
         """Replace all labels of ``digest``."""
@@ -183,6 +177,15 @@ class LabelStore:
     def update(self, digest: str, labels: dict[str, str]) -> dict[str, str]:
         """Merge: a key with an empty value is deleted; returns the resulting map."""
         return self._change(digest, False, labels or {})
+
+    def update_many(self, changes: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """Merge labels into many blobs in one transaction (one WAL commit, one change-log write),
+        as a tool relabelling a batch does; each digest's resulting map."""
+        items = list(changes.items())
+        if not items:
+            return {}
+        after = self._transaction(f"labels of {len(items)} blobs", items, False)
+        return {digest: labels for (digest, _), labels in zip(items, after)}
 
     def delete(self, digest: str) -> None:
         if self._conn(create=False) is None:
@@ -212,6 +215,22 @@ class LabelStore:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _apply(conn: sqlite3.Connection, digest: str, replace: bool, labels: dict[str, str]) -> dict[str, str]:
+    """One digest's change inside the caller's transaction; its labels after (stamped if they differ)."""
+    before = conn.execute("SELECT key, value FROM labels WHERE digest = ?", (digest,)).fetchall()
+    if replace:
+        conn.execute("DELETE FROM labels WHERE digest = ?", (digest,))
+    for key, value in labels.items():
+        if value:
+            conn.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, ?)", (digest, key, value))
+        elif not replace:
+            conn.execute("DELETE FROM labels WHERE digest = ? AND key = ?", (digest, key))
+    rows = conn.execute("SELECT key, value FROM labels WHERE digest = ?", (digest,)).fetchall()
+    if sorted(rows) != sorted(before):
+        _stamp(conn, digest)
+    return dict(rows)
 
 
 def _stamp(conn: sqlite3.Connection, digest: str) -> None:

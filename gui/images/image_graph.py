@@ -1,7 +1,8 @@
-"""The open store's image graph: rebuilt on the job runner after every scan, from the scan's own
-rows (no second walk) once the media-type pass has warmed the cache; shown in the Images tab,
-the status bar's "unreferenced" count and the details pane's references.  The GUI thread only
-queries the finished, immutable ``store.graph.Graph``.
+"""The open store's image graph: built on the job runner after a listing, from the scan's own
+rows (no second walk) once the media-type pass has warmed the cache, and after that updated
+for the blobs that changed alone (graph_update: only new blobs are read); shown in the Images
+tab, the status bar's "unreferenced" count and the details pane's references.  The GUI thread
+only queries the finished, immutable ``store.graph.Graph``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from .. import fmt
 from ..kinds import kind_of
-from . import graph_ops
+from . import graph_ops, graph_update
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QTabWidget
@@ -47,6 +48,11 @@ class ImageGraph(QObject):
         self.graph: Graph | None = None  # the latest graph of this store, or None
         self.known_types: dict | None = None  # what the media-type pass just recognised, used once
         self._job: Job | None = None
+        # digests changed since self.graph was made (None: build from every row); emptied when the
+        # job that took them lands, so a cancelled job's changes go to the next one
+        self._pending: set[str] | None = None
+        self.updates = 0  # graphs updated by name rather than built (tests, the log)
+        self._asked = 0   # rebuild_next() calls: one after a job started outlives the job
         # deletes, label edits and imports change the graph even when no rescan follows
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -64,12 +70,18 @@ class ImageGraph(QObject):
             self._job.cancel()
             self._job = None
         self.graph = None
+        self._pending = None
         self.timer.stop()
         self._images.model.clear()
         self._tabs.setTabText(self._tabs.indexOf(self._images), self.tr("Images"))
         self._images.show_state(self.tr("Working out the image graph…"))
         self._label.setText("")
         self.changed.emit()
+
+    def rebuild_next(self) -> None:
+        """The next graph is built from every row (a full listing), not updated by name."""
+        self._pending = None
+        self._asked += 1
 
     # ------------------------------------------------------------------ building
     def _maybe_stale(self) -> None:
@@ -80,14 +92,34 @@ class ImageGraph(QObject):
         store = self._store()
         if store is None or self._closing():
             return
+        changes = self._blobs.take_changes()
+        if changes is None or self._pending is None:
+            self._pending = None
+        else:
+            self._pending |= changes
+        base, pending = self.graph, self._pending
+        if (base is None or base.facts is None or pending is None
+                or len(pending) > graph_update.MAX_CHANGED):
+            pending = None
+            rows: object = self._blobs.snapshot()  # the scan's rows, immutable: the graph walks nothing again
+        elif not pending:
+            self.known_types = None
+            return  # nothing changed since this graph (or the one being made) was made
+        else:
+            pending = set(pending)
+            rows = self._blobs.columns_snapshot()  # digest -> row, for the changed ones
         if self._job is not None:
-            self._job.cancel()
-        rows = self._blobs.snapshot()  # the scan's rows, immutable: the graph walks nothing again
+            self._job.cancel()  # its changes are still pending: this job takes them too
         known, self.known_types = self.known_types, None
-        self._label.setText(self.tr("Building the image graph…"))
+        asked = self._asked
+        if pending is None:
+            self._label.setText(self.tr("Building the image graph…"))
 
         def work(job):
-            g = graph_ops.build_graph(store, rows, job, known)
+            if pending is not None and base is not None:
+                g = graph_update.update_graph(store, base, rows, pending, job, known)
+            else:
+                g = graph_ops.build_graph(store, rows, job, known)
             # images, their space and trees are computed here too: the GUI thread only wraps them
             images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))
             return g, [(i, g.tree(i.digest)) for i in images], g.space()
@@ -96,12 +128,17 @@ class ImageGraph(QObject):
             if job is not self._job or store is not self._store():
                 return  # a newer scan or another store: this graph is stale
             self._job = None
+            if asked == self._asked:  # else a full listing came since: the next graph is built whole
+                self._pending = set()  # every change noted until this job started is in this graph
+            if pending is not None:
+                self.updates += 1
             self._use(*result)
 
         def failed(error):
             if job is not self._job:
                 return
             self._job = None
+            self._pending = None  # whatever went wrong, the next graph is built from every row
             self._label.setText("")
             from store import errors
             if not isinstance(error, errors.Cancelled):

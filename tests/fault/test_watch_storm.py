@@ -1,10 +1,18 @@
-"""An open window beside a process changing the store at about 1k changes a second (issue 12 item 1).
+"""An open window beside a process changing the store at 1k changes a second (issue 12 item 1).
 
-The storm process (tests/fault/_workers.py ``storm``) commits blobs through the library and by
-renaming them in as containerd does, deletes, edits labels through the library and straight in
-labels.db, starts, grows and aborts ingests, in bursts; after each burst the view must equal the
-disk (digests, sizes, labels, ingest offsets), reached by names alone: every full rescan must be
-one the log explains (an overflowed queue, a lost watch).
+The storm process (tests/fault/_workers.py ``storm``) commits blobs by renaming them in as
+containerd does (and a few through the library), deletes them (unlink, and a few through the
+library), edits labels (batched into labels.db transactions, and a few through the library),
+starts, grows and aborts ingests, in bursts of ``PER_BURST`` changes; after each burst the view
+must equal the disk (digests, sizes, labels, ingest offsets), reached by names alone: every
+full rescan must be one the log explains (an overflowed queue, a lost watch).
+
+The storm must really blow at ``TARGET`` changes a second: the rate the generator achieved is
+a property of the generator, asserted (and printed) so that a slow machine cannot pass the
+test with a breeze.  The store lives on tmpfs (``/dev/shm``) unless ``FAULT_STORM_DIR`` says
+otherwise: on the shared 2-core VM a small write to ext4 took 0.3-0.5 ms under load, which
+held one generator to 600-1 500 changes a second there against 7 000-10 000 on tmpfs, and
+inotify reports both file systems alike.
 """
 
 from __future__ import annotations
@@ -13,7 +21,10 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +37,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 BLOBS = int(os.environ.get("FAULT_STORM_BLOBS", "10000"))
 BURSTS = int(os.environ.get("FAULT_STORM_BURSTS", "30"))
 PER_BURST = int(os.environ.get("FAULT_STORM_PER_BURST", "1000"))
-RATE = float(os.environ.get("FAULT_STORM_RATE", "1000"))  # changes a second within a burst
+TARGET = float(os.environ.get("FAULT_STORM_RATE", "1000"))  # changes a second the storm must sustain
+RATE = TARGET * 1.1  # the pace the generator aims at: sleep overshoot must not drag it under TARGET
+STORM_DIR = os.environ.get("FAULT_STORM_DIR", "/dev/shm" if os.access("/dev/shm", os.W_OK) else "")
 SPAWN = multiprocessing.get_context("spawn")
 
 
@@ -55,8 +68,20 @@ def _view(win):
     return blobs, ingests
 
 
-def test_view_equals_disk_after_every_burst_of_a_1k_per_second_storm(qtbot, tmp_path, make_window, figures):
-    root = tmp_path / "store"
+@pytest.fixture
+def storm_root(tmp_path):
+    if not STORM_DIR:
+        yield tmp_path / "store"
+        return
+    base = Path(tempfile.mkdtemp(prefix="blobscope-storm-", dir=STORM_DIR))
+    try:
+        yield base / "store"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_view_equals_disk_after_every_burst_of_a_1k_per_second_storm(qtbot, storm_root, make_window, figures):
+    root = storm_root
     _seed(root)
     logged: list[logging.LogRecord] = []
 
@@ -113,18 +138,25 @@ def test_view_equals_disk_after_every_burst_of_a_1k_per_second_storm(qtbot, tmp_
     full_scans = worker.full_scans - scans0
     explained = [r.getMessage() for r in logged if r.getMessage().endswith("; rescanning")]
     errors = [r.getMessage() for r in logged if r.levelno >= logging.ERROR]
-    changes = sum(v for k, v in tally.items() if k not in ("ready", "burst", "burst_s", "finished", "errors"))
+    changes = tally["changes"]
+    achieved = changes / tally["burst_s"]
     figures.update(blobs_at_start=BLOBS, bursts=BURSTS, changes=changes, storm_errors=tally.get("errors"),
-                   changes_per_s_in_bursts=round(changes / tally["burst_s"]), kinds=tally,
+                   store_on=str(root), changes_per_s_target=TARGET, changes_per_s_achieved=round(achieved),
+                   slowest_burst_changes_per_s=round(tally["slowest_burst_rate"]), kinds=tally,
                    updates_by_name=worker.updates - updates0, full_rescans=full_scans,
                    rescans_explained=explained[:5], settle_median_s=round(sorted(settle)[len(settle) // 2], 3),
                    settle_max_s=round(max(settle), 3), gui_max_stall_ms=hb.max_stall_ms,
                    gui_stalls_over_100ms=hb.gaps_over_100ms, gui_stall_sites=hb.stall_sites,
                    final_blobs=win.blob_model.total_count, final_ingests=win.ingest_model.rowCount())
+    print(f"storm: {changes} changes in {tally['burst_s']:.1f} s of bursts = {achieved:.0f} changes/s "
+          f"(target {TARGET:.0f}; slowest burst {tally['slowest_burst_rate']:.0f}/s) on {root}")
     assert errors == [], errors[:3]
     assert win.ctx.dialogs.errors == []
     assert tally.get("errors") == 0
-    assert changes >= BURSTS * PER_BURST * 0.9
+    assert changes == BURSTS * PER_BURST
+    # the generator's own property: a storm slower than the target proves nothing about one at the target
+    assert achieved >= TARGET, (f"the storm generator reached only {achieved:.0f} changes/s on this machine "
+                                f"(target {TARGET:.0f}/s, store on {root}); the view was not tested at the rate")
     assert worker.updates - updates0 >= BURSTS
     # a full rescan only where names were not enough, and then the log says why
     assert full_scans <= len(explained), (full_scans, explained)

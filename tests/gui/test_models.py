@@ -190,3 +190,30 @@ def test_preview_media_type_is_the_stores_own_recognition(tmp_path):
             w.write(data)
             d = w.commit()
         assert read_preview(s, d).media_type == oci.sniff_bytes(data).media_type != ""
+
+
+def test_removals_one_after_another_keep_the_selection_and_the_changes_are_noted():
+    """A second outside delete comes before the positions are worked out again: its row goes
+    alone (no reset), a selected row stays selected on the same blob, and the digests removed
+    are what the image graph is told (take_changes)."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    m = BlobTableModel()
+    m.append_rows([row(i) for i in range(40)])
+    sel = QItemSelectionModel(m)
+    keep = row(30).digest
+    sel.select(m.index(m.row_for(keep), 0), QItemSelectionModel.SelectionFlag.Select)
+    m.take_changes()
+    resets: list[int] = []
+    m.modelReset.connect(lambda: resets.append(1))
+    for i in (5, 12, 20):  # each removal leaves the positions to be worked out again
+        m.remove_digests([row(i).digest])
+    assert resets == []
+    assert m.rowCount() == 37 and m.row_for(row(12).digest) == -1
+    assert [m.row_at(ix.row()).digest for ix in sel.selectedIndexes()] == [keep]
+    assert m.take_changes() == {row(i).digest for i in (5, 12, 20)}
+    m.remove_digests([row(i).digest for i in range(21, 30)])  # more than a few: one pass and a reset
+    assert resets == [1] and m.rowCount() == 28
+    assert m.take_changes() == {row(i).digest for i in range(21, 30)}
+    m.clear()
+    assert m.take_changes() is None  # every row: the graph is built whole

@@ -131,13 +131,35 @@ def measure(root: Path, n: int) -> dict:
         applying.append((time.perf_counter() - t) * 1000)
 
     model.apply_changes = timed_apply  # type: ignore[method-assign]
+    # where the time goes: the moments each stage of the latest change was reached
+    from PySide6.QtCore import Qt
+    marks: dict[str, float] = {}
+    window.watcher.changed.connect(lambda _c: marks.setdefault("flush", time.perf_counter()))
+    worker.updating.connect(lambda _g: marks.setdefault("read", time.perf_counter()),
+                            Qt.ConnectionType.DirectConnection)  # on the scanner thread
+    worker.blobsUpdated.connect(lambda _g, _u: marks.setdefault("sent", time.perf_counter()),
+                                Qt.ConnectionType.DirectConnection)
+    window.scanner.blobsUpdated.connect(lambda _u: marks.setdefault("arrived", time.perf_counter()))
+    stages: dict[str, dict[str, list[float]]] = {k: {} for k in ("commit", "label", "delete")}
+
+    def staged(kind: str, t0: float, seen: float) -> None:
+        """Each stage's share of one change, in ms: the coalescing window (call -> report), the
+        queue to the scanner thread, its reads (info of the named blobs, the label change log),
+        the hand-over back, and the GUI thread's apply up to the row being right."""
+        points = [("call", t0)] + [(k, marks[k]) for k in ("flush", "read", "sent", "arrived") if k in marks]
+        points.append(("seen", seen))
+        for (a, ta), (b, tb) in zip(points, points[1:]):
+            stages[kind].setdefault(f"{a}->{b}", []).append((tb - ta) * 1000)
+        marks.clear()
     other = LocalStore(root)  # the outside writer
     scans_before, updates_before = worker.full_scans, worker.updates
     commit_ms, delete_ms, label_ms, commit_call_ms = [], [], [], []
     stamp = time.time_ns()
+    cpu0 = time.process_time()  # every thread of the window: scanner, jobs, media types, graph
     for i in range(TRIALS):
         data = b"outside commit %d %d" % (stamp, i)
         d = Digest.from_bytes(data)
+        marks.clear()
         t0 = time.perf_counter()
         with other.writer(f"bench-{stamp}-{i}", total=len(data), expected=d) as w:
             w.write(data)
@@ -145,27 +167,33 @@ def measure(root: Path, n: int) -> dict:
         t1 = time.perf_counter()
         seen = _spin(app, lambda d=d: model.row_for(str(d)) >= 0)
         commit_ms.append((seen - t0) * 1000)
+        staged("commit", t0, seen)
         commit_call_ms.append((t1 - t0) * 1000)
         app.processEvents()
         time.sleep(0.05)
 
         info = other.info(d)
+        marks.clear()
         t0 = time.perf_counter()
         other.update(Info(d, info.size, info.created_at, info.updated_at, {"bench/edited": str(i)}), "labels")
         seen = _spin(app, lambda d=d, i=i: getattr(model.get(str(d)), "labels", {}).get("bench/edited") == str(i))
         label_ms.append((seen - t0) * 1000)
+        staged("label", t0, seen)
         time.sleep(0.05)
 
+        marks.clear()
         t0 = time.perf_counter()
         other.delete(d)
         seen = _spin(app, lambda d=d: model.row_for(str(d)) < 0)
         delete_ms.append((seen - t0) * 1000)
+        staged("delete", t0, seen)
         app.processEvents()
         time.sleep(0.05)
     model.apply_changes = apply_changes  # type: ignore[method-assign]
     full_scans_during_changes = worker.full_scans - scans_before
     updates = worker.updates - updates_before
-    _idle(app, window)
+    _idle(app, window)  # the background work the changes started (media types, graph) is done
+    cpu_per_change_ms = (time.process_time() - cpu0) * 1000 / (3 * TRIALS)
 
     # the peer: a full rescan of the same store, as every change cost before (F5 does one)
     rescans = []
@@ -195,6 +223,9 @@ def measure(root: Path, n: int) -> dict:
         "label_edit_to_view_ms_max": round(max(label_ms), 1),
         "model_apply_ms_median": round(statistics.median(applying), 1) if applying else None,
         "model_apply_ms_max": round(max(applying), 1) if applying else None,
+        "stages_ms_median": {kind: {k: round(statistics.median(v), 1) for k, v in st.items()}
+                             for kind, st in stages.items()},
+        "cpu_ms_per_change_all_threads": round(cpu_per_change_ms, 1),
         "full_rescans_during_changes": full_scans_during_changes,
         "updates_by_name": updates,
         "peer_full_rescan_ms_median": round(rescan, 1),

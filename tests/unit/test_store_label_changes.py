@@ -14,7 +14,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from store import Info, LocalStore
+import pytest
+
+from store import Info, LocalStore, errors
 from store import labels as labels_mod
 from store.labels import LabelStore
 
@@ -136,3 +138,29 @@ def test_a_replaced_database_is_told_apart(tmp_path):
     fresh.set(A, {"k": "1"})
     got = fresh.changes_since(seen)
     assert not got.complete and got.seq == fresh.change_seq() == 1
+
+
+def test_update_many_is_one_transaction_numbering_only_what_changed(tmp_path):
+    ls = LabelStore(tmp_path / "labels.db")
+    ls.set(A, {"k": "1"})
+    seen = ls.change_seq()
+    got = ls.update_many({A: {"k": "1"}, B: {"n": "2"}, C: {"x": "y", "gone": ""}})
+    assert got == {A: {"k": "1"}, B: {"n": "2"}, C: {"x": "y"}}
+    changes = ls.changes_since(seen)
+    assert changes.digests == [B, C]  # A changed nothing, so it is not numbered
+    assert ls.get(C) == {"x": "y"}
+    assert ls.update_many({}) == {}
+    assert ls.change_seq() == changes.seq
+
+
+def test_update_many_that_fails_changes_nothing(tmp_path):
+    ls = LabelStore(tmp_path / "labels.db")
+    ls.set(A, {"k": "1"})
+    seen = ls.change_seq()
+    with pytest.raises(errors.InvalidArgument, match="keys and values must be valid UTF-8"):
+        ls.update_many({B: {"n": "2"}, C: {"bad\ud800": ""}})  # a key SQLite cannot hold, after a good one
+    assert ls.get(B) == {}
+    assert ls.change_seq() == seen
+    with pytest.raises(errors.FailedPrecondition, match="read-only"):
+        LabelStore(tmp_path / "labels.db", read_only=True).update_many({A: {"k": "2"}})
+    assert ls.get(A) == {"k": "1"}
