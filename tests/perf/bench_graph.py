@@ -15,9 +15,10 @@ Measured, one ``key=value`` line each, then a table of ratios from the same run:
   run by ``xargs -P <cores>`` (what native tools spend reading and recognising every head on
   all cores), and a bare Python ``open`` + ``pread`` + ``close`` of each (one process);
 * ``cold``: an empty media-type cache, the way each caller recognises blobs: ``serial`` (one
-  process), ``fork`` (blobctl: one forked worker per core), ``spawn`` (the GUI: a Qt process
-  must not fork); split into ``classify`` (sniff every blob, fill the cache) and ``build``
-  (the graph); ``graph`` = classify + build, the issue's "cold graph" figure;
+  process), ``fork`` (blobctl: one forked worker per core), ``spawn`` (a fresh interpreter per
+  worker: the GUI before issue 12), ``forkserver`` (the GUI now: workers forked by the fork
+  server it starts at launch, store/workers.py; started here before the runs); split into
+  ``classify`` (sniff every blob, fill the cache) and ``build`` (the graph); ``graph`` = classify + build, the issue's "cold graph" figure;
   ``classify_cpu_main`` / ``classify_cpu_workers``: CPU seconds of this process and of the
   workers while classifying (on a busy machine, wall time with two free cores is about
   max(main, (main + workers) / 2));
@@ -43,12 +44,12 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from store import LocalStore, oci  # noqa: E402
+from store import LocalStore, oci, workers  # noqa: E402
 from store import graph as G  # noqa: E402
 from tests.support.image_store import populate  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BLOBSCOPE_BENCH_DIR", "/tmp/blobscope-bench")) / "graph"
-MODES = ("serial", "fork", "spawn")
+MODES = ("serial", "fork", "spawn", "forkserver")
 
 
 def emit(**kv) -> None:
@@ -137,7 +138,14 @@ def main(argv=None) -> int:
     ap.add_argument("--blobs", type=int, default=int(os.environ.get("BLOBSCOPE_BENCH_BLOBS", 100000)))
     ap.add_argument("--images", type=int, default=None, help="default: one per 20 blobs")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--modes", default=",".join(MODES), help="cold contenders, comma-separated")
+    ap.add_argument("--no-libmagic", action="store_true", help="skip the file --mime-type floor (20-70 s)")
     args = ap.parse_args(argv)
+    modes = tuple(m for m in args.modes.split(",") if m)
+    if not modes or set(modes) - set(MODES):
+        ap.error(f"--modes: a comma-separated subset of {','.join(MODES)}")
+    if "forkserver" in modes:
+        workers.warm_up()  # as the GUI does at launch: the server is up long before a graph
     args.images = args.images or max(1, args.blobs // 20)
     root = BENCH_DIR
     t = time.perf_counter()
@@ -154,15 +162,15 @@ def main(argv=None) -> int:
     pread_floor(blobs_dir, names)
 
     floors: dict[str, list[float]] = {"sha256sum": [], "file": [], "pread": []}
-    cold: dict[str, list[dict]] = {m: [] for m in MODES}
+    cold: dict[str, list[dict]] = {m: [] for m in modes}
     for i in range(args.runs):  # interleaved: a change of load hits every contender alike
         floors["sha256sum"].append(tool_floor(["sha256sum"], paths_file))
-        if i == 0:  # libmagic takes 20-30 s over 100k files even on both cores: once is enough
+        if i == 0 and not args.no_libmagic:  # libmagic takes 20-30 s over 100k files even on both cores: once is enough
             floors["file"].append(tool_floor(["file", "--mime-type", "-b"], paths_file))
         floors["pread"].append(pread_floor(blobs_dir, names))
-        for mode in MODES[i % len(MODES):] + MODES[:i % len(MODES)]:
+        for mode in modes[i % len(modes):] + modes[:i % len(modes)]:
             cold[mode].append(measure(content, cache_path, mode, cold=True))
-    med_floor = {k: statistics.median(v) for k, v in floors.items()}
+    med_floor = {k: statistics.median(v) if v else 0.0 for k, v in floors.items()}
     for k, v in floors.items():
         emit(op="floor", impl=k, files=len(names), runs=",".join(f"{x:.3f}" for x in v), median=med_floor[k])
     med_cold: dict[str, dict[str, float]] = {}
@@ -181,7 +189,7 @@ def main(argv=None) -> int:
 
     print("# ratios (same run; < 1 means faster than the floor):")
     rows = []
-    for mode in MODES:
+    for mode in modes:
         c = med_cold[mode]
         rows.append((f"cold classify, {mode} / sha256sum -P{cpus()}", ratio(c["classify"], med_floor["sha256sum"])))
         rows.append((f"cold classify, {mode} / file --mime-type -P{cpus()}", ratio(c["classify"], med_floor["file"])))
@@ -192,7 +200,7 @@ def main(argv=None) -> int:
         print(f"#   {what:<60} {r}")
 
     # The figures must describe the store that was built, or the timing means nothing.
-    first = cold[MODES[0]][0]
+    first = cold[modes[0]][0]
     expected_reclaimable = args.blobs - (args.images * 5 + max(16, args.images * 8))
     every = [m for ms in cold.values() for m in ms] + warm
     ok = first["images"] == args.images and first["manifests"] == 2 * args.images
