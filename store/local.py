@@ -39,7 +39,8 @@ _SMALL_BLOB = 1 << 20  # read whole in one call when verifying
 _HEX_DIGITS = "0123456789abcdef"
 _WALK_CHUNK = 1024  # blobs listed between two hand-outs: the first rows still come at once
 _new_digest = str.__new__  # names already checked by walk skip Digest's re-validation
-_CHILD_SHARE = 0.55  # of a big directory's names stat'ed by a forked child (this process also makes the records)
+_CHILD_SHARE = 0.65  # of a big directory's names stat'ed by a forked child (this process also makes the records)
+_REGULAR_KIND = bytes([forked_stat.REGULAR])
 _STRAY_REASONS = {forked_stat.BAD_NAME: "name is not a valid digest",
                   forked_stat.LINK: "symbolic link (not followed)",
                   forked_stat.OTHER: "not a regular file"}
@@ -275,6 +276,35 @@ class LocalStore:
                     forked.close()
                 os.close(dir_fd)
 
+    def _walk_columns(self, names: list[str], cols: forked_stat.StatColumns, start: int, stop: int, alg: str,
+                      dir_fd: int, all_labels: dict, match, strays: list | None) -> list[WalkInfo]:
+        """``_walk_chunk`` of ``names[start:stop]`` from what a stat child found (``cols``, row = index)."""
+        make_info, kinds, sizes, mtimes, atimes = WalkInfo.make, cols.kinds, cols.sizes, cols.mtimes, cols.atimes
+        prefix = alg + ":"
+        stop = min(stop, len(names))
+        if kinds.count(_REGULAR_KIND, start, stop) == stop - start:  # the usual chunk: blobs only
+            get = all_labels.get
+            dgsts = [_new_digest(Digest, prefix + name) for name in names[start:stop]]
+            infos = [make_info(d, size, mt, at, dict(labels) if (labels := get(d)) else {})
+                     for d, size, mt, at in zip(dgsts, sizes[start:stop], mtimes[start:stop], atimes[start:stop])]
+            return infos if match is None else [i for i in infos if match(i)]
+        out = []
+        for i in range(start, stop):
+            name = names[i]
+            kind = kinds[i]
+            if kind:  # not a blob, gone, or a stat to repeat here (its error is raised here)
+                if kind == forked_stat.ERROR:
+                    out.extend(self._walk_chunk([name], alg, dir_fd, all_labels, match, strays))
+                elif strays is not None and kind != forked_stat.GONE:
+                    strays.append(StrayBlob(self.blobs_root / alg / name, name, _STRAY_REASONS[kind]))
+                continue
+            dgst = _new_digest(Digest, prefix + name)
+            labels = all_labels.get(dgst)
+            info = make_info(dgst, sizes[i], mtimes[i], atimes[i], dict(labels) if labels else {})
+            if match is None or match(info):
+                out.append(info)
+        return out
+
     def _walk_chunk(self, names: list[str], alg: str, dir_fd: int, all_labels: dict, match,
                     strays: list | None) -> list[WalkInfo]:
         """The blobs among ``names`` (sorted) in ``blobs/<alg>``, open as ``dir_fd``; strays to ``strays``."""
@@ -304,28 +334,6 @@ class LocalStore:
             # The values are already checked; the timestamps are built when first read.
             info = make_info(dgst, st.st_size, st.st_mtime_ns, st.st_atime_ns,
                              dict(labels) if labels else {})
-            if match is None or match(info):
-                out.append(info)
-        return out
-
-    def _walk_columns(self, names: list[str], cols: forked_stat.StatColumns, start: int, stop: int, alg: str,
-                      dir_fd: int, all_labels: dict, match, strays: list | None) -> list[WalkInfo]:
-        """``_walk_chunk`` of ``names[start:stop]`` from what a stat child found (``cols``, row = index)."""
-        make_info, kinds, sizes, mtimes, atimes = WalkInfo.make, cols.kinds, cols.sizes, cols.mtimes, cols.atimes
-        prefix = alg + ":"
-        out = []
-        for i in range(start, min(stop, len(names))):
-            name = names[i]
-            kind = kinds[i]
-            if kind:  # not a blob, gone, or a stat to repeat here (its error is raised here)
-                if kind == forked_stat.ERROR:
-                    out.extend(self._walk_chunk([name], alg, dir_fd, all_labels, match, strays))
-                elif strays is not None and kind != forked_stat.GONE:
-                    strays.append(StrayBlob(self.blobs_root / alg / name, name, _STRAY_REASONS[kind]))
-                continue
-            dgst = _new_digest(Digest, prefix + name)
-            labels = all_labels.get(dgst)
-            info = make_info(dgst, sizes[i], mtimes[i], atimes[i], dict(labels) if labels else {})
             if match is None or match(info):
                 out.append(info)
         return out

@@ -19,7 +19,8 @@ N = 300
 
 @pytest.fixture
 def odd_store(tmp_path) -> LocalStore:
-    """``N`` blobs (every 17th labelled) with odd entries spread over the whole sorted listing."""
+    """``N`` blobs (every 17th labelled; atime and mtime differ, and from blob to blob) with odd
+    entries spread over the whole sorted listing."""
     store = LocalStore(tmp_path / "s")
     d = tmp_path / "s" / "blobs" / "sha256"
     d.mkdir(parents=True)
@@ -28,9 +29,9 @@ def odd_store(tmp_path) -> LocalStore:
         data = f"blob {i}".encode()
         hexes.append(hashlib.sha256(data).hexdigest())
         (d / hexes[-1]).write_bytes(data)
+        os.utime(d / hexes[-1], ns=(1_700_000_000_000_000_000 + i, 1_600_000_000_000_000_000 + 7 * i))
         if i % 17 == 0:
             store.labels.set(Digest("sha256:" + hexes[-1]), {"containerd.io/gc.root": "x", "i": str(i)})
-    os.utime(d / hexes[5], ns=(1_000_000_123, 2_000_000_456))  # atime differs from mtime
     for lead in "0389cf":  # first, middle and last of the sorted names: the parent's and the child's share
         odd = lead + "e" * 63
         os.symlink(hexes[1], d / (lead + "a" * 63))  # a link to a blob: never followed
@@ -89,13 +90,15 @@ def _one_process(store: LocalStore, monkeypatch, *filters: str) -> tuple[list, l
         return _listing(store, *filters)
 
 
-def test_a_walk_split_with_a_child_lists_what_one_process_lists(odd_store, monkeypatch, children):
+@pytest.mark.parametrize("chunk", [1024, 16])  # 16: chunks of blobs only (made in one go) and mixed ones
+def test_a_walk_split_with_a_child_lists_what_one_process_lists(odd_store, monkeypatch, children, chunk):
+    monkeypatch.setattr(local_mod, "_WALK_CHUNK", chunk)
     want = _one_process(odd_store, monkeypatch)
     assert len(want[0]) == N + 40 and len(want[1]) == 6 * 7 + 1
     assert want[1] == sorted(want[1])  # strays in name order
     got = _listing(odd_store)
-    # the later 55 % of sha256's 342 names and of sha512's 41
-    assert children == [["started", 188, "columns"], ["started", 22, "columns"]]
+    # the later 65 % of the 342 sha256 names and of the 41 sha512 ones
+    assert children == [["started", 222, "columns"], ["started", 26, "columns"]]
     assert got == want
     reasons = {r for _p, _n, r in got[1]}
     assert reasons == {"symbolic link (not followed)", "not a regular file", "name is not a valid digest"}
@@ -104,6 +107,7 @@ def test_a_walk_split_with_a_child_lists_what_one_process_lists(odd_store, monke
 
 
 def test_filters_and_labels_come_out_the_same(odd_store, monkeypatch, children):
+    monkeypatch.setattr(local_mod, "_WALK_CHUNK", 16)
     for filters in (("labels.i",), ("labels.i~=^1",), ('labels."containerd.io/gc.root"==x', "size==8")):
         want = _one_process(odd_store, monkeypatch, *filters)
         assert _listing(odd_store, *filters) == want and want[0]
@@ -156,7 +160,7 @@ def test_a_stat_that_fails_in_the_child_is_made_again_here(odd_store, monkeypatc
     monkeypatch.setattr(os, "stat", flaky_in_child)
     got = _listing(odd_store)
     monkeypatch.setattr(os, "stat", real_stat)
-    assert children[0] == ["started", 188, "columns"]
+    assert children[0] == ["started", 222, "columns"]
     assert got == _one_process(odd_store, monkeypatch)
     assert ("sha256:" + victim) in {r[0] for r in got[0]}
 
