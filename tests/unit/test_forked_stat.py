@@ -61,10 +61,18 @@ def _listing(store: LocalStore, *filters: str) -> tuple[list, list]:
     return records, [(s.path, s.name, s.reason) for s in strays]
 
 
+REAL_SINGLE_THREADED = forked_stat.single_threaded
+
+
 @pytest.fixture
 def children(monkeypatch) -> list:
-    """Forking on from one name on; each child started is recorded, and what ``result`` gave."""
+    """Forking on from one name on; each child started is recorded, and what ``result`` gave.
+
+    Forking is allowed although a test runner may have a thread of its own (pytest-xdist's
+    execnet thread), which never touches what the child does (stat calls into a fresh mapping).
+    """
     monkeypatch.setattr(forked_stat, "FORK_MIN", 1)
+    monkeypatch.setattr(forked_stat, "single_threaded", lambda: True)
     started: list = []
     real_start, real_result = forked_stat.start, forked_stat.ForkedStat.result
 
@@ -195,6 +203,8 @@ def test_a_child_that_fails_leaves_its_names_to_this_process(odd_store, monkeypa
 
 
 def test_no_child_while_another_thread_runs(odd_store, monkeypatch, children):
+    monkeypatch.setattr(forked_stat, "single_threaded", REAL_SINGLE_THREADED)
+    before = forked_stat.single_threaded()  # False already under pytest-xdist (its execnet thread)
     stop = threading.Event()
     t = threading.Thread(target=stop.wait, name="bystander")
     t.start()
@@ -206,7 +216,7 @@ def test_no_child_while_another_thread_runs(odd_store, monkeypatch, children):
         t.join()
     assert [c[0] for c in children] == ["not started", "not started"]
     assert got == _one_process(odd_store, monkeypatch)
-    assert forked_stat.single_threaded()
+    assert forked_stat.single_threaded() == before
 
 
 def test_no_child_when_fork_fails(odd_store, monkeypatch, children):
@@ -255,3 +265,12 @@ def test_stat_columns_in_one_process(odd_store):
     i = names.index(next(n for n in names if kinds[n] == forked_stat.REGULAR))
     st = os.lstat(d / names[i])
     assert (cols.sizes[i], cols.mtimes[i], cols.atimes[i]) == (st.st_size, st.st_mtime_ns, st.st_atime_ns)
+
+
+def test_a_fresh_process_has_one_thread(tmp_path):
+    import subprocess
+    import sys
+    code = "from store import forked_stat; print(forked_stat.single_threaded())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(forked_stat.__file__))).stdout
+    assert out.strip() == "True"
