@@ -3,9 +3,10 @@
 Listing a store is one ``fstatat`` per blob: at 100k blobs about 0.2 s of kernel time on one
 core, the larger part of a walk.  A process with a single thread (a command line, the GUI's
 listing child) may fork safely: the child stats its share of the names relative to the same
-directory descriptor and writes what it found as packed columns into an anonymous shared
-mapping made before the fork, while the parent stats the other share.  Nothing is pickled or
-sent through a pipe; the child leaves with ``os._exit``.
+directory descriptor and writes what it found, a chunk at a time, as packed columns into an
+anonymous shared mapping made before the fork (one byte on a pipe says a chunk is there), while
+the parent stats the other share and then takes the child's chunks as they come.  Nothing is
+pickled; the child leaves with ``os._exit``.
 
 Per name the child records a kind: ``REGULAR`` (the columns hold its size, mtime and atime),
 ``GONE`` (deleted meanwhile), ``LINK``, ``OTHER`` (not a regular file), ``BAD_NAME`` (not
@@ -15,7 +16,8 @@ walk in one process raises it).  Links are never followed.
 
 ``start`` returns None, and the caller stats every name itself, when forking is not safe
 (another thread exists: ``/proc/self/task`` lists more than one), not worth it (``FORK_MIN``)
-or fails; ``result()`` returns None when the child did not finish (killed, out of memory).
+or fails; ``chunk()`` returns None when the child stopped before that chunk (killed, out of
+memory): the caller stats the rest itself.
 """
 
 from __future__ import annotations
@@ -79,80 +81,96 @@ def single_threaded() -> bool:
 
 
 class ForkedStat:
-    """A child process stat'ing ``names``; ``result()`` waits for it, ``close()`` ends it early."""
+    """A child process stat'ing ``names`` chunk by chunk; ``chunk(start, stop)`` waits for a chunk.
 
-    def __init__(self, dir_fd: int, names: list[str], hex_len: int):
+    The child writes each chunk's columns into the shared mapping, then one byte into a pipe;
+    the reader takes a chunk as soon as it is written (the two processes overlap: the reader
+    turns early chunks into records while the child stats later ones).  End of file on the
+    pipe before a chunk's byte means the child stopped (killed, out of memory).
+    """
+
+    def __init__(self, dir_fd: int, names: list[str], hex_len: int, chunk: int):
         n = len(names)
-        self._n = n
-        self._kinds_at = 8
-        self._values_at = 8 + (n + 7) // 8 * 8
+        self._n, self._chunk, self._published = n, chunk, 0
+        self._values_at = (n + 7) // 8 * 8  # kinds first, then sizes, mtimes, atimes (8 bytes each)
         self._map = mmap.mmap(-1, self._values_at + 3 * 8 * n or 1)  # MAP_SHARED | MAP_ANONYMOUS
+        self._ready_r: int | None = None
         self.pid: int | None = None
-        pid = os.fork()
+        ready_r, ready_w = os.pipe()
+        try:
+            pid = os.fork()
+        except BaseException:
+            os.close(ready_r)
+            os.close(ready_w)
+            self._map.close()
+            raise
         if pid == 0:  # the child: one thread, a copy of the parent; never returns
             code = 1
             try:
+                os.close(ready_r)
                 gc.disable()  # a collection would touch (copy) every page of the parent's objects
-                self._fill(stat_columns(dir_fd, names, hex_len))
+                for start in range(0, n, chunk):
+                    self._publish(start, stat_columns(dir_fd, names[start:start + chunk], hex_len))
+                    os.write(ready_w, b"\1")
                 code = 0
             finally:
                 os._exit(code)
-        self.pid = pid
+        os.close(ready_w)
+        self._ready_r, self.pid = ready_r, pid
 
-    def _fill(self, cols: StatColumns) -> None:
-        m, n = self._map, self._n
-        m[self._kinds_at:self._kinds_at + n] = cols.kinds
-        at = self._values_at
+    def _publish(self, start: int, cols: StatColumns) -> None:
+        m, n, k = self._map, self._n, len(cols.kinds)
+        m[start:start + k] = cols.kinds
+        at = self._values_at + 8 * start
         for column in (cols.sizes, cols.mtimes, cols.atimes):
-            m[at:at + 8 * n] = column.tobytes()
+            m[at:at + 8 * k] = column.tobytes()
             at += 8 * n
-        m[0] = 1  # complete
 
-    def result(self) -> StatColumns | None:
-        """The child's columns once it has exited; None if it did not finish its work."""
-        if self.pid is None:
-            return None
-        pid, self.pid = self.pid, None
-        try:
-            _, status = os.waitpid(pid, 0)
-            finished = os.waitstatus_to_exitcode(status) == 0
-        except ChildProcessError:  # reaped by someone else (a SIGCHLD handler): its mark says
-            finished = True
-        m, n = self._map, self._n
-        try:
-            if not finished or m[0] != 1:
-                log.debug("the stat child %d did not finish; its names are stat'ed here", pid)
+    def chunk(self, start: int, stop: int) -> StatColumns | None:
+        """Rows ``start:stop`` once the child has stat'ed them; None if it stopped before that."""
+        stop = min(stop, self._n)
+        while self._published < stop:
+            marks = os.read(self._ready_r, 4096) if self._ready_r is not None else b""
+            if not marks:
+                log.debug("the stat child %s stopped after %d of %d names; the rest are stat'ed here",
+                          self.pid, self._published, self._n)
+                self.close()
                 return None
-            at = self._values_at
-            values = []
-            for _ in range(3):
-                column = array("q")
-                column.frombytes(m[at:at + 8 * n])
-                values.append(column)
-                at += 8 * n
-            return StatColumns(m[self._kinds_at:self._kinds_at + n], *values)
-        finally:
-            m.close()
+            self._published = min(self._n, self._published + len(marks) * self._chunk)
+        m, n, k = self._map, self._n, stop - start
+        values = []
+        at = self._values_at + 8 * start
+        for _ in range(3):
+            column = array("q")
+            column.frombytes(m[at:at + 8 * k])
+            values.append(column)
+            at += 8 * n
+        return StatColumns(m[start:stop], *values)
 
     def close(self) -> None:
-        """End the child if its result was not taken (the walk was abandoned)."""
+        """Reap the child (ended first if it is still at work: the walk was abandoned)."""
+        if self._ready_r is not None:
+            os.close(self._ready_r)
+            self._ready_r = None
         if self.pid is not None:
             pid, self.pid = self.pid, None
             try:
-                os.kill(pid, 9)
+                if self._published < self._n:
+                    os.kill(pid, 9)
                 os.waitpid(pid, 0)
             except (ProcessLookupError, ChildProcessError):
-                pass
+                pass  # reaped by someone else (a SIGCHLD handler)
         if not self._map.closed:
             self._map.close()
 
 
-def start(dir_fd: int, names: list[str], hex_len: int) -> ForkedStat | None:
-    """A child stat'ing ``names``, or None (the caller stats them) where a fork is unsafe or fails."""
+def start(dir_fd: int, names: list[str], hex_len: int, chunk: int) -> ForkedStat | None:
+    """A child stat'ing ``names`` ``chunk`` at a time, or None (the caller stats them) where a fork
+    is unsafe or fails."""
     if len(names) < FORK_MIN or not hasattr(os, "fork") or not single_threaded():
         return None
     try:
-        return ForkedStat(dir_fd, names, hex_len)
+        return ForkedStat(dir_fd, names, hex_len, chunk)
     except OSError as e:  # EAGAIN (process limit), ENOMEM: this process does it all
         log.debug("no stat child (%s); stat'ing here", e)
         return None

@@ -39,7 +39,7 @@ _SMALL_BLOB = 1 << 20  # read whole in one call when verifying
 _HEX_DIGITS = "0123456789abcdef"
 _WALK_CHUNK = 1024  # blobs listed between two hand-outs: the first rows still come at once
 _new_digest = str.__new__  # names already checked by walk skip Digest's re-validation
-_CHILD_SHARE = 0.65  # of a big directory's names stat'ed by a forked child (this process also makes the records)
+_CHILD_SHARE = 0.6  # of a big directory's names stat'ed by a forked child (this process also makes the records)
 _REGULAR_KIND = bytes([forked_stat.REGULAR])
 _STRAY_REASONS = {forked_stat.BAD_NAME: "name is not a valid digest",
                   forked_stat.LINK: "symbolic link (not followed)",
@@ -249,7 +249,7 @@ class LocalStore:
                 # A big directory: a forked child stats the later names meanwhile (store/forked_stat.py),
                 # where this process may fork; this one stats the first, makes every record.
                 split = len(names) - int(len(names) * _CHILD_SHARE)
-                forked = forked_stat.start(dir_fd, names[split:], ALGORITHMS[alg])
+                forked = forked_stat.start(dir_fd, names[split:], ALGORITHMS[alg], _WALK_CHUNK)
                 mine = names if forked is None else names[:split]
                 for start in range(0, len(mine), _WALK_CHUNK):
                     # Each chunk is listed with the cyclic GC paused (a walk makes a record per blob,
@@ -261,36 +261,35 @@ class LocalStore:
                 if forked is None:
                     continue
                 rest = names[split:]
-                cols = forked.result()
                 for start in range(0, len(rest), _WALK_CHUNK):
+                    part = rest[start:start + _WALK_CHUNK]
+                    # the child's chunk as soon as it is there; None: it stopped, the rest is stat'ed here
+                    cols = forked.chunk(start, start + _WALK_CHUNK) if forked is not None else None
                     with paused_gc():
-                        if cols is None:  # the child did not finish: this process stats its names
-                            chunk = self._walk_chunk(rest[start:start + _WALK_CHUNK], alg, dir_fd,
-                                                     all_labels, match, strays)
+                        if cols is None:
+                            forked = None
+                            chunk = self._walk_chunk(part, alg, dir_fd, all_labels, match, strays)
                         else:
-                            chunk = self._walk_columns(rest, cols, start, start + _WALK_CHUNK, alg, dir_fd,
-                                                       all_labels, match, strays)
+                            chunk = self._walk_columns(part, cols, alg, dir_fd, all_labels, match, strays)
                     yield from chunk
             finally:
                 if forked is not None:
                     forked.close()
                 os.close(dir_fd)
 
-    def _walk_columns(self, names: list[str], cols: forked_stat.StatColumns, start: int, stop: int, alg: str,
-                      dir_fd: int, all_labels: dict, match, strays: list | None) -> list[WalkInfo]:
-        """``_walk_chunk`` of ``names[start:stop]`` from what a stat child found (``cols``, row = index)."""
+    def _walk_columns(self, names: list[str], cols: forked_stat.StatColumns, alg: str, dir_fd: int,
+                      all_labels: dict, match, strays: list | None) -> list[WalkInfo]:
+        """``_walk_chunk`` of ``names`` from what a stat child found for them (``cols``, row by row)."""
         make_info, kinds, sizes, mtimes, atimes = WalkInfo.make, cols.kinds, cols.sizes, cols.mtimes, cols.atimes
         prefix = alg + ":"
-        stop = min(stop, len(names))
-        if kinds.count(_REGULAR_KIND, start, stop) == stop - start:  # the usual chunk: blobs only
+        if kinds.count(_REGULAR_KIND) == len(names):  # the usual chunk: blobs only
             get = all_labels.get
-            dgsts = [_new_digest(Digest, prefix + name) for name in names[start:stop]]
+            dgsts = [_new_digest(Digest, prefix + name) for name in names]
             infos = [make_info(d, size, mt, at, dict(labels) if (labels := get(d)) else {})
-                     for d, size, mt, at in zip(dgsts, sizes[start:stop], mtimes[start:stop], atimes[start:stop])]
+                     for d, size, mt, at in zip(dgsts, sizes, mtimes, atimes)]
             return infos if match is None else [i for i in infos if match(i)]
         out = []
-        for i in range(start, stop):
-            name = names[i]
+        for i, name in enumerate(names):
             kind = kinds[i]
             if kind:  # not a blob, gone, or a stat to repeat here (its error is raised here)
                 if kind == forked_stat.ERROR:

@@ -74,20 +74,22 @@ def children(monkeypatch) -> list:
     monkeypatch.setattr(forked_stat, "FORK_MIN", 1)
     monkeypatch.setattr(forked_stat, "single_threaded", lambda: True)
     started: list = []
-    real_start, real_result = forked_stat.start, forked_stat.ForkedStat.result
+    real_start, real_chunk = forked_stat.start, forked_stat.ForkedStat.chunk
 
-    def start(dir_fd, names, hex_len):
-        child = real_start(dir_fd, names, hex_len)
+    def start(dir_fd, names, hex_len, chunk):
+        child = real_start(dir_fd, names, hex_len, chunk)
         started.append(["started" if child is not None else "not started", len(names)])
         return child
 
-    def result(self):
-        cols = real_result(self)
-        started[-1].append("columns" if cols is not None else "none")
+    def chunk(self, begin, end):
+        cols = real_chunk(self, begin, end)
+        outcome = "columns" if cols is not None else "none"
+        if started[-1][-1] != outcome:  # the outcomes in order, each run of them once
+            started[-1].append(outcome)
         return cols
 
     monkeypatch.setattr(forked_stat, "start", start)
-    monkeypatch.setattr(forked_stat.ForkedStat, "result", result)
+    monkeypatch.setattr(forked_stat.ForkedStat, "chunk", chunk)
     return started
 
 
@@ -105,8 +107,8 @@ def test_a_walk_split_with_a_child_lists_what_one_process_lists(odd_store, monke
     assert len(want[0]) == N + 40 and len(want[1]) == 6 * 7 + 1
     assert want[1] == sorted(want[1])  # strays in name order
     got = _listing(odd_store)
-    # the later 65 % of the 342 sha256 names and of the 41 sha512 ones
-    assert children == [["started", 222, "columns"], ["started", 26, "columns"]]
+    # the later 60 % of the 342 sha256 names and of the 41 sha512 ones
+    assert children == [["started", 205, "columns"], ["started", 24, "columns"]]
     assert got == want
     reasons = {r for _p, _n, r in got[1]}
     assert reasons == {"symbolic link (not followed)", "not a regular file", "name is not a valid digest"}
@@ -168,7 +170,7 @@ def test_a_stat_that_fails_in_the_child_is_made_again_here(odd_store, monkeypatc
     monkeypatch.setattr(os, "stat", flaky_in_child)
     got = _listing(odd_store)
     monkeypatch.setattr(os, "stat", real_stat)
-    assert children[0] == ["started", 222, "columns"]
+    assert children[0] == ["started", 205, "columns"]
     assert got == _one_process(odd_store, monkeypatch)
     assert ("sha256:" + victim) in {r[0] for r in got[0]}
 
@@ -184,7 +186,26 @@ def test_a_child_that_dies_leaves_its_names_to_this_process(odd_store, monkeypat
 
     monkeypatch.setattr(forked_stat, "stat_columns", killed)
     got = _listing(odd_store)
-    assert [c[0] for c in children] == ["started", "started"] and {c[2] for c in children} == {"none"}
+    assert children == [["started", 205, "none"], ["started", 24, "none"]]
+    assert got == _one_process(odd_store, monkeypatch)
+
+
+def test_a_child_that_dies_half_way_leaves_the_rest_to_this_process(odd_store, monkeypatch, children):
+    """Chunks of 16: the child's first chunks are taken as it wrote them, the rest stat'ed here."""
+    monkeypatch.setattr(local_mod, "_WALK_CHUNK", 16)
+    parent = os.getpid()
+    real = forked_stat.stat_columns
+    calls = [0]
+
+    def dies_at_the_fourth(dir_fd, names, hex_len):
+        calls[0] += 1
+        if os.getpid() != parent and calls[0] == 4:
+            os.kill(os.getpid(), 9)
+        return real(dir_fd, names, hex_len)
+
+    monkeypatch.setattr(forked_stat, "stat_columns", dies_at_the_fourth)
+    got = _listing(odd_store)
+    assert children == [["started", 205, "columns", "none"], ["started", 24, "columns"]]  # sha512: 2 chunks
     assert got == _one_process(odd_store, monkeypatch)
 
 
@@ -198,7 +219,7 @@ def test_a_child_that_fails_leaves_its_names_to_this_process(odd_store, monkeypa
 
     monkeypatch.setattr(forked_stat, "stat_columns", broken)
     got = _listing(odd_store)
-    assert {c[2] for c in children} == {"none"}
+    assert children == [["started", 205, "none"], ["started", 24, "none"]]
     assert got == _one_process(odd_store, monkeypatch)
 
 
