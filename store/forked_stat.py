@@ -27,6 +27,7 @@ import logging
 import mmap
 import os
 import stat
+import struct
 from array import array
 from dataclasses import dataclass
 
@@ -81,19 +82,28 @@ def single_threaded() -> bool:
 
 
 class ForkedStat:
-    """A child process stat'ing ``names`` chunk by chunk; ``chunk(start, stop)`` waits for a chunk.
+    """A child process stat'ing ``names`` chunk by chunk; ``chunk(start, stop)`` takes one.
 
     The child writes each chunk's columns into the shared mapping, then one byte into a pipe;
-    the reader takes a chunk as soon as it is written (the two processes overlap: the reader
-    turns early chunks into records while the child stats later ones).  End of file on the
-    pipe before a chunk's byte means the child stopped (killed, out of memory).
+    the reader takes a chunk as soon as it is written (the reader turns early chunks into records
+    while the child stats later ones).  When the chunk the reader needs is not there yet (the
+    child has no core: a busy machine), the reader stats the last chunk not yet claimed itself
+    and lowers the child's limit (the first 8 bytes of the mapping) so the child stops there:
+    the reader never waits for a child that is not running, and at worst both stat one chunk.
+    End of file on the pipe with the child killed (out of memory, a signal) before a chunk it
+    owed means ``chunk`` returns None.
     """
+
+    _HEADER = 8  # the child's limit (rows it may stat), written by the reader only
 
     def __init__(self, dir_fd: int, names: list[str], hex_len: int, chunk: int):
         n = len(names)
-        self._n, self._chunk, self._published = n, chunk, 0
-        self._values_at = (n + 7) // 8 * 8  # kinds first, then sizes, mtimes, atimes (8 bytes each)
-        self._map = mmap.mmap(-1, self._values_at + 3 * 8 * n or 1)  # MAP_SHARED | MAP_ANONYMOUS
+        self._dir_fd, self._names, self._hex_len = dir_fd, names, hex_len
+        self._n, self._chunk, self._published, self._limit = n, chunk, 0, n
+        self._stolen: dict[int, StatColumns] = {}  # chunks this process stat'ed itself, by first row
+        self._values_at = self._HEADER + (n + 7) // 8 * 8  # kinds, then sizes, mtimes, atimes
+        self._map = mmap.mmap(-1, self._values_at + 3 * 8 * n)  # MAP_SHARED | MAP_ANONYMOUS
+        struct.pack_into("q", self._map, 0, n)
         self._ready_r: int | None = None
         self.pid: int | None = None
         ready_r, ready_w = os.pipe()
@@ -109,34 +119,63 @@ class ForkedStat:
             try:
                 os.close(ready_r)
                 gc.disable()  # a collection would touch (copy) every page of the parent's objects
+                limit = self._map
                 for start in range(0, n, chunk):
+                    if start >= struct.unpack_from("q", limit, 0)[0]:
+                        break  # the rest is the reader's
                     self._publish(start, stat_columns(dir_fd, names[start:start + chunk], hex_len))
                     os.write(ready_w, b"\1")
                 code = 0
             finally:
                 os._exit(code)
         os.close(ready_w)
+        os.set_blocking(ready_r, False)
         self._ready_r, self.pid = ready_r, pid
 
     def _publish(self, start: int, cols: StatColumns) -> None:
         m, n, k = self._map, self._n, len(cols.kinds)
-        m[start:start + k] = cols.kinds
+        m[self._HEADER + start:self._HEADER + start + k] = cols.kinds
         at = self._values_at + 8 * start
         for column in (cols.sizes, cols.mtimes, cols.atimes):
             m[at:at + 8 * k] = column.tobytes()
             at += 8 * n
 
-    def chunk(self, start: int, stop: int) -> StatColumns | None:
-        """Rows ``start:stop`` once the child has stat'ed them; None if it stopped before that."""
-        stop = min(stop, self._n)
-        while self._published < stop:
-            marks = os.read(self._ready_r, 4096) if self._ready_r is not None else b""
+    def _drain(self) -> bool:
+        """Count the chunks the child has written; False once it has closed its end."""
+        while self._ready_r is not None:
+            try:
+                marks = os.read(self._ready_r, 4096)
+            except BlockingIOError:
+                return True
             if not marks:
-                log.debug("the stat child %s stopped after %d of %d names; the rest are stat'ed here",
-                          self.pid, self._published, self._n)
-                self.close()
-                return None
+                return False
             self._published = min(self._n, self._published + len(marks) * self._chunk)
+        return False
+
+    def _steal(self, start: int) -> StatColumns:
+        """Stat the chunk at ``start`` here, and keep the child below it from now on."""
+        self._limit = min(self._limit, start)
+        struct.pack_into("q", self._map, 0, self._limit)
+        return stat_columns(self._dir_fd, self._names[start:start + self._chunk], self._hex_len)
+
+    def chunk(self, start: int, stop: int) -> StatColumns | None:
+        """Rows ``start:stop`` (one chunk, asked in order), from the child or stat'ed here."""
+        stop = min(stop, self._n)
+        if start in self._stolen:
+            return self._stolen.pop(start)
+        while self._published < stop:
+            running = self._drain()
+            if self._published >= stop:
+                break
+            if not running and not self._ended_well():
+                log.debug("the stat child stopped after %d of %d names; the rest are stat'ed here",
+                          self._published, self._n)
+                return None
+            last = (min(self._limit, self._n) - 1) // self._chunk * self._chunk
+            if running and last > start:  # the child is on its way: take the last chunk left to it
+                self._stolen[last] = self._steal(last)
+            else:  # the child is done, or this is the only chunk left to it: stat it here
+                return self._steal(start)
         m, n, k = self._map, self._n, stop - start
         values = []
         at = self._values_at + 8 * start
@@ -145,21 +184,33 @@ class ForkedStat:
             column.frombytes(m[at:at + 8 * k])
             values.append(column)
             at += 8 * n
-        return StatColumns(m[start:stop], *values)
+        return StatColumns(m[self._HEADER + start:self._HEADER + stop], *values)
+
+    def _ended_well(self) -> bool:
+        """Reap the child that closed its pipe: True if it left on its own (at its limit)."""
+        if self._ready_r is not None:
+            os.close(self._ready_r)
+            self._ready_r = None
+        if self.pid is None:
+            return True
+        pid, self.pid = self.pid, None
+        try:
+            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        except ChildProcessError:  # reaped by someone else (a SIGCHLD handler)
+            return False
 
     def close(self) -> None:
-        """Reap the child (ended first if it is still at work: the walk was abandoned)."""
+        """End and reap the child (its work is no longer wanted, or all of it was taken)."""
         if self._ready_r is not None:
             os.close(self._ready_r)
             self._ready_r = None
         if self.pid is not None:
             pid, self.pid = self.pid, None
             try:
-                if self._published < self._n:
-                    os.kill(pid, 9)
+                os.kill(pid, 9)
                 os.waitpid(pid, 0)
             except (ProcessLookupError, ChildProcessError):
-                pass  # reaped by someone else (a SIGCHLD handler)
+                pass
         if not self._map.closed:
             self._map.close()
 

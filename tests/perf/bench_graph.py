@@ -22,6 +22,9 @@ Measured, one ``key=value`` line each, then a table of ratios from the same run:
   ``classify_cpu_main`` / ``classify_cpu_workers``: CPU seconds of this process and of the
   workers while classifying (on a busy machine, wall time with two free cores is about
   max(main, (main + workers) / 2));
+* ``worker-start``: a pool of one worker per core started as each mode starts them, each worker
+  recognising one blob, the pool shut down: what a cold classify pays beside the work itself
+  (``--start-only``: this alone);
 * ``warm``: the cache on disk (what every rescan costs): walk / cache lookup / build, plus
   ``images()`` + ``space()`` (per-image shared/unique sums).
 
@@ -139,6 +142,24 @@ def measure(content: Path, cache_path: Path, mode: str, cold: bool) -> dict:
             "kinds": sorted((str(d), t.kind.value) for d, t in types.items())}
 
 
+def worker_start(content: Path, mode: str, jobs: int) -> tuple[float, float]:
+    """What ``classify`` pays before and after the work itself: a pool of ``jobs`` workers started
+    the way ``mode`` starts them, one chunk of one blob recognised by each, the pool shut down.
+    Seconds and CPU seconds of the workers."""
+    from concurrent.futures import ProcessPoolExecutor
+    store = LocalStore(content)
+    digest = str(next(iter(store.walk())).digest)
+    _, kids0 = cpu_times()
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=workers.context(mode)) as pool:
+        barrier = [pool.submit(oci._sniff_chunk, LocalStore, str(content), [digest]) for _ in range(jobs)]
+        for f in barrier:
+            f.result()
+    el = time.perf_counter() - t0
+    time.sleep(0.05)  # the fork server reaps its workers on SIGCHLD
+    return el, cpu_times()[1] - kids0
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
@@ -150,6 +171,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--modes", default=",".join(MODES), help="cold contenders, comma-separated")
     ap.add_argument("--no-libmagic", action="store_true", help="skip the file --mime-type floor (20-70 s)")
+    ap.add_argument("--start-only", action="store_true", help="only the workers' start-up, per start method")
     args = ap.parse_args(argv)
     modes = tuple(m for m in args.modes.split(",") if m)
     if not modes or set(modes) - set(MODES):
@@ -170,6 +192,16 @@ def main(argv=None) -> int:
     paths_file.write_bytes(b"".join(str(blobs_dir / n).encode() + b"\0" for n in names))
     list(LocalStore(content).walk())  # warm the page cache for the directory, as the warm runs see it
     pread_floor(blobs_dir, names)
+
+    starts: dict[str, list[tuple[float, float]]] = {m: [] for m in modes if m != "serial"}
+    for _ in range(max(3, args.runs)):  # interleaved too
+        for mode in starts:
+            starts[mode].append(worker_start(content, mode, cpus()))
+    for mode, st in starts.items():
+        emit(phase="worker-start", mode=mode, jobs=cpus(), runs=",".join(f"{x:.3f}" for x, _ in st),
+             median=statistics.median(x for x, _ in st), cpu_workers=statistics.median(c for _, c in st))
+    if args.start_only:
+        return 0
 
     floors: dict[str, list[float]] = {"sha256sum": [], "file": [], "pread": []}
     cold: dict[str, list[dict]] = {m: [] for m in modes}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 
 import pytest
 
@@ -186,7 +187,8 @@ def test_a_child_that_dies_leaves_its_names_to_this_process(odd_store, monkeypat
 
     monkeypatch.setattr(forked_stat, "stat_columns", killed)
     got = _listing(odd_store)
-    assert children == [["started", 205, "none"], ["started", 24, "none"]]
+    # this process stats what the dead child owed (on its own, or as chunks taken from the child's end)
+    assert [c[:2] for c in children] == [["started", 205], ["started", 24]]
     assert got == _one_process(odd_store, monkeypatch)
 
 
@@ -205,22 +207,85 @@ def test_a_child_that_dies_half_way_leaves_the_rest_to_this_process(odd_store, m
 
     monkeypatch.setattr(forked_stat, "stat_columns", dies_at_the_fourth)
     got = _listing(odd_store)
-    assert children == [["started", 205, "columns", "none"], ["started", 24, "columns"]]  # sha512: 2 chunks
+    assert children[0][:3] == ["started", 205, "columns"]
     assert got == _one_process(odd_store, monkeypatch)
 
 
 def test_a_child_that_fails_leaves_its_names_to_this_process(odd_store, monkeypatch, children):
     parent = os.getpid()
 
+    real = forked_stat.stat_columns
+
     def broken(dir_fd, names, hex_len):
         if os.getpid() != parent:
             raise MemoryError
-        raise AssertionError("only the child calls this")
+        return real(dir_fd, names, hex_len)  # this process taking chunks from the child's end
 
     monkeypatch.setattr(forked_stat, "stat_columns", broken)
     got = _listing(odd_store)
-    assert children == [["started", 205, "none"], ["started", 24, "none"]]
+    assert [c[:2] for c in children] == [["started", 205], ["started", 24]]
     assert got == _one_process(odd_store, monkeypatch)
+
+
+def _open_dir(store: LocalStore):
+    d = store.blobs_root / "sha256"
+    return os.open(d, os.O_RDONLY | os.O_DIRECTORY), sorted(os.listdir(d))
+
+
+def test_a_dead_child_is_noticed_and_its_chunk_refused(odd_store, monkeypatch):
+    fd, names = _open_dir(odd_store)
+    parent = os.getpid()
+    real = forked_stat.stat_columns
+    monkeypatch.setattr(forked_stat, "stat_columns",
+                        lambda *a: os.kill(os.getpid(), 9) if os.getpid() != parent else real(*a))
+    try:
+        child = forked_stat.ForkedStat(fd, names, 64, 16)
+        pid = child.pid
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
+        assert child.chunk(0, 16) is None
+        assert child.pid is None  # reaped
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        child.close()
+    finally:
+        os.close(fd)
+
+
+def test_a_child_without_a_core_has_its_chunks_taken_from_its_end(odd_store, monkeypatch, tmp_path):
+    """The child never gets to stat (as on a machine with no core free): every chunk asked for is
+    stat'ed here, the last ones first, the child told to stop below them; the columns are right."""
+    fd, names = _open_dir(odd_store)
+    parent = os.getpid()
+    go = tmp_path / "go"
+    real = forked_stat.stat_columns
+    stolen: list = []
+    real_steal = forked_stat.ForkedStat._steal
+
+    def held(dir_fd, part, hex_len):
+        while os.getpid() != parent and not go.exists():
+            time.sleep(0.01)
+        return real(dir_fd, part, hex_len)
+
+    def steal(self, start):
+        stolen.append(start)
+        return real_steal(self, start)
+
+    monkeypatch.setattr(forked_stat, "stat_columns", held)
+    monkeypatch.setattr(forked_stat.ForkedStat, "_steal", steal)
+    want = real(fd, names, 64)
+    try:
+        child = forked_stat.ForkedStat(fd, names, 64, 16)
+        got = [child.chunk(start, start + 16) for start in range(0, len(names), 16)]
+        assert all(c is not None for c in got)
+        assert b"".join(c.kinds for c in got) == want.kinds
+        for column in ("sizes", "mtimes", "atimes"):
+            assert sum((getattr(c, column).tolist() for c in got), []) == getattr(want, column).tolist()
+        last = (len(names) - 1) // 16 * 16
+        assert stolen == list(range(last, 0, -16)) + [0]  # from the end, then the one asked for
+        go.write_text("")
+        child.close()
+    finally:
+        os.close(fd)
 
 
 def test_no_child_while_another_thread_runs(odd_store, monkeypatch, children):
