@@ -249,13 +249,13 @@ def test_the_gui_workers_are_forked_by_a_warm_fork_server_that_imported_the_stor
                                                                                    monkeypatch):
     """What a Qt process uses (store/workers.py): the fork server, started once, with the sniff's
     modules imported before it forks the workers; their answers are one process's answers."""
-    import shutil
     from multiprocessing import forkserver
 
     from store import workers
     monkeypatch.setattr(oci, "PROCESS_MIN", 1)
-    root = tmp_path / "content"
-    shutil.copytree(mixed_root, root)
+    root = mixed_root  # read only; the workers note themselves beside it (a copy races the labels' -shm)
+    readers_log = root.parent / "readers.log"
+    readers_log.unlink(missing_ok=True)
     assert workers.THREADED == "forkserver"
     assert workers.warm_up() and workers.warm_up()  # the second call finds it running
     server = forkserver._forkserver._forkserver_pid
@@ -266,7 +266,8 @@ def test_the_gui_workers_are_forked_by_a_warm_fork_server_that_imported_the_stor
     parallel = oci.classify(WitnessStore(root), list(LocalStore(root).walk()), None,
                             processes=workers.THREADED, jobs=2)
     assert parallel == serial
-    readers = {tuple(map(int, line.split())) for line in (tmp_path / "readers.log").read_text().splitlines()}
+    readers = {tuple(map(int, line.split())) for line in readers_log.read_text().splitlines()}
+    readers_log.unlink()
     assert readers and all(pid != os.getpid() and parent == server for pid, parent in readers)
     assert forkserver._forkserver._forkserver_pid == server  # the same server, not a new one
 
