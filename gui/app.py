@@ -77,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         root_logger.addHandler(handler)
         root_logger.setLevel(logging.DEBUG if args.verbose else logging.INFO)
 
+    # The fork server of the media-type workers starts now, beside Qt's own start-up, so the
+    # first graph of a big store forks ready workers instead of starting interpreters.
+    from store import workers
+    workers.warm_up()
+
     if args.screenshot and "-platform" not in qt_args and not os.environ.get("QT_QPA_PLATFORM") \
             and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen

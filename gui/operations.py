@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from store import errors
+from store import errors, workers
 from store.digest import Digest
 from store.timestamps import Timestamp
 from store.types import Info
@@ -155,8 +155,9 @@ def import_one(store: BlobscopeStore, path: str, labels: dict[str, str], job=Non
 
 
 CLASSIFY_CHUNK = 1000
-# Blobs are recognised in worker processes started afresh (a Qt process must not fork).
-WORKER_START = "spawn"
+# Blobs are recognised in worker processes forked by the fork server started with the window (a
+# Qt process must not fork itself; store/workers.py).
+WORKER_START = workers.THREADED
 
 
 def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) -> dict:
@@ -164,7 +165,7 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
 
     Manifests and indexes are small, so they come first and the media types they declare
     for their children (``layer.v1.tar+gzip`` rather than plain gzip) win.  Many uncached
-    blobs are read by one spawned worker process per core.  Returns the content types
+    blobs are read by one worker process per core (from the fork server).  Returns the content types
     (digest -> ContentType) for the graph job to reuse.
     """
     from store import oci

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from . import errors, importer
+from . import errors, forked_stat, importer
 from .api import usage as _usage
 from .blob_batches import BlobBatch, blob_batches
 from .containerd_root import METADATA_DB
@@ -39,6 +39,11 @@ _SMALL_BLOB = 1 << 20  # read whole in one call when verifying
 _HEX_DIGITS = "0123456789abcdef"
 _WALK_CHUNK = 1024  # blobs listed between two hand-outs: the first rows still come at once
 _new_digest = str.__new__  # names already checked by walk skip Digest's re-validation
+_CHILD_SHARE = 0.6  # of a big directory's names stat'ed by a forked child (this process also makes the records)
+_REGULAR_KIND = bytes([forked_stat.REGULAR])
+_STRAY_REASONS = {forked_stat.BAD_NAME: "name is not a valid digest",
+                  forked_stat.LINK: "symbolic link (not followed)",
+                  forked_stat.OTHER: "not a regular file"}
 T = TypeVar("T")
 
 
@@ -238,17 +243,66 @@ class LocalStore:
                 if strays is not None:
                     strays.append(StrayBlob(self.blobs_root / alg, alg, why))
                 continue
+            forked = None
             try:
                 names = sorted_names(os.listdir(dir_fd))
-                for start in range(0, len(names), _WALK_CHUNK):
+                # A big directory: a forked child stats the later names meanwhile (store/forked_stat.py),
+                # where this process may fork; this one stats the first, makes every record.
+                split = len(names) - int(len(names) * _CHILD_SHARE)
+                forked = forked_stat.start(dir_fd, names[split:], ALGORITHMS[alg], _WALK_CHUNK)
+                mine = names if forked is None else names[:split]
+                for start in range(0, len(mine), _WALK_CHUNK):
                     # Each chunk is listed with the cyclic GC paused (a walk makes a record per blob,
                     # and the collections they set off were a third of its time), then handed out.
                     with paused_gc():
-                        chunk = self._walk_chunk(names[start:start + _WALK_CHUNK], alg, dir_fd,
+                        chunk = self._walk_chunk(mine[start:start + _WALK_CHUNK], alg, dir_fd,
                                                  all_labels, match, strays)
                     yield from chunk
+                if forked is None:
+                    continue
+                rest = names[split:]
+                for start in range(0, len(rest), _WALK_CHUNK):
+                    part = rest[start:start + _WALK_CHUNK]
+                    # the child's chunk as soon as it is there; None: it stopped, the rest is stat'ed here
+                    cols = forked.chunk(start, start + _WALK_CHUNK) if forked is not None else None
+                    with paused_gc():
+                        if cols is None:
+                            forked = None
+                            chunk = self._walk_chunk(part, alg, dir_fd, all_labels, match, strays)
+                        else:
+                            chunk = self._walk_columns(part, cols, alg, dir_fd, all_labels, match, strays)
+                    yield from chunk
             finally:
+                if forked is not None:
+                    forked.close()
                 os.close(dir_fd)
+
+    def _walk_columns(self, names: list[str], cols: forked_stat.StatColumns, alg: str, dir_fd: int,
+                      all_labels: dict, match, strays: list | None) -> list[WalkInfo]:
+        """``_walk_chunk`` of ``names`` from what a stat child found for them (``cols``, row by row)."""
+        make_info, kinds, sizes, mtimes, atimes = WalkInfo.make, cols.kinds, cols.sizes, cols.mtimes, cols.atimes
+        prefix = alg + ":"
+        if kinds.count(_REGULAR_KIND) == len(names):  # the usual chunk: blobs only
+            get = all_labels.get
+            dgsts = [_new_digest(Digest, prefix + name) for name in names]
+            infos = [make_info(d, size, mt, at, dict(labels) if (labels := get(d)) else {})
+                     for d, size, mt, at in zip(dgsts, sizes, mtimes, atimes)]
+            return infos if match is None else [i for i in infos if match(i)]
+        out = []
+        for i, name in enumerate(names):
+            kind = kinds[i]
+            if kind:  # not a blob, gone, or a stat to repeat here (its error is raised here)
+                if kind == forked_stat.ERROR:
+                    out.extend(self._walk_chunk([name], alg, dir_fd, all_labels, match, strays))
+                elif strays is not None and kind != forked_stat.GONE:
+                    strays.append(StrayBlob(self.blobs_root / alg / name, name, _STRAY_REASONS[kind]))
+                continue
+            dgst = _new_digest(Digest, prefix + name)
+            labels = all_labels.get(dgst)
+            info = make_info(dgst, sizes[i], mtimes[i], atimes[i], dict(labels) if labels else {})
+            if match is None or match(info):
+                out.append(info)
+        return out
 
     def _walk_chunk(self, names: list[str], alg: str, dir_fd: int, all_labels: dict, match,
                     strays: list | None) -> list[WalkInfo]:
@@ -261,7 +315,8 @@ class LocalStore:
             # a blob name is lower-case hex of the right length: str.strip runs in C
             if len(name) != hex_len or name.strip(_HEX_DIGITS):
                 if strays is not None:
-                    strays.append(StrayBlob(self.blobs_root / alg / name, name, "name is not a valid digest"))
+                    strays.append(StrayBlob(self.blobs_root / alg / name, name,
+                                            _STRAY_REASONS[forked_stat.BAD_NAME]))
                 continue
             try:
                 # fstatat relative to the directory: one short lookup, links not followed
@@ -270,9 +325,8 @@ class LocalStore:
                 continue  # deleted while we walk
             if not S_ISREG(st.st_mode):
                 if strays is not None:
-                    kind = ("symbolic link (not followed)" if stat.S_ISLNK(st.st_mode)
-                            else "not a regular file")
-                    strays.append(StrayBlob(self.blobs_root / alg / name, name, kind))
+                    kind = forked_stat.LINK if stat.S_ISLNK(st.st_mode) else forked_stat.OTHER
+                    strays.append(StrayBlob(self.blobs_root / alg / name, name, _STRAY_REASONS[kind]))
                 continue
             dgst = _new_digest(Digest, prefix + name)
             labels = all_labels.get(dgst)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
-from . import errors
+from . import errors, workers
 from .digest import Digest
 from .gcpause import paused_gc
 from .imagenames import annotated_name
@@ -708,8 +708,9 @@ class MediaTypeCache:
 _SAVE_EVERY = 500
 # Blobs to recognise below which starting worker processes costs more than they save.
 PROCESS_MIN = 5000
-# A spawned (or forkserver) worker starts a fresh interpreter and imports the store first (about
-# 0.3 s), not a forked copy (milliseconds): it pays off only for this many times more blobs.
+# A spawned worker starts a fresh interpreter and imports the store first (about 0.3 s), not a
+# forked copy (milliseconds; a warm fork server's workers are forked copies too, store/workers.py):
+# it pays off only for this many times more blobs.
 FRESH_INTERPRETER_FACTOR = 4
 
 
@@ -770,9 +771,8 @@ def _sniff_in_processes(store, digests: list[Digest], start_method: str, jobs: i
 
     Only what the workers need crosses the process boundary (the store's class and root, the
     digests; back the cache rows), so any start method works: ``fork`` for a command line,
-    ``spawn`` or ``forkserver`` for a process that must not fork (a Qt application).
+    ``forkserver`` (store/workers.py) or ``spawn`` for a process that must not fork (a Qt application).
     """
-    import multiprocessing
     import signal
     from concurrent.futures import ProcessPoolExecutor, TimeoutError
 
@@ -788,7 +788,7 @@ def _sniff_in_processes(store, digests: list[Digest], start_method: str, jobs: i
     try:
         # Ctrl-C reaches the whole process group: the workers ignore it and the caller stops them.
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)),
-                                   mp_context=multiprocessing.get_context(start_method),
+                                   mp_context=workers.context(start_method),
                                    initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         futures = [pool.submit(_sniff_chunk, type(store), root, [str(d) for d in chunk]) for chunk in chunks]
     except Exception as e:  # noqa: BLE001 - no processes here (limits, no /dev/shm...): one process does it
@@ -837,7 +837,7 @@ def classify(store, infos: Iterable, cache: MediaTypeCache | None = None, *,
     batch's content types, in the order the blobs were given.
 
     ``processes`` names a multiprocessing start method (``fork`` for a command line,
-    ``spawn``/``forkserver`` where forking is unsafe, as in a Qt application): with it, a local
+    ``forkserver``/``spawn`` where forking is unsafe, as in a Qt application): with it, a local
     store's many uncached blobs are recognised by ``jobs`` worker processes (default: one per
     core), since sniffing is Python work the GIL keeps on one core.
     """
@@ -876,7 +876,8 @@ def _classify(store, infos, cache, *, known, cancel, progress, partial, processe
         return errors.Cancelled(f"recognising blobs stopped after {done} of {len(missing)}")
 
     if (processes is not None and jobs > 1
-            and len(missing) >= PROCESS_MIN * (1 if processes == "fork" else FRESH_INTERPRETER_FACTOR)
+            and len(missing) >= PROCESS_MIN * (FRESH_INTERPRETER_FACTOR
+                                               if workers.fresh_interpreter_per_worker(processes) else 1)
             and hasattr(store, "read_each") and getattr(store, "root", None) is not None):
         memo: dict[str, Digest] = {d: d for d in digests}  # descriptors mostly name blobs of this store
         for chunk, rows in _sniff_in_processes(store, missing, processes, jobs, cancelled):

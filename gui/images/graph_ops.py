@@ -11,7 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from store import errors
+from store import errors, workers
 
 if TYPE_CHECKING:
     from store.api import ContentStore
@@ -23,7 +23,7 @@ LAYER_BATCH_SECONDS = 0.2  # ...or whatever arrived within this time
 PREVIEW_LIMIT = 256 * 1024  # bytes of a file inside a layer read for its preview
 YIELD_EVERY = 256           # rows validated between two GIL hand-offs to the GUI thread
 FREEZE_ABOVE = 20000        # graphs of stores this big are frozen out of the cyclic GC (as the scanner does)
-WORKER_START = "spawn"      # how blobs are recognised in worker processes: a Qt process must not fork
+WORKER_START = workers.THREADED  # workers from the fork server: a Qt process must not fork (store/workers.py)
 
 
 class _Record:
@@ -72,7 +72,7 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | None = None)
     gc.disable()
     try:
         # The rows are the whole store as the last scan listed it: the cache forgets every other
-        # digest (blobs deleted since).  Blobs left to recognise are read by spawned processes.
+        # digest (blobs deleted since).  Blobs left to recognise are read by worker processes.
         g = graph.load_graph(store, cache, infos=_records(rows, job), known=known, extra_roots=names,
                              cancel=lambda: job.cancelled, progress=lambda done, total: job.progress(done, total),
                              processes=WORKER_START, prune=True)

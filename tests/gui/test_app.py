@@ -48,9 +48,14 @@ def test_demo_screenshot_in_process_reuses_the_application(qtbot, tmp_path, monk
         return built[-1]
 
     monkeypatch.setattr(gui.demo, "build_demo_store", build)
+    from store import workers
+    warmed: list = []
+    real_warm_up = workers.warm_up
+    monkeypatch.setattr(workers, "warm_up", lambda: warmed.append(real_warm_up()) or warmed[-1])
     target = tmp_path / "shot.png"
     code = gui.main(["--demo", "--screenshot", str(target)])
     assert code == 0
+    assert warmed == [True]  # the media-type workers' fork server started with the application
     assert QApplication.instance() is app
     img = QImage(str(target))
     assert img.width() >= 800 and img.height() >= 500

@@ -490,10 +490,11 @@ def test_odd_blobs_kinds_and_notes(qtbot, make_window, store):
 
 
 # --------------------------------------------------------------------------- worker processes
-def test_a_cold_store_is_recognised_by_spawned_workers_from_the_qt_process(qtbot, make_window, tmp_path,
-                                                                             monkeypatch):
-    """A Qt process must not fork: the media-type pass starts fresh worker processes (spawn)
-    instead, and what they recognise is what one process recognises."""
+def test_a_cold_store_is_recognised_by_fork_server_workers_from_the_qt_process(qtbot, make_window, tmp_path,
+                                                                                 monkeypatch):
+    """A Qt process must not fork: the media-type pass's workers are forked by the fork server
+    (a separate single-threaded process, store/workers.py), and what they recognise is what one
+    process recognises."""
     from tests.support.image_store import populate
     monkeypatch.setattr(oci, "PROCESS_MIN", 1)  # a small store still goes to the workers
     used: list[str] = []
@@ -507,7 +508,7 @@ def test_a_cold_store_is_recognised_by_spawned_workers_from_the_qt_process(qtbot
     populate(tmp_path / "imgs", 400, 12)
     root = tmp_path / "imgs" / "content"
     win = open_with_graph(qtbot, make_window, root)
-    assert used and set(used) == {"spawn"}
+    assert used and set(used) == {"forkserver"}
     expected = graph_of(LocalStore(root))
     g = win.image_graph.graph
     assert g.blob_types() == expected.blob_types() and g.edge_count == expected.edge_count

@@ -15,12 +15,16 @@ Measured, one ``key=value`` line each, then a table of ratios from the same run:
   run by ``xargs -P <cores>`` (what native tools spend reading and recognising every head on
   all cores), and a bare Python ``open`` + ``pread`` + ``close`` of each (one process);
 * ``cold``: an empty media-type cache, the way each caller recognises blobs: ``serial`` (one
-  process), ``fork`` (blobctl: one forked worker per core), ``spawn`` (the GUI: a Qt process
-  must not fork); split into ``classify`` (sniff every blob, fill the cache) and ``build``
-  (the graph); ``graph`` = classify + build, the issue's "cold graph" figure;
+  process), ``fork`` (blobctl: one forked worker per core), ``spawn`` (a fresh interpreter per
+  worker: the GUI before issue 12), ``forkserver`` (the GUI now: workers forked by the fork
+  server it starts at launch, store/workers.py; started here before the runs); split into
+  ``classify`` (sniff every blob, fill the cache) and ``build`` (the graph); ``graph`` = classify + build, the issue's "cold graph" figure;
   ``classify_cpu_main`` / ``classify_cpu_workers``: CPU seconds of this process and of the
   workers while classifying (on a busy machine, wall time with two free cores is about
   max(main, (main + workers) / 2));
+* ``worker-start``: a pool of one worker per core started as each mode starts them, each worker
+  recognising one blob, the pool shut down: what a cold classify pays beside the work itself
+  (``--start-only``: this alone);
 * ``warm``: the cache on disk (what every rescan costs): walk / cache lookup / build, plus
   ``images()`` + ``space()`` (per-image shared/unique sums).
 
@@ -43,12 +47,12 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from store import LocalStore, oci  # noqa: E402
+from store import LocalStore, oci, workers  # noqa: E402
 from store import graph as G  # noqa: E402
 from tests.support.image_store import populate  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BLOBSCOPE_BENCH_DIR", "/tmp/blobscope-bench")) / "graph"
-MODES = ("serial", "fork", "spawn")
+MODES = ("serial", "fork", "spawn", "forkserver")
 
 
 def emit(**kv) -> None:
@@ -97,10 +101,20 @@ def fresh_cache(cache_path: Path) -> oci.MediaTypeCache:
     return oci.MediaTypeCache(cache_path)
 
 
+def forkserver_children_cpu() -> float:
+    """CPU seconds of the fork server's reaped children (its workers are not ours to count)."""
+    from multiprocessing import forkserver
+    pid = forkserver._forkserver._forkserver_pid
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
+
+
 def cpu_times() -> tuple[float, float]:
     """CPU seconds (user + system) of this process, and of its reaped children (the workers)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime + forkserver_children_cpu()
 
 
 def measure(content: Path, cache_path: Path, mode: str, cold: bool) -> dict:
@@ -128,6 +142,24 @@ def measure(content: Path, cache_path: Path, mode: str, cold: bool) -> dict:
             "kinds": sorted((str(d), t.kind.value) for d, t in types.items())}
 
 
+def worker_start(content: Path, mode: str, jobs: int) -> tuple[float, float]:
+    """What ``classify`` pays before and after the work itself: a pool of ``jobs`` workers started
+    the way ``mode`` starts them, one chunk of one blob recognised by each, the pool shut down.
+    Seconds and CPU seconds of the workers."""
+    from concurrent.futures import ProcessPoolExecutor
+    store = LocalStore(content)
+    digest = str(next(iter(store.walk())).digest)
+    _, kids0 = cpu_times()
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=workers.context(mode)) as pool:
+        barrier = [pool.submit(oci._sniff_chunk, LocalStore, str(content), [digest]) for _ in range(jobs)]
+        for f in barrier:
+            f.result()
+    el = time.perf_counter() - t0
+    time.sleep(0.05)  # the fork server reaps its workers on SIGCHLD
+    return el, cpu_times()[1] - kids0
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
@@ -137,7 +169,15 @@ def main(argv=None) -> int:
     ap.add_argument("--blobs", type=int, default=int(os.environ.get("BLOBSCOPE_BENCH_BLOBS", 100000)))
     ap.add_argument("--images", type=int, default=None, help="default: one per 20 blobs")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--modes", default=",".join(MODES), help="cold contenders, comma-separated")
+    ap.add_argument("--no-libmagic", action="store_true", help="skip the file --mime-type floor (20-70 s)")
+    ap.add_argument("--start-only", action="store_true", help="only the workers' start-up, per start method")
     args = ap.parse_args(argv)
+    modes = tuple(m for m in args.modes.split(",") if m)
+    if not modes or set(modes) - set(MODES):
+        ap.error(f"--modes: a comma-separated subset of {','.join(MODES)}")
+    if "forkserver" in modes:
+        workers.warm_up()  # as the GUI does at launch: the server is up long before a graph
     args.images = args.images or max(1, args.blobs // 20)
     root = BENCH_DIR
     t = time.perf_counter()
@@ -153,16 +193,26 @@ def main(argv=None) -> int:
     list(LocalStore(content).walk())  # warm the page cache for the directory, as the warm runs see it
     pread_floor(blobs_dir, names)
 
+    starts: dict[str, list[tuple[float, float]]] = {m: [] for m in modes if m != "serial"}
+    for _ in range(max(3, args.runs)):  # interleaved too
+        for mode in starts:
+            starts[mode].append(worker_start(content, mode, cpus()))
+    for mode, st in starts.items():
+        emit(phase="worker-start", mode=mode, jobs=cpus(), runs=",".join(f"{x:.3f}" for x, _ in st),
+             median=statistics.median(x for x, _ in st), cpu_workers=statistics.median(c for _, c in st))
+    if args.start_only:
+        return 0
+
     floors: dict[str, list[float]] = {"sha256sum": [], "file": [], "pread": []}
-    cold: dict[str, list[dict]] = {m: [] for m in MODES}
+    cold: dict[str, list[dict]] = {m: [] for m in modes}
     for i in range(args.runs):  # interleaved: a change of load hits every contender alike
         floors["sha256sum"].append(tool_floor(["sha256sum"], paths_file))
-        if i == 0:  # libmagic takes 20-30 s over 100k files even on both cores: once is enough
+        if i == 0 and not args.no_libmagic:  # libmagic takes 20-30 s over 100k files even on both cores: once is enough
             floors["file"].append(tool_floor(["file", "--mime-type", "-b"], paths_file))
         floors["pread"].append(pread_floor(blobs_dir, names))
-        for mode in MODES[i % len(MODES):] + MODES[:i % len(MODES)]:
+        for mode in modes[i % len(modes):] + modes[:i % len(modes)]:
             cold[mode].append(measure(content, cache_path, mode, cold=True))
-    med_floor = {k: statistics.median(v) for k, v in floors.items()}
+    med_floor = {k: statistics.median(v) if v else 0.0 for k, v in floors.items()}
     for k, v in floors.items():
         emit(op="floor", impl=k, files=len(names), runs=",".join(f"{x:.3f}" for x in v), median=med_floor[k])
     med_cold: dict[str, dict[str, float]] = {}
@@ -181,7 +231,7 @@ def main(argv=None) -> int:
 
     print("# ratios (same run; < 1 means faster than the floor):")
     rows = []
-    for mode in MODES:
+    for mode in modes:
         c = med_cold[mode]
         rows.append((f"cold classify, {mode} / sha256sum -P{cpus()}", ratio(c["classify"], med_floor["sha256sum"])))
         rows.append((f"cold classify, {mode} / file --mime-type -P{cpus()}", ratio(c["classify"], med_floor["file"])))
@@ -192,7 +242,7 @@ def main(argv=None) -> int:
         print(f"#   {what:<60} {r}")
 
     # The figures must describe the store that was built, or the timing means nothing.
-    first = cold[MODES[0]][0]
+    first = cold[modes[0]][0]
     expected_reclaimable = args.blobs - (args.images * 5 + max(16, args.images * 8))
     every = [m for ms in cold.values() for m in ms] + warm
     ok = first["images"] == args.images and first["manifests"] == 2 * args.images

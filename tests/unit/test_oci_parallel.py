@@ -91,7 +91,7 @@ def _classify(store, processes, tmp_path, name):
     return types, cache
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_worker_processes_recognise_what_one_process_does(mixed, tmp_path, method):
     serial, serial_cache = _classify(mixed, None, tmp_path, "serial")
     parallel, parallel_cache = _classify(mixed, method, tmp_path, method)
@@ -231,6 +231,45 @@ def test_a_worker_that_dies_leaves_its_blobs_to_this_process(mixed_root, tmp_pat
     parallel = oci.classify(s, list(s.walk()), None, processes="fork", jobs=2)
     assert parallel == serial
     assert "a media-type worker failed" in caplog.text and "terminated abruptly" in caplog.text
+
+
+class WitnessStore(LocalStore):
+    """A store whose every ``read_each`` writes ``pid parent-pid`` of the reading process to a file."""
+
+    def read_each(self, digests, fn):
+        fd = os.open(Path(self.root).parent / "readers.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{os.getpid()} {os.getppid()}\n".encode())
+        finally:
+            os.close(fd)
+        return super().read_each(digests, fn)
+
+
+def test_the_gui_workers_are_forked_by_a_warm_fork_server_that_imported_the_store(mixed_root, tmp_path,
+                                                                                   monkeypatch):
+    """What a Qt process uses (store/workers.py): the fork server, started once, with the sniff's
+    modules imported before it forks the workers; their answers are one process's answers."""
+    from multiprocessing import forkserver
+
+    from store import workers
+    monkeypatch.setattr(oci, "PROCESS_MIN", 1)
+    root = mixed_root  # read only; the workers note themselves beside it (a copy races the labels' -shm)
+    readers_log = root.parent / "readers.log"
+    readers_log.unlink(missing_ok=True)
+    assert workers.THREADED == "forkserver"
+    assert workers.warm_up() and workers.warm_up()  # the second call finds it running
+    server = forkserver._forkserver._forkserver_pid
+    cmdline = Path(f"/proc/{server}/cmdline").read_bytes().decode()
+    assert "multiprocessing.forkserver import main" in cmdline
+    assert all(repr(m) in cmdline for m in workers.PRELOAD)  # imported in the server, once
+    serial, _ = _classify(LocalStore(root), None, tmp_path, "serial")
+    parallel = oci.classify(WitnessStore(root), list(LocalStore(root).walk()), None,
+                            processes=workers.THREADED, jobs=2)
+    assert parallel == serial
+    readers = {tuple(map(int, line.split())) for line in readers_log.read_text().splitlines()}
+    readers_log.unlink()
+    assert readers and all(pid != os.getpid() and parent == server for pid, parent in readers)
+    assert forkserver._forkserver._forkserver_pid == server  # the same server, not a new one
 
 
 def test_workers_that_cannot_start_leave_the_work_to_this_process(mixed, tmp_path):
