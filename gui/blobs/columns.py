@@ -391,7 +391,7 @@ class BlobColumns(_Reader):
         """
         start, m = self.n, len(batch)
         if batch.alg == "sha256":
-            self.digests += bytes.fromhex("".join(batch.names))
+            self.digests += batch.raw_digests()
         else:
             digests = batch.digests()
             self.digests += b"".join([digest_key(d)[0] for d in digests])
