@@ -43,7 +43,7 @@ from .view import COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_
 log = logging.getLogger(__name__)
 
 __all__ = ["BlobTableModel", "COL_CREATED", "COL_DIGEST", "COL_LABELS", "COL_MEDIA", "COL_SIZE",
-           "COL_UPDATED", "SORT_KEYS"]
+           "COL_UPDATED", "REMOVE_CHUNK", "SORT_KEYS"]
 
 SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
     COL_DIGEST: attrgetter("digest"),
@@ -56,7 +56,7 @@ SORT_KEYS: dict[int, Callable[[BlobRow], object]] = {
 # Above this many changed rows the model resets instead of moving rows one by one.
 _INCREMENTAL_LIMIT = 256
 SYNC_ROWS = 20_000      # up to this many rows a filter or sort runs on the spot
-REMOVE_CHUNK = 10_000   # digests a big removal takes out per event-loop turn
+REMOVE_CHUNK = 2_500    # digests a big removal takes out per event-loop turn (10k took 30-60 ms at 1M)
 RESORT_DELAY_MS = 300   # rows added while sorted are re-sorted (in the background) this much later
 
 
