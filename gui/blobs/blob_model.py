@@ -217,7 +217,7 @@ class BlobTableModel(RowTableModel):
     def _snapshot(self) -> ColumnsSnapshot:
         snap = self._snap
         if snap is None or snap.version != self._cols.version or snap.n != self._cols.n:
-            snap = self._snap = self._cols.snapshot()
+            snap = self._snap = self._cols.snapshot(prev=snap)
         return snap
 
     def total_rows_of(self, rids: Iterable[int]) -> int:
