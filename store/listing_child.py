@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import stat
 import struct
 import sys
@@ -119,6 +120,7 @@ def _list(out, blobs_root: str, first: int, size: int, hex_lens: dict[str, int],
 
 def main(argv: list[str]) -> int:
     gc.disable()  # a short life: nothing here makes cycles
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the GUI's terminal is the GUI's to handle; it stops us
     blobs_root, first, size = argv[0], int(argv[1]), int(argv[2])
     hex_lens = {alg: int(n) for alg, n in (a.split(":") for a in argv[3:])}
     labelled: dict[str, set[str]] = {}
