@@ -35,7 +35,16 @@ from store.ingest import ref_hash
 from . import commands as cmd
 from . import fmt, operations
 from .actions import make_actions
-from .blobs.blob_model import COL_CREATED, COL_DIGEST, COL_LABELS, COL_MEDIA, COL_SIZE, COL_UPDATED, BlobTableModel
+from .blobs.blob_model import (
+    COL_CREATED,
+    COL_DIGEST,
+    COL_LABELS,
+    COL_MEDIA,
+    COL_SIZE,
+    COL_UPDATED,
+    REMOVE_CHUNK,
+    BlobTableModel,
+)
 from .blobs.delegates import ProgressDelegate
 from .blobs.filtering import FilterError, compile_filter
 from .changes import DiskChanges
@@ -760,6 +769,13 @@ class MainWindow(QMainWindow):
         """Named blobs as they are now: gone, new, or changed (labels, times, size)."""
         removed, rows = update
         m = self.blob_model
+        if len(removed) > REMOVE_CHUNK:
+            # e.g. our own Delete of 100k blobs read back from disk: a look-up per digest here
+            # froze the window for 0.3 s; the model takes them out a chunk per event-loop turn
+            # and skips those it no longer has
+            m.remove_digests(removed)
+            self.referrers.invalidate()
+            removed = []
         gone = [d for d in removed if m.get(d) is not None]
         added, changed = [], []
         for r in rows:

@@ -55,6 +55,7 @@ class ScanWorker(QObject):
         self.full_scans = 0  # how many full listings ran (tests assert an update needed none)
         self.updates = 0     # how many updates by name ran
         self.label_seq = 0   # the last label change number this thread has seen
+        self.child = True    # a local store's first listing runs in a child process
 
     def _stale(self, gen: int) -> bool:
         return gen != self.latest
@@ -138,14 +139,22 @@ class ScanWorker(QObject):
         """A first scan of a local store: batches of columns in directory order, no row object per
         blob (the model sorts its view), the first batch after ``first_batch`` directory entries."""
         count = 0
-        for batch in store.walk_batches(first=self.first_batch, size=self.batch):
-            if self._stale(gen):
-                log.debug("scan %d cancelled after %d blobs", gen, count)
-                self.cancelled.emit(gen)
-                return count
-            count += len(batch)
-            self.blobsBatch.emit(gen, batch)
-            time.sleep(0)  # hand the GIL to the GUI thread, which has a batch to append
+        # listed by a child process: this thread only reads its pipe (GIL released), so the GUI
+        # thread has the GIL for its appends (store.blob_batches.ChildListing; in process if it fails)
+        batches = store.walk_batches(first=self.first_batch, size=self.batch, child=self.child)
+        try:
+            for batch in batches:
+                if self._stale(gen):
+                    log.debug("scan %d cancelled after %d blobs", gen, count)
+                    self.cancelled.emit(gen)
+                    return count
+                count += len(batch)
+                self.blobsBatch.emit(gen, batch)
+                time.sleep(0)  # hand the GIL to the GUI thread, which has a batch to append
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()  # a cancelled listing's child is stopped now, not when collected
         if self._stale(gen):
             self.cancelled.emit(gen)
             return count

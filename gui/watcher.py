@@ -99,10 +99,13 @@ class StoreWatcher(QObject):
         self._notifier.activated.connect(self._read)
         self._installed = False
         ok = self._add("root", self._root)
-        if ok and self._add("blobs", self._root / "blobs"):
-            self._add_alg_dirs_aside()
+        blobs = ok and self._add("blobs", self._root / "blobs")
         if ok:
+            # before the thread below: an inotify instance adds one watch at a time, and this add
+            # waited out the kernel's 80 ms on a million-entry blobs/<alg> on the GUI thread
             self._add("ingest", self._root / "ingest")
+        if blobs:
+            self._add_alg_dirs_aside()
         self._installed = True
         return ok
 

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 from . import errors, forked_stat, importer
 from .api import usage as _usage
-from .blob_batches import BlobBatch, blob_batches
+from .blob_batches import BlobBatch, ChildListing, blob_batches
 from .containerd_root import METADATA_DB
 from .digest import ALGORITHMS, Digest, why_invalid
 from .gcpause import paused_gc
@@ -337,9 +337,14 @@ class LocalStore:
                 out.append(info)
         return out
 
-    def walk_batches(self, *, first: int = 500, size: int = 5000) -> Iterator[BlobBatch]:
+    def walk_batches(self, *, first: int = 500, size: int = 5000, child: bool = False) -> Iterator[BlobBatch]:
         """Every blob as batches of columns in directory order (store/blob_batches.py): the
-        first batch comes before the directory is listed whole; nothing is sorted."""
+        first batch comes before the directory is listed whole; nothing is sorted.
+
+        ``child``: the directory is listed by a child process (``ChildListing``: this process
+        only reads a pipe and the labels), falling back to this process if that fails."""
+        if child:
+            return ChildListing(self.blobs_root, self.labels.all(), first=first, size=size)
         return blob_batches(self.blobs_root, self.labels.all(), first=first, size=size)
 
     def stray_blobs(self) -> list[StrayBlob]:

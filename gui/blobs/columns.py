@@ -21,6 +21,7 @@ per entry plus a string).
 
 from __future__ import annotations
 
+import weakref
 from array import array
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -326,6 +327,7 @@ class BlobColumns(_Reader):
         self.count = 0          # live rows
         self.total_bytes = 0
         self.version = 0        # bumped on every change: a snapshot of an older version is stale
+        self.rewrites = 0       # update() calls: sizes, times and labels changed in place
 
     def find_row(self, row: BlobRow) -> int:
         """The live row number of ``row``'s digest, or -1 (its key is worked out once)."""
@@ -391,7 +393,7 @@ class BlobColumns(_Reader):
         """
         start, m = self.n, len(batch)
         if batch.alg == "sha256":
-            self.digests += bytes.fromhex("".join(batch.names))
+            self.digests += batch.raw_digests()
         else:
             digests = batch.digests()
             self.digests += b"".join([digest_key(d)[0] for d in digests])
@@ -420,6 +422,7 @@ class BlobColumns(_Reader):
 
     def update(self, rid: int, row: BlobRow, *, keep_media: bool, keep_verified: bool) -> None:
         """New content for a known blob (labels edited, a rescan saw it change)."""
+        self.rewrites += 1
         self.total_bytes += row.size - self.sizes[rid]
         if keep_verified and not (row.size == self.sizes[rid] and row.updated_ns == self.updated[rid]):
             keep_verified = False
@@ -454,8 +457,9 @@ class BlobColumns(_Reader):
         self.verified[rid] = _VERIFIED[ok]
         self.version += 1
 
-    def snapshot(self) -> "ColumnsSnapshot":
-        return ColumnsSnapshot(self)
+    def snapshot(self, prev: "ColumnsSnapshot | None" = None) -> "ColumnsSnapshot":
+        """An immutable copy; ``prev``, an older snapshot of these columns, lends it what has not changed."""
+        return ColumnsSnapshot(self, prev)
 
     def nbytes(self) -> int:
         """Bytes the columns and the index hold (not the shared label/media tables)."""
@@ -474,13 +478,25 @@ class ColumnsSnapshot(_Reader, Mapping[str, BlobRow]):
     digests: bytes
     verified: bytes
     alive: bytes
+    origin: "weakref.ref[BlobColumns]"
+    rewrites: int
 
-    def __init__(self, cols: BlobColumns):
-        self.digests = bytes(cols.digests)
-        self.sizes = array("q", cols.sizes)
-        self.created = array("q", cols.created)
-        self.updated = array("q", cols.updated)
-        self.lids = array("i", cols.lids)
+    def __init__(self, cols: BlobColumns, prev: "ColumnsSnapshot | None" = None):
+        # rows are appended, never moved, and a row's digest never changes: with the same rows (a
+        # removal only marks them dead) the older copies serve again, and with no update() since,
+        # its sizes, times and labels too (a million rows are ~70 MB to copy on the GUI thread)
+        same_rows = prev is not None and prev.origin() is cols and prev.n == cols.n
+        same_values = same_rows and prev is not None and prev.rewrites == cols.rewrites
+        self.origin = weakref.ref(cols)
+        self.rewrites = cols.rewrites
+        self.digests = prev.digests if same_rows and prev is not None else bytes(cols.digests)
+        if same_values and prev is not None:
+            self.sizes, self.created, self.updated, self.lids = prev.sizes, prev.created, prev.updated, prev.lids
+        else:
+            self.sizes = array("q", cols.sizes)
+            self.created = array("q", cols.created)
+            self.updated = array("q", cols.updated)
+            self.lids = array("i", cols.lids)
         self.mids = array("i", cols.mids)
         self.verified = bytes(cols.verified)
         self.alive = bytes(cols.alive)

@@ -15,6 +15,14 @@ from store import containerd_root, errors
 
 log = logging.getLogger(__name__)
 
+try:
+    # imported with the application, before a window shows, not on the first open: grpc's C
+    # extension initialises holding the GIL, and on the open job's worker thread that froze the
+    # just-shown window for 60-130 ms (faulthandler stacks, tests/perf/RESULTS.md)
+    import store.containerd.sources  # noqa: F401
+except ImportError:
+    pass  # open_any says why, and opens plain directories without it
+
 
 def _containerd_content_dir(path: Path) -> Path | None:
     """The content directory of the containerd root ``path`` is (when it has one) or is in, else None."""

@@ -1,7 +1,10 @@
 """The window on a million blobs: listing, filtering, sorting, deleting, memory, stalls.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_million.py [N ...]``
-(default 100000 and 1000000; ``--listing`` stops after the listing) or ``pytest -m perf -s tests/perf/test_bench_million.py``
+(default 100000 and 1000000; ``--listing`` stops after the listing, ``--in-process`` lists on the
+scanner thread instead of a child process, ``--trace=FILE`` writes every thread's stack there
+whenever the GUI thread is 70 ms late: faulthandler reads the other threads' frames without the
+GIL, which can crash the process, so it is for finding stalls, not for the figures) or ``pytest -m perf -s tests/perf/test_bench_million.py``
 (sizes from BLOBSCOPE_BENCH_SIZES, e.g. ``100000,1000000``).
 
 The store is built once per size and kept under ``$BLOBSCOPE_BENCH_CACHE`` (default
@@ -20,6 +23,7 @@ Each figure is printed with its ratio to a floor measured in the same run (issue
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import json
 import os
@@ -113,13 +117,25 @@ def floor_listing(root: Path) -> float:
     """A bare scandir + stat of blobs/sha256 and reading every label: what a listing cannot beat."""
     from store.labels import LabelStore
     t = time.perf_counter()
+    FLOOR_CPU.append(-time.process_time())
     count = 0
     with os.scandir(root / "blobs" / "sha256") as it:
         for e in it:
             e.stat(follow_symlinks=False)
             count += 1
     LabelStore(root / "labels.db", read_only=True).all()
+    FLOOR_CPU[-1] += time.process_time()
     return time.perf_counter() - t
+
+
+FLOOR_CPU: list[float] = []  # CPU seconds of each floor listing (wall times swing with the machine's load)
+
+
+def cpu_now() -> tuple[float, float, float]:
+    """(this process's CPU, its waited-for children's CPU, the calling thread's CPU), seconds."""
+    import resource
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time(), ch.ru_utime + ch.ru_stime, time.thread_time()
 
 
 FILTERS = (("plain", "bench/index=1"), ("plain_digest", "abc"),
@@ -161,12 +177,16 @@ def filter_floors(root: Path) -> dict:
 class Heartbeat:
     """A 10 ms QTimer; the longest late beat per phase is the longest GUI-thread stall."""
 
-    def __init__(self):
+    def __init__(self, trace=None):
         from PySide6.QtCore import QElapsedTimer, QTimer
+        self.trace = trace  # a file: every thread's stack is written there when a beat is 60 ms late
         self.clock = QElapsedTimer()
         self.clock.start()
         self.last = 0
         self.worst = 0.0
+        self.sched = _schedstat()
+        self.worst_parts = (0.0, 0.0, 0.0)
+        self.worst_cpu = 0.0  # the most CPU the GUI thread spent between two beats (our own longest step)
         self.timer = QTimer()
         self.timer.setInterval(10)
         self.timer.timeout.connect(self._beat)
@@ -174,15 +194,49 @@ class Heartbeat:
 
     def _beat(self):
         now = self.clock.elapsed()
-        self.worst = max(self.worst, now - self.last - 10)
+        sched = _schedstat()
+        late = now - self.last - 10
+        self.worst_cpu = max(self.worst_cpu, (sched[0] - self.sched[0]) / 1e6)
+        if late > self.worst:
+            self.worst = late
+            # where the gap went, from the kernel's per-thread figures: the GUI thread's own CPU,
+            # its time runnable but waiting for a core (the machine's load), and the rest blocked
+            # (the GIL held by another thread, a lock); each in ms
+            run = (sched[0] - self.sched[0]) / 1e6
+            queued = (sched[1] - self.sched[1]) / 1e6
+            self.worst_parts = (round(run, 1), round(queued, 1), round(max(0.0, now - self.last - run - queued), 1))
+        self.sched = sched
         self.last = now
+        if self.trace is not None:
+            # re-armed on every beat: it fires (from faulthandler's own C thread, no GIL needed)
+            # only when the GUI thread did not come back within 70 ms, and shows what every thread was doing
+            self.trace.write(f"--- beat at {now} ms\n".encode())
+            faulthandler.dump_traceback_later(0.07, file=self.trace)
 
     def phase(self) -> None:
         self.last = self.clock.elapsed()
+        self.sched = _schedstat()
         self.worst = 0.0
+        self.worst_parts = (0.0, 0.0, 0.0)
+        self.worst_cpu = 0.0
 
     def stop(self) -> float:
+        STALL_PARTS.append(self.worst_parts + (round(self.worst_cpu, 1),))
         return round(self.worst, 1)
+
+
+# of each phase's worst gap: (own CPU, waiting for a core, blocked), and the most own CPU in any gap
+STALL_PARTS: list[tuple[float, ...]] = []
+
+
+def _schedstat() -> tuple[int, int]:
+    """The calling thread's time on a CPU and time runnable on a run queue, ns (Linux schedstat)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            run, wait, _slices = f.read().split()
+        return int(run), int(wait)
+    except OSError:
+        return 0, 0
 
 
 def spin(app, until, timeout: float) -> bool:
@@ -195,6 +249,9 @@ def spin(app, until, timeout: float) -> bool:
     return True
 
 
+OPTIONS: dict = {"in_process": False, "trace": None}
+
+
 def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -205,8 +262,10 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     from tests.gui.conftest import ScriptedDialogs
 
     result: dict = {"blobs": n}
+    FLOOR_CPU.clear()
     floors = [floor_listing(root) for _ in range(2)]
     result["floor_listing_s"] = round(min(floors), 3)
+    result["floor_listing_cpu_s"] = round(min(FLOOR_CPU), 3)
 
     app = QApplication.instance() or QApplication([])
     rss_before = rss_mib()
@@ -215,24 +274,35 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     window = MainWindow(AppContext(settings=settings, dialogs=dialogs))
     window.resize(1280, 800)
     window.classify_timer.setInterval(3_600_000)  # media types and the graph are other benchmarks
+    if OPTIONS["in_process"]:
+        window.scanner.worker.child = False  # the listing on the scanner thread, as before the child process
+    result["listing_in"] = "process" if OPTIONS["in_process"] else "child"
     model = window.blob_model
     marks: dict[str, float] = {}
     model.rowsInserted.connect(lambda *a: marks.setdefault("first_rows", time.perf_counter()))
     window.scanFinished.connect(lambda: marks.setdefault("full", time.perf_counter()))
     window.show()
     app.processEvents()
-    beat = Heartbeat()
+    beat = Heartbeat(open(OPTIONS["trace"], "wb", buffering=0) if OPTIONS["trace"] else None)
 
     # ---- listing
     beat.phase()
     t0 = time.perf_counter()
+    cpu0 = cpu_now()
     window.open_store(str(root))
     assert spin(app, lambda: "full" in marks, 600), "the listing did not finish"
+    time.sleep(0.2)  # the listing's child has exited: its CPU is counted once it is waited for
+    cpu1 = cpu_now()
+    result["listing_cpu_gui_process_s"] = round(cpu1[0] - cpu0[0], 3)
+    result["listing_cpu_child_s"] = round(cpu1[1] - cpu0[1], 3)
+    result["listing_cpu_gui_thread_s"] = round(cpu1[2] - cpu0[2], 3)
+    result["listing_cpu_vs_floor_cpu"] = round((cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1]) / result["floor_listing_cpu_s"], 2)
     app.processEvents()
     result["first_rows_s"] = round(marks["first_rows"] - t0, 3)
     result["fully_listed_s"] = round(marks["full"] - t0, 3)
     result["fully_listed_vs_floor"] = round(result["fully_listed_s"] / result["floor_listing_s"], 2)
     result["stall_listing_ms"] = beat.stop()
+    result["stall_listing_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
     assert model.total_count == n, model.total_count
     result["rss_listed_mib"] = round(rss_mib(), 1)
     # the watch sees the listing's own label read (labels.db-wal) and rescans once: let it land
@@ -272,10 +342,12 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
         result[f"filter_{name}_vs_floor"] = round(took / floor_s, 2)
         result[f"filter_{name}_rows"] = rows
         result[f"stall_filter_{name}_ms"] = beat.stop()
+        result[f"stall_filter_{name}_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
         assert rows == want, (name, rows, want)
     beat.phase()
     keystroke("")
     result["stall_filter_clear_ms"] = beat.stop()
+    result["stall_filter_clear_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
     result["rss_filtered_mib"] = round(rss_mib(), 1)
 
     # ---- sorting: the click on the header to the new order in the view
@@ -287,6 +359,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
         window.blob_view.viewport().repaint()
         result[f"sort_{name}_s"] = round(time.perf_counter() - t, 3)
         result[f"stall_sort_{name}_ms"] = beat.stop()
+        result[f"stall_sort_{name}_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
     window.blob_view.sortByColumn(-1, window.blob_view.horizontalHeader().sortIndicatorOrder())
     spin(app, lambda: not model.busy, 300)
     result["rss_sorted_mib"] = round(rss_mib(), 1)
@@ -300,6 +373,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     result["select_rows"] = window.selection.blob_count()
     result["select_s"] = round(time.perf_counter() - t, 3)
     result["stall_select_ms"] = beat.stop()
+    result["stall_select_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
     dialogs.answer("confirm", True)
     removed_at: list[float] = []
     deleting = [0.0]
@@ -315,6 +389,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     result["delete_s"] = round(time.perf_counter() - t, 3)
     result["delete_model_update_ms"] = round(removed_at[0] * 1000, 1) if removed_at else None
     result["stall_delete_ms"] = beat.stop()
+    result["stall_delete_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
     result["delete_rows"] = k
 
     result["load_average"] = os.getloadavg()[0]
@@ -346,7 +421,11 @@ def main(argv: list[str]) -> int:
         print(json.dumps(_floor_rows(Path(argv[1]))))
         return 0
     listing_only = "--listing" in argv  # only open the store and list it (quick, while tuning)
-    sizes = [int(a) for a in argv if a != "--listing"] or [100_000, 1_000_000]
+    OPTIONS["in_process"] = "--in-process" in argv  # list on the scanner thread, not in a child process
+    for a in argv:
+        if a.startswith("--trace="):  # where the stacks of stalls over 70 ms go
+            OPTIONS["trace"] = a.split("=", 1)[1]
+    sizes = [int(a) for a in argv if not a.startswith("--")] or [100_000, 1_000_000]
     for n in sizes:
         print(json.dumps(run(n, listing_only), indent=2), flush=True)
     return 0

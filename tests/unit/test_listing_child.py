@@ -1,0 +1,113 @@
+"""``walk_batches(child=True)``: a child process lists the blobs; what arrives equals the in-process
+listing, odd entries and all, and a child that cannot start or dies half-way leaves the listing
+to this process without losing or repeating a blob."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+
+import pytest
+
+from store import Digest, LocalStore, errors
+from store.blob_batches import ChildListing
+
+
+def _fill(root, n: int, alg: str = "sha256", labelled=()) -> LocalStore:
+    store = LocalStore(root)
+    d = root / "blobs" / alg
+    d.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        data = f"blob {alg} {i}".encode() * (1 + i % 5)
+        (d / hashlib.new(alg, data).hexdigest()).write_bytes(data)
+        if i in labelled:
+            store.labels.set(Digest(f"{alg}:" + hashlib.new(alg, data).hexdigest()), {"index": str(i), "k": "v"})
+    return store
+
+
+def _odd_store(root) -> LocalStore:
+    store = _fill(root, 1200, labelled=range(0, 1200, 31))
+    _fill(root, 30, alg="sha512", labelled=[3, 4])
+    d = root / "blobs" / "sha256"
+    (d / "not-a-digest").write_bytes(b"x")
+    (d / ("A" * 64)).write_bytes(b"upper case")
+    (d / ("b" * 63)).write_bytes(b"short")
+    os.mkdir(d / ("0" * 64))
+    os.symlink(sorted(os.listdir(d))[0], d / ("1" * 64))
+    os.mkfifo(d / ("2" * 64))
+    (root / "blobs" / "md5").mkdir()  # not an algorithm: never listed
+    store.labels.set(Digest("sha256:" + "3" * 64), {"labels": "of a blob that is not there"})
+    return store
+
+
+def _rows(batches) -> list[tuple]:
+    out = []
+    for b in batches:
+        for info in b:
+            out.append((str(info.digest), info.size, info.created_ns, info.updated_ns, info.labels))
+    return out
+
+
+def test_the_child_lists_exactly_what_the_process_lists(tmp_path):
+    store = _odd_store(tmp_path / "s")
+    listing = store.walk_batches(first=10, size=100, child=True)
+    assert isinstance(listing, ChildListing)
+    batches = list(listing)
+    assert listing.fell_back is None and all(b.raw and not b.names for b in batches)
+    assert len(batches[0]) == 10 and max(len(b) for b in batches) == 100
+    got = _rows(batches)
+    assert len(got) == 1230 and len({g[0] for g in got}) == 1230
+    assert sorted(got) == sorted(_rows(store.walk_batches(first=10, size=100)))
+    assert sorted(got) == [(str(i.digest), i.size, i.created_ns, i.updated_ns, i.labels) for i in store.walk()]
+    assert sum(1 for g in got if g[4]) == len(range(0, 1200, 31)) + 2
+
+
+def test_a_child_that_cannot_start_leaves_the_listing_to_this_process(tmp_path, caplog):
+    store = _fill(tmp_path / "s", 300, labelled=[5])
+    listing = ChildListing(store.blobs_root, store.labels.all(), first=10, size=50,
+                           python=str(tmp_path / "no-such-python"))
+    with caplog.at_level(logging.WARNING, logger="store.blob_batches"):
+        got = _rows(listing)
+    assert listing.fell_back and "did not start" in listing.fell_back
+    assert "listing it in this process" in caplog.text
+    assert sorted(got) == [(str(i.digest), i.size, i.created_ns, i.updated_ns, i.labels) for i in store.walk()]
+
+
+def test_a_child_whose_output_stops_half_way_loses_and_repeats_nothing(tmp_path, caplog):
+    store = _fill(tmp_path / "s", 600, labelled=range(0, 600, 23))
+    # the real child, its output cut after 3000 bytes (mid-frame, a few batches in) by a real pipe
+    cut = tmp_path / "cut-python"
+    cut.write_text(f'#!/bin/sh\n"{sys.executable}" "$@" | head -c 3000\n')
+    cut.chmod(0o755)
+    listing = ChildListing(store.blobs_root, store.labels.all(), first=5, size=20, python=str(cut))
+    with caplog.at_level(logging.WARNING, logger="store.blob_batches"):
+        got = _rows(listing)
+    assert listing.fell_back and "before the end" in listing.fell_back
+    assert "listing the rest in this process" in caplog.text
+    assert len(got) == 600 and len({g[0] for g in got}) == 600
+    assert sorted(got) == [(str(i.digest), i.size, i.created_ns, i.updated_ns, i.labels) for i in store.walk()]
+
+
+def test_closing_the_listing_stops_its_child(tmp_path):
+    store = _fill(tmp_path / "s", 300)
+    listing = store.walk_batches(first=5, size=5, child=True)
+    assert isinstance(listing, ChildListing)
+    next(listing)
+    proc = listing.proc
+    assert proc is not None
+    listing.close()
+    assert listing.proc is None and proc.returncode is not None
+
+
+def test_an_unlistable_blobs_directory_is_an_error_as_in_process(tmp_path):
+    store = _fill(tmp_path / "s", 3)
+    blobs = store.blobs_root
+    os.rename(blobs, tmp_path / "elsewhere")
+    blobs.write_bytes(b"a file where the directory was")
+    with pytest.raises(errors.Unknown) as in_process:
+        list(store.walk_batches())
+    with pytest.raises(errors.Unknown) as in_child:
+        list(store.walk_batches(child=True))
+    assert str(in_child.value) == str(in_process.value) and "not a directory" in str(in_child.value).lower()
