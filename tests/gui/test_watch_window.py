@@ -17,14 +17,17 @@ from tests.gui.conftest import add_blob, blob_digests
 POINTS = ["store opened", "first batch", "walk done", "ingests listed", "scan finished"]
 
 
-def _hook(win, point: str, action) -> None:
-    """Run ``action`` once, the first time the window reaches ``point``."""
-    fired = []
+def _hook(win, point: str, action) -> list[bool]:
+    """Run ``action`` once, the first time the window reaches ``point``; the list returned holds
+    True once the action has finished (it runs on the scanner thread, beside the GUI thread)."""
+    fired: list[bool] = []
+    done: list[bool] = []
 
     def once(*_args):
         if not fired:
             fired.append(True)
             action()
+            done.append(True)
 
     direct = Qt.ConnectionType.DirectConnection  # on the scanner thread, before the GUI sees the result
     worker = win.scanner.worker
@@ -36,6 +39,7 @@ def _hook(win, point: str, action) -> None:
         "scan finished": (win.scanFinished, direct),
     }[point]
     signal.connect(once, conn)
+    return done
 
 
 def _disk(root) -> set[str]:
@@ -56,8 +60,9 @@ def test_a_change_anywhere_in_the_opening_window_is_seen(qtbot, make_window, sto
 
     win = make_window(store.root, wait=False)
     win.scanner.worker.first_batch = 5  # "first batch" falls in the middle of the walk
-    _hook(win, point, act)
-    qtbot.waitUntil(lambda: win.blob_model.rowCount() > 0 and not win._scanning, timeout=10000)
+    acted = _hook(win, point, act)
+    # the GUI thread can finish the scan while the scanner thread is still inside the action
+    qtbot.waitUntil(lambda: win.blob_model.rowCount() > 0 and not win._scanning and bool(acted), timeout=10000)
     want = _disk(store.root)
     assert len(want) == (41 if change == "commit" else 39)
     qtbot.waitUntil(lambda: {str(d) for d in blob_digests(win)} == want, timeout=5000)
