@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,16 @@ def mixed_root(tmp_path_factory) -> Path:
     for data in _odd_blobs():
         (blobs / Digest.from_bytes(data).encoded).write_bytes(data)
     return root / "content"
+
+
+def copy_store(src: Path, dst: Path) -> None:
+    """Copy the shared store: first let go of every earlier test's store (a store collected
+    mid-copy closes labels.db and SQLite removes its -shm file under copytree), and leave the
+    -shm out (SQLite rebuilds it from the -wal)."""
+    import gc
+    import shutil
+    gc.collect()
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*-shm"))
 
 
 @pytest.fixture
@@ -120,9 +131,8 @@ def test_a_cold_graph_opens_every_blob_once(mixed, tmp_path, opens, processes):
 
 def test_a_blob_that_vanished_or_is_not_a_file_is_left_out_by_the_workers(tmp_path, mixed_root, monkeypatch):
     monkeypatch.setattr(oci, "PROCESS_MIN", 1)
-    import shutil
     root = tmp_path / "content"
-    shutil.copytree(mixed_root, root)
+    copy_store(mixed_root, root)
     s = LocalStore(root)
     infos = list(s.walk())
     gone, fifo = infos[3].digest, infos[7].digest
@@ -155,9 +165,8 @@ def test_partial_reports_cached_answers_first_then_each_batch(mixed, tmp_path):
 
 
 def test_a_full_listing_prunes_the_cache_of_deleted_blobs(tmp_path, mixed_root):
-    import shutil
     root = tmp_path / "content"
-    shutil.copytree(mixed_root, root)
+    copy_store(mixed_root, root)
     s = LocalStore(root)
     cache = oci.MediaTypeCache(tmp_path / "cache.db")
     before = G.load_graph(s, cache, prune=True)
@@ -187,13 +196,11 @@ def test_prune_is_one_statement_whatever_the_number_of_stale_answers(tmp_path):
 
 
 def test_blobctl_forgets_deleted_blobs_in_its_cache(tmp_path, mixed_root, monkeypatch, capsys):
-    import shutil
-
     from store import cli
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(oci, "PROCESS_MIN", 1)  # blobctl's forked workers recognise them
     root = tmp_path / "content"
-    shutil.copytree(mixed_root, root)
+    copy_store(mixed_root, root)
     s = LocalStore(root)
     assert cli.main(["--root", str(root), "du"]) == 0
     cache_path = oci.default_cache_path(s)
@@ -259,7 +266,11 @@ def test_the_gui_workers_are_forked_by_a_warm_fork_server_that_imported_the_stor
     assert workers.THREADED == "forkserver"
     assert workers.warm_up() and workers.warm_up()  # the second call finds it running
     server = forkserver._forkserver._forkserver_pid
-    cmdline = Path(f"/proc/{server}/cmdline").read_bytes().decode()
+    cmdline = ""
+    deadline = time.monotonic() + 30
+    while not cmdline and time.monotonic() < deadline:  # empty until the started server's exec is done
+        cmdline = Path(f"/proc/{server}/cmdline").read_bytes().decode()
+        time.sleep(0.01)
     assert "multiprocessing.forkserver import main" in cmdline
     assert all(repr(m) in cmdline for m in workers.PRELOAD)  # imported in the server, once
     serial, _ = _classify(LocalStore(root), None, tmp_path, "serial")
