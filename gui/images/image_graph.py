@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from .. import fmt
 from ..kinds import kind_of
 from . import graph_ops
+from .unreferenced import UnreferencedRows, unreferenced_rows
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QTabWidget
@@ -45,6 +46,7 @@ class ImageGraph(QObject):
         self._images, self._label, self._tabs, self._details = images_view, label, tabs, details
         self._scanning, self._closing = scanning, closing
         self.graph: Graph | None = None  # the latest graph of this store, or None
+        self.unreferenced: UnreferencedRows | None = None  # its unreachable blobs as table rows
         self.known_types: dict | None = None  # what the media-type pass just recognised, used once
         self._job: Job | None = None
         # deletes, label edits and imports change the graph even when no rescan follows
@@ -64,6 +66,7 @@ class ImageGraph(QObject):
             self._job.cancel()
             self._job = None
         self.graph = None
+        self.unreferenced = None
         self.timer.stop()
         self._images.model.clear()
         self._tabs.setTabText(self._tabs.indexOf(self._images), self.tr("Images"))
@@ -82,15 +85,17 @@ class ImageGraph(QObject):
             return
         if self._job is not None:
             self._job.cancel()
-        rows = self._blobs.snapshot()  # the scan's rows, immutable: the graph walks nothing again
+        columns = self._blobs.columns
+        snap = self._blobs.columns_snapshot()  # the scan's rows, immutable: the graph walks nothing again
         known, self.known_types = self.known_types, None
         self._label.setText(self.tr("Building the image graph…"))
 
         def work(job):
-            g = graph_ops.build_graph(store, rows, job, known)
+            g = graph_ops.build_graph(store, snap, job, known)
             # images, their space and trees are computed here too: the GUI thread only wraps them
             images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))
-            return g, [(i, g.tree(i.digest)) for i in images], g.space()
+            unref = unreferenced_rows(columns, snap, g.reachable, lambda: job.cancelled)
+            return g, [(i, g.tree(i.digest)) for i in images], g.space(), unref
 
         def done(result):
             if job is not self._job or store is not self._store():
@@ -112,8 +117,9 @@ class ImageGraph(QObject):
         job = self._runner.start("image graph", work, on_done=done, on_error=failed)
         self._job = job
 
-    def _use(self, graph, images, space) -> None:
+    def _use(self, graph, images, space, unreferenced) -> None:
         self.graph = graph
+        self.unreferenced = unreferenced
         self._label.setText(self.tr("{n} unreferenced ({size})").format(
             n=space.reclaimable_count, size=fmt.size(space.reclaimable_bytes)))
         self._label.setToolTip(self.tr("Blobs no image or gc.root label reaches: containerd's garbage "
