@@ -22,10 +22,12 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Callable, Iterable, Iterator, Mapping
 
 from . import errors
@@ -180,15 +182,20 @@ class Descriptor:
         # A cache row holds what to_json wrote: values of the right types.  A graph of 100k
         # blobs reads 100k of them, so the frozen dataclass's __init__ (one object.__setattr__
         # a field) is skipped.
+        # The role and media type strings are interned and an absent annotations map is one shared
+        # empty map: a million-blob store's graph holds hundreds of thousands of descriptors.
         obj = _new_object(cls)
-        obj.__dict__.update(role=d["role"], index=d["index"], digest=digest, size=d["size"],
-                            media_type=d.get("mediaType", ""),
+        obj.__dict__.update(role=_intern(d["role"]), index=d["index"], digest=digest, size=d["size"],
+                            media_type=_intern(d.get("mediaType", "")),
                             platform=_platform(plat) if plat is not None else None,
-                            annotations=d.get("annotations", {}), artifact_type=d.get("artifactType", ""))
+                            annotations=d.get("annotations") or _NO_ANNOTATIONS,
+                            artifact_type=d.get("artifactType", ""))
         return obj
 
 
 _new_object = object.__new__
+_intern = sys.intern
+_NO_ANNOTATIONS: Mapping[str, str] = MappingProxyType({})
 _PLATFORMS: dict[tuple, Platform | None] = {}
 
 
