@@ -92,10 +92,11 @@ class ImageGraph(QObject):
 
         def work(job):
             g = graph_ops.build_graph(store, snap, job, known)
-            # images, their space and trees are computed here too: the GUI thread only wraps them
+            # images and their space are computed here too; an image's tree (a few dozen nodes, cheap)
+            # is made when the Images tab first shows it
             images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))
             unref = unreferenced_rows(columns, snap, g.reachable, lambda: job.cancelled)
-            return g, [(i, g.tree(i.digest)) for i in images], g.space(), unref
+            return g, [(i, None) for i in images], g.space(), unref
 
         def done(result):
             if job is not self._job or store is not self._store():
@@ -125,7 +126,7 @@ class ImageGraph(QObject):
         self._label.setToolTip(self.tr("Blobs no image or gc.root label reaches: containerd's garbage "
                                        "collector would remove them. Edit ▸ Select Unreferenced selects "
                                        "them."))
-        self._images.set_graph(images, space)
+        self._images.set_graph(images, space, graph.tree)
         self._tabs.setTabText(self._tabs.indexOf(self._images), self.tr("Images ({n})").format(n=len(images)))
         if self._details.current is not None:
             self.show_refs(self._details.current)

@@ -110,3 +110,34 @@ def test_a_finished_job_lets_go_of_what_its_work_closed_over(qtbot):
     qtbot.waitUntil(lambda: results == ["Big"])
     runner.pool.waitForDone(5000)
     assert alive() is None
+
+
+def test_images_made_lazily_equal_images_made_at_once(qtmodeltester, tmp_path):
+    """The Images tab's trees made on first use show what trees made up front show."""
+    from gui.images.images_model import DIGEST_ROLE as TREE_DIGEST
+    from gui.images.images_model import ImagesTreeModel
+    from store import LocalStore
+    from store import graph as G
+
+    populate(tmp_path / "few", 300, 6)
+    g = G.load_graph(LocalStore(tmp_path / "few" / "content"), oci.MediaTypeCache(None))
+    images = sorted(g.images(), key=lambda i: str(i.digest))
+    eager, lazy = ImagesTreeModel(), ImagesTreeModel()
+    eager.set_images([(i, g.tree(i.digest)) for i in images])
+    lazy.set_images([(i, None) for i in images], g.tree)
+    qtmodeltester.check(lazy, force_py=True)
+
+    def dump(m, parent=None):
+        from PySide6.QtCore import QModelIndex
+        parent = parent or QModelIndex()
+        out = []
+        for r in range(m.rowCount(parent)):
+            idx = m.index(r, 0, parent)
+            out.append((m.data(idx), m.data(idx, TREE_DIGEST), [m.data(m.index(r, c, parent)) for c in range(7)],
+                        dump(m, idx)))
+        return out
+
+    assert len(images) == 6 and dump(lazy) == dump(eager)
+    layer = next(e.child for e in g.children(next(d for d, ct in g.types.items() if ct.kind == oci.Kind.MANIFEST))
+                 if e.name.startswith("l."))
+    assert lazy.find(str(layer)).isValid() and lazy.find(str(layer)).data(TREE_DIGEST) == str(layer)
