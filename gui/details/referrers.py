@@ -4,8 +4,9 @@ from the blobs model's label sets, asked one digest (or one selection) at a time
 The details pane lists these parents before the image graph exists; Delete warns with them.
 
 The label sets are few beside the rows (a million blobs, tens of thousands of distinct sets) and
-only ever appended to (gui/blobs/columns.py), so the map from a referenced digest to the sets
-naming it grows with them and is never rebuilt; the rows carrying a set are found by a C-level
+only ever appended to (gui/blobs/columns.py).  One digest (the details pane) is looked for in
+the sets' texts; many (Delete) through a map from referenced digest to the sets naming it, which
+grows with the sets and is never rebuilt.  The rows carrying a set are found by a C-level
 search of the label-set column.  Building a digest -> parents map of every row instead took
 3 s of the GUI thread at the first click after each change, on a million blobs with 20k images.
 """
@@ -39,9 +40,24 @@ class ReferrerIndex:
         self._seen = len(sets)
         return by_value
 
+    def _sets_naming(self, digest: str) -> list[tuple[int, str]]:
+        """(label set, key) of each set whose content-reference label names ``digest``: from the map
+        when it is up to date, else by a search of the sets' texts (one ``in`` each, no map built:
+        the details pane asks for one blob at a time)."""
+        tables = self._blobs.columns.tables
+        if tables is self._tables and self._seen == len(tables.label_sets):
+            return self._by_value.get(digest, [])
+        from store.graph import REF_CONTENT, content_ref_name
+        sets = tables.label_sets
+        return [(lid, k) for lid, text in enumerate(tables.label_texts) if digest in text
+                for k, v in sets[lid].items()
+                if v == digest and k.startswith(REF_CONTENT) and content_ref_name(k) is not None]
+
     def of(self, digest: str) -> list[tuple[str, str]]:
         """(parent digest, label key) of each live blob whose labels name ``digest``."""
-        hits = self._refresh().get(digest)
+        return self._rows_of(self._sets_naming(digest))
+
+    def _rows_of(self, hits: list[tuple[int, str]]) -> list[tuple[str, str]]:
         if not hits:
             return []
         cols = self._blobs.columns
@@ -61,7 +77,7 @@ class ReferrerIndex:
     def referencing(self, digests: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """``of`` for each of ``digests`` that some blob names (one dict look-up for the others)."""
         by_value = self._refresh()
-        return {d: parents for d in digests if d in by_value and (parents := self.of(d))}
+        return {d: parents for d in digests if d in by_value and (parents := self._rows_of(by_value[d]))}
 
     def invalidate(self) -> None:
         """Blobs or their labels changed (a scan, a delete, a label edit, an import): nothing to

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from .. import fmt
 from ..kinds import kind_of
+from ..memory import release_freed_memory
 from . import graph_ops
 from .unreferenced import UnreferencedRows, unreferenced_rows
 
@@ -103,6 +104,9 @@ class ImageGraph(QObject):
                 return  # a newer scan or another store: this graph is stale
             self._job = None
             self._use(*result)
+            if len(result[0].sizes) >= graph_ops.FREEZE_ABOVE:
+                # the build's records and the media types handed to it are gone: give their pages back
+                self._runner.start("release memory", lambda _job: release_freed_memory())
 
         def failed(error):
             if job is not self._job:

@@ -146,6 +146,48 @@ def pread_floor(content: Path) -> float:
         os.close(dfd)
 
 
+def graph_memory(content: Path) -> dict:
+    """tracemalloc of the GUI's graph build alone (warm media-type cache, rows from a walk):
+    bytes per blob the finished graph holds, and the build's peak."""
+    import gc
+    import tracemalloc
+
+    from gui.images import graph_ops
+    from store import LocalStore
+
+    class Job:
+        cancelled = False
+
+        def progress(self, *_a):
+            pass
+
+    class Row:  # as the table holds them: the digest as plain text, validated again by the build
+        __slots__ = ("digest", "size", "labels")
+
+        def __init__(self, info):
+            self.digest, self.size, self.labels = str(info.digest), info.size, info.labels
+
+    store = LocalStore(content)
+    rows = [Row(i) for i in store.walk()]
+    n = len(rows)
+    gc.collect()
+    tracemalloc.start(1)
+    base = tracemalloc.get_traced_memory()[0]
+    t = time.perf_counter()
+    g = graph_ops.build_graph(store, rows, Job(), None)
+    took = time.perf_counter() - t
+    del rows
+    gc.collect()
+    now, peak = tracemalloc.get_traced_memory()
+    snap = tracemalloc.take_snapshot()
+    top = [(str(st.traceback[0]).replace(str(_REPO) + "/", ""), round(st.size / n, 1))
+           for st in snap.statistics("lineno")[:8]]
+    tracemalloc.stop()
+    return {"blobs": n, "edges": g.edge_count, "graph_bytes_per_blob": round((now - base) / n, 1),
+            "build_peak_bytes_per_blob": round((peak - base) / n, 1), "build_s_traced": round(took, 1),
+            "top_lines_bytes_per_blob": top}
+
+
 def child(what: str, content: Path):
     proc = subprocess.run([sys.executable, __file__, what, str(content)], capture_output=True, text=True,
                           check=True)
@@ -321,6 +363,8 @@ def measure(content: Path, n: int, result: dict) -> dict:
     sampler.stop()
     window.close()
     app.processEvents()
+    if os.environ.get("BLOBSCOPE_BENCH_TRACEMALLOC", "1") != "0":  # the graph's own bytes, in a child
+        result["graph_tracemalloc"] = child("--graph-memory", content)
     return result
 
 
@@ -344,6 +388,9 @@ def run(n: int) -> dict:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--expected"]:
         print(json.dumps(expected_unreferenced(Path(argv[1]))))
+        return 0
+    if argv[:1] == ["--graph-memory"]:
+        print(json.dumps(graph_memory(Path(argv[1]))))
         return 0
     if argv[:1] == ["--pread"]:
         print(json.dumps(pread_floor(Path(argv[1]))))
