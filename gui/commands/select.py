@@ -42,6 +42,7 @@ class SelectUnreferenced(Command):
 
     action = "actionSelectUnreferenced"
     MAX_RANGES = 2000  # runs of adjacent rows selected in place; beyond, only they are shown
+    MAX_IN_PLACE = 100_000  # more blobs than this are shown alone without looking at their runs
 
     def __init__(self, ctx: CommandContext, graph: ImageGraph):
         super().__init__(ctx)
@@ -70,10 +71,11 @@ class SelectUnreferenced(Command):
             ctx.report.status(self.tr("No unreferenced blobs: every blob is reachable from an image "
                                       "or a gc.root label."), 8000)
             return
-        rows = m.visible_rows_at(rids)
-        if len(rows) == len(rids) and _runs(rows) <= self.MAX_RANGES:
-            self._select(rows, rids)
-            return
+        if unref is None or len(rids) <= self.MAX_IN_PLACE:  # else they cannot all be adjacent enough
+            rows = m.visible_rows_at(rids)
+            if len(rows) == len(rids) and _runs(rows, self.MAX_RANGES) <= self.MAX_RANGES:
+                self._select(rows, rids)
+                return
         if unref is not None and len(rids) > self.MAX_RANGES:
             self._restricted = unref  # many, scattered or hidden: show only them, then select all
             self._pending = rids
@@ -120,6 +122,17 @@ class SelectUnreferenced(Command):
         self.ctx.report.status(text.format(n=n, size=fmt.size(size)), 15000)
 
 
-def _runs(rows: list[int]) -> int:
-    """Runs of adjacent numbers in the ascending ``rows`` (the ranges a selection of them needs)."""
-    return 1 + sum(1 for a, b in zip(rows, rows[1:]) if b != a + 1) if rows else 0
+def _runs(rows: list[int], stop: int | None = None) -> int:
+    """Runs of adjacent numbers in the ascending ``rows`` (the ranges a selection of them needs),
+    counted up to ``stop`` + 1 at most."""
+    if not rows:
+        return 0
+    runs = 1
+    prev = rows[0]
+    for r in rows:
+        if r > prev + 1:
+            runs += 1
+            if stop is not None and runs > stop:
+                break
+        prev = r
+    return runs

@@ -88,6 +88,7 @@ def test_few_unreferenced_blobs_are_selected_in_place():
     assert select._runs([]) == 0
     assert select._runs([4]) == 1
     assert select._runs([1, 2, 3, 7, 8, 10]) == 3
+    assert select._runs(list(range(0, 100, 2)), stop=5) == 6  # stops counting past ``stop``
     assert SelectUnreferenced.MAX_RANGES >= 100
 
 
