@@ -195,6 +195,9 @@ ZH_CN = {
         "没有未引用的 Blob：每个 Blob 都可从某个镜像或 gc.root 标签到达。",
     "Selected {n} unreferenced blob(s), {size}. Delete removes them.":
         "已选择 {n} 个未引用的 Blob，共 {size}。删除操作会移除它们。",
+    "Showing and selecting only the {n} unreferenced blob(s), {size}. Delete removes them; Enter in the "
+    "empty filter box shows every blob again.":
+        "仅显示并选择 {n} 个未引用的 Blob，共 {size}。删除操作会移除它们；在空的筛选框中按回车可重新显示全部 Blob。",
     "No image graph yet.": "尚无镜像引用图。",
     "{n} image(s); {shared} shared between images; {count} unreferenced blob(s), {reclaimable} reclaimable.":
         "{n} 个镜像；镜像间共享 {shared}；{count} 个未引用的 Blob，可回收 {reclaimable}。",

@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         self._build_disk_ui()
         self._build_menus()
         self.selection = cmd.Selection(self.blob_model, self.blob_view, self.ingest_model, self.ingest_view,
-                                       clear_filter=self.clear_filter)
+                                       clear_filter=self.clear_filter, show_only=self.show_only)
         self.reporter = cmd.Reporter(self, self.ctx, self.statusBar(), self.scan_label,
                                      closing=lambda: self._closing)
         self.commands = self._build_commands()
@@ -916,6 +916,17 @@ class MainWindow(QMainWindow):
     def clear_filter(self) -> None:
         self.filter_edit.clear()
         self.apply_filter()
+
+    def show_only(self, query) -> None:
+        """Only the blobs ``query`` matches (Select Unreferenced's many scattered blobs), the filter
+        box emptied: typing a filter, or Enter in the empty box, shows every blob again."""
+        self.filter_timer.stop()
+        self.filter_edit.blockSignals(True)
+        self.filter_edit.clear()
+        self.filter_edit.blockSignals(False)
+        self.filter_error.hide()
+        self.blob_model.set_filter(query)
+        self._on_totals()
 
     def _focus_filter(self) -> None:
         self.filter_edit.setFocus()

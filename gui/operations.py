@@ -202,8 +202,10 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
         result = oci.classify(store, digests, cache, cancel=cancelled, partial=found,
                               progress=lambda done, total: job.progress(done, total),
                               processes=WORKER_START)
-        if declared:
-            job.partial(dict(declared))
+        items = list(declared.items())  # every layer and config an image lists: sent in chunks,
+        for start in range(0, len(items), CLASSIFY_CHUNK):  # as one they held the GUI thread 3-5 s at 1M
+            job.partial(dict(items[start:start + CLASSIFY_CHUNK]))
+            time.sleep(0)
     finally:
         if cache is not None:
             cache.close()

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import zlib
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ class Platform:
                    _str(doc.get("os.version")))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Descriptor:
     """A reference found inside a manifest or index.
 
@@ -177,18 +178,27 @@ class Descriptor:
             if digests is not None:
                 digests[text] = digest
         plat = d.get("platform")
-        # A cache row holds what to_json wrote: values of the right types.  A graph of 100k
-        # blobs reads 100k of them, so the frozen dataclass's __init__ (one object.__setattr__
-        # a field) is skipped.
+        # A cache row holds what to_json wrote: values of the right types, set without the frozen
+        # dataclass's __init__ and its checks.
+        # Slots, interned role and media type strings, and one shared empty map for absent
+        # annotations: a million-blob store's graph holds hundreds of thousands of descriptors
+        # (192 bytes each with a __dict__ and their own strings, 80 like this).
         obj = _new_object(cls)
-        obj.__dict__.update(role=d["role"], index=d["index"], digest=digest, size=d["size"],
-                            media_type=d.get("mediaType", ""),
-                            platform=_platform(plat) if plat is not None else None,
-                            annotations=d.get("annotations", {}), artifact_type=d.get("artifactType", ""))
+        _set(obj, "role", _intern(d["role"]))
+        _set(obj, "index", d["index"])
+        _set(obj, "digest", digest)
+        _set(obj, "size", d["size"])
+        _set(obj, "media_type", _intern(d.get("mediaType", "")))
+        _set(obj, "platform", _platform(plat) if plat is not None else None)
+        _set(obj, "annotations", d.get("annotations") or _NO_ANNOTATIONS)
+        _set(obj, "artifact_type", d.get("artifactType", ""))
         return obj
 
 
 _new_object = object.__new__
+_set = object.__setattr__
+_intern = sys.intern
+_NO_ANNOTATIONS: Mapping[str, str] = {}  # shared by every descriptor without annotations: never changed
 _PLATFORMS: dict[tuple, Platform | None] = {}
 
 

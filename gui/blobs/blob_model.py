@@ -205,6 +205,13 @@ class BlobTableModel(RowTableModel):
         rows.sort()
         return rows
 
+    def visible_rows_at(self, rids: Iterable[int]) -> list[int]:
+        """Visible row numbers of these row numbers (gui/blobs/columns.py), ascending; one C-level pass."""
+        where = self._positions()
+        rows = [p for p in map(where.__getitem__, rids) if p >= 0]
+        rows.sort()
+        return rows
+
     def get(self, digest: str) -> BlobRow | None:
         rid = self._cols.find(digest)
         return None if rid < 0 else self._view(rid)

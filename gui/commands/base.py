@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from store.api import BlobscopeStore
 
     from ..blobs.blob_model import BlobTableModel
+    from ..blobs.filtering import Query
     from ..context import AppContext
     from ..details.referrers import ReferrerIndex
     from ..dialogs import DialogService
@@ -49,10 +50,12 @@ class Selection:
     """The rows the person selected in the blobs and ingests tables, and selecting blobs for them."""
 
     def __init__(self, blobs: BlobTableModel, blob_view: QTableView, ingests: IngestTableModel,
-                 ingest_view: QTableView, clear_filter: Callable[[], None]):
+                 ingest_view: QTableView, clear_filter: Callable[[], None],
+                 show_only: Callable[[Query], None] | None = None):
         self._blobs, self._blob_view = blobs, blob_view
         self._ingests, self._ingest_view = ingests, ingest_view
         self._clear_filter = clear_filter
+        self._show_only = show_only
 
     def blob_rows(self) -> list[BlobRow]:
         columns = self._blobs.columns
@@ -77,6 +80,24 @@ class Selection:
     def clear_filter(self) -> None:
         """Empty the filter box and show every blob (a blob asked for was hidden)."""
         self._clear_filter()
+
+    def show_only(self, query: Query) -> None:
+        """Show only the blobs ``query`` matches, the filter box emptied (typing or Enter there shows
+        the rest again); on a worker for a big table (the model's ``viewApplied`` follows)."""
+        if self._show_only is not None:
+            self._show_only(query)
+        else:
+            self._blobs.set_filter(query)
+
+    def select_all_blobs(self) -> None:
+        """Select every visible blob: one range, whatever their number."""
+        m = self._blobs
+        if m.rowCount():
+            sm = self._blob_view.selectionModel()
+            last = m.index(m.rowCount() - 1, m.columnCount() - 1)
+            sm.select(QItemSelection(m.index(0, 0), last), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            sm.setCurrentIndex(m.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+            self._blob_view.scrollTo(m.index(0, 0))
 
     def select_blob_row(self, i: int) -> None:
         """Make row ``i`` of the blobs table the only selected and current one, scrolled into view."""

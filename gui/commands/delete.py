@@ -24,12 +24,11 @@ class DeleteBlobs(Command):
         total = ctx.blobs.total_rows_of(rids)
         root_sets = {lid for lid, labels in enumerate(cols.tables.label_sets) if GC_ROOT in labels}
         roots = [rid for rid in rids if cols.lids[rid] in root_sets] if root_sets else []
-        refs = ctx.referrers.index()
         digests = cols.digests_of(rids)
         chosen = set(digests)
         referenced = []
-        for d in digests if refs else ():
-            parents = [p for p, _k in refs.get(d, ()) if p not in chosen]
+        for d, refs in ctx.referrers.referencing(digests).items():
+            parents = [p for p, _k in refs if p not in chosen]
             if parents:
                 referenced.append((d, parents))
         text = self.tr("Delete {n} blob(s), {size} in total?").format(n=len(rids), size=fmt.size(total))

@@ -9,9 +9,13 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from array import array
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from store import errors, workers
+
+from ..blobs.columns import ColumnsSnapshot
 
 if TYPE_CHECKING:
     from store.api import ContentStore
@@ -35,14 +39,27 @@ class _Record:
         self.digest, self.size, self.labels = digest, size, labels
 
 
-def _records(rows: list, job) -> list[_Record]:
+def _records(rows, job) -> list[_Record]:
     """Validate the rows' digests here, handing the GIL to the GUI thread between small chunks.
 
     A CPU-bound worker makes every Python call the GUI thread needs (each cell it paints) wait
-    for the GIL; validating 100k digests in one go stalled the window for 250 ms.
+    for the GIL; validating 100k digests in one go stalled the window for 250 ms.  ``rows``: a
+    sequence of rows, or a :class:`ColumnsSnapshot` read column by column (no row object per blob).
     """
     from store.digest import Digest
     out: list = []
+    if isinstance(rows, ColumnsSnapshot):
+        snap = rows
+        rids = array("l", compress(range(snap.n), snap.alive))
+        sizes, lids, label_sets = snap.sizes, snap.lids, snap.tables.label_sets
+        for start in range(0, len(rids), YIELD_EVERY):
+            if job.cancelled:
+                raise errors.Cancelled("building the reference graph stopped")
+            part = rids[start:start + YIELD_EVERY]
+            out.extend(map(_Record, map(Digest, snap.digests_of(part)), map(sizes.__getitem__, part),
+                           map(label_sets.__getitem__, map(lids.__getitem__, part))))
+            time.sleep(0)
+        return out
     for start in range(0, len(rows), YIELD_EVERY):
         if job.cancelled:
             raise errors.Cancelled("building the reference graph stopped")

@@ -14,7 +14,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from .. import fmt
 from ..kinds import kind_of
+from ..memory import release_freed_memory
 from . import graph_ops, graph_update
+from .unreferenced import UnreferencedRows, unreferenced_rows
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QTabWidget
@@ -46,6 +48,7 @@ class ImageGraph(QObject):
         self._images, self._label, self._tabs, self._details = images_view, label, tabs, details
         self._scanning, self._closing = scanning, closing
         self.graph: Graph | None = None  # the latest graph of this store, or None
+        self.unreferenced: UnreferencedRows | None = None  # its unreachable blobs as table rows
         self.known_types: dict | None = None  # what the media-type pass just recognised, used once
         self._job: Job | None = None
         # digests changed since self.graph was made (None: build from every row); emptied when the
@@ -71,6 +74,7 @@ class ImageGraph(QObject):
             self._job = None
         self.graph = None
         self._pending = None
+        self.unreferenced = None
         self.timer.stop()
         self._images.model.clear()
         self._tabs.setTabText(self._tabs.indexOf(self._images), self.tr("Images"))
@@ -101,13 +105,14 @@ class ImageGraph(QObject):
         if (base is None or base.facts is None or pending is None
                 or len(pending) > graph_update.MAX_CHANGED):
             pending = None
-            rows: object = self._blobs.snapshot()  # the scan's rows, immutable: the graph walks nothing again
         elif not pending:
             self.known_types = None
             return  # nothing changed since this graph (or the one being made) was made
         else:
             pending = set(pending)
-            rows = self._blobs.columns_snapshot()  # digest -> row, for the changed ones
+        columns = self._blobs.columns
+        # the scan's rows, immutable (the graph walks nothing again); digest -> row for an update
+        snap = self._blobs.columns_snapshot()
         if self._job is not None:
             self._job.cancel()  # its changes are still pending: this job takes them too
         known, self.known_types = self.known_types, None
@@ -117,12 +122,14 @@ class ImageGraph(QObject):
 
         def work(job):
             if pending is not None and base is not None:
-                g = graph_update.update_graph(store, base, rows, pending, job, known)
+                g = graph_update.update_graph(store, base, snap, pending, job, known)
             else:
-                g = graph_ops.build_graph(store, rows, job, known)
-            # images, their space and trees are computed here too: the GUI thread only wraps them
+                g = graph_ops.build_graph(store, snap, job, known)
+            # images and their space are computed here too; an image's tree (a few dozen nodes, cheap)
+            # is made when the Images tab first shows it
             images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))
-            return g, [(i, g.tree(i.digest)) for i in images], g.space()
+            unref = unreferenced_rows(columns, snap, g.reachable, lambda: job.cancelled)
+            return g, [(i, None) for i in images], g.space(), unref
 
         def done(result):
             if job is not self._job or store is not self._store():
@@ -133,6 +140,9 @@ class ImageGraph(QObject):
             if pending is not None:
                 self.updates += 1
             self._use(*result)
+            if pending is None and len(result[0].sizes) >= graph_ops.FREEZE_ABOVE:
+                # the build's records and the media types handed to it are gone: give their pages back
+                self._runner.start("release memory", lambda _job: release_freed_memory())
 
         def failed(error):
             if job is not self._job:
@@ -149,14 +159,15 @@ class ImageGraph(QObject):
         job = self._runner.start("image graph", work, on_done=done, on_error=failed)
         self._job = job
 
-    def _use(self, graph, images, space) -> None:
+    def _use(self, graph, images, space, unreferenced) -> None:
         self.graph = graph
+        self.unreferenced = unreferenced
         self._label.setText(self.tr("{n} unreferenced ({size})").format(
             n=space.reclaimable_count, size=fmt.size(space.reclaimable_bytes)))
         self._label.setToolTip(self.tr("Blobs no image or gc.root label reaches: containerd's garbage "
                                        "collector would remove them. Edit ▸ Select Unreferenced selects "
                                        "them."))
-        self._images.set_graph(images, space)
+        self._images.set_graph(images, space, graph.tree)
         self._tabs.setTabText(self._tabs.indexOf(self._images), self.tr("Images ({n})").format(n=len(images)))
         if self._details.current is not None:
             self.show_refs(self._details.current)

@@ -29,14 +29,21 @@ def _space_bytes(space, col: int) -> int | None:
 
 
 class _Item:
-    __slots__ = ("parent", "row", "node", "space", "_children")
+    __slots__ = ("parent", "row", "_node", "space", "_children", "_tree")
 
-    def __init__(self, parent: "_Item | None", row: int, node, space=None):
+    def __init__(self, parent: "_Item | None", row: int, node, space=None, tree=None):
         self.parent = parent
         self.row = row
-        self.node = node          # store.graph.TreeNode
+        self._node = node         # store.graph.TreeNode, or None: made by ``tree`` when first asked
         self.space = space        # store.graph.ImageSpace for an image row, else None
         self._children: list[_Item] | None = None
+        self._tree = tree
+
+    @property
+    def node(self):
+        if self._node is None:
+            self._node = self._tree(self.space.digest)
+        return self._node
 
     @property
     def children(self) -> list["_Item"]:
@@ -56,10 +63,12 @@ class ImagesTreeModel(QAbstractItemModel):
                          self.tr("Total"), self.tr("Shared"), self.tr("Unique")]
 
     # ---- feeding
-    def set_images(self, images: list[tuple[object, object]]) -> None:
-        """``images``: (ImageSpace, TreeNode) pairs, in the order to show them."""
+    def set_images(self, images: list[tuple[object, object]], tree=None) -> None:
+        """``images``: (ImageSpace, TreeNode) pairs, in the order to show them; a pair's TreeNode
+        may be None when ``tree(digest)`` (``store.graph.Graph.tree``) makes it on first use: a
+        store of 20k images then holds 20k small records, not 400k tree nodes nobody opened."""
         self.beginResetModel()
-        self._top = [_Item(None, i, tree, space) for i, (space, tree) in enumerate(images)]
+        self._top = [_Item(None, i, node, space, tree) for i, (space, node) in enumerate(images)]
         self.endResetModel()
 
     def clear(self) -> None:

@@ -63,9 +63,10 @@ class ImagesPanel(QWidget):
     def show_state(self, text: str) -> None:
         self.summary.setText(text)
 
-    def set_graph(self, images: list, space) -> None:
-        """``images``: (ImageSpace, TreeNode) pairs; ``space``: the store's StoreSpace."""
-        self.model.set_images(images)
+    def set_graph(self, images: list, space, tree=None) -> None:
+        """``images``: (ImageSpace, TreeNode or None) pairs; ``space``: the store's StoreSpace;
+        ``tree``: makes an image's TreeNode from its digest when first shown."""
+        self.model.set_images(images, tree)
         text = self.tr("{n} image(s); {shared} shared between images; {count} unreferenced blob(s), "
                        "{reclaimable} reclaimable.").format(
             n=len(images), shared=fmt.size(space.image_shared_bytes), count=space.reclaimable_count,

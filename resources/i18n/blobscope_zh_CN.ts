@@ -2337,6 +2337,10 @@ Verification failed: the content does not match its digest.</source>
         <translation>没有未引用的 Blob：每个 Blob 都可从某个镜像或 gc.root 标签到达。</translation>
     </message>
     <message>
+        <source>Showing and selecting only the {n} unreferenced blob(s), {size}. Delete removes them; Enter in the empty filter box shows every blob again.</source>
+        <translation>仅显示并选择 {n} 个未引用的 Blob，共 {size}。删除操作会移除它们；在空的筛选框中按回车可重新显示全部 Blob。</translation>
+    </message>
+    <message>
         <source>Selected {n} unreferenced blob(s), {size}. Delete removes them.</source>
         <translation>已选择 {n} 个未引用的 Blob，共 {size}。删除操作会移除它们。</translation>
     </message>
