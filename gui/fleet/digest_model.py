@@ -7,9 +7,10 @@ and not on others), shared (on every answering node) or unique (on exactly one).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from .. import fmt
+from .filtered_rows import FilteredRowsModel
 
 DIGEST_ROLE = Qt.ItemDataRole.UserRole + 1
 NODES_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -17,16 +18,14 @@ NODES_ROLE = Qt.ItemDataRole.UserRole + 2
 SCOPES = ("all", "shared", "unique")
 
 
-class DigestTableModel(QAbstractTableModel):
+class DigestTableModel(FilteredRowsModel):
     """See the module doc.  ``drift`` and ``scope`` combine (drift and unique: on one node only)."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._headers = [self.tr("Digest"), self.tr("Size"), self.tr("Nodes"), self.tr("Present on"),
-                         self.tr("Absent on")]
+        super().__init__([self.tr("Digest"), self.tr("Size"), self.tr("Nodes"), self.tr("Present on"),
+                          self.tr("Absent on")], parent)
         self.nodes: list[str] = []           # the answering nodes, in fleet order
-        self.all_rows: list[dict] = []       # blob_rows(): {"digest", "size", "nodes"}
-        self.rows: list[dict] = []           # those shown
+        # all_rows: blob_rows(): {"digest", "size", "nodes"}
         self.text = ""
         self.drift = False
         self.scope = "all"
@@ -58,30 +57,11 @@ class DigestTableModel(QAbstractTableModel):
             return False
         return not self.text or self.text in row["digest"]
 
-    def _apply(self) -> None:
-        self.beginResetModel()
-        self.rows = [r for r in self.all_rows if self._passes(r)]
-        self.endResetModel()
-
-    def row_at(self, i: int) -> dict:
-        return self.rows[i]
-
     def absent(self, row: dict) -> list[str]:
         have = set(row["nodes"])
         return [n for n in self.nodes if n not in have]
 
     # -- Qt -----------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
-
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None

@@ -8,21 +8,21 @@ The filter text matches the name.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+
+from .filtered_rows import FilteredRowsModel
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 NODES_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-class ImageDriftModel(QAbstractTableModel):
+class ImageDriftModel(FilteredRowsModel):
     """See the module doc."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._headers = [self.tr("Image"), self.tr("Nodes"), self.tr("Present on"), self.tr("Absent on"),
-                         self.tr("Target digests")]
-        self.all_rows: list[dict] = []  # image_drift(): {"name", "present", "absent", "targets", "same_target"}
-        self.rows: list[dict] = []
+        super().__init__([self.tr("Image"), self.tr("Nodes"), self.tr("Present on"), self.tr("Absent on"),
+                          self.tr("Target digests")], parent)
+        # all_rows: image_drift(): {"name", "present", "absent", "targets", "same_target"}
         self.failed: dict[str, str] = {}  # answering nodes whose images could not be read: node -> reason
         self.text = ""
 
@@ -35,13 +35,8 @@ class ImageDriftModel(QAbstractTableModel):
         self.text = text.strip().lower()
         self._apply()
 
-    def _apply(self) -> None:
-        self.beginResetModel()
-        self.rows = [r for r in self.all_rows if not self.text or self.text in r["name"].lower()]
-        self.endResetModel()
-
-    def row_at(self, i: int) -> dict:
-        return self.rows[i]
+    def _passes(self, row: dict) -> bool:
+        return not self.text or self.text in row["name"].lower()
 
     def targets_text(self, row: dict, *, short: bool = True) -> str:
         """The target digest when every node agrees, else each node's (12 hex digits when ``short``)."""
@@ -52,17 +47,6 @@ class ImageDriftModel(QAbstractTableModel):
         return ", ".join(f"{node}: {cut(digest)}" for node, digest in row["targets"].items())
 
     # -- Qt -----------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
-
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
