@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import collections
 import os
 import random
 import shutil
@@ -28,6 +29,8 @@ os.environ.setdefault("XDG_RUNTIME_DIR", str(_XDG / "runtime"))
 atexit.register(shutil.rmtree, _XDG, True)
 
 from store import Digest, LocalStore  # noqa: E402
+from store import local as local_mod  # noqa: E402
+from store import reader as reader_mod  # noqa: E402
 
 
 def random_bytes(n: int, seed: int) -> bytes:
@@ -113,3 +116,18 @@ def containerd(tmp_path):
     from tests.support.containerd import ContainerdDaemon
     with ContainerdDaemon(tmp_path) as daemon:
         yield daemon
+
+
+@pytest.fixture
+def blob_opens(monkeypatch):
+    """Names of the blob files opened through the store's opener (this process only: not worker processes)."""
+    seen: collections.Counter = collections.Counter()
+    real = reader_mod.open_blob
+
+    def counting_open(path, extra_flags=0, *, dir_fd=None):
+        seen[os.path.basename(os.fspath(path))] += 1
+        return real(path, extra_flags, dir_fd=dir_fd)
+
+    monkeypatch.setattr(local_mod, "open_blob", counting_open)
+    monkeypatch.setattr(reader_mod, "open_blob", counting_open)
+    return seen

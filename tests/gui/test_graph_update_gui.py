@@ -6,33 +6,13 @@ tests/unit/test_oci_parallel.py does."""
 
 from __future__ import annotations
 
-import collections
 import json
-import os
-
-import pytest
 
 from store import Digest, Info, LocalStore, oci
 from store import graph as G
-from store import local as local_mod
-from store import reader as reader_mod
 from tests.gui.conftest import wait_jobs
 from tests.support.image_store import populate
 from tests.unit.test_graph_update import canon
-
-
-@pytest.fixture
-def opens(monkeypatch):
-    seen: collections.Counter = collections.Counter()
-    real = reader_mod.open_blob
-
-    def counting_open(path, extra_flags=0, *, dir_fd=None):
-        seen[os.path.basename(os.fspath(path))] += 1
-        return real(path, extra_flags, dir_fd=dir_fd)
-
-    monkeypatch.setattr(local_mod, "open_blob", counting_open)
-    monkeypatch.setattr(reader_mod, "open_blob", counting_open)
-    return seen
 
 
 def settled_graph(qtbot, win, before=None):
@@ -44,7 +24,7 @@ def settled_graph(qtbot, win, before=None):
     return win.image_graph.graph
 
 
-def test_an_outside_commit_delete_and_label_edit_update_the_graph_by_name(qtbot, make_window, tmp_path, opens):
+def test_an_outside_commit_delete_and_label_edit_update_the_graph_by_name(qtbot, make_window, tmp_path, blob_opens):
     populate(tmp_path / "images", 200, 8)
     root = tmp_path / "images" / "content"
     win = make_window(root, wait=False)
@@ -59,7 +39,7 @@ def test_an_outside_commit_delete_and_label_edit_update_the_graph_by_name(qtbot,
     data = json.dumps(doc).encode()
     m = Digest.from_bytes(data)
     other = LocalStore(root)  # as another process: the window learns of it through the watch
-    opens.clear()
+    blob_opens.clear()
     with other.writer("outside", total=len(data), expected=m) as w:
         w.write(data)
         w.commit(len(data), m)
@@ -69,12 +49,12 @@ def test_an_outside_commit_delete_and_label_edit_update_the_graph_by_name(qtbot,
     assert {e.child for e in g1.children(m)} == {config, layer}
     # read by this process: the new manifest's head, and nothing else (the commit itself writes
     # only); once, unless the media-type pass and the graph job both missed the cache at once
-    assert set(opens) == {m.encoded} and opens[m.encoded] <= 2, opens
+    assert set(blob_opens) == {m.encoded} and blob_opens[m.encoded] <= 2, blob_opens
     assert canon(g1) == canon(G.load_graph(other, oci.MediaTypeCache(None)))
     # the media-type pass looked at the new blob alone, and the table shows what it is
     qtbot.waitUntil(lambda: win.blob_model.get(str(m)).media_type == oci.OCI_MANIFEST, timeout=10000)
 
-    opens.clear()
+    blob_opens.clear()
     info = other.info(layer)
     other.update(Info(layer, info.size, info.created_at, info.updated_at, {"containerd.io/gc.root": "now"}),
                  "labels.containerd.io/gc.root")
@@ -83,7 +63,7 @@ def test_an_outside_commit_delete_and_label_edit_update_the_graph_by_name(qtbot,
     other.delete(m)
     g3 = settled_graph(qtbot, win, g2)
     assert m not in g3.sizes and m not in g3.roots
-    assert not opens  # a label edit and a delete read no blob
+    assert not blob_opens  # a label edit and a delete read no blob
     assert canon(g3) == canon(G.load_graph(other, oci.MediaTypeCache(None)))
     updates = win.image_graph.updates
 

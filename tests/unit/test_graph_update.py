@@ -8,17 +8,13 @@ blobs opened are counted at the store's opener, as tests/unit/test_oci_parallel.
 
 from __future__ import annotations
 
-import collections
 import json
-import os
 import random
 
 import pytest
 
 from store import Digest, Info, LocalStore, errors, oci
 from store import graph as G
-from store import local as local_mod
-from store import reader as reader_mod
 from tests.support.image_store import populate
 
 
@@ -26,21 +22,6 @@ from tests.support.image_store import populate
 def store(tmp_path) -> LocalStore:
     populate(tmp_path / "images", 300, 12)
     return LocalStore(tmp_path / "images" / "content")
-
-
-@pytest.fixture
-def opens(monkeypatch):
-    """Names of the blob files opened through the store's opener (this process: no workers here)."""
-    seen: collections.Counter = collections.Counter()
-    real = reader_mod.open_blob
-
-    def counting_open(path, extra_flags=0, *, dir_fd=None):
-        seen[os.path.basename(os.fspath(path))] += 1
-        return real(path, extra_flags, dir_fd=dir_fd)
-
-    monkeypatch.setattr(local_mod, "open_blob", counting_open)
-    monkeypatch.setattr(reader_mod, "open_blob", counting_open)
-    return seen
 
 
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
@@ -78,7 +59,7 @@ def put(store: LocalStore, data: bytes, labels=None) -> Digest:
     return d
 
 
-def test_an_outside_commit_of_one_manifest_reads_only_that_blob(store, tmp_path, opens):
+def test_an_outside_commit_of_one_manifest_reads_only_that_blob(store, tmp_path, blob_opens):
     cache = oci.MediaTypeCache(tmp_path / "cache.db")
     g0 = G.load_graph(store, cache)
     configs = [d for d, (mt, kind) in g0.blob_types().items() if kind == "config"]
@@ -90,17 +71,17 @@ def test_an_outside_commit_of_one_manifest_reads_only_that_blob(store, tmp_path,
     # another process commits it (through its own store on the same root)
     m = put(LocalStore(store.root), json.dumps(manifest).encode(),
             labels={"containerd.io/gc.ref.content.config": str(configs[0]), "containerd.io/gc.root": "x"})
-    opens.clear()
+    blob_opens.clear()
     g1 = g0.updated(store, cache, [store.info(m)], [])
-    assert opens == {m.encoded: 1}  # its head, once: no other blob is read, nothing is walked
+    assert blob_opens == {m.encoded: 1}  # its head, once: no other blob is read, nothing is walked
     assert canon(g1) == canon(full(store, tmp_path))
     assert m in g1.roots and g1.kind(m) == "manifest" and m not in g0.sizes  # g0 is left as it was
     assert {e.child for e in g1.children(m)} >= set(layers) | {configs[0]}
     # deleting it again reads nothing at all
-    opens.clear()
+    blob_opens.clear()
     LocalStore(store.root).delete(m)
     g2 = g1.updated(store, cache, [], [str(m)])
-    assert not opens
+    assert not blob_opens
     assert canon(g2) == canon(full(store, tmp_path)) == canon(g0)
 
 
