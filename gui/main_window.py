@@ -72,7 +72,10 @@ log = logging.getLogger(__name__)
 FILTER_DELAY_MS = 150   # typing in the filter box re-filters at most this often
 FILTER_BUSY_MS = 400    # a background filter or sort running longer than this is shown under the box
 PREVIEW_DELAY_MS = 80   # moving the selection quickly reads only the blob it stops on
-CLASSIFY_DELAY_MS = 1000
+CLASSIFY_DELAY_MS = 1000  # new blobs named by the watch: a burst of them is recognised at once
+# after a full listing: the workers read in other processes, so a short breath for the first clicks;
+# a whole second here was a quarter of the cold graph's 4 s budget at 100k blobs (bench_graph_gui.py)
+LISTED_CLASSIFY_DELAY_MS = 200
 
 
 class _Table(QTableView):
@@ -633,7 +636,7 @@ class MainWindow(QMainWindow):
     def _after_full_scan(self) -> None:
         # recognise media types a moment later: the first clicks after loading stay snappy
         self._unclassified = None
-        self.classify_timer.start()
+        self.classify_timer.start(LISTED_CLASSIFY_DELAY_MS)
         self.scanFinished.emit()
         if self.details.current is None:
             self._on_blob_selection()
@@ -793,7 +796,7 @@ class MainWindow(QMainWindow):
         if added:
             if self._unclassified is not None:
                 self._unclassified.update(r.digest for r in added)
-            self.classify_timer.start()  # media types of the new blobs (and the graph after them)
+            self.classify_timer.start(CLASSIFY_DELAY_MS)  # media types of the new blobs (and the graph after them)
 
     @Slot(object)
     def _on_ingests_updated(self, update) -> None:

@@ -175,6 +175,7 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
         log.info("media-type cache unavailable (%s); recognising without it", e)
         cache = None
     declared: dict[str, str] = {}
+    sent: dict[str, str] = {}  # what the view was given for each blob
     digests = [d for d, _size in sorted(rows, key=lambda r: r[1])]
     polls = [0]
 
@@ -194,7 +195,13 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
                     if desc.media_type:
                         declared[str(desc.digest)] = desc.media_type
                 part[str(d)] = ct.media_type
-            part.update({d: mt for d, mt in declared.items() if d in part})
+            # what a manifest declares wins; looked up per blob of the chunk (a pass over every
+            # declared type per chunk was 60k x 100 dict steps at 100k blobs, on the GIL)
+            for d in part:
+                mt = declared.get(d)
+                if mt is not None:
+                    part[d] = mt
+            sent.update(part)
             job.partial(part)
             time.sleep(0)
 
@@ -202,7 +209,9 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
         result = oci.classify(store, digests, cache, cancel=cancelled, partial=found,
                               progress=lambda done, total: job.progress(done, total),
                               processes=WORKER_START)
-        items = list(declared.items())  # every layer and config an image lists: sent in chunks,
+        # every layer and config an image lists, where the view was given something else (a blob
+        # recognised before the manifest that declares it, or by an earlier pass): sent in chunks,
+        items = [(d, mt) for d, mt in declared.items() if sent.get(d) != mt]
         for start in range(0, len(items), CLASSIFY_CHUNK):  # as one they held the GUI thread 3-5 s at 1M
             job.partial(dict(items[start:start + CLASSIFY_CHUNK]))
             time.sleep(0)

@@ -39,14 +39,20 @@ class _Record:
         self.digest, self.size, self.labels = digest, size, labels
 
 
-def _records(rows, job) -> list[_Record]:
+def _records(rows, job, known: dict | None = None) -> list[_Record]:
     """Validate the rows' digests here, handing the GIL to the GUI thread between small chunks.
 
     A CPU-bound worker makes every Python call the GUI thread needs (each cell it paints) wait
     for the GIL; validating 100k digests in one go stalled the window for 250 ms.  ``rows``: a
     sequence of rows, or a :class:`ColumnsSnapshot` read column by column (no row object per blob).
+    ``known``: the media-type pass's result, whose keys are these digests already validated: they
+    are taken as they are (one dict look-up each) rather than validated a second time.
     """
     from store.digest import Digest
+    same = dict(zip(known, known)) if known else {}
+
+    def digest(text: str, _get=same.get) -> Digest:
+        return _get(text) or Digest(text)
     out: list = []
     if isinstance(rows, ColumnsSnapshot):
         snap = rows
@@ -56,14 +62,14 @@ def _records(rows, job) -> list[_Record]:
             if job.cancelled:
                 raise errors.Cancelled("building the reference graph stopped")
             part = rids[start:start + YIELD_EVERY]
-            out.extend(map(_Record, map(Digest, snap.digests_of(part)), map(sizes.__getitem__, part),
+            out.extend(map(_Record, map(digest, snap.digests_of(part)), map(sizes.__getitem__, part),
                            map(label_sets.__getitem__, map(lids.__getitem__, part))))
             time.sleep(0)
         return out
     for start in range(0, len(rows), YIELD_EVERY):
         if job.cancelled:
             raise errors.Cancelled("building the reference graph stopped")
-        out.extend(_Record(Digest(r.digest), r.size, r.labels) for r in rows[start:start + YIELD_EVERY])
+        out.extend(_Record(digest(r.digest), r.size, r.labels) for r in rows[start:start + YIELD_EVERY])
         time.sleep(0)
     return out
 
@@ -90,7 +96,7 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | None = None)
     try:
         # The rows are the whole store as the last scan listed it: the cache forgets every other
         # digest (blobs deleted since).  Blobs left to recognise are read by worker processes.
-        g = graph.load_graph(store, cache, infos=_records(rows, job), known=known, extra_roots=names,
+        g = graph.load_graph(store, cache, infos=_records(rows, job, known), known=known, extra_roots=names,
                              cancel=lambda: job.cancelled, progress=lambda done, total: job.progress(done, total),
                              processes=WORKER_START, prune=True)
         g.images()  # the per-image space, computed here rather than on first use
