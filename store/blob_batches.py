@@ -25,10 +25,10 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import errors
+from . import errors, forked_stat
 from .digest import ALGORITHMS, Digest
 from .gcpause import paused_gc
-from .listing_child import BATCH_FORMAT, FRAME_FORMAT, entries
+from .listing_child import BATCH_FORMAT, FRAME_FORMAT, entries, rest_columns
 from .types import WalkInfo
 
 log = logging.getLogger(__name__)
@@ -111,24 +111,36 @@ def blob_batches(blobs_root: Path, all_labels: dict[str, dict[str, str]], *,
 
 def _batches(alg: str, dir_fd: int, labelled: dict, first: int, size: int) -> Iterator[BlobBatch]:
     hex_len = ALGORITHMS[alg]
-    limit = first
     with os.scandir(dir_fd) as it:
+        with paused_gc():  # a stat result per blob: no cyclic collection while they pile up
+            names, stats = entries(it, hex_len, first)
+        if names:
+            yield _batch(alg, names, array("q", [st.st_size for st in stats]),
+                         array("q", [st.st_mtime_ns for st in stats]),
+                         array("q", [st.st_atime_ns for st in stats]), labelled)
+        if len(names) < first:
+            return
+        with paused_gc():
+            rest = [e.name for e in it]  # the names left, not stat'ed: listing_child.rest_columns stats them
+    # where this process has one thread (blobctl), a forked child stats the later half meanwhile
+    columns = rest_columns(dir_fd, rest, hex_len, size, forked_stat)
+    try:
         while True:
-            with paused_gc():  # a stat result per blob: no cyclic collection while they pile up
-                names, stats = entries(it, hex_len, limit)
-            if not names:
+            with paused_gc():
+                got = next(columns, None)
+            if got is None:
                 return
-            batch = BlobBatch(alg, names,
-                              array("q", [st.st_size for st in stats]),
-                              array("q", [st.st_mtime_ns for st in stats]),
-                              array("q", [st.st_atime_ns for st in stats]))
-            if labelled:
-                get = labelled.get
-                batch.labels = {i: dict(lab) for i, n in enumerate(names) if (lab := get(n))}
-            yield batch
-            if len(names) < limit:
-                return
-            limit = size
+            yield _batch(alg, *got, labelled)
+    finally:
+        columns.close()  # ends a stat child still running (the caller stopped early)
+
+
+def _batch(alg: str, names: list[str], sizes: array, mtimes: array, atimes: array, labelled: dict) -> BlobBatch:
+    batch = BlobBatch(alg, names, sizes, mtimes, atimes)
+    if labelled:
+        get = labelled.get
+        batch.labels = {i: dict(lab) for i, n in enumerate(names) if (lab := get(n))}
+    return batch
 
 
 class ChildListing:

@@ -8,7 +8,8 @@ Prints one ``key=value`` line per measurement and a ratio table at the end:
 * **walk**: ``LocalStore.walk()`` over an N-blob store vs ``gopeer walk`` (containerd's
   ``local.Walk``) on the same directory, warm cache (one untimed pass each first).  ``walk()``
   is measured as callers get it (in a process with one thread a forked child stats the later
-  names: its CPU is counted), and for the record in one process and as ``walk_batches``.
+  names: its CPU is counted), and for the record in one process, as ``walk_batches`` (columns,
+  with and without its stat child) and as the GUI's listing child (``walk_batches(child=True)``).
 * **import**: ``LocalStore.import_file`` of an MB-MiB random file (hash + write + fsync +
   commit) vs ``gopeer-go1.23 ingest`` (Go with SHA-NI sha256: the fair peer) and ``gopeer``
   (Go 1.19, Debian's default) on the same file, each into a fresh store, ``sync`` before each.
@@ -139,16 +140,30 @@ def bench_walk(root: Path, go_bins: dict[str, Path], runs: int, profile: bool) -
         finally:
             forked_stat.FORK_MIN = fork_min
 
-    def columns() -> tuple[int, int]:
+    def columns(child: bool = False) -> tuple[int, int]:
         n = b = 0
-        for batch in s.walk_batches():
+        for batch in s.walk_batches(child=child):
             n += len(batch)
             b += sum(batch.sizes)
         return n, b
 
+    def columns_one_process() -> tuple[int, int]:
+        fork_min, forked_stat.FORK_MIN = forked_stat.FORK_MIN, 1 << 62
+        try:
+            return columns()
+        finally:
+            forked_stat.FORK_MIN = fork_min
+
+    def listing_child() -> tuple[int, int]:
+        return columns(child=True)
+
     # "blobscope" is walk() as every caller gets it (one Info per blob; where the process has one
     # thread, as here and in blobctl, a forked child stats the later names); the others for the record
-    contenders = {"blobscope": records, "blobscope-1-process": one_process, "blobscope-walk_batches": columns}
+    # walk_batches (columns: blobctl's streaming and the GUI's listing) splits its stat the same way;
+    # the GUI's listing child (walk_batches(child=True)) forks its own stat child: all CPU counted
+    contenders = {"blobscope": records, "blobscope-1-process": one_process, "blobscope-walk_batches": columns,
+                  "blobscope-walk_batches-1-process": columns_one_process,
+                  "blobscope-listing-child": listing_child}
     for name, fn in contenders.items():
         fn.__name__ = name
 
@@ -386,8 +401,13 @@ def main(argv=None) -> int:
                             ratio(w["python-own-cpu"], w[name + "-cpu"]),
                             "a lower bound of the wall time with a core free for the child"))
             for other, what in (("blobscope-1-process", "walk() in one process"),
-                                ("blobscope-walk_batches", "walk_batches (columns)")):
-                summary.append((f"{what} / {name}", ratio(w[other], w[name]), "for the record"))
+                                ("blobscope-walk_batches", "walk_batches (columns, stat child)"),
+                                ("blobscope-walk_batches-1-process", "walk_batches in one process"),
+                                ("blobscope-listing-child", "GUI listing child (+ its stat child)")):
+                summary.append((f"{what} / {name}", ratio(w[other], w[name]),
+                                f"best {ratio(w[other + '-best'], w[name + '-best'])}, CPU "
+                                f"{ratio(w[other + '-cpu'], w[name + '-cpu'])}, this process's CPU "
+                                f"{ratio(w[other + '-own-cpu'], w[name + '-cpu'])}"))
     if "import" in only:
         f = big_file(args.mb)
         imp = bench_import(f, go_bins, args.runs, args.profile)

@@ -360,3 +360,84 @@ def test_a_fresh_process_has_one_thread(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(forked_stat.__file__))).stdout
     assert out.strip() == "True"
+
+
+# walk_batches (blobctl's and the GUI's listing, and the GUI's listing child: listing_child.rest_columns)
+
+
+def _batch_rows(store: LocalStore, **kw) -> list[tuple]:
+    rows = [(str(i.digest), i.size, i.created_ns, i.updated_ns, i.labels)
+            for batch in store.walk_batches(**kw) for i in batch]
+    return sorted(rows)
+
+
+def _walk_rows(store: LocalStore) -> list[tuple]:
+    return sorted((str(i.digest), i.size, i.created_ns, i.updated_ns, i.labels) for i in store.walk())
+
+
+@pytest.mark.parametrize("size", [1024, 16])  # 16: the child's chunks past the split, blobs only and mixed
+def test_walk_batches_split_with_a_child_lists_what_walk_lists(odd_store, monkeypatch, children, size):
+    want = _walk_rows(odd_store)
+    assert len(want) == N + 40
+    got = _batch_rows(odd_store, first=10, size=size)
+    # after the first 10 names, the later half of the rest on a batch boundary goes to the child
+    assert children and all(c[0] == "started" for c in children)
+    assert "columns" in children[0]
+    assert got == want
+
+
+def test_walk_batches_redoes_here_a_stat_that_failed_in_the_child(odd_store, monkeypatch, children):
+    """Every stat in the child fails (EACCES): each of its names is stat'ed again here."""
+    parent = os.getpid()
+    real_stat = os.stat
+
+    def flaky_in_child(path, *a, **kw):
+        if os.getpid() != parent:
+            raise PermissionError(13, "Permission denied")
+        return real_stat(path, *a, **kw)
+
+    monkeypatch.setattr(os, "stat", flaky_in_child)
+    got = _batch_rows(odd_store, first=10, size=16)
+    monkeypatch.setattr(os, "stat", real_stat)
+    assert children[0][:3] == ["started", 169, "columns"]
+    assert got == _walk_rows(odd_store)
+
+
+def test_walk_batches_raises_what_the_stat_here_raises(odd_store, monkeypatch, children):
+    """A name the child could not stat, and this process cannot either: the listing's error."""
+    real_stat = os.stat
+    last = max(n for n in os.listdir(odd_store.blobs_root / "sha256") if len(n) == 64 and not n.strip("0123456789abcdef"))
+
+    def refused(path, *a, **kw):
+        if path == last:
+            raise PermissionError(13, "Permission denied")
+        return real_stat(path, *a, **kw)
+
+    monkeypatch.setattr(os, "stat", refused)
+    with pytest.raises(PermissionError):
+        _batch_rows(odd_store, first=10, size=16)
+
+
+def test_walk_batches_whose_child_gives_nothing_stats_the_rest_here(odd_store, monkeypatch, children):
+    monkeypatch.setattr(forked_stat.ForkedStat, "chunk", lambda self, a, b: None)
+    assert _batch_rows(odd_store, first=10, size=16) == _walk_rows(odd_store)
+
+
+def test_an_abandoned_walk_batches_ends_its_child(odd_store, monkeypatch, children):
+    made: list = []
+    real_init = forked_stat.ForkedStat.__init__
+
+    def init(self, *a):
+        real_init(self, *a)
+        made.append((self, self.pid))
+
+    monkeypatch.setattr(forked_stat.ForkedStat, "__init__", init)
+    it = odd_store.walk_batches(first=10, size=16)
+    next(it)
+    next(it)
+    assert len(made) == 1
+    child, pid = made[0]
+    it.close()
+    assert child.pid is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -111,3 +111,31 @@ def test_an_unlistable_blobs_directory_is_an_error_as_in_process(tmp_path):
     with pytest.raises(errors.Unknown) as in_child:
         list(store.walk_batches(child=True))
     assert str(in_child.value) == str(in_process.value) and "not a directory" in str(in_child.value).lower()
+
+
+@pytest.mark.slow  # 40 000 files: about 20 s on a busy VM
+def test_a_big_directory_is_listed_by_the_child_and_its_stat_child_alike(tmp_path):
+    """Past ``forked_stat.FORK_MIN`` names the listing child forks a stat child for the later half
+    (listing_child.rest_columns): the same blobs, labels and times as ``walk``, nothing repeated,
+    no fall-back to this process."""
+    from store import forked_stat
+    n = forked_stat.FORK_MIN * 2 + 700
+    store = LocalStore(tmp_path / "s")
+    d = tmp_path / "s" / "blobs" / "sha256"
+    d.mkdir(parents=True)
+    for i in range(n):
+        data = b"%d" % i
+        hexd = hashlib.sha256(data).hexdigest()
+        fd = os.open(d / hexd, os.O_WRONLY | os.O_CREAT, 0o444)
+        os.write(fd, data)
+        os.close(fd)
+        os.utime(d / hexd, ns=(1_700_000_000_000_000_000 + i, 1_600_000_000_000_000_000 + 3 * i))
+        if i % 997 == 0:
+            store.labels.set(Digest("sha256:" + hexd), {"i": str(i)})
+    (d / "not-a-digest").write_bytes(b"x")
+    os.mkdir(d / ("0" * 64))
+    listing = store.walk_batches(first=500, size=5000, child=True)
+    got = _rows(listing)
+    assert listing.fell_back is None
+    assert len(got) == len({g[0] for g in got}) == n
+    assert sorted(got) == [(str(i.digest), i.size, i.created_ns, i.updated_ns, i.labels) for i in store.walk()]
