@@ -20,7 +20,7 @@ import os
 import threading
 from pathlib import Path
 
-from inotify_simple import INotify
+from inotify_simple import INotify, parse_events
 from inotify_simple import flags as F
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
@@ -31,6 +31,7 @@ from .changes import DiskChanges
 log = logging.getLogger(__name__)
 
 COALESCE_MS = 50   # a burst of events becomes one report, at most this late
+READ_BYTES = 64 * 1024  # events read a turn: whole events only (read(2) never splits one)
 POLL_MS = 1000
 
 _HEX = "0123456789abcdef"
@@ -222,10 +223,15 @@ class StoreWatcher(QObject):
         if self._ino is None:
             return
         try:
-            events = self._ino.read(timeout=0)
+            # at most READ_BYTES a turn (~680 blob events): a Delete of 100k blobs queues 100k
+            # events, parsed here on the GUI thread; the notifier fires again for the rest
+            data = os.read(self._ino.fileno(), READ_BYTES)
+        except BlockingIOError:
+            data = b""
         except OSError as e:
-            events = []
+            data = b""
             self._pending.rescan = self._pending.rescan or f"reading the watch failed ({e.strerror or e})"
+        events = parse_events(data)
         self.events_read += len(events)
         for ev in events:
             self._event(ev.wd, ev.mask, ev.name)

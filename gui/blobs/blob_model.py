@@ -363,6 +363,7 @@ class BlobTableModel(RowTableModel):
             self.viewBusy.emit(False)
         self._resort.stop()
         self.beginResetModel()
+        self._cols.close()  # its indexer thread, if still at work, stops
         self._cols = BlobColumns()
         self._snap = None
         self._order = array("l")
@@ -673,4 +674,5 @@ class BlobTableModel(RowTableModel):
         """Stop the filter worker (the window closes or the application quits)."""
         self._gen += 1
         self._resort.stop()
+        self._cols.close()
         self._runner.wait(msecs)

@@ -13,7 +13,9 @@ row is a position ``rid`` in flat arrays:
 Rows are appended and marked dead, never moved, so a ``rid`` stays valid until :meth:`BlobColumns`
 is replaced (a new store).  A digest finds its row through :class:`DigestIndex`, an open-addressing
 hash table of row numbers in an ``array('q')`` (8 bytes a slot, instead of a dict's ~100 bytes
-per entry plus a string).
+per entry plus a string).  A first listing's batches are indexed by a worker thread
+(:class:`_Indexer`): until it hands a batch over, its rows are "pending" and a lookup searches
+their digests with one C-level ``find`` per pending batch.
 
 :class:`ColumnsSnapshot` is an immutable copy that worker threads filter and sort
 (gui/blobs/view.py) while the GUI thread goes on changing the live columns.
@@ -21,6 +23,8 @@ per entry plus a string).
 
 from __future__ import annotations
 
+import threading
+import time
 import weakref
 from array import array
 from collections.abc import Iterator, Mapping
@@ -84,6 +88,12 @@ class DigestIndex:
             if rid >= 0 and keys[rid * STRIDE:(rid + 1) * STRIDE] == key:
                 return rid
             slot = (slot + 1) & mask
+
+    def find_live(self, key: bytes, keys: bytes | bytearray, alive: bytes | bytearray, n: int) -> int:
+        """The row of ``key`` if it is below ``n`` and alive, else -1 (a worker may be adding to
+        this index meanwhile: a shard is replaced whole, a slot set in one step)."""
+        rid = self.find(key, keys)
+        return rid if 0 <= rid < n and alive[rid] else -1
 
     def insert(self, key: bytes, rid: int, keys: bytearray) -> None:
         """Add a key known to be absent (``keys`` already holds it at ``rid``)."""
@@ -201,6 +211,50 @@ class DigestIndex:
         return table
 
 
+INDEX_CHUNK = 2000  # rows the indexer adds between two hand-overs (and two yields of the GIL)
+
+
+class _Indexer(threading.Thread):
+    """Indexes a listing's batches into ``built`` off the GUI thread, and hands each chunk over
+    by taking it off ``pending`` once ``built`` holds it.  Waits for more (a new batch wakes it)
+    and exits when nothing came for ``IDLE_SECONDS`` or the columns are closed."""
+
+    IDLE_SECONDS = 2.0
+
+    def __init__(self, cols: "BlobColumns"):
+        super().__init__(name="blobscope-indexer", daemon=True)
+        self.cols = cols
+        self.wake = threading.Event()
+
+    def run(self) -> None:
+        cols = self.cols
+        built = cols.built
+        assert built is not None
+        while True:
+            with cols._lock:
+                if cols._closed:
+                    cols._indexer = None
+                    return
+                work = cols.pending[0] if cols.pending else None
+                if work is None:
+                    self.wake.clear()
+            if work is None:
+                if not self.wake.wait(self.IDLE_SECONDS):
+                    with cols._lock:
+                        if not cols.pending or cols._closed:
+                            cols._indexer = None
+                            return
+                continue
+            start, stop = work
+            stop = min(stop, start + INDEX_CHUNK)
+            # its dups (a name listed twice) stay alive: a directory names each entry once
+            built.insert_absent_many(cols.digests, start, stop)
+            with cols._lock:
+                first, rest = cols.pending[0], cols.pending[1:]
+                cols.pending = (((stop, first[1]),) if stop < first[1] else ()) + rest
+            time.sleep(0)  # let the GUI thread have the GIL between chunks
+
+
 class _Tables:
     """Distinct label sets and media types, shared by the columns and their snapshots.
 
@@ -249,6 +303,8 @@ class _Reader:
     alive: bytes | bytearray
     others: dict[int, str]
     index: DigestIndex
+    built: DigestIndex | None
+    pending: tuple[tuple[int, int], ...]
     tables: _Tables
     n: int
 
@@ -267,8 +323,38 @@ class _Reader:
     def find(self, digest: str) -> int:
         """The live row of ``digest``, or -1."""
         key, _plain = digest_key(digest)
-        rid = self.index.find(key, self.digests)
-        return rid if rid >= 0 and rid < self.n and self.alive[rid] else -1
+        return self.find_key(key)
+
+    def find_key(self, key: bytes) -> int:
+        """The live row of a digest key: in the index, else among the worker-built rows, else
+        among the rows appended but not yet indexed (a C-level search of their digests)."""
+        keys, alive, n = self.digests, self.alive, self.n
+        rid = self.index.find(key, keys)
+        if 0 <= rid < n and alive[rid]:
+            return rid
+        built = self.built
+        if built is None:
+            return -1
+        # the pending ranges before the built index: a range leaves ``pending`` only once built
+        # holds it, so reading them in this order never misses a row handed over in between
+        pending = self.pending
+        rid = built.find_live(key, keys, alive, n)
+        if rid >= 0:
+            return rid
+        for start, stop in pending:
+            at = start * STRIDE
+            while True:
+                at = keys.find(key, at, stop * STRIDE)
+                if at < 0:
+                    break
+                if at % STRIDE == 0:
+                    rid = at // STRIDE
+                    if rid < n and alive[rid]:
+                        return rid
+                    at += STRIDE
+                else:
+                    at += 1
+        return -1
 
     def media_of(self, rid: int) -> str:
         return self.tables.media[self.mids[rid]]
@@ -311,7 +397,7 @@ class BlobColumns(_Reader):
     verified: bytearray
     alive: bytearray
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.digests = bytearray()
         self.sizes = array("q")
         self.created = array("q")
@@ -322,6 +408,14 @@ class BlobColumns(_Reader):
         self.alive = bytearray()
         self.others = {}
         self.index = DigestIndex()
+        # a first listing's batches: indexed into ``built`` by a worker thread, not on the GUI
+        # thread; rows appended but not yet indexed are the ranges in ``pending``
+        self.built: DigestIndex | None = None
+        self.pending: tuple[tuple[int, int], ...] = ()
+        self.loose: dict[bytes, int] = {}  # keys put in ``index`` while ``built`` exists
+        self._indexer: _Indexer | None = None
+        self._lock = threading.Lock()  # guards ``pending`` and ``_indexer`` (GUI thread and indexer)
+        self._closed = False
         self.tables = _Tables()
         self.n = 0
         self.count = 0          # live rows
@@ -333,8 +427,7 @@ class BlobColumns(_Reader):
         """The live row number of ``row``'s digest, or -1 (its key is worked out once)."""
         if row.key is None:
             row.key = digest_key(row.digest)
-        rid = self.index.find(row.key[0], self.digests)
-        return rid if rid >= 0 and self.alive[rid] else -1
+        return self.find_key(row.key[0])
 
     def add(self, row: BlobRow) -> int:
         """Append a row for a digest not present; its row number."""
@@ -353,6 +446,8 @@ class BlobColumns(_Reader):
         self.verified.append(_VERIFIED[row.verified])
         self.alive.append(1)
         self.index.insert(key, rid, self.digests)
+        if self.built is not None:
+            self.loose[key] = rid
         self.n += 1
         self.count += 1
         self.total_bytes += row.size
@@ -379,6 +474,8 @@ class BlobColumns(_Reader):
         insert, digests = self.index.insert, self.digests
         for rid, k in enumerate(keys, start):
             insert(k[0], rid, digests)
+        if self.built is not None:
+            self.loose.update(zip([k[0] for k in keys], range(start, start + len(keys))))
         self.n += len(rows)
         self.count += len(rows)
         self.total_bytes += sum([r.size for r in rows])
@@ -411,7 +508,21 @@ class BlobColumns(_Reader):
         self.verified.extend(bytes(m))
         self.alive.extend(b"\x01" * m)
         self.n += m
-        dups = self.index.insert_absent_many(self.digests, start, self.n)
+        if self.built is None and start == 0:
+            self.built = DigestIndex()  # a first listing: the indexer thread indexes its batches
+        if self.built is not None:
+            dups = self._loose_dups(start)
+            fresh = None
+            with self._lock:
+                self.pending = self.pending + ((start, self.n),)
+                if self._indexer is None:
+                    self._indexer = fresh = _Indexer(self)
+                else:
+                    self._indexer.wake.set()
+            if fresh is not None:
+                fresh.start()
+        else:
+            dups = self.index.insert_absent_many(self.digests, start, self.n)
         for rid, _old in dups:
             self.alive[rid] = 0
         live = m - len(dups)
@@ -419,6 +530,47 @@ class BlobColumns(_Reader):
         self.total_bytes += sum(batch.sizes) - sum([self.sizes[rid] for rid, _old in dups])
         self.version += 1
         return range(start, self.n), dups
+
+    def _loose_dups(self, start: int) -> list[tuple[int, int]]:
+        """(new row, row already there) for the rows from ``start`` whose key an ``add`` put in the
+        index meanwhile (a blob the watch reported before the listing did): the listing's own
+        batches name each blob once, so only those can repeat."""
+        loose, keys, alive = self.loose, self.digests, self.alive
+        if not loose:
+            return []
+        dups: list[tuple[int, int]] = []
+        if len(loose) > 64:  # many: one dict of the batch's keys
+            block = bytes(keys[start * STRIDE:self.n * STRIDE])
+            mine = {block[i:i + STRIDE]: start + i // STRIDE for i in range(0, len(block), STRIDE)}
+            for key, old in loose.items():
+                rid = mine.get(key)
+                if rid is not None and alive[old]:
+                    dups.append((rid, old))
+            return sorted(dups)
+        end = self.n * STRIDE
+        for key, old in loose.items():
+            at = start * STRIDE
+            while (at := keys.find(key, at, end)) >= 0:
+                if at % STRIDE == 0:
+                    if alive[old]:
+                        dups.append((at // STRIDE, old))
+                    break
+                at += 1
+        return sorted(dups)
+
+    def settle(self, timeout: float = 60.0) -> bool:
+        """Wait until the indexer thread has handed over every pending row; whether it has."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline and self._indexer is not None:
+            time.sleep(0.002)
+        return not self.pending
+
+    def close(self) -> None:
+        """These columns are replaced: the indexer thread stops (lookups stay correct)."""
+        with self._lock:
+            self._closed = True
+            if self._indexer is not None:
+                self._indexer.wake.set()
 
     def update(self, rid: int, row: BlobRow, *, keep_media: bool, keep_verified: bool) -> None:
         """New content for a known blob (labels edited, a rescan saw it change)."""
@@ -441,6 +593,10 @@ class BlobColumns(_Reader):
         """Mark the row of ``digest`` dead; its row number, or -1 when unknown."""
         key, _plain = digest_key(digest)
         rid = self.index.remove(key, self.digests)
+        if rid >= 0:
+            self.loose.pop(key, None)
+        elif self.built is not None:  # a listed row: left in the built index, dead
+            rid = self.find_key(key)
         if rid < 0:
             return -1
         self.alive[rid] = 0
@@ -464,7 +620,8 @@ class BlobColumns(_Reader):
     def nbytes(self) -> int:
         """Bytes the columns and the index hold (not the shared label/media tables)."""
         arrays = (self.sizes, self.created, self.updated, self.lids, self.mids)
-        return len(self.digests) + len(self.verified) + len(self.alive) + self.index.nbytes() + sum(
+        built = self.built.nbytes() if self.built is not None else 0
+        return len(self.digests) + len(self.verified) + len(self.alive) + self.index.nbytes() + built + sum(
             a.itemsize * len(a) for a in arrays)
 
 
@@ -502,6 +659,11 @@ class ColumnsSnapshot(_Reader, Mapping[str, BlobRow]):
         self.alive = bytes(cols.alive)
         self.others = dict(cols.others)
         self.index = cols.index.copy()
+        # read before ``built``'s state matters: a range leaves ``pending`` only once built holds
+        # it; built is shared, not copied: the indexer only adds entries of rows it was handed,
+        # and a lookup here checks its row against this snapshot's ``n`` and ``alive``
+        self.pending = cols.pending
+        self.built = cols.built
         t = _Tables()  # frozen views of the shared, append-only tables
         t.label_sets = list(cols.tables.label_sets)
         t.label_texts = list(cols.tables.label_texts)

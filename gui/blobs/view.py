@@ -13,7 +13,9 @@ keep the row order: a stable sort).
 
 from __future__ import annotations
 
+import time
 from array import array
+from bisect import bisect_left
 from itertools import compress
 from typing import TYPE_CHECKING, Callable
 
@@ -84,27 +86,40 @@ def sort_order(snap: ColumnsSnapshot, column: int, descending: bool, check: Chec
             packed = [(k << shift) | i for i, k in enumerate(ks, a)]
         packed.sort()
         runs.append(packed)
-    while len(runs) > 1:  # merge neighbours: timsort merges two sorted runs in linear time
-        check()
-        merged = []
-        for j in range(0, len(runs) - 1, 2):
-            check()
-            both = runs[j] + runs[j + 1]
-            both.sort()
-            merged.append(both)
-        if len(runs) % 2:
-            merged.append(runs[-1])
-        runs = merged
-    flat = runs[0] if runs else []
-    runs = []
-    out = array("l")
-    for a in range(0, len(flat), CHUNK):
-        check()
-        out.extend([v & mask for v in flat[a:a + CHUNK]])
-    while flat:  # freed from the end a chunk at a time: no long deallocation holding the GIL
-        del flat[-CHUNK:]
-        check()
+        time.sleep(0)  # hand the GIL over between chunks: the GUI thread is waiting for it
+    out = _merge_runs(runs, mask, check)
     snap.cache[(column, descending)] = out
+    return out
+
+
+def _merge_runs(runs: list[list[int]], mask: int, check: Check) -> array:
+    """The sorted runs (distinct values) merged into one array of ``v & mask``, a piece of about
+    CHUNK values at a time: a piece is every run's values below the next splitter (found by
+    bisection), sorted; no C-level step is longer than a chunk's (merging whole runs with one
+    ``list.sort`` held the GIL for tens of ms at a million rows, and the GUI thread waited)."""
+    if not runs:
+        return array("l")
+    total = sum(len(r) for r in runs)
+    stride = 64
+    sample = sorted(v for r in runs for v in r[::stride])
+    step = max(1, CHUNK // stride)
+    splitters = sample[step::step]
+    out = array("l")
+    pos = [0] * len(runs)
+    for t in splitters + [None]:
+        check()
+        piece: list[int] = []
+        for j, r in enumerate(runs):
+            e = len(r) if t is None else bisect_left(r, t, pos[j])
+            piece += r[pos[j]:e]
+            pos[j] = e
+        piece.sort()
+        out.extend([v & mask for v in piece])
+        time.sleep(0)
+    assert len(out) == total
+    while runs:  # freed a run at a time: no long deallocation holding the GIL
+        runs.pop()
+        check()
     return out
 
 
@@ -120,6 +135,7 @@ def _sort_digests(keys, n: int, shift: int, mask: int, descending: bool, check: 
     out = array("l")
     for b in (reversed(buckets) if descending else buckets):
         check()
+        time.sleep(0)  # hand the GIL over between buckets
         b.sort()
         out.extend([v & mask for v in b])
         b.clear()  # a million ints freed at once would hold the GIL for tens of ms

@@ -25,9 +25,11 @@ class DeleteBlobs(Command):
         root_sets = {lid for lid, labels in enumerate(cols.tables.label_sets) if GC_ROOT in labels}
         roots = [rid for rid in rids if cols.lids[rid] in root_sets] if root_sets else []
         digests = cols.digests_of(rids)
-        chosen = set(digests)
+        chosen: set[str] | None = None  # made only when some blob is referenced (5-12 ms at 100k)
         referenced = []
         for d, refs in ctx.referrers.referencing(digests).items():
+            if chosen is None:
+                chosen = set(digests)
             parents = [p for p, _k in refs if p not in chosen]
             if parents:
                 referenced.append((d, parents))

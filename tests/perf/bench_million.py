@@ -2,7 +2,8 @@
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_million.py [N ...]``
 (default 100000 and 1000000; ``--listing`` stops after the listing, ``--in-process`` lists on the
-scanner thread instead of a child process, ``--trace=FILE`` writes every thread's stack there
+scanner thread instead of a child process, ``--sample`` prints the GUI thread's stacks (sampled
+from a watchdog thread) in every gap with over 40 ms of its own CPU, ``--trace=FILE`` writes every thread's stack there
 whenever the GUI thread is 70 ms late: faulthandler reads the other threads' frames without the
 GIL, which can crash the process, so it is for finding stalls, not for the figures) or ``pytest -m perf -s tests/perf/test_bench_million.py``
 (sizes from BLOBSCOPE_BENCH_SIZES, e.g. ``100000,1000000``).
@@ -191,12 +192,15 @@ class Heartbeat:
         self.timer.setInterval(10)
         self.timer.timeout.connect(self._beat)
         self.timer.start()
+        self.sampler = StackSampler(self) if OPTIONS["sample"] else None
 
     def _beat(self):
         now = self.clock.elapsed()
         sched = _schedstat()
         late = now - self.last - 10
         self.worst_cpu = max(self.worst_cpu, (sched[0] - self.sched[0]) / 1e6)
+        if self.sampler is not None:
+            self.sampler.beat((sched[0] - self.sched[0]) / 1e6, now - self.last, (sched[1] - self.sched[1]) / 1e6)
         if late > self.worst:
             self.worst = late
             # where the gap went, from the kernel's per-thread figures: the GUI thread's own CPU,
@@ -213,7 +217,11 @@ class Heartbeat:
             self.trace.write(f"--- beat at {now} ms\n".encode())
             faulthandler.dump_traceback_later(0.07, file=self.trace)
 
-    def phase(self) -> None:
+    def phase(self, name: str = "") -> None:
+        if self.sampler is not None:
+            self.sampler.phase_name = name
+            self.sampler.samples = []
+            self.sampler.last = time.monotonic()
         self.last = self.clock.elapsed()
         self.sched = _schedstat()
         self.worst = 0.0
@@ -223,6 +231,57 @@ class Heartbeat:
     def stop(self) -> float:
         STALL_PARTS.append(self.worst_parts + (round(self.worst_cpu, 1),))
         return round(self.worst, 1)
+
+
+class StackSampler:
+    """``--sample``: a watchdog thread that, while the heartbeat is over 25 ms late, takes the GUI
+    thread's stack every 5 ms (``sys._current_frames``; it needs the GIL, so a sample lands at the
+    GUI thread's next switch point); a gap with over 40 ms of the GUI thread's own CPU has its
+    samples printed (to stderr, innermost frame first) when the beat comes back, and so has a gap of
+over 100 ms, with the other threads' stacks."""
+
+    def __init__(self, beat: "Heartbeat"):
+        import threading
+        self.gui = threading.get_ident()
+        self.last = time.monotonic()
+        self.samples: list[tuple[str, ...]] = []
+        self.others: list[tuple[str, ...]] = []  # the other threads' stacks in the same gap
+        self.phase_name = "listing"
+        threading.Thread(target=self._watch, name="bench-sampler", daemon=True).start()
+
+    def _watch(self) -> None:
+        import threading
+        import traceback
+        while True:
+            time.sleep(0.005)
+            if time.monotonic() - self.last > 0.025:
+                frames = sys._current_frames()
+                frame = frames.get(self.gui)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-9:]
+                    self.samples.append(tuple(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack))
+                # the other threads too: the one that held the GIL has just let go of it
+                names = {t.ident: t.name for t in threading.enumerate()}
+                for ident, other in frames.items():
+                    if ident not in (self.gui, threading.get_ident()):
+                        top = traceback.extract_stack(other)[-4:]
+                        self.others.append((names.get(ident, str(ident)),) + tuple(
+                            f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in top))
+
+    def beat(self, cpu_ms: float, gap_ms: float, queued_ms: float) -> None:
+        samples, self.samples = self.samples, []
+        others, self.others = self.others, []
+        self.last = time.monotonic()
+        if (cpu_ms > 40 or gap_ms > 100) and samples:
+            from collections import Counter
+            print(f"=== {self.phase_name}: gap {gap_ms:.0f} ms, own CPU {cpu_ms:.0f} ms, waiting for a core "
+                  f"{queued_ms:.0f} ms, {len(samples)} samples",
+                  file=sys.stderr)
+            for stack, k in Counter(samples).most_common(5):
+                print(f"  {k} x", " <- ".join(reversed(stack)), file=sys.stderr)
+            for stack, k in Counter(others).most_common(6):
+                print(f"  other {k} x {stack[0]}:", " <- ".join(reversed(stack[1:])), file=sys.stderr)
+            sys.stderr.flush()
 
 
 # of each phase's worst gap: (own CPU, waiting for a core, blocked), and the most own CPU in any gap
@@ -249,7 +308,7 @@ def spin(app, until, timeout: float) -> bool:
     return True
 
 
-OPTIONS: dict = {"in_process": False, "trace": None}
+OPTIONS: dict = {"in_process": False, "trace": None, "sample": False}
 
 
 def measure(root: Path, n: int, listing_only: bool = False) -> dict:
@@ -286,11 +345,15 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     beat = Heartbeat(open(OPTIONS["trace"], "wb", buffering=0) if OPTIONS["trace"] else None)
 
     # ---- listing
-    beat.phase()
+    beat.phase("stall_listing")
     t0 = time.perf_counter()
     cpu0 = cpu_now()
     window.open_store(str(root))
     assert spin(app, lambda: "full" in marks, 600), "the listing did not finish"
+    # the phase ends here: the sleep below is the benchmark's, not a stall (it was counted as one,
+    # 200 ms "blocked", before 2026-12-07 23:20)
+    result["stall_listing_ms"] = beat.stop()
+    result["stall_listing_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
     time.sleep(0.2)  # the listing's child has exited: its CPU is counted once it is waited for
     cpu1 = cpu_now()
     result["listing_cpu_gui_process_s"] = round(cpu1[0] - cpu0[0], 3)
@@ -301,8 +364,6 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     result["first_rows_s"] = round(marks["first_rows"] - t0, 3)
     result["fully_listed_s"] = round(marks["full"] - t0, 3)
     result["fully_listed_vs_floor"] = round(result["fully_listed_s"] / result["floor_listing_s"], 2)
-    result["stall_listing_ms"] = beat.stop()
-    result["stall_listing_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
     assert model.total_count == n, model.total_count
     result["rss_listed_mib"] = round(rss_mib(), 1)
     # the watch sees the listing's own label read (labels.db-wal) and rescans once: let it land
@@ -334,7 +395,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
         return time.perf_counter() - t - FILTER_DELAY_MS / 1000, model.rowCount()
 
     for name, text in FILTERS:
-        beat.phase()
+        beat.phase(f"stall_filter_{name}")
         took, rows = keystroke(text)
         floor_s, want = floors[name]
         result[f"filter_{name}_s"] = round(took, 3)
@@ -344,7 +405,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
         result[f"stall_filter_{name}_ms"] = beat.stop()
         result[f"stall_filter_{name}_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
         assert rows == want, (name, rows, want)
-    beat.phase()
+    beat.phase("stall_filter_clear")
     keystroke("")
     result["stall_filter_clear_ms"] = beat.stop()
     result["stall_filter_clear_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
@@ -352,7 +413,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
 
     # ---- sorting: the click on the header to the new order in the view
     for name, col in (("size", COL_SIZE), ("digest", COL_DIGEST)):
-        beat.phase()
+        beat.phase(f"stall_sort_{name}")
         t = time.perf_counter()
         window.blob_view.sortByColumn(col, window.blob_view.horizontalHeader().sortIndicatorOrder())
         assert spin(app, lambda: not model.busy, 300)
@@ -366,7 +427,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
 
     # ---- Delete of many selected rows (put back afterwards by ensure_store)
     k = min(DELETE, n // 10)
-    beat.phase()
+    beat.phase("stall_select")
     t = time.perf_counter()
     window.selection.select_blob_rows(list(range(k)))
     app.processEvents()
@@ -381,7 +442,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
                                       if name == "delete" else None)
     model.totalsChanged.connect(lambda: removed_at.append(time.perf_counter() - deleting[0])
                                 if deleting[0] and model.total_count == n - k and not removed_at else None)
-    beat.phase()
+    beat.phase("stall_delete")
     t = time.perf_counter()
     window.action_map["actionDelete"].trigger()
     assert spin(app, lambda: model.total_count == n - k, 900), model.total_count
@@ -422,6 +483,7 @@ def main(argv: list[str]) -> int:
         return 0
     listing_only = "--listing" in argv  # only open the store and list it (quick, while tuning)
     OPTIONS["in_process"] = "--in-process" in argv  # list on the scanner thread, not in a child process
+    OPTIONS["sample"] = "--sample" in argv  # print the GUI thread's stacks in gaps of over 40 ms of its own CPU
     for a in argv:
         if a.startswith("--trace="):  # where the stacks of stalls over 70 ms go
             OPTIONS["trace"] = a.split("=", 1)[1]
