@@ -204,6 +204,9 @@ class ScanWorker(QObject):
                 except (errors.NotFound, errors.FailedPrecondition, errors.InvalidArgument):
                     removed.append(d)
                 if not i & 63:
+                    if self._stale(gen):  # the window closes or a full scan replaces this: stop reading
+                        log.debug("update %d stopped after %d of %d names", gen, i, len(digests))
+                        return
                     time.sleep(0)  # a big burst: let the GUI thread have the GIL
             if removed or rows:
                 self.blobsUpdated.emit(gen, (removed, rows))

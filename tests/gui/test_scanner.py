@@ -193,3 +193,40 @@ def test_job_errors_come_back_as_results(qtbot):
     assert isinstance(errors_seen[0], OSError) and "No space" in str(errors_seen[0])
     assert runner.active == 0
     runner.wait()
+
+
+class SlowInfoStore(SlowStore):
+    """A real store whose ``info`` pauses and counts: a burst of changed names takes a while."""
+
+    def __init__(self, store, delay=0.002):
+        super().__init__(store, delay)
+        self.infos = 0
+
+    def info(self, digest):
+        self.infos += 1
+        time.sleep(self.delay)
+        return self.store.info(digest)
+
+
+def test_cancel_stops_reading_a_big_burst_of_changed_names(qtbot, tmp_path):
+    """Closing the window after a Delete of many blobs must not wait for every name to be stat-ed."""
+    from gui.changes import DiskChanges
+    base = fill_store(tmp_path / "s", 2000)
+    names = {str(i.digest) for i in base.walk()}
+    store = SlowInfoStore(base, delay=0.003)
+    scanner = StoreScanner()
+    try:
+        updated = []
+        scanner.worker.blobsUpdated.connect(lambda gen, what: updated.append(gen))
+        scanner.set_store(store)
+        scanner.update(DiskChanges(blobs=names))
+        qtbot.waitUntil(lambda: store.infos > 100, timeout=10000)
+        scanner.cancel()
+        qtbot.wait(300)  # the step of 64 names under way when it was cancelled ends
+        seen = store.infos
+        qtbot.wait(500)
+        assert store.infos == seen  # it stopped (within one step of 64 names of the cancel)
+        assert store.infos < len(names)
+        assert updated == []  # nothing half-read is reported
+    finally:
+        scanner.stop()
