@@ -207,7 +207,7 @@ def _parse_labels(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in text.split(", "):
         k, _, v = item.partition("=")
-        out[k] = v
+        out[sys.intern(k)] = v  # a few keys, shared by every set (and what the graph keeps of them)
     return out
 
 
