@@ -37,6 +37,7 @@ Use from a GUI (all plain data, no Qt; build on a worker thread, query from any 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -73,11 +74,11 @@ def content_ref_name(key: str, prefix: str = REF_CONTENT) -> str | None:
     if key == prefix:
         return ""
     if key.startswith(prefix) and key[len(prefix)] in "./":
-        return key[len(prefix) + 1:]
+        return sys.intern(key[len(prefix) + 1:])  # "l.0", "config": one string for every edge
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     parent: Digest
     child: Digest
@@ -582,10 +583,17 @@ class Graph:
 
 def _new_edge(key: tuple, mask: int) -> Edge:
     # 100k edges are built at once, so the frozen dataclass's __init__ (one object.__setattr__
-    # a field) is skipped
+    # a field) is skipped for the slots' own setters; slots: a __dict__ per edge took 184 bytes
     e = object.__new__(Edge)
-    e.__dict__.update(parent=key[0], child=key[1], name=key[2], sources=_SOURCES_OF_MASK[mask])
+    _SET_PARENT(e, key[0])
+    _SET_CHILD(e, key[1])
+    _SET_NAME(e, key[2])
+    _SET_SOURCES(e, _SOURCES_OF_MASK[mask])
     return e
+
+
+_SET_PARENT, _SET_CHILD, _SET_NAME, _SET_SOURCES = (
+    vars(Edge)[f].__set__ for f in ("parent", "child", "name", "sources"))
 
 
 def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, list[Edge]], dict[Digest, list[Edge]]]:

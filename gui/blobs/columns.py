@@ -23,6 +23,7 @@ their digests with one C-level ``find`` per pending batch.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import weakref
@@ -255,31 +256,99 @@ class _Indexer(threading.Thread):
             time.sleep(0)  # let the GUI thread have the GIL between chunks
 
 
+def _parse_labels(text: str) -> dict[str, str]:
+    """The labels ``labels_text`` wrote ``text`` from, when no key holds ``=`` and no value ``, ``."""
+    out: dict[str, str] = {}
+    for item in text.split(", "):
+        k, _, v = item.partition("=")
+        out[sys.intern(k)] = v  # a few keys, shared by every set (and what the graph keeps of them)
+    return out
+
+
+class _LabelSets:
+    """Each label set as a dict, made on access from its text (the text is what the filters read).
+
+    A set whose text does not give it back (a key with ``=``, a value with ``, ``) keeps its pairs,
+    interned.  Keeping one dict per set beside its text cost about 1 KB a set (60 000 sets in a
+    store with 20 000 images).
+    """
+
+    __slots__ = ("texts", "odd")
+
+    def __init__(self, texts: list[str], odd: dict[int, tuple[str, ...]]):
+        self.texts = texts   # shared with _Tables.label_texts (append-only)
+        self.odd = odd       # lid -> (key, value, key, value, ...), append-only
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, lid: int) -> dict[str, str]:
+        pairs = self.odd.get(lid) if self.odd else None
+        if pairs is not None:
+            return dict(zip(pairs[::2], pairs[1::2]))
+        text = self.texts[lid]
+        return _parse_labels(text) if text else {}
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return (self[lid] for lid in range(len(self.texts)))
+
+    def value(self, lid: int, key: str) -> str | None:
+        """``self[lid].get(key)`` without making the dict when the text cannot hold the key."""
+        if lid not in self.odd and key + "=" not in self.texts[lid]:
+            return None
+        return self[lid].get(key)
+
+
 class _Tables:
     """Distinct label sets and media types, shared by the columns and their snapshots.
 
     Only ever appended to (an index handed out stays valid), so a snapshot may keep a reference
-    and read the first entries it knows of.  Label dicts in here are never changed.
+    and read the first entries it knows of.  A label set is kept once, as its text (keys sorted,
+    as ``labels_text`` writes it), which also keys ``label_ids``; ``label_sets`` gives it back as a
+    dict made on access.
     """
 
-    def __init__(self):
-        self.label_sets: list[dict[str, str]] = [{}]
+    def __init__(self) -> None:
         self.label_texts: list[str] = [""]
-        self.label_ids: dict[tuple, int] = {(): 0}
+        self.label_sets = _LabelSets(self.label_texts, {})
+        self.label_ids: dict[str | tuple, int] = {"": 0}  # text, or an odd set's pairs
         self.media: list[str] = [""]
         self.media_ids: dict[str, int] = {"": 0}
 
     def label_id(self, labels: dict[str, str], text: str | None = None) -> int:
         if not labels:
             return 0
-        key = tuple(sorted(labels.items()))
-        lid = self.label_ids.get(key)
+        if text is None:
+            text = labels_text(labels)
+        # the text gives the set back unless a key holds "=" or a key or value holds ", "
+        if text.count(", ") != len(labels) - 1 or any("=" in k for k in labels):
+            return self._odd_id(labels, text)
+        lid = self.label_ids.get(text)
         if lid is None:
-            lid = len(self.label_sets)
-            self.label_ids[key] = lid
-            self.label_sets.append(dict(labels))
-            self.label_texts.append(text if text is not None else labels_text(labels))
+            lid = len(self.label_texts)
+            self.label_ids[text] = lid
+            self.label_texts.append(text)
         return lid
+
+    def _odd_id(self, labels: dict[str, str], text: str) -> int:
+        pairs = tuple(sys.intern(s) for kv in sorted(labels.items()) for s in kv)
+        lid = self.label_ids.get(pairs)
+        if lid is None:
+            lid = len(self.label_texts)
+            self.label_ids[pairs] = lid
+            self.label_texts.append(text)
+            self.label_sets.odd[lid] = pairs
+        return lid
+
+    def frozen(self) -> "_Tables":
+        """A view of the tables as they are now (what a snapshot reads)."""
+        t = _Tables.__new__(_Tables)
+        t.label_texts = list(self.label_texts)
+        t.label_sets = _LabelSets(t.label_texts, self.label_sets.odd)
+        t.label_ids = self.label_ids  # not read through a snapshot
+        t.media = list(self.media)
+        t.media_ids = self.media_ids
+        return t
 
     def media_id(self, media_type: str) -> int:
         mid = self.media_ids.get(media_type)
@@ -664,11 +733,7 @@ class ColumnsSnapshot(_Reader, Mapping[str, BlobRow]):
         # and a lookup here checks its row against this snapshot's ``n`` and ``alive``
         self.pending = cols.pending
         self.built = cols.built
-        t = _Tables()  # frozen views of the shared, append-only tables
-        t.label_sets = list(cols.tables.label_sets)
-        t.label_texts = list(cols.tables.label_texts)
-        t.media = list(cols.tables.media)
-        self.tables = t
+        self.tables = cols.tables.frozen()  # frozen views of the shared, append-only tables
         self.n = cols.n
         self.count = cols.count
         self.version = cols.version

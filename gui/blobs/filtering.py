@@ -214,8 +214,9 @@ class SyntaxQuery(Query):
         if path and path[0] == "labels" and len(path) > 1:
             key = ".".join(path[1:])
             per_set = bytearray()
-            for labels in snap.tables.label_sets:
-                value = labels.get(key)
+            value_of = snap.tables.label_sets.value
+            for lid in range(len(snap.tables.label_texts)):
+                value = value_of(lid, key)
                 per_set.append(1 if sel.match(lambda _fp, v=value: ("", False) if v is None else (v, True)) else 0)
             return _expand(bytes(per_set), snap, check)
         return (bytes([1]) if sel.match(lambda _fp: ("", False)) else bytes(1)) * snap.n

@@ -39,6 +39,19 @@ class _Record:
         self.digest, self.size, self.labels = digest, size, labels
 
 
+class _SetsOnce(dict):
+    """Each label set as one dict for the whole build: the columns make a new dict from a set's
+    text at every access (gui/blobs/columns.py), and a million rows would hold a million."""
+
+    def __init__(self, sets):
+        super().__init__({0: {}})
+        self.sets = sets
+
+    def __missing__(self, lid: int) -> dict:
+        labels = self[lid] = self.sets[lid]
+        return labels
+
+
 def _records(rows, job, known: dict | None = None) -> list[_Record]:
     """Validate the rows' digests here, handing the GIL to the GUI thread between small chunks.
 
@@ -57,7 +70,8 @@ def _records(rows, job, known: dict | None = None) -> list[_Record]:
     if isinstance(rows, ColumnsSnapshot):
         snap = rows
         rids = array("l", compress(range(snap.n), snap.alive))
-        sizes, lids, label_sets = snap.sizes, snap.lids, snap.tables.label_sets
+        sizes, lids = snap.sizes, snap.lids
+        label_sets = _SetsOnce(snap.tables.label_sets)
         for start in range(0, len(rids), YIELD_EVERY):
             if job.cancelled:
                 raise errors.Cancelled("building the reference graph stopped")
