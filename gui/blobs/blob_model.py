@@ -14,7 +14,8 @@ import logging
 import time
 import weakref
 from array import array
-from itertools import compress
+from collections import deque
+from itertools import compress, islice
 from operator import attrgetter
 from typing import Callable, Container, Iterable, Iterator
 
@@ -62,6 +63,7 @@ _INDEX_LIMIT = 8
 SYNC_ROWS = 20_000      # up to this many rows a filter or sort runs on the spot
 REMOVE_CHUNK = 2_500    # digests a big removal takes out per event-loop turn (10k took 30-60 ms at 1M)
 RESORT_DELAY_MS = 300   # rows added while sorted are re-sorted (in the background) this much later
+MEDIA_CHUNK = 20_000    # media types one event-loop turn fills in (a warm cache answers 1M at once: ~2 s)
 
 
 class _Cancelled(Exception):
@@ -103,6 +105,11 @@ class BlobTableModel(RowTableModel):
         self._drain.setSingleShot(True)
         self._drain.setInterval(0)
         self._drain.timeout.connect(self._drain_removals)
+        self._media: deque[Iterator[tuple[str, str]]] = deque()  # media types still to fill in, in order
+        self._media_timer = QTimer(self)
+        self._media_timer.setSingleShot(True)
+        self._media_timer.setInterval(0)
+        self._media_timer.timeout.connect(self._fill_media)
         # digests added, removed or changed since the image graph last took them (None: every row,
         # after a listing or a clear): the graph is updated for these alone (gui/images)
         self._changes: set[str] | None = None
@@ -650,12 +657,37 @@ class BlobTableModel(RowTableModel):
                 self._resort.start()
 
     def set_media_types(self, types: dict[str, str]) -> None:
-        """Media types learned later (previews, the OCI graph) fill the column in place."""
+        """Media types learned later (previews, the OCI graph) fill the column in place: at once up
+        to ``MEDIA_CHUNK``, else that many per event-loop turn (in the order they came), so the
+        cached answers of a million blobs do not hold the GUI thread for seconds."""
+        if not types:
+            return
+        self._media.append(iter(list(types.items())) if len(types) > MEDIA_CHUNK else iter(types.items()))
+        if len(self._media) == 1 and len(types) <= MEDIA_CHUNK:
+            self._fill_media()
+        elif not self._media_timer.isActive():
+            self._media_timer.start()
+
+    @property
+    def filling_media(self) -> bool:
+        """Media types handed over are still being filled in (tests, the benchmark)."""
+        return bool(self._media)
+
+    def _fill_media(self) -> None:
         cols = self._cols
-        for d, mt in types.items():
-            rid = cols.find(d)
-            if rid >= 0 and mt:
-                cols.set_media(rid, mt)
+        budget = MEDIA_CHUNK
+        while self._media and budget > 0:
+            took = 0
+            for d, mt in islice(self._media[0], budget):
+                took += 1
+                rid = cols.find(d)
+                if rid >= 0 and mt:
+                    cols.set_media(rid, mt)
+            if took < budget:
+                self._media.popleft()
+            budget -= took
+        if self._media:
+            self._media_timer.start()
         if self._sort_col == COL_MEDIA:
             self._request(layout=True)
         if self._order:
@@ -674,5 +706,7 @@ class BlobTableModel(RowTableModel):
         """Stop the filter worker (the window closes or the application quits)."""
         self._gen += 1
         self._resort.stop()
+        self._media_timer.stop()
+        self._media.clear()
         self._cols.close()
         self._runner.wait(msecs)

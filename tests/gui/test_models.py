@@ -217,3 +217,30 @@ def test_removals_one_after_another_keep_the_selection_and_the_changes_are_noted
     assert m.take_changes() == {row(i).digest for i in range(21, 30)}
     m.clear()
     assert m.take_changes() is None  # every row: the graph is built whole
+
+
+def _media(m: BlobTableModel) -> dict[str, str]:
+    return {str(m.row_at(r).digest): m.row_at(r).media_type for r in range(m.rowCount())}
+
+
+def test_many_media_types_fill_in_a_chunk_per_turn_in_the_order_given(qtbot, monkeypatch):
+    """The cached media types of a million blobs arrive at once: filled a chunk per event-loop
+    turn, never all on one; a later answer is not overwritten by an earlier, bigger one."""
+    import gui.blobs.blob_model as bm
+    monkeypatch.setattr(bm, "MEDIA_CHUNK", 40)
+    m = BlobTableModel()
+    rows = [row(i) for i in range(300)]
+    m.append_rows(rows)
+    small = {rows[0].digest: "application/x-small"}
+    m.set_media_types(small)  # a chunk or less, nothing queued: at once
+    assert _media(m)[rows[0].digest] == "application/x-small"
+    big = {r.digest: "application/x-first" for r in rows}
+    m.set_media_types(big)
+    later = {rows[5].digest: "application/x-later"}
+    m.set_media_types(later)
+    filled = sum(v == "application/x-first" for v in _media(m).values())
+    assert filled <= 40 and m.filling_media  # one chunk on the spot at the most
+    qtbot.waitUntil(lambda: not m.filling_media, timeout=5000)
+    got = _media(m)
+    assert got[rows[5].digest] == "application/x-later"
+    assert all(got[r.digest] == "application/x-first" for r in rows if r is not rows[5])
