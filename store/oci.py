@@ -583,20 +583,25 @@ class MediaTypeCache:
     memory, because a cache must never stop a browser from showing a store.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, *, create_parents: bool = True):
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
-        self._db = self._open(self.path)
+        self._db = self._open(self.path, create_parents)
 
     @classmethod
     def for_store(cls, store) -> "MediaTypeCache":
-        return cls(default_cache_path(store))
+        path = default_cache_path(store)
+        root = getattr(store, "root", None)
+        # inside the store only its own directory is made: a store deleted under the window is
+        # not created again behind the user's back (the cache then lives in memory)
+        inside = root is not None and path.parent.parent == Path(root)
+        return cls(path, create_parents=not inside)
 
     @staticmethod
-    def _open(path: Path | None) -> sqlite3.Connection:
+    def _open(path: Path | None, create_parents: bool = True) -> sqlite3.Connection:
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=create_parents, exist_ok=True)
                 db = sqlite3.connect(str(path), timeout=10, check_same_thread=False,
                                      isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")

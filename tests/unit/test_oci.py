@@ -220,6 +220,23 @@ def test_cache_on_an_unwritable_place_falls_back_to_memory(tmp_path):
         assert c.get(dg("1")).kind == Kind.TEXT
 
 
+def test_the_cache_of_a_deleted_store_does_not_create_the_store_again(tmp_path):
+    """A store removed under the window: its media-type pass must not bring the root back."""
+    import shutil
+
+    from store import LocalStore
+    root = tmp_path / "store"
+    store = LocalStore(root)
+    with oci.MediaTypeCache.for_store(store) as c:  # the cache lives in the store while it is there
+        c.put_many([(f"sha256:{1:064x}", oci.sniff_bytes(b"x"))])
+    assert (root / ".blobscope" / "cache.db").is_file()
+    shutil.rmtree(root)
+    with oci.MediaTypeCache.for_store(store) as c:  # gone: kept in memory, the root stays gone
+        c.put_many([(f"sha256:{2:064x}", oci.sniff_bytes(b"y"))])
+        assert len(c) == 1
+    assert not root.exists()
+
+
 def test_classify_uses_the_cache_and_reads_nothing_on_a_warm_cache(store, sh, tmp_path):
     s = store
     tar = make_tar({"f": b"x"})
