@@ -194,9 +194,12 @@ class ChildListing:
 
     def _batches(self) -> Generator[BlobBatch, None, None]:
         sent: list[tuple[str, bytes]] = []  # (alg, raw digests) of each batch handed out
+        if getattr(sys, "frozen", False):  # expected, every time: not a warning
+            self.fell_back = "a frozen bundle has no interpreter to run it"
+            log.info("listing %s in this process: %s", self.blobs_root, self.fell_back)
+            yield from blob_batches(self.blobs_root, self.all_labels, first=self.first, size=self.size)
+            return
         try:
-            if getattr(sys, "frozen", False):
-                raise _ChildFailed("a frozen bundle has no interpreter to run it")
             try:
                 self.proc = self._start()
             except OSError as exc:

@@ -75,6 +75,19 @@ def test_a_child_that_cannot_start_leaves_the_listing_to_this_process(tmp_path, 
     assert sorted(got) == [(str(i.digest), i.size, i.created_ns, i.updated_ns, i.labels) for i in store.walk()]
 
 
+def test_a_frozen_bundle_lists_in_this_process_without_a_warning(tmp_path, caplog, monkeypatch):
+    """The .deb's frozen app has no interpreter for the child: expected every time, so no warning."""
+    store = _fill(tmp_path / "s", 300, labelled=[5])
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    listing = ChildListing(store.blobs_root, store.labels.all(), first=10, size=50,
+                           python=str(tmp_path / "never-run"))
+    with caplog.at_level(logging.INFO, logger="store.blob_batches"):
+        got = _rows(listing)
+    assert listing.proc is None and listing.fell_back and "frozen" in listing.fell_back
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sorted(got) == [(str(i.digest), i.size, i.created_ns, i.updated_ns, i.labels) for i in store.walk()]
+
+
 def test_a_child_whose_output_stops_half_way_loses_and_repeats_nothing(tmp_path, caplog):
     store = _fill(tmp_path / "s", 600, labelled=range(0, 600, 23))
     # the real child, its output cut after 3000 bytes (mid-frame, a few batches in) by a real pipe
