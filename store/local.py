@@ -502,24 +502,7 @@ class LocalStore:
         ``blobs/<alg>`` is looked up once and every blob opened relative to it, which makes a
         store of small blobs about four times faster to check than calling ``verify`` for each.
         """
-        dirs: dict[str, int | errors.ContentError | None] = {}
-        try:
-            for digest in digests:
-                try:
-                    dgst = self.digest_arg(digest, "calculating blob path for verify")
-                    alg, _, encoded = dgst.partition(":")
-                    dfd = dirs.get(alg, False)
-                    if dfd is False:
-                        dfd = dirs[alg] = self._open_blob_dir(alg)
-                    if isinstance(dfd, errors.ContentError):
-                        raise dfd
-                    yield digest, self._verify_at(dgst, alg, encoded, dfd)
-                except (errors.ContentError, OSError) as exc:  # e.g. EIO while reading: that blob's error
-                    yield digest, exc
-        finally:
-            for dfd in dirs.values():
-                if isinstance(dfd, int):
-                    os.close(dfd)
+        return self._each_in_blob_dirs(digests, "calculating blob path for verify", self._verify_at)
 
     def read_each(self, digests: Iterable[Digest | str],
                   fn: Callable[[Callable[[int, int], bytes], int], T]) -> Iterator[tuple[Digest | str, T | Exception]]:
@@ -531,33 +514,43 @@ class LocalStore:
         ``reader_at`` would raise (NotFound for a blob deleted meanwhile), or the OSError of a
         failed read.
         """
-        dirs: dict[str, int | errors.ContentError | None] = {}
         S_ISREG = stat.S_ISREG
+
+        def head(dgst: Digest, alg: str, encoded: str, dfd: int | None) -> T:
+            try:
+                # O_NONBLOCK: a FIFO planted in blobs/ must not hang us; O_NOFOLLOW: nor a link lead out
+                fd = (open_blob(encoded, os.O_NONBLOCK, dir_fd=dfd) if dfd is not None
+                      else open_blob(f"{self._blobs_text}/{alg}/{encoded}", os.O_NONBLOCK))
+            except OSError as exc:
+                raise _open_error(dgst, f"{self._blobs_text}/{alg}/{encoded}", exc) from exc
+            try:
+                st = os.fstat(fd)
+                if not S_ISREG(st.st_mode):
+                    raise errors.FailedPrecondition(
+                        f"content {dgst}: {not_a_file(self.blobs_root / alg / encoded, st.st_mode)}")
+                return fn(HeadReader(fd, st.st_size).read_at, st.st_size)
+            finally:
+                os.close(fd)
+
+        return self._each_in_blob_dirs(digests, "calculating blob path for ReaderAt", head)
+
+    def _each_in_blob_dirs(self, digests: Iterable[Digest | str], why: str,
+                           one: Callable[[Digest, str, str, int | None], T]) -> Iterator[tuple[Digest | str, T | Exception]]:
+        """``one(digest, alg, encoded, dir_fd)`` for each digest, ``blobs/<alg>`` opened once per
+        algorithm (:meth:`_open_blob_dir`): ``(digest, result or its ContentError/OSError)`` in order."""
+        dirs: dict[str, int | errors.ContentError | None] = {}
         try:
             for digest in digests:
                 try:
-                    dgst = self.digest_arg(digest, "calculating blob path for ReaderAt")
+                    dgst = self.digest_arg(digest, why)
                     alg, _, encoded = dgst.partition(":")
                     dfd = dirs.get(alg, False)
                     if dfd is False:
                         dfd = dirs[alg] = self._open_blob_dir(alg)
                     if isinstance(dfd, errors.ContentError):
                         raise dfd
-                    try:
-                        # O_NONBLOCK: a FIFO planted in blobs/ must not hang us; O_NOFOLLOW: nor a link lead out
-                        fd = (open_blob(encoded, os.O_NONBLOCK, dir_fd=dfd) if dfd is not None
-                              else open_blob(f"{self._blobs_text}/{alg}/{encoded}", os.O_NONBLOCK))
-                    except OSError as exc:
-                        raise _open_error(dgst, f"{self._blobs_text}/{alg}/{encoded}", exc) from exc
-                    try:
-                        st = os.fstat(fd)
-                        if not S_ISREG(st.st_mode):
-                            raise errors.FailedPrecondition(
-                                f"content {dgst}: {not_a_file(self.blobs_root / alg / encoded, st.st_mode)}")
-                        result: T | Exception = fn(HeadReader(fd, st.st_size).read_at, st.st_size)
-                    finally:
-                        os.close(fd)
-                except (errors.ContentError, OSError) as exc:
+                    result: T | Exception = one(dgst, alg, encoded, dfd)
+                except (errors.ContentError, OSError) as exc:  # e.g. EIO while reading: that blob's error
                     result = exc
                 yield digest, result
         finally:
