@@ -77,9 +77,9 @@ class DigestIndex:
     def nbytes(self) -> int:
         return sum(8 * len(t) for t in self.shards)
 
-    def find(self, key: bytes, keys: bytes | bytearray) -> int:
-        h = hash(key)
-        table = self.shards[h & 255]
+    @staticmethod
+    def _slot_of(table: array, h: int, key: bytes, keys: bytes | bytearray) -> int:
+        """The slot of ``table`` (the shard of hash ``h``) that holds ``key``'s row, or -1."""
         mask = len(table) - 1
         slot = (h >> 8) & mask
         while True:
@@ -87,8 +87,14 @@ class DigestIndex:
             if rid == _EMPTY:
                 return -1
             if rid >= 0 and keys[rid * STRIDE:(rid + 1) * STRIDE] == key:
-                return rid
+                return slot
             slot = (slot + 1) & mask
+
+    def find(self, key: bytes, keys: bytes | bytearray) -> int:
+        h = hash(key)
+        table = self.shards[h & 255]
+        slot = self._slot_of(table, h, key, keys)
+        return table[slot] if slot >= 0 else -1
 
     def find_live(self, key: bytes, keys: bytes | bytearray, alive: bytes | bytearray, n: int) -> int:
         """The row of ``key`` if it is below ``n`` and alive, else -1 (a worker may be adding to
@@ -165,16 +171,12 @@ class DigestIndex:
     def remove(self, key: bytes, keys: bytearray) -> int:
         h = hash(key)
         table = self._own(h & 255)
-        mask = len(table) - 1
-        slot = (h >> 8) & mask
-        while True:
-            rid = table[slot]
-            if rid == _EMPTY:
-                return -1
-            if rid >= 0 and keys[rid * STRIDE:(rid + 1) * STRIDE] == key:
-                table[slot] = _TOMB
-                return rid
-            slot = (slot + 1) & mask
+        slot = self._slot_of(table, h, key, keys)
+        if slot < 0:
+            return -1
+        rid = table[slot]
+        table[slot] = _TOMB
+        return rid
 
     def _grow_early(self, keys: bytearray, budget: int) -> None:
         """Grow the fullest shards past half full, rehashing at most ``budget`` rows.
