@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import fmt
+from ..headings import heading
 from ..jobs import Job
 from .change_tree import (
     COL_CHANGE,
@@ -62,14 +63,7 @@ class ImageLayersDialog(QDialog):
         self.setWindowTitle(self.tr("Layers of {image}").format(image=name or fmt.short_digest(self.digest)))
         self.resize(1100, 680)
         layout = QVBoxLayout(self)
-        self.heading = QLabel(self)
-        self.heading.setObjectName("imageLayersHeading")
-        self.heading.setTextFormat(Qt.TextFormat.PlainText)
-        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = self.heading.font()
-        font.setBold(True)
-        self.heading.setFont(font)
-        self.heading.setText((name + "  " if name else "") + self.digest)
+        self.heading = heading(self, "imageLayersHeading", (name + "  " if name else "") + self.digest)
         layout.addWidget(self.heading)
         top = QHBoxLayout()
         self.summary = QLabel(self)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from .. import fmt
 from ..blobs.table_model import RowTableModel
+from ..headings import heading
 from ..jobs import Job
 from . import graph_ops
 from .change_tree import type_text
@@ -119,14 +120,7 @@ class LayerBrowserDialog(QDialog):
         self.setWindowTitle(self.tr("Files in layer {short}").format(short=short))
         self.resize(980, 640)
         layout = QVBoxLayout(self)
-        self.heading = QLabel(self)
-        self.heading.setObjectName("layerHeading")
-        self.heading.setTextFormat(Qt.TextFormat.PlainText)
-        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = self.heading.font()
-        font.setBold(True)
-        self.heading.setFont(font)
-        self.heading.setText(self.tr("Layer {digest}").format(digest=self.digest) + (f"  ({about})" if about else ""))
+        self.heading = heading(self, "layerHeading", self.tr("Layer {digest}").format(digest=self.digest) + (f"  ({about})" if about else ""))
         layout.addWidget(self.heading)
         top = QHBoxLayout()
         self.status = QLabel(self)
