@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from . import errors, imagenames, oci
 from .digest import Digest
 from .gcpause import paused_gc
+from .graph_plain import BlobSizes, BlobTypes, PlainBlobs
 from .imagenames import annotated_name
 from .oci import ContentType, Kind, Platform
 
@@ -235,9 +236,11 @@ class Graph:
                  extra_roots: Mapping[Digest, str | Sequence[str]] | None, declared: dict, platforms: dict,
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
                  descriptor_sizes: dict, adjacency: tuple[dict, dict] | None = None,
-                 images: Iterable[Digest] | None = None):
-        self.sizes: dict[Digest, int] = sizes
-        self.types: dict[Digest, ContentType] = types
+                 images: Iterable[Digest] | None = None, plain: PlainBlobs | None = None):
+        # every present blob: those taking part in something in the dicts, the rest (no edge, no
+        # label fact, no root, no descriptor) compact in ``plain`` (store/graph_plain.py)
+        self.sizes: BlobSizes = BlobSizes(sizes, plain)
+        self.types: BlobTypes = BlobTypes(types, plain)
         self._declared: dict[Digest, str] = declared
         self._desc_size: dict[Digest, int] = descriptor_sizes
         # keyed by (parent, child): a descriptor's platform and annotations belong to the edge
@@ -261,6 +264,9 @@ class Graph:
         # the present indexes and manifests (given by the builder, which saw each type go by)
         self._image_digests = (list(images) if images is not None
                                else [d for d, ct in types.items() if ct.is_image and d in sizes])
+        # Every edge's ends, every root and image is in the dicts (never plain): the walks below
+        # look present blobs up there alone.
+        self._present: dict[Digest, int] = sizes
         self.roots: dict[Digest, Root] = self._find_roots()
         self.reachable: frozenset[Digest] = frozenset(self._mark())
         self.facts: _Facts | None = None  # what it was built from, for updated()
@@ -289,6 +295,10 @@ class Graph:
         dead = {x if isinstance(x, Digest) else Digest(x) for x in gone} - recs.keys()
         new = self.facts.copy()
         with paused_gc():
+            for d in recs:
+                new.promote(d)  # a compact plain blob changed: it is a dict entry again
+            if new.plain is not None:  # a plain blob deleted gave nothing else to take out
+                dead = {d for d in dead if new.plain.take(d) is None}
             listed: set[Digest] = set()
             for d in recs.keys() | dead:
                 kids, pars = self._children.get(d, ()), self._parents.get(d, ())
@@ -328,7 +338,7 @@ class Graph:
         for d in self._image_digests:
             ct = self.types[d]
             # An index/manifest that a present index/manifest lists is part of that image, not one itself.
-            if any(e.parent != d and e.parent in self.sizes and self._is_image(e.parent)
+            if any(e.parent != d and e.parent in self._present and self._is_image(e.parent)
                    for e in self._parents.get(d, ())):
                 continue
             self._top_level.add(d)
@@ -351,11 +361,17 @@ class Graph:
         return seen
 
     def _mark(self) -> set[Digest]:
-        return {d for d in self._closure(self.roots) if d in self.sizes}
+        present = self._present
+        return {d for d in self._closure(self.roots) if d in present}
 
     def reclaimable(self) -> list[Digest]:
         """Present blobs that no root reaches, sorted by digest."""
-        return sorted(d for d in self.sizes if d not in self.reachable)
+        reachable = self.reachable
+        out = [d for d in self._present if d not in reachable]
+        if self.sizes.plain is not None:
+            out.extend(self.sizes.plain)  # no root reaches a plain blob (nothing names it)
+        out.sort()
+        return out
 
     def roots_of(self, digest) -> list[Root]:
         """The roots that keep ``digest`` alive (walks parents; cycles are visited once)."""
@@ -382,7 +398,8 @@ class Graph:
 
     def missing(self) -> list[Edge]:
         """Edges whose child is not in the store (a manifest whose layer is absent...)."""
-        return [e for lst in self._children.values() for e in lst if e.child not in self.sizes]
+        present = self._present
+        return [e for lst in self._children.values() for e in lst if e.child not in present]
 
     def cycles(self) -> list[list[Digest]]:
         """Groups of blobs that reference each other in a loop (strongly connected components)."""
@@ -456,7 +473,17 @@ class Graph:
 
     def blob_types(self) -> dict[Digest, tuple[str, str]]:
         """digest -> (media type, kind) for every present blob: the blobs table's column in one call."""
-        return {d: (self.media_type(d), self.kind(d)) for d in self.sizes}
+        out = {d: (self.media_type(d), self.kind(d)) for d in self._present}
+        plain = self.sizes.plain
+        if plain is not None:
+            # a plain blob has no parent to declare its type: its own, the same pair for each type
+            pairs: dict = {None: ("", "")}
+            for d, ct in plain.entries():
+                pair = pairs.get(ct)
+                if pair is None:
+                    pair = pairs[ct] = (ct.media_type, ct.kind.value)  # type: ignore[attr-defined]
+                out[d] = pair
+        return out
 
     def _neighbour(self, d: Digest, name: str, sources) -> Neighbour:
         return Neighbour(d, name, sources, d in self.sizes, self.size(d), self.media_type(d), self.kind(d))
@@ -549,12 +576,13 @@ class Graph:
         for cl in closures.values():
             for d in cl:
                 count[d] += 1
-        self._image_shared_bytes = sum(self.sizes[x] for x, n in count.items() if n > 1 and x in self.sizes)
+        sizes = self._present
+        self._image_shared_bytes = sum(sizes[x] for x, n in count.items() if n > 1 and x in sizes)
         out = {}
         for d, cl in closures.items():
-            present = [x for x in cl if x in self.sizes]
-            total = sum(self.sizes[x] for x in present)
-            shared = sum(self.sizes[x] for x in present if count[x] > 1)
+            present = [x for x in cl if x in sizes]
+            total = sum(sizes[x] for x in present)
+            shared = sum(sizes[x] for x in present if count[x] > 1)
             plats = []
             for e in self._children.get(d, ()):
                 p = self._platform.get((d, e.child))
@@ -572,8 +600,8 @@ class Graph:
 
     def space(self) -> StoreSpace:
         image_count = len(self._images())  # also sets _image_shared_bytes: no image closure is walked again
-        reach_bytes = sum(self.sizes[d] for d in self.reachable)
-        total = sum(self.sizes.values())
+        reach_bytes = sum(map(self._present.__getitem__, self.reachable))
+        total = self.sizes.total()
         return StoreSpace(
             blob_count=len(self.sizes), blob_bytes=total, ingest_count=self.ingest_count,
             ingest_bytes=self.ingest_bytes, reachable_count=len(self.reachable), reachable_bytes=reach_bytes,
@@ -650,6 +678,14 @@ _SOURCES_OF_MASK = tuple(tuple(src for i, src in enumerate(_SOURCE_ORDER) if mas
                          for mask in range(1 << len(_SOURCE_ORDER)))
 
 
+def _hashable(ct: ContentType) -> bool:
+    try:
+        hash(ct)
+    except TypeError:
+        return False
+    return True
+
+
 def _parent_order(e: Edge):
     return (e.parent, e.name)
 
@@ -708,7 +744,7 @@ class _Facts:
 
     __slots__ = ("sizes", "types", "edges", "uncompressed", "snapshots", "sources", "gc_root",
                  "label_problems", "type_problems", "declared", "desc_sizes", "declared_by", "size_by",
-                 "platforms", "annotations", "images", "dirty")
+                 "platforms", "annotations", "images", "dirty", "plain")
 
     def __init__(self) -> None:
         self.sizes: dict[Digest, int] = {}
@@ -730,16 +766,56 @@ class _Facts:
         self.annotations: dict[tuple, dict] = {}
         self.images: dict[Digest, None] = {}  # present indexes and manifests, in the order they came
         self.dirty: set[tuple] | None = None  # edge keys changed since copy() (None: not tracked)
+        # the present blobs that take part in nothing, out of sizes and types (made by graph())
+        self.plain: PlainBlobs | None = None
 
     def copy(self) -> "_Facts":
         """A copy whose dicts can change without touching this one's (values are replaced, never
         edited), which notes the edges that change from here on."""
         new = _Facts()
         for name in self.__slots__:
-            if name != "dirty":
+            if name not in ("dirty", "plain"):
                 setattr(new, name, getattr(self, name).copy())
+        new.plain = self.plain.copy() if self.plain is not None else None
         new.dirty = set()
         return new
+
+    def promote(self, d: Digest) -> None:
+        """``d`` out of the compact plain blobs and into sizes and types (it takes part in something
+        now, or is about to change); nothing when it is not a plain blob."""
+        got = self.plain.take(d) if self.plain is not None else None
+        if got is not None:
+            self.sizes[d] = got[0]
+            if got[1] is not None:
+                self.types[d] = got[1]  # type: ignore[assignment]
+
+    def compact(self, extra_roots: Iterable[Digest]) -> None:
+        """Move the present blobs that take part in nothing (no edge, label fact, root, image or
+        descriptor) out of sizes and types into a :class:`PlainBlobs` (a fresh build)."""
+        keep: set[Digest] = set()
+        for parent, child, _name in self.edges:
+            keep.add(parent)
+            keep.add(child)
+        for facts in (self.uncompressed, self.snapshots, self.sources, self.gc_root, self.label_problems,
+                      self.type_problems, self.images, extra_roots):
+            keep.update(facts)
+        sizes, types = self.sizes, self.types
+        kept_sizes: dict[Digest, int] = {}
+        kept_types: dict[Digest, ContentType] = {}
+        plain: list[tuple[Digest, int, ContentType | None]] = []
+        for d, size in sizes.items():
+            ct = types.get(d)
+            if d not in keep and (ct is None or (not ct.descriptors and _hashable(ct))):
+                plain.append((d, size, ct))
+                continue
+            kept_sizes[d] = size
+            if ct is not None:
+                kept_types[d] = ct
+        if not plain:
+            return
+        self.plain = PlainBlobs.of(plain)
+        del plain
+        self.sizes, self.types = kept_sizes, kept_types
 
     def _add_edge(self, parent: Digest, child: Digest, name: str, src: str) -> None:
         key = (parent, child, name)
@@ -875,12 +951,21 @@ class _Facts:
         adjacency = _adjacency_after(prev, self.edges, self.dirty) if prev is not None and self.dirty is not None else None
         problems = [text for texts in self.label_problems.values() for text in texts]
         problems.extend(self.type_problems.values())
+        roots = {Digest(k): v for k, v in (extra_roots or {}).items()}
+        if self.dirty is None:
+            self.compact(roots)
+        else:  # every end of a changed edge and every named image is a dict entry
+            for key in self.dirty:
+                self.promote(key[0])
+                self.promote(key[1])
+            for d in roots:
+                self.promote(d)
         g = Graph(self.sizes, self.types, self.edges,
                   (self.uncompressed, self.snapshots, self.sources, self.gc_root),
-                  extra_roots={Digest(k): v for k, v in (extra_roots or {}).items()}, declared=self.declared,
+                  extra_roots=roots, declared=self.declared,
                   platforms=self.platforms, annotations=self.annotations, problems=problems,
                   ingest_count=ingest_count, ingest_bytes=ingest_bytes, descriptor_sizes=self.desc_sizes,
-                  adjacency=adjacency, images=self.images)
+                  adjacency=adjacency, images=self.images, plain=self.plain)
         self.dirty = None
         g.facts = self
         return g

@@ -19,7 +19,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_CHANGED = 20000  # more changed digests than this: a full build costs about the same
+MAX_CHANGED = 20000  # more changed digests than this, and than half the store: a full build costs about the same
+
+
+def max_changed(blobs: int) -> int:
+    """The most changed digests a graph of ``blobs`` blobs is updated for rather than built again.
+
+    A Delete of 100k rows of a million-blob store is an update: a second full build beside the
+    graph in use doubled the window's memory (2.3-2.6 GB at 1M, tests/perf/RESULTS.md), while
+    the update shares every unchanged fact with it and reads nothing.
+    """
+    return max(MAX_CHANGED, blobs // 2)
 
 
 def update_graph(store: ContentStore, graph: Graph, rows, changed: set[str], job, known: dict | None = None):

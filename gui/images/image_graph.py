@@ -103,7 +103,7 @@ class ImageGraph(QObject):
             self._pending |= changes
         base, pending = self.graph, self._pending
         if (base is None or base.facts is None or pending is None
-                or len(pending) > graph_update.MAX_CHANGED):
+                or len(pending) > graph_update.max_changed(len(base.sizes))):
             pending = None
         elif not pending:
             self.known_types = None
@@ -140,8 +140,9 @@ class ImageGraph(QObject):
             if pending is not None:
                 self.updates += 1
             self._use(*result)
-            if pending is None and len(result[0].sizes) >= graph_ops.FREEZE_ABOVE:
-                # the build's records and the media types handed to it are gone: give their pages back
+            if len(pending if pending is not None else result[0].sizes) >= graph_ops.FREEZE_ABOVE:
+                # the build's records and the media types handed to it (or the graph a big update
+                # replaced) are gone: give their pages back
                 self._runner.start("release memory", lambda _job: release_freed_memory())
 
         def failed(error):
