@@ -254,6 +254,9 @@ class Graph:
             self._children, self._parents = adjacency
         else:
             self._children, self._parents = _adjacency(edges)
+        # Each edge is kept once: its key (parent, child, name), in the lists of both its ends,
+        # and its sources as a bit mask here; an Edge object is made when one is asked for.
+        self._edges: dict[tuple, int] = edges
         self.edge_count = len(edges)
         self._lock = threading.Lock()
         self._image_space: dict[Digest, ImageSpace] | None = None
@@ -301,13 +304,13 @@ class Graph:
                 dead = {d for d in dead if new.plain.take(d) is None}
             listed: set[Digest] = set()
             for d in recs.keys() | dead:
-                kids, pars = self._children.get(d, ()), self._parents.get(d, ())
+                kids, pars = self._edge_list(self._children.get(d, ())), self._edge_list(self._parents.get(d, ()))
                 new.drop_labels(d, kids, pars)
                 if d in dead:
                     listed |= new.drop_type(d, kids, pars)
                     new.sizes.pop(d, None)
             for child in listed:
-                new.redeclare(child, [e.parent for e in self._parents.get(child, ()) if e.parent not in dead])
+                new.redeclare(child, [k[0] for k in self._parents.get(child, ()) if k[0] not in dead])
             todo = [r for d, r in recs.items() if d not in new.types]
             if cancel is not None and cancel():
                 raise errors.Cancelled("updating the reference graph stopped")
@@ -338,8 +341,8 @@ class Graph:
         for d in self._image_digests:
             ct = self.types[d]
             # An index/manifest that a present index/manifest lists is part of that image, not one itself.
-            if any(e.parent != d and e.parent in self._present and self._is_image(e.parent)
-                   for e in self._parents.get(d, ())):
+            if any(k[0] != d and k[0] in self._present and self._is_image(k[0])
+                   for k in self._parents.get(d, ())):
                 continue
             self._top_level.add(d)
             if d not in extra:
@@ -354,10 +357,10 @@ class Graph:
         queue = deque(seen)
         children = self._children
         while queue:
-            for e in children.get(queue.popleft(), ()):
-                if e.child not in seen:
-                    seen.add(e.child)
-                    queue.append(e.child)
+            for k in children.get(queue.popleft(), ()):
+                if k[1] not in seen:
+                    seen.add(k[1])
+                    queue.append(k[1])
         return seen
 
     def _mark(self) -> set[Digest]:
@@ -383,23 +386,27 @@ class Graph:
             cur = queue.popleft()
             if cur in self.roots:
                 found.append(self.roots[cur])
-            for e in self._parents.get(cur, ()):
-                if e.parent not in seen:
-                    seen.add(e.parent)
-                    queue.append(e.parent)
+            for k in self._parents.get(cur, ()):
+                if k[0] not in seen:
+                    seen.add(k[0])
+                    queue.append(k[0])
         return sorted(found, key=lambda r: r.digest)
 
     # --- neighbours ---------------------------------------------------------------------------
+    def _edge_list(self, keys: Iterable[tuple]) -> list[Edge]:
+        edges = self._edges
+        return [_new_edge(k, edges[k]) for k in keys]
+
     def children(self, digest) -> list[Edge]:
-        return list(self._children.get(Digest(digest), ()))
+        return self._edge_list(self._children.get(Digest(digest), ()))
 
     def parents(self, digest) -> list[Edge]:
-        return list(self._parents.get(Digest(digest), ()))
+        return self._edge_list(self._parents.get(Digest(digest), ()))
 
     def missing(self) -> list[Edge]:
         """Edges whose child is not in the store (a manifest whose layer is absent...)."""
         present = self._present
-        return [e for lst in self._children.values() for e in lst if e.child not in present]
+        return self._edge_list(k for lst in self._children.values() for k in lst if k[1] not in present)
 
     def cycles(self) -> list[list[Digest]]:
         """Groups of blobs that reference each other in a loop (strongly connected components)."""
@@ -420,8 +427,8 @@ class Graph:
             while work:
                 node, it = work[-1]
                 advanced = False
-                for e in it:
-                    c = e.child
+                for k in it:
+                    c = k[1]
                     if c not in index:
                         index[c] = low[c] = counter
                         counter += 1
@@ -445,7 +452,7 @@ class Graph:
                         comp.append(x)
                         if x == node:
                             break
-                    if len(comp) > 1 or any(e.child == node for e in self._children.get(node, ())):
+                    if len(comp) > 1 or any(k[1] == node for k in self._children.get(node, ())):
                         out.append(sorted(comp))
         return out
 
@@ -495,8 +502,8 @@ class Graph:
         return BlobRefs(
             digest=d, present=d in self.sizes, size=self.size(d), media_type=self.media_type(d),
             kind=self.kind(d),
-            children=tuple(self._neighbour(e.child, e.name, e.sources) for e in self._children.get(d, ())),
-            parents=tuple(self._neighbour(e.parent, e.name, e.sources) for e in self._parents.get(d, ())),
+            children=tuple(self._neighbour(e.child, e.name, e.sources) for e in self.children(d)),
+            parents=tuple(self._neighbour(e.parent, e.name, e.sources) for e in self.parents(d)),
             roots=tuple(self.roots_of(d)), reachable=d in self.reachable,
             uncompressed=self._uncompressed.get(d), snapshots=tuple(self._snapshots.get(d, ())),
             sources={k: tuple(v) for k, v in self._sources.get(d, {}).items()},
@@ -515,11 +522,11 @@ class Graph:
         stack = [(root, frozenset([d]))]
         while stack:
             node, path = stack.pop()
-            by_child: dict[Digest, list[Edge]] = {}
-            for e in self._children.get(node.digest, ()):
-                by_child.setdefault(e.child, []).append(e)
-            for child, edges in by_child.items():
-                name = ", ".join(dict.fromkeys(e.name for e in edges if e.name)) or "ref"
+            by_child: dict[Digest, list[tuple]] = {}
+            for k in self._children.get(node.digest, ()):
+                by_child.setdefault(k[1], []).append(k)
+            for child, keys in by_child.items():
+                name = ", ".join(dict.fromkeys(k[2] for k in keys if k[2])) or "ref"
                 kid = self._tree_node(child, name, node.digest)
                 node.children.append(kid)
                 count += 1
@@ -548,8 +555,8 @@ class Graph:
         ann = self._annotations
         ct = self.types.get(d)
         name = (ct.name if ct is not None else "") \
-            or annotated_name(ann.get((e.parent, d)) for e in self._parents.get(d, ())) \
-            or annotated_name(ann.get((d, e.child)) for e in self._children.get(d, ()))
+            or annotated_name(ann.get((k[0], d)) for k in self._parents.get(d, ())) \
+            or annotated_name(ann.get((d, k[1])) for k in self._children.get(d, ()))
         return (name,) if name else ()
 
     def image_name(self, digest) -> str:
@@ -584,8 +591,8 @@ class Graph:
             total = sum(sizes[x] for x in present)
             shared = sum(sizes[x] for x in present if count[x] > 1)
             plats = []
-            for e in self._children.get(d, ()):
-                p = self._platform.get((d, e.child))
+            for k in self._children.get(d, ()):
+                p = self._platform.get((d, k[1]))
                 if p is not None and str(p) not in plats:
                     plats.append(str(p))
             if not plats:
@@ -610,8 +617,9 @@ class Graph:
 
 
 def _new_edge(key: tuple, mask: int) -> Edge:
-    # 100k edges are built at once, so the frozen dataclass's __init__ (one object.__setattr__
-    # a field) is skipped for the slots' own setters; slots: a __dict__ per edge took 184 bytes
+    # made on demand from a key (a blob's children, parents, missing edges: thousands at once), so
+    # the frozen dataclass's __init__ (one object.__setattr__ a field) is skipped for the slots'
+    # own setters
     e = object.__new__(Edge)
     _SET_PARENT(e, key[0])
     _SET_CHILD(e, key[1])
@@ -624,23 +632,22 @@ _SET_PARENT, _SET_CHILD, _SET_NAME, _SET_SOURCES = (
     vars(Edge)[f].__set__ for f in ("parent", "child", "name", "sources"))
 
 
-def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, list[Edge]], dict[Digest, list[Edge]]]:
+def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, list[tuple]], dict[Digest, list[tuple]]]:
     """Children and parents lists of every digest, in the order a person should see them, from
-    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT)."""
-    children: dict[Digest, list[Edge]] = {}
-    parents: dict[Digest, list[Edge]] = {}
-    for key, mask in edges.items():
-        e = _new_edge(key, mask)
+    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT): lists of those keys."""
+    children: dict[Digest, list[tuple]] = {}
+    parents: dict[Digest, list[tuple]] = {}
+    for key in edges:
         lst = children.get(key[0])
         if lst is None:
-            children[key[0]] = [e]
+            children[key[0]] = [key]
         else:
-            lst.append(e)
+            lst.append(key)
         lst = parents.get(key[1])
         if lst is None:
-            parents[key[1]] = [e]
+            parents[key[1]] = [key]
         else:
-            lst.append(e)
+            lst.append(key)
     for lst in children.values():
         if len(lst) > 1:
             lst.sort(key=_edge_order)
@@ -654,14 +661,13 @@ def _adjacency_after(prev: Graph, edges: dict[tuple, int], dirty: set[tuple]):
     """``prev``'s children and parents lists with the edges of ``dirty`` (keys added, changed or
     taken out since) made again: only the lists of their ends are touched."""
     children, parents = dict(prev._children), dict(prev._parents)
-    made = {key: _new_edge(key, edges[key]) for key in dirty if key in edges}
     for lists, end, order in ((children, 0, _edge_order), (parents, 1, _parent_order)):
         by_end: dict[Digest, list[tuple]] = {}
         for key in dirty:
             by_end.setdefault(key[end], []).append(key)
         for d, keys in by_end.items():
-            lst = [e for e in lists.get(d, ()) if (e.parent, e.child, e.name) not in dirty]
-            lst.extend(made[k] for k in keys if k in made)
+            lst = [k for k in lists.get(d, ()) if k not in dirty]
+            lst.extend(k for k in keys if k in edges)
             if len(lst) > 1:
                 lst.sort(key=order)
             if lst:
@@ -686,14 +692,15 @@ def _hashable(ct: ContentType) -> bool:
     return True
 
 
-def _parent_order(e: Edge):
-    return (e.parent, e.name)
+def _parent_order(key: tuple):
+    return (key[0], key[2])
 
 
-def _edge_order(e: Edge):
-    head, _, tail = e.name.partition(".")
-    group = {"config": 0, "m": 1, "l": 2}.get(head, 3 if e.name != "referrer" else 4)
-    return (group, int(tail) if tail.isdigit() else 0, e.name, e.child)
+def _edge_order(key: tuple):
+    name = key[2]
+    head, _, tail = name.partition(".")
+    group = {"config": 0, "m": 1, "l": 2}.get(head, 3 if name != "referrer" else 4)
+    return (group, int(tail) if tail.isdigit() else 0, name, key[1])
 
 
 def build_graph(infos: Iterable, types: Mapping[Digest, ContentType], *,
