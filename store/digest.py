@@ -88,6 +88,15 @@ class Digest(str):
     def __repr__(self) -> str:
         return f"Digest({str.__str__(self)!r})"
 
+    def __reduce__(self):
+        # read back without validating again (a graph copied in memory, store/graph_copy.py):
+        # the text was valid when this digest was made
+        return _valid, (str.__str__(self),)
+
+
+def _valid(text: str) -> "Digest":
+    return str.__new__(Digest, text)
+
 
 def validate(value: "Digest | str") -> Digest:
     """``Digest(value)``; the name reads better at call sites that only check."""

@@ -953,14 +953,18 @@ class _Facts:
                 if desc.digest == child and desc.role != "subject":
                     self._declare(p, desc)
 
-    def graph(self, extra_roots, ingest_count: int, ingest_bytes: int, prev: Graph | None = None) -> Graph:
-        """The graph of these facts; ``prev``: the graph they were copied from (its lists are reused)."""
-        adjacency = _adjacency_after(prev, self.edges, self.dirty) if prev is not None and self.dirty is not None else None
+    def graph(self, extra_roots, ingest_count: int, ingest_bytes: int, prev: Graph | None = None,
+              adjacency: tuple[dict, dict] | None = None) -> Graph:
+        """The graph of these facts; ``prev``: the graph they were copied from (its lists are reused);
+        ``adjacency``: the children and parents lists of these very facts, already made."""
+        if prev is not None and self.dirty is not None:
+            adjacency = _adjacency_after(prev, self.edges, self.dirty)
         problems = [text for texts in self.label_problems.values() for text in texts]
         problems.extend(self.type_problems.values())
         roots = {Digest(k): v for k, v in (extra_roots or {}).items()}
         if self.dirty is None:
-            self.compact(roots)
+            if self.plain is None:  # else compacted already (a graph read back, store/graph_copy.py)
+                self.compact(roots)
         else:  # every end of a changed edge and every named image is a dict entry
             for key in self.dirty:
                 self.promote(key[0])

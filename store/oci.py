@@ -157,6 +157,12 @@ class Descriptor:
             return "subject"
         return f"{self.role}.{self.index}"
 
+    def __reduce__(self):
+        # pickled field by field without the dataclass's own __getstate__/__setstate__ (a Python
+        # call looking the fields up, per descriptor: most of the time of copying a graph)
+        return _descriptor, (self.role, self.index, self.digest, self.size, self.media_type, self.platform,
+                             self.annotations, self.artifact_type)
+
     def to_json(self) -> dict:
         d = {"role": self.role, "index": self.index, "digest": str(self.digest), "size": self.size,
              "mediaType": self.media_type}
@@ -198,6 +204,14 @@ class Descriptor:
 _new_object = object.__new__
 _set = object.__setattr__
 _intern = sys.intern
+_DESCRIPTOR_FIELDS = ("role", "index", "digest", "size", "media_type", "platform", "annotations", "artifact_type")
+
+
+def _descriptor(*values) -> Descriptor:
+    obj = _new_object(Descriptor)
+    for name, value in zip(_DESCRIPTOR_FIELDS, values):
+        _set(obj, name, value)
+    return obj
 _NO_ANNOTATIONS: Mapping[str, str] = {}  # shared by every descriptor without annotations: never changed
 _PLATFORMS: dict[tuple, Platform | None] = {}
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from store import errors, workers
 
 from ..blobs.columns import ColumnsSnapshot
+from ..memory import release_freed_memory
 
 if TYPE_CHECKING:
     from store.api import ContentStore
@@ -27,6 +28,7 @@ LAYER_BATCH_SECONDS = 0.2  # ...or whatever arrived within this time
 PREVIEW_LIMIT = 256 * 1024  # bytes of a file inside a layer read for its preview
 YIELD_EVERY = 256           # rows validated between two GIL hand-offs to the GUI thread
 FREEZE_ABOVE = 20000        # graphs of stores this big are frozen out of the cyclic GC (as the scanner does)
+COPY_ABOVE = 200_000        # graphs of stores this big are written out and read back once built (below)
 WORKER_START = workers.THREADED  # workers from the fork server: a Qt process must not fork (store/workers.py)
 
 
@@ -88,12 +90,16 @@ def _records(rows, job, known: dict | None = None) -> list[_Record]:
     return out
 
 
-def build_graph(store: ContentStore, rows: list, job, known: dict | None = None):
+def build_graph(store: ContentStore, rows: list, job, known: dict | list | None = None):
     """The reference graph of ``store`` from a scan's rows (no second walk; cached media types).
 
-    ``known``: content types already recognised (the media-type job's result), used as they are.
+    ``known``: content types already recognised (the media-type job's result), used as they are;
+    or a list holding them, taken out of it so that the build holds the only reference (they are
+    dropped before the graph is copied, below).
     """
-    from store import graph, oci
+    from store import graph, graph_copy, oci
+    if isinstance(known, list):
+        known = known.pop() if known else None
     from store.disk import image_records
     names = image_records.recorded_names(store)  # the image records (meta.db or the daemon): names win
     try:
@@ -114,6 +120,17 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | None = None)
                              cancel=lambda: job.cancelled, progress=lambda done, total: job.progress(done, total),
                              processes=WORKER_START, prune=True)
         g.images()  # the per-image space, computed here rather than on first use
+        if len(g.sizes) >= COPY_ABOVE:
+            # Its objects were made among a million short-lived ones (the media types, the
+            # build's records and tables), and keep most of the allocator's arenas once those
+            # are gone (about 600 MiB at 1M blobs for 330 MB of graph): written out, dropped with
+            # everything else, and read back, they sit together (store/graph_copy.py).
+            data = graph_copy.to_bytes(g, cancel=lambda: job.cancelled)
+            del g
+            known = None
+            release_freed_memory()
+            g = graph_copy.from_bytes(data, cancel=lambda: job.cancelled)
+            del data
     finally:
         if cache is not None:
             cache.close()

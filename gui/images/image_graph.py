@@ -116,15 +116,17 @@ class ImageGraph(QObject):
         if self._job is not None:
             self._job.cancel()  # its changes are still pending: this job takes them too
         known, self.known_types = self.known_types, None
+        handed = [known]  # the build takes them out: once built, nothing here holds them
+        del known
         asked = self._asked
         if pending is None:
             self._label.setText(self.tr("Building the image graph…"))
 
         def work(job):
             if pending is not None and base is not None:
-                g = graph_update.update_graph(store, base, snap, pending, job, known)
+                g = graph_update.update_graph(store, base, snap, pending, job, handed.pop())
             else:
-                g = graph_ops.build_graph(store, snap, job, known)
+                g = graph_ops.build_graph(store, snap, job, handed)
             # images and their space are computed here too; an image's tree (a few dozen nodes, cheap)
             # is made when the Images tab first shows it
             images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))

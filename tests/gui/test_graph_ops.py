@@ -62,6 +62,48 @@ def test_build_graph_uses_known_types_and_the_cache_for_the_rest(store):
     assert g.blob_types()[b][1] == "text"                  # recognised the usual way
 
 
+def test_a_big_store_s_graph_is_copied_once_built_and_answers_the_same(qtbot, make_window, store, monkeypatch):
+    """Above COPY_ABOVE blobs the window's graph is written out and read back once built (its
+    objects together in memory, store/graph_copy.py): the window's graph answers as before, the
+    media types handed to the build are taken out of the list they came in, and an update of the
+    copy works."""
+    from gui.images import graph_ops
+    from store import graph as G
+    from store import graph_copy
+
+    config = add_blob(store, json.dumps({"architecture": "amd64", "os": "linux",
+                                         "rootfs": {"type": "layers", "diff_ids": []}}).encode())
+    loose = [add_blob(store, b"loose %d\n" % i) for i in range(5)]
+    copies: list = []
+    real = graph_copy.from_bytes
+    monkeypatch.setattr(graph_ops, "COPY_ABOVE", 0)
+    monkeypatch.setattr(graph_copy, "from_bytes", lambda data, cancel=None: copies.append(1) or real(data, cancel))
+    win = make_window(store.root, wait=False)
+    with qtbot.waitSignal(win.graphBuilt, timeout=30000):
+        pass
+    g = win.image_graph.graph
+    assert copies and g.facts is not None
+    whole = G.load_graph(store, oci.MediaTypeCache(None))
+    assert g.blob_types() == whole.blob_types() and g.reclaimable() == whole.reclaimable()
+    assert g.space() == whole.space() and set(g.sizes.plain) >= set(loose)
+    assert g.blob_types()[config] == (MT_CONFIG, "config")
+    handed = [{config: oci.ContentType(MT_CONFIG, oci.Kind.CONFIG)}]
+
+    class Job:
+        cancelled = False
+
+        def progress(self, *_a):
+            pass
+
+    rows = [type("Row", (), {"digest": str(i.digest), "size": i.size, "labels": {}})() for i in store.walk()]
+    built = graph_ops.build_graph(store, rows, Job(), handed)
+    assert handed == [] and built.blob_types() == whole.blob_types()
+    gone = loose[0]
+    store.delete(gone)
+    after = g.updated(store, None, [], [str(gone)])
+    assert gone not in after.sizes and after.reclaimable() == G.load_graph(store, None).reclaimable()
+
+
 def test_media_type_pass_sends_each_blob_once_with_what_its_manifest_declares(store):
     """Every blob ends with what its manifest declares (whether recognised before or after the
     manifest), and nothing already shown with its declared type is sent again at the end (the
