@@ -8,6 +8,7 @@ only queries the finished, immutable ``store.graph.Graph``.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -33,6 +34,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GRAPH_DELAY_MS = 300  # a burst of model changes (a multi-delete, several imports) rebuilds once
+# ...and at least this many times as long as the last graph took: at 1M blobs an update takes
+# seconds (the image space, the unreferenced rows), and a Delete read back from disk a burst at a
+# time updated it over and over beside the delete (19 s became 30-80 s, tests/perf/RESULTS.md)
+GRAPH_DELAY_FACTOR = 2
+GRAPH_DELAY_MAX_S = 5.0  # an update is never put off longer than GRAPH_DELAY_FACTOR times this
 
 
 class ImageGraph(QObject):
@@ -55,6 +61,7 @@ class ImageGraph(QObject):
         # job that took them lands, so a cancelled job's changes go to the next one
         self._pending: set[str] | None = None
         self.updates = 0  # graphs updated by name rather than built (tests, the log)
+        self._took = 0.0  # seconds the last update that landed took, from its start
         self._asked = 0   # rebuild_next() calls: one after a job started outlives the job
         # deletes, label edits and imports change the graph even when no rescan follows
         self.timer = QTimer(self)
@@ -90,7 +97,7 @@ class ImageGraph(QObject):
     # ------------------------------------------------------------------ building
     def _maybe_stale(self) -> None:
         if self.graph is not None and not self._scanning():  # a scan rebuilds it when it ends anyway
-            self.timer.start()
+            self.timer.start(max(GRAPH_DELAY_MS, int(self._took * GRAPH_DELAY_FACTOR * 1000)))
 
     def start(self) -> None:
         store = self._store()
@@ -119,6 +126,7 @@ class ImageGraph(QObject):
         handed = [known]  # the build takes them out: once built, nothing here holds them
         del known
         asked = self._asked
+        started = time.monotonic()
         if pending is None:
             self._label.setText(self.tr("Building the image graph…"))
 
@@ -137,6 +145,8 @@ class ImageGraph(QObject):
             if job is not self._job or store is not self._store():
                 return  # a newer scan or another store: this graph is stale
             self._job = None
+            if pending is not None:  # a build (a listing's) says nothing of what an update takes
+                self._took = min(time.monotonic() - started, GRAPH_DELAY_MAX_S)
             if asked == self._asked:  # else a full listing came since: the next graph is built whole
                 self._pending = set()  # every change noted until this job started is in this graph
             if pending is not None:
