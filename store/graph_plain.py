@@ -112,6 +112,8 @@ class PlainBlobs:
             raw = bytes.fromhex(enc)
         except ValueError:
             return None, -1
+        if raw.hex() != enc:  # fromhex also takes upper case and skips spaces: not a digest's text
+            return None, -1
         i = g.index(raw)
         return (g, i) if i >= 0 and self._alive[alg][i] else (None, -1)
 

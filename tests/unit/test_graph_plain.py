@@ -32,7 +32,9 @@ def test_the_plain_table_finds_every_blob_it_holds_and_nothing_else():
     assert len(t) == 5000 and t.total == sum(s for _d, s, _c in held)
     for d, size, ct in held:
         assert d in t and str(d) in t and t.get(d) == (size, ct)
-    for bad in [digest_of(i) for i in range(5000, 5200)] + ["sha256:", "sha256:zz", "nope", 7, "sha256:" + "0" * 63]:
+    some = held[0][0]
+    near = [some.upper(), some[:7] + some[7:].upper(), some[:-2] + "  ", "sha256:" + " " * 64]
+    for bad in [digest_of(i) for i in range(5000, 5200)] + near + ["sha256:", "sha256:zz", "nope", 7, "sha256:" + "0" * 63]:
         assert bad not in t and t.get(bad) is None
     # a digest whose bytes sit across two held entries is not one of them
     d0, d1 = sorted(d for d, _s, _c in held if d.algorithm == "sha256")[:2]
