@@ -341,16 +341,40 @@ def _schedstat() -> tuple[int, int]:
 
 
 def spin(app, until, timeout: float) -> bool:
+    """Run the event loop until ``until()`` or ``timeout`` seconds: Qt's own loop (``QEventLoop``,
+    as the application's ``exec``), asking ``until`` every 5 ms from a timer.
+
+    Before 2026-12-08 this was a Python loop (``processEvents`` and a 1 ms ``sleep``): it took the
+    GIL back every millisecond, and with a worker busy in Python each take waited up to the 5 ms
+    switch interval, so the heartbeat was late 50-170 ms ("blocked") in a way the application's
+    ``exec`` is not; ``--spin-python`` keeps that loop, for comparison."""
     deadline = time.perf_counter() + timeout
-    while not until():
-        if time.perf_counter() > deadline:
-            return False
-        app.processEvents()
-        time.sleep(0.001)
-    return True
+    if OPTIONS["spin_python"]:
+        while not until():
+            if time.perf_counter() > deadline:
+                return False
+            app.processEvents()
+            time.sleep(0.001)
+        return True
+    from PySide6.QtCore import QEventLoop, QTimer
+    if until():
+        return True
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(5)
+
+    def check() -> None:
+        if until() or time.perf_counter() > deadline:
+            loop.quit()
+
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    return bool(until())
 
 
-OPTIONS: dict = {"in_process": False, "trace": None, "sample": False, "gc": False}
+OPTIONS: dict = {"in_process": False, "trace": None, "sample": False, "gc": False, "spin_python": False}
 
 
 class GcLog:
@@ -562,6 +586,7 @@ def main(argv: list[str]) -> int:
         return 0
     listing_only = "--listing" in argv  # only open the store and list it (quick, while tuning)
     OPTIONS["in_process"] = "--in-process" in argv  # list on the scanner thread, not in a child process
+    OPTIONS["spin_python"] = "--spin-python" in argv  # the benchmark's event loop in Python, as before 2026-12-08
     OPTIONS["gc"] = "--gc" in argv  # print the cyclic GC's collections of each phase and its worst gap
     OPTIONS["sample"] = "--sample" in argv  # print the GUI thread's stacks in gaps of over 40 ms of its own CPU
     for a in argv:
