@@ -15,8 +15,10 @@ import gc
 import logging
 import os
 import time
+from collections import deque
+from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from store import LocalStore, errors
 from store.ingest import BrokenIngest
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 FIRST_BATCH = 500        # small, so the first rows show almost at once
 BATCH = 5000             # later batches: few queued signals (a few per second at most)
 BATCH_SECONDS = 0.25     # ...or whatever arrived within this time
+DELIVERY_BUDGET = 0.008  # seconds of a GUI-thread turn spent on the scanner's results
 FREEZE_ABOVE = 20000     # stores this big get their rows frozen out of the cyclic GC
 
 
@@ -296,6 +299,12 @@ class StoreScanner(QObject):
         self.generation = 0
         self.store = None
         self.busy = False
+        self._inbox: deque[tuple[int, Callable[..., None], tuple]] = deque()  # results not delivered yet
+        self._turn_started = self._last_delivered = 0.0
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(0)
+        self._drain_timer.timeout.connect(self._drain)
         self._thread = _ScanThread(self)
         self._thread.setObjectName("blobscope-scanner")
         self.worker = ScanWorker()
@@ -358,55 +367,79 @@ class StoreScanner(QObject):
         """Stop the thread (window closing): cancel, quit, wait."""
         if self._thread.isRunning():
             self.cancel()
+            self._inbox.clear()
+            self._drain_timer.stop()
             self._thread.quit()
             self._thread.wait(10_000)
 
+    # ---- results, in the order the thread sent them, a turn's budget at a time
+    def _deliver(self, gen: int, handle: Callable[..., None], *args) -> None:
+        """Queue one result of the thread; run it now unless earlier ones wait or this turn's
+        budget is spent.  While the GUI thread was held up (the GIL, a busy core), the thread
+        may have sent a hundred listing batches: delivered all in one turn they took 50-180 ms
+        of the GUI thread at a million blobs; now at most ``DELIVERY_BUDGET`` of them, then the
+        rest after the events that waited (paint, input, timers)."""
+        self._inbox.append((gen, handle, args))
+        if len(self._inbox) == 1 and not self._drain_timer.isActive():
+            if time.perf_counter() - self._last_delivered > DELIVERY_BUDGET:
+                self._turn_started = time.perf_counter()  # the GUI thread did other things meanwhile
+            self._drain(fresh=False)
+
+    def _drain(self, fresh: bool = True) -> None:
+        if fresh:  # the timer: the events that waited have been handled
+            self._turn_started = time.perf_counter()
+        while self._inbox:
+            if time.perf_counter() - self._turn_started > DELIVERY_BUDGET:
+                self._drain_timer.start()  # the rest after the events that are waiting
+                break
+            gen, handle, args = self._inbox.popleft()
+            if gen == self.generation:  # a newer scan drops what an older one sent
+                handle(*args)
+        self._last_delivered = time.perf_counter()
+
     @Slot(int, object)
     def _on_batch(self, gen: int, rows) -> None:
-        if gen == self.generation:
-            self.blobsBatch.emit(rows)
+        self._deliver(gen, self.blobsBatch.emit, rows)
 
     @Slot(int, int)
     def _on_done(self, gen: int, count: int) -> None:
-        if gen == self.generation:
-            self.blobsDone.emit(count)
+        self._deliver(gen, self.blobsDone.emit, count)
 
     @Slot(int, object)
     def _on_ingests(self, gen: int, rows) -> None:
-        if gen == self.generation:
-            self.busy = False
-            self.ingestsListed.emit(rows)
+        self._deliver(gen, self._ingests_listed, rows)
+
+    def _ingests_listed(self, rows) -> None:
+        self.busy = False
+        self.ingestsListed.emit(rows)
 
     @Slot(int, object)
     def _on_diff(self, gen: int, diff) -> None:
-        if gen == self.generation:
-            self.blobsDiff.emit(diff)
+        self._deliver(gen, self.blobsDiff.emit, diff)
 
     @Slot(int, object)
     def _on_blobs_updated(self, gen: int, update) -> None:
-        if gen == self.generation:
-            self.blobsUpdated.emit(update)
+        self._deliver(gen, self.blobsUpdated.emit, update)
 
     @Slot(int, object)
     def _on_ingests_updated(self, gen: int, update) -> None:
-        if gen == self.generation:
-            self.ingestsUpdated.emit(update)
+        self._deliver(gen, self.ingestsUpdated.emit, update)
 
     @Slot(int, str)
     def _on_rescan_needed(self, gen: int, why: str) -> None:
-        if gen == self.generation:
-            self.rescanNeeded.emit(why)
+        self._deliver(gen, self.rescanNeeded.emit, why)
 
     @Slot(int, str)
     def _on_missing(self, gen: int, root: str) -> None:
-        if gen == self.generation:
-            self.storeMissing.emit(root)
+        self._deliver(gen, self.storeMissing.emit, root)
 
     @Slot(int, str)
     def _on_failed(self, gen: int, message: str) -> None:
-        if gen == self.generation:
-            self.busy = False
-            self.failed.emit(message)
+        self._deliver(gen, self._failed, message)
+
+    def _failed(self, message: str) -> None:
+        self.busy = False
+        self.failed.emit(message)
 
     @Slot(int)
     def _on_cancelled(self, gen: int) -> None:

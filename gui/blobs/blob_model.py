@@ -67,7 +67,13 @@ MEDIA_CHUNK = 20_000    # media types one event-loop turn fills in (a warm cache
 
 
 class _Cancelled(Exception):
-    pass
+    """A newer keystroke or sort took over: the job stopped, nothing failed (the job runner logs
+    a ``kind == "canceled"`` error as stopped, at info, not as a failure)."""
+
+    kind = "canceled"
+
+    def __str__(self) -> str:
+        return "a newer filter or sort took over"
 
 
 class BlobTableModel(RowTableModel):

@@ -29,3 +29,20 @@ def test_a_sort_overtaken_by_a_newer_one_is_dropped(qtbot, background_model):  #
     assert shown(m) == want
     assert applied == [want]  # one result reached the view: the newest
 
+
+
+def test_an_overtaken_job_is_logged_as_stopped_not_failed(qtbot, background_model, caplog):  # noqa: F811
+    m = background_model
+    m.append_rows(make_rows(200))
+    settle(qtbot, m)
+    gate = _Gate(compile_filter("sha"))
+    m.set_filter(gate)
+    assert gate.started.wait(10)
+    with caplog.at_level("INFO", logger="gui.jobs"):
+        m.sort(COL_SIZE, Qt.SortOrder.AscendingOrder)  # the gated job is cancelled...
+        gate.release.set()  # ...and stops at its next check
+        settle(qtbot, m)
+        qtbot.wait(50)
+    jobs = [r for r in caplog.records if r.name == "gui.jobs" and "filter blobs" in r.getMessage()]
+    assert jobs and all(r.levelname == "INFO" and "stopped" in r.getMessage() for r in jobs), \
+        [(r.levelname, r.getMessage()) for r in jobs]

@@ -5,7 +5,10 @@ Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_million.py [N
 scanner thread instead of a child process, ``--sample`` prints the GUI thread's stacks (sampled
 from a watchdog thread) in every gap with over 40 ms of its own CPU, ``--trace=FILE`` writes every thread's stack there
 whenever the GUI thread is 70 ms late: faulthandler reads the other threads' frames without the
-GIL, which can crash the process, so it is for finding stalls, not for the figures) or ``pytest -m perf -s tests/perf/test_bench_million.py``
+GIL, which can crash the process, so it is for finding stalls, not for the figures, ``--gc`` prints
+per phase the cyclic collections (``gc.callbacks``: generation, thread, duration) and, for the worst
+gap, which collections fell in it and every thread's CPU in it (schedstat, with the machine's idle
+and steal time), ``--switch=S`` sets the GIL's switch interval) or ``pytest -m perf -s tests/perf/test_bench_million.py``
 (sizes from BLOBSCOPE_BENCH_SIZES, e.g. ``100000,1000000``).
 
 The store is built once per size and kept under ``$BLOBSCOPE_BENCH_CACHE`` (default
@@ -193,6 +196,13 @@ class Heartbeat:
         self.timer.timeout.connect(self._beat)
         self.timer.start()
         self.sampler = StackSampler(self) if OPTIONS["sample"] else None
+        self.gclog = GcLog() if OPTIONS["gc"] else None
+        self.phase_start = time.perf_counter()
+        self.last_pc = time.perf_counter()
+        self.worst_gap = (0.0, 0.0)
+        self.phase_name = ""
+        self.tasks = _task_cpu() if self.gclog is not None else None
+        self.worst_tasks: dict = {}
 
     def _beat(self):
         now = self.clock.elapsed()
@@ -201,16 +211,24 @@ class Heartbeat:
         self.worst_cpu = max(self.worst_cpu, (sched[0] - self.sched[0]) / 1e6)
         if self.sampler is not None:
             self.sampler.beat((sched[0] - self.sched[0]) / 1e6, now - self.last, (sched[1] - self.sched[1]) / 1e6)
+        pc = time.perf_counter()
+        tasks = _task_cpu() if self.gclog is not None else None
         if late > self.worst:
             self.worst = late
+            self.worst_gap = (self.last_pc, pc)
+            if tasks is not None:  # what every other thread ran in the gap, ms
+                self.worst_tasks = {t: round((v - self.tasks.get(t, 0)) / 1e6, 1) for t, v in tasks.items()
+                                    if v - self.tasks.get(t, 0) > 500_000}
             # where the gap went, from the kernel's per-thread figures: the GUI thread's own CPU,
             # its time runnable but waiting for a core (the machine's load), and the rest blocked
             # (the GIL held by another thread, a lock); each in ms
             run = (sched[0] - self.sched[0]) / 1e6
             queued = (sched[1] - self.sched[1]) / 1e6
             self.worst_parts = (round(run, 1), round(queued, 1), round(max(0.0, now - self.last - run - queued), 1))
+        self.tasks = tasks
         self.sched = sched
         self.last = now
+        self.last_pc = pc
         if self.trace is not None:
             # re-armed on every beat: it fires (from faulthandler's own C thread, no GIL needed)
             # only when the GUI thread did not come back within 70 ms, and shows what every thread was doing
@@ -223,6 +241,11 @@ class Heartbeat:
             self.sampler.samples = []
             self.sampler.last = time.monotonic()
         self.last = self.clock.elapsed()
+        self.last_pc = self.phase_start = time.perf_counter()
+        self.phase_name = name
+        self.worst_gap = (0.0, 0.0)
+        self.worst_tasks = {}
+        self.tasks = _task_cpu() if self.gclog is not None else None
         self.sched = _schedstat()
         self.worst = 0.0
         self.worst_parts = (0.0, 0.0, 0.0)
@@ -230,6 +253,9 @@ class Heartbeat:
 
     def stop(self) -> float:
         STALL_PARTS.append(self.worst_parts + (round(self.worst_cpu, 1),))
+        if self.gclog is not None:
+            self.gclog.report(self.phase_name, self.phase_start, self.worst_gap)
+            print(f"  threads' CPU in that gap (ms, by native id): {self.worst_tasks}", file=sys.stderr, flush=True)
         return round(self.worst, 1)
 
 
@@ -288,6 +314,22 @@ over 100 ms, with the other threads' stacks."""
 STALL_PARTS: list[tuple[float, ...]] = []
 
 
+def _task_cpu() -> dict[int, int]:
+    """Every thread of this process: its time on a CPU so far, ns (Linux schedstat); and, under
+    the keys -1 and -2, the machine's idle and steal (a hypervisor's) time, ns."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    tick = 1e9 / os.sysconf("SC_CLK_TCK")
+    out = {-1: int(int(fields[4]) * tick), -2: int(int(fields[8]) * tick)}
+    for t in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{t}/schedstat") as f:
+                out[int(t)] = int(f.read().split()[0])
+        except OSError:
+            pass
+    return out
+
+
 def _schedstat() -> tuple[int, int]:
     """The calling thread's time on a CPU and time runnable on a run queue, ns (Linux schedstat)."""
     try:
@@ -299,16 +341,75 @@ def _schedstat() -> tuple[int, int]:
 
 
 def spin(app, until, timeout: float) -> bool:
+    """Run the event loop until ``until()`` or ``timeout`` seconds: Qt's own loop (``QEventLoop``,
+    as the application's ``exec``), asking ``until`` every 5 ms from a timer.
+
+    Before 2026-12-08 this was a Python loop (``processEvents`` and a 1 ms ``sleep``): it took the
+    GIL back every millisecond, and with a worker busy in Python each take waited up to the 5 ms
+    switch interval, so the heartbeat was late 50-170 ms ("blocked") in a way the application's
+    ``exec`` is not; ``--spin-python`` keeps that loop, for comparison."""
     deadline = time.perf_counter() + timeout
-    while not until():
-        if time.perf_counter() > deadline:
-            return False
-        app.processEvents()
-        time.sleep(0.001)
-    return True
+    if OPTIONS["spin_python"]:
+        while not until():
+            if time.perf_counter() > deadline:
+                return False
+            app.processEvents()
+            time.sleep(0.001)
+        return True
+    from PySide6.QtCore import QEventLoop, QTimer
+    if until():
+        return True
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(5)
+
+    def check() -> None:
+        if until() or time.perf_counter() > deadline:
+            loop.quit()
+
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    return bool(until())
 
 
-OPTIONS: dict = {"in_process": False, "trace": None, "sample": False}
+OPTIONS: dict = {"in_process": False, "trace": None, "sample": False, "gc": False, "spin_python": False}
+
+
+class GcLog:
+    """``--gc``: every cyclic-GC collection (``gc.callbacks``): its generation, thread, start and
+    duration (perf_counter), and the objects it collected; per phase, the collections that fell in
+    the phase's worst GUI-thread gap are printed to stderr."""
+
+    def __init__(self):
+        import gc
+        import threading
+        self.events: list[tuple[int, str, float, float, int]] = []
+        self.open: dict[int, float] = {}
+        self._threading = threading
+        gc.callbacks.append(self._cb)
+
+    def _cb(self, phase: str, info: dict) -> None:
+        ident = self._threading.get_ident()
+        if phase == "start":
+            self.open[ident] = time.perf_counter()
+            return
+        t0 = self.open.pop(ident, None)
+        if t0 is not None:
+            self.events.append((info["generation"], self._threading.current_thread().name, t0,
+                                time.perf_counter() - t0, info.get("collected", 0)))
+
+    def report(self, name: str, since: float, gap: tuple[float, float]) -> None:
+        mine = [e for e in self.events if e[2] >= since]
+        in_gap = [e for e in mine if e[2] < gap[1] and e[2] + e[3] > gap[0]]
+        gen2 = [e for e in mine if e[0] == 2]
+        print(f"gc {name}: {len(mine)} collections ({len(gen2)} gen2, longest "
+              f"{max((e[3] for e in mine), default=0) * 1e3:.0f} ms, total {sum(e[3] for e in mine) * 1e3:.0f} ms); "
+              f"in the worst gap ({(gap[1] - gap[0]) * 1e3:.0f} ms): "
+              + (", ".join(f"gen{g} on {t} {d * 1e3:.0f} ms" for g, t, _s, d, _c in in_gap) or "none")
+              + "; threads " + ", ".join(f"{t.native_id}={t.name}" for t in self._threading.enumerate()),
+              file=sys.stderr, flush=True)
 
 
 def measure(root: Path, n: int, listing_only: bool = False) -> dict:
@@ -485,8 +586,12 @@ def main(argv: list[str]) -> int:
         return 0
     listing_only = "--listing" in argv  # only open the store and list it (quick, while tuning)
     OPTIONS["in_process"] = "--in-process" in argv  # list on the scanner thread, not in a child process
+    OPTIONS["spin_python"] = "--spin-python" in argv  # the benchmark's event loop in Python, as before 2026-12-08
+    OPTIONS["gc"] = "--gc" in argv  # print the cyclic GC's collections of each phase and its worst gap
     OPTIONS["sample"] = "--sample" in argv  # print the GUI thread's stacks in gaps of over 40 ms of its own CPU
     for a in argv:
+        if a.startswith("--switch="):  # the GIL's switch interval (s) for this run
+            sys.setswitchinterval(float(a.split("=", 1)[1]))
         if a.startswith("--trace="):  # where the stacks of stalls over 70 ms go
             OPTIONS["trace"] = a.split("=", 1)[1]
     sizes = [int(a) for a in argv if not a.startswith("--")] or [100_000, 1_000_000]
