@@ -1,0 +1,81 @@
+"""What a Delete of some rows would remove, worked out before the question is asked: their
+digests, count and bytes, the garbage-collection roots among them and the blobs outside the
+selection whose ``containerd.io/gc.ref.content`` labels point into it.
+
+Read from the columns (gui/blobs/columns.py), no row object made.  A small selection is planned
+on the GUI thread from the live columns; a big one on a worker from a snapshot of them
+(gui/commands/delete.py), where the label sets are searched again rather than through the GUI's
+:class:`~gui.details.referrers.ReferrerIndex`, which only the GUI thread may refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+
+from ..rows import GC_ROOT
+
+if TYPE_CHECKING:
+    from .columns import BlobColumns, ColumnsSnapshot
+
+CHUNK = 16384  # rows between two checks for a cancel (and a GIL hand-off to the GUI thread)
+SHOWN = 5      # roots and referenced blobs named in the question
+
+
+@dataclass(frozen=True)
+class DeletePlan:
+    digests: list[str]                     # what the delete job is handed, in selection order
+    total_bytes: int
+    roots: int = 0                         # gc.root blobs among them
+    root_names: list[str] = field(default_factory=list)  # the first SHOWN of them
+    referenced: int = 0                    # blobs among them that a blob kept names
+    referenced_names: list[tuple[str, str]] = field(default_factory=list)  # (digest, first parent)
+
+    @property
+    def count(self) -> int:
+        return len(self.digests)
+
+
+def plan_delete(cols: BlobColumns | ColumnsSnapshot, rids: Sequence[int],
+                referencing: Callable[[list[str]], dict[str, list[tuple[str, str]]]],
+                cancelled: Callable[[], bool] = lambda: False) -> DeletePlan | None:
+    """The plan for rows ``rids`` of ``cols``; ``referencing(digests)`` maps each of those digests
+    some blob's labels name to its (parent, key) pairs.  None when ``cancelled()`` turns true."""
+    sizes, lids, value = cols.sizes, cols.lids, cols.tables.label_sets.value
+    total = 0
+    digests: list[str] = []
+    root_lids: dict[int, bool] = {0: False}
+    roots: list[int] = []
+    for start in range(0, len(rids), CHUNK):
+        if cancelled():
+            return None
+        part = rids[start:start + CHUNK]
+        total += sum(map(sizes.__getitem__, part))
+        digests.extend(cols.digests_of(part))
+        for lid in set(map(lids.__getitem__, part)) - root_lids.keys():
+            root_lids[lid] = value(lid, GC_ROOT) is not None
+        if len(root_lids) > 1 and any(root_lids.values()):
+            roots.extend(r for r in part if root_lids[lids[r]])
+    if cancelled():
+        return None
+    chosen: set[str] | None = None  # made only when some blob is referenced
+    referenced: list[tuple[str, list[str]]] = []
+    for d, refs in referencing(digests).items():
+        if chosen is None:
+            chosen = set(digests)
+        parents = [p for p, _k in refs if p not in chosen]
+        if parents:
+            referenced.append((d, parents))
+    if cancelled():
+        return None
+    return DeletePlan(digests, total, len(roots), [cols.digest_of(r) for r in roots[:SHOWN]],
+                      len(referenced), [(d, ps[0]) for d, ps in referenced[:SHOWN]])
+
+
+def referencing_in(snap: ColumnsSnapshot, digests: Iterable[str],
+                   cancelled: Callable[[], bool] = lambda: False) -> dict[str, list[tuple[str, str]]]:
+    """For a worker: ``ReferrerIndex.referencing`` over a snapshot, its map made afresh from the
+    snapshot's label sets (only those whose text holds a content reference are parsed)."""
+    from ..details.referrers import content_refs, rows_naming
+    by_value = content_refs(snap.tables.label_sets, 0, cancelled)
+    return {d: parents for d in digests if d in by_value and (parents := rows_naming(snap, by_value[d]))}
