@@ -16,7 +16,7 @@ from .. import fmt
 from ..kinds import kind_of
 from ..memory import release_freed_memory
 from . import graph_ops, graph_update
-from .unreferenced import UnreferencedRows, unreferenced_rows
+from .unreferenced import UnreferencedRows, unreferenced_rows, updated_unreferenced
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QTabWidget
@@ -117,6 +117,7 @@ class ImageGraph(QObject):
             self._job.cancel()  # its changes are still pending: this job takes them too
         known, self.known_types = self.known_types, None
         asked = self._asked
+        prev_unref = self.unreferenced  # base's answer: an update adjusts it for what changed
         if pending is None:
             self._label.setText(self.tr("Building the image graph…"))
 
@@ -128,7 +129,11 @@ class ImageGraph(QObject):
             # images and their space are computed here too; an image's tree (a few dozen nodes, cheap)
             # is made when the Images tab first shows it
             images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))
-            unref = unreferenced_rows(columns, snap, g.reachable, lambda: job.cancelled)
+            unref = None
+            if pending is not None and base is not None and prev_unref is not None:
+                unref = updated_unreferenced(prev_unref, base, g, snap, pending, lambda: job.cancelled)
+            if unref is None:
+                unref = unreferenced_rows(columns, snap, g.reachable, lambda: job.cancelled)
             return g, [(i, None) for i in images], g.space(), unref
 
         def done(result):

@@ -3,7 +3,9 @@ and from the answer to the delete job started (issue 12: no GUI-thread stall ove
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_delete_confirm.py [N ...]``
 (default 1000000; ``--graph`` uses bench_million_graph.py's store of N blobs with N/50 images
-instead of bench_million.py's, both cached under ``~/.cache/blobscope-bench``).
+instead of bench_million.py's, both cached under ``$BLOBSCOPE_BENCH_CACHE``, default
+``~/.cache/blobscope-bench``: give this run a cache of its own while another benchmark's Delete
+step is repairing the shared one).
 
 The window lists the store, then for 100k selected rows and for every row: Delete is triggered,
 the question answered "Delete", and the delete itself replaced by one that deletes nothing (the
@@ -14,6 +16,8 @@ store stays as it is; what is measured ends when the job is started).  Printed p
 * ``to_dialog_ms`` / ``to_dialog_gui_cpu_ms``: key press to the question asked, wall and GUI-thread CPU;
 * ``confirm_to_job_ms``: the answer to the delete job started (GUI thread, one call);
 * ``stall_ms``: the longest late beat of a 10 ms QTimer heartbeat over the whole step;
+* ``peer_on_gui_ms``: the peer, the same plan worked out on the GUI thread as the command did
+  before (measured right after, same rows);
 * ``floor_ms``: a bare pass over the same row numbers' sizes (``sum(map(sizes.__getitem__, rids))``,
   the least any summary of them costs), with each figure's ratio to it.
 """
@@ -70,7 +74,7 @@ def measure(root: Path, n: int) -> dict:
     BM.spin(app, lambda: not window.scanner.busy, 600)
     BM.spin(app, lambda: False, 0.5)
     model = window.blob_model
-    assert model.total_count == n, model.total_count
+    assert model.total_count == n, model.total_count  # a shared cache being repaired: BLOBSCOPE_BENCH_CACHE
 
     deleted: list[int] = []
     real_delete = operations.delete_blobs
@@ -109,14 +113,25 @@ def measure(root: Path, n: int) -> dict:
             stall = beat.stop()
             BM.spin(app, lambda k=k: bool(deleted) and deleted[-1] == k, 60)
             floor_ms = min(floor) * 1000
-            r = {"selected": k, "floor_ms": round(floor_ms, 1),
+            # the peer: the same plan worked out on the GUI thread, as the command did before
+            # (live columns, the window's referrer index): what a key press cost it then
+            from gui.blobs.delete_plan import plan_delete
+            peer = []
+            for _ in range(2):
+                t, c = time.perf_counter(), time.thread_time()
+                plan = plan_delete(model.columns, rids, window.referrers.referencing)
+                peer.append((time.perf_counter() - t, time.thread_time() - c))
+            assert plan is not None and plan.count == k
+            r = {"selected": k, "rows": model.total_count, "floor_ms": round(floor_ms, 1),
                  "trigger_ms": round((t1 - t0) * 1000, 1),
+                 "peer_on_gui_ms": round(min(p[0] for p in peer) * 1000, 1),
+                 "peer_on_gui_cpu_ms": round(min(p[1] for p in peer) * 1000, 1),
                  "to_dialog_ms": round((marks["asked"] - t0) * 1000, 1),
                  "to_dialog_gui_cpu_ms": round((marks["asked_cpu"] - c0) * 1000, 1),
                  "confirm_to_job_ms": round((marks["job"] - marks["answered"]) * 1000, 1),
                  "stall_ms": stall, "stall_parts_cpu_queue_blocked_maxcpu": BM.STALL_PARTS[-1],
                  "question": marks["text"], "deleted_asked": deleted[-1] if deleted else None}
-            for key in ("trigger_ms", "to_dialog_gui_cpu_ms", "confirm_to_job_ms", "stall_ms"):
+            for key in ("trigger_ms", "to_dialog_gui_cpu_ms", "confirm_to_job_ms", "stall_ms", "peer_on_gui_ms"):
                 r[key.replace("_ms", "_vs_floor")] = round(r[key] / floor_ms, 2) if floor_ms else None
             result[f"select_{k}"] = r
             window.selection.clear_blobs()
