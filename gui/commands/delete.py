@@ -128,7 +128,7 @@ class DeleteBlobs(Command):
         store = self.store
         if store is None:
             return
-        digests = plan.digests
+        digests, asked = plan.digests, plan.count  # the list goes with the job: freed on its thread
 
         def done(result: operations.BatchResult):
             ctx.blobs.remove_digests(result.done)
@@ -136,7 +136,7 @@ class DeleteBlobs(Command):
             ctx.report.status(self.tr("Deleted {n} blob(s).").format(n=len(result.done)), 5000)
             if result.failed:
                 ctx.report.batch(self.tr("{n} of {total} blob(s) could not be deleted.").format(
-                    n=len(result.failed), total=len(digests)), result.failed)
+                    n=len(result.failed), total=asked), result.failed)
 
         ctx.runner.start("delete", lambda job: operations.delete_blobs(store, digests, job),
                          on_done=done, on_error=lambda e: ctx.report.error(self.tr("Deleting failed."), e))

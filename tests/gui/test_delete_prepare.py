@@ -134,3 +134,48 @@ def test_a_selection_changed_while_preparing_is_not_deleted(qtbot, make_window, 
     qtbot.waitUntil(lambda: _disk(store) == first, timeout=30000)
     qtbot.waitUntil(lambda: blob_digests(win) == first, timeout=30000)
     wait_jobs(qtbot, win)
+
+
+def test_screenshots_of_preparing_and_the_question(qtbot, make_window, store):
+    """The real "Preparing…" box, then the real question (Cancel answered): both rendered to
+    tests/_artifacts/screenshots for a person to look at, and nothing deleted."""
+    from pathlib import Path
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from gui.dialogs import DialogService
+
+    out = Path(__file__).resolve().parents[1] / "_artifacts" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    digests = _fill(store, BIG)
+    add_blob(store, b"a root", {"containerd.io/gc.root": "x"})
+    win = make_window(store.root)
+    win.resize(1100, 700)
+    win.ctx.dialogs = DialogService()
+    win.selection.select_blob_rows(list(range(BIG + 1)))
+    seen: dict = {}
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen["text"], seen["detail"] = box.text(), box.informativeText()
+        box.grab().save(str(out / "screenshot-delete-question.png"))
+        box.button(QMessageBox.StandardButton.Cancel).click()
+
+    with pool_held(win):
+        win.action_map["actionDelete"].trigger()
+        qtbot.waitUntil(lambda: _preparing_box(win) is not None)
+        box = _preparing_box(win)
+        qtbot.wait(50)
+        box.grab().save(str(out / "screenshot-delete-preparing.png"))
+        QTimer.singleShot(0, answer)
+    qtbot.waitUntil(lambda: "text" in seen, timeout=15000)
+    wait_jobs(qtbot, win)
+    assert seen["text"].startswith(f"Delete {BIG + 1} blob(s)")
+    assert "1 of them are garbage-collection roots" in seen["detail"]
+    assert _disk(store) >= set(digests)
+    for name in ("screenshot-delete-question.png", "screenshot-delete-preparing.png"):
+        assert (out / name).stat().st_size > 1000
