@@ -59,9 +59,10 @@ class DeleteBlobs(Command):
         def done(plan: DeletePlan | None) -> None:
             if job is not self.preparing:
                 return  # cancelled, or Delete pressed again
+            cancelled = job.cancelled  # the window closing cancels every job
             self._end_preparing()
-            if plan is None or store is not self.store:
-                return
+            if plan is None or cancelled or store is not self.store:
+                return  # cancelled (Cancel, the window closing) or another store
             if ctx.selection.blob_generation() != generation:
                 ctx.report.status(self.tr("The selection changed while the delete was being prepared; "
                                           "nothing was deleted."), 8000)
@@ -104,9 +105,12 @@ class DeleteBlobs(Command):
         self.preparing = None
         box, self.preparing_box = self.preparing_box, None
         if box is not None:
-            box.canceled.disconnect(self.cancel_preparing)
-            box.hide()
-            box.deleteLater()
+            try:
+                box.canceled.disconnect(self.cancel_preparing)
+                box.hide()
+                box.deleteLater()
+            except RuntimeError:  # its parent, the window, is gone already
+                pass
 
     def _ask(self, plan: DeletePlan) -> None:
         ctx = self.ctx

@@ -179,3 +179,17 @@ def test_screenshots_of_preparing_and_the_question(qtbot, make_window, store):
     assert _disk(store) >= set(digests)
     for name in ("screenshot-delete-question.png", "screenshot-delete-preparing.png"):
         assert (out / name).stat().st_size > 1000
+
+
+def test_closing_the_window_while_preparing_asks_nothing(qtbot, make_window, store, dialogs):
+    digests = _fill(store, BIG)
+    win = make_window(store.root)
+    win.selection.select_blob_rows(list(range(BIG)))
+    with pool_held(win):
+        win.action_map["actionDelete"].trigger()
+        qtbot.waitUntil(lambda: _preparing_box(win) is not None)
+    assert win.runner.pool.waitForDone(20000)  # the plan is made; its answer waits for the event loop
+    win.close()  # which delivers it after the window closed: it is dropped
+    qtbot.wait(300)
+    assert dialogs.asked == [] and dialogs.errors == []
+    assert _disk(store) == set(digests)
