@@ -2,8 +2,9 @@
 its size, the garbage-collection roots in it and the blobs whose labels point into it.
 
 What the question says is worked out from the columns (gui/blobs/delete_plan.py).  Up to
-``PLAN_ON_GUI`` rows that takes a few milliseconds and is done at once; a bigger selection (100k
-rows, a million) is planned on a worker from a snapshot of the columns while a "Preparing…" box
+``PLAN_ON_GUI`` rows named by few label sets that takes a few milliseconds and is done at once; a
+bigger selection (100k rows, a million), or one that many blobs' labels name (shared layers in a
+store of images), is planned on a worker from a snapshot of the columns while a "Preparing…" box
 with a Cancel button shows, and the plan is dropped, nothing deleted, when the selection changed
 in the meantime (design.md §5.3).
 """
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from ..jobs import Job
 
 PLAN_ON_GUI = 5000      # selected rows planned on the GUI thread (about 3 ms); more go to a worker
+SETS_ON_GUI = 2000      # label sets the referrer map may read first on the GUI thread
+HITS_ON_GUI = 64        # label sets naming the selected blobs, each a search of the column
 PREPARING_SHOW_MS = 150  # a plan ready sooner never shows the "Preparing…" box
 
 
@@ -43,9 +46,8 @@ class DeleteBlobs(Command):
         rids = ctx.selection.blob_rids()
         if not rids or self.store is None or not self.allowed():
             return
-        if len(rids) <= PLAN_ON_GUI:
-            cols = ctx.blobs.columns
-            plan = plan_delete(cols, rids, ctx.referrers.referencing)
+        if self._quick(rids):
+            plan = plan_delete(ctx.blobs.columns, rids, ctx.referrers.referencing)
             if plan is not None:
                 self._ask(plan)
             return
@@ -88,6 +90,14 @@ class DeleteBlobs(Command):
         box.canceled.connect(self.cancel_preparing)
         self.preparing_box = box
         QTimer.singleShot(PREPARING_SHOW_MS, self._show_preparing)
+
+    def _quick(self, rids) -> bool:
+        """Whether the plan takes the GUI thread a few milliseconds: few rows, and few label sets
+        naming them (a layer that every manifest names costs a search of the column per manifest)."""
+        referrers = self.ctx.referrers
+        if len(rids) > PLAN_ON_GUI or referrers.unread_sets() > SETS_ON_GUI:
+            return False
+        return referrers.hits(self.ctx.blobs.columns.digests_of(rids)) <= HITS_ON_GUI
 
     def _show_preparing(self) -> None:
         if self.preparing_box is not None:

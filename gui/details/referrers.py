@@ -60,6 +60,17 @@ class ReferrerIndex:
         by_value = self._refresh()
         return {d: parents for d in digests if d in by_value and (parents := self._rows_of(by_value[d]))}
 
+    def unread_sets(self) -> int:
+        """Label sets the map has not read yet (what the next :meth:`referencing` reads first)."""
+        tables = self._blobs.columns.tables
+        return len(tables.label_sets) - (self._seen if tables is self._tables else 0)
+
+    def hits(self, digests: Iterable[str]) -> int:
+        """How many (label set, key) name any of ``digests``: each costs :meth:`referencing` a
+        search of the label-set column."""
+        by_value = self._refresh()
+        return sum(len(by_value[d]) for d in digests if d in by_value)
+
     def invalidate(self) -> None:
         """Blobs or their labels changed (a scan, a delete, a label edit, an import): nothing to
         drop, the label sets are only ever appended to and the rows are read when asked."""

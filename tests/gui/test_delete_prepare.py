@@ -193,3 +193,28 @@ def test_closing_the_window_while_preparing_asks_nothing(qtbot, make_window, sto
     qtbot.wait(300)
     assert dialogs.asked == [] and dialogs.errors == []
     assert _disk(store) == set(digests)
+
+
+def test_a_blob_that_many_labels_name_is_planned_on_the_worker(qtbot, make_window, store, dialogs):
+    """One shared layer, named by more manifests (each its own label set) than the GUI thread
+    searches for: prepared behind the box too, and the question still names a parent that stays."""
+    from gui.commands.delete import HITS_ON_GUI
+    layer = add_blob(store, b"a shared layer")
+    parents = [add_blob(store, b"manifest %d" % i, {f"containerd.io/gc.ref.content.l.{i % 3}": str(layer),
+                                                            "test/manifest": str(i)})
+               for i in range(HITS_ON_GUI + 6)]
+    win = make_window(store.root)
+    select = [win.blob_model.row_for(str(layer))]
+    win.selection.select_blob_rows(select)
+    with pool_held(win):
+        win.action_map["actionDelete"].trigger()
+        qtbot.waitUntil(lambda: _preparing_box(win) is not None)
+        assert dialogs.asked == []
+        dialogs.answer("confirm", False)
+    qtbot.waitUntil(lambda: bool(dialogs.asked))
+    (_kind, (_title, text, detail)), = dialogs.asked
+    assert text.startswith("Delete 1 blob(s)")
+    assert "1 of them are referenced" in detail and layer.encoded[:12] in detail
+    assert any(p.encoded[:12] in detail for p in parents)
+    wait_jobs(qtbot, win)
+    assert str(layer) in _disk(store)  # answered Cancel
