@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 PLAN_ON_GUI = 5000      # selected rows planned on the GUI thread (about 3 ms); more go to a worker
 SETS_ON_GUI = 2000      # label sets the referrer map may read first on the GUI thread
-HITS_ON_GUI = 64        # label sets naming the selected blobs, each a search of the column
+SEARCH_ON_GUI = 300_000  # label sets naming the selection x rows: each such set is a search of
+                         # the label-set column (about 30 ms at a million rows)
 PREPARING_SHOW_MS = 150  # a plan ready sooner never shows the "Preparing…" box
 
 
@@ -93,11 +94,13 @@ class DeleteBlobs(Command):
 
     def _quick(self, rids) -> bool:
         """Whether the plan takes the GUI thread a few milliseconds: few rows, and few label sets
-        naming them (a layer that every manifest names costs a search of the column per manifest)."""
+        naming them, for the size of the table (a layer that every manifest names costs a search
+        of the label-set column per manifest)."""
         referrers = self.ctx.referrers
         if len(rids) > PLAN_ON_GUI or referrers.unread_sets() > SETS_ON_GUI:
             return False
-        return referrers.hits(self.ctx.blobs.columns.digests_of(rids)) <= HITS_ON_GUI
+        cols = self.ctx.blobs.columns
+        return referrers.hits(cols.digests_of(rids)) * cols.n <= SEARCH_ON_GUI
 
     def _show_preparing(self) -> None:
         if self.preparing_box is not None:

@@ -197,12 +197,15 @@ def test_closing_the_window_while_preparing_asks_nothing(qtbot, make_window, sto
 
 def test_a_blob_that_many_labels_name_is_planned_on_the_worker(qtbot, make_window, store, dialogs):
     """One shared layer, named by more manifests (each its own label set) than the GUI thread
-    searches for: prepared behind the box too, and the question still names a parent that stays."""
-    from gui.commands.delete import HITS_ON_GUI
+    searches for in a table this size: prepared behind the box too, and the question still names
+    a parent that stays."""
+    from gui.commands.delete import SEARCH_ON_GUI
+    sets = 60
+    _fill(store, SEARCH_ON_GUI // sets)  # sets x rows: more searching than the GUI thread does
     layer = add_blob(store, b"a shared layer")
     parents = [add_blob(store, b"manifest %d" % i, {f"containerd.io/gc.ref.content.l.{i % 3}": str(layer),
-                                                            "test/manifest": str(i)})
-               for i in range(HITS_ON_GUI + 6)]
+                                                    "test/manifest": str(i)})
+               for i in range(sets)]
     win = make_window(store.root)
     select = [win.blob_model.row_for(str(layer))]
     win.selection.select_blob_rows(select)
