@@ -56,8 +56,10 @@ class DeleteBlobs(Command):
         snap = ctx.blobs.columns_snapshot()  # immutable; usually the one the last filter or sort made
 
         def work(job: Job) -> DeletePlan | None:
+            from store.gcpause import paused_gc
             stop = lambda: job.cancelled  # noqa: E731
-            return plan_delete(snap, rids, lambda ds: referencing_in(snap, ds, stop), stop)
+            with paused_gc():  # a collection started here walks the whole heap holding the GIL
+                return plan_delete(snap, rids, lambda ds: referencing_in(snap, ds, stop), stop)
 
         def done(plan: DeletePlan | None) -> None:
             if job is not self.preparing:
