@@ -73,6 +73,7 @@ class DeleteBlobs(Command):
             if ctx.selection.blob_generation() != generation:
                 ctx.report.status(self.tr("The selection changed while the delete was being prepared; "
                                           "nothing was deleted."), 8000)
+                self._release(plan)
                 return
             self._ask(plan)
 
@@ -129,6 +130,12 @@ class DeleteBlobs(Command):
             except RuntimeError:  # its parent, the window, is gone already
                 pass
 
+    def _release(self, plan: DeletePlan) -> None:
+        """A plan not acted on: a million digests take 40 ms to free in one call (holding the GIL,
+        whichever thread makes it), so a job frees them a slice at a time."""
+        if plan.count > PLAN_ON_GUI:
+            self.ctx.runner.start("release delete plan", partial(_release, plan.digests))
+
     def _ask(self, plan: DeletePlan) -> None:
         ctx = self.ctx
         text = self.tr("Delete {n} blob(s), {size} in total?").format(n=plan.count, size=fmt.size(plan.total_bytes))
@@ -145,9 +152,7 @@ class DeleteBlobs(Command):
                                                   for d, p in plan.referenced_names)))
         if not ctx.dialogs.confirm(ctx.parent, self.tr("Delete blobs"), text, "\n\n".join(notes),
                                    ok_text=self.tr("Delete")):
-            if plan.count > PLAN_ON_GUI:
-                # a million digests take 40 ms to free in one call: a worker frees them a slice at a time
-                ctx.runner.start("release delete plan", partial(_release, plan.digests))
+            self._release(plan)
             return
         store = self.store
         if store is None:
