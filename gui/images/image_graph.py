@@ -166,7 +166,9 @@ class ImageGraph(QObject):
 
     def _use(self, graph, images, space, unreferenced) -> None:
         self.graph = graph
-        self.unreferenced = unreferenced
+        old, self.unreferenced = self.unreferenced, unreferenced
+        if old is not None and old is not unreferenced:
+            old.snap = None  # only the newest answer is adjusted: its columns snapshot may go
         self._label.setText(self.tr("{n} unreferenced ({size})").format(
             n=space.reclaimable_count, size=fmt.size(space.reclaimable_bytes)))
         self._label.setToolTip(self.tr("Blobs no image or gc.root label reaches: containerd's garbage "

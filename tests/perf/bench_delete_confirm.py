@@ -5,7 +5,7 @@ Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_delete_confir
 (default 1000000; ``--graph`` uses bench_million_graph.py's store of N blobs with N/50 images
 instead of bench_million.py's, both cached under ``$BLOBSCOPE_BENCH_CACHE``, default
 ``~/.cache/blobscope-bench``: give this run a cache of its own while another benchmark's Delete
-step is repairing the shared one).
+step is repairing the shared one; ``--no-peer`` skips the peer below).
 
 The window lists the store, then for 100k selected rows and for every row: Delete is triggered,
 the question answered "Delete", and the delete itself replaced by one that deletes nothing (the
@@ -38,6 +38,7 @@ if str(_REPO) not in sys.path:
 from tests.perf import bench_million as BM  # noqa: E402
 
 SELECTIONS = (100_000, None)  # rows selected; None: every row
+NO_PEER = False  # --no-peer: the old GUI-thread plan is not run (on a million blobs of images it takes minutes)
 
 
 def measure(root: Path, n: int) -> dict:
@@ -117,24 +118,24 @@ def measure(root: Path, n: int) -> dict:
             # (live columns, the window's referrer index): what a key press cost it then
             from gui.blobs.delete_plan import plan_delete
             peer = []
-            for _ in range(2):
+            for _ in range(0 if NO_PEER else 2):
                 t, c = time.perf_counter(), time.thread_time()
                 plan = plan_delete(model.columns, rids, window.referrers.referencing)
                 peer.append((time.perf_counter() - t, time.thread_time() - c))
                 if peer[-1][0] > 2:
                     break  # once is enough to know
-            assert plan is not None and plan.count == k
+            assert NO_PEER or (plan is not None and plan.count == k)
             r = {"selected": k, "rows": model.total_count, "floor_ms": round(floor_ms, 1),
                  "trigger_ms": round((t1 - t0) * 1000, 1),
-                 "peer_on_gui_ms": round(min(p[0] for p in peer) * 1000, 1),
-                 "peer_on_gui_cpu_ms": round(min(p[1] for p in peer) * 1000, 1),
+                 "peer_on_gui_ms": round(min(p[0] for p in peer) * 1000, 1) if peer else None,
+                 "peer_on_gui_cpu_ms": round(min(p[1] for p in peer) * 1000, 1) if peer else None,
                  "to_dialog_ms": round((marks["asked"] - t0) * 1000, 1),
                  "to_dialog_gui_cpu_ms": round((marks["asked_cpu"] - c0) * 1000, 1),
                  "confirm_to_job_ms": round((marks["job"] - marks["answered"]) * 1000, 1),
                  "stall_ms": stall, "stall_parts_cpu_queue_blocked_maxcpu": BM.STALL_PARTS[-1],
                  "question": marks["text"], "deleted_asked": deleted[-1] if deleted else None}
             for key in ("trigger_ms", "to_dialog_gui_cpu_ms", "confirm_to_job_ms", "stall_ms", "peer_on_gui_ms"):
-                r[key.replace("_ms", "_vs_floor")] = round(r[key] / floor_ms, 2) if floor_ms else None
+                r[key.replace("_ms", "_vs_floor")] = round(r[key] / floor_ms, 2) if floor_ms and r[key] is not None else None
             result[f"select_{k}"] = r
             window.selection.clear_blobs()
             app.processEvents()
@@ -147,7 +148,9 @@ def measure(root: Path, n: int) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    global NO_PEER
     graph = "--graph" in argv
+    NO_PEER = "--no-peer" in argv
     sizes = [int(a) for a in argv if not a.startswith("--")] or [1_000_000]
     for n in sizes:
         if graph:
