@@ -70,7 +70,9 @@ class DeleteBlobs(Command):
             self._end_preparing()
             if plan is None or cancelled or store is not self.store:
                 return  # cancelled (Cancel, the window closing) or another store
-            if ctx.selection.blob_generation() != generation:
+            # a re-sort or a filter moves the selection without a selectionChanged, and can only
+            # drop selected rows: the same number selected is the same selection
+            if ctx.selection.blob_generation() != generation or ctx.selection.blob_count() != len(rids):
                 ctx.report.status(self.tr("The selection changed while the delete was being prepared; "
                                           "nothing was deleted."), 8000)
                 self._release(plan)

@@ -221,3 +221,23 @@ def test_a_blob_that_many_labels_name_is_planned_on_the_worker(qtbot, make_windo
     assert any(p.encoded[:12] in detail for p in parents)
     wait_jobs(qtbot, win)
     assert str(layer) in _disk(store)  # answered Cancel
+
+
+def test_a_filter_typed_while_preparing_drops_the_plan(qtbot, make_window, store, dialogs):
+    """A filter that hides selected rows moves the selection without a selectionChanged (a layout
+    change): the plan for the rows selected before is dropped all the same."""
+    digests = _fill(store, BIG)
+    win = make_window(store.root)
+    win.selection.select_blob_rows(list(range(BIG)))
+    keep = win.blob_model.columns.digests_of(win.selection.blob_rids()[:1])[0]
+    with pool_held(win):
+        win.action_map["actionDelete"].trigger()
+        qtbot.waitUntil(lambda: _preparing_box(win) is not None)
+        win.filter_edit.setText(keep)
+        win.apply_filter()
+        qtbot.waitUntil(lambda: win.blob_model.rowCount() == 1)
+    wait_jobs(qtbot, win)
+    qtbot.wait(100)
+    assert dialogs.asked == []
+    assert "selection changed" in win.statusBar().currentMessage()
+    assert _disk(store) == set(digests)
