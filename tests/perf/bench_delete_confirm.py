@@ -5,7 +5,8 @@ Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_delete_confir
 (default 1000000; ``--graph`` uses bench_million_graph.py's store of N blobs with N/50 images
 instead of bench_million.py's, both cached under ``$BLOBSCOPE_BENCH_CACHE``, default
 ``~/.cache/blobscope-bench``: give this run a cache of its own while another benchmark's Delete
-step is repairing the shared one; ``--no-peer`` skips the peer below).
+step is repairing the shared one; ``--no-peer`` skips the peer below; ``--sample`` prints the
+GUI thread's stacks in long gaps, as bench_million.py does).
 
 The window lists the store, then for 100k selected rows and for every row: Delete is triggered,
 the question answered "Delete", and the delete itself replaced by one that deletes nothing (the
@@ -151,6 +152,7 @@ def main(argv: list[str]) -> int:
     global NO_PEER
     graph = "--graph" in argv
     NO_PEER = "--no-peer" in argv
+    BM.OPTIONS["sample"] = "--sample" in argv  # the GUI thread's stacks in long gaps (bench_million.py)
     sizes = [int(a) for a in argv if not a.startswith("--")] or [1_000_000]
     for n in sizes:
         if graph:
