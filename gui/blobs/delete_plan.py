@@ -59,20 +59,41 @@ def plan_delete(cols: BlobColumns | ColumnsSnapshot, rids: Sequence[int],
             roots.extend(r for r in part if root_lids[lids[r]])
     if cancelled():
         return None
-    chosen: set[str] | None = None  # made only when some blob is referenced
+    chosen: Callable[[str], bool] | None = None  # made only when some blob is referenced
     referenced: list[tuple[str, list[str]]] = []
     for d, refs in referencing(digests).items():
         if chosen is None:
-            chosen = set()
-            for start in range(0, len(digests), CHUNK):  # one set() of a million strings holds the
-                chosen.update(digests[start:start + CHUNK])  # GIL for 150 ms: a slice at a time
-        parents = [p for p, _k in refs if p not in chosen]
+            chosen = _chosen(cols, rids, digests, cancelled)
+            if chosen is None:
+                return None
+        parents = [p for p, _k in refs if not chosen(p)]
         if parents:
             referenced.append((d, parents))
     if cancelled():
         return None
     return DeletePlan(digests, total, len(roots), [cols.digest_of(r) for r in roots[:SHOWN]],
                       len(referenced), [(d, ps[0]) for d, ps in referenced[:SHOWN]])
+
+
+def _chosen(cols: BlobColumns | ColumnsSnapshot, rids: Sequence[int], digests: list[str],
+            cancelled: Callable[[], bool]) -> Callable[[str], bool] | None:
+    """Whether a digest is one of the selected rows'.  A set of the digests for a few rows; for
+    many, a byte per row number (a set of a million fresh strings is made, and grown, in single
+    calls that hold the GIL 100-150 ms), each digest asked found through the columns' index."""
+    if len(rids) <= CHUNK:
+        return set(digests).__contains__
+    marked = bytearray(cols.n)
+    for start in range(0, len(rids), CHUNK):
+        if cancelled():
+            return None
+        for r in rids[start:start + CHUNK]:
+            marked[r] = 1
+    find = cols.find
+
+    def chosen(digest: str) -> bool:
+        rid = find(digest)
+        return rid >= 0 and bool(marked[rid])
+    return chosen
 
 
 def referencing_in(snap: ColumnsSnapshot, digests: Iterable[str],
