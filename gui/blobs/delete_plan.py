@@ -61,7 +61,9 @@ def plan_delete(cols: BlobColumns | ColumnsSnapshot, rids: Sequence[int],
         return None
     chosen: Callable[[str], bool] | None = None  # made only when some blob is referenced
     referenced: list[tuple[str, list[str]]] = []
-    for d, refs in referencing(digests).items():
+    found = referencing(digests)
+    while found:  # taken apart an entry at a time: freed whole, 100k lists hold the GIL 100+ ms
+        d, refs = found.popitem()
         if chosen is None:
             chosen = _chosen(cols, rids, digests, cancelled)
             if chosen is None:
@@ -116,8 +118,18 @@ def referencing_in(snap: ColumnsSnapshot, digests: Iterable[str],
             rows.setdefault(lid, []).append(rid)
     digest_of = snap.digest_of
     out = {}
-    for d, hits in named.items():
+    while named:
+        d, hits = named.popitem()
         parents = [(digest_of(rid), key) for lid, key in hits for rid in rows.get(lid, ())]
         if parents:
             out[d] = parents
+    _drain(rows)
+    _drain(by_value)
     return out
+
+
+def _drain(d: dict) -> None:
+    """Empty a big dict an entry at a time (between bytecodes the GUI thread can take the GIL;
+    freeing it whole is one call that holds it as long as the freeing takes)."""
+    while d:
+        d.popitem()
