@@ -127,6 +127,11 @@ ZH_CN = {
     "Delete blobs": "删除 Blob",
     "Delete": "删除",
     "Deleted {n} blob(s).": "已删除 {n} 个 Blob。",
+    "Preparing to delete {n} blob(s)…": "正在准备删除 {n} 个 Blob…",
+    "The selection changed while the delete was being prepared; nothing was deleted.":
+        "准备删除期间所选内容已更改；未删除任何内容。",
+    "Delete cancelled; nothing was deleted.": "已取消删除；未删除任何内容。",
+    "Preparing the delete failed.": "准备删除失败。",
     "{n} of {total} blob(s) could not be deleted.": "{total} 个 Blob 中有 {n} 个无法删除。",
     "Deleting failed.": "删除失败。",
     "Abort {n} ingest(s) and remove {size} of partial data?": "中止 {n} 个写入任务并删除 {size} 的部分数据？",

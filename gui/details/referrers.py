@@ -13,7 +13,7 @@ search of the label-set column.  Building a digest -> parents map of every row i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:
     from ..blobs.blob_model import BlobTableModel
@@ -27,18 +27,13 @@ class ReferrerIndex:
         self._by_value: dict[str, list[tuple[int, str]]] = {}  # referenced digest -> [(label set, key)]
 
     def _refresh(self) -> dict[str, list[tuple[int, str]]]:
-        from store.graph import REF_CONTENT, content_ref_name  # containerd's GC rules for the key
         tables = self._blobs.columns.tables
         if tables is not self._tables:  # another listing: new label sets
             self._tables, self._seen, self._by_value = tables, 0, {}
         sets = tables.label_sets
-        by_value = self._by_value
-        for lid in range(self._seen, len(sets)):
-            for k, v in sets[lid].items():
-                if k.startswith(REF_CONTENT) and content_ref_name(k) is not None:
-                    by_value.setdefault(v, []).append((lid, k))
+        content_refs(sets, self._seen, into=self._by_value)
         self._seen = len(sets)
-        return by_value
+        return self._by_value
 
     def _sets_naming(self, digest: str) -> list[tuple[int, str]]:
         """(label set, key) of each set whose content-reference label names ``digest``: from the map
@@ -58,27 +53,62 @@ class ReferrerIndex:
         return self._rows_of(self._sets_naming(digest))
 
     def _rows_of(self, hits: list[tuple[int, str]]) -> list[tuple[str, str]]:
-        if not hits:
-            return []
-        cols = self._blobs.columns
-        lids, alive, n = cols.lids, cols.alive, cols.n
-        out = []
-        for lid, key in hits:
-            rid = -1
-            while True:
-                try:
-                    rid = lids.index(lid, rid + 1, n)  # C-level search of the label-set column
-                except ValueError:
-                    break
-                if alive[rid]:
-                    out.append((cols.digest_of(rid), key))
-        return out
+        return rows_naming(self._blobs.columns, hits)
 
     def referencing(self, digests: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """``of`` for each of ``digests`` that some blob names (one dict look-up for the others)."""
         by_value = self._refresh()
         return {d: parents for d in digests if d in by_value and (parents := self._rows_of(by_value[d]))}
 
+    def unread_sets(self) -> int:
+        """Label sets the map has not read yet (what the next :meth:`referencing` reads first)."""
+        tables = self._blobs.columns.tables
+        return len(tables.label_sets) - (self._seen if tables is self._tables else 0)
+
+    def hits(self, digests: Iterable[str]) -> int:
+        """How many (label set, key) name any of ``digests``: each costs :meth:`referencing` a
+        search of the label-set column."""
+        by_value = self._refresh()
+        return sum(len(by_value[d]) for d in digests if d in by_value)
+
     def invalidate(self) -> None:
         """Blobs or their labels changed (a scan, a delete, a label edit, an import): nothing to
         drop, the label sets are only ever appended to and the rows are read when asked."""
+
+
+def content_refs(sets, start: int = 0, cancelled: Callable[[], bool] | None = None,
+                 into: dict[str, list[tuple[int, str]]] | None = None) -> dict[str, list[tuple[int, str]]]:
+    """Referenced digest -> [(label set, key)] for label sets ``start..`` of ``sets`` (a
+    ``label_sets`` of gui/blobs/columns.py), added to ``into``; a set whose text names no content
+    reference is not parsed.  Stops early (the map partial) once ``cancelled()``."""
+    from store.graph import REF_CONTENT, content_ref_name  # containerd's GC rules for the key
+    by_value: dict[str, list[tuple[int, str]]] = {} if into is None else into
+    texts = sets.texts
+    for lid in range(start, len(texts)):
+        if cancelled is not None and not lid % 4096 and cancelled():
+            break
+        if REF_CONTENT not in texts[lid] and lid not in sets.odd:
+            continue
+        for k, v in sets[lid].items():
+            if k.startswith(REF_CONTENT) and content_ref_name(k) is not None:
+                by_value.setdefault(v, []).append((lid, k))
+    return by_value
+
+
+def rows_naming(cols, hits: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """(digest, key) of each live row of ``cols`` (the columns or a snapshot) whose label set is
+    one of ``hits`` (label set, key)."""
+    if not hits:
+        return []
+    lids, alive, n = cols.lids, cols.alive, cols.n
+    out = []
+    for lid, key in hits:
+        rid = -1
+        while True:
+            try:
+                rid = lids.index(lid, rid + 1, n)  # C-level search of the label-set column
+            except ValueError:
+                break
+            if alive[rid]:
+                out.append((cols.digest_of(rid), key))
+    return out

@@ -17,7 +17,7 @@ from .. import fmt
 from ..kinds import kind_of
 from ..memory import release_freed_memory
 from . import graph_ops, graph_update
-from .unreferenced import UnreferencedRows, unreferenced_rows
+from .unreferenced import UnreferencedRows, unreferenced_rows, updated_unreferenced
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QTabWidget
@@ -127,6 +127,7 @@ class ImageGraph(QObject):
         del known
         asked = self._asked
         started = time.monotonic()
+        prev_unref = self.unreferenced  # base's answer: an update adjusts it for what changed
         if pending is None:
             self._label.setText(self.tr("Building the image graph…"))
 
@@ -138,7 +139,11 @@ class ImageGraph(QObject):
             # images and their space are computed here too; an image's tree (a few dozen nodes, cheap)
             # is made when the Images tab first shows it
             images = sorted(g.images(), key=lambda i: (i.name or "~", str(i.digest)))
-            unref = unreferenced_rows(columns, snap, g.reachable, lambda: job.cancelled)
+            unref = None
+            if pending is not None and base is not None and prev_unref is not None:
+                unref = updated_unreferenced(prev_unref, base, g, snap, pending, lambda: job.cancelled)
+            if unref is None:
+                unref = unreferenced_rows(columns, snap, g.reachable, lambda: job.cancelled)
             return g, [(i, None) for i in images], g.space(), unref
 
         def done(result):
@@ -174,7 +179,9 @@ class ImageGraph(QObject):
 
     def _use(self, graph, images, space, unreferenced) -> None:
         self.graph = graph
-        self.unreferenced = unreferenced
+        old, self.unreferenced = self.unreferenced, unreferenced
+        if old is not None and old is not unreferenced:
+            old.snap = None  # only the newest answer is adjusted: its columns snapshot may go
         self._label.setText(self.tr("{n} unreferenced ({size})").format(
             n=space.reclaimable_count, size=fmt.size(space.reclaimable_bytes)))
         self._label.setToolTip(self.tr("Blobs no image or gc.root label reaches: containerd's garbage "

@@ -5,6 +5,13 @@ Unreferenced on a million blobs makes no row object and looks up no digest on th
 it maps row numbers to visible rows (one C-level pass).  It is also the filter that shows only
 those blobs, for when they are too scattered through the table to select in place (a Qt
 selection of hundreds of thousands of ranges takes seconds to make and to paint).
+
+After a graph update (a commit, a delete, a label edit) the previous answer is adjusted rather
+than worked out again (:func:`updated_unreferenced`): only the changed digests and the blobs
+whose reachability may have changed are looked at.  A blob's reachability changes only through
+an edge or a root that changed, and an edge belongs to a changed blob (the parent of a
+``gc.ref``, the child of a ``gc.bref``, the manifest that lists it), so every such blob is reached
+from a changed blob or a changed root in the old graph or in the new one (design.md §5.2).
 """
 
 from __future__ import annotations
@@ -17,22 +24,28 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from ..blobs.filtering import Query
 
 if TYPE_CHECKING:
+    from store.graph import Graph
+
     from ..blobs.columns import BlobColumns, ColumnsSnapshot
     from ..rows import BlobRow
 
 YIELD_EVERY = 4096  # digests looked up between two GIL hand-offs to the GUI thread
+MAX_AFFECTED = 0.25  # more of the rows than this to look at again: the whole pass is as quick
 
 
 class UnreferencedRows(Query):
     """One byte per row number of ``columns`` (as they were when the graph was built): 1 for a
     blob no root reaches.  Rows added since are not in it (the graph did not see them)."""
 
-    def __init__(self, columns: BlobColumns, mask: bytes, count: int, size: int):
+    def __init__(self, columns: BlobColumns, mask: bytes, count: int, size: int,
+                 snap: ColumnsSnapshot | None = None, looked_at: int | None = None):
         self.columns = columns
         self._mask = mask
         self.count = count        # unreferenced blobs when the graph was built
         self.size = size          # their bytes
         self.text = ""
+        self.snap = snap          # the snapshot the mask is of (an update finds old rows in it)
+        self.looked_at = looked_at  # digests an update looked at; None: worked out over every row
 
     def rids(self) -> array:
         """The row numbers of the unreferenced blobs still in the table, ascending."""
@@ -66,4 +79,51 @@ def unreferenced_rows(columns: BlobColumns, snap: ColumnsSnapshot, reachable: It
             mask[rid] = 0
     rids = array("l", compress(range(snap.n), mask))
     size = sum(map(snap.sizes.__getitem__, rids))
-    return UnreferencedRows(columns, bytes(mask), len(rids), size)
+    return UnreferencedRows(columns, bytes(mask), len(rids), size, snap)
+
+
+def updated_unreferenced(prev: UnreferencedRows, before: Graph, graph: Graph, snap: ColumnsSnapshot,
+                         changed: Iterable[str], cancelled: Callable[[], bool]) -> UnreferencedRows | None:
+    """``prev`` (the answer for ``before`` over ``prev.snap``) adjusted to ``graph``, the graph
+    ``before`` became once the blobs of ``changed`` changed, over ``snap``: equal to
+    :func:`unreferenced_rows` of ``graph`` over ``snap``, in proportion to the change.  None when it
+    cannot be (other columns, no previous snapshot, cancelled) or would cost as much: the caller
+    works it out over every row."""
+    old = prev.snap
+    if old is None or old.origin() is not snap.origin() or old.n > snap.n:
+        return None
+    start = set(changed)
+    start.update(before.roots.keys() ^ graph.roots.keys())  # image records renamed, tops that changed
+    if old.n < snap.n:  # rows appended since (they are among the changes; a listing builds anew)
+        start.update(snap.digests_of(range(old.n, snap.n)))
+    limit = max(1024, int(snap.n * MAX_AFFECTED))
+    seen = set(start)
+    for g in (before, graph):
+        todo = list(start)
+        while todo:
+            for e in g.children(todo.pop()):
+                if e.child not in seen:
+                    seen.add(e.child)
+                    todo.append(e.child)
+            if len(seen) > limit:
+                return None
+        if cancelled():
+            return None
+    mask = bytearray(prev._mask)
+    mask.extend(bytes(snap.n - len(mask)))
+    count, size = prev.count, prev.size
+    reachable = graph.reachable
+    for i, d in enumerate(seen):
+        if not i % YIELD_EVERY and cancelled():
+            return None
+        was = old.find(d)
+        if was >= 0 and mask[was]:
+            mask[was] = 0
+            count -= 1
+            size -= old.sizes[was]
+        rid = snap.find(d)
+        if rid >= 0 and d not in reachable:
+            mask[rid] = 1
+            count += 1
+            size += snap.sizes[rid]
+    return UnreferencedRows(prev.columns, bytes(mask), count, size, snap, looked_at=len(seen))

@@ -472,6 +472,26 @@ Verification failed: the content does not match its digest.</source>
         <translation>删除 Blob</translation>
     </message>
     <message>
+        <source>The selection changed while the delete was being prepared; nothing was deleted.</source>
+        <translation>准备删除期间所选内容已更改；未删除任何内容。</translation>
+    </message>
+    <message>
+        <source>Preparing the delete failed.</source>
+        <translation>准备删除失败。</translation>
+    </message>
+    <message>
+        <source>Preparing to delete {n} blob(s)…</source>
+        <translation>正在准备删除 {n} 个 Blob…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Delete cancelled; nothing was deleted.</source>
+        <translation>已取消删除；未删除任何内容。</translation>
+    </message>
+    <message>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
