@@ -11,6 +11,7 @@ import hashlib
 import threading
 from contextlib import contextmanager
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QPushButton
 
@@ -136,9 +137,19 @@ def test_a_selection_changed_while_preparing_is_not_deleted(qtbot, make_window, 
     wait_jobs(qtbot, win)
 
 
-def test_screenshots_of_preparing_and_the_question(qtbot, make_window, store):
+@pytest.fixture(params=["en", "zh_CN"])
+def lang(request, qapp):
+    """The window's language for one test, English again after it."""
+    from gui import i18n
+    assert i18n.install(qapp, request.param) == request.param
+    yield request.param
+    i18n.install(qapp, "en")
+
+
+def test_screenshots_of_preparing_and_the_question(qtbot, lang, make_window, store):
     """The real "Preparing…" box, then the real question (Cancel answered): both rendered to
-    tests/_artifacts/screenshots for a person to look at, and nothing deleted."""
+    tests/_artifacts/screenshots for a person to look at, in English and Chinese, and nothing
+    deleted."""
     from pathlib import Path
 
     from PySide6.QtCore import QTimer
@@ -146,6 +157,7 @@ def test_screenshots_of_preparing_and_the_question(qtbot, make_window, store):
 
     from gui.dialogs import DialogService
 
+    suffix = "" if lang == "en" else f"-{lang}"
     out = Path(__file__).resolve().parents[1] / "_artifacts" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     digests = _fill(store, BIG)
@@ -162,7 +174,7 @@ def test_screenshots_of_preparing_and_the_question(qtbot, make_window, store):
             QTimer.singleShot(20, answer)
             return
         seen["text"], seen["detail"] = box.text(), box.informativeText()
-        box.grab().save(str(out / "screenshot-delete-question.png"))
+        box.grab().save(str(out / f"screenshot-delete-question{suffix}.png"))
         box.button(QMessageBox.StandardButton.Cancel).click()
 
     with pool_held(win):
@@ -170,14 +182,21 @@ def test_screenshots_of_preparing_and_the_question(qtbot, make_window, store):
         qtbot.waitUntil(lambda: _preparing_box(win) is not None)
         box = _preparing_box(win)
         qtbot.wait(50)
-        box.grab().save(str(out / "screenshot-delete-preparing.png"))
+        box.grab().save(str(out / f"screenshot-delete-preparing{suffix}.png"))
+        preparing = box.labelText()
         QTimer.singleShot(0, answer)
     qtbot.waitUntil(lambda: "text" in seen, timeout=15000)
     wait_jobs(qtbot, win)
-    assert seen["text"].startswith(f"Delete {BIG + 1} blob(s)")
-    assert "1 of them are garbage-collection roots" in seen["detail"]
+    if lang == "en":
+        assert preparing.startswith(f"Preparing to delete {BIG + 1} blob(s)")
+        assert seen["text"].startswith(f"Delete {BIG + 1} blob(s)")
+        assert "1 of them are garbage-collection roots" in seen["detail"]
+    else:  # every line translated, the figures the same
+        assert preparing.startswith(f"正在准备删除 {BIG + 1} 个")
+        assert str(BIG + 1) in seen["text"] and "Delete" not in seen["text"]
+        assert "garbage-collection" not in seen["detail"] and "containerd.io/gc.root" in seen["detail"]
     assert _disk(store) >= set(digests)
-    for name in ("screenshot-delete-question.png", "screenshot-delete-preparing.png"):
+    for name in (f"screenshot-delete-question{suffix}.png", f"screenshot-delete-preparing{suffix}.png"):
         assert (out / name).stat().st_size > 1000
 
 
