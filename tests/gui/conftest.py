@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from contextlib import contextmanager
 
@@ -72,6 +73,25 @@ def add_blob(store: LocalStore, data: bytes, labels: dict[str, str] | None = Non
         w.write(data)
         w.commit(len(data), d, labels=labels or None)
     return d
+
+
+def write_blobs(store: LocalStore, n: int, text: bytes, pad: int = 1) -> list[str]:
+    """``n`` small blobs written straight into the store's directory (no ingest: quick for thousands),
+    ``text % i`` followed by ``i % pad`` dots; their digests in order."""
+    d = store.root / "blobs" / "sha256"
+    d.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        data = text % i + b"." * (i % pad)
+        hexd = hashlib.sha256(data).hexdigest()
+        (d / hexd).write_bytes(data)
+        out.append("sha256:" + hexd)
+    return out
+
+
+def disk_digests(store: LocalStore) -> set[str]:
+    """The digests on disk now, as another process lists them."""
+    return {str(i.digest) for i in LocalStore(store.root).walk()}
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ a gate: the plan's job then queues behind them until the test opens the gate."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from contextlib import contextmanager
 
@@ -18,25 +17,13 @@ from PySide6.QtWidgets import QProgressDialog, QPushButton
 from gui import fmt
 from gui.commands.delete import PLAN_ON_GUI
 from store import LocalStore
-from tests.gui.conftest import add_blob, blob_digests, wait_jobs
+from tests.gui.conftest import add_blob, blob_digests, disk_digests, wait_jobs, write_blobs
 
 BIG = PLAN_ON_GUI + 300
 
 
 def _fill(store: LocalStore, n: int) -> list[str]:
-    d = store.root / "blobs" / "sha256"
-    d.mkdir(parents=True, exist_ok=True)
-    out = []
-    for i in range(n):
-        data = b"delete prepare %d" % i + b"." * (i % 7)
-        hexd = hashlib.sha256(data).hexdigest()
-        (d / hexd).write_bytes(data)
-        out.append("sha256:" + hexd)
-    return out
-
-
-def _disk(store: LocalStore) -> set[str]:
-    return {str(i.digest) for i in LocalStore(store.root).walk()}
+    return write_blobs(store, n, b"delete prepare %d", pad=7)
 
 
 @contextmanager
@@ -82,7 +69,7 @@ def test_a_big_selection_is_asked_about_exactly(qtbot, make_window, store, dialo
     assert "3 of them are garbage-collection roots" in detail and roots[0].encoded[:12] in detail
     assert "1 of them are referenced" in detail and target.encoded[:12] in detail
     assert keeper.encoded[:12] in detail
-    qtbot.waitUntil(lambda: _disk(store) == {str(keeper)}, timeout=30000)
+    qtbot.waitUntil(lambda: disk_digests(store) == {str(keeper)}, timeout=30000)
     qtbot.waitUntil(lambda: blob_digests(win) == {str(keeper)}, timeout=30000)
     wait_jobs(qtbot, win)
     assert dialogs.errors == []
@@ -106,7 +93,7 @@ def test_cancel_while_preparing_changes_nothing(qtbot, make_window, store, dialo
     wait_jobs(qtbot, win)
     qtbot.wait(100)
     assert dialogs.asked == []  # never asked, so never deleted
-    assert _disk(store) == set(digests) == blob_digests(win)
+    assert disk_digests(store) == set(digests) == blob_digests(win)
     assert "nothing was deleted" in win.statusBar().currentMessage()
     assert win.selection.blob_count() == BIG  # the selection is left as it was
 
@@ -124,7 +111,7 @@ def test_a_selection_changed_while_preparing_is_not_deleted(qtbot, make_window, 
     qtbot.wait(100)
     assert dialogs.asked == [] and _preparing_box(win) is None
     assert "selection changed" in win.statusBar().currentMessage()
-    assert _disk(store) == set(digests)
+    assert disk_digests(store) == set(digests)
     # Delete again: the new selection is the one asked about and deleted, the first one stays
     second = set(win.blob_model.columns.digests_of(win.selection.blob_rids()))
     assert not first & second
@@ -132,7 +119,7 @@ def test_a_selection_changed_while_preparing_is_not_deleted(qtbot, make_window, 
     win.action_map["actionDelete"].trigger()
     qtbot.waitUntil(lambda: bool(dialogs.asked))
     assert f"Delete {BIG} blob(s)" in dialogs.asked[0][1][1]
-    qtbot.waitUntil(lambda: _disk(store) == first, timeout=30000)
+    qtbot.waitUntil(lambda: disk_digests(store) == first, timeout=30000)
     qtbot.waitUntil(lambda: blob_digests(win) == first, timeout=30000)
     wait_jobs(qtbot, win)
 
@@ -195,7 +182,7 @@ def test_screenshots_of_preparing_and_the_question(qtbot, lang, make_window, sto
         assert preparing.startswith(f"正在准备删除 {BIG + 1} 个")
         assert str(BIG + 1) in seen["text"] and "Delete" not in seen["text"]
         assert "garbage-collection" not in seen["detail"] and "containerd.io/gc.root" in seen["detail"]
-    assert _disk(store) >= set(digests)
+    assert disk_digests(store) >= set(digests)
     for name in (f"screenshot-delete-question{suffix}.png", f"screenshot-delete-preparing{suffix}.png"):
         assert (out / name).stat().st_size > 1000
 
@@ -211,7 +198,7 @@ def test_closing_the_window_while_preparing_asks_nothing(qtbot, make_window, sto
     win.close()  # which delivers it after the window closed: it is dropped
     qtbot.wait(300)
     assert dialogs.asked == [] and dialogs.errors == []
-    assert _disk(store) == set(digests)
+    assert disk_digests(store) == set(digests)
 
 
 def test_a_blob_that_many_labels_name_is_planned_on_the_worker(qtbot, make_window, store, dialogs):
@@ -239,7 +226,7 @@ def test_a_blob_that_many_labels_name_is_planned_on_the_worker(qtbot, make_windo
     assert "1 of them are referenced" in detail and layer.encoded[:12] in detail
     assert any(p.encoded[:12] in detail for p in parents)
     wait_jobs(qtbot, win)
-    assert str(layer) in _disk(store)  # answered Cancel
+    assert str(layer) in disk_digests(store)  # answered Cancel
 
 
 def test_a_filter_typed_while_preparing_drops_the_plan(qtbot, make_window, store, dialogs):
@@ -259,4 +246,4 @@ def test_a_filter_typed_while_preparing_drops_the_plan(qtbot, make_window, store
     qtbot.wait(100)
     assert dialogs.asked == []
     assert "selection changed" in win.statusBar().currentMessage()
-    assert _disk(store) == set(digests)
+    assert disk_digests(store) == set(digests)

@@ -20,24 +20,30 @@ from tests.gui.test_scanner import fill_store
 SLOW = 0.003  # seconds each delivered batch keeps the GUI thread (a window appending it)
 
 
+def _slow_scanner(record) -> tuple[StoreScanner, threading.Event]:
+    """A scanner sending batches of 100 rows, each kept ``SLOW`` by the GUI thread and then passed
+    to ``record``; and an event set, on the scanner thread, once it has sent every result."""
+    scanner = StoreScanner()
+    sent = threading.Event()
+    scanner.worker.first_batch = 100
+    scanner.worker.batch = 100
+
+    def batch(rows):
+        time.sleep(SLOW)
+        record(rows)
+
+    scanner.blobsBatch.connect(batch)
+    scanner.worker.ingestsListed.connect(lambda _gen, _rows: sent.set(), Qt.ConnectionType.DirectConnection)
+    return scanner, sent
+
+
 def test_a_backlog_of_batches_is_spread_over_turns_in_order(qtbot, tmp_path):
     store = fill_store(tmp_path / "s", 3000)
-    scanner = StoreScanner()
     events: list[tuple[str, object]] = []
-    sent = threading.Event()
+    scanner, sent = _slow_scanner(lambda rows: events.append(("batch", len(rows))))
     try:
-        scanner.worker.first_batch = 100
-        scanner.worker.batch = 100
-
-        def batch(rows):
-            time.sleep(SLOW)
-            events.append(("batch", len(rows)))
-
-        scanner.blobsBatch.connect(batch)
         scanner.blobsDone.connect(lambda n: events.append(("done", n)))
         scanner.ingestsListed.connect(lambda rows: events.append(("ingests", scanner.busy)))
-        # on the scanner thread: set once it has sent every result
-        scanner.worker.ingestsListed.connect(lambda _gen, _rows: sent.set(), Qt.ConnectionType.DirectConnection)
         scanner.set_store(store)
         scanner.rescan()
         assert sent.wait(60), "the listing did not finish"  # the GUI thread held up meanwhile
@@ -59,19 +65,9 @@ def test_a_backlog_of_batches_is_spread_over_turns_in_order(qtbot, tmp_path):
 
 def test_a_newer_scan_drops_the_backlog_of_an_older_one(qtbot, tmp_path):
     store = fill_store(tmp_path / "s", 2000)
-    scanner = StoreScanner()
     got: list[int] = []
-    sent = threading.Event()
+    scanner, sent = _slow_scanner(lambda rows: got.append(len(rows)))
     try:
-        scanner.worker.first_batch = 100
-        scanner.worker.batch = 100
-
-        def batch(rows):
-            time.sleep(SLOW)
-            got.append(len(rows))
-
-        scanner.blobsBatch.connect(batch)
-        scanner.worker.ingestsListed.connect(lambda _gen, _rows: sent.set(), Qt.ConnectionType.DirectConnection)
         scanner.set_store(store)
         scanner.rescan()
         assert sent.wait(60)
