@@ -47,10 +47,10 @@ from .blobs.blob_model import (
 )
 from .blobs.delegates import ProgressDelegate
 from .blobs.filtering import FilterError, compile_filter
+from .blobs.referrers import ReferrerIndex
 from .changes import DiskChanges
 from .context import AppContext
 from .details.details_pane import DetailsPane
-from .details.referrers import ReferrerIndex
 from .disk.controller import DiskAnalysis
 from .disk.disk_tab import DiskTab
 from .images.image_graph import ImageGraph

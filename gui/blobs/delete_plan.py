@@ -5,7 +5,7 @@ selection whose ``containerd.io/gc.ref.content`` labels point into it.
 Read from the columns (gui/blobs/columns.py), no row object made.  A small selection is planned
 on the GUI thread from the live columns; a big one on a worker from a snapshot of them
 (gui/commands/delete.py), where the label sets are searched again rather than through the GUI's
-:class:`~gui.details.referrers.ReferrerIndex`, which only the GUI thread may refresh.
+:class:`~gui.blobs.referrers.ReferrerIndex`, which only the GUI thread may refresh.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from itertools import compress
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..rows import GC_ROOT
+from .referrers import content_refs
 
 if TYPE_CHECKING:
     from .columns import BlobColumns, ColumnsSnapshot
@@ -102,7 +103,6 @@ def referencing_in(snap: ColumnsSnapshot, digests: Iterable[str],
                    cancelled: Callable[[], bool] = lambda: False) -> dict[str, list[tuple[str, str]]]:
     """For a worker: ``ReferrerIndex.referencing`` over a snapshot, its map made afresh from the
     snapshot's label sets (only those whose text holds a content reference are parsed)."""
-    from ..details.referrers import content_refs
     by_value = content_refs(snap.tables.label_sets, 0, cancelled)
     named = {d: hits for d in digests if (hits := by_value.get(d))}
     if not named or cancelled():

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from ..blobs.blob_model import BlobTableModel
     from ..blobs.filtering import Query
+    from ..blobs.referrers import ReferrerIndex
     from ..context import AppContext
-    from ..details.referrers import ReferrerIndex
     from ..dialogs import DialogService
     from ..ingests.ingest_model import IngestTableModel
     from ..jobs import JobRunner

@@ -1,10 +1,10 @@
-"""gui/details/referrers.py: the blobs whose gc.ref.content labels name a digest, as the details
+"""gui/blobs/referrers.py: the blobs whose gc.ref.content labels name a digest, as the details
 pane lists them before the graph and as Delete warns with them, kept right as rows come and go."""
 
 from __future__ import annotations
 
 from gui.blobs.blob_model import BlobTableModel
-from gui.details.referrers import ReferrerIndex
+from gui.blobs.referrers import ReferrerIndex
 from gui.rows import BlobRow
 
 REF = "containerd.io/gc.ref.content"

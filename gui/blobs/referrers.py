@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:
-    from ..blobs.blob_model import BlobTableModel
+    from .blob_model import BlobTableModel
 
 
 class ReferrerIndex:
