@@ -312,7 +312,9 @@ class FleetSession:
             return tunnel
         if error is not None:
             raise error
-        raise SshFailure(f"{node.address}: the SSH connection ended", reason="ssh-ended")
+        # the watch's tunnel ended and it has not tried again yet: what that tunnel knew is old news,
+        # so the runner tries the node now with a tunnel of its own and reports what it finds
+        return None
 
     # -- one node's watch (its own thread) ---------------------------------------------
 
