@@ -41,6 +41,9 @@ class BatchResult:
 def delete_blobs(store: ContentStore, digests: list[str], job=None) -> BatchResult:
     result = BatchResult()
     for i, d in enumerate(digests, 1):
+        if job is not None and job.cancelled:  # the window closing, the app quitting: stop between blobs
+            log.info("delete stopped after %d of %d blobs", i - 1, len(digests))
+            break
         try:
             store.delete(d)
             result.done.append(d)

@@ -35,3 +35,31 @@ def test_the_windows_own_delete_of_many_rows_ends_equal_to_the_disk(qtbot, make_
     assert len(disk_digests(store)) == 40
     qtbot.waitUntil(lambda: blob_digests(win) == disk_digests(store), timeout=10000)
     assert dialogs.errors == []
+
+
+def test_a_cancelled_delete_job_stops_between_blobs(store, caplog):
+    """The window closing (or the app quitting) cancels every job; a Delete of a million rows then
+    stops at the next blob instead of holding the quit until every file is unlinked."""
+    import logging
+
+    from gui import operations
+    from gui.jobs import Job
+
+    digests = write_blobs(store, 40, b"big removal %d")
+    half = digests[:20]
+    job = Job("delete", lambda job: operations.delete_blobs(store, digests, job))
+    deleted: list[str] = []
+    real_delete = store.delete
+
+    def delete_then_cancel_at_half(d):  # the real delete; the cancel arrives half-way
+        real_delete(d)
+        deleted.append(d)
+        if len(deleted) == len(half):
+            job.cancel()
+
+    store.delete = delete_then_cancel_at_half  # type: ignore[method-assign]
+    with caplog.at_level(logging.INFO, logger="gui.operations"):
+        result = operations.delete_blobs(store, digests, job)
+    assert result.done == half and not result.failed
+    assert disk_digests(store) == set(digests[20:])
+    assert "delete stopped after 20 of 40 blobs" in caplog.text
