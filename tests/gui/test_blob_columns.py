@@ -227,12 +227,8 @@ def test_selection_survives_a_background_sort(qtbot, background_model):
     assert {m.row_at(i.row()).digest for i in sm.selectedRows()} == picked
 
 
-def test_a_row_costs_a_bounded_number_of_bytes():
-    """Columns hold a blob in well under 200 bytes (a BlobRow object with its strings and labels
-    dict took about 1 KiB): measured with tracemalloc over 50k rows sharing a few label sets."""
-    rows = [BlobRow(f"sha256:{i:064x}", i, i * NS, i * NS, {"app": "web"} if i % 2 else {}) for i in range(50_000)]
-    for r in rows:
-        r.key = digest_key(r.digest)  # as the scanner thread makes them
+def _columns_of(rows) -> tuple[BlobColumns, int]:
+    """New columns holding ``rows``, and the bytes they grew by (tracemalloc)."""
     tracemalloc.start()
     try:
         before = tracemalloc.take_snapshot()
@@ -242,7 +238,16 @@ def test_a_row_costs_a_bounded_number_of_bytes():
         after = tracemalloc.take_snapshot()
     finally:
         tracemalloc.stop()
-    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    return cols, sum(s.size_diff for s in after.compare_to(before, "filename"))
+
+
+def test_a_row_costs_a_bounded_number_of_bytes():
+    """Columns hold a blob in well under 200 bytes (a BlobRow object with its strings and labels
+    dict took about 1 KiB): measured with tracemalloc over 50k rows sharing a few label sets."""
+    rows = [BlobRow(f"sha256:{i:064x}", i, i * NS, i * NS, {"app": "web"} if i % 2 else {}) for i in range(50_000)]
+    for r in rows:
+        r.key = digest_key(r.digest)  # as the scanner thread makes them
+    cols, grown = _columns_of(rows)
     assert cols.count == 50_000
     assert grown / 50_000 < 200, grown / 50_000
 
@@ -270,17 +275,8 @@ def test_label_sets_are_kept_once_as_text_and_given_back_whole():
     rows = [BlobRow(f"sha256:{i:064x}", 1, 0, 0,
                     {f"containerd.io/gc.ref.content.l.{j}": digests[(i * 5 + j) % 2000] for j in range(5)})
             for i in range(2000)]
-    tracemalloc.start()
-    try:
-        before = tracemalloc.take_snapshot()
-        cols = BlobColumns()
-        for r in rows:
-            cols.add(r)
-        after = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
+    _, grown = _columns_of(rows)
     del rows
-    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
     per_set = (grown - 2000 * 200) / 2000  # less what the row itself may take (the test above)
     assert per_set < 300, per_set
 
