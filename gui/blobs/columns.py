@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from ..rows import BlobRow, digest_key, labels_text
+from ..short_switch import short_switches
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -230,6 +231,12 @@ class _Indexer(threading.Thread):
         self.wake = threading.Event()
 
     def run(self) -> None:
+        # Python beside the GUI thread for seconds at a million rows: a short switch interval,
+        # or each of the GUI thread's takes of the GIL waits 5 ms (gui/short_switch.py)
+        with short_switches():
+            self._index()
+
+    def _index(self) -> None:
         cols = self.cols
         built = cols.built
         assert built is not None
