@@ -63,6 +63,11 @@ class Thread:
     def __init__(self, pid: int, tid: int):
         base = f"/proc/{pid}/task/{tid}/"
         self.tid = tid
+        try:  # what the thread calls itself: a QThread's object name, "Thread (pooled)", "python"
+            with open(base + "comm") as f:
+                self.comm = f.read().strip()
+        except OSError:
+            self.comm = "?"
         self.fds = {}
         for name in ("stat", "schedstat", "wchan", "syscall"):
             try:
@@ -191,7 +196,8 @@ class Sampler:
             first, last = runs[0][3], runs[-1][4]
             cpu = (last[4] - first[4]) / 1e6
             flt = last[1] - first[1]
-            name = names.get(str(tid), "?")
+            th = self.threads.get(tid)
+            name = names.get(str(tid)) or (th.comm if th is not None else "?")
             if cpu < 0.5 and flt == 0 and len(runs) == 1:  # asleep in one place through the gap
                 asleep.append(f"{tid} {name} ({runs[0][0][0]} {runs[0][0][2]} {runs[0][0][1]})")
                 continue
