@@ -95,3 +95,36 @@ def test_the_digest_indexer_runs_with_short_switches(monkeypatch):
     indexer = [iv for name, iv in seen if name == "blobscope-indexer"]
     assert len(indexer) == 3 and set(indexer) == {short_switch.SHORT}, seen
     assert sys.getswitchinterval() == before  # the indexer has ended: the default is back
+
+
+def test_the_digest_indexer_rests_after_each_chunk_as_long_as_it_worked(monkeypatch):
+    """Catching up with a listing's backlog it held the GIL and a core for 100 ms at a stretch."""
+    worked: list[float] = []
+    rested: list[float] = []
+    insert = columns.DigestIndex.insert_absent_many
+    real_sleep = columns.time.sleep
+
+    def timed(self, keys, start, stop):
+        t = columns.time.perf_counter()
+        try:
+            return insert(self, keys, start, stop)
+        finally:
+            worked.append(columns.time.perf_counter() - t)
+
+    def sleep(seconds):
+        if threading.current_thread().name == "blobscope-indexer" and len(rested) < len(worked):
+            rested.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(columns.DigestIndex, "insert_absent_many", timed)
+    monkeypatch.setattr(columns.time, "sleep", sleep)
+    cols = BlobColumns()
+    cols.add_batch(batch(0, 4 * columns.INDEX_CHUNK))
+    assert cols.settle() and cols.pending == ()
+    cols.close()
+    for t in threading.enumerate():
+        if t.name == "blobscope-indexer":
+            t.join(10)
+    assert len(worked) == 4 and len(rested) == 4, (worked, rested)
+    # each rest is timed around the chunk's insert, so it is at least as long as that insert
+    assert all(r >= w * getattr(columns, "INDEX_REST", 1.0) for w, r in zip(worked, rested)), (worked, rested)
