@@ -209,12 +209,14 @@ class Heartbeat:
 
     def _beat(self):
         now = self.clock.elapsed()
+        # the same instant on the clock the outside sampler reads: taken after _schedstat (an
+        # open and a read, each giving the GIL away) it once left a 110 ms wait out of the window
+        pc = time.perf_counter()
         sched = _schedstat()
         late = now - self.last - 10
         self.worst_cpu = max(self.worst_cpu, (sched[0] - self.sched[0]) / 1e6)
         if self.sampler is not None:
             self.sampler.beat((sched[0] - self.sched[0]) / 1e6, now - self.last, (sched[1] - self.sched[1]) / 1e6)
-        pc = time.perf_counter()
         tasks = _task_cpu() if self.gclog is not None else None
         if late > self.worst:
             self.worst = late
