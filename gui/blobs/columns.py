@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from ..rows import BlobRow, digest_key, labels_text
+from ..short_switch import short_switches
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -215,6 +216,7 @@ class DigestIndex:
 
 
 INDEX_CHUNK = 2000  # rows the indexer adds between two hand-overs (and two yields of the GIL)
+INDEX_REST = 1.0  # the indexer sleeps this much per second of a chunk's work (about 1.2 ms)
 
 
 class _Indexer(threading.Thread):
@@ -230,6 +232,12 @@ class _Indexer(threading.Thread):
         self.wake = threading.Event()
 
     def run(self) -> None:
+        # Python beside the GUI thread for seconds at a million rows: a short switch interval,
+        # or each of the GUI thread's takes of the GIL waits 5 ms (gui/short_switch.py)
+        with short_switches():
+            self._index()
+
+    def _index(self) -> None:
         cols = self.cols
         built = cols.built
         assert built is not None
@@ -250,12 +258,16 @@ class _Indexer(threading.Thread):
                 continue
             start, stop = work
             stop = min(stop, start + INDEX_CHUNK)
+            began = time.perf_counter()
             # its dups (a name listed twice) stay alive: a directory names each entry once
             built.insert_absent_many(cols.digests, start, stop)
             with cols._lock:
                 first, rest = cols.pending[0], cols.pending[1:]
                 cols.pending = (((stop, first[1]),) if stop < first[1] else ()) + rest
-            time.sleep(0)  # let the GUI thread have the GIL between chunks
+            # rest as long as the chunk took: the GUI thread finds the GIL free half the time,
+            # and a core for the listing's other threads (catching up with a backlog, this
+            # thread held the GIL and a core for 100 ms at a stretch)
+            time.sleep((time.perf_counter() - began) * INDEX_REST)
 
 
 def _parse_labels(text: str) -> dict[str, str]:

@@ -8,7 +8,10 @@ whenever the GUI thread is 70 ms late: faulthandler reads the other threads' fra
 GIL, which can crash the process, so it is for finding stalls, not for the figures, ``--gc`` prints
 per phase the cyclic collections (``gc.callbacks``: generation, thread, duration) and, for the worst
 gap, which collections fell in it and every thread's CPU in it (schedstat, with the machine's idle
-and steal time), ``--switch=S`` sets the GIL's switch interval) or ``pytest -m perf -s tests/perf/test_bench_million.py``
+and steal time), ``--switch=S`` sets the GIL's switch interval, ``--phases=sort`` runs only some of
+filter,sort,delete after the listing, ``--stalls`` starts
+``stall_sampler.py`` beside the window and prints, for each phase's worst gap, what every thread
+was doing through it: state, wait channel, system call, faults) or ``pytest -m perf -s tests/perf/test_bench_million.py``
 (sizes from BLOBSCOPE_BENCH_SIZES, e.g. ``100000,1000000``).
 
 The store is built once per size and kept under ``$BLOBSCOPE_BENCH_CACHE`` (default
@@ -206,12 +209,14 @@ class Heartbeat:
 
     def _beat(self):
         now = self.clock.elapsed()
+        # the same instant on the clock the outside sampler reads: taken after _schedstat (an
+        # open and a read, each giving the GIL away) it once left a 110 ms wait out of the window
+        pc = time.perf_counter()
         sched = _schedstat()
         late = now - self.last - 10
         self.worst_cpu = max(self.worst_cpu, (sched[0] - self.sched[0]) / 1e6)
         if self.sampler is not None:
             self.sampler.beat((sched[0] - self.sched[0]) / 1e6, now - self.last, (sched[1] - self.sched[1]) / 1e6)
-        pc = time.perf_counter()
         tasks = _task_cpu() if self.gclog is not None else None
         if late > self.worst:
             self.worst = late
@@ -253,6 +258,9 @@ class Heartbeat:
 
     def stop(self) -> float:
         STALL_PARTS.append(self.worst_parts + (round(self.worst_cpu, 1),))
+        if OPTIONS["stalls"] is not None and self.worst_gap[1]:
+            OPTIONS["stalls"].report(self.worst_gap, f"{self.phase_name} worst gap {self.worst:.0f} ms late, "
+                                     f"(own CPU, waiting for a core, blocked) {self.worst_parts}")
         if self.gclog is not None:
             self.gclog.report(self.phase_name, self.phase_start, self.worst_gap)
             print(f"  threads' CPU in that gap (ms, by native id): {self.worst_tasks}", file=sys.stderr, flush=True)
@@ -308,6 +316,31 @@ over 100 ms, with the other threads' stacks."""
             for stack, k in Counter(others).most_common(6):
                 print(f"  other {k} x {stack[0]}:", " <- ".join(reversed(stack[1:])), file=sys.stderr)
             sys.stderr.flush()
+
+
+class OutsideSampler:
+    """``--stalls``: ``stall_sampler.py`` in a child process (it starts no thread here, and reads
+    this process's ``/proc`` every millisecond from outside, so it sees what the GIL and page
+    faults hide from a thread inside); :meth:`report` has it print a gap's timeline."""
+
+    def __init__(self):
+        import subprocess
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("stall_sampler.py")),
+                                      str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def report(self, gap: tuple[float, float], label: str) -> None:
+        import threading
+        names = {str(t.native_id): t.name for t in threading.enumerate()}
+        sys.stderr.flush()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write((json.dumps({"report": list(gap), "label": label, "names": names}) + "\n").encode())
+        self.proc.stdin.flush()
+        self.proc.stdout.readline()  # "ok": its lines are out before ours go on
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(10)
 
 
 # of each phase's worst gap: (own CPU, waiting for a core, blocked), and the most own CPU in any gap
@@ -374,7 +407,8 @@ def spin(app, until, timeout: float) -> bool:
     return bool(until())
 
 
-OPTIONS: dict = {"in_process": False, "trace": None, "sample": False, "gc": False, "spin_python": False}
+OPTIONS: dict = {"in_process": False, "trace": None, "sample": False, "gc": False, "spin_python": False,
+                 "stalls": None, "phases": ["filter", "sort", "delete"]}
 
 
 class GcLog:
@@ -483,7 +517,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
         return result
 
     # ---- filtering: keystroke (through the typing delay) to the updated view
-    floors = filter_floors(root)  # in a child process: its rows never weigh on this one's RSS
+    floors = filter_floors(root) if "filter" in OPTIONS["phases"] else {}  # in a child process: its rows never weigh on this one's RSS
 
     def keystroke(text: str) -> tuple[float, int]:
         applied = []
@@ -497,7 +531,7 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
         model.modelReset.connect(window.update_actions)
         return time.perf_counter() - t - FILTER_DELAY_MS / 1000, model.rowCount()
 
-    for name, text in FILTERS:
+    for name, text in FILTERS if "filter" in OPTIONS["phases"] else ():
         beat.phase(f"stall_filter_{name}")
         took, rows = keystroke(text)
         floor_s, want = floors[name]
@@ -508,14 +542,15 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
         result[f"stall_filter_{name}_ms"] = beat.stop()
         result[f"stall_filter_{name}_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
         assert rows == want, (name, rows, want)
-    beat.phase("stall_filter_clear")
-    keystroke("")
-    result["stall_filter_clear_ms"] = beat.stop()
-    result["stall_filter_clear_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
+    if "filter" in OPTIONS["phases"]:
+        beat.phase("stall_filter_clear")
+        keystroke("")
+        result["stall_filter_clear_ms"] = beat.stop()
+        result["stall_filter_clear_parts_cpu_queue_blocked_maxcpu"] = STALL_PARTS[-1]
     result["rss_filtered_mib"] = round(rss_mib(), 1)
 
     # ---- sorting: the click on the header to the new order in the view
-    for name, col in (("size", COL_SIZE), ("digest", COL_DIGEST)):
+    for name, col in (("size", COL_SIZE), ("digest", COL_DIGEST)) if "sort" in OPTIONS["phases"] else ():
         beat.phase(f"stall_sort_{name}")
         t = time.perf_counter()
         window.blob_view.sortByColumn(col, window.blob_view.horizontalHeader().sortIndicatorOrder())
@@ -529,6 +564,10 @@ def measure(root: Path, n: int, listing_only: bool = False) -> dict:
     result["rss_sorted_mib"] = round(rss_mib(), 1)
 
     # ---- Delete of many selected rows (put back afterwards by ensure_store)
+    if "delete" not in OPTIONS["phases"]:
+        window.close()
+        app.processEvents()
+        return result
     k = min(DELETE, n // 10)
     beat.phase("stall_select")
     t = time.perf_counter()
@@ -590,13 +629,19 @@ def main(argv: list[str]) -> int:
     OPTIONS["gc"] = "--gc" in argv  # print the cyclic GC's collections of each phase and its worst gap
     OPTIONS["sample"] = "--sample" in argv  # print the GUI thread's stacks in gaps of over 40 ms of its own CPU
     for a in argv:
+        if a.startswith("--phases="):  # some of filter,sort,delete (after the listing); all by default
+            OPTIONS["phases"] = a.split("=", 1)[1].split(",")
         if a.startswith("--switch="):  # the GIL's switch interval (s) for this run
             sys.setswitchinterval(float(a.split("=", 1)[1]))
         if a.startswith("--trace="):  # where the stacks of stalls over 70 ms go
             OPTIONS["trace"] = a.split("=", 1)[1]
+    if "--stalls" in argv:  # an outside sampler of every thread's state through each phase's worst gap
+        OPTIONS["stalls"] = OutsideSampler()
     sizes = [int(a) for a in argv if not a.startswith("--")] or [100_000, 1_000_000]
     for n in sizes:
         print(json.dumps(run(n, listing_only), indent=2), flush=True)
+    if OPTIONS["stalls"] is not None:
+        OPTIONS["stalls"].close()
     return 0
 
 
