@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
+from .short_switch import short_switches
+
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.1  # seconds between progress signals
@@ -58,7 +60,10 @@ class Job(QRunnable):
         # handed to the graph) would live as long as the process.  It is dropped once run.
         fn, self.fn = self.fn, _ran
         try:
-            result = fn(self)
+            # a job runs Python beside the GUI thread: without a short switch interval each of the
+            # GUI thread's takes of the GIL waits 5 ms behind it (gui/short_switch.py)
+            with short_switches():
+                result = fn(self)
         except BaseException as e:  # noqa: BLE001 - the error is the job's result
             if not isinstance(e, Exception):
                 log.error("job %s stopped by %r", self.name, e)

@@ -128,3 +128,31 @@ def test_the_digest_indexer_rests_after_each_chunk_as_long_as_it_worked(monkeypa
     assert len(worked) == 4 and len(rested) == 4, (worked, rested)
     # each rest is timed around the chunk's insert, so it is at least as long as that insert
     assert all(r >= w * getattr(columns, "INDEX_REST", 1.0) for w, r in zip(worked, rested)), (worked, rested)
+
+
+def test_every_pool_job_runs_with_short_switches_and_puts_the_interval_back(qtbot):
+    # the graph's builds and updates, the media types, the Delete plan: any job of the pool
+    from gui.jobs import JobRunner
+    before = sys.getswitchinterval()
+    runner = JobRunner()
+    seen: list[tuple[str, float]] = []
+    done: list[object] = []
+
+    def work(job):
+        seen.append((threading.current_thread().name, sys.getswitchinterval()))
+        return 42
+
+    runner.start("probe", work, on_done=done.append)
+    qtbot.waitUntil(lambda: done == [42], timeout=10000)
+    assert seen and seen[0][0] != "MainThread" and seen[0][1] == short_switch.SHORT, seen
+    runner.pool.waitForDone(10000)
+    assert sys.getswitchinterval() == before
+    failed: list[BaseException] = []
+
+    def boom(job):
+        raise ValueError("no")
+
+    runner.start("boom", boom, on_error=failed.append)
+    qtbot.waitUntil(lambda: len(failed) == 1, timeout=10000)
+    runner.pool.waitForDone(10000)
+    assert sys.getswitchinterval() == before  # a failed job puts it back too
