@@ -70,6 +70,7 @@ MEDIA_CHUNK = 20_000    # media types one event-loop turn fills in at the most (
 # spot, 130 ms of the GUI thread's own CPU in a row (tests/perf/RESULTS.md)
 MEDIA_BUDGET_S = 0.008
 MEDIA_SLICE = 256       # filled between two looks at the clock
+MEDIA_SHOW_S = 0.25     # while more wait, what was filled is shown (repainted, re-sorted) this often
 MEDIA_AT_ONCE = 64      # this many or fewer (a preview's answer) are filled on the spot when nothing waits
 
 
@@ -123,6 +124,7 @@ class BlobTableModel(RowTableModel):
         self._media_timer.setSingleShot(True)
         self._media_timer.setInterval(0)
         self._media_timer.timeout.connect(self._fill_media)
+        self._media_shown = 0.0  # perf_counter() when filled media types were last shown
         # digests added, removed or changed since the image graph last took them (None: every row,
         # after a listing or a clear): the graph is updated for these alone (gui/images)
         self._changes: set[str] | None = None
@@ -706,6 +708,10 @@ class BlobTableModel(RowTableModel):
                 break
         if self._media:
             self._media_timer.start()
+            now = time.perf_counter()
+            if now - self._media_shown < MEDIA_SHOW_S:
+                return  # shown with a later turn's (a repaint of the table each turn cost 8-18 ms more)
+            self._media_shown = now
         if self._sort_col == COL_MEDIA:
             self._request(layout=True)
         if self._order:
