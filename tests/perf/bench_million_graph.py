@@ -264,6 +264,14 @@ def measure(content: Path, n: int, result: dict) -> dict:
     app.processEvents()
     result["rss_empty_window_mib"] = round(rss_mib(), 1)
     beat = Heartbeat(open(BM.OPTIONS["trace"], "wb", buffering=0) if BM.OPTIONS["trace"] else None)
+    if WORKER_GAPS_FROM["phase"]:
+        phase = beat.phase
+
+        def from_phase(name: str = "") -> None:
+            if name.startswith(WORKER_GAPS_FROM["phase"]):
+                WORKER_GAPS_FROM["on"] = True
+            phase(name)
+        beat.phase = from_phase  # type: ignore[method-assign]
 
     # ---- listing, then the cold media types and graph (the window's own passes, started by its timer)
     beat.phase("listing")
@@ -393,6 +401,7 @@ def run(n: int) -> dict:
 
 
 WORKER_GAPS: list[tuple[float, str, str, str]] = []
+WORKER_GAPS_FROM = {"phase": "", "on": False}  # --worker-gaps=PHASE: only jobs started from that phase on
 
 
 def _profile_workers(min_ms: float = 30.0) -> None:
@@ -410,6 +419,8 @@ def _profile_workers(min_ms: float = 30.0) -> None:
         return f"{event} {Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name} {name}"
 
     def profiled(self) -> None:
+        if not WORKER_GAPS_FROM["on"]:
+            return run(self)
         last: list = [clock(), None, "start", None]
         job = self.name
 
@@ -456,8 +467,10 @@ def main(argv: list[str]) -> int:
     # every thread's stack, written to FILE by faulthandler whenever a beat is 70 ms late (no GIL
     # needed: it shows what a worker holding the GIL was doing)
     BM.OPTIONS["trace"] = argv[argv.index("--trace") + 1] if "--trace" in argv else None
-    if "--worker-gaps" in argv:
-        _profile_workers()
+    for a in argv:
+        if a == "--worker-gaps" or a.startswith("--worker-gaps="):
+            WORKER_GAPS_FROM.update(phase=a.partition("=")[2], on=not a.partition("=")[2])
+            _profile_workers()
     if BM.OPTIONS["trace"]:
         BM.faulthandler = _RepeatingDumps()
     sizes = [int(a) for a in argv if a.isdigit()] or [1_000_000]
