@@ -465,7 +465,8 @@ def main(argv: list[str]) -> int:
     BM.OPTIONS["sample"] = "--sample" in argv  # print the GUI thread's stacks in each long gap
     BM.OPTIONS["gc"] = "--gc" in argv  # the cyclic GC's collections and the other threads' CPU in each worst gap
     # every thread's stack, written to FILE by faulthandler whenever a beat is 70 ms late (no GIL
-    # needed: it shows what a worker holding the GIL was doing)
+    # needed: it shows what a worker holding the GIL was doing).  Reading running threads' frames
+    # without the GIL can crash the process (it did once, 2026-12-08): a diagnostic, not a figure
     BM.OPTIONS["trace"] = argv[argv.index("--trace") + 1] if "--trace" in argv else None
     for a in argv:
         if a == "--worker-gaps" or a.startswith("--worker-gaps="):
