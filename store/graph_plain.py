@@ -31,13 +31,34 @@ def _digest(text: str) -> Digest:
     return str.__new__(Digest, text)
 
 
+def _sorted(entries: list[tuple[bytes, int, int]]) -> list[tuple[bytes, int, int]]:
+    """``sorted(entries)``, by their digests' two leading bytes first and each such bucket alone.
+
+    One ``list.sort`` of 760k entries is a single C call: it held the GIL for a second on a graph
+    worker of a million-blob store while the GUI thread waited (tests/perf/RESULTS.md).  Spread
+    into buckets by a Python loop, which hands the GIL over as any other, and each bucket (a dozen
+    entries for random digests) sorted alone, it gives the same list in about the same time."""
+    if len(entries) <= _CHUNK:
+        return sorted(entries)
+    buckets: list[list[tuple[bytes, int, int]]] = [[] for _ in range(65536)]
+    for e in entries:
+        raw = e[0]
+        buckets[(raw[0] << 8 | raw[1]) if len(raw) > 1 else (raw[0] << 8 if raw else 0)].append(e)
+    out: list[tuple[bytes, int, int]] = []
+    for bucket in buckets:
+        if len(bucket) > 1:
+            bucket.sort()
+        out.extend(bucket)
+    return out
+
+
 class _Group:
     """The blobs of one digest algorithm, sorted by digest."""
 
     __slots__ = ("prefix", "width", "raw", "sizes", "codes", "starts", "shift")
 
     def __init__(self, alg: str, entries: list[tuple[bytes, int, int]]):
-        entries.sort()
+        entries = _sorted(entries)
         self.prefix = alg + ":"
         self.width = ALGORITHMS[alg] // 2
         self.raw = b"".join(e[0] for e in entries)

@@ -64,7 +64,15 @@ _INDEX_LIMIT = 8
 SYNC_ROWS = 20_000      # up to this many rows a filter or sort runs on the spot
 REMOVE_CHUNK = 2_500    # digests a big removal takes out per event-loop turn (10k took 30-60 ms at 1M)
 RESORT_DELAY_MS = 300   # rows added while sorted are re-sorted (in the background) this much later
-MEDIA_CHUNK = 20_000    # media types one event-loop turn fills in (a warm cache answers 1M at once: ~2 s)
+MEDIA_CHUNK = 20_000    # media types one event-loop turn fills in at the most (a warm cache answers 1M at once: ~2 s)
+# ...and only for this long: a digest is found in the columns' index in Python (3-6 us each), so
+# 20k took 60-130 ms of the GUI thread a turn at 1M; the media-type pass's answers (1000 a
+# batch, 60 batches delivered in one turn when a worker's chunk lands) were each filled on the
+# spot, 130 ms of the GUI thread's own CPU in a row (tests/perf/RESULTS.md)
+MEDIA_BUDGET_S = 0.008
+MEDIA_SLICE = 256       # filled between two looks at the clock
+MEDIA_SHOW_S = 0.25     # while more wait, what was filled is shown (repainted, re-sorted) this often
+MEDIA_AT_ONCE = 64      # this many or fewer (a preview's answer) are filled on the spot when nothing waits
 
 
 class _Cancelled(Exception):
@@ -117,6 +125,7 @@ class BlobTableModel(RowTableModel):
         self._media_timer.setSingleShot(True)
         self._media_timer.setInterval(0)
         self._media_timer.timeout.connect(self._fill_media)
+        self._media_shown = 0.0  # perf_counter() when filled media types were last shown
         # digests added, removed or changed since the image graph last took them (None: every row,
         # after a listing or a clear): the graph is updated for these alone (gui/images)
         self._changes: set[str] | None = None
@@ -668,12 +677,13 @@ class BlobTableModel(RowTableModel):
 
     def set_media_types(self, types: dict[str, str]) -> None:
         """Media types learned later (previews, the OCI graph) fill the column in place: at once up
-        to ``MEDIA_CHUNK``, else that many per event-loop turn (in the order they came), so the
-        cached answers of a million blobs do not hold the GUI thread for seconds."""
+        to ``MEDIA_AT_ONCE`` when nothing waits, else per event-loop turn (in the order they came)
+        as many as ``MEDIA_BUDGET_S`` allows (``MEDIA_CHUNK`` at the most), so neither the cached
+        answers of a million blobs nor a burst of the media-type pass's batches hold the GUI thread."""
         if not types:
             return
-        self._media.append(iter(list(types.items())) if len(types) > MEDIA_CHUNK else iter(types.items()))
-        if len(self._media) == 1 and len(types) <= MEDIA_CHUNK:
+        self._media.append(iter(list(types.items())) if len(types) > MEDIA_AT_ONCE else iter(types.items()))
+        if len(self._media) == 1 and len(types) <= MEDIA_AT_ONCE:
             self._fill_media()
         elif not self._media_timer.isActive():
             self._media_timer.start()
@@ -686,18 +696,26 @@ class BlobTableModel(RowTableModel):
     def _fill_media(self) -> None:
         cols = self._cols
         budget = MEDIA_CHUNK
+        deadline = time.perf_counter() + MEDIA_BUDGET_S
         while self._media and budget > 0:
+            part = min(budget, MEDIA_SLICE)
             took = 0
-            for d, mt in islice(self._media[0], budget):
+            for d, mt in islice(self._media[0], part):
                 took += 1
                 rid = cols.find(d)
                 if rid >= 0 and mt:
                     cols.set_media(rid, mt)
-            if took < budget:
+            if took < part:
                 self._media.popleft()
             budget -= took
+            if time.perf_counter() >= deadline:
+                break
         if self._media:
             self._media_timer.start()
+            now = time.perf_counter()
+            if now - self._media_shown < MEDIA_SHOW_S:
+                return  # shown with a later turn's (a repaint of the table each turn cost 8-18 ms more)
+            self._media_shown = now
         if self._sort_col == COL_MEDIA:
             self._request(layout=True)
         if self._order:

@@ -3,7 +3,7 @@ Images tab), or every blob the image graph finds unreachable (actionSelectUnrefe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from .. import fmt
 from .base import Command, CommandContext
@@ -47,7 +47,7 @@ class SelectUnreferenced(Command):
     def __init__(self, ctx: CommandContext, graph: ImageGraph):
         super().__init__(ctx)
         self.graph = graph
-        self._pending: list[int] = []
+        self._pending: Sequence[int] = []
         self._restricted: UnreferencedRows | None = None
 
     def enabled(self) -> bool:
@@ -61,7 +61,7 @@ class SelectUnreferenced(Command):
         m = ctx.blobs
         unref = self.graph.unreferenced
         if unref is not None and unref.columns is m.columns:
-            rids = list(unref.rids())
+            rids: Sequence[int] = unref.rids()  # worked out on the graph's worker (an array of the row numbers)
         else:  # the table was listed again since the graph: find the rows by digest
             cols = m.columns
             rids = sorted(r for r in map(cols.find, map(str, self.graph.graph.reclaimable())) if r >= 0)
@@ -109,7 +109,7 @@ class SelectUnreferenced(Command):
         if rows:
             self._select(rows, rids)
 
-    def _select(self, rows: list[int], rids: list[int]) -> None:
+    def _select(self, rows: list[int], rids: Sequence[int]) -> None:
         self.ctx.selection.select_blob_rows(rows)
         self._report(len(rows), self.ctx.blobs.total_rows_of(rids), shown_only=False)
 

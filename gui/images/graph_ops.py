@@ -10,13 +10,14 @@ import gc
 import logging
 import time
 from array import array
-from itertools import compress
+from itertools import compress, islice
 from typing import TYPE_CHECKING
 
 from store import errors, workers
 
 from ..blobs.columns import ColumnsSnapshot
 from ..memory import release_freed_memory
+from .drain import dismantle, drain
 
 if TYPE_CHECKING:
     from store.api import ContentStore
@@ -64,14 +65,22 @@ def _records(rows, job, known: dict | None = None) -> list[_Record]:
     are taken as they are (one dict look-up each) rather than validated a second time.
     """
     from store.digest import Digest
-    same = dict(zip(known, known)) if known else {}
+    same: dict = {}
+    keys = iter(known or ())
+    while chunk := list(islice(keys, YIELD_EVERY * 16)):  # one dict(zip()) of 1M held the GIL ~100 ms
+        same.update(zip(chunk, chunk))
+        time.sleep(0)
 
     def digest(text: str, _get=same.get) -> Digest:
         return _get(text) or Digest(text)
     out: list = []
     if isinstance(rows, ColumnsSnapshot):
         snap = rows
-        rids = array("l", compress(range(snap.n), snap.alive))
+        rids = array("l")
+        for start in range(0, snap.n, YIELD_EVERY * 256):  # a slice at a time: one pass of 1M held the GIL
+            end = min(start + YIELD_EVERY * 256, snap.n)
+            rids.extend(compress(range(start, end), snap.alive[start:end]))
+            time.sleep(0)
         sizes, lids = snap.sizes, snap.lids
         label_sets = _SetsOnce(snap.tables.label_sets)
         for start in range(0, len(rids), YIELD_EVERY):
@@ -116,7 +125,9 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | list | None 
     try:
         # The rows are the whole store as the last scan listed it: the cache forgets every other
         # digest (blobs deleted since).  Blobs left to recognise are read by worker processes.
-        g = graph.load_graph(store, cache, infos=_records(rows, job, known), known=known, extra_roots=names,
+        # the records are held here until the graph is made, then freed a chunk at a time (drain.py)
+        records = _records(rows, job, known)
+        g = graph.load_graph(store, cache, infos=records, known=known, extra_roots=names,
                              cancel=lambda: job.cancelled, progress=lambda done, total: job.progress(done, total),
                              processes=WORKER_START, prune=True)
         g.images()  # the per-image space, computed here rather than on first use
@@ -126,11 +137,14 @@ def build_graph(store: ContentStore, rows: list, job, known: dict | list | None 
             # are gone (about 600 MiB at 1M blobs for 330 MB of graph): written out, dropped with
             # everything else, and read back, they sit together (store/graph_copy.py).
             data = graph_copy.to_bytes(g, cancel=lambda: job.cancelled)
+            dismantle(g)
             del g
             known = None
+            drain(records)
             release_freed_memory()
             g = graph_copy.from_bytes(data, cancel=lambda: job.cancelled)
             del data
+        drain(records)
     finally:
         if cache is not None:
             cache.close()

@@ -195,11 +195,16 @@ class ImageGraph(QObject):
         self.built.emit()
 
     # ------------------------------------------------------------------ questions
+    def answers(self, digest: str) -> bool:
+        """The graph in use has ``digest``: :meth:`show_refs` shows its references."""
+        return self.graph is not None and digest in self.graph.sizes
+
     def show_refs(self, digest: str) -> None:
         """The details pane's references from the graph (once there is one)."""
-        if self.graph is None or digest not in self.graph.sizes:
+        graph = self.graph
+        if graph is None or not self.answers(digest):
             return  # no graph yet, or a blob newer than it: the label parents stay until the rebuild
-        self._details.refs.show_refs(self.graph.refs(digest))
+        self._details.refs.show_refs(graph.refs(digest))
         if self._images.isVisible():
             self._images.reveal(digest)
 

@@ -43,6 +43,7 @@ _REPO = Path(__file__).resolve().parents[2]
 if str(_REPO) not in sys.path:
     sys.path.insert(0, str(_REPO))
 
+from tests.perf import bench_million as BM  # noqa: E402
 from tests.perf.bench_million import Heartbeat, cache_dir, peak_rss_mib, rss_mib, spin  # noqa: E402
 
 DELETE = 100_000          # unreferenced rows deleted (capped at a tenth of the store)
@@ -262,18 +263,27 @@ def measure(content: Path, n: int, result: dict) -> dict:
     window.show()
     app.processEvents()
     result["rss_empty_window_mib"] = round(rss_mib(), 1)
-    beat = Heartbeat()
+    beat = Heartbeat(open(BM.OPTIONS["trace"], "wb", buffering=0) if BM.OPTIONS["trace"] else None)
+    if WORKER_GAPS_FROM["phase"]:
+        phase = beat.phase
+
+        def from_phase(name: str = "") -> None:
+            if name.startswith(WORKER_GAPS_FROM["phase"]):
+                WORKER_GAPS_FROM["on"] = True
+            phase(name)
+        beat.phase = from_phase  # type: ignore[method-assign]
 
     # ---- listing, then the cold media types and graph (the window's own passes, started by its timer)
-    beat.phase()
+    beat.phase("listing")
     t0 = time.perf_counter()
     window.open_store(str(content))
     assert spin(app, lambda: "listed" in marks, 900), "the listing did not finish"
     result["fully_listed_s"] = round(marks["listed"] - t0, 3)
     result["stall_listing_ms"] = beat.stop()
+    result["stall_listing_parts_cpu_queue_blocked_maxcpu"] = BM.STALL_PARTS[-1]
     result["rss_listed_mib"] = round(rss_mib(), 1)
     sampler.reset()
-    beat.phase()
+    beat.phase("media types + graph")
     cpu0 = cpu_s()
     assert spin(app, lambda: "graph" in marks, 1800), "the graph was not built"
     cpu1 = cpu_s()
@@ -284,6 +294,7 @@ def measure(content: Path, n: int, result: dict) -> dict:
     result["cold_cpu_main_s"] = round(cpu1[0] - cpu0[0], 2)
     result["cold_cpu_workers_s"] = round(cpu1[1] - cpu0[1], 2)
     result["stall_media_and_graph_ms"] = beat.stop()
+    result["stall_media_and_graph_parts_cpu_queue_blocked_maxcpu"] = BM.STALL_PARTS[-1]
     result["rss_graph_peak_mib"] = round(sampler.peak, 1)
     spin(app, lambda: False, 1.0)
     gc.collect()
@@ -301,14 +312,16 @@ def measure(content: Path, n: int, result: dict) -> dict:
     manifest = next(d for d, ct in g.types.items() if ct.kind == oci.Kind.MANIFEST)
     layer = next(e.child for e in g.children(manifest) if e.name.startswith("l."))
     for name, digest in (("manifest", str(manifest)), ("layer", str(layer))):
-        beat.phase()
+        row = model.visible_rows_of([digest])[0]  # the benchmark's look-up, not the window's: before the phase
+        app.processEvents()
+        beat.phase(f"details {name}")
         t = time.perf_counter()
-        row = model.visible_rows_of([digest])[0]
         window.selection.select_blob_row(row)
         assert spin(app, lambda d=digest: window.details.current == d and window.details.refs.digest == d, 60)
         result[f"details_{name}_ms"] = round((time.perf_counter() - t) * 1000, 1)
         spin(app, lambda: False, 0.5)  # the preview and namespaces follow on their timer
         result[f"stall_details_{name}_ms"] = beat.stop()
+        result[f"stall_details_{name}_parts_cpu_queue_blocked_maxcpu"] = BM.STALL_PARTS[-1]
         refs = g.refs(digest)
         result[f"details_{name}_parents"] = len(refs.parents)
         result[f"details_{name}_children"] = len(refs.children)
@@ -317,7 +330,7 @@ def measure(content: Path, n: int, result: dict) -> dict:
     # ---- Select Unreferenced: the same set as the bare pass over labels.db
     window.selection.clear_blobs()
     app.processEvents()
-    beat.phase()
+    beat.phase("select unreferenced")
     sampler.reset()
     t = time.perf_counter()
     window.action_map["actionSelectUnreferenced"].trigger()
@@ -325,6 +338,7 @@ def measure(content: Path, n: int, result: dict) -> dict:
     app.processEvents()
     result["select_unreferenced_s"] = round(time.perf_counter() - t, 3)
     result["stall_select_unreferenced_ms"] = beat.stop()
+    result["stall_select_unreferenced_parts_cpu_queue_blocked_maxcpu"] = BM.STALL_PARTS[-1]
     result["rss_select_peak_mib"] = round(sampler.peak, 1)
     rids = window.selection.blob_rids()
     digests = sorted(model.columns.digests_of(rids))
@@ -343,7 +357,7 @@ def measure(content: Path, n: int, result: dict) -> dict:
     dialogs.answer("confirm", True)
     before = len(g.sizes)
     marks.pop("graph", None)
-    beat.phase()
+    beat.phase("delete + graph")
     sampler.reset()
     t = time.perf_counter()
     window.action_map["actionDelete"].trigger()
@@ -352,6 +366,7 @@ def measure(content: Path, n: int, result: dict) -> dict:
     assert spin(app, lambda: "graph" in marks and len(window.image_graph.graph.sizes) == before - k, 900)
     result["delete_to_new_graph_s"] = round(time.perf_counter() - t, 3)
     result["stall_delete_and_graph_ms"] = beat.stop()
+    result["stall_delete_and_graph_parts_cpu_queue_blocked_maxcpu"] = BM.STALL_PARTS[-1]
     result["rss_delete_peak_mib"] = round(sampler.peak, 1)
     result["unreferenced_after_delete"] = window.image_graph.graph.space().reclaimable_count
     assert result["unreferenced_after_delete"] == expected["count"] - k
@@ -385,6 +400,58 @@ def run(n: int) -> dict:
     return result
 
 
+WORKER_GAPS: list[tuple[float, str, str, str]] = []
+WORKER_GAPS_FROM = {"phase": "", "on": False}  # --worker-gaps=PHASE: only jobs started from that phase on
+
+
+def _profile_workers(min_ms: float = 30.0) -> None:
+    """``--worker-gaps``: every job of the window's pool runs under a profile hook that notes each
+    stretch of more than ``min_ms`` of the worker's own CPU between two calls or returns: a long
+    C-level step (a big sort, a dict or list built, copied or freed in one go) that holds the GIL
+    while the GUI thread waits for it.  Printed at the end, longest first (slow: the hook runs at
+    every call)."""
+    from gui import jobs
+    run = jobs.Job.run
+    clock = time.thread_time
+
+    def where(frame, event, arg) -> str:
+        name = getattr(arg, "__qualname__", getattr(arg, "__name__", "")) if event.startswith("c_") else ""
+        return f"{event} {Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name} {name}"
+
+    def profiled(self) -> None:
+        if not WORKER_GAPS_FROM["on"]:
+            return run(self)
+        last: list = [clock(), None, "start", None]
+        job = self.name
+
+        def hook(frame, event, arg):
+            now = clock()
+            if now - last[0] > min_ms / 1000:
+                before = where(*last[1:]) if last[1] is not None else "start"
+                WORKER_GAPS.append((round((now - last[0]) * 1000, 1), job, before, where(frame, event, arg)))
+            last[1:] = frame, event, arg
+            last[0] = clock()
+        sys.setprofile(hook)
+        try:
+            run(self)
+        finally:
+            sys.setprofile(None)
+    jobs.Job.run = profiled
+
+
+class _RepeatingDumps:
+    """``faulthandler`` for the heartbeat's ``--trace``, dumping every 70 ms for as long as the beat
+    is late (not once): a gap of a second shows what held the GIL all through it."""
+
+    def __getattr__(self, name: str):
+        import faulthandler
+        return getattr(faulthandler, name)
+
+    def dump_traceback_later(self, timeout: float, file) -> None:
+        import faulthandler
+        faulthandler.dump_traceback_later(timeout, repeat=True, file=file)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--expected"]:
         print(json.dumps(expected_unreferenced(Path(argv[1]))))
@@ -395,9 +462,23 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--pread"]:
         print(json.dumps(pread_floor(Path(argv[1]))))
         return 0
-    sizes = [int(a) for a in argv] or [1_000_000]
+    BM.OPTIONS["sample"] = "--sample" in argv  # print the GUI thread's stacks in each long gap
+    BM.OPTIONS["gc"] = "--gc" in argv  # the cyclic GC's collections and the other threads' CPU in each worst gap
+    # every thread's stack, written to FILE by faulthandler whenever a beat is 70 ms late (no GIL
+    # needed: it shows what a worker holding the GIL was doing).  Reading running threads' frames
+    # without the GIL can crash the process (it did once, 2026-12-08): a diagnostic, not a figure
+    BM.OPTIONS["trace"] = argv[argv.index("--trace") + 1] if "--trace" in argv else None
+    for a in argv:
+        if a == "--worker-gaps" or a.startswith("--worker-gaps="):
+            WORKER_GAPS_FROM.update(phase=a.partition("=")[2], on=not a.partition("=")[2])
+            _profile_workers()
+    if BM.OPTIONS["trace"]:
+        BM.faulthandler = _RepeatingDumps()
+    sizes = [int(a) for a in argv if a.isdigit()] or [1_000_000]
     for n in sizes:
         print(json.dumps(run(n), indent=2), flush=True)
+    for gap in sorted(WORKER_GAPS, reverse=True)[:40]:
+        print("worker gap", gap, flush=True)
     return 0
 
 

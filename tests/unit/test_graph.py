@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from store import Digest, LocalStore, errors, oci
+from store import Digest, Info, LocalStore, errors, oci
 from store import graph as G
 from tests.support.images import make_tar
 
@@ -317,3 +317,18 @@ def test_graph_from_plain_rows_keeps_digest_objects(store, b):
     assert all(type(d) is Digest for d in g.sizes)
     assert [e.child.short() for e in g.children(m)][0] == c.short()
     assert g.images()[0].digest.short() == m.short()
+
+
+def test_space_of_many_reachable_blobs_sums_every_slice():
+    """The reachable bytes are summed a slice at a time (one sum over a million-blob store's held
+    the GIL 30-60 ms): every blob counted once, across slices, the unreachable ones not at all."""
+    kids = [Digest.from_bytes(i.to_bytes(4, "big")) for i in range(40_000)]
+    root = Digest.from_bytes(b"root")
+    labels = {"containerd.io/gc.root": "x"}
+    labels.update({f"containerd.io/gc.ref.content.c.{i}": str(d) for i, d in enumerate(kids[:35_000])})
+    infos = [Info(d, 1000 + i, 0, 0, {}) for i, d in enumerate(kids)] + [Info(root, 7, 0, 0, labels)]
+    g = G.build_graph(infos, {})
+    space = g.space()
+    assert space.reachable_count == 35_001
+    assert space.reachable_bytes == 7 + sum(1000 + i for i in range(35_000))
+    assert space.reclaimable_bytes == sum(1000 + i for i in range(35_000, 40_000))

@@ -158,3 +158,19 @@ def test_a_plain_blob_costs_the_graph_under_80_bytes():
     assert len(g.reachable) == images * 5
     per_blob = held / n
     assert per_blob < 80, f"{per_blob:.1f} bytes a blob"
+
+
+def test_a_big_table_is_sorted_bucket_by_bucket_as_one_sort_would():
+    """Past a few thousand blobs of an algorithm the table is sorted by the digests' two leading
+    bytes first (a Python loop that hands the GIL over: one ``list.sort`` of 760k entries held it
+    a second at 1M blobs), then each bucket: the same order, crowded buckets too."""
+    rng = random.Random(5)
+    held = [(digest_of(i), rng.randrange(1 << 40), rng.choice([None, BLOB, GZIP])) for i in range(9000)]
+    crowded = [Digest("sha256:abcd" + f"{rng.getrandbits(240):060x}") for _ in range(3000)]
+    crowded += [Digest("sha256:00" + f"{rng.getrandbits(248):062x}") for _ in range(50)]
+    held += [(d, i, BLOB) for i, d in enumerate(crowded)]
+    rng.shuffle(held)
+    t = PlainBlobs.of(list(held))
+    assert list(t) == sorted(d for d, _s, _c in held)
+    for d, size, ct in held:
+        assert t.get(d) == (size, ct)
