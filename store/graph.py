@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from . import errors, imagenames, oci
 from .digest import Digest
 from .gcpause import paused_gc
+from .graph_listings import Listings
 from .graph_plain import BlobSizes, BlobTypes, PlainBlobs
 from .imagenames import annotated_name
 from .oci import ContentType, Kind, Platform
@@ -236,14 +237,15 @@ class Graph:
                  extra_roots: Mapping[Digest, str | Sequence[str]] | None, platforms: dict,
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
                  adjacency: tuple[dict, dict] | None = None,
-                 images: Iterable[Digest] | None = None, plain: PlainBlobs | None = None):
+                 images: Iterable[Digest] | None = None, plain: PlainBlobs | None = None,
+                 listings: Listings | None = None):
         # every present blob: those taking part in something in the dicts, the rest (no edge, no
         # label fact, no root, no descriptor) compact in ``plain`` (store/graph_plain.py)
         self.sizes: BlobSizes = BlobSizes(sizes, plain)
-        self.types: BlobTypes = BlobTypes(types, plain)
-        # a child's declared media type and size are read from its parents' descriptors when asked
-        # (:meth:`_declared`), not kept a blob; these are the maps of the parents listing many
-        self._listing: dict[Digest, dict[Digest, tuple[str, int]]] = {}
+        # the indexes' and manifests' descriptors in columns (store/graph_listings.py), their types
+        # without them in ``types``
+        self._listings: Listings = listings if listings is not None else Listings()
+        self.types: BlobTypes = BlobTypes(types, plain, self._listings)
         # keyed by (parent, child): a descriptor's platform and annotations belong to the edge
         self._platform: dict[tuple[Digest, Digest], Platform] = platforms
         self._annotations: dict[tuple[Digest, Digest], dict] = annotations
@@ -268,6 +270,7 @@ class Graph:
         # the present indexes and manifests (given by the builder, which saw each type go by)
         self._image_digests = (list(images) if images is not None
                                else [d for d, ct in types.items() if ct.is_image and d in sizes])
+        # (a graph's own ``types`` dict holds its content types without descriptors)
         # Every edge's ends, every root and image is in the dicts (never plain): the walks below
         # look present blobs up there alone.
         self._present: dict[Digest, int] = sizes
@@ -327,7 +330,7 @@ class Graph:
 
     # --- roots and reachability -----------------------------------------------------------
     def _is_image(self, d: Digest) -> bool:
-        ct = self.types.get(d)
+        ct = self.types.dict.get(d)
         return ct is not None and ct.is_image
 
     def _find_roots(self) -> dict[Digest, Root]:
@@ -337,7 +340,7 @@ class Graph:
             reasons[d].extend([f"image {n}" for n in names if n] or ["image"])
         self._top_level: set[Digest] = set(reasons)
         for d in self._image_digests:
-            ct = self.types[d]
+            ct = self.types.dict[d]
             # An index/manifest that a present index/manifest lists is part of that image, not one itself.
             if any(k[0] != d and k[0] in self._present and self._is_image(k[0])
                    for k in self._parents.get(d, ())):
@@ -465,32 +468,20 @@ class Graph:
         keys = self._parents.get(d)
         if keys is None:
             return "", -1
-        mt, size = "", -1
-        types, last = self.types.dict, None
+        listings = self._listings
+        got = listings.declared(keys[0][0], d)
+        if got is not None and got[0] and got[1] >= 0:
+            return got  # the lowest parent declares both: the usual
+        mt, size, last = "", -1, None
         for k in keys:
             p = k[0]
             if p == last:
                 continue
             last = p
-            ct = types.get(p)  # a parent listing d has its type here; one naming it by label alone
-            if ct is None or not ct.descriptors:  # lists nothing, or not d (else it is a listing edge)
+            got = listings.declared(p, d)  # None: p names d by a label alone
+            if got is None:
                 continue
-            descs = ct.descriptors
-            if len(descs) > _LISTING_MAP:  # an index of thousands: not one scan of them a child
-                got = self._listing.get(p)
-                if got is None:
-                    got = self._listing[p] = _listing(descs)
-                pmt, psize = got.get(d, _UNDECLARED)
-            else:
-                pmt, psize = _UNDECLARED
-                for desc in descs:
-                    if desc.digest == d and desc.role != "subject":
-                        pmt, psize = desc.media_type, desc.size
-                        break
-                else:
-                    continue
-                if not pmt or psize < 0:  # d listed twice by p, the first without a type or size?
-                    pmt, psize = _listing(descs).get(d, _UNDECLARED)
+            pmt, psize = got
             if not mt:
                 mt = pmt
             if size < 0:
@@ -505,13 +496,13 @@ class Graph:
         mt = self._declared(d)[0]
         if mt:
             return mt
-        ct = self.types.get(d)
+        ct = self.types.head(d)
         return ct.media_type if ct else ""
 
     def kind(self, digest) -> str:
         """The sniffed kind, else the one the declared media type names, else ''."""
         d = Digest(digest)
-        ct = self.types.get(d)
+        ct = self.types.head(d)
         if ct is not None:
             return ct.kind.value
         k = oci.kind_of_media_type(self._declared(d)[0])
@@ -526,12 +517,8 @@ class Graph:
         """digest -> (media type, kind) for every present blob: the blobs table's column in one call."""
         # every declared media type in one pass over the descriptors (the lowest parent declaring
         # one wins: the parents in digest order, each one's first descriptor naming the child)
-        declared: dict[Digest, str] = {}
+        declared = self._listings.declared_types()
         types = self.types.dict
-        for p in sorted(d for d, ct in types.items() if ct.descriptors):
-            for desc in types[p].descriptors:
-                if desc.media_type and desc.role != "subject" and desc.digest not in declared:
-                    declared[desc.digest] = desc.media_type
         out = {}
         for d in self._present:
             ct = types.get(d)
@@ -558,7 +545,7 @@ class Graph:
     def refs(self, digest) -> BlobRefs:
         """Children, parents, roots and label facts of one blob (present or only referenced)."""
         d = Digest(digest)
-        ct = self.types.get(d)
+        ct = self.types.head(d)
         return BlobRefs(
             digest=d, present=d in self.sizes, size=self.size(d), media_type=self.media_type(d),
             kind=self.kind(d),
@@ -598,8 +585,9 @@ class Graph:
 
     def _tree_node(self, d: Digest, name: str, parent: Digest | None) -> TreeNode:
         plat = self._platform.get((parent, d)) if parent is not None else None
-        if plat is None and self.types.get(d) is not None and self.types[d].kind == Kind.CONFIG:
-            plat = self.types[d].platform
+        ct = self.types.head(d) if plat is None else None
+        if ct is not None and ct.kind == Kind.CONFIG:
+            plat = ct.platform
         return TreeNode(d, name, self.media_type(d), self.kind(d), self.size(d), d in self.sizes,
                         platform=plat, annotations=self._annotations.get((parent, d), {}) if parent else {})
 
@@ -613,7 +601,7 @@ class Graph:
         if names:
             return names
         ann = self._annotations
-        ct = self.types.get(d)
+        ct = self.types.head(d)
         name = (ct.name if ct is not None else "") \
             or annotated_name(ann.get((k[0], d)) for k in self._parents.get(d, ())) \
             or annotated_name(ann.get((d, k[1])) for k in self._children.get(d, ()))
@@ -657,7 +645,7 @@ class Graph:
                     plats.append(str(p))
             if not plats:
                 for x in cl:
-                    ct = self.types.get(x)
+                    ct = self.types.head(x)
                     if ct is not None and ct.kind == Kind.CONFIG and ct.platform and str(ct.platform) not in plats:
                         plats.append(str(ct.platform))
             names = self.image_names(d)
@@ -745,22 +733,6 @@ _SOURCES_OF_MASK = tuple(tuple(src for i, src in enumerate(_SOURCE_ORDER) if mas
                          for mask in range(1 << len(_SOURCE_ORDER)))
 
 
-# a parent listing more descriptors than this gets a map of them (digest -> declared media type and
-# size) when one of its children is first asked about, rather than one scan of them a child
-_LISTING_MAP = 64
-_UNDECLARED = ("", -1)
-
-
-def _listing(descs) -> dict[Digest, tuple[str, int]]:
-    out: dict[Digest, tuple[str, int]] = {}
-    for desc in descs:
-        if desc.role == "subject":
-            continue
-        mt, size = out.get(desc.digest, _UNDECLARED)
-        out[desc.digest] = (mt or desc.media_type, size if size >= 0 else desc.size)
-    return out
-
-
 def _hashable(ct: ContentType) -> bool:
     try:
         hash(ct)
@@ -828,11 +800,12 @@ class _Facts:
 
     __slots__ = ("sizes", "types", "edges", "uncompressed", "snapshots", "sources", "gc_root",
                  "label_problems", "type_problems",
-                 "platforms", "annotations", "images", "dirty", "plain")
+                 "platforms", "annotations", "images", "dirty", "plain", "listings")
 
     def __init__(self) -> None:
         self.sizes: dict[Digest, int] = {}
-        self.types: dict[Digest, ContentType] = {}                # present blobs only
+        self.types: dict[Digest, ContentType] = {}                # present blobs only (descriptors: listings)
+        self.listings = Listings()                                # the descriptors of indexes and manifests
         self.edges: dict[tuple, int] = {}                         # (parent, child, name) -> source bits
         self.uncompressed: dict[Digest, Digest] = {}
         self.snapshots: dict[Digest, list[SnapshotRef]] = {}
@@ -852,9 +825,10 @@ class _Facts:
         edited), which notes the edges that change from here on."""
         new = _Facts()
         for name in self.__slots__:
-            if name not in ("dirty", "plain"):
+            if name not in ("dirty", "plain", "listings"):
                 setattr(new, name, getattr(self, name).copy())
         new.plain = self.plain.copy() if self.plain is not None else None
+        new.listings = self.listings.copy()
         new.dirty = set()
         return new
 
@@ -875,7 +849,7 @@ class _Facts:
             keep.add(parent)
             keep.add(child)
         for facts in (self.uncompressed, self.snapshots, self.sources, self.gc_root, self.label_problems,
-                      self.type_problems, self.images, extra_roots):
+                      self.type_problems, self.images, self.listings.parents(), extra_roots):
             keep.update(facts)
         sizes, types = self.sizes, self.types
         kept_sizes: dict[Digest, int] = {}
@@ -954,7 +928,7 @@ class _Facts:
 
     def add_type(self, d: Digest, ct: ContentType) -> None:
         """``d``'s content type, and the edges and facts of its descriptors (a present blob)."""
-        self.types[d] = ct
+        self.types[d] = self.listings.add(d, ct) if ct.descriptors else ct
         if ct.is_image:
             self.images[d] = None
         if not ct.descriptors:
@@ -986,6 +960,7 @@ class _Facts:
     def drop_type(self, d: Digest, children: Iterable[Edge], parents: Iterable[Edge]) -> None:
         """Take out ``d``'s content type and what its descriptors gave."""
         self.types.pop(d, None)
+        self.listings.drop(d)
         self.images.pop(d, None)
         self.type_problems.pop(d, None)
         for e in children:
@@ -1020,7 +995,7 @@ class _Facts:
                   extra_roots=roots,
                   platforms=self.platforms, annotations=self.annotations, problems=problems,
                   ingest_count=ingest_count, ingest_bytes=ingest_bytes,
-                  adjacency=adjacency, images=self.images, plain=self.plain)
+                  adjacency=adjacency, images=self.images, plain=self.plain, listings=self.listings)
         self.dirty = None
         g.facts = self
         return g
