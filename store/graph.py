@@ -680,9 +680,10 @@ _SET_PARENT, _SET_CHILD, _SET_NAME, _SET_SOURCES = (
     vars(Edge)[f].__set__ for f in ("parent", "child", "name", "sources"))
 
 
-def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, list[tuple]], dict[Digest, list[tuple]]]:
+def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, tuple], dict[Digest, tuple]]:
     """Children and parents lists of every digest, in the order a person should see them, from
-    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT): lists of those keys."""
+    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT): tuples of those keys
+    (48 bytes for the usual one, against 88 for a list grown by append)."""
     children: dict[Digest, list[tuple]] = {}
     parents: dict[Digest, list[tuple]] = {}
     for key in edges:
@@ -696,13 +697,14 @@ def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, list[tuple]], dict
             parents[key[1]] = [key]
         else:
             lst.append(key)
-    for lst in children.values():
-        if len(lst) > 1:
-            lst.sort(key=_edge_order)
-    for lst in parents.values():
-        if len(lst) > 1:
-            lst.sort(key=_parent_order)
-    return children, parents
+    return _sorted_tuples(children, _edge_order), _sorted_tuples(parents, _parent_order)
+
+
+def _sorted_tuples(lists: dict[Digest, list[tuple]], order) -> dict[Digest, tuple]:
+    out = {}
+    for d, lst in lists.items():
+        out[d] = tuple(sorted(lst, key=order)) if len(lst) > 1 else (lst[0],)
+    return out
 
 
 def _adjacency_after(prev: Graph, edges: dict[tuple, int], dirty: set[tuple]):
@@ -719,7 +721,7 @@ def _adjacency_after(prev: Graph, edges: dict[tuple, int], dirty: set[tuple]):
             if len(lst) > 1:
                 lst.sort(key=order)
             if lst:
-                lists[d] = lst
+                lists[d] = tuple(lst)
             else:
                 lists.pop(d, None)
     return children, parents
