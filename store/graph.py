@@ -99,7 +99,7 @@ class SnapshotRef:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one an image (a root): no __dict__ each
 class Root:
     digest: Digest
     # "top-level index", "top-level manifest", "image <name>", "gc.root label"; several joined by ", "
@@ -186,7 +186,7 @@ class TreeNode:
         return d
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one an image (a root): no __dict__ each
 class ImageSpace:
     """One image (a root index or manifest) and the bytes it holds."""
 
