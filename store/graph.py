@@ -930,7 +930,7 @@ class _Facts:
 
     def add_type(self, d: Digest, ct: ContentType) -> None:
         """``d``'s content type, and the edges and facts of its descriptors (a present blob)."""
-        self.types[d] = self.listings.add(d, ct) if ct.descriptors else ct
+        self.types[d] = self.listings.add(d, ct) if ct.descriptors else self.listings.shared(ct)
         if ct.is_image:
             self.images[d] = None
         if not ct.descriptors:

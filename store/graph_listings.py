@@ -45,7 +45,7 @@ class _Columns:
         self.shape_codes: dict[tuple, int] = {}
         self.annotations: dict[int, Mapping[str, str]] = {}
         self.big_sizes: dict[int, int] = {}
-        self.heads: dict[tuple, ContentType] = {}     # content types without descriptors, shared
+        self.heads: dict = {}  # content types without descriptors, shared (by their fields, or themselves)
 
     def append(self, desc: Descriptor) -> None:
         row = len(self.digests)
@@ -134,6 +134,18 @@ class Listings:
         if head is None:
             head = cols.heads[key] = dataclasses.replace(ct, descriptors=())
         return head
+
+    def shared(self, ct: ContentType) -> ContentType:
+        """``ct`` (one without descriptors), or the equal one kept already: each image config is
+        recognised into its own object (its platform), the same few over and over."""
+        heads = self._cols.heads
+        try:
+            got = heads.get(ct)
+        except TypeError:  # an unhashable field: not shared
+            return ct
+        if got is None:
+            got = heads[ct] = ct
+        return got
 
     def drop(self, parent: Digest) -> None:
         at = self._at.pop(parent, None)
