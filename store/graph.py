@@ -238,7 +238,7 @@ class Graph:
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
                  adjacency: tuple[dict, dict] | None = None,
                  images: Iterable[Digest] | None = None, plain: PlainBlobs | None = None,
-                 listings: Listings | None = None):
+                 listings: Listings | None = None, edge_count: int | None = None):
         # every present blob: those taking part in something in the dicts, the rest (no edge, no
         # label fact, no root, no descriptor) compact in ``plain`` (store/graph_plain.py)
         self.sizes: BlobSizes = BlobSizes(sizes, plain)
@@ -253,14 +253,14 @@ class Graph:
         self.ingest_count = ingest_count
         self.ingest_bytes = ingest_bytes
         self._uncompressed, self._snapshots, self._sources, self._gc_root = labels_info
-        if adjacency is not None:  # worked out from an earlier graph's (Graph.updated)
+        # Each edge is kept once: (parent, child, name, source bit mask), in the lists of both its
+        # ends; an Edge object is made when one is asked for.
+        if adjacency is not None:  # worked out from an earlier graph's (Graph.updated), or read back
             self._children, self._parents = adjacency
+            self.edge_count = edge_count if edge_count is not None else sum(map(len, self._children.values()))
         else:
             self._children, self._parents = _adjacency(edges)
-        # Each edge is kept once: its key (parent, child, name), in the lists of both its ends,
-        # and its sources as a bit mask here; an Edge object is made when one is asked for.
-        self._edges: dict[tuple, int] = edges
-        self.edge_count = len(edges)
+            self.edge_count = len(edges)
         self._lock = threading.Lock()
         self._image_space: dict[Digest, ImageSpace] | None = None
         self._image_shared_bytes = 0  # bytes reached by two images or more, set with _image_space
@@ -395,8 +395,7 @@ class Graph:
 
     # --- neighbours ---------------------------------------------------------------------------
     def _edge_list(self, keys: Iterable[tuple]) -> list[Edge]:
-        edges = self._edges
-        return [_new_edge(k, edges[k]) for k in keys]
+        return [_new_edge(k, k[3]) for k in keys]
 
     def children(self, digest) -> list[Edge]:
         return self._edge_list(self._children.get(Digest(digest), ()))
@@ -682,11 +681,13 @@ _SET_PARENT, _SET_CHILD, _SET_NAME, _SET_SOURCES = (
 
 def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, tuple], dict[Digest, tuple]]:
     """Children and parents lists of every digest, in the order a person should see them, from
-    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT): tuples of those keys
-    (48 bytes for the usual one, against 88 for a list grown by append)."""
+    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT): tuples of the edges
+    ``(parent, child, name, mask)`` (48 bytes for the usual one, against 88 for a list grown by
+    append).  The edges are kept there alone, not in a dict beside (50 bytes an edge at 1M)."""
     children: dict[Digest, list[tuple]] = {}
     parents: dict[Digest, list[tuple]] = {}
-    for key in edges:
+    for key, mask in edges.items():
+        key = (*key, mask)
         lst = children.get(key[0])
         if lst is None:
             children[key[0]] = [key]
@@ -707,24 +708,34 @@ def _sorted_tuples(lists: dict[Digest, list[tuple]], order) -> dict[Digest, tupl
     return out
 
 
-def _adjacency_after(prev: Graph, edges: dict[tuple, int], dirty: set[tuple]):
+def _adjacency_after(prev: Graph, facts: "_Facts", dirty: set[tuple]):
     """``prev``'s children and parents lists with the edges of ``dirty`` (keys added, changed or
-    taken out since) made again: only the lists of their ends are touched."""
+    taken out since; their masks now in ``facts.edges``) made again: only the lists of their ends
+    are touched.  And the number of edges now."""
     children, parents = dict(prev._children), dict(prev._parents)
+    count = prev.edge_count
+    made = []
+    for key in dirty:
+        now = facts.edges[key]
+        count += (now > 0) - (facts.base_mask(key) > 0)
+        if now:
+            made.append((*key, now))
     for lists, end, order in ((children, 0, _edge_order), (parents, 1, _parent_order)):
         by_end: dict[Digest, list[tuple]] = {}
         for key in dirty:
-            by_end.setdefault(key[end], []).append(key)
-        for d, keys in by_end.items():
-            lst = [k for k in lists.get(d, ()) if k not in dirty]
-            lst.extend(k for k in keys if k in edges)
+            by_end.setdefault(key[end], [])
+        for edge in made:
+            by_end[edge[end]].append(edge)
+        for d, edges in by_end.items():
+            lst = [k for k in lists.get(d, ()) if k[:3] not in dirty]
+            lst.extend(edges)
             if len(lst) > 1:
                 lst.sort(key=order)
             if lst:
                 lists[d] = tuple(lst)
             else:
                 lists.pop(d, None)
-    return children, parents
+    return children, parents, count
 
 
 # Edge sources as bits while building, and each mask's sources in the order a person should see them.
@@ -800,7 +811,7 @@ class _Facts:
     ``subject``); so each blob's share can be taken out again through the graph's adjacency.
     """
 
-    __slots__ = ("sizes", "types", "edges", "uncompressed", "snapshots", "sources", "gc_root",
+    __slots__ = ("sizes", "types", "edges", "base", "base_maps", "uncompressed", "snapshots", "sources", "gc_root",
                  "label_problems", "type_problems",
                  "platforms", "annotations", "images", "dirty", "plain", "listings")
 
@@ -808,7 +819,12 @@ class _Facts:
         self.sizes: dict[Digest, int] = {}
         self.types: dict[Digest, ContentType] = {}                # present blobs only (descriptors: listings)
         self.listings = Listings()                                # the descriptors of indexes and manifests
-        self.edges: dict[tuple, int] = {}                         # (parent, child, name) -> source bits
+        # (parent, child, name) -> source bits: every edge while a graph is built from scratch;
+        # once it is, the edges are its lists' alone (``base``, the children lists) and this holds
+        # those changed since (0: taken out)
+        self.edges: dict[tuple, int] = {}
+        self.base: dict[Digest, tuple] | None = None
+        self.base_maps: dict[Digest, dict[tuple, int]] = {}       # of parents of many children, made when asked
         self.uncompressed: dict[Digest, Digest] = {}
         self.snapshots: dict[Digest, list[SnapshotRef]] = {}
         self.sources: dict[Digest, dict[str, list[str]]] = {}
@@ -827,10 +843,11 @@ class _Facts:
         edited), which notes the edges that change from here on."""
         new = _Facts()
         for name in self.__slots__:
-            if name not in ("dirty", "plain", "listings"):
+            if name not in ("dirty", "plain", "listings", "edges", "base", "base_maps"):
                 setattr(new, name, getattr(self, name).copy())
         new.plain = self.plain.copy() if self.plain is not None else None
         new.listings = self.listings.copy()
+        new.base = self.base
         new.dirty = set()
         return new
 
@@ -871,9 +888,29 @@ class _Facts:
         del plain
         self.sizes, self.types = kept_sizes, kept_types
 
+    def base_mask(self, key: tuple) -> int:
+        """The source bits of edge ``key`` in the graph these facts were copied from (0: none)."""
+        kids = self.base.get(key[0]) if self.base is not None else None
+        if not kids:
+            return 0
+        if len(kids) > 16:  # an index of thousands relabelled: not one scan of them an edge
+            got = self.base_maps.get(key[0])
+            if got is None:
+                got = self.base_maps[key[0]] = {k[:3]: k[3] for k in kids}
+            return got.get(key, 0)
+        child, name = key[1], key[2]
+        for k in kids:
+            if k[1] == child and k[2] == name:
+                return k[3]
+        return 0
+
+    def _mask(self, key: tuple) -> int:
+        got = self.edges.get(key)
+        return got if got is not None else self.base_mask(key)
+
     def _add_edge(self, parent: Digest, child: Digest, name: str, src: str) -> None:
         key = (parent, child, name)
-        self.edges[key] = self.edges.get(key, 0) | _SOURCE_BIT[src]
+        self.edges[key] = self._mask(key) | _SOURCE_BIT[src]
         if self.dirty is not None:
             self.dirty.add(key)
 
@@ -881,9 +918,9 @@ class _Facts:
         key = (parent, child, name)
         if self.dirty is not None:
             self.dirty.add(key)
-        mask = self.edges.get(key, 0) & ~_SOURCE_BIT[src]
-        if mask:
-            self.edges[key] = mask
+        mask = self._mask(key) & ~_SOURCE_BIT[src]
+        if mask or self.base is not None:
+            self.edges[key] = mask  # 0 kept: the edge the base has is gone
         else:
             self.edges.pop(key, None)
 
@@ -978,8 +1015,10 @@ class _Facts:
               adjacency: tuple[dict, dict] | None = None) -> Graph:
         """The graph of these facts; ``prev``: the graph they were copied from (its lists are reused);
         ``adjacency``: the children and parents lists of these very facts, already made."""
+        edge_count = None
         if prev is not None and self.dirty is not None:
-            adjacency = _adjacency_after(prev, self.edges, self.dirty)
+            children, parents, edge_count = _adjacency_after(prev, self, self.dirty)
+            adjacency = (children, parents)
         problems = [text for texts in self.label_problems.values() for text in texts]
         problems.extend(self.type_problems.values())
         roots = {Digest(k): v for k, v in (extra_roots or {}).items()}
@@ -997,8 +1036,10 @@ class _Facts:
                   extra_roots=roots,
                   platforms=self.platforms, annotations=self.annotations, problems=problems,
                   ingest_count=ingest_count, ingest_bytes=ingest_bytes,
-                  adjacency=adjacency, images=self.images, plain=self.plain, listings=self.listings)
+                  adjacency=adjacency, images=self.images, plain=self.plain, listings=self.listings,
+                  edge_count=edge_count)
         self.dirty = None
+        self.edges, self.base, self.base_maps = {}, g._children, {}  # the graph's lists hold them now
         g.facts = self
         return g
 

@@ -79,7 +79,7 @@ def _to_bytes(graph: Graph, cancel: Callable[[], bool] | None) -> bytes:
     out = _Parts()
     p = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)  # one memo: shared objects stay shared
     for name in _Facts.__slots__:
-        if name != "dirty":
+        if name not in ("dirty", "base", "base_maps"):  # base: the children lists, written below
             _write(p, name, getattr(facts, name), cancel)
     p.dump(None)
     for lists in (graph._children, graph._parents):  # their keys are the edges' own: written once
