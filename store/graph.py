@@ -967,7 +967,12 @@ class _Facts:
 
     def add_type(self, d: Digest, ct: ContentType) -> None:
         """``d``'s content type, and the edges and facts of its descriptors (a present blob)."""
-        self.types[d] = self.listings.add(d, ct) if ct.descriptors else self.listings.shared(ct)
+        if ct.descriptors:
+            self.types[d] = self.listings.add(d, ct)
+        elif ct.platform is None and not (ct.note or ct.name or ct.artifact_type):
+            self.types[d] = ct  # a bare (media type, kind): shared already (store/oci.py)
+        else:
+            self.types[d] = self.listings.shared(ct)
         if ct.is_image:
             self.images[d] = None
         if not ct.descriptors:
