@@ -112,3 +112,14 @@ def test_a_parent_of_thousands_answers_through_a_map():
     assert listings.declared(p, kids[0]) == (oci.DOCKER_MANIFEST, 0)  # first type, first size
     assert listings.declared(p, kids[3]) == (oci.OCI_MANIFEST, 3)
     assert listings.declared(p, p) is None
+
+
+def test_descriptors_that_do_not_pack_are_kept_as_they_are():
+    kid, p = Digest.from_bytes(b"kid"), Digest.from_bytes(b"odd parent")
+    odd = oci.ContentType(oci.OCI_MANIFEST, oci.Kind.MANIFEST, (descriptor(0, kid, size=1.5),))  # type: ignore[arg-type]
+    listings = Listings()
+    head = listings.add(p, odd)
+    assert head.descriptors == () and listings.full(p, head) == odd and p in listings
+    assert listings.declared(p, kid) == (oci.OCI_LAYER_GZIP, 1.5) and listings.declared_types() == {kid: oci.OCI_LAYER_GZIP}
+    listings.drop(p)
+    assert p not in listings and listings.descriptors(p) == ()
