@@ -110,6 +110,21 @@ class Listings:
         new._odd = self._odd.copy()
         return new
 
+    def state(self) -> list:
+        """What :meth:`from_state` makes this again from: tables a copy can write a chunk at a time."""
+        c = self._cols
+        return [self._at, c.digests, c.sizes, c.indexes, c.codes, c.shapes, c.annotations, c.big_sizes, c.heads,
+                self._odd, [self._dead]]
+
+    @classmethod
+    def from_state(cls, state: list) -> "Listings":
+        new = cls()
+        c = new._cols
+        (new._at, c.digests, c.sizes, c.indexes, c.codes, c.shapes, c.annotations, c.big_sizes, c.heads,
+         new._odd, (new._dead,)) = state
+        c.shape_codes = {shape: code for code, shape in enumerate(c.shapes)}
+        return new
+
     def __contains__(self, parent) -> bool:
         return parent in self._at or parent in self._odd
 
