@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from . import errors, imagenames, oci
 from .digest import Digest
 from .gcpause import paused_gc
+from .graph_listings import Listings
 from .graph_plain import BlobSizes, BlobTypes, PlainBlobs
 from .imagenames import annotated_name
 from .oci import ContentType, Kind, Platform
@@ -98,7 +99,7 @@ class SnapshotRef:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one an image (a root): no __dict__ each
 class Root:
     digest: Digest
     # "top-level index", "top-level manifest", "image <name>", "gc.root label"; several joined by ", "
@@ -185,7 +186,7 @@ class TreeNode:
         return d
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one an image (a root): no __dict__ each
 class ImageSpace:
     """One image (a root index or manifest) and the bytes it holds."""
 
@@ -233,16 +234,18 @@ class Graph:
     """
 
     def __init__(self, sizes: dict, types: dict, edges: dict, labels_info: tuple, *,
-                 extra_roots: Mapping[Digest, str | Sequence[str]] | None, declared: dict, platforms: dict,
+                 extra_roots: Mapping[Digest, str | Sequence[str]] | None, platforms: dict,
                  annotations: dict, problems: list, ingest_count: int, ingest_bytes: int,
-                 descriptor_sizes: dict, adjacency: tuple[dict, dict] | None = None,
-                 images: Iterable[Digest] | None = None, plain: PlainBlobs | None = None):
+                 adjacency: tuple[dict, dict] | None = None,
+                 images: Iterable[Digest] | None = None, plain: PlainBlobs | None = None,
+                 listings: Listings | None = None, edge_count: int | None = None):
         # every present blob: those taking part in something in the dicts, the rest (no edge, no
         # label fact, no root, no descriptor) compact in ``plain`` (store/graph_plain.py)
         self.sizes: BlobSizes = BlobSizes(sizes, plain)
-        self.types: BlobTypes = BlobTypes(types, plain)
-        self._declared: dict[Digest, str] = declared
-        self._desc_size: dict[Digest, int] = descriptor_sizes
+        # the indexes' and manifests' descriptors in columns (store/graph_listings.py), their types
+        # without them in ``types``
+        self._listings: Listings = listings if listings is not None else Listings()
+        self.types: BlobTypes = BlobTypes(types, plain, self._listings)
         # keyed by (parent, child): a descriptor's platform and annotations belong to the edge
         self._platform: dict[tuple[Digest, Digest], Platform] = platforms
         self._annotations: dict[tuple[Digest, Digest], dict] = annotations
@@ -250,14 +253,14 @@ class Graph:
         self.ingest_count = ingest_count
         self.ingest_bytes = ingest_bytes
         self._uncompressed, self._snapshots, self._sources, self._gc_root = labels_info
-        if adjacency is not None:  # worked out from an earlier graph's (Graph.updated)
+        # Each edge is kept once: (parent, child, name, source bit mask), in the lists of both its
+        # ends; an Edge object is made when one is asked for.
+        if adjacency is not None:  # worked out from an earlier graph's (Graph.updated), or read back
             self._children, self._parents = adjacency
+            self.edge_count = edge_count if edge_count is not None else sum(map(len, self._children.values()))
         else:
             self._children, self._parents = _adjacency(edges)
-        # Each edge is kept once: its key (parent, child, name), in the lists of both its ends,
-        # and its sources as a bit mask here; an Edge object is made when one is asked for.
-        self._edges: dict[tuple, int] = edges
-        self.edge_count = len(edges)
+            self.edge_count = len(edges)
         self._lock = threading.Lock()
         self._image_space: dict[Digest, ImageSpace] | None = None
         self._image_shared_bytes = 0  # bytes reached by two images or more, set with _image_space
@@ -267,6 +270,7 @@ class Graph:
         # the present indexes and manifests (given by the builder, which saw each type go by)
         self._image_digests = (list(images) if images is not None
                                else [d for d, ct in types.items() if ct.is_image and d in sizes])
+        # (a graph's own ``types`` dict holds its content types without descriptors)
         # Every edge's ends, every root and image is in the dicts (never plain): the walks below
         # look present blobs up there alone.
         self._present: dict[Digest, int] = sizes
@@ -302,15 +306,12 @@ class Graph:
                 new.promote(d)  # a compact plain blob changed: it is a dict entry again
             if new.plain is not None:  # a plain blob deleted gave nothing else to take out
                 dead = {d for d in dead if new.plain.take(d) is None}
-            listed: set[Digest] = set()
             for d in recs.keys() | dead:
                 kids, pars = self._edge_list(self._children.get(d, ())), self._edge_list(self._parents.get(d, ()))
                 new.drop_labels(d, kids, pars)
                 if d in dead:
-                    listed |= new.drop_type(d, kids, pars)
+                    new.drop_type(d, kids, pars)
                     new.sizes.pop(d, None)
-            for child in listed:
-                new.redeclare(child, [k[0] for k in self._parents.get(child, ()) if k[0] not in dead])
             todo = [r for d, r in recs.items() if d not in new.types]
             if cancel is not None and cancel():
                 raise errors.Cancelled("updating the reference graph stopped")
@@ -329,7 +330,7 @@ class Graph:
 
     # --- roots and reachability -----------------------------------------------------------
     def _is_image(self, d: Digest) -> bool:
-        ct = self.types.get(d)
+        ct = self.types.dict.get(d)
         return ct is not None and ct.is_image
 
     def _find_roots(self) -> dict[Digest, Root]:
@@ -339,7 +340,7 @@ class Graph:
             reasons[d].extend([f"image {n}" for n in names if n] or ["image"])
         self._top_level: set[Digest] = set(reasons)
         for d in self._image_digests:
-            ct = self.types[d]
+            ct = self.types.dict[d]
             # An index/manifest that a present index/manifest lists is part of that image, not one itself.
             if any(k[0] != d and k[0] in self._present and self._is_image(k[0])
                    for k in self._parents.get(d, ())):
@@ -394,8 +395,7 @@ class Graph:
 
     # --- neighbours ---------------------------------------------------------------------------
     def _edge_list(self, keys: Iterable[tuple]) -> list[Edge]:
-        edges = self._edges
-        return [_new_edge(k, edges[k]) for k in keys]
+        return [_new_edge(k, k[3]) for k in keys]
 
     def children(self, digest) -> list[Edge]:
         return self._edge_list(self._children.get(Digest(digest), ()))
@@ -457,30 +457,76 @@ class Graph:
         return out
 
     # --- what a blob is -------------------------------------------------------------------------
+    def _declared(self, d: Digest) -> tuple[str, int]:
+        """The media type and size the descriptors listing ``d`` declare ('' and -1 when none does):
+        each from the lowest parent digest declaring it, its first descriptor naming ``d``.
+
+        Worked out from the parents' content types when asked rather than kept for every blob (four
+        dicts, about 180 bytes an image blob): ``d``'s parents are sorted by digest, and the first
+        one listing it usually declares both."""
+        keys = self._parents.get(d)
+        if keys is None:
+            return "", -1
+        listings = self._listings
+        got = listings.declared(keys[0][0], d)
+        if got is not None and got[0] and got[1] >= 0:
+            return got  # the lowest parent declares both: the usual
+        mt, size, last = "", -1, None
+        for k in keys:
+            p = k[0]
+            if p == last:
+                continue
+            last = p
+            got = listings.declared(p, d)  # None: p names d by a label alone
+            if got is None:
+                continue
+            pmt, psize = got
+            if not mt:
+                mt = pmt
+            if size < 0:
+                size = psize
+            if mt and size >= 0:
+                break
+        return mt, size
+
     def media_type(self, digest) -> str:
         """The media type a parent's descriptor declares, else the one sniffed, else ''."""
         d = Digest(digest)
-        if d in self._declared:
-            return self._declared[d]
-        ct = self.types.get(d)
+        mt = self._declared(d)[0]
+        if mt:
+            return mt
+        ct = self.types.head(d)
         return ct.media_type if ct else ""
 
     def kind(self, digest) -> str:
         """The sniffed kind, else the one the declared media type names, else ''."""
         d = Digest(digest)
-        ct = self.types.get(d)
+        ct = self.types.head(d)
         if ct is not None:
             return ct.kind.value
-        k = oci.kind_of_media_type(self._declared.get(d, ""))
+        k = oci.kind_of_media_type(self._declared(d)[0])
         return k.value if k is not None else ""
 
     def size(self, digest) -> int:
         d = Digest(digest)
-        return self.sizes.get(d, self._desc_size.get(d, -1))
+        size = self.sizes.get(d)
+        return size if size is not None else self._declared(d)[1]
 
     def blob_types(self) -> dict[Digest, tuple[str, str]]:
         """digest -> (media type, kind) for every present blob: the blobs table's column in one call."""
-        out = {d: (self.media_type(d), self.kind(d)) for d in self._present}
+        # every declared media type in one pass over the descriptors (the lowest parent declaring
+        # one wins: the parents in digest order, each one's first descriptor naming the child)
+        declared = self._listings.declared_types()
+        types = self.types.dict
+        out = {}
+        for d in self._present:
+            ct = types.get(d)
+            if ct is not None:
+                out[d] = (declared.get(d) or ct.media_type, ct.kind.value)
+            else:
+                mt = declared.get(d, "")
+                out[d] = (mt, k.value if (k := oci.kind_of_media_type(mt)) is not None else "")
+        del declared
         plain = self.sizes.plain
         if plain is not None:
             # a plain blob has no parent to declare its type: its own, the same pair for each type
@@ -498,7 +544,7 @@ class Graph:
     def refs(self, digest) -> BlobRefs:
         """Children, parents, roots and label facts of one blob (present or only referenced)."""
         d = Digest(digest)
-        ct = self.types.get(d)
+        ct = self.types.head(d)
         return BlobRefs(
             digest=d, present=d in self.sizes, size=self.size(d), media_type=self.media_type(d),
             kind=self.kind(d),
@@ -538,8 +584,9 @@ class Graph:
 
     def _tree_node(self, d: Digest, name: str, parent: Digest | None) -> TreeNode:
         plat = self._platform.get((parent, d)) if parent is not None else None
-        if plat is None and self.types.get(d) is not None and self.types[d].kind == Kind.CONFIG:
-            plat = self.types[d].platform
+        ct = self.types.head(d) if plat is None else None
+        if ct is not None and ct.kind == Kind.CONFIG:
+            plat = ct.platform
         return TreeNode(d, name, self.media_type(d), self.kind(d), self.size(d), d in self.sizes,
                         platform=plat, annotations=self._annotations.get((parent, d), {}) if parent else {})
 
@@ -553,7 +600,7 @@ class Graph:
         if names:
             return names
         ann = self._annotations
-        ct = self.types.get(d)
+        ct = self.types.head(d)
         name = (ct.name if ct is not None else "") \
             or annotated_name(ann.get((k[0], d)) for k in self._parents.get(d, ())) \
             or annotated_name(ann.get((d, k[1])) for k in self._children.get(d, ()))
@@ -597,7 +644,7 @@ class Graph:
                     plats.append(str(p))
             if not plats:
                 for x in cl:
-                    ct = self.types.get(x)
+                    ct = self.types.head(x)
                     if ct is not None and ct.kind == Kind.CONFIG and ct.platform and str(ct.platform) not in plats:
                         plats.append(str(ct.platform))
             names = self.image_names(d)
@@ -636,12 +683,15 @@ _SET_PARENT, _SET_CHILD, _SET_NAME, _SET_SOURCES = (
     vars(Edge)[f].__set__ for f in ("parent", "child", "name", "sources"))
 
 
-def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, list[tuple]], dict[Digest, list[tuple]]]:
+def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, tuple], dict[Digest, tuple]]:
     """Children and parents lists of every digest, in the order a person should see them, from
-    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT): lists of those keys."""
+    edges (``(parent, child, name)`` -> source bit mask, see _SOURCE_BIT): tuples of the edges
+    ``(parent, child, name, mask)`` (48 bytes for the usual one, against 88 for a list grown by
+    append).  The edges are kept there alone, not in a dict beside (50 bytes an edge at 1M)."""
     children: dict[Digest, list[tuple]] = {}
     parents: dict[Digest, list[tuple]] = {}
-    for key in edges:
+    for key, mask in edges.items():
+        key = (*key, mask)
         lst = children.get(key[0])
         if lst is None:
             children[key[0]] = [key]
@@ -652,38 +702,50 @@ def _adjacency(edges: dict[tuple, int]) -> tuple[dict[Digest, list[tuple]], dict
             parents[key[1]] = [key]
         else:
             lst.append(key)
-    for lst in children.values():
-        if len(lst) > 1:
-            lst.sort(key=_edge_order)
-    for lst in parents.values():
-        if len(lst) > 1:
-            lst.sort(key=_parent_order)
-    return children, parents
+    return _sorted_tuples(children, _edge_order), _sorted_tuples(parents, _parent_order)
 
 
-def _adjacency_after(prev: Graph, edges: dict[tuple, int], dirty: set[tuple]):
+def _sorted_tuples(lists: dict[Digest, list[tuple]], order) -> dict[Digest, tuple]:
+    out = {}
+    for d, lst in lists.items():
+        out[d] = tuple(sorted(lst, key=order)) if len(lst) > 1 else (lst[0],)
+    return out
+
+
+def _adjacency_after(prev: Graph, facts: "_Facts", dirty: set[tuple]):
     """``prev``'s children and parents lists with the edges of ``dirty`` (keys added, changed or
-    taken out since) made again: only the lists of their ends are touched."""
+    taken out since; their masks now in ``facts.edges``) made again: only the lists of their ends
+    are touched.  And the number of edges now."""
     children, parents = dict(prev._children), dict(prev._parents)
+    count = prev.edge_count
+    made = []
+    for key in dirty:
+        now = facts.edges[key]
+        count += (now > 0) - (facts.base_mask(key) > 0)
+        if now:
+            made.append((*key, now))
     for lists, end, order in ((children, 0, _edge_order), (parents, 1, _parent_order)):
         by_end: dict[Digest, list[tuple]] = {}
         for key in dirty:
-            by_end.setdefault(key[end], []).append(key)
-        for d, keys in by_end.items():
-            lst = [k for k in lists.get(d, ()) if k not in dirty]
-            lst.extend(k for k in keys if k in edges)
+            by_end.setdefault(key[end], [])
+        for edge in made:
+            by_end[edge[end]].append(edge)
+        for d, edges in by_end.items():
+            lst = [k for k in lists.get(d, ()) if k[:3] not in dirty]
+            lst.extend(edges)
             if len(lst) > 1:
                 lst.sort(key=order)
             if lst:
-                lists[d] = lst
+                lists[d] = tuple(lst)
             else:
                 lists.pop(d, None)
-    return children, parents
+    return children, parents, count
 
 
 # Edge sources as bits while building, and each mask's sources in the order a person should see them.
 _SOURCE_ORDER = (FROM_MANIFEST, FROM_LABEL, FROM_BACKREF, FROM_SUBJECT)
 _SOURCE_BIT = {src: 1 << i for i, src in enumerate(_SOURCE_ORDER)}
+_LISTED = _SOURCE_BIT[FROM_MANIFEST]
 _SOURCES_OF_MASK = tuple(tuple(src for i, src in enumerate(_SOURCE_ORDER) if mask & (1 << i))
                          for mask in range(1 << len(_SOURCE_ORDER)))
 
@@ -753,26 +815,26 @@ class _Facts:
     ``subject``); so each blob's share can be taken out again through the graph's adjacency.
     """
 
-    __slots__ = ("sizes", "types", "edges", "uncompressed", "snapshots", "sources", "gc_root",
-                 "label_problems", "type_problems", "declared", "desc_sizes", "declared_by", "size_by",
-                 "platforms", "annotations", "images", "dirty", "plain")
+    __slots__ = ("sizes", "types", "edges", "base", "base_maps", "uncompressed", "snapshots", "sources", "gc_root",
+                 "label_problems", "type_problems",
+                 "platforms", "annotations", "images", "dirty", "plain", "listings")
 
     def __init__(self) -> None:
         self.sizes: dict[Digest, int] = {}
-        self.types: dict[Digest, ContentType] = {}                # present blobs only
-        self.edges: dict[tuple, int] = {}                         # (parent, child, name) -> source bits
+        self.types: dict[Digest, ContentType] = {}                # present blobs only (descriptors: listings)
+        self.listings = Listings()                                # the descriptors of indexes and manifests
+        # (parent, child, name) -> source bits: every edge while a graph is built from scratch;
+        # once it is, the edges are its lists' alone (``base``, the children lists) and this holds
+        # those changed since (0: taken out)
+        self.edges: dict[tuple, int] = {}
+        self.base: dict[Digest, tuple] | None = None
+        self.base_maps: dict[Digest, dict[tuple, int]] = {}       # of parents of many children, made when asked
         self.uncompressed: dict[Digest, Digest] = {}
         self.snapshots: dict[Digest, list[SnapshotRef]] = {}
         self.sources: dict[Digest, dict[str, list[str]]] = {}
         self.gc_root: set[Digest] = set()
         self.label_problems: dict[Digest, list[str]] = {}
         self.type_problems: dict[Digest, str] = {}
-        # a child's declared media type and size come from the lowest parent digest that declares
-        # them, whatever the order blobs were listed or changed in
-        self.declared: dict[Digest, str] = {}
-        self.desc_sizes: dict[Digest, int] = {}
-        self.declared_by: dict[Digest, Digest] = {}
-        self.size_by: dict[Digest, Digest] = {}
         self.platforms: dict[tuple, Platform] = {}
         self.annotations: dict[tuple, dict] = {}
         self.images: dict[Digest, None] = {}  # present indexes and manifests, in the order they came
@@ -785,9 +847,11 @@ class _Facts:
         edited), which notes the edges that change from here on."""
         new = _Facts()
         for name in self.__slots__:
-            if name not in ("dirty", "plain"):
+            if name not in ("dirty", "plain", "listings", "edges", "base", "base_maps"):
                 setattr(new, name, getattr(self, name).copy())
         new.plain = self.plain.copy() if self.plain is not None else None
+        new.listings = self.listings.copy()
+        new.base = self.base
         new.dirty = set()
         return new
 
@@ -808,7 +872,7 @@ class _Facts:
             keep.add(parent)
             keep.add(child)
         for facts in (self.uncompressed, self.snapshots, self.sources, self.gc_root, self.label_problems,
-                      self.type_problems, self.images, extra_roots):
+                      self.type_problems, self.images, self.listings.parents(), extra_roots):
             keep.update(facts)
         sizes, types = self.sizes, self.types
         kept_sizes: dict[Digest, int] = {}
@@ -828,9 +892,29 @@ class _Facts:
         del plain
         self.sizes, self.types = kept_sizes, kept_types
 
+    def base_mask(self, key: tuple) -> int:
+        """The source bits of edge ``key`` in the graph these facts were copied from (0: none)."""
+        kids = self.base.get(key[0]) if self.base is not None else None
+        if not kids:
+            return 0
+        if len(kids) > 16:  # an index of thousands relabelled: not one scan of them an edge
+            got = self.base_maps.get(key[0])
+            if got is None:
+                got = self.base_maps[key[0]] = {k[:3]: k[3] for k in kids}
+            return got.get(key, 0)
+        child, name = key[1], key[2]
+        for k in kids:
+            if k[1] == child and k[2] == name:
+                return k[3]
+        return 0
+
+    def _mask(self, key: tuple) -> int:
+        got = self.edges.get(key)
+        return got if got is not None else self.base_mask(key)
+
     def _add_edge(self, parent: Digest, child: Digest, name: str, src: str) -> None:
         key = (parent, child, name)
-        self.edges[key] = self.edges.get(key, 0) | _SOURCE_BIT[src]
+        self.edges[key] = self._mask(key) | _SOURCE_BIT[src]
         if self.dirty is not None:
             self.dirty.add(key)
 
@@ -838,9 +922,9 @@ class _Facts:
         key = (parent, child, name)
         if self.dirty is not None:
             self.dirty.add(key)
-        mask = self.edges.get(key, 0) & ~_SOURCE_BIT[src]
-        if mask:
-            self.edges[key] = mask
+        mask = self._mask(key) & ~_SOURCE_BIT[src]
+        if mask or self.base is not None:
+            self.edges[key] = mask  # 0 kept: the edge the base has is gone
         else:
             self.edges.pop(key, None)
 
@@ -887,7 +971,12 @@ class _Facts:
 
     def add_type(self, d: Digest, ct: ContentType) -> None:
         """``d``'s content type, and the edges and facts of its descriptors (a present blob)."""
-        self.types[d] = ct
+        if ct.descriptors:
+            self.types[d] = self.listings.add(d, ct)
+        elif ct.platform is None and not (ct.note or ct.name or ct.artifact_type):
+            self.types[d] = ct  # a bare (media type, kind): shared already (store/oci.py)
+        else:
+            self.types[d] = self.listings.shared(ct)
         if ct.is_image:
             self.images[d] = None
         if not ct.descriptors:
@@ -899,22 +988,10 @@ class _Facts:
                 self._add_edge(desc.digest, d, "referrer", FROM_SUBJECT)
                 continue
             self._add_edge(d, desc.digest, desc.name, FROM_MANIFEST)
-            self._declare(d, desc)
             if desc.platform is not None:
                 self.platforms[(d, desc.digest)] = desc.platform
             if desc.annotations:
                 self.annotations[(d, desc.digest)] = dict(desc.annotations)
-
-    def _declare(self, parent: Digest, desc) -> None:
-        child = desc.digest
-        if desc.media_type:
-            by = self.declared_by.get(child)
-            if by is None or parent < by:
-                self.declared[child], self.declared_by[child] = desc.media_type, parent
-        if desc.size >= 0:
-            by = self.size_by.get(child)
-            if by is None or parent < by:
-                self.desc_sizes[child], self.size_by[child] = desc.size, parent
 
     def drop_labels(self, d: Digest, children: Iterable[Edge], parents: Iterable[Edge]) -> None:
         """Take out what ``d``'s labels gave (its edges as the graph it was added to has them)."""
@@ -928,41 +1005,29 @@ class _Facts:
         for facts in (self.uncompressed, self.snapshots, self.sources, self.label_problems):
             facts.pop(d, None)
 
-    def drop_type(self, d: Digest, children: Iterable[Edge], parents: Iterable[Edge]) -> set[Digest]:
-        """Take out ``d``'s content type and what its descriptors gave; the children whose declared
-        media type or size may have come from it (:meth:`redeclare` them once every change is in)."""
+    def drop_type(self, d: Digest, children: Iterable[Edge], parents: Iterable[Edge]) -> None:
+        """Take out ``d``'s content type and what its descriptors gave."""
         self.types.pop(d, None)
+        self.listings.drop(d)
         self.images.pop(d, None)
         self.type_problems.pop(d, None)
-        listed: set[Digest] = set()
         for e in children:
             if FROM_MANIFEST in e.sources:
                 self._drop_edge(d, e.child, e.name, FROM_MANIFEST)
                 self.platforms.pop((d, e.child), None)
                 self.annotations.pop((d, e.child), None)
-                listed.add(e.child)
         for e in parents:
             if FROM_SUBJECT in e.sources:
                 self._drop_edge(e.parent, d, e.name, FROM_SUBJECT)
-        return listed
-
-    def redeclare(self, child: Digest, parents: Iterable[Digest]) -> None:
-        """``child``'s declared media type and size again, from the descriptors of ``parents``
-        still present (after a parent that declared them is gone)."""
-        for facts in (self.declared, self.desc_sizes, self.declared_by, self.size_by):
-            facts.pop(child, None)
-        for p in parents:
-            ct = self.types.get(p)
-            for desc in ct.descriptors if ct is not None else ():
-                if desc.digest == child and desc.role != "subject":
-                    self._declare(p, desc)
 
     def graph(self, extra_roots, ingest_count: int, ingest_bytes: int, prev: Graph | None = None,
               adjacency: tuple[dict, dict] | None = None) -> Graph:
         """The graph of these facts; ``prev``: the graph they were copied from (its lists are reused);
         ``adjacency``: the children and parents lists of these very facts, already made."""
+        edge_count = None
         if prev is not None and self.dirty is not None:
-            adjacency = _adjacency_after(prev, self.edges, self.dirty)
+            children, parents, edge_count = _adjacency_after(prev, self, self.dirty)
+            adjacency = (children, parents)
         problems = [text for texts in self.label_problems.values() for text in texts]
         problems.extend(self.type_problems.values())
         roots = {Digest(k): v for k, v in (extra_roots or {}).items()}
@@ -977,11 +1042,13 @@ class _Facts:
                 self.promote(d)
         g = Graph(self.sizes, self.types, self.edges,
                   (self.uncompressed, self.snapshots, self.sources, self.gc_root),
-                  extra_roots=roots, declared=self.declared,
+                  extra_roots=roots,
                   platforms=self.platforms, annotations=self.annotations, problems=problems,
-                  ingest_count=ingest_count, ingest_bytes=ingest_bytes, descriptor_sizes=self.desc_sizes,
-                  adjacency=adjacency, images=self.images, plain=self.plain)
+                  ingest_count=ingest_count, ingest_bytes=ingest_bytes,
+                  adjacency=adjacency, images=self.images, plain=self.plain, listings=self.listings,
+                  edge_count=edge_count)
         self.dirty = None
+        self.edges, self.base, self.base_maps = {}, g._children, {}  # the graph's lists hold them now
         g.facts = self
         return g
 

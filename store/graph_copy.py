@@ -24,6 +24,7 @@ from typing import Callable
 from . import errors
 from .gcpause import paused_gc
 from .graph import Graph, _Facts
+from .graph_listings import Listings
 
 CHUNK = 4096  # entries of a big table written or read between two GIL hand-offs
 
@@ -79,7 +80,12 @@ def _to_bytes(graph: Graph, cancel: Callable[[], bool] | None) -> bytes:
     out = _Parts()
     p = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)  # one memo: shared objects stay shared
     for name in _Facts.__slots__:
-        if name != "dirty":
+        if name == "listings":  # its tables one by one: the digests' list is one entry a descriptor
+            parts = facts.listings.state()
+            p.dump((name, -len(parts), None))
+            for part in parts:
+                _write(p, "", part, cancel)
+        elif name not in ("dirty", "base", "base_maps"):  # base: the children lists, written below
             _write(p, name, getattr(facts, name), cancel)
     p.dump(None)
     for lists in (graph._children, graph._parents):  # their keys are the edges' own: written once
@@ -112,7 +118,10 @@ def _from_bytes(data: bytes, cancel: Callable[[], bool] | None) -> Graph:
     u = pickle.Unpickler(io.BytesIO(data))
     facts = _Facts()
     while (head := u.load()) is not None:
-        setattr(facts, head[0], _read(u, head, cancel))
+        if head[1] < 0:  # a table written part by part (the listings)
+            facts.listings = Listings.from_state([_read(u, u.load(), cancel) for _ in range(-head[1])])
+        else:
+            setattr(facts, head[0], _read(u, head, cancel))
     children, parents = _read(u, u.load(), cancel), _read(u, u.load(), cancel)
     names, ingest_count, ingest_bytes, image_space, shared = u.load()
     del u

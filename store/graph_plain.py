@@ -204,6 +204,20 @@ class _Items(ItemsView):
         yield from m.plain_items()
 
 
+class _TypeValues(ValuesView):
+    def __iter__(self):
+        m = self._mapping
+        yield from (m.full(d, ct) for d, ct in m.dict.items())
+        yield from (v for _d, v in m.plain_items())
+
+
+class _TypeItems(ItemsView):
+    def __iter__(self):
+        m = self._mapping
+        yield from ((d, m.full(d, ct)) for d, ct in m.dict.items())
+        yield from m.plain_items()
+
+
 class _Both(Mapping):
     """A read-only mapping over a dict (the blobs taking part in something) and a PlainBlobs."""
 
@@ -258,16 +272,42 @@ class BlobSizes(_Both):
 
 
 class BlobTypes(_Both):
-    """digest -> content type of every present blob recognised."""
+    """digest -> content type of every present blob recognised.
 
-    __slots__ = ()
+    The dict holds the indexes' and manifests' content types without their descriptors, which
+    ``listings`` (store/graph_listings.py) keeps: they are put back when one is asked for."""
+
+    __slots__ = ("listings",)
+
+    def __init__(self, d: dict, plain: PlainBlobs | None, listings=None):
+        super().__init__(d, plain)
+        self.listings = listings
 
     def plain_items(self):
         return self.plain.types() if self.plain is not None else iter(())
 
+    def head(self, d):
+        """``d``'s content type without its descriptors (cheap), or None when it has none."""
+        ct = self.dict.get(d)
+        if ct is None and self.plain is not None:
+            got = self.plain.get(d)
+            ct = got[1] if got is not None else None
+        return ct
+
+    def full(self, d, ct):
+        """``ct`` (the dict's entry for ``d``) with its descriptors put back."""
+        listings = self.listings
+        return listings.full(d, ct) if listings is not None and d in listings else ct
+
+    def items(self):
+        return _TypeItems(self)
+
+    def values(self):
+        return _TypeValues(self)
+
     def __getitem__(self, d):
         try:
-            return self.dict[d]
+            return self.full(d, self.dict[d])
         except KeyError:
             got = self.plain.get(d) if self.plain is not None else None
             if got is None or got[1] is None:

@@ -266,6 +266,28 @@ def test_blob_types_prefer_the_declared_media_type(store, b):
     assert t[m] == (oci.DOCKER_MANIFEST, "manifest")
 
 
+@pytest.mark.parametrize("many", [0, 80])  # a big index's descriptors are looked up through a map
+def test_the_lowest_parent_declaring_a_child_gives_its_media_type_and_size(store, b, many):
+    absent = Digest.from_bytes(b"never stored")
+    others = [(Digest.from_bytes(b"other %d" % i), 3, "amd64") for i in range(many)]
+    parents = []
+    for i, (mt, size) in enumerate([(oci.OCI_MANIFEST, 11), (oci.DOCKER_MANIFEST, 22), ("", 33)]):
+        doc = {"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "annotations": {"n": str(i)}, "manifests": [
+            b.desc(mt, x, n) for x, n, _a in others] + [b.desc(mt, absent, size)]}
+        parents.append((b.put(json.dumps(doc).encode()), mt, size))
+    g = graph_of(store)
+    declaring = sorted(p for p in parents if p[1])
+    assert g.media_type(absent) == declaring[0][1] and g.kind(absent) == "manifest"
+    assert g.size(absent) == min(parents)[2]  # every parent declares a size, the lowest wins
+    assert {n.digest: (n.media_type, n.size) for n in g.refs(parents[0][0]).children}[absent] == \
+        (declaring[0][1], min(parents)[2])
+    # the lowest declarer deleted: the next one's declaration takes over
+    store.delete(declaring[0][0])
+    g = graph_of(store)
+    assert g.media_type(absent) == declaring[1][1]
+    assert g.size(absent) == min(p for p in parents if p[0] != declaring[0][0])[2]
+
+
 def test_json_round_trip_of_records(store, b):
     m, _, _ = b.image("amd64", [b.layer("x")])
     g = graph_of(store)
