@@ -94,6 +94,7 @@ def trim() -> float:
 
 STEPS: list = []
 SURVIVORS: list | None = None
+COLLECT = "--collect" in sys.argv  # a full collection before the read-back (what cyclic garbage holds)
 
 
 def trace_steps() -> None:
@@ -108,10 +109,15 @@ def trace_steps() -> None:
             if name == "from_bytes" and SURVIVORS is not None:
                 import tracemalloc
                 snap = tracemalloc.take_snapshot()
-                SURVIVORS.extend((str(st.traceback), st.count, round(st.size / 2**20, 2))
-                                 for st in snap.statistics("traceback")[:25])
+                stats = snap.statistics("traceback")  # the big ones, then the many small ones
+                for st in stats[:8] + sorted(stats[8:], key=lambda st: -st.count)[:30]:
+                    where = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(st.traceback))
+                    SURVIVORS.append((where, st.count, round(st.size / 2**20, 2)))
                 tracemalloc.stop()
             STEPS.append((f"before {name}", round(rss_mib(), 1), pymalloc()))
+            if name == "from_bytes" and COLLECT:
+                found = gc.collect()
+                STEPS.append((f"gc.collect() found {found}", round(rss_mib(), 1), pymalloc()))
             try:
                 return fn(*a, **k)
             finally:
@@ -155,7 +161,7 @@ def main(argv: list[str]) -> int:
         import tracemalloc
         global SURVIVORS
         SURVIVORS = []
-        tracemalloc.start(4)
+        tracemalloc.start(12)
     peak = [0.0]
     import threading
     stop = threading.Event()
