@@ -141,8 +141,9 @@ def main(argv: list[str]) -> int:
 
     from gui.context import AppContext
     from gui.main_window import MainWindow
+    from store import workers
     from tests.gui.conftest import ScriptedDialogs
-
+    workers.warm_up()  # as gui/app.py does at launch
     app = QApplication.instance() or QApplication([])
     settings = QSettings(str(content.parent / "bench-settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(AppContext(settings=settings, dialogs=ScriptedDialogs()))
