@@ -474,9 +474,14 @@ def main(argv: list[str]) -> int:
             _profile_workers()
     if BM.OPTIONS["trace"]:
         BM.faulthandler = _RepeatingDumps()
+    if "--stalls" in argv:  # stall_sampler.py beside the window: every thread through each phase's worst gap
+        os.environ.setdefault("BLOBSCOPE_STALL_KEEP", "150")  # the media + graph phase takes a minute or more
+        BM.OPTIONS["stalls"] = BM.OutsideSampler()
     sizes = [int(a) for a in argv if a.isdigit()] or [1_000_000]
     for n in sizes:
         print(json.dumps(run(n), indent=2), flush=True)
+    if BM.OPTIONS["stalls"] is not None:
+        BM.OPTIONS["stalls"].close()
     for gap in sorted(WORKER_GAPS, reverse=True)[:40]:
         print("worker gap", gap, flush=True)
     return 0
