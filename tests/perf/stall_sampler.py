@@ -115,6 +115,8 @@ class Sampler:
         # the process's children, each rescan: (t, {pid: comm}) when the set changed; a fork or
         # spawn of the big process (page tables copied, mmap_lock taken) shows up here
         self.children: deque = deque()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            self.own_cmdline = f.read(200).replace(b"\0", b" ").decode("ascii", "replace")[:120]
         self.cost = 0.0  # seconds spent sampling
         self.taken = 0
 
@@ -135,14 +137,16 @@ class Sampler:
                     kids.update(int(k) for k in f.read().split())
             except OSError:
                 pass
-        if not self.children or set(self.children[-1][1]) != kids:
-            named = {}
-            for k in kids:
-                try:
-                    with open(f"/proc/{k}/cmdline", "rb") as f:
-                        named[k] = f.read(200).replace(b"\0", b" ").decode("ascii", "replace")[:120]
-                except OSError:
-                    named[k] = "?"
+        named = {}
+        for k in kids:  # read again each time: a child between fork (or vfork) and exec shows the
+            try:        # window's own command line, then its own
+                with open(f"/proc/{k}/cmdline", "rb") as f:
+                    named[k] = f.read(200).replace(b"\0", b" ").decode("ascii", "replace")[:120]
+            except OSError:
+                named[k] = "?"
+            if named[k] == self.own_cmdline:
+                named[k] = "(not exec'd yet: a copy of the window) " + named[k]
+        if not self.children or self.children[-1][1] != named:
             self.children.append((time.monotonic(), named))
 
     def sample(self) -> bool:
@@ -243,11 +247,12 @@ class Sampler:
         during = [c for c in self.children if t0 - pad <= c[0] <= t1 + pad]
         if before:
             print(f"  children at the gap's start: {sorted(before[-1][1].items())}", file=out)
-        prev = set(before[-1][1]) if before else set()
+        prev = before[-1][1] if before else {}
         for t, named in during:
-            print(f"  children at {(t - t0) * 1e3:+.0f} ms: new {sorted((k, v) for k, v in named.items() if k not in prev)}"
-                  f", gone {sorted(prev - set(named))}", file=out)
-            prev = set(named)
+            print(f"  children at {(t - t0) * 1e3:+.0f} ms: new or renamed "
+                  f"{sorted((k, v) for k, v in named.items() if prev.get(k) != v)}, gone {sorted(set(prev) - set(named))}",
+                  file=out)
+            prev = named
         if not during:
             print("  no child process started or ended in the gap", file=out)
         print(f"  sampler: {self.taken} samples so far, {self.cost / max(1, self.taken) * 1e3:.2f} ms each",
