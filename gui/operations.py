@@ -206,6 +206,15 @@ def _by_size(rows: list[tuple[str, int]], shift: int, out: list[str]) -> None:
             _by_size(part, shift - 8, out)
 
 
+def _sent(digest: str, sent_declared: dict[str, str], result: dict) -> str | None:
+    """What the media-type job gave the view for ``digest``: a declared type, else its own."""
+    mt = sent_declared.get(digest)
+    if mt is not None:
+        return mt
+    ct = result.get(digest)
+    return ct.media_type if ct is not None else None
+
+
 def _size_of(row: tuple[str, int]) -> int:
     return row[1]
 
@@ -225,7 +234,11 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
         log.info("media-type cache unavailable (%s); recognising without it", e)
         cache = None
     declared: dict[str, str] = {}
-    sent: dict[str, str] = {}  # what the view was given for each blob
+    # what the view was given for a blob, where that was a type a manifest declared; any other
+    # blob was given its own (the result's).  One dict of every blob sent was a second 1M-entry
+    # dict growing beside the result: each resize of it (to 2**21 slots, 41 MiB) is one C step
+    # of 50-140 ms holding the GIL (the media + graph phase's worst gap, tests/perf/RESULTS.md)
+    sent_declared: dict[str, str] = {}
     digests = smallest_first(rows)
     polls = [0]
 
@@ -250,8 +263,7 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
             for d in part:
                 mt = declared.get(d)
                 if mt is not None:
-                    part[d] = mt
-            sent.update(part)
+                    part[d] = sent_declared[d] = mt
             job.partial(part)
             time.sleep(0)
 
@@ -261,7 +273,7 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
                               processes=WORKER_START)
         # every layer and config an image lists, where the view was given something else (a blob
         # recognised before the manifest that declares it, or by an earlier pass): sent in chunks,
-        items = [(d, mt) for d, mt in declared.items() if sent.get(d) != mt]
+        items = [(d, mt) for d, mt in declared.items() if _sent(d, sent_declared, result) != mt]
         for start in range(0, len(items), CLASSIFY_CHUNK):  # as one they held the GUI thread 3-5 s at 1M
             job.partial(dict(items[start:start + CLASSIFY_CHUNK]))
             time.sleep(0)
