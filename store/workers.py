@@ -37,7 +37,7 @@ THREADED = "spawn" if sys.platform == "win32" else "forkserver"
 # How much lower than their parent the workers of a threaded process run (POSIX nice): they do
 # background work for a GUI, whose event-loop thread must get a core first when the machine is
 # busy.  At the parent's priority, two workers sniffing on a two-core machine kept the GUI
-# thread runnable but off-CPU for 200+ ms at a time (tests/perf/RESULTS.md, 2026-12-08 05:xx).
+# thread runnable but off-CPU for 200+ ms at a time (tests/perf/RESULTS.md, "The media + graph phase at 1M, seen by the outside sampler").
 # A command line's workers (``fork``) are its foreground work and keep its priority.
 BACKGROUND_NICE = 10
 
