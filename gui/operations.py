@@ -163,6 +163,62 @@ CLASSIFY_CHUNK = 1000
 WORKER_START = workers.THREADED
 
 
+SORT_CHUNK = 5000  # rows sorted by one list.sort, at most (about a millisecond of the GIL)
+
+
+def smallest_first(rows: list[tuple[str, int]]) -> list[str]:
+    """The digests of ``rows`` (digest, size) by size, smallest first: what
+    ``sorted(rows, key=size)`` gives (ties kept in their order), without one sort of them all.
+
+    One ``sorted`` of a million rows is a single C call that held the GIL 130-160 ms on the
+    media-type job while the GUI thread waited (the worst gap of the media + graph phase at 1M
+    blobs, tests/perf/RESULTS.md).  Here the rows are spread by their size's bit length, then a
+    byte of it at a time from the top (:func:`_by_size`): Python loops, which hand the GIL over
+    as any other, and no ``list.sort`` of more than :data:`SORT_CHUNK` rows.
+    """
+    widths: list[list[tuple[str, int]]] = [[] for _ in range(65)]
+    for row in rows:
+        widths[min(row[1].bit_length(), 64)].append(row)
+    out: list[str] = []
+    for width, part in enumerate(widths):
+        if part:
+            _by_size(part, width - 9, out)
+    return out
+
+
+def _by_size(rows: list[tuple[str, int]], shift: int, out: list[str]) -> None:
+    """Append to ``out`` the digests of ``rows``, whose sizes are equal above bit ``shift + 8``,
+    by size (stable): one sort when few, else spread by bits ``shift .. shift + 7`` and each part
+    the same way."""
+    if len(rows) <= SORT_CHUNK:
+        rows.sort(key=_size_of)
+        out.extend(d for d, _size in rows)
+        return
+    if shift <= -8:  # every bit compared: one size, in the rows' order
+        out.extend(d for d, _size in rows)
+        return
+    low = max(shift, 0)
+    parts: list[list[tuple[str, int]]] = [[] for _ in range(256)]
+    for row in rows:
+        parts[(row[1] >> low) & 0xFF].append(row)
+    for part in parts:
+        if part:
+            _by_size(part, shift - 8, out)
+
+
+def _sent(digest: str, sent_declared: dict[str, str], result: dict) -> str | None:
+    """What the media-type job gave the view for ``digest``: a declared type, else its own."""
+    mt = sent_declared.get(digest)
+    if mt is not None:
+        return mt
+    ct = result.get(digest)
+    return ct.media_type if ct is not None else None
+
+
+def _size_of(row: tuple[str, int]) -> int:
+    return row[1]
+
+
 def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) -> dict:
     """Recognise blobs (store.oci, cached) smallest first and send media types as they are known.
 
@@ -178,8 +234,12 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
         log.info("media-type cache unavailable (%s); recognising without it", e)
         cache = None
     declared: dict[str, str] = {}
-    sent: dict[str, str] = {}  # what the view was given for each blob
-    digests = [d for d, _size in sorted(rows, key=lambda r: r[1])]
+    # what the view was given for a blob, where that was a type a manifest declared; any other
+    # blob was given its own (the result's).  One dict of every blob sent was a second 1M-entry
+    # dict growing beside the result: each resize of it (to 2**21 slots, 41 MiB) is one C step
+    # of 50-140 ms holding the GIL (the media + graph phase's worst gap, tests/perf/RESULTS.md)
+    sent_declared: dict[str, str] = {}
+    digests = smallest_first(rows)
     polls = [0]
 
     def cancelled() -> bool:  # polled per blob: also the moment to let the GUI thread in
@@ -203,8 +263,7 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
             for d in part:
                 mt = declared.get(d)
                 if mt is not None:
-                    part[d] = mt
-            sent.update(part)
+                    part[d] = sent_declared[d] = mt
             job.partial(part)
             time.sleep(0)
 
@@ -214,7 +273,7 @@ def classify_media_types(store: ContentStore, rows: list[tuple[str, int]], job) 
                               processes=WORKER_START)
         # every layer and config an image lists, where the view was given something else (a blob
         # recognised before the manifest that declares it, or by an earlier pass): sent in chunks,
-        items = [(d, mt) for d, mt in declared.items() if sent.get(d) != mt]
+        items = [(d, mt) for d, mt in declared.items() if _sent(d, sent_declared, result) != mt]
         for start in range(0, len(items), CLASSIFY_CHUNK):  # as one they held the GUI thread 3-5 s at 1M
             job.partial(dict(items[start:start + CLASSIFY_CHUNK]))
             time.sleep(0)

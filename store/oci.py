@@ -802,8 +802,7 @@ def _sniff_in_processes(store, digests: list[Digest], start_method: str, jobs: i
     digests; back the cache rows), so any start method works: ``fork`` for a command line,
     ``forkserver`` (store/workers.py) or ``spawn`` for a process that must not fork (a Qt application).
     """
-    import signal
-    from concurrent.futures import ProcessPoolExecutor, TimeoutError
+    from concurrent.futures import TimeoutError
 
     size = max(500, -(-len(digests) // (jobs * 8)))  # several chunks each: progress and cancel stay prompt
     chunks = [digests[i:i + size] for i in range(0, len(digests), size)]
@@ -815,10 +814,9 @@ def _sniff_in_processes(store, digests: list[Digest], start_method: str, jobs: i
     futures: list = []
     pool = None
     try:
-        # Ctrl-C reaches the whole process group: the workers ignore it and the caller stops them.
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)),
-                                   mp_context=workers.context(start_method),
-                                   initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+        # Ctrl-C reaches the whole process group: the workers ignore it and the caller stops them;
+        # a GUI's workers run at a lower priority than its threads (store/workers.py)
+        pool = workers.executor(start_method, min(jobs, len(chunks)))
         futures = [pool.submit(_sniff_chunk, type(store), root, [str(d) for d in chunk]) for chunk in chunks]
     except Exception as e:  # noqa: BLE001 - no processes here (limits, no /dev/shm...): one process does it
         log.warning("worker processes (%s) could not be started (%s); recognising blobs in this one",

@@ -34,6 +34,39 @@ PRELOAD = ["store.oci", "store.local"]
 # platform has one (every POSIX system; multiprocessing is imported only when workers start).
 THREADED = "spawn" if sys.platform == "win32" else "forkserver"
 
+# How much lower than their parent the workers of a threaded process run (POSIX nice): they do
+# background work for a GUI, whose event-loop thread must get a core first when the machine is
+# busy.  At the parent's priority, two workers sniffing on a two-core machine kept the GUI
+# thread runnable but off-CPU for 200+ ms at a time (tests/perf/RESULTS.md, "The media + graph phase at 1M, seen by the outside sampler").
+# A command line's workers (``fork``) are its foreground work and keep its priority.
+BACKGROUND_NICE = 10
+
+
+def worker_nice(start_method: str) -> int:
+    """How much lower than the caller the workers of ``start_method`` run (see BACKGROUND_NICE)."""
+    return 0 if start_method == "fork" else BACKGROUND_NICE
+
+
+def _start_worker(nice: int) -> None:
+    """A worker's first step: Ctrl-C, which reaches the whole process group, is the caller's to
+    handle (it stops the workers); the priority lowered by ``nice``."""
+    import os
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice and hasattr(os, "nice"):
+        try:
+            os.nice(nice)
+        except OSError as e:  # the worker still works, at its parent's priority
+            log.info("a worker could not lower its priority (%s)", e)
+
+
+def executor(start_method: str, max_workers: int):
+    """A ``ProcessPoolExecutor`` of ``max_workers`` processes started by ``start_method``, each
+    ignoring SIGINT and running ``worker_nice(start_method)`` lower than the caller."""
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(max_workers=max_workers, mp_context=context(start_method),
+                               initializer=_start_worker, initargs=(worker_nice(start_method),))
+
 
 def context(start_method: str) -> BaseContext:
     """multiprocessing's context for ``start_method``; a fork server's imports ``PRELOAD`` first.

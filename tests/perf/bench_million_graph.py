@@ -12,6 +12,12 @@ that nothing references.  The Delete step removes only unreferenced blobs and wr
 to ``deleted.pack`` first; the next run puts them back.  The media-type cache is removed before
 each run, so media types and the graph start cold, as on a store opened for the first time.
 
+``--stalls`` runs tests/perf/stall_sampler.py beside the window and prints, for each phase's worst
+GUI gap, what every thread was doing (state, wait channel, system call, CPU, faults), the machine's
+cores and the window's child processes (a fork or spawn shows there); ``--worker-nice=N`` runs
+the media-type workers N below the window instead of ``store.workers.BACKGROUND_NICE`` (0: as
+before 2026-12-08), for an A/B run on the same code.
+
 Each figure is printed with its floor from the same run (issue 12, design.md §8):
 
 * cold media types + graph: ``sha256sum`` over the same files (``xargs -P <cores>``) and a bare
@@ -474,9 +480,18 @@ def main(argv: list[str]) -> int:
             _profile_workers()
     if BM.OPTIONS["trace"]:
         BM.faulthandler = _RepeatingDumps()
+    for a in argv:  # the media-type workers' priority below the window's (store/workers.py), for an A/B run
+        if a.startswith("--worker-nice="):
+            from store import workers
+            workers.BACKGROUND_NICE = int(a.partition("=")[2])
+    if "--stalls" in argv:  # stall_sampler.py beside the window: every thread through each phase's worst gap
+        os.environ.setdefault("BLOBSCOPE_STALL_KEEP", "150")  # the media + graph phase takes a minute or more
+        BM.OPTIONS["stalls"] = BM.OutsideSampler()
     sizes = [int(a) for a in argv if a.isdigit()] or [1_000_000]
     for n in sizes:
         print(json.dumps(run(n), indent=2), flush=True)
+    if BM.OPTIONS["stalls"] is not None:
+        BM.OPTIONS["stalls"].close()
     for gap in sorted(WORKER_GAPS, reverse=True)[:40]:
         print("worker gap", gap, flush=True)
     return 0

@@ -19,7 +19,7 @@ The benchmark talks to it over stdin, one JSON object a line:
   when done, so the benchmark's own lines stay in order.
 * ``{"quit": true}`` or end of input: exit.
 
-Samples older than ``KEEP`` seconds are dropped.  Reading ``wchan`` and ``syscall`` needs the
+Samples older than ``KEEP`` seconds (``$BLOBSCOPE_STALL_KEEP``, default 30) are dropped.  Reading ``wchan`` and ``syscall`` needs the
 right to ptrace PID (the same user, and no Yama restriction beyond a parent); without it they
 read as ``?``.
 """
@@ -34,13 +34,15 @@ import time
 from collections import deque
 
 PERIOD = 0.001      # seconds between samples
-KEEP = 30.0         # seconds of samples kept
+KEEP = float(os.environ.get("BLOBSCOPE_STALL_KEEP", "30"))  # seconds of samples kept
 RESCAN = 0.05       # seconds between looks for new threads
 SYSCALLS = {0: "read", 1: "write", 3: "close", 7: "poll", 9: "mmap", 10: "mprotect", 11: "munmap",
             12: "brk", 23: "select", 25: "mremap", 28: "madvise", 35: "nanosleep", 61: "wait4",
             202: "futex", 217: "getdents64", 228: "clock_gettime", 230: "clock_nanosleep",
             232: "epoll_wait", 257: "openat", 262: "newfstatat", 270: "pselect6", 271: "ppoll",
-            281: "epoll_pwait", 332: "statx", 441: "epoll_pwait2"}
+            281: "epoll_pwait", 332: "statx", 441: "epoll_pwait2", 17: "pread64", 24: "sched_yield",
+            46: "sendmsg", 47: "recvmsg", 56: "clone", 57: "fork", 58: "vfork", 59: "execve",
+            435: "clone3", 22: "pipe", 293: "pipe2", 41: "socket", 42: "connect", 62: "kill"}
 
 
 def _pread_big(fd: int) -> str:
@@ -110,6 +112,11 @@ class Sampler:
         self.status_fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
         self.machine_fd = os.open("/proc/stat", os.O_RDONLY)
         self.last_scan = 0.0
+        # the process's children, each rescan: (t, {pid: comm}) when the set changed; a fork or
+        # spawn of the big process (page tables copied, mmap_lock taken) shows up here
+        self.children: deque = deque()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            self.own_cmdline = f.read(200).replace(b"\0", b" ").decode("ascii", "replace")[:120]
         self.cost = 0.0  # seconds spent sampling
         self.taken = 0
 
@@ -123,6 +130,24 @@ class Sampler:
                 self.threads.pop(tid).close()
         for tid in tids - set(self.threads):
             self.threads[tid] = Thread(self.pid, tid)
+        kids: set[int] = set()
+        for tid in tids:
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/children") as f:
+                    kids.update(int(k) for k in f.read().split())
+            except OSError:
+                pass
+        named = {}
+        for k in kids:  # read again each time: a child between fork (or vfork) and exec shows the
+            try:        # window's own command line, then its own
+                with open(f"/proc/{k}/cmdline", "rb") as f:
+                    named[k] = f.read(200).replace(b"\0", b" ").decode("ascii", "replace")[:120]
+            except OSError:
+                named[k] = "?"
+            if named[k] == self.own_cmdline:
+                named[k] = "(not exec'd yet: a copy of the window) " + named[k]
+        if not self.children or self.children[-1][1] != named:
+            self.children.append((time.monotonic(), named))
 
     def sample(self) -> bool:
         t = time.monotonic()
@@ -217,6 +242,19 @@ class Sampler:
                       f"{key[1]:<28} cpu {(sb[4] - sa[4]) / 1e6:5.1f} ms  minflt +{sb[1] - sa[1]}", file=out)
         if asleep:
             print("  asleep throughout: " + "; ".join(asleep), file=out)
+        # the children before the gap, and each change of them until it ended (seen every RESCAN)
+        before = [c for c in self.children if c[0] < t0 - pad]
+        during = [c for c in self.children if t0 - pad <= c[0] <= t1 + pad]
+        if before:
+            print(f"  children at the gap's start: {sorted(before[-1][1].items())}", file=out)
+        prev = before[-1][1] if before else {}
+        for t, named in during:
+            print(f"  children at {(t - t0) * 1e3:+.0f} ms: new or renamed "
+                  f"{sorted((k, v) for k, v in named.items() if prev.get(k) != v)}, gone {sorted(set(prev) - set(named))}",
+                  file=out)
+            prev = named
+        if not during:
+            print("  no child process started or ended in the gap", file=out)
         print(f"  sampler: {self.taken} samples so far, {self.cost / max(1, self.taken) * 1e3:.2f} ms each",
               file=out, flush=True)
 

@@ -241,12 +241,13 @@ def test_a_worker_that_dies_leaves_its_blobs_to_this_process(mixed_root, tmp_pat
 
 
 class WitnessStore(LocalStore):
-    """A store whose every ``read_each`` writes ``pid parent-pid`` of the reading process to a file."""
+    """A store whose every ``read_each`` writes ``pid parent-pid niceness`` of the reading process
+    to a file."""
 
     def read_each(self, digests, fn):
         fd = os.open(Path(self.root).parent / "readers.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, f"{os.getpid()} {os.getppid()}\n".encode())
+            os.write(fd, f"{os.getpid()} {os.getppid()} {os.nice(0)}\n".encode())
         finally:
             os.close(fd)
         return super().read_each(digests, fn)
@@ -277,10 +278,29 @@ def test_the_gui_workers_are_forked_by_a_warm_fork_server_that_imported_the_stor
     parallel = oci.classify(WitnessStore(root), list(LocalStore(root).walk()), None,
                             processes=workers.THREADED, jobs=2)
     assert parallel == serial
-    readers = {tuple(map(int, line.split())) for line in readers_log.read_text().splitlines()}
+    readers = {tuple(map(int, line.split()[:2])) for line in readers_log.read_text().splitlines()}
     readers_log.unlink()
     assert readers and all(pid != os.getpid() and parent == server for pid, parent in readers)
     assert forkserver._forkserver._forkserver_pid == server  # the same server, not a new one
+
+
+@pytest.mark.parametrize("method", ["forkserver", "fork"])
+def test_a_gui_s_workers_run_at_a_lower_priority_than_its_threads(mixed_root, monkeypatch, method):
+    """A Qt process's workers (the fork server's) run BACKGROUND_NICE below it, so its GUI thread
+    gets a core first on a busy machine; a command line's forked workers keep its priority."""
+    from store import workers
+    monkeypatch.setattr(oci, "PROCESS_MIN", 1)
+    root = mixed_root
+    readers_log = root.parent / "readers.log"
+    readers_log.unlink(missing_ok=True)
+    mine = os.nice(0)
+    oci.classify(WitnessStore(root), list(LocalStore(root).walk()), None, processes=method, jobs=2)
+    seen = [tuple(map(int, line.split())) for line in readers_log.read_text().splitlines()]
+    readers_log.unlink()
+    assert seen and all(pid != os.getpid() for pid, _parent, _nice in seen)
+    want = min(19, mine + workers.BACKGROUND_NICE) if method == "forkserver" else mine
+    assert {nice for _pid, _parent, nice in seen} == {want}
+    assert os.nice(0) == mine  # this process (the GUI's) keeps its own
 
 
 def test_workers_that_cannot_start_leave_the_work_to_this_process(mixed, tmp_path):
