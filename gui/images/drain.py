@@ -15,18 +15,12 @@ CHUNK = 4096  # entries freed between two GIL hand-offs
 
 def drain(value) -> None:
     """Empty ``value`` (a dict, list or set; anything else is left as it is) a chunk at a time."""
-    if isinstance(value, dict):
-        pop = value.popitem
-        while value:
-            for _ in range(min(CHUNK, len(value))):
-                pop()
-            time.sleep(0)
-    elif isinstance(value, list):
+    if isinstance(value, list):
         while value:
             del value[-CHUNK:]
             time.sleep(0)
-    elif isinstance(value, set):
-        take = value.pop
+    elif isinstance(value, (dict, set)):
+        take = value.popitem if isinstance(value, dict) else value.pop
         while value:
             for _ in range(min(CHUNK, len(value))):
                 take()

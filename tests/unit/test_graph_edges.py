@@ -8,14 +8,7 @@ import random
 
 from store import Digest, Info, LocalStore, oci
 from store import graph as G
-
-
-def put(store: LocalStore, data: bytes, labels=None) -> Digest:
-    d = Digest.from_bytes(data)
-    with store.writer(f"t-{d.encoded[:16]}", total=len(data), expected=d) as w:
-        w.write(data)
-        w.commit(len(data), d, labels=labels)
-    return d
+from tests.unit.test_graph_update import put
 
 
 def relabel(store: LocalStore, d: Digest, labels: dict) -> None:

@@ -13,20 +13,13 @@ from store import Digest, LocalStore, graph_copy, oci
 from store import graph as G
 from store.graph_listings import Listings
 from tests.support.image_store import populate
+from tests.unit.test_graph_update import put
 
 
 @pytest.fixture
 def store(tmp_path) -> LocalStore:
     populate(tmp_path / "images", 200, 8)
     return LocalStore(tmp_path / "images" / "content")
-
-
-def put(store: LocalStore, data: bytes, labels=None) -> Digest:
-    d = Digest.from_bytes(data)
-    with store.writer(f"t-{d.encoded[:16]}", total=len(data), expected=d) as w:
-        w.write(data)
-        w.commit(len(data), d, labels=labels)
-    return d
 
 
 def recognised(store: LocalStore, tmp_path) -> dict:
