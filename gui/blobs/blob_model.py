@@ -35,7 +35,6 @@ from .. import fmt
 from ..jobs import Job, JobRunner
 from ..kinds import kind_icon, kind_of
 from ..rows import BlobRow
-from ..short_switch import short_switches
 from . import view
 from .columns import BlobColumns, ColumnsSnapshot, SnapshotRows
 from .filtering import Query, as_query
@@ -312,10 +311,8 @@ class BlobTableModel(RowTableModel):
             def check():
                 if job.cancelled or gen != self._gen:
                     raise _Cancelled()
-            # up to a second of Python beside the GUI thread: without a short switch interval
-            # each of its takes of the GIL waited 5 ms, 100-250 ms a turn (gui/short_switch.py)
-            with short_switches():
-                return view.compute(snap, query, column, descending, check)
+            # a pool job: it runs with a short GIL switch interval (gui/jobs.py, gui/short_switch.py)
+            return view.compute(snap, query, column, descending, check)
 
         def done(result):
             if gen != self._gen:

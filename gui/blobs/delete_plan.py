@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
+from ..drain import drain
 from ..rows import GC_ROOT
 from .referrers import content_refs
 
@@ -123,13 +124,7 @@ def referencing_in(snap: ColumnsSnapshot, digests: Iterable[str],
         parents = [(digest_of(rid), key) for lid, key in hits for rid in rows.get(lid, ())]
         if parents:
             out[d] = parents
-    _drain(rows)
-    _drain(by_value)
+    drain(rows)  # freed whole, a big dict is one call that holds the GIL as long as freeing takes
+    drain(by_value)
     return out
 
-
-def _drain(d: dict) -> None:
-    """Empty a big dict an entry at a time (between bytecodes the GUI thread can take the GIL;
-    freeing it whole is one call that holds it as long as the freeing takes)."""
-    while d:
-        d.popitem()

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from store import errors, workers
 
 from ..blobs.columns import ColumnsSnapshot
+from ..drain import dismantle, drain
 from ..memory import release_freed_memory
-from .drain import dismantle, drain
 
 if TYPE_CHECKING:
     from store.api import ContentStore

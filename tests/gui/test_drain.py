@@ -1,4 +1,4 @@
-"""Big tables freed a chunk at a time (gui/images/drain.py): emptied, everything they alone held
+"""Big tables freed a chunk at a time (gui/drain.py): emptied, everything they alone held
 freed, and a graph dismantled after its copy was written leaves the copy answering as it did."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from gui.images import drain as D
+from gui import drain as D
 from store import LocalStore, graph_copy, oci
 from store import graph as G
 from tests.support.image_store import populate
