@@ -42,8 +42,7 @@ def _sorted(entries: list[tuple[bytes, int, int]]) -> list[tuple[bytes, int, int
         return sorted(entries)
     buckets: list[list[tuple[bytes, int, int]]] = [[] for _ in range(65536)]
     for e in entries:
-        raw = e[0]
-        buckets[(raw[0] << 8 | raw[1]) if len(raw) > 1 else (raw[0] << 8 if raw else 0)].append(e)
+        buckets[e[0][0] << 8 | e[0][1]].append(e)  # raw digests: 32 bytes or more
     out: list[tuple[bytes, int, int]] = []
     for bucket in buckets:
         if len(bucket) > 1:
@@ -193,28 +192,14 @@ class PlainBlobs:
 class _Values(ValuesView):
     def __iter__(self):
         m = self._mapping
-        yield from m.dict.values()
+        yield from (v for _d, v in m.dict_items())
         yield from (v for _d, v in m.plain_items())
 
 
 class _Items(ItemsView):
     def __iter__(self):
         m = self._mapping
-        yield from m.dict.items()
-        yield from m.plain_items()
-
-
-class _TypeValues(ValuesView):
-    def __iter__(self):
-        m = self._mapping
-        yield from (m.full(d, ct) for d, ct in m.dict.items())
-        yield from (v for _d, v in m.plain_items())
-
-
-class _TypeItems(ItemsView):
-    def __iter__(self):
-        m = self._mapping
-        yield from ((d, m.full(d, ct)) for d, ct in m.dict.items())
+        yield from m.dict_items()
         yield from m.plain_items()
 
 
@@ -228,6 +213,10 @@ class _Both(Mapping):
 
     def plain_items(self) -> Iterator[tuple[Digest, object]]:
         raise NotImplementedError
+
+    def dict_items(self):
+        """The dict's ``(digest, value)`` pairs, as this mapping answers them."""
+        return self.dict.items()
 
     def __iter__(self):
         yield from self.dict
@@ -299,11 +288,8 @@ class BlobTypes(_Both):
         listings = self.listings
         return listings.full(d, ct) if listings is not None and d in listings else ct
 
-    def items(self):
-        return _TypeItems(self)
-
-    def values(self):
-        return _TypeValues(self)
+    def dict_items(self):
+        return ((d, self.full(d, ct)) for d, ct in self.dict.items())
 
     def __getitem__(self, d):
         try:
